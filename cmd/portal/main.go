@@ -1,0 +1,98 @@
+// Command portal runs the Portal account portal.
+//
+//	portal [serve] [flags]   serve the portal (the default)
+//	portal migrate [flags]   apply database migrations and exit
+//	portal version           print the version
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/accountportal/portal"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, os.Args[1:], os.Getenv, os.Stdout, os.Stderr); err != nil {
+		if !errors.Is(err, flag.ErrHelp) {
+			fmt.Fprintln(os.Stderr, "portal:", err)
+		}
+		os.Exit(2)
+	}
+}
+
+const usage = `Usage:
+  portal [serve] [flags]   serve the portal (default)
+  portal migrate [flags]   apply database migrations and exit
+  portal version           print the version
+
+Every flag can also be set by an environment variable: --base-url is
+PORTAL_BASE_URL. Run "portal serve -h" for the flags.
+`
+
+// run is the whole program, with its environment passed in (Mat Ryer).
+func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	cmd := "serve"
+	if len(args) > 0 && len(args[0]) > 0 && args[0][0] != '-' {
+		cmd, args = args[0], args[1:]
+	}
+	switch cmd {
+	case "serve", "migrate":
+	case "version":
+		fmt.Fprintln(stdout, "portal", portal.VersionString())
+		return nil
+	case "help":
+		fmt.Fprint(stdout, usage)
+		return nil
+	default:
+		fmt.Fprint(stderr, usage)
+		return fmt.Errorf("unknown command %q", cmd)
+	}
+
+	cfg := portal.DefaultConfig()
+	fs := flag.NewFlagSet("portal "+cmd, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	cfg.BindFlags(fs)
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return fmt.Errorf("unexpected arguments: %v", fs.Args())
+	}
+	if err := portal.ApplyEnv(fs, getenv); err != nil {
+		return err
+	}
+	cfg.Logger = slog.New(slog.NewTextHandler(stderr, nil))
+
+	if cmd == "migrate" {
+		if err := portal.Migrate(ctx, cfg); err != nil {
+			return err
+		}
+		fmt.Fprintln(stdout, "migrations applied to", cfg.DB)
+		return nil
+	}
+
+	p, err := portal.New(cfg)
+	if err != nil {
+		return err
+	}
+	defer p.Close()
+	err = p.Serve(ctx, func(addr net.Addr) {
+		fmt.Fprintf(stdout, "Portal %s is listening on %s (database %s, mail %s)\n",
+			portal.VersionString(), p.Config().BaseURL, cfg.DB, cfg.Mail)
+	})
+	if err == nil {
+		fmt.Fprintln(stdout, "Portal stopped")
+	}
+	return err
+}

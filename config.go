@@ -1,0 +1,244 @@
+package portal
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/accountportal/portal/identity"
+	"github.com/accountportal/portal/mail"
+)
+
+// Config is everything Portal can be told. Every field with a flag has an
+// environment variable of the same name: --base-url is PORTAL_BASE_URL. A
+// flag given on the command line wins over the environment, which wins over
+// the default. The zero-configuration defaults serve a new user with no
+// set-up: SQLite in ./portal.db, mail to the log.
+type Config struct {
+	Addr                  string // --addr: listen address
+	BaseURL               string // --base-url: absolute links; https makes cookies Secure
+	DB                    string // --db: SQLite file path (or, later, a postgres:// URL)
+	Sessions              string // --sessions: "" keeps sessions in the database (or, later, redis://)
+	Mail                  string // --mail: log, dir:PATH (smtp:// arrives with the email issue)
+	MailFrom              string // --mail-from
+	Theme                 string // --theme: theme directory
+	Registration          string // --registration: open or closed (invite arrives with the theming issue)
+	RequireConfirmedEmail bool   // --require-confirmed-email
+	SiteName              string // --site-name: shown on pages and in mail
+
+	// External providers (the external-login issue implements them; until
+	// then Validate refuses them rather than silently ignoring them).
+	GoogleClientID, GoogleClientSecret       string
+	GitHubClientID, GitHubClientSecret       string
+	MicrosoftClientID, MicrosoftClientSecret string
+	OIDCName, OIDCSlug, OIDCIssuer           string
+	OIDCClientID, OIDCClientSecret           string
+
+	PasswordMinLength    int           // --password-min-length (8..128)
+	Argon2Memory         uint          // --argon2-memory, KiB
+	Argon2Iterations     uint          // --argon2-iterations
+	Argon2Parallelism    uint          // --argon2-parallelism
+	HashConcurrency      int           // --hash-concurrency: argon2id hashes at once (0 = number of CPUs)
+	LockoutThreshold     int           // --lockout-threshold: failed passwords before a lockout
+	LockoutDuration      time.Duration // --lockout-duration
+	SessionIdleTimeout   time.Duration // --session-idle-timeout
+	SessionLifetime      time.Duration // --session-lifetime: absolute, without "remember me"
+	RememberMeLifetime   time.Duration // --remember-me-lifetime
+	ConfirmEmailLifetime time.Duration // --confirm-email-lifetime
+
+	// Set from Go only.
+
+	// Logger receives the log; default: text to stderr.
+	Logger *slog.Logger
+	// Now is the clock; tests inject one. Default time.Now.
+	Now func() time.Time
+}
+
+// DefaultConfig returns the defaults of DESIGN.md's table.
+func DefaultConfig() Config {
+	return Config{
+		Addr:                  "localhost:8080",
+		DB:                    "portal.db",
+		Mail:                  "log",
+		MailFrom:              "Portal <no-reply@localhost>",
+		Registration:          "open",
+		RequireConfirmedEmail: true,
+		SiteName:              "Portal",
+		PasswordMinLength:     identity.DefaultPasswordPolicy.MinLength,
+		Argon2Memory:          uint(identity.DefaultHashParams.Memory),
+		Argon2Iterations:      uint(identity.DefaultHashParams.Iterations),
+		Argon2Parallelism:     uint(identity.DefaultHashParams.Parallelism),
+		LockoutThreshold:      identity.DefaultLockoutPolicy.Threshold,
+		LockoutDuration:       identity.DefaultLockoutPolicy.Duration,
+		SessionIdleTimeout:    30 * time.Minute,
+		SessionLifetime:       12 * time.Hour,
+		RememberMeLifetime:    14 * 24 * time.Hour,
+		ConfirmEmailLifetime:  24 * time.Hour,
+	}
+}
+
+// BindFlags registers every setting on fs, with c's values as defaults.
+func (c *Config) BindFlags(fs *flag.FlagSet) {
+	fs.StringVar(&c.Addr, "addr", c.Addr, "listen address")
+	fs.StringVar(&c.BaseURL, "base-url", c.BaseURL, "public URL for links in mail; https makes cookies Secure (default http:// + addr)")
+	fs.StringVar(&c.DB, "db", c.DB, "SQLite database file")
+	fs.StringVar(&c.Sessions, "sessions", c.Sessions, "session store (default: the database)")
+	fs.StringVar(&c.Mail, "mail", c.Mail, "mail delivery: log or dir:PATH")
+	fs.StringVar(&c.MailFrom, "mail-from", c.MailFrom, "sender of mail")
+	fs.StringVar(&c.Theme, "theme", c.Theme, "theme directory")
+	fs.StringVar(&c.Registration, "registration", c.Registration, "who may register: open or closed")
+	fs.BoolVar(&c.RequireConfirmedEmail, "require-confirmed-email", c.RequireConfirmedEmail, "sign-in needs a confirmed email address")
+	fs.StringVar(&c.SiteName, "site-name", c.SiteName, "site name shown on pages and in mail")
+	fs.StringVar(&c.GoogleClientID, "google-client-id", c.GoogleClientID, "Google OAuth client id")
+	fs.StringVar(&c.GoogleClientSecret, "google-client-secret", c.GoogleClientSecret, "Google OAuth client secret")
+	fs.StringVar(&c.GitHubClientID, "github-client-id", c.GitHubClientID, "GitHub OAuth client id")
+	fs.StringVar(&c.GitHubClientSecret, "github-client-secret", c.GitHubClientSecret, "GitHub OAuth client secret")
+	fs.StringVar(&c.MicrosoftClientID, "microsoft-client-id", c.MicrosoftClientID, "Microsoft OAuth client id")
+	fs.StringVar(&c.MicrosoftClientSecret, "microsoft-client-secret", c.MicrosoftClientSecret, "Microsoft OAuth client secret")
+	fs.StringVar(&c.OIDCName, "oidc-name", c.OIDCName, "OpenID Connect provider: button label")
+	fs.StringVar(&c.OIDCSlug, "oidc-slug", c.OIDCSlug, "OpenID Connect provider: form value (default derived from the name)")
+	fs.StringVar(&c.OIDCIssuer, "oidc-issuer", c.OIDCIssuer, "OpenID Connect provider: issuer URL")
+	fs.StringVar(&c.OIDCClientID, "oidc-client-id", c.OIDCClientID, "OpenID Connect provider: client id")
+	fs.StringVar(&c.OIDCClientSecret, "oidc-client-secret", c.OIDCClientSecret, "OpenID Connect provider: client secret")
+	fs.IntVar(&c.PasswordMinLength, "password-min-length", c.PasswordMinLength, "minimum password length in characters (8..128)")
+	fs.UintVar(&c.Argon2Memory, "argon2-memory", c.Argon2Memory, "argon2id memory in KiB")
+	fs.UintVar(&c.Argon2Iterations, "argon2-iterations", c.Argon2Iterations, "argon2id iterations")
+	fs.UintVar(&c.Argon2Parallelism, "argon2-parallelism", c.Argon2Parallelism, "argon2id parallelism")
+	fs.IntVar(&c.HashConcurrency, "hash-concurrency", c.HashConcurrency, "password hashes computed at once (0: number of CPUs)")
+	fs.IntVar(&c.LockoutThreshold, "lockout-threshold", c.LockoutThreshold, "failed passwords in a row before the account locks")
+	fs.DurationVar(&c.LockoutDuration, "lockout-duration", c.LockoutDuration, "how long a lockout lasts")
+	fs.DurationVar(&c.SessionIdleTimeout, "session-idle-timeout", c.SessionIdleTimeout, "a session without requests ends after this")
+	fs.DurationVar(&c.SessionLifetime, "session-lifetime", c.SessionLifetime, "a session ends this long after sign-in")
+	fs.DurationVar(&c.RememberMeLifetime, "remember-me-lifetime", c.RememberMeLifetime, "a \"remember me\" session ends this long after sign-in")
+	fs.DurationVar(&c.ConfirmEmailLifetime, "confirm-email-lifetime", c.ConfirmEmailLifetime, "how long an email confirmation link works")
+}
+
+// EnvName is the environment variable of a flag: PORTAL_ + upper case, with
+// dashes as underscores.
+func EnvName(flagName string) string {
+	return "PORTAL_" + strings.ToUpper(strings.ReplaceAll(flagName, "-", "_"))
+}
+
+// ApplyEnv sets every flag of fs that was not given on the command line
+// from its environment variable, if that is set. Call it after fs.Parse.
+func ApplyEnv(fs *flag.FlagSet, getenv func(string) string) error {
+	given := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { given[f.Name] = true })
+	var errs []error
+	fs.VisitAll(func(f *flag.Flag) {
+		if given[f.Name] {
+			return
+		}
+		v := getenv(EnvName(f.Name))
+		if v == "" {
+			return
+		}
+		if err := f.Value.Set(v); err != nil {
+			errs = append(errs, fmt.Errorf("%s=%q: %v", EnvName(f.Name), v, err))
+		}
+	})
+	return errors.Join(errs...)
+}
+
+// Validate checks every setting and fills in derived defaults (the base
+// URL). It reports all problems at once, each naming its flag.
+func (c *Config) Validate() error {
+	var errs []error
+	bad := func(flag, format string, args ...any) {
+		errs = append(errs, fmt.Errorf("--%s: %s", flag, fmt.Sprintf(format, args...)))
+	}
+
+	host, port, err := net.SplitHostPort(c.Addr)
+	if err != nil {
+		bad("addr", "%q is not host:port", c.Addr)
+	}
+	if c.BaseURL == "" && err == nil {
+		if host == "" {
+			host = "localhost"
+		}
+		c.BaseURL = "http://" + net.JoinHostPort(host, port)
+	}
+	if u, err := url.Parse(c.BaseURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		bad("base-url", "%q is not an absolute http:// or https:// URL", c.BaseURL)
+	} else if (u.Path != "" && u.Path != "/") || u.RawQuery != "" || u.Fragment != "" || u.User != nil {
+		bad("base-url", "%q: give only scheme, host and port (Portal serves at the root of its origin)", c.BaseURL)
+	}
+
+	switch {
+	case c.DB == "":
+		bad("db", "empty; give a SQLite file path")
+	case strings.HasPrefix(c.DB, "postgres://") || strings.HasPrefix(c.DB, "postgresql://"):
+		bad("db", "PostgreSQL is not supported by this version yet; give a SQLite file path")
+	case strings.Contains(c.DB, "://"):
+		bad("db", "%q: give a SQLite file path", c.DB)
+	}
+	if c.Sessions != "" && c.Sessions != "database" {
+		bad("sessions", "%q: this version keeps sessions in the database only (leave it empty)", c.Sessions)
+	}
+	if err := mail.ValidateSpec(c.Mail); err != nil {
+		bad("mail", "%v", err)
+	}
+	if err := mail.ValidateFrom(c.MailFrom); err != nil {
+		bad("mail-from", "%v", err)
+	}
+	switch c.Registration {
+	case "open", "closed":
+	case "invite":
+		bad("registration", "invite-only registration is not supported by this version yet; use open or closed")
+	default:
+		bad("registration", "%q: want open or closed", c.Registration)
+	}
+	if strings.TrimSpace(c.SiteName) == "" {
+		bad("site-name", "empty")
+	}
+	if c.GoogleClientID != "" || c.GoogleClientSecret != "" || c.GitHubClientID != "" || c.GitHubClientSecret != "" ||
+		c.MicrosoftClientID != "" || c.MicrosoftClientSecret != "" || c.OIDCName != "" || c.OIDCSlug != "" ||
+		c.OIDCIssuer != "" || c.OIDCClientID != "" || c.OIDCClientSecret != "" {
+		errs = append(errs, errors.New("external login providers (PORTAL_GOOGLE_*, PORTAL_GITHUB_*, PORTAL_MICROSOFT_*, PORTAL_OIDC_*) are not supported by this version yet"))
+	}
+	if c.PasswordMinLength < 8 || c.PasswordMinLength > identity.DefaultPasswordPolicy.MaxLength {
+		bad("password-min-length", "%d: want 8 to %d", c.PasswordMinLength, identity.DefaultPasswordPolicy.MaxLength)
+	}
+	if c.Argon2Memory > 4<<20 || c.Argon2Iterations > 100 || c.Argon2Parallelism > 255 {
+		bad("argon2-memory", "argon2 parameters out of range (memory ≤ 4 GiB, iterations ≤ 100, parallelism ≤ 255)")
+	} else if err := c.hashParams().Validate(); err != nil {
+		bad("argon2-memory", "%v", err)
+	}
+	if c.HashConcurrency < 0 {
+		bad("hash-concurrency", "must not be negative")
+	}
+	if c.LockoutThreshold < 1 {
+		bad("lockout-threshold", "must be at least 1")
+	}
+	if c.LockoutDuration <= 0 {
+		bad("lockout-duration", "must be positive")
+	}
+	if c.SessionIdleTimeout <= 0 {
+		bad("session-idle-timeout", "must be positive")
+	}
+	if c.SessionLifetime <= 0 || c.SessionLifetime > 24*time.Hour {
+		bad("session-lifetime", "%v: want more than 0 and at most 24h (NIST AAL2)", c.SessionLifetime)
+	}
+	if c.RememberMeLifetime < c.SessionLifetime || c.RememberMeLifetime > 30*24*time.Hour {
+		bad("remember-me-lifetime", "%v: want at least the session lifetime and at most 720h (30 days)", c.RememberMeLifetime)
+	}
+	if c.ConfirmEmailLifetime <= 0 {
+		bad("confirm-email-lifetime", "must be positive")
+	}
+	return errors.Join(errs...)
+}
+
+func (c *Config) hashParams() identity.HashParams {
+	return identity.HashParams{
+		Memory:      uint32(c.Argon2Memory),
+		Iterations:  uint32(c.Argon2Iterations),
+		Parallelism: uint8(c.Argon2Parallelism),
+		SaltLength:  identity.DefaultHashParams.SaltLength,
+		KeyLength:   identity.DefaultHashParams.KeyLength,
+	}
+}

@@ -1,0 +1,44 @@
+package handlers
+
+import (
+	"net/http"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/accountportal/portal/identity"
+	"github.com/accountportal/portal/pages"
+)
+
+// handleConfirmEmailShow is the landing page of the link in the
+// confirmation mail. It only shows a button: the POST spends the token, so
+// that a mail scanner fetching the link does not use it up (REL-15).
+func (h *Handler) handleConfirmEmailShow(c echo.Context) error {
+	c.Response().Header().Set("Referrer-Policy", "no-referrer") // the URL holds a token (RST-03)
+	v := pages.ConfirmEmailView{
+		Common: h.common(c, "Confirm your email"),
+		UserID: c.QueryParam("userId"),
+		Code:   c.QueryParam("code"),
+	}
+	if v.UserID == "" || v.Code == "" {
+		v.Error = "This link is incomplete. Copy the whole link from the mail, or ask for a new one."
+		return h.render(c, http.StatusBadRequest, pages.ConfirmEmail(v))
+	}
+	return h.render(c, http.StatusOK, pages.ConfirmEmail(v))
+}
+
+func (h *Handler) handleConfirmEmailPost(c echo.Context) error {
+	c.Response().Header().Set("Referrer-Policy", "no-referrer")
+	_, err := h.id.ConfirmEmail(c.Request().Context(), c.FormValue("userId"), c.FormValue("code"))
+	if identity.ErrorCode(err) == identity.EINVALID {
+		v := pages.ConfirmEmailView{Common: h.common(c, "Confirm your email"), Error: identity.ErrorMessage(err)}
+		return h.render(c, http.StatusUnprocessableEntity, pages.ConfirmEmail(v))
+	}
+	if err != nil {
+		return err
+	}
+	h.setFlash(c, "Thank you for confirming your email address. You can sign in now.", false)
+	if currentUser(c) != nil {
+		return h.redirect(c, "/account/manage")
+	}
+	return h.redirect(c, "/account/login")
+}

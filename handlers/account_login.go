@@ -1,0 +1,92 @@
+package handlers
+
+import (
+	"errors"
+	"net/http"
+	"strings"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/accountportal/portal/identity"
+	"github.com/accountportal/portal/pages"
+)
+
+// loginForm is what /account/login posts.
+type loginForm struct {
+	Email      string
+	Password   string
+	RememberMe bool
+}
+
+func bindLoginForm(c echo.Context) loginForm {
+	rm := c.FormValue("remember_me")
+	return loginForm{
+		Email:      strings.TrimSpace(c.FormValue("email")),
+		Password:   c.FormValue("password"),
+		RememberMe: rm == "true" || rm == "on" || rm == "1",
+	}
+}
+
+// Validate checks the fields are filled in.
+func (f loginForm) Validate() pages.FieldErrors {
+	errs := pages.FieldErrors{}
+	if f.Email == "" {
+		errs["email"] = "Enter your email address."
+	}
+	if f.Password == "" {
+		errs["password"] = "Enter your password."
+	}
+	return errs
+}
+
+func (h *Handler) loginView(c echo.Context, f loginForm, errs pages.FieldErrors, msg string) pages.LoginView {
+	return pages.LoginView{
+		Common:           h.common(c, "Sign in"),
+		ReturnURL:        safeReturnURL(c.QueryParam("returnUrl")),
+		Email:            f.Email,
+		RememberMe:       f.RememberMe,
+		Errors:           errs,
+		Message:          msg,
+		RegistrationOpen: h.opts.Registration == RegistrationOpen,
+	}
+}
+
+func (h *Handler) handleLoginShow(c echo.Context) error {
+	return h.render(c, http.StatusOK, pages.Login(h.loginView(c, loginForm{}, nil, "")))
+}
+
+func (h *Handler) handleLoginPost(c echo.Context) error {
+	f := bindLoginForm(c)
+	if errs := f.Validate(); len(errs) > 0 {
+		return h.render(c, http.StatusUnprocessableEntity, pages.Login(h.loginView(c, f, errs, "")))
+	}
+	u, err := h.id.PasswordSignIn(c.Request().Context(), f.Email, f.Password)
+	if errors.Is(err, identity.ErrInvalidLogin) {
+		// The same answer for every failure (AUTH-01).
+		return h.render(c, http.StatusUnprocessableEntity, pages.Login(h.loginView(c, f, nil, identity.ErrInvalidLogin.Message)))
+	}
+	if err != nil {
+		return err
+	}
+	if err := h.signIn(c, u, f.RememberMe); err != nil {
+		return err
+	}
+	return h.redirect(c, returnTo(c.QueryParam("returnUrl")))
+}
+
+func (h *Handler) handleLogoutShow(c echo.Context) error {
+	return h.render(c, http.StatusOK, pages.Logout(pages.LogoutView{Common: h.common(c, "Sign out")}))
+}
+
+// handleLogoutPost ends the session on the server and asks the browser to
+// drop its cookies and cached pages (SES-01, BRW-05).
+func (h *Handler) handleLogoutPost(c echo.Context) error {
+	if err := h.signOut(c); err != nil {
+		return err
+	}
+	c.Response().Header().Set("Clear-Site-Data", `"cache", "cookies"`)
+	if to := safeReturnURL(c.QueryParam("returnUrl")); to != "" {
+		return h.redirect(c, to)
+	}
+	return h.redirect(c, "/account/logout")
+}

@@ -1,0 +1,97 @@
+// Package handlers is Portal's HTTP layer: the echo router, sessions (scs),
+// CSRF, security headers and one thin handler per page. It is the only
+// package that knows echo and scs. Handlers parse the form, call one
+// identity method and render a page or redirect; the rules live in identity.
+package handlers
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"time"
+
+	"github.com/alexedwards/scs/v2"
+	"github.com/labstack/echo/v4"
+
+	"github.com/accountportal/portal/identity"
+	"github.com/accountportal/portal/static"
+)
+
+// Registration policies.
+const (
+	RegistrationOpen   = "open"
+	RegistrationClosed = "closed"
+)
+
+// Options are the handlers' dependencies, filled by portal.New.
+type Options struct {
+	Identity *identity.Service
+	// SessionStore keeps the server-side sessions (scs).
+	SessionStore scs.Store
+	Assets       *static.Assets
+	Log          *slog.Logger
+	SiteName     string
+	// BaseURL is the public origin; https turns on Secure cookies, the
+	// __Host- cookie prefix and HSTS.
+	BaseURL *url.URL
+	// Registration is RegistrationOpen or RegistrationClosed.
+	Registration string
+	// CSRFKey signs CSRF tokens (32 bytes, shared by every instance).
+	CSRFKey []byte
+	// Session timeouts: idle and absolute for ordinary sessions, absolute
+	// for "remember me" ones (SES-02).
+	SessionIdleTimeout time.Duration
+	SessionLifetime    time.Duration
+	RememberMeLifetime time.Duration
+	// LockoutDuration is shown on the lockout page.
+	LockoutDuration time.Duration
+	// MinPasswordLength is shown as a hint on password fields.
+	MinPasswordLength int
+	// Ping checks the store for /healthz.
+	Ping func(ctx context.Context) error
+}
+
+// Handler holds the dependencies of every page handler.
+type Handler struct {
+	id       *identity.Service
+	sessions *scs.SessionManager
+	assets   *static.Assets
+	log      *slog.Logger
+	opts     Options
+	secure   bool
+	echo     *echo.Echo
+	cop      *http.CrossOriginProtection
+}
+
+// New builds the router with every route of routes.go.
+func New(o Options) (*Handler, error) {
+	if o.Identity == nil || o.SessionStore == nil || o.Assets == nil || o.BaseURL == nil || len(o.CSRFKey) < 32 || o.Ping == nil {
+		return nil, errors.New("handlers: Identity, SessionStore, Assets, BaseURL, Ping and a 32-byte CSRFKey are required")
+	}
+	if o.Log == nil {
+		o.Log = slog.Default()
+	}
+	h := &Handler{
+		id:     o.Identity,
+		assets: o.Assets,
+		log:    o.Log,
+		opts:   o,
+		secure: o.BaseURL.Scheme == "https",
+	}
+	h.sessions = newSessionManager(o.SessionStore, h.secure, o.RememberMeLifetime)
+	h.cop = http.NewCrossOriginProtection()
+	if err := h.cop.AddTrustedOrigin(o.BaseURL.Scheme + "://" + o.BaseURL.Host); err != nil {
+		return nil, err
+	}
+	h.echo = h.routes()
+	return h, nil
+}
+
+// ServeHTTP serves every route.
+func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	h.echo.ServeHTTP(w, r)
+}
+
+func (h *Handler) now() time.Time { return h.id.Now() }

@@ -1,0 +1,43 @@
+package handlers
+
+import (
+	"context"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/accountportal/portal/pages"
+)
+
+func (h *Handler) handleHome(c echo.Context) error {
+	v := pages.HomeView{Common: h.common(c, "Home"), RegistrationOpen: h.opts.Registration == RegistrationOpen}
+	return h.render(c, http.StatusOK, pages.Home(v))
+}
+
+func (h *Handler) handleLockout(c echo.Context) error {
+	v := pages.LockoutView{Common: h.common(c, "Locked out"), LockoutMinutes: int(h.opts.LockoutDuration / time.Minute)}
+	return h.render(c, http.StatusOK, pages.Lockout(v))
+}
+
+func (h *Handler) handleAccessDenied(c echo.Context) error {
+	v := pages.AccessDeniedView{Common: h.common(c, "Access denied")}
+	return h.render(c, http.StatusForbidden, pages.AccessDenied(v))
+}
+
+// handleHealth answers 200 when the store answers within two seconds.
+func (h *Handler) handleHealth(c echo.Context) error {
+	ctx, cancel := context.WithTimeout(c.Request().Context(), 2*time.Second)
+	defer cancel()
+	if err := h.opts.Ping(ctx); err != nil {
+		h.log.ErrorContext(ctx, "health check failed", "err", err)
+		return c.String(http.StatusServiceUnavailable, "unavailable\n")
+	}
+	return c.String(http.StatusOK, "ok\n")
+}
+
+func (h *Handler) handleStatic(c echo.Context) error {
+	h.assets.ServeFile(c.Response(), c.Request(), strings.TrimPrefix(c.Param("*"), "/"))
+	return nil
+}

@@ -1,0 +1,57 @@
+package identity
+
+import (
+	"net/mail"
+	"strings"
+	"unicode"
+	"unicode/utf8"
+
+	"golang.org/x/text/unicode/norm"
+)
+
+// Limits on an email address (RFC 5321 §4.5.3.1).
+const (
+	maxEmailLength     = 254
+	maxEmailLocalBytes = 64
+)
+
+// NormalizeEmail is the form an address is unique under: trimmed, NFC,
+// lower case. Two addresses that differ only in case or Unicode composition
+// are one account (REG-02).
+func NormalizeEmail(email string) string {
+	return strings.ToLower(norm.NFC.String(strings.TrimSpace(email)))
+}
+
+// ValidateEmail checks that email is one plain address (no display name,
+// no comments), of sane length, with a dotted domain. It returns a message
+// for the user, or "".
+func ValidateEmail(email string) string {
+	email = strings.TrimSpace(email)
+	switch {
+	case email == "":
+		return "Enter your email address."
+	case !utf8.ValidString(email) || strings.IndexFunc(email, unicode.IsControl) >= 0:
+		return "The email address contains characters that are not allowed."
+	case utf8.RuneCountInString(email) > maxEmailLength:
+		return "The email address is too long."
+	}
+	addr, err := mail.ParseAddress(email)
+	if err != nil || addr.Name != "" || addr.Address != email {
+		return "Enter a valid email address, like name@example.com."
+	}
+	at := strings.LastIndexByte(email, '@')
+	local, domain := email[:at], email[at+1:]
+	if len(local) > maxEmailLocalBytes {
+		return "The email address is too long."
+	}
+	if !strings.Contains(domain, ".") || strings.HasPrefix(domain, ".") || strings.HasSuffix(domain, ".") ||
+		strings.Contains(domain, "..") || strings.ContainsAny(domain, "[]") {
+		return "Enter a valid email address, like name@example.com."
+	}
+	for _, label := range strings.Split(domain, ".") {
+		if label == "" || strings.HasPrefix(label, "-") || strings.HasSuffix(label, "-") {
+			return "Enter a valid email address, like name@example.com."
+		}
+	}
+	return ""
+}

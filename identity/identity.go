@@ -1,0 +1,324 @@
+package identity
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/base32"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/url"
+	"runtime"
+	"strings"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/accountportal/portal/mail"
+	"github.com/accountportal/portal/store"
+)
+
+// User is an account as the rest of Portal sees it.
+type User = store.User
+
+// Options configure a Service. Zero values take the defaults.
+type Options struct {
+	Store    store.Store
+	Mailer   mail.Sender
+	Log      *slog.Logger
+	SiteName string
+	// BaseURL is the absolute origin (and path prefix) of links in mail. It
+	// comes from configuration, never from a request's Host (RST-03).
+	BaseURL string
+	// RequireConfirmedEmail: sign-in needs a confirmed address, and
+	// registration does not reveal whether an address has an account.
+	RequireConfirmedEmail bool
+	Passwords             PasswordPolicy
+	Lockout               LockoutPolicy
+	Hash                  HashParams
+	HashConcurrency       int           // hashes at once; default NumCPU
+	HashWait              time.Duration // queue time before EUNAVAILABLE; default 2 s
+	ConfirmEmailLifetime  time.Duration // default 24 h
+	// Now is the clock; tests inject one. Default time.Now.
+	Now func() time.Time
+}
+
+// Service is the identity domain.
+type Service struct {
+	store     store.Store
+	mailer    mail.Sender
+	templates *mail.Templates
+	log       *slog.Logger
+	hasher    *Hasher
+	opts      Options
+	now       func() time.Time
+}
+
+// New returns a Service.
+func New(o Options) (*Service, error) {
+	if o.Store == nil || o.Mailer == nil {
+		return nil, errors.New("identity: Store and Mailer are required")
+	}
+	if o.Log == nil {
+		o.Log = slog.Default()
+	}
+	if o.SiteName == "" {
+		o.SiteName = "Portal"
+	}
+	if o.Passwords == (PasswordPolicy{}) {
+		o.Passwords = DefaultPasswordPolicy
+	}
+	if o.Lockout == (LockoutPolicy{}) {
+		o.Lockout = DefaultLockoutPolicy
+	}
+	if o.Hash == (HashParams{}) {
+		o.Hash = DefaultHashParams
+	}
+	if err := o.Hash.Validate(); err != nil {
+		return nil, fmt.Errorf("identity: %w", err)
+	}
+	if o.HashConcurrency < 1 {
+		o.HashConcurrency = runtime.NumCPU()
+	}
+	if o.HashWait <= 0 {
+		o.HashWait = 2 * time.Second
+	}
+	if o.ConfirmEmailLifetime <= 0 {
+		o.ConfirmEmailLifetime = 24 * time.Hour
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	o.BaseURL = strings.TrimRight(o.BaseURL, "/")
+	t, err := mail.LoadTemplates()
+	if err != nil {
+		return nil, err
+	}
+	return &Service{
+		store:     o.Store,
+		mailer:    o.Mailer,
+		templates: t,
+		log:       o.Log,
+		hasher:    NewHasher(o.Hash, o.HashConcurrency, o.HashWait),
+		opts:      o,
+		now:       func() time.Time { return o.Now().UTC() },
+	}, nil
+}
+
+// Now is the service's clock (UTC).
+func (s *Service) Now() time.Time { return s.now() }
+
+// RequireConfirmedEmail reports the configured policy.
+func (s *Service) RequireConfirmedEmail() bool { return s.opts.RequireConfirmedEmail }
+
+// newStamp returns a fresh security stamp: 160 random bits.
+func newStamp() string {
+	b := make([]byte, 20)
+	if _, err := rand.Read(b); err != nil {
+		panic(err) // crypto/rand never fails on supported platforms
+	}
+	return base32.StdEncoding.WithPadding(base32.NoPadding).EncodeToString(b)
+}
+
+// link returns the absolute URL of path with query q, on the configured base.
+func (s *Service) link(path string, q url.Values) string {
+	u := s.opts.BaseURL + path
+	if len(q) > 0 {
+		u += "?" + q.Encode()
+	}
+	return u
+}
+
+// RegisterInput is what the register form submits.
+type RegisterInput struct {
+	Email    string
+	Password string
+}
+
+// RegisterResult says what Register did. With confirmation required, User is
+// nil when the address already had an account: the caller shows the same
+// page either way (REG-01).
+type RegisterResult struct {
+	User *User
+	// SignIn: the caller may sign the new user in at once (confirmation is
+	// not required).
+	SignIn bool
+}
+
+// Register creates an account, or — when confirmation is required and the
+// address already has one — tells its owner by mail and pretends to have
+// created it, so the page reveals nothing (REG-01, SECURITY.md decision 2).
+func (s *Service) Register(ctx context.Context, in RegisterInput) (RegisterResult, error) {
+	email := strings.TrimSpace(in.Email)
+	fields := map[string]string{}
+	if msg := ValidateEmail(email); msg != "" {
+		fields["email"] = msg
+	}
+	if msg := s.opts.Passwords.Check(in.Password, email); msg != "" {
+		fields["password"] = msg
+	}
+	if len(fields) > 0 {
+		return RegisterResult{}, &Error{Code: EINVALID, Message: "Please correct the marked fields.", Fields: fields}
+	}
+	// Hash first, whatever happens next: a taken address costs the same
+	// time as a new one (AUTH-02 for /register).
+	hash, err := s.hasher.Hash(ctx, NormalizePassword(in.Password))
+	if err != nil {
+		return RegisterResult{}, err
+	}
+	now := s.now()
+	norm := NormalizeEmail(email)
+	u := &User{
+		ID:                 uuid.Must(uuid.NewV7()).String(),
+		Email:              email,
+		NormalizedEmail:    norm,
+		UserName:           email,
+		NormalizedUserName: norm,
+		PasswordHash:       hash,
+		SecurityStamp:      newStamp(),
+		CreatedAt:          now,
+		UpdatedAt:          now,
+	}
+	err = s.store.CreateUser(ctx, u)
+	if errors.Is(err, store.ErrConflict) {
+		if !s.opts.RequireConfirmedEmail {
+			// Without confirmation the new account would be signed in at
+			// once, so there is nothing to hide: say it plainly.
+			return RegisterResult{}, FieldError("email", "An account with this email address already exists. Sign in, or reset your password.")
+		}
+		existing, ferr := s.store.FindUserByEmail(ctx, norm)
+		if ferr != nil {
+			return RegisterResult{}, internal(ferr)
+		}
+		s.sendMail(ctx, mail.RegisterExisting, existing.Email, s.link("/account/login", nil), "")
+		return RegisterResult{}, nil
+	}
+	if err != nil {
+		return RegisterResult{}, internal(err)
+	}
+	if err := s.SendConfirmation(ctx, u); err != nil {
+		// The account exists; the person can ask for another mail. A mail
+		// outage must not turn registration into an error.
+		s.log.ErrorContext(ctx, "registration: confirmation mail not sent", "user", u.ID, "err", err)
+	}
+	return RegisterResult{User: u, SignIn: !s.opts.RequireConfirmedEmail}, nil
+}
+
+// sendMail renders and sends a message, logging (not returning) failures of
+// delivery for messages whose loss the user can recover from.
+func (s *Service) sendMail(ctx context.Context, name, to, link, expires string) {
+	if err := s.deliver(ctx, name, to, link, expires); err != nil {
+		s.log.ErrorContext(ctx, "mail not sent", "message", name, "err", err)
+	}
+}
+
+func (s *Service) deliver(ctx context.Context, name, to, link, expires string) error {
+	m, err := s.templates.Render(name, mail.Data{
+		SiteName: s.opts.SiteName, BaseURL: s.opts.BaseURL + "/", To: to, Link: link, Expires: expires,
+	})
+	if err != nil {
+		return err
+	}
+	return s.mailer.Send(ctx, m)
+}
+
+// ErrInvalidLogin is the one answer to every failed sign-in: unknown
+// address, wrong password, locked account, unconfirmed address (AUTH-01).
+var ErrInvalidLogin = &Error{Code: EUNAUTHORIZED, Message: "Invalid login attempt."}
+
+// PasswordSignIn checks an email and password. It costs one argon2id
+// verification whatever the outcome (AUTH-02), counts wrong passwords
+// towards the lockout (AUTH-03), resets the count on success, and rehashes
+// a password stored with old parameters.
+func (s *Service) PasswordSignIn(ctx context.Context, email, password string) (*User, error) {
+	norm := NormalizeEmail(email)
+	pw := NormalizePassword(password)
+	if norm == "" || password == "" || len(password) > 4*s.opts.Passwords.MaxLength {
+		// Refuse absurd input before hashing it; still spend the time.
+		if err := s.hasher.VerifyDummy(ctx, ""); err != nil {
+			return nil, err
+		}
+		return nil, ErrInvalidLogin
+	}
+	u, err := s.store.FindUserByEmail(ctx, norm)
+	if errors.Is(err, store.ErrNotFound) {
+		if err := s.hasher.VerifyDummy(ctx, pw); err != nil {
+			return nil, err
+		}
+		return nil, ErrInvalidLogin
+	}
+	if err != nil {
+		return nil, internal(err)
+	}
+	now := s.now()
+	locked := IsLockedOut(u, now)
+	ok, rehash, err := s.hasher.Verify(ctx, pw, u.PasswordHash)
+	if err != nil {
+		return nil, err
+	}
+	switch {
+	case locked:
+		// Even the right password fails while locked, with the same answer.
+		return nil, ErrInvalidLogin
+	case !ok:
+		if u.PasswordHash != "" {
+			if _, err := s.store.RecordLoginFailure(ctx, u.ID, s.opts.Lockout.failure(now)); err != nil {
+				return nil, internal(err)
+			}
+		}
+		return nil, ErrInvalidLogin
+	case s.opts.RequireConfirmedEmail && !u.EmailConfirmed:
+		return nil, ErrInvalidLogin
+	}
+	upd := store.UserUpdate{UpdatedAt: now}
+	dirty := false
+	if u.AccessFailedCount != 0 || !u.LockoutEnd.IsZero() {
+		zero, none := 0, time.Time{}
+		upd.AccessFailedCount, upd.LockoutEnd = &zero, &none
+		dirty = true
+	}
+	if rehash {
+		if h, err := s.hasher.Hash(ctx, pw); err == nil {
+			upd.PasswordHash = &h
+			dirty = true
+		}
+	}
+	if dirty {
+		if err := s.store.UpdateUser(ctx, u.ID, upd); err != nil {
+			return nil, internal(err)
+		}
+		return s.store.FindUserByID(ctx, u.ID)
+	}
+	return u, nil
+}
+
+// UserForSession returns the user a session belongs to, if the session is
+// still valid: the user exists and its security stamp is the one the
+// session was created with. Any credential change rotates the stamp, which
+// ends every other session at the next request (SES-03).
+func (s *Service) UserForSession(ctx context.Context, userID, stamp string) (*User, error) {
+	u, err := s.store.FindUserByID(ctx, userID)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, ErrSessionEnded
+	}
+	if err != nil {
+		return nil, internal(err)
+	}
+	if stamp == "" || u.SecurityStamp != stamp {
+		return nil, ErrSessionEnded
+	}
+	return u, nil
+}
+
+// ErrSessionEnded: the session's user is gone or its credentials changed.
+var ErrSessionEnded = &Error{Code: EUNAUTHORIZED, Message: "Your session has ended. Please sign in again."}
+
+// RotateSecurityStamp gives u a new stamp, ending every session that holds
+// the old one, and returns the new stamp.
+func (s *Service) RotateSecurityStamp(ctx context.Context, userID string) (string, error) {
+	stamp := newStamp()
+	if err := s.store.UpdateUser(ctx, userID, store.UserUpdate{SecurityStamp: &stamp, UpdatedAt: s.now()}); err != nil {
+		return "", internal(err)
+	}
+	return stamp, nil
+}

@@ -1,0 +1,99 @@
+package identity
+
+import (
+	"bufio"
+	_ "embed"
+	"strconv"
+	"strings"
+	"sync"
+	"unicode"
+	"unicode/utf8"
+
+	"golang.org/x/text/unicode/norm"
+)
+
+// PasswordPolicy is SECURITY.md decision 1: a minimum and a maximum length
+// in code points, no composition rules, NFC, no common passwords, not the
+// account's own email.
+type PasswordPolicy struct {
+	MinLength int // code points; default 8
+	MaxLength int // code points; default 128
+}
+
+// DefaultPasswordPolicy is Portal's default.
+var DefaultPasswordPolicy = PasswordPolicy{MinLength: 8, MaxLength: 128}
+
+// NormalizePassword is the form a password is hashed in: NFC, so that the
+// same characters typed on different keyboards match (PWD-02). Nothing is
+// trimmed or truncated.
+func NormalizePassword(p string) string { return norm.NFC.String(p) }
+
+// Check returns a message saying why password is not acceptable for an
+// account with this email, or "".
+func (p PasswordPolicy) Check(password, email string) string {
+	if password == "" {
+		return "Enter a password."
+	}
+	if !utf8.ValidString(password) {
+		return "The password contains characters that are not allowed."
+	}
+	for _, r := range password {
+		if unicode.IsControl(r) {
+			return "The password contains characters that are not allowed (control characters)."
+		}
+	}
+	pw := NormalizePassword(password)
+	n := utf8.RuneCountInString(pw)
+	if n < p.MinLength {
+		return pluralf(p.MinLength, "Use at least %d character.", "Use at least %d characters.")
+	}
+	if n > p.MaxLength {
+		return pluralf(p.MaxLength, "Use at most %d character.", "Use at most %d characters.")
+	}
+	lower := strings.ToLower(pw)
+	if IsCommonPassword(lower) {
+		return "This password is one of the most common passwords, so it is among the first an attacker tries. Choose another."
+	}
+	if e := NormalizeEmail(email); e != "" {
+		local, _, _ := strings.Cut(e, "@")
+		if strings.Contains(lower, e) || lower == local || (len(local) >= 4 && strings.TrimRight(lower, "0123456789!.?") == local) {
+			return "The password must not be your email address or contain it."
+		}
+	}
+	return ""
+}
+
+//go:embed common_passwords.txt
+var commonPasswordsFile string
+
+var (
+	commonOnce      sync.Once
+	commonPasswords map[string]struct{}
+)
+
+// IsCommonPassword reports whether the lower-cased password is in the
+// bundled list of common and breached passwords (SECURITY.md decision 5:
+// offline, no network call). The list is loaded on first use, keeping it
+// out of the start-up path.
+func IsCommonPassword(lower string) bool {
+	commonOnce.Do(func() {
+		commonPasswords = make(map[string]struct{}, 12000)
+		sc := bufio.NewScanner(strings.NewReader(commonPasswordsFile))
+		for sc.Scan() {
+			line := sc.Text()
+			if line == "" || strings.HasPrefix(line, "#") {
+				continue
+			}
+			commonPasswords[line] = struct{}{}
+		}
+	})
+	_, ok := commonPasswords[lower]
+	return ok
+}
+
+func pluralf(n int, one, many string) string {
+	if n == 1 {
+		return strings.Replace(one, "%d", "1", 1)
+	}
+	return strings.Replace(many, "%d", strconv.Itoa(n), 1)
+}

@@ -1,0 +1,126 @@
+package identity
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
+	"errors"
+	"net/url"
+	"time"
+
+	"github.com/accountportal/portal/mail"
+	"github.com/accountportal/portal/store"
+)
+
+// Token purposes.
+const (
+	PurposeConfirmEmail = "confirm-email"
+)
+
+// tokenBytes is the entropy of a mail token: 256 bits (REG-03).
+const tokenBytes = 32
+
+// ErrInvalidToken is the one answer for a used, expired, stale, malformed or
+// unknown link.
+var ErrInvalidToken = &Error{Code: EINVALID, Message: "This link is invalid or has expired. Links work once and only for a limited time."}
+
+// issueToken creates a single-use token for u and purpose, bound to u's
+// current security stamp and to data, and returns its secret. Older tokens
+// of the same purpose stop working.
+func (s *Service) issueToken(ctx context.Context, u *User, purpose, data string, lifetime time.Duration) (string, error) {
+	raw := make([]byte, tokenBytes)
+	if _, err := rand.Read(raw); err != nil {
+		return "", internal(err)
+	}
+	secret := base64.RawURLEncoding.EncodeToString(raw)
+	if err := s.store.DeleteTokens(ctx, u.ID, purpose); err != nil {
+		return "", internal(err)
+	}
+	now := s.now()
+	err := s.store.CreateToken(ctx, &store.Token{
+		Hash: hashToken(secret), UserID: u.ID, Purpose: purpose, Stamp: u.SecurityStamp,
+		Data: data, ExpiresAt: now.Add(lifetime), CreatedAt: now,
+	})
+	if err != nil {
+		return "", internal(err)
+	}
+	return secret, nil
+}
+
+// consumeToken spends the token and returns its user, if the token is
+// valid: unused, unexpired, for userID, and issued under the user's current
+// stamp.
+func (s *Service) consumeToken(ctx context.Context, userID, secret, purpose string) (*User, *store.Token, error) {
+	if b, err := base64.RawURLEncoding.DecodeString(secret); err != nil || len(b) != tokenBytes {
+		return nil, nil, ErrInvalidToken
+	}
+	t, err := s.store.ConsumeToken(ctx, hashToken(secret), purpose, s.now())
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, nil, ErrInvalidToken
+	}
+	if err != nil {
+		return nil, nil, internal(err)
+	}
+	if t.UserID != userID {
+		return nil, nil, ErrInvalidToken
+	}
+	u, err := s.store.FindUserByID(ctx, t.UserID)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, nil, ErrInvalidToken
+	}
+	if err != nil {
+		return nil, nil, internal(err)
+	}
+	if u.SecurityStamp != t.Stamp {
+		return nil, nil, ErrInvalidToken
+	}
+	return u, t, nil
+}
+
+func hashToken(secret string) []byte {
+	h := sha256.Sum256([]byte(secret))
+	return h[:]
+}
+
+// SendConfirmation mails u a link that confirms its address.
+func (s *Service) SendConfirmation(ctx context.Context, u *User) error {
+	secret, err := s.issueToken(ctx, u, PurposeConfirmEmail, u.NormalizedEmail, s.opts.ConfirmEmailLifetime)
+	if err != nil {
+		return err
+	}
+	link := s.link("/account/confirm-email", url.Values{"userId": {u.ID}, "code": {secret}})
+	return s.deliver(ctx, mail.ConfirmEmail, u.Email, link, humanDuration(s.opts.ConfirmEmailLifetime))
+}
+
+// ConfirmEmail spends a confirmation link. The token is bound to the address
+// it was sent to: after an email change it no longer confirms anything.
+func (s *Service) ConfirmEmail(ctx context.Context, userID, secret string) (*User, error) {
+	u, t, err := s.consumeToken(ctx, userID, secret, PurposeConfirmEmail)
+	if err != nil {
+		return nil, err
+	}
+	if t.Data != u.NormalizedEmail {
+		return nil, ErrInvalidToken
+	}
+	if !u.EmailConfirmed {
+		yes := true
+		if err := s.store.UpdateUser(ctx, u.ID, store.UserUpdate{EmailConfirmed: &yes, UpdatedAt: s.now()}); err != nil {
+			return nil, internal(err)
+		}
+		u.EmailConfirmed = true
+	}
+	return u, nil
+}
+
+// humanDuration writes d as a person would: "24 hours", "30 minutes".
+func humanDuration(d time.Duration) string {
+	switch {
+	case d >= time.Hour && d%time.Hour == 0:
+		return pluralf(int(d/time.Hour), "%d hour", "%d hours")
+	case d >= time.Minute:
+		return pluralf(int(d/time.Minute), "%d minute", "%d minutes")
+	default:
+		return pluralf(int(d/time.Second), "%d second", "%d seconds")
+	}
+}

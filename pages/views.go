@@ -1,0 +1,130 @@
+// Package pages holds Portal's built-in pages as templ components, one per
+// page, each with a typed view model. The view models are the theme API: a
+// theme's pages/<name>.html gets the same struct, so every field is
+// documented.
+package pages
+
+import "time"
+
+// Common is what every page gets: built by one helper in handlers.
+type Common struct {
+	// Title is the page's title (shown in the tab and as its heading).
+	Title string
+	// SiteName is the configured site name.
+	SiteName string
+	// User is the signed-in user, or nil.
+	User *UserInfo
+	// CSRFToken is the value of the hidden _csrf field every form carries.
+	CSRFToken string
+	// Status is a one-shot message after an action (rendered in
+	// id="status-message"); StatusIsError marks it as a failure.
+	Status        string
+	StatusIsError bool
+	// CSSURL is the content-hashed URL of the stylesheet.
+	CSSURL string
+}
+
+// UserInfo is what pages may show of the signed-in user.
+type UserInfo struct {
+	ID             string
+	Email          string
+	UserName       string
+	EmailConfirmed bool
+}
+
+// FieldErrors maps a form field's name to its validation message.
+type FieldErrors map[string]string
+
+// Get returns the message for field, or "".
+func (f FieldErrors) Get(field string) string { return f[field] }
+
+// HomeView is the home page ("home").
+type HomeView struct {
+	Common
+	// RegistrationOpen: the register link is shown.
+	RegistrationOpen bool
+}
+
+// RegisterView is the register page ("register").
+type RegisterView struct {
+	Common
+	ReturnURL string // a local path to return to after signing in, or ""
+	Email     string // what the user typed
+	Errors    FieldErrors
+	// Message is a form-level error (not tied to a field), or "".
+	Message string
+	// MinPasswordLength is the password policy's minimum, for the hint.
+	MinPasswordLength int
+}
+
+// RegisterClosedView is shown instead of the register form when
+// registration is closed ("register-closed").
+type RegisterClosedView struct {
+	Common
+}
+
+// RegisterConfirmationView asks the new user to check their mail
+// ("register-confirmation").
+type RegisterConfirmationView struct {
+	Common
+}
+
+// ConfirmEmailView is the landing page of a confirmation link
+// ("confirm-email"). The GET shows a button; the POST spends the link, so a
+// mail scanner that prefetches the link does not use it up (REL-15).
+type ConfirmEmailView struct {
+	Common
+	UserID string
+	Code   string
+	// Confirmed: the address is now confirmed.
+	Confirmed bool
+	// Error is why the link did not work, or "".
+	Error string
+}
+
+// LoginView is the login page ("login").
+type LoginView struct {
+	Common
+	ReturnURL  string
+	Email      string
+	RememberMe bool
+	Errors     FieldErrors
+	// Message is the form-level error: "Invalid login attempt." etc.
+	Message          string
+	RegistrationOpen bool
+}
+
+// LogoutView is the GET of /account/logout ("logout"): a confirm button when
+// signed in, otherwise "you are signed out".
+type LogoutView struct {
+	Common
+}
+
+// LockoutView explains account lockout ("lockout").
+type LockoutView struct {
+	Common
+	// LockoutMinutes is how long a lockout lasts.
+	LockoutMinutes int
+}
+
+// AccessDeniedView is the access-denied page ("access-denied").
+type AccessDeniedView struct {
+	Common
+}
+
+// ManageProfileView is the manage landing page ("manage-profile").
+type ManageProfileView struct {
+	Common
+	UserName       string
+	Email          string
+	EmailConfirmed bool
+	PhoneNumber    string
+	CreatedAt      time.Time
+}
+
+// ErrorView is the error page ("error"): 403, 404, 405, 413, 429, 500, 503.
+type ErrorView struct {
+	Common
+	Status  int
+	Message string
+}

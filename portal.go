@@ -1,0 +1,226 @@
+// Package portal is the public Go API of Portal, a server-rendered account
+// portal: register, sign in, confirm email, and the account pages around
+// them. New builds the whole application from a Config; Handler serves it.
+//
+//	p, err := portal.New(cfg)
+//	...
+//	defer p.Close()
+//	http.ListenAndServe(cfg.Addr, p.Handler())
+package portal
+
+import (
+	"context"
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/url"
+	"os"
+	"runtime/debug"
+	"time"
+
+	"github.com/alexedwards/scs/sqlite3store"
+
+	"github.com/accountportal/portal/handlers"
+	"github.com/accountportal/portal/identity"
+	"github.com/accountportal/portal/mail"
+	"github.com/accountportal/portal/static"
+	"github.com/accountportal/portal/store/sqlite"
+	"github.com/accountportal/portal/theme"
+)
+
+// Version is set at build time (-ldflags "-X github.com/accountportal/portal.Version=v1.2.3");
+// otherwise it comes from the module's build information.
+var Version = ""
+
+// VersionString describes this build.
+func VersionString() string {
+	if Version != "" {
+		return Version
+	}
+	if bi, ok := debug.ReadBuildInfo(); ok {
+		v := bi.Main.Version
+		for _, s := range bi.Settings {
+			if s.Key == "vcs.revision" && len(s.Value) >= 12 {
+				v += " (" + s.Value[:12] + ")"
+			}
+		}
+		if v != "" {
+			return v
+		}
+	}
+	return "devel"
+}
+
+// Portal is one running application: its store, domain and handlers.
+type Portal struct {
+	cfg      Config
+	log      *slog.Logger
+	store    *sqlite.Store
+	sessions *sqlite3store.SQLite3Store
+	identity *identity.Service
+	handler  *handlers.Handler
+}
+
+// New validates cfg, opens (creating if needed) and migrates the database,
+// and builds the application. Close releases it.
+func New(cfg Config) (*Portal, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	log := cfg.Logger
+	if log == nil {
+		log = slog.New(slog.NewTextHandler(os.Stderr, nil))
+	}
+	th, err := theme.Load(cfg.Theme)
+	if err != nil {
+		return nil, err
+	}
+	assets, err := static.Load(th.Static, static.Embedded())
+	if err != nil {
+		return nil, err
+	}
+	mailer, err := mail.New(cfg.Mail, cfg.MailFrom, log)
+	if err != nil {
+		return nil, err
+	}
+
+	st, err := sqlite.Open(cfg.DB)
+	if err != nil {
+		return nil, err
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if err := st.Migrate(ctx); err != nil {
+		st.Close()
+		return nil, err
+	}
+	csrfKey, err := st.Secret(ctx, "csrf-key", randomKey)
+	if err != nil {
+		st.Close()
+		return nil, fmt.Errorf("csrf key: %w", err)
+	}
+
+	id, err := identity.New(identity.Options{
+		Store:                 st,
+		Mailer:                mailer,
+		Log:                   log,
+		SiteName:              cfg.SiteName,
+		BaseURL:               cfg.BaseURL,
+		RequireConfirmedEmail: cfg.RequireConfirmedEmail,
+		Passwords:             identity.PasswordPolicy{MinLength: cfg.PasswordMinLength, MaxLength: identity.DefaultPasswordPolicy.MaxLength},
+		Lockout:               identity.LockoutPolicy{Threshold: cfg.LockoutThreshold, Duration: cfg.LockoutDuration},
+		Hash:                  cfg.hashParams(),
+		HashConcurrency:       cfg.HashConcurrency,
+		ConfirmEmailLifetime:  cfg.ConfirmEmailLifetime,
+		Now:                   cfg.Now,
+	})
+	if err != nil {
+		st.Close()
+		return nil, err
+	}
+
+	base, _ := url.Parse(cfg.BaseURL) // checked by Validate
+	sessions := sqlite3store.New(st.DB())
+	h, err := handlers.New(handlers.Options{
+		Identity:           id,
+		SessionStore:       sessions,
+		Assets:             assets,
+		Log:                log,
+		SiteName:           cfg.SiteName,
+		BaseURL:            base,
+		Registration:       cfg.Registration,
+		CSRFKey:            csrfKey,
+		SessionIdleTimeout: cfg.SessionIdleTimeout,
+		SessionLifetime:    cfg.SessionLifetime,
+		RememberMeLifetime: cfg.RememberMeLifetime,
+		LockoutDuration:    cfg.LockoutDuration,
+		MinPasswordLength:  cfg.PasswordMinLength,
+		Ping:               st.Ping,
+	})
+	if err != nil {
+		sessions.StopCleanup()
+		st.Close()
+		return nil, err
+	}
+	return &Portal{cfg: cfg, log: log, store: st, sessions: sessions, identity: id, handler: h}, nil
+}
+
+func randomKey() ([]byte, error) {
+	b := make([]byte, 32)
+	_, err := rand.Read(b)
+	return b, err
+}
+
+// Handler serves every page of Portal.
+func (p *Portal) Handler() http.Handler { return p.handler }
+
+// Config is the validated configuration (with derived defaults filled in).
+func (p *Portal) Config() Config { return p.cfg }
+
+// Close stops background work and closes the database.
+func (p *Portal) Close() error {
+	p.sessions.StopCleanup()
+	return p.store.Close()
+}
+
+// Migrate applies pending migrations to the configured database and
+// returns: `portal migrate`.
+func Migrate(ctx context.Context, cfg Config) error {
+	if err := cfg.Validate(); err != nil {
+		return err
+	}
+	st, err := sqlite.Open(cfg.DB)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	return st.Migrate(ctx)
+}
+
+// Server returns an http.Server for p with the timeouts and header limit of
+// SECURITY.md §3.5 (REL-09, REL-10).
+func (p *Portal) Server() *http.Server {
+	return &http.Server{
+		Addr:              p.cfg.Addr,
+		Handler:           p.handler,
+		ReadHeaderTimeout: 5 * time.Second,
+		ReadTimeout:       15 * time.Second,
+		WriteTimeout:      30 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		MaxHeaderBytes:    32 << 10,
+		ErrorLog:          slog.NewLogLogger(p.log.Handler(), slog.LevelWarn),
+	}
+}
+
+// Serve listens on the configured address and serves until ctx is done,
+// then stops accepting connections and lets in-flight requests finish (up
+// to 30 seconds). ready, if not nil, is called with the listening address.
+func (p *Portal) Serve(ctx context.Context, ready func(addr net.Addr)) error {
+	srv := p.Server()
+	ln, err := net.Listen("tcp", p.cfg.Addr)
+	if err != nil {
+		return err
+	}
+	if ready != nil {
+		ready(ln.Addr())
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if err := srv.Shutdown(shutdownCtx); err != nil {
+		return fmt.Errorf("shutdown: %w", err)
+	}
+	if err := <-errc; err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	return nil
+}

@@ -1,0 +1,121 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"strings"
+
+	"github.com/accountportal/portal/store"
+)
+
+const userColumns = `id, email, normalized_email, username, normalized_username,
+	email_confirmed, password_hash, security_stamp, phone_number, lockout_end,
+	access_failed_count, two_factor_enabled, created_at, updated_at`
+
+type scanner interface{ Scan(dest ...any) error }
+
+func scanUser(row scanner) (*store.User, error) {
+	var u store.User
+	var lockout sql.NullTime
+	err := row.Scan(&u.ID, &u.Email, &u.NormalizedEmail, &u.UserName, &u.NormalizedUserName,
+		&u.EmailConfirmed, &u.PasswordHash, &u.SecurityStamp, &u.PhoneNumber, &lockout,
+		&u.AccessFailedCount, &u.TwoFactorEnabled, &u.CreatedAt, &u.UpdatedAt)
+	if err != nil {
+		return nil, translate(err)
+	}
+	u.LockoutEnd = fromNull(lockout)
+	u.CreatedAt = u.CreatedAt.UTC()
+	u.UpdatedAt = u.UpdatedAt.UTC()
+	return &u, nil
+}
+
+// CreateUser inserts u; ErrConflict when the email or username is taken.
+func (s *Store) CreateUser(ctx context.Context, u *store.User) error {
+	_, err := s.db.ExecContext(ctx, `INSERT INTO users (`+userColumns+`)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		u.ID, u.Email, u.NormalizedEmail, u.UserName, u.NormalizedUserName,
+		u.EmailConfirmed, u.PasswordHash, u.SecurityStamp, u.PhoneNumber, utc(u.LockoutEnd),
+		u.AccessFailedCount, u.TwoFactorEnabled, utc(u.CreatedAt), utc(u.UpdatedAt))
+	return translate(err)
+}
+
+// FindUserByID returns the user or ErrNotFound.
+func (s *Store) FindUserByID(ctx context.Context, id string) (*store.User, error) {
+	return scanUser(s.db.QueryRowContext(ctx, `SELECT `+userColumns+` FROM users WHERE id = ?`, id))
+}
+
+// FindUserByEmail returns the user with this normalised email or ErrNotFound.
+func (s *Store) FindUserByEmail(ctx context.Context, normalizedEmail string) (*store.User, error) {
+	return scanUser(s.db.QueryRowContext(ctx,
+		`SELECT `+userColumns+` FROM users WHERE normalized_email = ?`, normalizedEmail))
+}
+
+// UpdateUser applies the set fields of upd. ErrNotFound when there is no
+// such user; ErrConflict when a new email or username is taken.
+func (s *Store) UpdateUser(ctx context.Context, id string, upd store.UserUpdate) error {
+	var sets []string
+	var args []any
+	add := func(col string, v any) {
+		sets = append(sets, col+" = ?")
+		args = append(args, v)
+	}
+	if upd.Email != nil {
+		add("email", *upd.Email)
+	}
+	if upd.NormalizedEmail != nil {
+		add("normalized_email", *upd.NormalizedEmail)
+	}
+	if upd.UserName != nil {
+		add("username", *upd.UserName)
+	}
+	if upd.NormalizedUserName != nil {
+		add("normalized_username", *upd.NormalizedUserName)
+	}
+	if upd.EmailConfirmed != nil {
+		add("email_confirmed", *upd.EmailConfirmed)
+	}
+	if upd.PasswordHash != nil {
+		add("password_hash", *upd.PasswordHash)
+	}
+	if upd.SecurityStamp != nil {
+		add("security_stamp", *upd.SecurityStamp)
+	}
+	if upd.PhoneNumber != nil {
+		add("phone_number", *upd.PhoneNumber)
+	}
+	if upd.LockoutEnd != nil {
+		add("lockout_end", utc(*upd.LockoutEnd))
+	}
+	if upd.AccessFailedCount != nil {
+		add("access_failed_count", *upd.AccessFailedCount)
+	}
+	if upd.TwoFactorEnabled != nil {
+		add("two_factor_enabled", *upd.TwoFactorEnabled)
+	}
+	add("updated_at", utc(upd.UpdatedAt))
+	args = append(args, id)
+	res, err := s.db.ExecContext(ctx,
+		fmt.Sprintf("UPDATE users SET %s WHERE id = ?", strings.Join(sets, ", ")), args...)
+	if err != nil {
+		return translate(err)
+	}
+	if n, err := res.RowsAffected(); err != nil {
+		return err
+	} else if n == 0 {
+		return store.ErrNotFound
+	}
+	return nil
+}
+
+// RecordLoginFailure counts a failed password in one statement, so that
+// concurrent failures all count (no lost update), and locks the account when
+// the count reaches the threshold.
+func (s *Store) RecordLoginFailure(ctx context.Context, id string, f store.LoginFailure) (*store.User, error) {
+	return scanUser(s.db.QueryRowContext(ctx, `UPDATE users SET
+		lockout_end = CASE WHEN access_failed_count + 1 >= ?1 THEN ?2 ELSE lockout_end END,
+		access_failed_count = CASE WHEN access_failed_count + 1 >= ?1 THEN 0 ELSE access_failed_count + 1 END,
+		updated_at = ?3
+		WHERE id = ?4
+		RETURNING `+userColumns, f.Threshold, utc(f.LockUntil), utc(f.Now), id))
+}

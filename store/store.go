@@ -1,0 +1,132 @@
+// Package store persists Portal's data behind interfaces. The sqlite
+// sub-package is the default implementation; a PostgreSQL implementation
+// satisfies the same interfaces, and storetest holds the suite both must pass.
+//
+// store imports nothing of Portal's but the data types it persists (defined
+// here). Rules — lockout thresholds, token lifetimes, password policy — live
+// in identity and reach the store as plain parameters.
+package store
+
+import (
+	"context"
+	"errors"
+	"time"
+)
+
+// Errors a store returns; callers test them with errors.Is. Driver errors
+// (unique constraint, no rows) are translated into these.
+var (
+	// ErrNotFound means the row asked for does not exist (or is not usable:
+	// an expired or used token).
+	ErrNotFound = errors.New("store: not found")
+	// ErrConflict means a unique constraint refused the write (an email or
+	// username that is already taken).
+	ErrConflict = errors.New("store: conflict")
+)
+
+// User is one account as persisted.
+type User struct {
+	ID                 string // random (UUIDv7), never sequential
+	Email              string // as the user typed it (trimmed)
+	NormalizedEmail    string // NFC + lower case; unique
+	UserName           string // shown to the user; defaults to the email
+	NormalizedUserName string // unique
+	EmailConfirmed     bool
+	PasswordHash       string // PHC string; empty when the account has no password
+	SecurityStamp      string // rotated on every credential change; sessions carry a copy
+	PhoneNumber        string
+	LockoutEnd         time.Time // zero when not locked
+	AccessFailedCount  int
+	TwoFactorEnabled   bool
+	CreatedAt          time.Time
+	UpdatedAt          time.Time
+}
+
+// Token is a single-use secret sent by mail (email confirmation, password
+// reset, email change). Only a hash of the secret is stored.
+type Token struct {
+	Hash      []byte // SHA-256 of the secret
+	UserID    string
+	Purpose   string
+	Stamp     string // the user's security stamp when it was issued
+	Data      string // purpose-specific payload, e.g. the new address of an email change
+	ExpiresAt time.Time
+	CreatedAt time.Time
+}
+
+// LoginFailure describes how a failed password attempt is recorded: the
+// counter goes up by one and, when it reaches Threshold, the account is
+// locked until LockUntil and the counter starts again from zero.
+type LoginFailure struct {
+	Threshold int
+	LockUntil time.Time
+	Now       time.Time
+}
+
+// Store is everything Portal persists, apart from sessions (scs has its own
+// stores, which share the same database).
+type Store interface {
+	Users
+	Tokens
+	Secrets
+
+	// Ping checks that the database answers.
+	Ping(ctx context.Context) error
+	// Close releases the database.
+	Close() error
+}
+
+// Users persists accounts.
+type Users interface {
+	// CreateUser inserts u. It returns ErrConflict when the normalised
+	// email or username is taken.
+	CreateUser(ctx context.Context, u *User) error
+	// FindUserByID returns ErrNotFound when there is no such user.
+	FindUserByID(ctx context.Context, id string) (*User, error)
+	// FindUserByEmail looks a user up by the normalised email.
+	FindUserByEmail(ctx context.Context, normalizedEmail string) (*User, error)
+	// UpdateUser applies the non-nil fields of upd to user id.
+	UpdateUser(ctx context.Context, id string, upd UserUpdate) error
+	// RecordLoginFailure counts one failed password attempt atomically (two
+	// concurrent failures both count) and returns the user as it is after it.
+	RecordLoginFailure(ctx context.Context, id string, f LoginFailure) (*User, error)
+}
+
+// UserUpdate lists the fields UpdateUser may change; nil means unchanged.
+// UpdatedAt is always set.
+type UserUpdate struct {
+	Email              *string
+	NormalizedEmail    *string
+	UserName           *string
+	NormalizedUserName *string
+	EmailConfirmed     *bool
+	PasswordHash       *string
+	SecurityStamp      *string
+	PhoneNumber        *string
+	LockoutEnd         *time.Time // a zero time clears the lockout
+	AccessFailedCount  *int
+	TwoFactorEnabled   *bool
+	UpdatedAt          time.Time
+}
+
+// Tokens persists single-use mail tokens.
+type Tokens interface {
+	// CreateToken stores t.
+	CreateToken(ctx context.Context, t *Token) error
+	// ConsumeToken marks the token with this hash and purpose used and
+	// returns it, in one atomic step: of two concurrent calls exactly one
+	// succeeds. A used, expired or unknown token gives ErrNotFound.
+	ConsumeToken(ctx context.Context, hash []byte, purpose string, now time.Time) (*Token, error)
+	// DeleteTokens removes every token of the user for the purpose, used or
+	// not (a newer token replaces older ones).
+	DeleteTokens(ctx context.Context, userID, purpose string) error
+}
+
+// Secrets keeps server-side keys (CSRF signing, later cookie and TOTP key
+// encryption) in the database so that every instance agrees on them.
+type Secrets interface {
+	// Secret returns the secret stored under name, creating it with the
+	// value of generate when there is none. Concurrent callers, in one or
+	// many processes, all get the same value.
+	Secret(ctx context.Context, name string, generate func() ([]byte, error)) ([]byte, error)
+}
