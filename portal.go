@@ -157,6 +157,10 @@ func randomKey() ([]byte, error) {
 // Handler serves every page of Portal.
 func (p *Portal) Handler() http.Handler { return p.handler }
 
+// Identity is the domain service, for Go programs that embed Portal and add
+// their own handlers (and for tests).
+func (p *Portal) Identity() *identity.Service { return p.identity }
+
 // Config is the validated configuration (with derived defaults filled in).
 func (p *Portal) Config() Config { return p.cfg }
 

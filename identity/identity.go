@@ -310,6 +310,19 @@ func (s *Service) UserForSession(ctx context.Context, userID, stamp string) (*Us
 	return u, nil
 }
 
+// FindUserByEmail returns the account with this address (any case or
+// Unicode composition), or an ENOTFOUND error.
+func (s *Service) FindUserByEmail(ctx context.Context, email string) (*User, error) {
+	u, err := s.store.FindUserByEmail(ctx, NormalizeEmail(email))
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, Errorf(ENOTFOUND, "There is no account with that email address.")
+	}
+	if err != nil {
+		return nil, internal(err)
+	}
+	return u, nil
+}
+
 // ErrSessionEnded: the session's user is gone or its credentials changed.
 var ErrSessionEnded = &Error{Code: EUNAUTHORIZED, Message: "Your session has ended. Please sign in again."}
 
