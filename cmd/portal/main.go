@@ -88,8 +88,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	}
 	defer p.Close()
 	err = p.Serve(ctx, func(addr net.Addr) {
-		fmt.Fprintf(stdout, "Portal %s is listening on %s (database %s, mail %s)\n",
-			portal.VersionString(), p.Config().BaseURL, cfg.DB, cfg.Mail)
+		fmt.Fprintf(stdout, "Portal %s is listening on http://%s (public URL %s; database %s; mail %s)\n",
+			portal.VersionString(), addr, p.Config().BaseURL, cfg.DB, cfg.Mail)
 	})
 	if err == nil {
 		fmt.Fprintln(stdout, "Portal stopped")

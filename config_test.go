@@ -1,0 +1,133 @@
+package portal
+
+import (
+	"flag"
+	"io"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestDefaultConfigIsValid(t *testing.T) {
+	c := DefaultConfig()
+	if err := c.Validate(); err != nil {
+		t.Fatalf("defaults invalid: %v", err)
+	}
+	if got, want := c.BaseURL, "http://localhost:8080"; got != want {
+		t.Fatalf("derived BaseURL=%q, want %q", got, want)
+	}
+	if got, want := c.DB, "portal.db"; got != want {
+		t.Fatalf("DB=%q, want %q", got, want)
+	}
+	if !c.RequireConfirmedEmail || c.Mail != "log" || c.Registration != "open" {
+		t.Fatalf("defaults differ from DESIGN.md: %+v", c)
+	}
+}
+
+func TestBaseURLFromAddr(t *testing.T) {
+	c := DefaultConfig()
+	c.Addr = ":9000"
+	if err := c.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	if got, want := c.BaseURL, "http://localhost:9000"; got != want {
+		t.Fatalf("BaseURL=%q, want %q", got, want)
+	}
+}
+
+func parse(t *testing.T, args []string, env map[string]string) (Config, error) {
+	t.Helper()
+	c := DefaultConfig()
+	fs := flag.NewFlagSet("test", flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	c.BindFlags(fs)
+	if err := fs.Parse(args); err != nil {
+		return c, err
+	}
+	err := ApplyEnv(fs, func(k string) string { return env[k] })
+	return c, err
+}
+
+func TestFlagsAndEnvironment(t *testing.T) {
+	c, err := parse(t, []string{"--addr", "127.0.0.1:9999", "--require-confirmed-email=false"}, map[string]string{
+		"PORTAL_ADDR":                    "0.0.0.0:1", // the flag wins
+		"PORTAL_BASE_URL":                "https://accounts.example.com",
+		"PORTAL_REGISTRATION":            "closed",
+		"PORTAL_LOCKOUT_DURATION":        "7m",
+		"PORTAL_REQUIRE_CONFIRMED_EMAIL": "true", // the flag wins
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Addr != "127.0.0.1:9999" || c.BaseURL != "https://accounts.example.com" || c.Registration != "closed" ||
+		c.LockoutDuration != 7*time.Minute || c.RequireConfirmedEmail {
+		t.Fatalf("config %+v", c)
+	}
+	if err := c.Validate(); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestEnvironmentErrorsNameTheVariable(t *testing.T) {
+	_, err := parse(t, nil, map[string]string{"PORTAL_LOCKOUT_DURATION": "soon"})
+	if err == nil || !strings.Contains(err.Error(), "PORTAL_LOCKOUT_DURATION") {
+		t.Fatalf("err=%v, want one naming PORTAL_LOCKOUT_DURATION", err)
+	}
+}
+
+func TestEveryDesignVariableIsAFlag(t *testing.T) {
+	c := DefaultConfig()
+	fs := flag.NewFlagSet("test", flag.ContinueOnError)
+	c.BindFlags(fs)
+	for _, env := range []string{"PORTAL_ADDR", "PORTAL_BASE_URL", "PORTAL_DB", "PORTAL_SESSIONS", "PORTAL_MAIL",
+		"PORTAL_MAIL_FROM", "PORTAL_THEME", "PORTAL_REGISTRATION", "PORTAL_REQUIRE_CONFIRMED_EMAIL",
+		"PORTAL_GOOGLE_CLIENT_ID", "PORTAL_GOOGLE_CLIENT_SECRET", "PORTAL_GITHUB_CLIENT_ID", "PORTAL_GITHUB_CLIENT_SECRET",
+		"PORTAL_MICROSOFT_CLIENT_ID", "PORTAL_MICROSOFT_CLIENT_SECRET", "PORTAL_OIDC_NAME", "PORTAL_OIDC_ISSUER",
+		"PORTAL_OIDC_CLIENT_ID", "PORTAL_OIDC_CLIENT_SECRET"} {
+		found := false
+		fs.VisitAll(func(f *flag.Flag) { found = found || EnvName(f.Name) == env })
+		if !found {
+			t.Errorf("DESIGN.md's %s has no flag", env)
+		}
+	}
+}
+
+func TestValidateRefuses(t *testing.T) {
+	tests := []struct {
+		name string
+		mod  func(*Config)
+		want string
+	}{
+		{"bad addr", func(c *Config) { c.Addr = "nope" }, "--addr"},
+		{"relative base", func(c *Config) { c.BaseURL = "/x" }, "--base-url"},
+		{"ftp base", func(c *Config) { c.BaseURL = "ftp://x" }, "--base-url"},
+		{"base with path", func(c *Config) { c.BaseURL = "https://x.example/portal" }, "--base-url"},
+		{"empty db", func(c *Config) { c.DB = "" }, "--db"},
+		{"postgres not yet", func(c *Config) { c.DB = "postgres://localhost/test" }, "PostgreSQL"},
+		{"redis not yet", func(c *Config) { c.Sessions = "redis://localhost" }, "--sessions"},
+		{"bad mail", func(c *Config) { c.Mail = "pigeon" }, "--mail"},
+		{"smtp not yet", func(c *Config) { c.Mail = "smtp://u:secret@host:25" }, "SMTP"},
+		{"bad from", func(c *Config) { c.MailFrom = "not an address" }, "--mail-from"},
+		{"registration", func(c *Config) { c.Registration = "maybe" }, "--registration"},
+		{"invite not yet", func(c *Config) { c.Registration = "invite" }, "invite"},
+		{"min length", func(c *Config) { c.PasswordMinLength = 6 }, "--password-min-length"},
+		{"argon2", func(c *Config) { c.Argon2Iterations = 0 }, "argon2"},
+		{"lockout", func(c *Config) { c.LockoutThreshold = 0 }, "--lockout-threshold"},
+		{"session lifetime", func(c *Config) { c.SessionLifetime = 48 * time.Hour }, "--session-lifetime"},
+		{"remember me", func(c *Config) { c.RememberMeLifetime = 60 * 24 * time.Hour }, "--remember-me-lifetime"},
+		{"providers not yet", func(c *Config) { c.GoogleClientID = "x" }, "external login"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			c := DefaultConfig()
+			tc.mod(&c)
+			err := c.Validate()
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("Validate err=%v, want one mentioning %q", err, tc.want)
+			}
+			if strings.Contains(err.Error(), "secret@") {
+				t.Fatalf("error leaks a password: %v", err)
+			}
+		})
+	}
+}

@@ -1,0 +1,97 @@
+package identity
+
+import (
+	"strings"
+	"testing"
+)
+
+func TestPasswordPolicy(t *testing.T) {
+	p := DefaultPasswordPolicy
+	tests := []struct {
+		name, password, email string
+		wantErr               string // substring of the message, "" for accepted
+	}{
+		{"empty", "", "a@example.com", "Enter a password"},
+		{"7 chars", "abcdefg", "a@example.com", "at least 8"},
+		{"8 chars", "kx7!pq2z", "a@example.com", ""},
+		{"128 chars", strings.Repeat("ab", 64), "a@example.com", ""},
+		{"129 chars", strings.Repeat("ab", 64) + "c", "a@example.com", "at most 128"},
+		{"passphrase", "correct horse battery staple lake", "a@example.com", ""},
+		{"emoji and CJK", "🐱🐶🐭🐹 日本語のパス", "a@example.com", ""},
+		{"common", "password123", "a@example.com", "most common"},
+		{"common any case", "PassWord123", "a@example.com", "most common"},
+		{"common long", "qwertyuiop", "a@example.com", "most common"},
+		{"is the email", "alice@example.com", "alice@example.com", "email"},
+		{"contains the email", "xxALICE@example.comxx", "alice@example.com", "email"},
+		{"local part", "alicealice", "alicealice@example.com", "email"},
+		{"local part plus digits", "alicealice2026", "alicealice@example.com", "email"},
+		{"control char", "abc\x00defghij", "a@example.com", "not allowed"},
+		{"invalid utf8", "abc\xffdefghij", "a@example.com", "not allowed"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			got := p.Check(tc.password, tc.email)
+			if tc.wantErr == "" && got != "" {
+				t.Fatalf("Check(%q)=%q, want accepted", tc.password, got)
+			}
+			if tc.wantErr != "" && !strings.Contains(got, tc.wantErr) {
+				t.Fatalf("Check(%q)=%q, want a message containing %q", tc.password, got, tc.wantErr)
+			}
+		})
+	}
+}
+
+func TestPasswordLengthCountsCodePoints(t *testing.T) {
+	// 8 code points, 24 bytes: accepted; 7 code points of 3 bytes: refused.
+	if msg := DefaultPasswordPolicy.Check("日本語日本語日本", "a@example.com"); msg != "" {
+		t.Fatalf("8 CJK code points refused: %q", msg)
+	}
+	if msg := DefaultPasswordPolicy.Check("日本語日本語日", "a@example.com"); msg == "" {
+		t.Fatal("7 CJK code points accepted")
+	}
+}
+
+func TestNormalizePasswordNFC(t *testing.T) {
+	nfd, nfc := "cafe\u0301-au-lait", "caf\u00e9-au-lait"
+	if NormalizePassword(nfd) != NormalizePassword(nfc) {
+		t.Fatal("NFD and NFC forms of one password normalise differently (PWD-02)")
+	}
+}
+
+func TestCommonPasswordList(t *testing.T) {
+	for _, pw := range []string{"password", "12345678", "iloveyou", "sunshine"} {
+		if !IsCommonPassword(pw) {
+			t.Errorf("%q not in the bundled list", pw)
+		}
+	}
+	if IsCommonPassword("correct horse battery staple lake") {
+		t.Error("a passphrase is in the list")
+	}
+	if n := len(commonPasswords); n < 10000 {
+		t.Errorf("bundled list has %d entries, want ≥ 10000", n)
+	}
+}
+
+func TestValidateEmail(t *testing.T) {
+	for _, ok := range []string{"alice@example.com", "a.b+tag@sub.example.org", "Zoë@exämple.ch"} {
+		if msg := ValidateEmail(ok); msg != "" {
+			t.Errorf("ValidateEmail(%q)=%q, want ok", ok, msg)
+		}
+	}
+	for _, bad := range []string{"", "not-an-email", "a@b", "Alice <a@example.com>", "a@example..com", "a@-x.com",
+		"a@.example.com", "a b@example.com", "a@exa\nmple.com", strings.Repeat("x", 65) + "@example.com",
+		"a@" + strings.Repeat("x", 250) + ".com", "a@[127.0.0.1]"} {
+		if msg := ValidateEmail(bad); msg == "" {
+			t.Errorf("ValidateEmail(%q) accepted", bad)
+		}
+	}
+}
+
+func TestNormalizeEmail(t *testing.T) {
+	if got, want := NormalizeEmail("  Alice@Example.COM "), "alice@example.com"; got != want {
+		t.Fatalf("NormalizeEmail=%q, want %q", got, want)
+	}
+	if NormalizeEmail("zoe\u0308@example.com") != NormalizeEmail("Zo\u00eb@example.com") {
+		t.Fatal("NFD and NFC addresses normalise differently (REG-02)")
+	}
+}

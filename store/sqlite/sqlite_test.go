@@ -1,0 +1,104 @@
+package sqlite_test
+
+import (
+	"context"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/accountportal/portal/store"
+	"github.com/accountportal/portal/store/sqlite"
+	"github.com/accountportal/portal/store/storetest"
+)
+
+// MustOpenStore opens a migrated store on a fresh file.
+func MustOpenStore(t *testing.T) *sqlite.Store {
+	t.Helper()
+	s, err := sqlite.Open(filepath.Join(t.TempDir(), "test.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	if err := s.Migrate(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+func TestStoreSuite(t *testing.T) {
+	storetest.Run(t, func(t *testing.T) store.Store { return MustOpenStore(t) })
+}
+
+func TestPragmas(t *testing.T) {
+	s := MustOpenStore(t)
+	for pragma, want := range map[string]string{
+		"journal_mode": "wal", "synchronous": "2", "foreign_keys": "1", "busy_timeout": "5000",
+	} {
+		var got string
+		if err := s.DB().QueryRow("PRAGMA " + pragma).Scan(&got); err != nil {
+			t.Fatal(err)
+		}
+		if got != want {
+			t.Errorf("PRAGMA %s=%s, want %s", pragma, got, want)
+		}
+	}
+}
+
+func TestMigrateIsIdempotent(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "test.db")
+	for range 2 {
+		s, err := sqlite.Open(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := s.Migrate(context.Background()); err != nil {
+			t.Fatalf("Migrate: %v", err)
+		}
+		s.Close()
+	}
+}
+
+func TestUserDeleteCascadesTokens(t *testing.T) {
+	s := MustOpenStore(t)
+	ctx := context.Background()
+	storetest.MustCreateUser(t, s, "u1", "a@example.com")
+	if err := s.CreateToken(ctx, &store.Token{Hash: []byte("h"), UserID: "u1", Purpose: "p", Stamp: "s",
+		ExpiresAt: time.Now().Add(time.Hour), CreatedAt: time.Now()}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.DB().Exec(`DELETE FROM users WHERE id = 'u1'`); err != nil {
+		t.Fatal(err)
+	}
+	var n int
+	if err := s.DB().QueryRow(`SELECT count(*) FROM user_tokens`).Scan(&n); err != nil {
+		t.Fatal(err)
+	}
+	if n != 0 {
+		t.Fatalf("tokens left after user delete: %d (foreign keys off?)", n)
+	}
+}
+
+func TestNoFullScanOnHotQueries(t *testing.T) {
+	s := MustOpenStore(t)
+	for name, q := range map[string]string{
+		"by id":    `EXPLAIN QUERY PLAN SELECT * FROM users WHERE id = 'x'`,
+		"by email": `EXPLAIN QUERY PLAN SELECT * FROM users WHERE normalized_email = 'x'`,
+		"token":    `EXPLAIN QUERY PLAN UPDATE user_tokens SET used_at = 1 WHERE token_hash = x'00' AND purpose = 'p'`,
+	} {
+		rows, err := s.DB().Query(q)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for rows.Next() {
+			var id, parent, notused int
+			var detail string
+			if err := rows.Scan(&id, &parent, &notused, &detail); err != nil {
+				t.Fatal(err)
+			}
+			if len(detail) >= 4 && detail[:4] == "SCAN" {
+				t.Errorf("%s: full scan: %s", name, detail)
+			}
+		}
+		rows.Close()
+	}
+}

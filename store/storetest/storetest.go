@@ -1,0 +1,298 @@
+// Package storetest is the suite every store implementation must pass.
+// The SQLite store runs it always; the PostgreSQL store will run the same
+// suite when PORTAL_TEST_POSTGRES_URL is set.
+package storetest
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/accountportal/portal/store"
+)
+
+// Run runs the suite. open returns a fresh, migrated, empty store.
+func Run(t *testing.T, open func(t *testing.T) store.Store) {
+	t.Run("CreateAndFindUser", func(t *testing.T) { testCreateAndFind(t, open(t)) })
+	t.Run("UniqueEmailAndUsername", func(t *testing.T) { testUnique(t, open(t)) })
+	t.Run("UpdateUser", func(t *testing.T) { testUpdate(t, open(t)) })
+	t.Run("RecordLoginFailure", func(t *testing.T) { testLoginFailure(t, open(t)) })
+	t.Run("RecordLoginFailureConcurrent", func(t *testing.T) { testLoginFailureConcurrent(t, open(t)) })
+	t.Run("Tokens", func(t *testing.T) { testTokens(t, open(t)) })
+	t.Run("TokenConsumedOnce", func(t *testing.T) { testTokenOnce(t, open(t)) })
+	t.Run("Secrets", func(t *testing.T) { testSecrets(t, open(t)) })
+}
+
+var base = time.Date(2026, 11, 22, 8, 0, 0, 123456000, time.UTC)
+
+// NewUser returns a valid user for email.
+func NewUser(id, email string) *store.User {
+	return &store.User{
+		ID: id, Email: email, NormalizedEmail: email, UserName: email, NormalizedUserName: email,
+		PasswordHash: "$argon2id$v=19$m=8,t=1,p=1$c2FsdHNhbHQ$aGFzaGhhc2hoYXNoaGFzaA", SecurityStamp: "STAMP" + id,
+		CreatedAt: base, UpdatedAt: base,
+	}
+}
+
+// MustCreateUser inserts a user or fails the test.
+func MustCreateUser(t testing.TB, s store.Store, id, email string) *store.User {
+	t.Helper()
+	u := NewUser(id, email)
+	if err := s.CreateUser(context.Background(), u); err != nil {
+		t.Fatalf("CreateUser(%s): %v", email, err)
+	}
+	return u
+}
+
+func testCreateAndFind(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	u := NewUser("u1", "alice@example.com")
+	u.PhoneNumber = "+41790000000"
+	u.EmailConfirmed = true
+	if err := s.CreateUser(ctx, u); err != nil {
+		t.Fatal(err)
+	}
+	byID, err := s.FindUserByID(ctx, "u1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	byEmail, err := s.FindUserByEmail(ctx, "alice@example.com")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, got := range []*store.User{byID, byEmail} {
+		if got.ID != u.ID || got.Email != u.Email || got.PasswordHash != u.PasswordHash ||
+			got.SecurityStamp != u.SecurityStamp || got.PhoneNumber != u.PhoneNumber || !got.EmailConfirmed ||
+			!got.CreatedAt.Equal(u.CreatedAt) || !got.LockoutEnd.IsZero() || got.TwoFactorEnabled {
+			t.Fatalf("read back %+v, want %+v", got, u)
+		}
+		if got.CreatedAt.Location() != time.UTC {
+			t.Fatalf("CreatedAt location=%v, want UTC", got.CreatedAt.Location())
+		}
+	}
+	if _, err := s.FindUserByID(ctx, "nope"); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("FindUserByID(unknown) err=%v, want ErrNotFound", err)
+	}
+	if _, err := s.FindUserByEmail(ctx, "nobody@example.com"); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("FindUserByEmail(unknown) err=%v, want ErrNotFound", err)
+	}
+}
+
+func testUnique(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	MustCreateUser(t, s, "u1", "alice@example.com")
+	dup := NewUser("u2", "alice@example.com")
+	if err := s.CreateUser(ctx, dup); !errors.Is(err, store.ErrConflict) {
+		t.Fatalf("duplicate email err=%v, want ErrConflict", err)
+	}
+	dup = NewUser("u2", "bob@example.com")
+	dup.NormalizedUserName = "alice@example.com"
+	if err := s.CreateUser(ctx, dup); !errors.Is(err, store.ErrConflict) {
+		t.Fatalf("duplicate username err=%v, want ErrConflict", err)
+	}
+	if _, err := s.FindUserByID(ctx, "u2"); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("a refused insert left a row: err=%v", err)
+	}
+	// Concurrent registrations of one address: exactly one wins (REL-03).
+	var wins atomic.Int32
+	var wg sync.WaitGroup
+	for i := range 8 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			err := s.CreateUser(ctx, NewUser(fmt.Sprintf("c%d", i), "carol@example.com"))
+			if err == nil {
+				wins.Add(1)
+			} else if !errors.Is(err, store.ErrConflict) {
+				t.Errorf("concurrent CreateUser: %v", err)
+			}
+		}()
+	}
+	wg.Wait()
+	if got, want := wins.Load(), int32(1); got != want {
+		t.Fatalf("concurrent registrations won=%d, want %d", got, want)
+	}
+}
+
+func testUpdate(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	MustCreateUser(t, s, "u1", "alice@example.com")
+	MustCreateUser(t, s, "u2", "bob@example.com")
+	stamp, yes, hash := "NEW", true, "$argon2id$new"
+	lock := base.Add(time.Hour)
+	later := base.Add(time.Minute)
+	err := s.UpdateUser(ctx, "u1", store.UserUpdate{SecurityStamp: &stamp, EmailConfirmed: &yes, PasswordHash: &hash, LockoutEnd: &lock, UpdatedAt: later})
+	if err != nil {
+		t.Fatal(err)
+	}
+	u, _ := s.FindUserByID(ctx, "u1")
+	if u.SecurityStamp != stamp || !u.EmailConfirmed || u.PasswordHash != hash || !u.LockoutEnd.Equal(lock) || !u.UpdatedAt.Equal(later) {
+		t.Fatalf("after update: %+v", u)
+	}
+	if u.Email != "alice@example.com" {
+		t.Fatalf("an unset field changed: email=%q", u.Email)
+	}
+	zero := time.Time{}
+	if err := s.UpdateUser(ctx, "u1", store.UserUpdate{LockoutEnd: &zero, UpdatedAt: later}); err != nil {
+		t.Fatal(err)
+	}
+	if u, _ := s.FindUserByID(ctx, "u1"); !u.LockoutEnd.IsZero() {
+		t.Fatalf("lockout not cleared: %v", u.LockoutEnd)
+	}
+	taken := "bob@example.com"
+	if err := s.UpdateUser(ctx, "u1", store.UserUpdate{NormalizedEmail: &taken, UpdatedAt: later}); !errors.Is(err, store.ErrConflict) {
+		t.Fatalf("update to a taken email err=%v, want ErrConflict", err)
+	}
+	if err := s.UpdateUser(ctx, "nope", store.UserUpdate{UpdatedAt: later}); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("update of unknown user err=%v, want ErrNotFound", err)
+	}
+}
+
+func testLoginFailure(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	MustCreateUser(t, s, "u1", "alice@example.com")
+	now := base
+	for i := 1; i <= 2; i++ {
+		u, err := s.RecordLoginFailure(ctx, "u1", store.LoginFailure{Threshold: 3, LockUntil: now.Add(5 * time.Minute), Now: now})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if u.AccessFailedCount != i || !u.LockoutEnd.IsZero() {
+			t.Fatalf("after %d failures: count=%d lockout=%v", i, u.AccessFailedCount, u.LockoutEnd)
+		}
+	}
+	u, err := s.RecordLoginFailure(ctx, "u1", store.LoginFailure{Threshold: 3, LockUntil: now.Add(5 * time.Minute), Now: now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := u.LockoutEnd, now.Add(5*time.Minute); !got.Equal(want) || u.AccessFailedCount != 0 {
+		t.Fatalf("third failure: lockout=%v count=%d, want %v and 0", got, u.AccessFailedCount, want)
+	}
+	if _, err := s.RecordLoginFailure(ctx, "nope", store.LoginFailure{Threshold: 3, Now: now}); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("unknown user err=%v, want ErrNotFound", err)
+	}
+}
+
+func testLoginFailureConcurrent(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	MustCreateUser(t, s, "u1", "alice@example.com")
+	var wg sync.WaitGroup
+	for range 20 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if _, err := s.RecordLoginFailure(ctx, "u1", store.LoginFailure{Threshold: 1000, Now: base}); err != nil {
+				t.Errorf("RecordLoginFailure: %v", err)
+			}
+		}()
+	}
+	wg.Wait()
+	u, _ := s.FindUserByID(ctx, "u1")
+	if got, want := u.AccessFailedCount, 20; got != want {
+		t.Fatalf("concurrent failures counted=%d, want %d (lost update)", got, want)
+	}
+}
+
+func testTokens(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	MustCreateUser(t, s, "u1", "alice@example.com")
+	tok := &store.Token{Hash: bytes.Repeat([]byte{1}, 32), UserID: "u1", Purpose: "confirm-email", Stamp: "S", Data: "alice@example.com",
+		ExpiresAt: base.Add(time.Hour), CreatedAt: base}
+	if err := s.CreateToken(ctx, tok); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.ConsumeToken(ctx, tok.Hash, "reset-password", base); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("wrong purpose err=%v, want ErrNotFound", err)
+	}
+	if _, err := s.ConsumeToken(ctx, tok.Hash, "confirm-email", base.Add(time.Hour)); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("expired token err=%v, want ErrNotFound", err)
+	}
+	got, err := s.ConsumeToken(ctx, tok.Hash, "confirm-email", base.Add(time.Hour-time.Millisecond))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.UserID != "u1" || got.Stamp != "S" || got.Data != tok.Data || !got.ExpiresAt.Equal(tok.ExpiresAt) {
+		t.Fatalf("consumed %+v, want %+v", got, tok)
+	}
+	if _, err := s.ConsumeToken(ctx, tok.Hash, "confirm-email", base); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("second use err=%v, want ErrNotFound", err)
+	}
+	tok2 := *tok
+	tok2.Hash = bytes.Repeat([]byte{2}, 32)
+	if err := s.CreateToken(ctx, &tok2); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.DeleteTokens(ctx, "u1", "confirm-email"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.ConsumeToken(ctx, tok2.Hash, "confirm-email", base); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("deleted token err=%v, want ErrNotFound", err)
+	}
+}
+
+func testTokenOnce(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	MustCreateUser(t, s, "u1", "alice@example.com")
+	tok := &store.Token{Hash: bytes.Repeat([]byte{7}, 32), UserID: "u1", Purpose: "p", Stamp: "S", ExpiresAt: base.Add(time.Hour), CreatedAt: base}
+	if err := s.CreateToken(ctx, tok); err != nil {
+		t.Fatal(err)
+	}
+	var wins atomic.Int32
+	var wg sync.WaitGroup
+	for range 20 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			_, err := s.ConsumeToken(ctx, tok.Hash, "p", base)
+			if err == nil {
+				wins.Add(1)
+			} else if !errors.Is(err, store.ErrNotFound) {
+				t.Errorf("ConsumeToken: %v", err)
+			}
+		}()
+	}
+	wg.Wait()
+	if got, want := wins.Load(), int32(1); got != want {
+		t.Fatalf("concurrent consumers won=%d, want %d (REL-04)", got, want)
+	}
+}
+
+func testSecrets(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	var n atomic.Int32
+	gen := func() ([]byte, error) {
+		i := n.Add(1)
+		return []byte(fmt.Sprintf("secret-%d", i)), nil
+	}
+	var wg sync.WaitGroup
+	got := make([][]byte, 10)
+	for i := range got {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			v, err := s.Secret(ctx, "k", gen)
+			if err != nil {
+				t.Errorf("Secret: %v", err)
+			}
+			got[i] = v
+		}()
+	}
+	wg.Wait()
+	for _, v := range got {
+		if !bytes.Equal(v, got[0]) || len(v) == 0 {
+			t.Fatalf("callers disagree on the secret: %q vs %q", v, got[0])
+		}
+	}
+	again, err := s.Secret(ctx, "k", func() ([]byte, error) { return nil, errors.New("must not be called") })
+	if err != nil || !bytes.Equal(again, got[0]) {
+		t.Fatalf("second Secret=%q, %v; want %q", again, err, got[0])
+	}
+	if _, err := s.Secret(ctx, "other", func() ([]byte, error) { return nil, errors.New("boom") }); err == nil {
+		t.Fatal("a failing generator must fail Secret")
+	}
+}
