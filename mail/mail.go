@@ -1,10 +1,11 @@
 // Package mail builds and sends Portal's messages. Senders: "log" (the
 // default: each message is written to the log), "dir:PATH" (one RFC 5322
-// .eml file per message, for tests and development). SMTP arrives with the
-// email issue.
+// .eml file per message, for tests and development), and SMTP
+// ("smtp://user:pass@host:port" with STARTTLS when offered, "smtps://…"
+// with implicit TLS).
 //
 // Messages are MIME-built by github.com/wneessen/go-mail (multipart
-// text + HTML), the same library the SMTP sender will use.
+// text + HTML), which also speaks SMTP.
 package mail
 
 import (
@@ -14,8 +15,7 @@ import (
 	"log/slog"
 	netmail "net/mail"
 	"strings"
-
-	gomail "github.com/wneessen/go-mail"
+	"time"
 )
 
 // Message is one mail to one recipient, with a plain-text and an HTML body.
@@ -42,7 +42,8 @@ func ValidateSpec(spec string) error {
 		}
 		return nil
 	case strings.HasPrefix(spec, "smtp://"), strings.HasPrefix(spec, "smtps://"):
-		return fmt.Errorf("mail %q: SMTP delivery is not available in this version; use log or dir:PATH", redact(spec))
+		_, err := parseSMTPURL(spec)
+		return err
 	default:
 		return fmt.Errorf("mail %q: want log, dir:PATH, smtp://… or smtps://…", redact(spec))
 	}
@@ -78,6 +79,8 @@ func New(spec, from string, log *slog.Logger) (Sender, error) {
 	switch {
 	case strings.HasPrefix(spec, "dir:"):
 		return NewDirSender(strings.TrimPrefix(spec, "dir:"), from)
+	case strings.HasPrefix(spec, "smtp://"), strings.HasPrefix(spec, "smtps://"):
+		return NewSMTPSender(spec, from, 10*time.Second)
 	default:
 		return &LogSender{Log: log}, nil
 	}
@@ -85,19 +88,9 @@ func New(spec, from string, log *slog.Logger) (Sender, error) {
 
 // Encode renders m as an RFC 5322 message (multipart/alternative).
 func Encode(from string, m Message) ([]byte, error) {
-	msg := gomail.NewMsg()
-	if err := msg.From(from); err != nil {
-		return nil, fmt.Errorf("mail: from: %w", err)
-	}
-	if err := msg.To(m.To); err != nil {
-		return nil, fmt.Errorf("mail: to: %w", err)
-	}
-	msg.Subject(m.Subject)
-	msg.SetDate()
-	msg.SetMessageID()
-	msg.SetBodyString(gomail.TypeTextPlain, m.Text)
-	if m.HTML != "" {
-		msg.AddAlternativeString(gomail.TypeTextHTML, m.HTML)
+	msg, err := buildMsg(from, m)
+	if err != nil {
+		return nil, err
 	}
 	var buf bytes.Buffer
 	if _, err := msg.WriteTo(&buf); err != nil {
