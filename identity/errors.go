@@ -6,6 +6,7 @@ package identity
 import (
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/accountportal/portal/store"
 )
@@ -28,6 +29,8 @@ type Error struct {
 	Message string
 	Fields  map[string]string
 	Err     error // the cause, for the log; never shown
+	// RetryAfter says when to try again (ERATELIMIT, EUNAVAILABLE).
+	RetryAfter time.Duration
 }
 
 func (e *Error) Error() string {
@@ -65,6 +68,15 @@ func ErrorCode(err error) string {
 	default:
 		return EINTERNAL
 	}
+}
+
+// RetryAfter returns when err says to try again, or 0.
+func RetryAfter(err error) time.Duration {
+	var e *Error
+	if errors.As(err, &e) {
+		return e.RetryAfter
+	}
+	return 0
 }
 
 // ErrorMessage returns the user-safe message of err.

@@ -6,6 +6,7 @@ import (
 	"encoding/base32"
 	"errors"
 	"fmt"
+	"io/fs"
 	"log/slog"
 	"net/url"
 	"runtime"
@@ -39,6 +40,15 @@ type Options struct {
 	HashConcurrency       int           // hashes at once; default NumCPU
 	HashWait              time.Duration // queue time before EUNAVAILABLE; default 2 s
 	ConfirmEmailLifetime  time.Duration // default 24 h
+	ResetPasswordLifetime time.Duration // default 30 min
+	ChangeEmailLifetime   time.Duration // default 24 h
+	RateLimits            RateLimits    // default DefaultRateLimits
+	// MailTemplates overrides built-in mail templates (a theme's mail/
+	// directory); nil for none.
+	MailTemplates fs.FS
+	// DevLinks: the mailer only logs, so pages may show the links a mail
+	// would carry (a development aid; never with a real mailer).
+	DevLinks bool
 	// Now is the clock; tests inject one. Default time.Now.
 	Now func() time.Time
 }
@@ -48,6 +58,7 @@ type Service struct {
 	store     store.Store
 	mailer    mail.Sender
 	templates *mail.Templates
+	queue     *MailQueue
 	log       *slog.Logger
 	hasher    *Hasher
 	opts      Options
@@ -86,24 +97,39 @@ func New(o Options) (*Service, error) {
 	if o.ConfirmEmailLifetime <= 0 {
 		o.ConfirmEmailLifetime = 24 * time.Hour
 	}
+	if o.ResetPasswordLifetime <= 0 {
+		o.ResetPasswordLifetime = 30 * time.Minute
+	}
+	if o.ChangeEmailLifetime <= 0 {
+		o.ChangeEmailLifetime = 24 * time.Hour
+	}
+	if o.RateLimits == (RateLimits{}) {
+		o.RateLimits = DefaultRateLimits
+	}
 	if o.Now == nil {
 		o.Now = time.Now
 	}
 	o.BaseURL = strings.TrimRight(o.BaseURL, "/")
-	t, err := mail.LoadTemplates()
+	t, err := mail.LoadTemplates(o.MailTemplates, o.Log)
 	if err != nil {
 		return nil, err
 	}
+	now := func() time.Time { return o.Now().UTC() }
 	return &Service{
 		store:     o.Store,
 		mailer:    o.Mailer,
 		templates: t,
+		queue:     newMailQueue(o.Store, o.Mailer, o.Log, now),
 		log:       o.Log,
 		hasher:    NewHasher(o.Hash, o.HashConcurrency, o.HashWait),
 		opts:      o,
-		now:       func() time.Time { return o.Now().UTC() },
+		now:       now,
 	}, nil
 }
+
+// MailQueue is the outbox worker: Start it after New, Stop it before
+// closing the store.
+func (s *Service) MailQueue() *MailQueue { return s.queue }
 
 // Now is the service's clock (UTC).
 func (s *Service) Now() time.Time { return s.now() }
@@ -143,6 +169,9 @@ type RegisterResult struct {
 	// SignIn: the caller may sign the new user in at once (confirmation is
 	// not required).
 	SignIn bool
+	// DevLink is the confirmation link, only when Options.DevLinks is set
+	// (the log mailer): the page may show it as a development aid.
+	DevLink string
 }
 
 // Register creates an account, or — when confirmation is required and the
@@ -190,36 +219,52 @@ func (s *Service) Register(ctx context.Context, in RegisterInput) (RegisterResul
 		if ferr != nil {
 			return RegisterResult{}, internal(ferr)
 		}
-		s.sendMail(ctx, mail.RegisterExisting, existing.Email, s.link("/account/login", nil), "")
+		s.sendMail(ctx, mail.RegisterExisting, mail.Data{To: existing.Email, Link: s.link("/account/login", nil)})
 		return RegisterResult{}, nil
 	}
 	if err != nil {
 		return RegisterResult{}, internal(err)
 	}
-	if err := s.SendConfirmation(ctx, u); err != nil {
-		// The account exists; the person can ask for another mail. A mail
-		// outage must not turn registration into an error.
-		s.log.ErrorContext(ctx, "registration: confirmation mail not sent", "user", u.ID, "err", err)
-	}
-	return RegisterResult{User: u, SignIn: !s.opts.RequireConfirmedEmail}, nil
-}
-
-// sendMail renders and sends a message, logging (not returning) failures of
-// delivery for messages whose loss the user can recover from.
-func (s *Service) sendMail(ctx context.Context, name, to, link, expires string) {
-	if err := s.deliver(ctx, name, to, link, expires); err != nil {
-		s.log.ErrorContext(ctx, "mail not sent", "message", name, "err", err)
-	}
-}
-
-func (s *Service) deliver(ctx context.Context, name, to, link, expires string) error {
-	m, err := s.templates.Render(name, mail.Data{
-		SiteName: s.opts.SiteName, BaseURL: s.opts.BaseURL + "/", To: to, Link: link, Expires: expires,
-	})
+	res := RegisterResult{User: u, SignIn: !s.opts.RequireConfirmedEmail}
+	link, err := s.sendConfirmation(ctx, u)
 	if err != nil {
-		return err
+		// The account exists; the person can ask for another mail.
+		s.log.ErrorContext(ctx, "registration: confirmation mail not queued", "user", u.ID, "err", err)
+	} else if s.opts.DevLinks {
+		res.DevLink = link
 	}
-	return s.mailer.Send(ctx, m)
+	return res, nil
+}
+
+// queueMail renders message name and puts it in the outbox; the mail
+// queue delivers it. Site name and base URL are filled in.
+func (s *Service) queueMail(ctx context.Context, name string, d mail.Data) error {
+	d.SiteName, d.BaseURL = s.opts.SiteName, s.opts.BaseURL+"/"
+	m, err := s.templates.Render(name, d)
+	if err != nil {
+		return internal(err)
+	}
+	return s.queue.enqueue(ctx, m)
+}
+
+// sendMail is queueMail for messages whose loss the user can recover from
+// (they can ask again): a failure is logged, not returned.
+func (s *Service) sendMail(ctx context.Context, name string, d mail.Data) {
+	if err := s.queueMail(ctx, name, d); err != nil {
+		s.log.ErrorContext(ctx, "mail not queued", "message", name, "err", err)
+	}
+}
+
+// eventData is the "when, from where" of a notification mail.
+func (s *Service) eventData(to string, c Client) mail.Data {
+	ip, browser := c.IP, c.UserAgent
+	if ip == "" {
+		ip = "unknown"
+	}
+	if browser == "" {
+		browser = "unknown"
+	}
+	return mail.Data{To: to, Time: s.now().Format("2 Jan 2006 15:04 MST"), IP: ip, Browser: browser}
 }
 
 // ErrInvalidLogin is the one answer to every failed sign-in: unknown

@@ -81,6 +81,15 @@ func newFixture(t *testing.T, mod ...func(*Options)) *fixture {
 
 const pw = "correct horse battery"
 
+// lastMail delivers the outbox and returns the newest message.
+func (f *fixture) lastMail(t *testing.T) mail.Message {
+	t.Helper()
+	if err := f.svc.MailQueue().Flush(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	return f.mail.last(t)
+}
+
 func (f *fixture) mustRegister(t *testing.T, email string) *User {
 	t.Helper()
 	res, err := f.svc.Register(context.Background(), RegisterInput{Email: email, Password: pw})
@@ -92,12 +101,12 @@ func (f *fixture) mustRegister(t *testing.T, email string) *User {
 
 func (f *fixture) confirm(t *testing.T, u *User) {
 	t.Helper()
-	link := regexp.MustCompile(`https://portal\.test/account/confirm-email\?\S+`).FindString(f.mail.last(t).Text)
+	link := regexp.MustCompile(`https://portal\.test/account/confirm-email\?\S+`).FindString(f.lastMail(t).Text)
 	q, err := url.Parse(link)
 	if err != nil || link == "" {
-		t.Fatalf("no confirmation link in %q", f.mail.last(t).Text)
+		t.Fatalf("no confirmation link in %q", f.lastMail(t).Text)
 	}
-	if _, err := f.svc.ConfirmEmail(context.Background(), q.Query().Get("userId"), q.Query().Get("code")); err != nil {
+	if _, err := f.svc.ConfirmEmail(context.Background(), Client{IP: "192.0.2.1"}, q.Query().Get("userId"), q.Query().Get("code")); err != nil {
 		t.Fatalf("ConfirmEmail: %v", err)
 	}
 }
@@ -118,7 +127,7 @@ func TestRegisterExistingAddressRevealsNothing(t *testing.T) {
 	if err != nil || res.User != nil || res.SignIn {
 		t.Fatalf("second registration=%+v, %v; want an empty result and no error (REG-01)", res, err)
 	}
-	m := f.mail.last(t)
+	m := f.lastMail(t)
 	if m.To != "alice@example.com" || !strings.Contains(m.Subject, "tried to register") {
 		t.Fatalf("owner not told: last mail to %q %q", m.To, m.Subject)
 	}
@@ -267,43 +276,43 @@ func TestConfirmationToken(t *testing.T) {
 	t.Run("single use", func(t *testing.T) {
 		f := newFixture(t)
 		f.mustRegister(t, "alice@example.com")
-		id, code := confirmLink(t, f.mail.last(t))
+		id, code := confirmLink(t, f.lastMail(t))
 		if len(code) != 43 {
 			t.Fatalf("code %q: want 43 base64url characters (256 bits)", code)
 		}
-		if _, err := f.svc.ConfirmEmail(ctx, id, code); err != nil {
+		if _, err := f.svc.ConfirmEmail(ctx, Client{IP: "192.0.2.1"}, id, code); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := f.svc.ConfirmEmail(ctx, id, code); !errors.Is(err, ErrInvalidToken) {
+		if _, err := f.svc.ConfirmEmail(ctx, Client{IP: "192.0.2.1"}, id, code); !errors.Is(err, ErrInvalidToken) {
 			t.Fatalf("second use err=%v, want ErrInvalidToken", err)
 		}
 	})
 	t.Run("expired", func(t *testing.T) {
 		f := newFixture(t)
 		f.mustRegister(t, "alice@example.com")
-		id, code := confirmLink(t, f.mail.last(t))
+		id, code := confirmLink(t, f.lastMail(t))
 		f.clock.Advance(24 * time.Hour)
-		if _, err := f.svc.ConfirmEmail(ctx, id, code); !errors.Is(err, ErrInvalidToken) {
+		if _, err := f.svc.ConfirmEmail(ctx, Client{IP: "192.0.2.1"}, id, code); !errors.Is(err, ErrInvalidToken) {
 			t.Fatalf("expired err=%v, want ErrInvalidToken", err)
 		}
 	})
 	t.Run("stale stamp", func(t *testing.T) {
 		f := newFixture(t)
 		u := f.mustRegister(t, "alice@example.com")
-		id, code := confirmLink(t, f.mail.last(t))
+		id, code := confirmLink(t, f.lastMail(t))
 		f.svc.RotateSecurityStamp(ctx, u.ID)
-		if _, err := f.svc.ConfirmEmail(ctx, id, code); !errors.Is(err, ErrInvalidToken) {
+		if _, err := f.svc.ConfirmEmail(ctx, Client{IP: "192.0.2.1"}, id, code); !errors.Is(err, ErrInvalidToken) {
 			t.Fatalf("stale err=%v, want ErrInvalidToken", err)
 		}
 	})
 	t.Run("other user or flipped character", func(t *testing.T) {
 		f := newFixture(t)
 		f.mustRegister(t, "alice@example.com")
-		id, code := confirmLink(t, f.mail.last(t))
+		id, code := confirmLink(t, f.lastMail(t))
 		flipped := []byte(code)
 		flipped[5] ^= 1
 		for _, tc := range [][2]string{{"someone-else", code}, {id, string(flipped)}, {id, "short"}, {id, ""}} {
-			if _, err := f.svc.ConfirmEmail(ctx, tc[0], tc[1]); !errors.Is(err, ErrInvalidToken) {
+			if _, err := f.svc.ConfirmEmail(ctx, Client{IP: "192.0.2.1"}, tc[0], tc[1]); !errors.Is(err, ErrInvalidToken) {
 				t.Fatalf("ConfirmEmail(%q, %q) err=%v, want ErrInvalidToken", tc[0], tc[1], err)
 			}
 		}
@@ -311,15 +320,15 @@ func TestConfirmationToken(t *testing.T) {
 	t.Run("newer link replaces older", func(t *testing.T) {
 		f := newFixture(t)
 		u := f.mustRegister(t, "alice@example.com")
-		id, old := confirmLink(t, f.mail.last(t))
+		id, old := confirmLink(t, f.lastMail(t))
 		if err := f.svc.SendConfirmation(ctx, u); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := f.svc.ConfirmEmail(ctx, id, old); !errors.Is(err, ErrInvalidToken) {
+		if _, err := f.svc.ConfirmEmail(ctx, Client{IP: "192.0.2.1"}, id, old); !errors.Is(err, ErrInvalidToken) {
 			t.Fatalf("older link err=%v, want ErrInvalidToken", err)
 		}
-		_, fresh := confirmLink(t, f.mail.last(t))
-		if _, err := f.svc.ConfirmEmail(ctx, id, fresh); err != nil {
+		_, fresh := confirmLink(t, f.lastMail(t))
+		if _, err := f.svc.ConfirmEmail(ctx, Client{IP: "192.0.2.1"}, id, fresh); err != nil {
 			t.Fatalf("newer link: %v", err)
 		}
 	})

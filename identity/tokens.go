@@ -15,7 +15,9 @@ import (
 
 // Token purposes.
 const (
-	PurposeConfirmEmail = "confirm-email"
+	PurposeConfirmEmail  = "confirm-email"
+	PurposeResetPassword = "reset-password"
+	PurposeChangeEmail   = "change-email"
 )
 
 // tokenBytes is the entropy of a mail token: 256 bits (REG-03).
@@ -55,15 +57,12 @@ func (s *Service) consumeToken(ctx context.Context, userID, secret, purpose stri
 	if b, err := base64.RawURLEncoding.DecodeString(secret); err != nil || len(b) != tokenBytes {
 		return nil, nil, ErrInvalidToken
 	}
-	t, err := s.store.ConsumeToken(ctx, hashToken(secret), purpose, s.now())
+	t, err := s.store.ConsumeToken(ctx, hashToken(secret), purpose, userID, s.now())
 	if errors.Is(err, store.ErrNotFound) {
 		return nil, nil, ErrInvalidToken
 	}
 	if err != nil {
 		return nil, nil, internal(err)
-	}
-	if t.UserID != userID {
-		return nil, nil, ErrInvalidToken
 	}
 	u, err := s.store.FindUserByID(ctx, t.UserID)
 	if errors.Is(err, store.ErrNotFound) {
@@ -85,17 +84,27 @@ func hashToken(secret string) []byte {
 
 // SendConfirmation mails u a link that confirms its address.
 func (s *Service) SendConfirmation(ctx context.Context, u *User) error {
+	_, err := s.sendConfirmation(ctx, u)
+	return err
+}
+
+func (s *Service) sendConfirmation(ctx context.Context, u *User) (string, error) {
 	secret, err := s.issueToken(ctx, u, PurposeConfirmEmail, u.NormalizedEmail, s.opts.ConfirmEmailLifetime)
 	if err != nil {
-		return err
+		return "", err
 	}
 	link := s.link("/account/confirm-email", url.Values{"userId": {u.ID}, "code": {secret}})
-	return s.deliver(ctx, mail.ConfirmEmail, u.Email, link, humanDuration(s.opts.ConfirmEmailLifetime))
+	d := mail.Data{To: u.Email, Link: link, Expires: humanDuration(s.opts.ConfirmEmailLifetime)}
+	return link, s.queueMail(ctx, mail.ConfirmEmail, d)
 }
 
 // ConfirmEmail spends a confirmation link. The token is bound to the address
 // it was sent to: after an email change it no longer confirms anything.
-func (s *Service) ConfirmEmail(ctx context.Context, userID, secret string) (*User, error) {
+// Submissions are rate-limited per IP against token guessing (REG-03).
+func (s *Service) ConfirmEmail(ctx context.Context, c Client, userID, secret string) (*User, error) {
+	if err := s.limit(ctx, "link-ip", c.IP, s.opts.RateLimits.LinkSubmissionsPerIP); err != nil {
+		return nil, err
+	}
 	u, t, err := s.consumeToken(ctx, userID, secret, PurposeConfirmEmail)
 	if err != nil {
 		return nil, err

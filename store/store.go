@@ -69,6 +69,8 @@ type Store interface {
 	Users
 	Tokens
 	Secrets
+	Outbox
+	RateLimits
 
 	// Ping checks that the database answers.
 	Ping(ctx context.Context) error
@@ -113,10 +115,11 @@ type UserUpdate struct {
 type Tokens interface {
 	// CreateToken stores t.
 	CreateToken(ctx context.Context, t *Token) error
-	// ConsumeToken marks the token with this hash and purpose used and
-	// returns it, in one atomic step: of two concurrent calls exactly one
-	// succeeds. A used, expired or unknown token gives ErrNotFound.
-	ConsumeToken(ctx context.Context, hash []byte, purpose string, now time.Time) (*Token, error)
+	// ConsumeToken marks the token with this hash, purpose and user used
+	// and returns it, in one atomic step: of two concurrent calls exactly
+	// one succeeds. A used, expired or unknown token, or one of another
+	// user, gives ErrNotFound and stays as it was.
+	ConsumeToken(ctx context.Context, hash []byte, purpose, userID string, now time.Time) (*Token, error)
 	// DeleteTokens removes every token of the user for the purpose, used or
 	// not (a newer token replaces older ones).
 	DeleteTokens(ctx context.Context, userID, purpose string) error
@@ -129,4 +132,42 @@ type Secrets interface {
 	// value of generate when there is none. Concurrent callers, in one or
 	// many processes, all get the same value.
 	Secret(ctx context.Context, name string, generate func() ([]byte, error)) ([]byte, error)
+}
+
+// OutboxMessage is a mail waiting to be sent.
+type OutboxMessage struct {
+	ID            int64
+	To            string
+	Subject       string
+	Text          string
+	HTML          string
+	Attempts      int // failed attempts so far
+	LastError     string
+	CreatedAt     time.Time
+	NextAttemptAt time.Time
+}
+
+// Outbox queues mail: a request enqueues, a worker claims, sends and
+// deletes. A claim leases the message so that two workers (two instances)
+// do not send it twice.
+type Outbox interface {
+	// EnqueueMail stores m (m.ID is set) due at m.NextAttemptAt.
+	EnqueueMail(ctx context.Context, m *OutboxMessage) error
+	// ClaimMail returns up to limit messages due at now, oldest first, and
+	// moves their next attempt to now+lease.
+	ClaimMail(ctx context.Context, now time.Time, lease time.Duration, limit int) ([]*OutboxMessage, error)
+	// DeleteMail removes a sent (or abandoned) message.
+	DeleteMail(ctx context.Context, id int64) error
+	// RetryMail records a failed attempt and when to try again.
+	RetryMail(ctx context.Context, id int64, next time.Time, lastErr string) error
+}
+
+// RateLimits counts events per key in fixed windows.
+type RateLimits interface {
+	// HitRateLimit counts one event for key and returns the count in the
+	// current window, this event included, and when the window ends. A
+	// window starts with the first event after the previous one ended.
+	HitRateLimit(ctx context.Context, key string, window time.Duration, now time.Time) (count int, windowEnd time.Time, err error)
+	// DeleteExpiredRateLimits forgets windows that ended before t.
+	DeleteExpiredRateLimits(ctx context.Context, t time.Time) error
 }

@@ -20,12 +20,12 @@ func (s *Store) CreateToken(ctx context.Context, t *store.Token) error {
 
 // ConsumeToken marks the token used in one UPDATE … RETURNING, so of two
 // concurrent consumers exactly one gets it (REL-04).
-func (s *Store) ConsumeToken(ctx context.Context, hash []byte, purpose string, now time.Time) (*store.Token, error) {
+func (s *Store) ConsumeToken(ctx context.Context, hash []byte, purpose, userID string, now time.Time) (*store.Token, error) {
 	var t store.Token
 	err := s.db.QueryRowContext(ctx, `UPDATE user_tokens SET used_at = ?1
-		WHERE token_hash = ?2 AND purpose = ?3 AND used_at IS NULL AND expires_at > ?1
+		WHERE token_hash = ?2 AND purpose = ?3 AND user_id = ?4 AND used_at IS NULL AND expires_at > ?1
 		RETURNING token_hash, user_id, purpose, stamp, data, expires_at, created_at`,
-		utc(now), hash, purpose).
+		utc(now), hash, purpose, userID).
 		Scan(&t.Hash, &t.UserID, &t.Purpose, &t.Stamp, &t.Data, &t.ExpiresAt, &t.CreatedAt)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, store.ErrNotFound

@@ -26,6 +26,9 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 	t.Run("Tokens", func(t *testing.T) { testTokens(t, open(t)) })
 	t.Run("TokenConsumedOnce", func(t *testing.T) { testTokenOnce(t, open(t)) })
 	t.Run("Secrets", func(t *testing.T) { testSecrets(t, open(t)) })
+	t.Run("Outbox", func(t *testing.T) { testOutbox(t, open(t)) })
+	t.Run("OutboxClaimedOnce", func(t *testing.T) { testOutboxClaimOnce(t, open(t)) })
+	t.Run("RateLimits", func(t *testing.T) { testRateLimits(t, open(t)) })
 }
 
 var base = time.Date(2026, 11, 22, 8, 0, 0, 123456000, time.UTC)
@@ -206,20 +209,23 @@ func testTokens(t *testing.T, s store.Store) {
 	if err := s.CreateToken(ctx, tok); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := s.ConsumeToken(ctx, tok.Hash, "reset-password", base); !errors.Is(err, store.ErrNotFound) {
+	if _, err := s.ConsumeToken(ctx, tok.Hash, "reset-password", "u1", base); !errors.Is(err, store.ErrNotFound) {
 		t.Fatalf("wrong purpose err=%v, want ErrNotFound", err)
 	}
-	if _, err := s.ConsumeToken(ctx, tok.Hash, "confirm-email", base.Add(time.Hour)); !errors.Is(err, store.ErrNotFound) {
+	if _, err := s.ConsumeToken(ctx, tok.Hash, "confirm-email", "u2", base); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("other user's token err=%v, want ErrNotFound", err)
+	}
+	if _, err := s.ConsumeToken(ctx, tok.Hash, "confirm-email", "u1", base.Add(time.Hour)); !errors.Is(err, store.ErrNotFound) {
 		t.Fatalf("expired token err=%v, want ErrNotFound", err)
 	}
-	got, err := s.ConsumeToken(ctx, tok.Hash, "confirm-email", base.Add(time.Hour-time.Millisecond))
+	got, err := s.ConsumeToken(ctx, tok.Hash, "confirm-email", "u1", base.Add(time.Hour-time.Millisecond))
 	if err != nil {
 		t.Fatal(err)
 	}
 	if got.UserID != "u1" || got.Stamp != "S" || got.Data != tok.Data || !got.ExpiresAt.Equal(tok.ExpiresAt) {
 		t.Fatalf("consumed %+v, want %+v", got, tok)
 	}
-	if _, err := s.ConsumeToken(ctx, tok.Hash, "confirm-email", base); !errors.Is(err, store.ErrNotFound) {
+	if _, err := s.ConsumeToken(ctx, tok.Hash, "confirm-email", "u1", base); !errors.Is(err, store.ErrNotFound) {
 		t.Fatalf("second use err=%v, want ErrNotFound", err)
 	}
 	tok2 := *tok
@@ -230,7 +236,7 @@ func testTokens(t *testing.T, s store.Store) {
 	if err := s.DeleteTokens(ctx, "u1", "confirm-email"); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := s.ConsumeToken(ctx, tok2.Hash, "confirm-email", base); !errors.Is(err, store.ErrNotFound) {
+	if _, err := s.ConsumeToken(ctx, tok2.Hash, "confirm-email", "u1", base); !errors.Is(err, store.ErrNotFound) {
 		t.Fatalf("deleted token err=%v, want ErrNotFound", err)
 	}
 }
@@ -248,7 +254,7 @@ func testTokenOnce(t *testing.T, s store.Store) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			_, err := s.ConsumeToken(ctx, tok.Hash, "p", base)
+			_, err := s.ConsumeToken(ctx, tok.Hash, "p", "u1", base)
 			if err == nil {
 				wins.Add(1)
 			} else if !errors.Is(err, store.ErrNotFound) {
@@ -294,5 +300,117 @@ func testSecrets(t *testing.T, s store.Store) {
 	}
 	if _, err := s.Secret(ctx, "other", func() ([]byte, error) { return nil, errors.New("boom") }); err == nil {
 		t.Fatal("a failing generator must fail Secret")
+	}
+}
+
+func testOutbox(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	for i, to := range []string{"a@example.com", "b@example.com"} {
+		m := &store.OutboxMessage{To: to, Subject: "S", Text: "T", HTML: "<p>H</p>", CreatedAt: base, NextAttemptAt: base.Add(time.Duration(i) * time.Second)}
+		if err := s.EnqueueMail(ctx, m); err != nil {
+			t.Fatal(err)
+		}
+		if m.ID == 0 {
+			t.Fatal("EnqueueMail did not set the ID")
+		}
+	}
+	got, err := s.ClaimMail(ctx, base, time.Minute, 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 1 || got[0].To != "a@example.com" || got[0].HTML != "<p>H</p>" {
+		t.Fatalf("claim at base=%+v, want only the first message", got)
+	}
+	if again, _ := s.ClaimMail(ctx, base.Add(time.Second), time.Minute, 10); len(again) != 1 || again[0].To != "b@example.com" {
+		t.Fatalf("a leased message was claimed again, or the due one was not: %+v", again)
+	}
+	if err := s.RetryMail(ctx, got[0].ID, base.Add(2*time.Second), "refused"); err != nil {
+		t.Fatal(err)
+	}
+	retry, _ := s.ClaimMail(ctx, base.Add(2*time.Second), time.Minute, 10)
+	if len(retry) != 1 || retry[0].Attempts != 1 || retry[0].LastError != "refused" {
+		t.Fatalf("after RetryMail claim=%+v", retry)
+	}
+	if err := s.DeleteMail(ctx, retry[0].ID); err != nil {
+		t.Fatal(err)
+	}
+	if left, _ := s.ClaimMail(ctx, base.Add(time.Hour), time.Minute, 10); len(left) != 1 || left[0].To != "b@example.com" {
+		t.Fatalf("after delete, due=%+v, want only b", left)
+	}
+}
+
+func testOutboxClaimOnce(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	for range 10 {
+		if err := s.EnqueueMail(ctx, &store.OutboxMessage{To: "a@example.com", CreatedAt: base, NextAttemptAt: base}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var mu sync.Mutex
+	seen := map[int64]int{}
+	var wg sync.WaitGroup
+	for range 5 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			ms, err := s.ClaimMail(ctx, base, time.Minute, 3)
+			if err != nil {
+				t.Errorf("ClaimMail: %v", err)
+			}
+			mu.Lock()
+			for _, m := range ms {
+				seen[m.ID]++
+			}
+			mu.Unlock()
+		}()
+	}
+	wg.Wait()
+	for id, n := range seen {
+		if n != 1 {
+			t.Fatalf("message %d claimed %d times", id, n)
+		}
+	}
+	if len(seen) != 10 {
+		t.Fatalf("claimed %d distinct messages, want 10", len(seen))
+	}
+}
+
+func testRateLimits(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	for i := 1; i <= 3; i++ {
+		n, end, err := s.HitRateLimit(ctx, "k", time.Minute, base.Add(time.Duration(i)*time.Second))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n != i || !end.Equal(base.Add(time.Second+time.Minute).Truncate(time.Millisecond)) {
+			t.Fatalf("hit %d: count=%d end=%v", i, n, end)
+		}
+	}
+	if n, _, _ := s.HitRateLimit(ctx, "other", time.Minute, base); n != 1 {
+		t.Fatalf("another key count=%d, want 1", n)
+	}
+	n, end, _ := s.HitRateLimit(ctx, "k", time.Minute, base.Add(time.Second+time.Minute))
+	if n != 1 || !end.Equal(base.Add(time.Second+2*time.Minute).Truncate(time.Millisecond)) {
+		t.Fatalf("after the window: count=%d end=%v, want a new window", n, end)
+	}
+	var wg sync.WaitGroup
+	for range 20 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if _, _, err := s.HitRateLimit(ctx, "c", time.Hour, base); err != nil {
+				t.Errorf("HitRateLimit: %v", err)
+			}
+		}()
+	}
+	wg.Wait()
+	if n, _, _ := s.HitRateLimit(ctx, "c", time.Hour, base); n != 21 {
+		t.Fatalf("concurrent hits counted %d, want 21", n)
+	}
+	if err := s.DeleteExpiredRateLimits(ctx, base.Add(24*time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	if n, _, _ := s.HitRateLimit(ctx, "c", time.Hour, base); n != 1 {
+		t.Fatalf("after cleanup count=%d, want 1", n)
 	}
 }

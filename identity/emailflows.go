@@ -1,0 +1,224 @@
+package identity
+
+import (
+	"context"
+	"errors"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/accountportal/portal/mail"
+	"github.com/accountportal/portal/store"
+)
+
+// validAddress checks an address typed into field, returning an EINVALID
+// error naming the field.
+func validAddress(field, email string) error {
+	if msg := ValidateEmail(email); msg != "" {
+		return FieldError(field, msg)
+	}
+	return nil
+}
+
+// ResendConfirmation mails a new confirmation link when email belongs to
+// an account whose address is not confirmed yet. The answer is the same
+// whether or not it does (no enumeration); the per-address cap keeps the
+// inbox from being flooded, and the per-IP limit answers 429.
+func (s *Service) ResendConfirmation(ctx context.Context, c Client, email string) error {
+	if err := validAddress("email", email); err != nil {
+		return err
+	}
+	if err := s.limit(ctx, "mail-request-ip", c.IP, s.opts.RateLimits.MailRequestsPerIP); err != nil {
+		return err
+	}
+	norm := NormalizeEmail(email)
+	ok, _, err := s.hit(ctx, "confirm-mail", norm, s.opts.RateLimits.MailsPerAccount)
+	if err != nil {
+		return err
+	}
+	u, err := s.store.FindUserByEmail(ctx, norm)
+	if errors.Is(err, store.ErrNotFound) || (err == nil && (u.EmailConfirmed || !ok)) {
+		return nil
+	}
+	if err != nil {
+		return internal(err)
+	}
+	return s.SendConfirmation(ctx, u)
+}
+
+// ForgotPassword mails a reset link when email belongs to an account. It
+// answers the same either way (RST-01), limits requests per IP (429) and
+// mails per address (RST-05: further requests send nothing), and changes
+// nothing about the account (no lockout, CS-FP). Unconfirmed accounts get a
+// link too: a reset by the real owner confirms the address (SECURITY.md
+// decision 3).
+func (s *Service) ForgotPassword(ctx context.Context, c Client, email string) error {
+	if err := validAddress("email", email); err != nil {
+		return err
+	}
+	if err := s.limit(ctx, "mail-request-ip", c.IP, s.opts.RateLimits.MailRequestsPerIP); err != nil {
+		return err
+	}
+	norm := NormalizeEmail(email)
+	ok, _, err := s.hit(ctx, "reset-mail", norm, s.opts.RateLimits.MailsPerAccount)
+	if err != nil {
+		return err
+	}
+	u, err := s.store.FindUserByEmail(ctx, norm)
+	if errors.Is(err, store.ErrNotFound) || (err == nil && !ok) {
+		return nil
+	}
+	if err != nil {
+		return internal(err)
+	}
+	secret, err := s.issueToken(ctx, u, PurposeResetPassword, "", s.opts.ResetPasswordLifetime)
+	if err != nil {
+		return err
+	}
+	link := s.link("/account/reset-password", url.Values{"code": {secret}})
+	return s.queueMail(ctx, mail.ResetPassword, mail.Data{To: u.Email, Link: link, Expires: humanDuration(s.opts.ResetPasswordLifetime)})
+}
+
+// ResetInput is what the reset form submits.
+type ResetInput struct {
+	Email    string
+	Code     string
+	Password string
+}
+
+// ResetPassword spends a reset link. It needs the link's code and the
+// account's address; it sets the password, confirms the address, clears
+// any lockout, rotates the stamp (every session of the account ends,
+// RST-04) and tells the owner by mail. It does not sign anyone in.
+func (s *Service) ResetPassword(ctx context.Context, c Client, in ResetInput) error {
+	if err := validAddress("email", in.Email); err != nil {
+		return err
+	}
+	if msg := s.opts.Passwords.Check(in.Password, in.Email); msg != "" {
+		return FieldError("password", msg)
+	}
+	if err := s.limit(ctx, "link-ip", c.IP, s.opts.RateLimits.LinkSubmissionsPerIP); err != nil {
+		return err
+	}
+	u, err := s.store.FindUserByEmail(ctx, NormalizeEmail(in.Email))
+	if errors.Is(err, store.ErrNotFound) {
+		return ErrInvalidToken
+	}
+	if err != nil {
+		return internal(err)
+	}
+	if _, _, err := s.consumeToken(ctx, u.ID, in.Code, PurposeResetPassword); err != nil {
+		return err
+	}
+	hash, err := s.hasher.Hash(ctx, NormalizePassword(in.Password))
+	if err != nil {
+		return err
+	}
+	stamp, yes, zero, never := newStamp(), true, 0, time.Time{}
+	err = s.store.UpdateUser(ctx, u.ID, store.UserUpdate{
+		PasswordHash: &hash, SecurityStamp: &stamp, EmailConfirmed: &yes,
+		AccessFailedCount: &zero, LockoutEnd: &never, UpdatedAt: s.now(),
+	})
+	if err != nil {
+		return internal(err)
+	}
+	if err := s.store.DeleteTokens(ctx, u.ID, PurposeResetPassword); err != nil {
+		s.log.ErrorContext(ctx, "reset: old tokens not deleted (they are dead: the stamp changed)", "err", err)
+	}
+	d := s.eventData(u.Email, c)
+	d.Link = s.link("/account/forgot-password", nil)
+	s.sendMail(ctx, mail.PasswordChanged, d)
+	return nil
+}
+
+// ErrEmailUnchanged: the new address is the current one.
+var ErrEmailUnchanged = FieldError("new_email", "This is already your email address.")
+
+// RequestEmailChange mails a confirmation link to newEmail and a notice to
+// the current address; nothing changes until the link is used (ACC-01).
+// An address that belongs to another account is answered the same way but
+// gets no link (no enumeration, and no way to take it over).
+func (s *Service) RequestEmailChange(ctx context.Context, c Client, u *User, newEmail string) error {
+	newEmail = strings.TrimSpace(newEmail)
+	if err := validAddress("new_email", newEmail); err != nil {
+		return err
+	}
+	norm := NormalizeEmail(newEmail)
+	if norm == u.NormalizedEmail {
+		return ErrEmailUnchanged
+	}
+	if err := s.limit(ctx, "email-change", u.ID, s.opts.RateLimits.EmailChangesPerAccount); err != nil {
+		return err
+	}
+	if _, err := s.store.FindUserByEmail(ctx, norm); err == nil {
+		return nil
+	} else if !errors.Is(err, store.ErrNotFound) {
+		return internal(err)
+	}
+	secret, err := s.issueToken(ctx, u, PurposeChangeEmail, newEmail, s.opts.ChangeEmailLifetime)
+	if err != nil {
+		return err
+	}
+	link := s.link("/account/confirm-email-change", url.Values{"userId": {u.ID}, "email": {newEmail}, "code": {secret}})
+	if err := s.queueMail(ctx, mail.ChangeEmail, mail.Data{To: newEmail, Link: link, Expires: humanDuration(s.opts.ChangeEmailLifetime)}); err != nil {
+		return err
+	}
+	d := s.eventData(u.Email, c)
+	d.NewEmail = newEmail
+	d.Link = s.link("/account/manage", nil)
+	s.sendMail(ctx, mail.EmailChangeRequested, d)
+	return nil
+}
+
+// ConfirmEmailChange spends an email-change link: the account's address
+// (and its username, when that was the address) becomes the new one, which
+// counts as confirmed; the stamp rotates, ending every other session; the
+// old address is told. It returns the updated user.
+func (s *Service) ConfirmEmailChange(ctx context.Context, c Client, userID, email, secret string) (*User, error) {
+	if err := s.limit(ctx, "link-ip", c.IP, s.opts.RateLimits.LinkSubmissionsPerIP); err != nil {
+		return nil, err
+	}
+	u, t, err := s.consumeToken(ctx, userID, secret, PurposeChangeEmail)
+	if err != nil {
+		return nil, err
+	}
+	newEmail := t.Data
+	norm := NormalizeEmail(newEmail)
+	if norm != NormalizeEmail(email) {
+		return nil, ErrInvalidToken
+	}
+	upd := store.UserUpdate{Email: &newEmail, NormalizedEmail: &norm, UpdatedAt: s.now()}
+	if u.NormalizedUserName == u.NormalizedEmail {
+		upd.UserName, upd.NormalizedUserName = &newEmail, &norm
+	}
+	stamp, yes := newStamp(), true
+	upd.SecurityStamp, upd.EmailConfirmed = &stamp, &yes
+	if err := s.store.UpdateUser(ctx, u.ID, upd); errors.Is(err, store.ErrConflict) {
+		return nil, ErrInvalidToken // the address was taken meanwhile
+	} else if err != nil {
+		return nil, internal(err)
+	}
+	if err := s.store.DeleteTokens(ctx, u.ID, PurposeChangeEmail); err != nil {
+		s.log.ErrorContext(ctx, "email change: old tokens not deleted (they are dead: the stamp changed)", "err", err)
+	}
+	d := s.eventData(u.Email, c)
+	d.NewEmail, d.OldEmail = newEmail, u.Email
+	s.sendMail(ctx, mail.EmailChanged, d)
+	return s.store.FindUserByID(ctx, u.ID)
+}
+
+// SendVerificationEmail mails the signed-in user a new confirmation link
+// for their current, unconfirmed address (manage/email).
+func (s *Service) SendVerificationEmail(ctx context.Context, u *User) error {
+	if u.EmailConfirmed {
+		return Errorf(EINVALID, "Your email address is already confirmed.")
+	}
+	ok, retry, err := s.hit(ctx, "confirm-mail", u.NormalizedEmail, s.opts.RateLimits.MailsPerAccount)
+	if err != nil {
+		return err
+	}
+	if !ok {
+		return &Error{Code: ERATELIMIT, Message: "We have sent several links already. Please check your mail (and spam folder), or try again later.", RetryAfter: retry}
+	}
+	return s.SendConfirmation(ctx, u)
+}
