@@ -24,7 +24,7 @@ type Config struct {
 	BaseURL               string // --base-url: absolute links; https makes cookies Secure
 	DB                    string // --db: SQLite file path (or, later, a postgres:// URL)
 	Sessions              string // --sessions: "" keeps sessions in the database (or, later, redis://)
-	Mail                  string // --mail: log, dir:PATH (smtp:// arrives with the email issue)
+	Mail                  string // --mail: log, dir:PATH, smtp://user:pass@host:port or smtps://…
 	MailFrom              string // --mail-from
 	Theme                 string // --theme: theme directory
 	Registration          string // --registration: open or closed (invite arrives with the theming issue)
@@ -39,17 +39,19 @@ type Config struct {
 	OIDCName, OIDCSlug, OIDCIssuer           string
 	OIDCClientID, OIDCClientSecret           string
 
-	PasswordMinLength    int           // --password-min-length (8..128)
-	Argon2Memory         uint          // --argon2-memory, KiB
-	Argon2Iterations     uint          // --argon2-iterations
-	Argon2Parallelism    uint          // --argon2-parallelism
-	HashConcurrency      int           // --hash-concurrency: argon2id hashes at once (0 = number of CPUs)
-	LockoutThreshold     int           // --lockout-threshold: failed passwords before a lockout
-	LockoutDuration      time.Duration // --lockout-duration
-	SessionIdleTimeout   time.Duration // --session-idle-timeout
-	SessionLifetime      time.Duration // --session-lifetime: absolute, without "remember me"
-	RememberMeLifetime   time.Duration // --remember-me-lifetime
-	ConfirmEmailLifetime time.Duration // --confirm-email-lifetime
+	PasswordMinLength     int           // --password-min-length (8..128)
+	Argon2Memory          uint          // --argon2-memory, KiB
+	Argon2Iterations      uint          // --argon2-iterations
+	Argon2Parallelism     uint          // --argon2-parallelism
+	HashConcurrency       int           // --hash-concurrency: argon2id hashes at once (0 = number of CPUs)
+	LockoutThreshold      int           // --lockout-threshold: failed passwords before a lockout
+	LockoutDuration       time.Duration // --lockout-duration
+	SessionIdleTimeout    time.Duration // --session-idle-timeout
+	SessionLifetime       time.Duration // --session-lifetime: absolute, without "remember me"
+	RememberMeLifetime    time.Duration // --remember-me-lifetime
+	ConfirmEmailLifetime  time.Duration // --confirm-email-lifetime
+	ResetPasswordLifetime time.Duration // --reset-password-lifetime
+	ChangeEmailLifetime   time.Duration // --change-email-lifetime
 
 	// Set from Go only.
 
@@ -79,6 +81,8 @@ func DefaultConfig() Config {
 		SessionLifetime:       12 * time.Hour,
 		RememberMeLifetime:    14 * 24 * time.Hour,
 		ConfirmEmailLifetime:  24 * time.Hour,
+		ResetPasswordLifetime: 30 * time.Minute,
+		ChangeEmailLifetime:   24 * time.Hour,
 	}
 }
 
@@ -88,7 +92,7 @@ func (c *Config) BindFlags(fs *flag.FlagSet) {
 	fs.StringVar(&c.BaseURL, "base-url", c.BaseURL, "public URL for links in mail; https makes cookies Secure (default http:// + addr)")
 	fs.StringVar(&c.DB, "db", c.DB, "SQLite database file")
 	fs.StringVar(&c.Sessions, "sessions", c.Sessions, "session store (default: the database)")
-	fs.StringVar(&c.Mail, "mail", c.Mail, "mail delivery: log or dir:PATH")
+	fs.StringVar(&c.Mail, "mail", c.Mail, "mail delivery: log, dir:PATH, smtp://user:pass@host:port (STARTTLS when offered) or smtps://user:pass@host:port")
 	fs.StringVar(&c.MailFrom, "mail-from", c.MailFrom, "sender of mail")
 	fs.StringVar(&c.Theme, "theme", c.Theme, "theme directory")
 	fs.StringVar(&c.Registration, "registration", c.Registration, "who may register: open or closed")
@@ -116,6 +120,8 @@ func (c *Config) BindFlags(fs *flag.FlagSet) {
 	fs.DurationVar(&c.SessionLifetime, "session-lifetime", c.SessionLifetime, "a session ends this long after sign-in")
 	fs.DurationVar(&c.RememberMeLifetime, "remember-me-lifetime", c.RememberMeLifetime, "a \"remember me\" session ends this long after sign-in")
 	fs.DurationVar(&c.ConfirmEmailLifetime, "confirm-email-lifetime", c.ConfirmEmailLifetime, "how long an email confirmation link works")
+	fs.DurationVar(&c.ResetPasswordLifetime, "reset-password-lifetime", c.ResetPasswordLifetime, "how long a password reset link works")
+	fs.DurationVar(&c.ChangeEmailLifetime, "change-email-lifetime", c.ChangeEmailLifetime, "how long an email change link works")
 }
 
 // EnvName is the environment variable of a flag: PORTAL_ + upper case, with
@@ -229,6 +235,12 @@ func (c *Config) Validate() error {
 	}
 	if c.ConfirmEmailLifetime <= 0 {
 		bad("confirm-email-lifetime", "must be positive")
+	}
+	if c.ResetPasswordLifetime <= 0 || c.ResetPasswordLifetime > time.Hour {
+		bad("reset-password-lifetime", "%v: want more than 0 and at most 1h (RST-02)", c.ResetPasswordLifetime)
+	}
+	if c.ChangeEmailLifetime <= 0 {
+		bad("change-email-lifetime", "must be positive")
 	}
 	return errors.Join(errs...)
 }

@@ -106,7 +106,7 @@ func TestValidateRefuses(t *testing.T) {
 		{"postgres not yet", func(c *Config) { c.DB = "postgres://localhost/test" }, "PostgreSQL"},
 		{"redis not yet", func(c *Config) { c.Sessions = "redis://localhost" }, "--sessions"},
 		{"bad mail", func(c *Config) { c.Mail = "pigeon" }, "--mail"},
-		{"smtp not yet", func(c *Config) { c.Mail = "smtp://u:secret@host:25" }, "SMTP"},
+		{"smtp bad port", func(c *Config) { c.Mail = "smtp://u:secret@host:0" }, "SMTP"},
 		{"bad from", func(c *Config) { c.MailFrom = "not an address" }, "--mail-from"},
 		{"registration", func(c *Config) { c.Registration = "maybe" }, "--registration"},
 		{"invite not yet", func(c *Config) { c.Registration = "invite" }, "invite"},

@@ -115,6 +115,10 @@ func New(cfg Config) (*Portal, error) {
 		Hash:                  cfg.hashParams(),
 		HashConcurrency:       cfg.HashConcurrency,
 		ConfirmEmailLifetime:  cfg.ConfirmEmailLifetime,
+		ResetPasswordLifetime: cfg.ResetPasswordLifetime,
+		ChangeEmailLifetime:   cfg.ChangeEmailLifetime,
+		MailTemplates:         th.Mail,
+		DevLinks:              cfg.Mail == "log",
 		Now:                   cfg.Now,
 	})
 	if err != nil {
@@ -125,26 +129,28 @@ func New(cfg Config) (*Portal, error) {
 	base, _ := url.Parse(cfg.BaseURL) // checked by Validate
 	sessions := sqlite3store.New(st.DB())
 	h, err := handlers.New(handlers.Options{
-		Identity:           id,
-		SessionStore:       sessions,
-		Assets:             assets,
-		Log:                log,
-		SiteName:           cfg.SiteName,
-		BaseURL:            base,
-		Registration:       cfg.Registration,
-		CSRFKey:            csrfKey,
-		SessionIdleTimeout: cfg.SessionIdleTimeout,
-		SessionLifetime:    cfg.SessionLifetime,
-		RememberMeLifetime: cfg.RememberMeLifetime,
-		LockoutDuration:    cfg.LockoutDuration,
-		MinPasswordLength:  cfg.PasswordMinLength,
-		Ping:               st.Ping,
+		Identity:              id,
+		SessionStore:          sessions,
+		Assets:                assets,
+		Log:                   log,
+		SiteName:              cfg.SiteName,
+		BaseURL:               base,
+		Registration:          cfg.Registration,
+		CSRFKey:               csrfKey,
+		SessionIdleTimeout:    cfg.SessionIdleTimeout,
+		SessionLifetime:       cfg.SessionLifetime,
+		RememberMeLifetime:    cfg.RememberMeLifetime,
+		LockoutDuration:       cfg.LockoutDuration,
+		ResetPasswordLifetime: cfg.ResetPasswordLifetime,
+		MinPasswordLength:     cfg.PasswordMinLength,
+		Ping:                  st.Ping,
 	})
 	if err != nil {
 		sessions.StopCleanup()
 		st.Close()
 		return nil, err
 	}
+	id.MailQueue().Start()
 	return &Portal{cfg: cfg, log: log, store: st, sessions: sessions, identity: id, handler: h}, nil
 }
 
@@ -164,10 +170,18 @@ func (p *Portal) Identity() *identity.Service { return p.identity }
 // Config is the validated configuration (with derived defaults filled in).
 func (p *Portal) Config() Config { return p.cfg }
 
-// Close stops background work and closes the database.
+// Close stops background work — the mail queue sends what is due, for at
+// most ten seconds — and closes the database.
 func (p *Portal) Close() error {
+	p.identity.MailQueue().Stop(10 * time.Second)
 	p.sessions.StopCleanup()
 	return p.store.Close()
+}
+
+// FlushMail delivers every message that is due now and returns when the
+// outbox is empty of them: for tests and tools that read the mail at once.
+func (p *Portal) FlushMail(ctx context.Context) error {
+	return p.identity.MailQueue().Flush(ctx)
 }
 
 // Migrate applies pending migrations to the configured database and

@@ -28,7 +28,7 @@ func (h *Handler) handleConfirmEmailShow(c echo.Context) error {
 
 func (h *Handler) handleConfirmEmailPost(c echo.Context) error {
 	c.Response().Header().Set("Referrer-Policy", "no-referrer")
-	_, err := h.id.ConfirmEmail(c.Request().Context(), c.FormValue("userId"), c.FormValue("code"))
+	_, err := h.id.ConfirmEmail(c.Request().Context(), clientOf(c), c.FormValue("userId"), c.FormValue("code"))
 	if identity.ErrorCode(err) == identity.EINVALID {
 		v := pages.ConfirmEmailView{Common: h.common(c, "Confirm your email"), Error: identity.ErrorMessage(err)}
 		return h.render(c, http.StatusUnprocessableEntity, pages.ConfirmEmail(v))

@@ -86,10 +86,16 @@ func (h *Handler) handleRegisterPost(c echo.Context) error {
 		}
 		return h.redirect(c, returnTo(c.QueryParam("returnUrl")))
 	}
+	if res.DevLink != "" {
+		h.sessions.Put(c.Request().Context(), keyDevLink, res.DevLink)
+	}
 	return h.redirect(c, "/account/register-confirmation")
 }
 
 func (h *Handler) handleRegisterConfirmation(c echo.Context) error {
 	v := pages.RegisterConfirmationView{Common: h.common(c, "Check your email")}
+	if hasSession(c) && h.sessions.Exists(c.Request().Context(), keyDevLink) {
+		v.DevLink = h.sessions.PopString(c.Request().Context(), keyDevLink)
+	}
 	return h.render(c, http.StatusOK, pages.RegisterConfirmation(v))
 }

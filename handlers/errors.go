@@ -83,7 +83,11 @@ func (h *Handler) handleError(err error, c echo.Context) {
 		h.log.ErrorContext(c.Request().Context(), "request failed", "path", c.Request().URL.Path, "status", status, "err", err)
 	}
 	if status == http.StatusServiceUnavailable || status == http.StatusTooManyRequests {
-		c.Response().Header().Set("Retry-After", "5")
+		secs := int(identity.RetryAfter(err).Seconds() + 0.999)
+		if secs < 1 {
+			secs = 5
+		}
+		c.Response().Header().Set("Retry-After", strconv.Itoa(secs))
 	}
 	if c.Request().Method == http.MethodHead {
 		if err := c.NoContent(status); err != nil {
@@ -109,7 +113,7 @@ func (h *Handler) handleError(err error, c echo.Context) {
 func (h *Handler) commonSafe(c echo.Context, title string) (cm pages.Common) {
 	defer func() {
 		if recover() != nil {
-			cm = pages.Common{Title: title, SiteName: h.opts.SiteName, CSSURL: h.assets.URL("portal.css")}
+			cm = pages.Common{Title: title, SiteName: h.opts.SiteName, CSSURL: h.assets.URL("portal.css"), IconURL: h.assets.URL("favicon.svg")}
 		}
 	}()
 	return h.common(c, title)

@@ -47,6 +47,8 @@ type Options struct {
 	RememberMeLifetime time.Duration
 	// LockoutDuration is shown on the lockout page.
 	LockoutDuration time.Duration
+	// ResetPasswordLifetime is shown after a forgot-password request.
+	ResetPasswordLifetime time.Duration
 	// MinPasswordLength is shown as a hint on password fields.
 	MinPasswordLength int
 	// Ping checks the store for /healthz.

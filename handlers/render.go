@@ -19,6 +19,7 @@ func (h *Handler) common(c echo.Context, title string) pages.Common {
 		Title:    title,
 		SiteName: h.opts.SiteName,
 		CSSURL:   h.assets.URL("portal.css"),
+		IconURL:  h.assets.URL("favicon.svg"),
 	}
 	if u := currentUser(c); u != nil {
 		cm.User = &pages.UserInfo{ID: u.ID, Email: u.Email, UserName: u.UserName, EmailConfirmed: u.EmailConfirmed}

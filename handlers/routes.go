@@ -36,6 +36,16 @@ func (h *Handler) routes() *echo.Echo {
 	e.GET("/account/register-confirmation", h.handleRegisterConfirmation)
 	e.GET("/account/confirm-email", h.handleConfirmEmailShow)
 	e.POST("/account/confirm-email", h.handleConfirmEmailPost)
+	e.GET("/account/resend-email-confirmation", h.handleResendShow)
+	e.POST("/account/resend-email-confirmation", h.handleResendPost)
+	e.GET("/account/forgot-password", h.handleForgotShow)
+	e.POST("/account/forgot-password", h.handleForgotPost)
+	e.GET("/account/forgot-password-confirmation", h.handleForgotConfirmation)
+	e.GET("/account/reset-password", h.handleResetShow)
+	e.POST("/account/reset-password", h.handleResetPost)
+	e.GET("/account/reset-password-confirmation", h.handleResetConfirmation)
+	e.GET("/account/confirm-email-change", h.handleConfirmEmailChangeShow)
+	e.POST("/account/confirm-email-change", h.handleConfirmEmailChangePost)
 
 	// Guest pages: a signed-in visitor is sent on to returnUrl
 	e.GET("/account/register", h.handleRegisterShow, h.guestOnly)
@@ -46,6 +56,8 @@ func (h *Handler) routes() *echo.Echo {
 	// Signed-in pages: everything under /account/manage
 	manage := e.Group("/account/manage", h.requireUser)
 	manage.GET("", h.handleManageProfile)
+	manage.GET("/email", h.handleManageEmailShow)
+	manage.POST("/email", h.handleManageEmailPost)
 
 	return e
 }

@@ -23,6 +23,7 @@ const (
 	keyCSRF     = "csrf"    // per-session secret the CSRF token is bound to
 	keyFlash    = "flash"   // one-shot status message
 	keyFlashErr = "flash_err"
+	keyDevLink  = "dev_link"     // the confirmation link, shown once with --mail=log
 	keyRemember = "__rememberMe" // scs's own key behind RememberMe
 )
 
@@ -198,6 +199,19 @@ func (h *Handler) signIn(c echo.Context, u *identity.User, remember bool) error 
 	return nil
 }
 
+// refreshSignIn keeps this browser signed in after a change that rotated
+// u's security stamp (which ends every other session): a new session token
+// (AUTH-05) carrying the new stamp.
+func (h *Handler) refreshSignIn(c echo.Context, u *identity.User) error {
+	ctx := c.Request().Context()
+	if err := h.sessions.RenewToken(ctx); err != nil {
+		return err
+	}
+	h.sessions.Put(ctx, keyStamp, u.SecurityStamp)
+	c.Set(ctxUser, u)
+	return nil
+}
+
 // signOut destroys the session on the server: a replayed cookie is dead
 // (SES-01).
 func (h *Handler) signOut(c echo.Context) error {
@@ -245,6 +259,12 @@ func (h *Handler) guestOnly(next echo.HandlerFunc) echo.HandlerFunc {
 		}
 		return next(c)
 	}
+}
+
+// clientOf is who made the request: the IP echo's extractor trusts (the
+// socket address unless trusted proxies are configured) and the agent.
+func clientOf(c echo.Context) identity.Client {
+	return identity.NewClient(c.RealIP(), c.Request().UserAgent())
 }
 
 func randomString(n int) string {

@@ -22,6 +22,8 @@ type Common struct {
 	StatusIsError bool
 	// CSSURL is the content-hashed URL of the stylesheet.
 	CSSURL string
+	// IconURL is the content-hashed URL of the favicon.
+	IconURL string
 }
 
 // UserInfo is what pages may show of the signed-in user.
@@ -67,6 +69,64 @@ type RegisterClosedView struct {
 // ("register-confirmation").
 type RegisterConfirmationView struct {
 	Common
+	// DevLink is the confirmation link, shown only when mail goes to the
+	// log (a development aid); "" otherwise.
+	DevLink string
+}
+
+// EmailFormView is a page with one email field: resend-email-confirmation
+// ("resend-email-confirmation") and forgot-password ("forgot-password").
+type EmailFormView struct {
+	Common
+	Email  string
+	Errors FieldErrors
+}
+
+// ForgotPasswordConfirmationView follows a forgot-password request
+// ("forgot-password-confirmation").
+type ForgotPasswordConfirmationView struct {
+	Common
+	// LinkMinutes is how long a reset link works.
+	LinkMinutes int
+}
+
+// ResetPasswordView is the reset form ("reset-password"): the code comes
+// from the link, the user types their address and a new password.
+type ResetPasswordView struct {
+	Common
+	Code   string
+	Email  string
+	Errors FieldErrors
+	// Message is a form-level error (an invalid or expired link), or "".
+	Message           string
+	MinPasswordLength int
+}
+
+// ResetPasswordConfirmationView follows a successful reset
+// ("reset-password-confirmation").
+type ResetPasswordConfirmationView struct {
+	Common
+}
+
+// ManageEmailView is the manage page for the address ("manage-email").
+type ManageEmailView struct {
+	Common
+	Email          string
+	EmailConfirmed bool
+	NewEmail       string // what the user typed
+	Errors         FieldErrors
+}
+
+// ConfirmEmailChangeView is the landing page of an email-change link
+// ("confirm-email-change"): a button, so that a prefetching mail scanner
+// does not spend the link (REL-15).
+type ConfirmEmailChangeView struct {
+	Common
+	UserID string
+	Email  string
+	Code   string
+	// Error is why the link did not work, or "".
+	Error string
 }
 
 // ConfirmEmailView is the landing page of a confirmation link

@@ -18,7 +18,7 @@ import (
 	"time"
 )
 
-//go:embed *.css
+//go:embed *.css *.svg
 var embedded embed.FS
 
 // Embedded is the built-in file set.

@@ -6,6 +6,7 @@ package tests
 
 import (
 	"bytes"
+	"context"
 	"io"
 	"log/slog"
 	"mime"
@@ -366,9 +367,13 @@ type mailMessage struct {
 	File                    string
 }
 
-// Mails reads every message in the outbox, oldest first.
+// Mails delivers the mail queue and reads every message in the outbox
+// directory, oldest first.
 func (s *testServer) Mails(t testing.TB) []mailMessage {
 	t.Helper()
+	if err := s.Portal.FlushMail(context.Background()); err != nil {
+		t.Fatalf("FlushMail: %v", err)
+	}
 	entries, err := os.ReadDir(s.Outbox)
 	if os.IsNotExist(err) {
 		return nil

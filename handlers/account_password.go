@@ -1,0 +1,173 @@
+package handlers
+
+import (
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/accountportal/portal/identity"
+	"github.com/accountportal/portal/pages"
+)
+
+// emailForm is a form with one email field.
+type emailForm struct{ Email string }
+
+func bindEmailForm(c echo.Context) emailForm {
+	return emailForm{Email: strings.TrimSpace(c.FormValue("email"))}
+}
+
+// Validate checks the field is filled in; identity checks the syntax.
+func (f emailForm) Validate() pages.FieldErrors {
+	if f.Email == "" {
+		return pages.FieldErrors{"email": "Enter your email address."}
+	}
+	return nil
+}
+
+func (h *Handler) emailFormView(c echo.Context, title string, f emailForm, errs pages.FieldErrors) pages.EmailFormView {
+	return pages.EmailFormView{Common: h.common(c, title), Email: f.Email, Errors: errs}
+}
+
+// --- Resend email confirmation ---
+
+func (h *Handler) handleResendShow(c echo.Context) error {
+	v := h.emailFormView(c, "Resend email confirmation", emailForm{}, nil)
+	return h.render(c, http.StatusOK, pages.ResendEmailConfirmation(v))
+}
+
+// handleResendPost answers the same for every address (no enumeration).
+func (h *Handler) handleResendPost(c echo.Context) error {
+	f := bindEmailForm(c)
+	errs := f.Validate()
+	if len(errs) == 0 {
+		err := h.id.ResendConfirmation(c.Request().Context(), clientOf(c), f.Email)
+		if fe, _, ok := fieldErrors(err); ok {
+			errs = fe
+		} else if err != nil {
+			return err
+		}
+	}
+	if len(errs) > 0 {
+		v := h.emailFormView(c, "Resend email confirmation", f, errs)
+		return h.render(c, http.StatusUnprocessableEntity, pages.ResendEmailConfirmation(v))
+	}
+	h.setFlash(c, "If that address belongs to an account that is not confirmed yet, we have sent it a new confirmation link.", false)
+	return h.redirect(c, "/account/resend-email-confirmation")
+}
+
+// --- Forgot password ---
+
+func (h *Handler) handleForgotShow(c echo.Context) error {
+	v := h.emailFormView(c, "Forgot your password?", emailForm{}, nil)
+	return h.render(c, http.StatusOK, pages.ForgotPassword(v))
+}
+
+// handleForgotPost answers the same for every address (RST-01).
+func (h *Handler) handleForgotPost(c echo.Context) error {
+	f := bindEmailForm(c)
+	errs := f.Validate()
+	if len(errs) == 0 {
+		err := h.id.ForgotPassword(c.Request().Context(), clientOf(c), f.Email)
+		if fe, _, ok := fieldErrors(err); ok {
+			errs = fe
+		} else if err != nil {
+			return err
+		}
+	}
+	if len(errs) > 0 {
+		v := h.emailFormView(c, "Forgot your password?", f, errs)
+		return h.render(c, http.StatusUnprocessableEntity, pages.ForgotPassword(v))
+	}
+	return h.redirect(c, "/account/forgot-password-confirmation")
+}
+
+func (h *Handler) handleForgotConfirmation(c echo.Context) error {
+	v := pages.ForgotPasswordConfirmationView{Common: h.common(c, "Check your email"), LinkMinutes: int(h.opts.ResetPasswordLifetime / time.Minute)}
+	return h.render(c, http.StatusOK, pages.ForgotPasswordConfirmation(v))
+}
+
+// --- Reset password ---
+
+// resetForm is what /account/reset-password posts.
+type resetForm struct {
+	Code, Email, Password, ConfirmPassword string
+}
+
+func bindResetForm(c echo.Context) resetForm {
+	return resetForm{
+		Code:            c.FormValue("code"),
+		Email:           strings.TrimSpace(c.FormValue("email")),
+		Password:        c.FormValue("password"),
+		ConfirmPassword: c.FormValue("confirm_password"),
+	}
+}
+
+// Validate checks what the form alone can tell.
+func (f resetForm) Validate() (pages.FieldErrors, string) {
+	errs := pages.FieldErrors{}
+	if f.Email == "" {
+		errs["email"] = "Enter your email address."
+	}
+	if f.Password == "" {
+		errs["password"] = "Enter a new password."
+	}
+	if f.ConfirmPassword == "" {
+		errs["confirm_password"] = "Enter the new password again."
+	} else if f.Password != f.ConfirmPassword {
+		errs["confirm_password"] = "The password and its confirmation do not match."
+	}
+	msg := ""
+	if f.Code == "" {
+		msg = identity.ErrInvalidToken.Message
+	}
+	return errs, msg
+}
+
+func (h *Handler) resetView(c echo.Context, f resetForm, errs pages.FieldErrors, msg string) pages.ResetPasswordView {
+	return pages.ResetPasswordView{
+		Common: h.common(c, "Choose a new password"), Code: f.Code, Email: f.Email,
+		Errors: errs, Message: msg, MinPasswordLength: h.opts.MinPasswordLength,
+	}
+}
+
+// handleResetShow shows the form; only the POST spends the link, so a mail
+// scanner that fetches it does not (REL-15).
+func (h *Handler) handleResetShow(c echo.Context) error {
+	c.Response().Header().Set("Referrer-Policy", "no-referrer") // the URL holds a token (RST-03)
+	code := c.QueryParam("code")
+	if code == "" {
+		v := h.resetView(c, resetForm{}, nil, "A reset link must carry a code. Copy the whole link from the mail, or ask for a new one.")
+		return h.render(c, http.StatusBadRequest, pages.ResetPassword(v))
+	}
+	return h.render(c, http.StatusOK, pages.ResetPassword(h.resetView(c, resetForm{Code: code}, nil, "")))
+}
+
+func (h *Handler) handleResetPost(c echo.Context) error {
+	c.Response().Header().Set("Referrer-Policy", "no-referrer")
+	f := bindResetForm(c)
+	if errs, msg := f.Validate(); len(errs) > 0 || msg != "" {
+		return h.render(c, http.StatusUnprocessableEntity, pages.ResetPassword(h.resetView(c, f, errs, msg)))
+	}
+	err := h.id.ResetPassword(c.Request().Context(), clientOf(c), identity.ResetInput{Email: f.Email, Code: f.Code, Password: f.Password})
+	if errs, msg, ok := fieldErrors(err); ok {
+		return h.render(c, http.StatusUnprocessableEntity, pages.ResetPassword(h.resetView(c, f, errs, msg)))
+	}
+	if err != nil {
+		return err
+	}
+	// Every session of the account has ended (its stamp rotated); if this
+	// browser was signed in as someone, it is signed out too.
+	if currentUser(c) != nil {
+		if err := h.signOut(c); err != nil {
+			return err
+		}
+	}
+	return h.redirect(c, "/account/reset-password-confirmation")
+}
+
+func (h *Handler) handleResetConfirmation(c echo.Context) error {
+	v := pages.ResetPasswordConfirmationView{Common: h.common(c, "Password reset")}
+	return h.render(c, http.StatusOK, pages.ResetPasswordConfirmation(v))
+}

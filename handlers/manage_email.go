@@ -1,0 +1,96 @@
+package handlers
+
+import (
+	"net/http"
+	"strings"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/accountportal/portal/identity"
+	"github.com/accountportal/portal/pages"
+)
+
+func (h *Handler) manageEmailView(c echo.Context, newEmail string, errs pages.FieldErrors) pages.ManageEmailView {
+	u := currentUser(c)
+	return pages.ManageEmailView{
+		Common: h.common(c, "Email"), Email: u.Email, EmailConfirmed: u.EmailConfirmed,
+		NewEmail: newEmail, Errors: errs,
+	}
+}
+
+func (h *Handler) handleManageEmailShow(c echo.Context) error {
+	return h.render(c, http.StatusOK, pages.ManageEmail(h.manageEmailView(c, "", nil)))
+}
+
+// handleManageEmailPost changes the address (field new_email) or, with
+// action=send-verification, mails a new confirmation link for the current
+// one.
+func (h *Handler) handleManageEmailPost(c echo.Context) error {
+	ctx := c.Request().Context()
+	u := currentUser(c)
+	if c.FormValue("action") == "send-verification" {
+		err := h.id.SendVerificationEmail(ctx, u)
+		if identity.ErrorCode(err) == identity.EINVALID || identity.ErrorCode(err) == identity.ERATELIMIT {
+			h.setFlash(c, identity.ErrorMessage(err), true)
+			return h.redirect(c, "/account/manage/email")
+		}
+		if err != nil {
+			return err
+		}
+		h.setFlash(c, "Verification email sent. Please check your email.", false)
+		return h.redirect(c, "/account/manage/email")
+	}
+	newEmail := strings.TrimSpace(c.FormValue("new_email"))
+	if newEmail == "" {
+		errs := pages.FieldErrors{"new_email": "Enter the new address."}
+		return h.render(c, http.StatusUnprocessableEntity, pages.ManageEmail(h.manageEmailView(c, newEmail, errs)))
+	}
+	err := h.id.RequestEmailChange(ctx, clientOf(c), u, newEmail)
+	if errs, _, ok := fieldErrors(err); ok {
+		return h.render(c, http.StatusUnprocessableEntity, pages.ManageEmail(h.manageEmailView(c, newEmail, errs)))
+	}
+	if err != nil {
+		return err
+	}
+	// The same message whether or not the address is free (no enumeration).
+	h.setFlash(c, "We have sent a confirmation link to "+newEmail+". Your address changes when you open it.", false)
+	return h.redirect(c, "/account/manage/email")
+}
+
+// handleConfirmEmailChangeShow is the landing page of the link sent to the
+// new address: a button, the POST spends the link (REL-15).
+func (h *Handler) handleConfirmEmailChangeShow(c echo.Context) error {
+	c.Response().Header().Set("Referrer-Policy", "no-referrer")
+	v := pages.ConfirmEmailChangeView{
+		Common: h.common(c, "Confirm your new email address"),
+		UserID: c.QueryParam("userId"), Email: c.QueryParam("email"), Code: c.QueryParam("code"),
+	}
+	if v.UserID == "" || v.Email == "" || v.Code == "" {
+		v.Error = "This link is incomplete. Copy the whole link from the mail, or ask for a new one."
+		return h.render(c, http.StatusBadRequest, pages.ConfirmEmailChange(v))
+	}
+	return h.render(c, http.StatusOK, pages.ConfirmEmailChange(v))
+}
+
+func (h *Handler) handleConfirmEmailChangePost(c echo.Context) error {
+	c.Response().Header().Set("Referrer-Policy", "no-referrer")
+	u, err := h.id.ConfirmEmailChange(c.Request().Context(), clientOf(c), c.FormValue("userId"), c.FormValue("email"), c.FormValue("code"))
+	if identity.ErrorCode(err) == identity.EINVALID {
+		v := pages.ConfirmEmailChangeView{Common: h.common(c, "Confirm your new email address"), Error: identity.ErrorMessage(err)}
+		return h.render(c, http.StatusUnprocessableEntity, pages.ConfirmEmailChange(v))
+	}
+	if err != nil {
+		return err
+	}
+	// The stamp rotated: every other session of the account has ended. This
+	// browser, if signed in as that user, stays signed in (new token).
+	if cur := currentUser(c); cur != nil && cur.ID == u.ID {
+		if err := h.refreshSignIn(c, u); err != nil {
+			return err
+		}
+		h.setFlash(c, "Thank you for confirming your email change.", false)
+		return h.redirect(c, "/account/manage/email")
+	}
+	h.setFlash(c, "Thank you for confirming your email change. Sign in with your new address.", false)
+	return h.redirect(c, "/account/login")
+}
