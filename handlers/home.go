@@ -38,6 +38,8 @@ func (h *Handler) handleHealth(c echo.Context) error {
 }
 
 func (h *Handler) handleStatic(c echo.Context) error {
-	h.assets.ServeFile(c.Response(), c.Request(), strings.TrimPrefix(c.Param("*"), "/"))
+	if !h.assets.ServeFile(c.Response(), c.Request(), strings.TrimPrefix(c.Param("*"), "/")) {
+		return echo.ErrNotFound
+	}
 	return nil
 }

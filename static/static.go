@@ -93,21 +93,17 @@ func (a *Assets) URL(name string) string {
 	return "/static/" + name
 }
 
-// ServeFile answers a request for /static/<p>. A hashed name is cached for a
-// year as immutable; a plain name must be revalidated (ETag).
-func (a *Assets) ServeFile(w http.ResponseWriter, r *http.Request, p string) {
-	if r.Method != http.MethodGet && r.Method != http.MethodHead {
-		w.Header().Set("Allow", "GET, HEAD")
-		http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
-		return
-	}
+// ServeFile answers a GET or HEAD for /static/<p> and reports true, or
+// reports false (and writes nothing) when there is no such file. A hashed
+// name is cached for a year as immutable; a plain name must be revalidated
+// (ETag).
+func (a *Assets) ServeFile(w http.ResponseWriter, r *http.Request, p string) bool {
 	as, hashed := a.byHashed[p]
 	if !hashed {
 		as = a.byName[p]
 	}
 	if as == nil {
-		http.NotFound(w, r)
-		return
+		return false
 	}
 	h := w.Header()
 	h.Set("Content-Type", as.ctype)
@@ -118,4 +114,5 @@ func (a *Assets) ServeFile(w http.ResponseWriter, r *http.Request, p string) {
 		h.Set("Cache-Control", "no-cache")
 	}
 	http.ServeContent(w, r, "", a.modTime, bytes.NewReader(as.data))
+	return true
 }
