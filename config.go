@@ -49,6 +49,7 @@ type Config struct {
 	SessionIdleTimeout    time.Duration // --session-idle-timeout
 	SessionLifetime       time.Duration // --session-lifetime: absolute, without "remember me"
 	RememberMeLifetime    time.Duration // --remember-me-lifetime
+	ReauthWindow          time.Duration // --reauth-window: sensitive actions need a sign-in this recent
 	ConfirmEmailLifetime  time.Duration // --confirm-email-lifetime
 	ResetPasswordLifetime time.Duration // --reset-password-lifetime
 	ChangeEmailLifetime   time.Duration // --change-email-lifetime
@@ -80,6 +81,7 @@ func DefaultConfig() Config {
 		SessionIdleTimeout:    30 * time.Minute,
 		SessionLifetime:       12 * time.Hour,
 		RememberMeLifetime:    14 * 24 * time.Hour,
+		ReauthWindow:          10 * time.Minute,
 		ConfirmEmailLifetime:  24 * time.Hour,
 		ResetPasswordLifetime: 30 * time.Minute,
 		ChangeEmailLifetime:   24 * time.Hour,
@@ -119,6 +121,7 @@ func (c *Config) BindFlags(fs *flag.FlagSet) {
 	fs.DurationVar(&c.SessionIdleTimeout, "session-idle-timeout", c.SessionIdleTimeout, "a session without requests ends after this")
 	fs.DurationVar(&c.SessionLifetime, "session-lifetime", c.SessionLifetime, "a session ends this long after sign-in")
 	fs.DurationVar(&c.RememberMeLifetime, "remember-me-lifetime", c.RememberMeLifetime, "a \"remember me\" session ends this long after sign-in")
+	fs.DurationVar(&c.ReauthWindow, "reauth-window", c.ReauthWindow, "sensitive actions (password, email, account deletion) need a sign-in or re-authentication this recent")
 	fs.DurationVar(&c.ConfirmEmailLifetime, "confirm-email-lifetime", c.ConfirmEmailLifetime, "how long an email confirmation link works")
 	fs.DurationVar(&c.ResetPasswordLifetime, "reset-password-lifetime", c.ResetPasswordLifetime, "how long a password reset link works")
 	fs.DurationVar(&c.ChangeEmailLifetime, "change-email-lifetime", c.ChangeEmailLifetime, "how long an email change link works")
@@ -232,6 +235,9 @@ func (c *Config) Validate() error {
 	}
 	if c.RememberMeLifetime < c.SessionLifetime || c.RememberMeLifetime > 30*24*time.Hour {
 		bad("remember-me-lifetime", "%v: want at least the session lifetime and at most 720h (30 days)", c.RememberMeLifetime)
+	}
+	if c.ReauthWindow <= 0 || c.ReauthWindow > time.Hour {
+		bad("reauth-window", "%v: want more than 0 and at most 1h", c.ReauthWindow)
 	}
 	if c.ConfirmEmailLifetime <= 0 {
 		bad("confirm-email-lifetime", "must be positive")

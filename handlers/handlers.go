@@ -40,10 +40,8 @@ type Options struct {
 	Registration string
 	// CSRFKey signs CSRF tokens (32 bytes, shared by every instance).
 	CSRFKey []byte
-	// Session timeouts: idle and absolute for ordinary sessions, absolute
-	// for "remember me" ones (SES-02).
-	SessionIdleTimeout time.Duration
-	SessionLifetime    time.Duration
+	// RememberMeLifetime is the longest a session lasts (the lifetime of
+	// the server-side session rows and of a persistent cookie).
 	RememberMeLifetime time.Duration
 	// LockoutDuration is shown on the lockout page.
 	LockoutDuration time.Duration

@@ -74,7 +74,11 @@ func (h *Handler) handleConfirmEmailChangeShow(c echo.Context) error {
 
 func (h *Handler) handleConfirmEmailChangePost(c echo.Context) error {
 	c.Response().Header().Set("Referrer-Policy", "no-referrer")
-	u, err := h.id.ConfirmEmailChange(c.Request().Context(), clientOf(c), c.FormValue("userId"), c.FormValue("email"), c.FormValue("code"))
+	keep := ""
+	if cur := currentUser(c); cur != nil && cur.ID == c.FormValue("userId") {
+		keep = currentSessionID(c)
+	}
+	u, err := h.id.ConfirmEmailChange(c.Request().Context(), clientOf(c), c.FormValue("userId"), c.FormValue("email"), c.FormValue("code"), keep)
 	if identity.ErrorCode(err) == identity.EINVALID {
 		v := pages.ConfirmEmailChangeView{Common: h.common(c, "Confirm your new email address"), Error: identity.ErrorMessage(err)}
 		return h.render(c, http.StatusUnprocessableEntity, pages.ConfirmEmailChange(v))

@@ -53,11 +53,24 @@ func (h *Handler) routes() *echo.Echo {
 	e.GET("/account/login", h.handleLoginShow, h.guestOnly)
 	e.POST("/account/login", h.handleLoginPost, h.guestOnly)
 
-	// Signed-in pages: everything under /account/manage
+	// Signed-in pages
+	e.GET("/account/reauthenticate", h.handleReauthShow, h.requireUser)
+	e.POST("/account/reauthenticate", h.handleReauthPost, h.requireUser)
+
+	// Manage pages: everything under /account/manage needs a user; the
+	// sensitive ones also a recent authentication (SES-05)
 	manage := e.Group("/account/manage", h.requireUser)
 	manage.GET("", h.handleManageProfile)
-	manage.GET("/email", h.handleManageEmailShow)
-	manage.POST("/email", h.handleManageEmailPost)
+	manage.POST("", h.handleManageProfilePost)
+	manage.GET("/email", h.handleManageEmailShow, h.requireRecentAuth)
+	manage.POST("/email", h.handleManageEmailPost, h.requireRecentAuth)
+	manage.GET("/change-password", h.handleChangePasswordShow, h.requireRecentAuth)
+	manage.POST("/change-password", h.handleChangePasswordPost, h.requireRecentAuth)
+	manage.GET("/set-password", h.handleSetPasswordShow, h.requireRecentAuth)
+	manage.POST("/set-password", h.handleSetPasswordPost, h.requireRecentAuth)
+	manage.GET("/sessions", h.handleSessionsShow)
+	manage.POST("/sessions/end", h.handleSessionEnd)
+	manage.POST("/sessions/end-others", h.handleSessionEndOthers)
 
 	return e
 }

@@ -5,6 +5,7 @@ import (
 	"encoding/base64"
 	"errors"
 	"net/http"
+	"net/url"
 	"strings"
 	"time"
 
@@ -14,28 +15,24 @@ import (
 	"github.com/accountportal/portal/identity"
 )
 
-// Session keys.
+// Session keys. The scs session holds only a handle to the registry row
+// (identity.Session), which is the authority for who is signed in, the
+// timeouts and the security stamp.
 const (
-	keyUserID   = "uid"     // the signed-in user's id
-	keyStamp    = "stamp"   // the user's security stamp at sign-in (SES-03)
-	keyAuthAt   = "auth_at" // unix seconds of the sign-in
-	keySeenAt   = "seen_at" // unix seconds of the last request (kept to the minute)
-	keyCSRF     = "csrf"    // per-session secret the CSRF token is bound to
-	keyFlash    = "flash"   // one-shot status message
-	keyFlashErr = "flash_err"
-	keyDevLink  = "dev_link"     // the confirmation link, shown once with --mail=log
-	keyRemember = "__rememberMe" // scs's own key behind RememberMe
+	keySessionID = "sid"   // the registry id of the signed-in session
+	keyCSRF      = "csrf"  // per-session secret the CSRF token is bound to
+	keyFlash     = "flash" // one-shot status message
+	keyFlashErr  = "flash_err"
+	keyDevLink   = "dev_link"     // the confirmation link, shown once with --mail=log
+	keyRemember  = "__rememberMe" // scs's own key behind RememberMe
 )
 
 // Echo context keys.
 const (
-	ctxSession = "portal.session" // *sessionState once the session is loaded
-	ctxUser    = "portal.user"    // *identity.User when signed in
+	ctxSession  = "portal.session"  // *sessionState once the session is loaded
+	ctxUser     = "portal.user"     // *identity.User when signed in
+	ctxRegistry = "portal.registry" // *identity.Session when signed in
 )
-
-// seenResolution: the last-seen time is written at most this often, so
-// that a busy signed-in user does not cost a session write per request.
-const seenResolution = time.Minute
 
 func newSessionManager(store scs.Store, secure bool, lifetime time.Duration) *scs.SessionManager {
 	sm := scs.New()
@@ -43,7 +40,7 @@ func newSessionManager(store scs.Store, secure bool, lifetime time.Duration) *sc
 	sm.HashTokenInStore = true // the sessions table holds SHA-256 of the token (AUTH-06)
 	// scs's Lifetime is the longest a session row can live (a remembered
 	// one); the shorter absolute and idle limits of ordinary sessions are
-	// enforced in loadUser, with the injected clock.
+	// enforced by the registry (identity.SessionUser).
 	sm.Lifetime = lifetime
 	sm.IdleTimeout = 0
 	sm.Cookie.Name = "portal_session"
@@ -126,37 +123,23 @@ func (h *Handler) commitSession(c echo.Context) error {
 	return nil
 }
 
-// loadUser resolves the session's user on every request: the session must
-// be within its idle and absolute limits and carry the user's current
-// security stamp, otherwise it is destroyed and the request is anonymous
-// (SES-02, SES-03: a stamp change ends other sessions at their next
-// request, not 30 minutes later).
+// loadUser resolves the signed-in user on every request through the
+// session registry: the session must exist, be within its idle and
+// absolute limits and hold the user's current security stamp; otherwise
+// the scs session is destroyed and the request is anonymous (SES-02,
+// SES-03: a stamp change ends other sessions at their next request, not 30
+// minutes later).
 func (h *Handler) loadUser(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		if !hasSession(c) {
 			return next(c)
 		}
 		ctx := c.Request().Context()
-		uid := h.sessions.GetString(ctx, keyUserID)
-		if uid == "" {
+		sid := h.sessions.GetString(ctx, keySessionID)
+		if sid == "" {
 			return next(c)
 		}
-		now := h.now()
-		authAt := time.Unix(h.sessions.GetInt64(ctx, keyAuthAt), 0)
-		seenAt := time.Unix(h.sessions.GetInt64(ctx, keySeenAt), 0)
-		var expired bool
-		if h.sessions.GetBool(ctx, keyRemember) {
-			expired = !now.Before(authAt.Add(h.opts.RememberMeLifetime))
-		} else {
-			expired = !now.Before(authAt.Add(h.opts.SessionLifetime)) || !now.Before(seenAt.Add(h.opts.SessionIdleTimeout))
-		}
-		if expired {
-			if err := h.sessions.Destroy(ctx); err != nil {
-				return err
-			}
-			return next(c)
-		}
-		u, err := h.id.UserForSession(ctx, uid, h.sessions.GetString(ctx, keyStamp))
+		u, x, err := h.id.SessionUser(ctx, sid, clientOf(c))
 		if errors.Is(err, identity.ErrSessionEnded) {
 			if err := h.sessions.Destroy(ctx); err != nil {
 				return err
@@ -166,10 +149,8 @@ func (h *Handler) loadUser(next echo.HandlerFunc) echo.HandlerFunc {
 		if err != nil {
 			return err
 		}
-		if now.Sub(seenAt) >= seenResolution {
-			h.sessions.Put(ctx, keySeenAt, now.Unix())
-		}
 		c.Set(ctxUser, u)
+		c.Set(ctxRegistry, x)
 		return next(c)
 	}
 }
@@ -180,43 +161,63 @@ func currentUser(c echo.Context) *identity.User {
 	return u
 }
 
-// signIn starts a signed-in session for u: a new session token (AUTH-05),
-// the user's stamp, a fresh CSRF binding, and a persistent cookie only when
+// currentSession returns the signed-in session, or nil.
+func currentSession(c echo.Context) *identity.Session {
+	x, _ := c.Get(ctxRegistry).(*identity.Session)
+	return x
+}
+
+// currentSessionID is the registry id of the signed-in session, or "".
+func currentSessionID(c echo.Context) string {
+	if x := currentSession(c); x != nil {
+		return x.ID
+	}
+	return ""
+}
+
+// signIn starts a signed-in session for u: a registry row, a new session
+// token (AUTH-05), a fresh CSRF binding, and a persistent cookie only when
 // remember is set.
 func (h *Handler) signIn(c echo.Context, u *identity.User, remember bool) error {
 	ctx := c.Request().Context()
+	x, err := h.id.StartSession(ctx, u, clientOf(c), remember)
+	if err != nil {
+		return err
+	}
 	if err := h.sessions.RenewToken(ctx); err != nil {
 		return err
 	}
-	now := h.now().Unix()
-	h.sessions.Put(ctx, keyUserID, u.ID)
-	h.sessions.Put(ctx, keyStamp, u.SecurityStamp)
-	h.sessions.Put(ctx, keyAuthAt, now)
-	h.sessions.Put(ctx, keySeenAt, now)
+	h.sessions.Put(ctx, keySessionID, x.ID)
 	h.sessions.Put(ctx, keyCSRF, randomString(32))
 	h.sessions.RememberMe(ctx, remember)
 	c.Set(ctxUser, u)
+	c.Set(ctxRegistry, x)
 	return nil
 }
 
 // refreshSignIn keeps this browser signed in after a change that rotated
-// u's security stamp (which ends every other session): a new session token
-// (AUTH-05) carrying the new stamp.
+// u's security stamp (identity kept this session and ended the others): a
+// new session token (AUTH-05).
 func (h *Handler) refreshSignIn(c echo.Context, u *identity.User) error {
-	ctx := c.Request().Context()
-	if err := h.sessions.RenewToken(ctx); err != nil {
+	if err := h.sessions.RenewToken(c.Request().Context()); err != nil {
 		return err
 	}
-	h.sessions.Put(ctx, keyStamp, u.SecurityStamp)
 	c.Set(ctxUser, u)
 	return nil
 }
 
-// signOut destroys the session on the server: a replayed cookie is dead
-// (SES-01).
+// signOut ends the session in the registry and destroys the scs session: a
+// replayed cookie is dead (SES-01).
 func (h *Handler) signOut(c echo.Context) error {
+	ctx := c.Request().Context()
+	if u, x := currentUser(c), currentSession(c); u != nil && x != nil {
+		if err := h.id.EndSession(ctx, u.ID, x.ID); err != nil {
+			return err
+		}
+	}
 	c.Set(ctxUser, nil)
-	return h.sessions.Destroy(c.Request().Context())
+	c.Set(ctxRegistry, nil)
+	return h.sessions.Destroy(ctx)
 }
 
 // setFlash stores a one-shot status message shown on the next page.
@@ -245,6 +246,23 @@ func (h *Handler) requireUser(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		if currentUser(c) == nil {
 			return h.redirect(c, loginURL(c.Request().URL.RequestURI()))
+		}
+		return next(c)
+	}
+}
+
+// requireRecentAuth guards sensitive pages (SES-05): when the session's
+// last authentication is older than the re-authentication window, the user
+// is sent to /account/reauthenticate and comes back here afterwards. Use
+// it after requireUser.
+func (h *Handler) requireRecentAuth(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		if h.id.NeedsReauth(currentSession(c)) {
+			back := c.Request().URL.Path
+			if c.Request().Method == http.MethodGet {
+				back = c.Request().URL.RequestURI()
+			}
+			return h.redirect(c, "/account/reauthenticate?"+url.Values{"returnUrl": {back}}.Encode())
 		}
 		return next(c)
 	}

@@ -150,6 +150,13 @@ func (s *Service) RequestEmailChange(ctx context.Context, c Client, u *User, new
 	if err := s.limit(ctx, "email-change", u.ID, s.opts.RateLimits.EmailChangesPerAccount); err != nil {
 		return err
 	}
+	// The old address hears of every request, whether or not the new
+	// address is free: the notice must not tell which addresses have
+	// accounts.
+	d := s.eventData(u.Email, c)
+	d.NewEmail = newEmail
+	d.Link = s.link("/account/manage/change-password", nil)
+	s.sendMail(ctx, mail.EmailChangeRequested, d)
 	if _, err := s.store.FindUserByEmail(ctx, norm); err == nil {
 		return nil
 	} else if !errors.Is(err, store.ErrNotFound) {
@@ -160,21 +167,16 @@ func (s *Service) RequestEmailChange(ctx context.Context, c Client, u *User, new
 		return err
 	}
 	link := s.link("/account/confirm-email-change", url.Values{"userId": {u.ID}, "email": {newEmail}, "code": {secret}})
-	if err := s.queueMail(ctx, mail.ChangeEmail, mail.Data{To: newEmail, Link: link, Expires: humanDuration(s.opts.ChangeEmailLifetime)}); err != nil {
-		return err
-	}
-	d := s.eventData(u.Email, c)
-	d.NewEmail = newEmail
-	d.Link = s.link("/account/manage", nil)
-	s.sendMail(ctx, mail.EmailChangeRequested, d)
-	return nil
+	return s.queueMail(ctx, mail.ChangeEmail, mail.Data{To: newEmail, Link: link, Expires: humanDuration(s.opts.ChangeEmailLifetime)})
 }
 
 // ConfirmEmailChange spends an email-change link: the account's address
 // (and its username, when that was the address) becomes the new one, which
-// counts as confirmed; the stamp rotates, ending every other session; the
-// old address is told. It returns the updated user.
-func (s *Service) ConfirmEmailChange(ctx context.Context, c Client, userID, email, secret string) (*User, error) {
+// counts as confirmed; the stamp rotates, ending every session of the
+// account but keepSID (the browser confirming, if it is signed in as that
+// user; "" otherwise); the old address is told. It returns the updated
+// user.
+func (s *Service) ConfirmEmailChange(ctx context.Context, c Client, userID, email, secret, keepSID string) (*User, error) {
 	if err := s.limit(ctx, "link-ip", c.IP, s.opts.RateLimits.LinkSubmissionsPerIP); err != nil {
 		return nil, err
 	}
@@ -192,7 +194,7 @@ func (s *Service) ConfirmEmailChange(ctx context.Context, c Client, userID, emai
 		upd.UserName, upd.NormalizedUserName = &newEmail, &norm
 	}
 	stamp, yes := newStamp(), true
-	upd.SecurityStamp, upd.EmailConfirmed = &stamp, &yes
+	upd.SecurityStamp, upd.EmailConfirmed, upd.KeepSessionID = &stamp, &yes, keepSID
 	if err := s.store.UpdateUser(ctx, u.ID, upd); errors.Is(err, store.ErrConflict) {
 		return nil, ErrInvalidToken // the address was taken meanwhile
 	} else if err != nil {

@@ -43,6 +43,10 @@ type Options struct {
 	ResetPasswordLifetime time.Duration // default 30 min
 	ChangeEmailLifetime   time.Duration // default 24 h
 	RateLimits            RateLimits    // default DefaultRateLimits
+	SessionIdleTimeout    time.Duration // default 30 min
+	SessionLifetime       time.Duration // absolute, default 12 h
+	RememberMeLifetime    time.Duration // default 14 days
+	ReauthWindow          time.Duration // sensitive actions need an authentication this recent; default 10 min
 	// MailTemplates overrides built-in mail templates (a theme's mail/
 	// directory); nil for none.
 	MailTemplates fs.FS
@@ -102,6 +106,18 @@ func New(o Options) (*Service, error) {
 	}
 	if o.ChangeEmailLifetime <= 0 {
 		o.ChangeEmailLifetime = 24 * time.Hour
+	}
+	if o.SessionIdleTimeout <= 0 {
+		o.SessionIdleTimeout = 30 * time.Minute
+	}
+	if o.SessionLifetime <= 0 {
+		o.SessionLifetime = 12 * time.Hour
+	}
+	if o.RememberMeLifetime <= 0 {
+		o.RememberMeLifetime = 14 * 24 * time.Hour
+	}
+	if o.ReauthWindow <= 0 {
+		o.ReauthWindow = 10 * time.Minute
 	}
 	if o.RateLimits == (RateLimits{}) {
 		o.RateLimits = DefaultRateLimits
@@ -337,24 +353,6 @@ func (s *Service) PasswordSignIn(ctx context.Context, email, password string) (*
 	return u, nil
 }
 
-// UserForSession returns the user a session belongs to, if the session is
-// still valid: the user exists and its security stamp is the one the
-// session was created with. Any credential change rotates the stamp, which
-// ends every other session at the next request (SES-03).
-func (s *Service) UserForSession(ctx context.Context, userID, stamp string) (*User, error) {
-	u, err := s.store.FindUserByID(ctx, userID)
-	if errors.Is(err, store.ErrNotFound) {
-		return nil, ErrSessionEnded
-	}
-	if err != nil {
-		return nil, internal(err)
-	}
-	if stamp == "" || u.SecurityStamp != stamp {
-		return nil, ErrSessionEnded
-	}
-	return u, nil
-}
-
 // FindUserByEmail returns the account with this address (any case or
 // Unicode composition), or an ENOTFOUND error.
 func (s *Service) FindUserByEmail(ctx context.Context, email string) (*User, error) {
@@ -371,11 +369,12 @@ func (s *Service) FindUserByEmail(ctx context.Context, email string) (*User, err
 // ErrSessionEnded: the session's user is gone or its credentials changed.
 var ErrSessionEnded = &Error{Code: EUNAUTHORIZED, Message: "Your session has ended. Please sign in again."}
 
-// RotateSecurityStamp gives u a new stamp, ending every session that holds
-// the old one, and returns the new stamp.
-func (s *Service) RotateSecurityStamp(ctx context.Context, userID string) (string, error) {
+// RotateSecurityStamp gives the user a new stamp, ending every session of
+// theirs but keepSID ("" ends them all) at once, and returns the new stamp.
+func (s *Service) RotateSecurityStamp(ctx context.Context, userID, keepSID string) (string, error) {
 	stamp := newStamp()
-	if err := s.store.UpdateUser(ctx, userID, store.UserUpdate{SecurityStamp: &stamp, UpdatedAt: s.now()}); err != nil {
+	err := s.store.UpdateUser(ctx, userID, store.UserUpdate{SecurityStamp: &stamp, KeepSessionID: keepSID, UpdatedAt: s.now()})
+	if err != nil {
 		return "", internal(err)
 	}
 	return stamp, nil

@@ -246,18 +246,170 @@ func TestSessionStamp(t *testing.T) {
 	f := newFixture(t)
 	ctx := context.Background()
 	u := f.mustRegister(t, "alice@example.com")
-	if _, err := f.svc.UserForSession(ctx, u.ID, u.SecurityStamp); err != nil {
+	c := Client{IP: "192.0.2.1", UserAgent: "test"}
+	a, err := f.svc.StartSession(ctx, u, c, false)
+	if err != nil {
 		t.Fatal(err)
 	}
-	stamp, err := f.svc.RotateSecurityStamp(ctx, u.ID)
+	b, _ := f.svc.StartSession(ctx, u, c, false)
+	if got, _, err := f.svc.SessionUser(ctx, a.ID, c); err != nil || got.ID != u.ID {
+		t.Fatalf("SessionUser=%v, %v", got, err)
+	}
+	stamp, err := f.svc.RotateSecurityStamp(ctx, u.ID, a.ID)
 	if err != nil || stamp == u.SecurityStamp {
 		t.Fatalf("RotateSecurityStamp=%q, %v", stamp, err)
 	}
-	if _, err := f.svc.UserForSession(ctx, u.ID, u.SecurityStamp); !errors.Is(err, ErrSessionEnded) {
-		t.Fatalf("old stamp err=%v, want ErrSessionEnded (SES-03)", err)
+	if _, _, err := f.svc.SessionUser(ctx, a.ID, c); err != nil {
+		t.Fatalf("the kept session ended: %v", err)
 	}
-	if _, err := f.svc.UserForSession(ctx, "nobody", stamp); !errors.Is(err, ErrSessionEnded) {
-		t.Fatalf("unknown user err=%v, want ErrSessionEnded", err)
+	if _, _, err := f.svc.SessionUser(ctx, b.ID, c); !errors.Is(err, ErrSessionEnded) {
+		t.Fatalf("other session err=%v, want ErrSessionEnded (SES-03)", err)
+	}
+	if _, _, err := f.svc.SessionUser(ctx, "nope", c); !errors.Is(err, ErrSessionEnded) {
+		t.Fatalf("unknown session err=%v, want ErrSessionEnded", err)
+	}
+}
+
+func TestSessionTimeouts(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	u := f.mustRegister(t, "alice@example.com")
+	c := Client{IP: "192.0.2.1"}
+	plain, _ := f.svc.StartSession(ctx, u, c, false)
+	remembered, _ := f.svc.StartSession(ctx, u, c, true)
+	idle, _ := f.svc.StartSession(ctx, u, c, false)
+	// Keep plain busy every 20 minutes; leave idle alone.
+	for range 3 {
+		f.clock.Advance(20 * time.Minute)
+		if _, _, err := f.svc.SessionUser(ctx, plain.ID, c); err != nil {
+			t.Fatalf("busy session ended after %v: %v", f.clock.Now().Sub(plain.CreatedAt), err)
+		}
+	}
+	if _, _, err := f.svc.SessionUser(ctx, idle.ID, c); !errors.Is(err, ErrSessionEnded) {
+		t.Fatalf("idle session after 60 min err=%v, want ended (SES-02)", err)
+	}
+	if _, _, err := f.svc.SessionUser(ctx, remembered.ID, c); err != nil {
+		t.Fatalf("remembered session ended by idleness: %v", err)
+	}
+	f.clock.Advance(11 * time.Hour)
+	if _, _, err := f.svc.SessionUser(ctx, plain.ID, c); !errors.Is(err, ErrSessionEnded) {
+		t.Fatalf("session after its 12 h lifetime err=%v, want ended", err)
+	}
+	f.clock.Advance(13*24*time.Hour - 12*time.Hour)
+	if _, _, err := f.svc.SessionUser(ctx, remembered.ID, c); err != nil {
+		t.Fatalf("remembered session ended before 14 days: %v", err)
+	}
+	f.clock.Advance(24 * time.Hour)
+	if _, _, err := f.svc.SessionUser(ctx, remembered.ID, c); !errors.Is(err, ErrSessionEnded) {
+		t.Fatalf("remembered session after 14 days err=%v, want ended", err)
+	}
+}
+
+func TestReauthWindow(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	u := f.mustRegister(t, "alice@example.com")
+	x, _ := f.svc.StartSession(ctx, u, Client{}, true)
+	if f.svc.NeedsReauth(x) {
+		t.Fatal("a fresh sign-in needs re-authentication")
+	}
+	f.clock.Advance(10 * time.Minute)
+	if !f.svc.NeedsReauth(x) {
+		t.Fatal("10 minutes after sign-in no re-authentication is asked (SES-05)")
+	}
+	if err := f.svc.Reauthenticate(ctx, u, x, "wrong password!"); ErrorCode(err) != EINVALID {
+		t.Fatalf("wrong password err=%v, want EINVALID", err)
+	}
+	after, _ := f.store.FindUserByID(ctx, u.ID)
+	if after.AccessFailedCount != 1 {
+		t.Fatalf("a wrong re-authentication password did not count: %d", after.AccessFailedCount)
+	}
+	if err := f.svc.Reauthenticate(ctx, u, x, pw); err != nil {
+		t.Fatal(err)
+	}
+	if f.svc.NeedsReauth(x) {
+		t.Fatal("re-authentication did not renew the window")
+	}
+}
+
+func TestProfileAndPhone(t *testing.T) {
+	for in, want := range map[string]string{"+41 79 123 45 67": "+41791234567", "+1 (415) 555-0100": "+14155550100", "": ""} {
+		if got, msg := NormalizePhone(in); got != want || msg != "" {
+			t.Errorf("NormalizePhone(%q)=%q,%q; want %q", in, got, msg, want)
+		}
+	}
+	for _, bad := range []string{"079 123 45 67", "+0 123 456 789", "+41 79 abc", "+123", "+1234567890123456", "++41791234567"} {
+		if _, msg := NormalizePhone(bad); msg == "" {
+			t.Errorf("NormalizePhone(%q) accepted", bad)
+		}
+	}
+	f := newFixture(t)
+	ctx := context.Background()
+	a := f.mustRegister(t, "alice@example.com")
+	f.mustRegister(t, "bob@example.com")
+	changed, err := f.svc.UpdateProfile(ctx, a, ProfileInput{UserName: "alice", PhoneNumber: "+41 79 123 45 67"})
+	if err != nil || !changed {
+		t.Fatalf("UpdateProfile=%v, %v", changed, err)
+	}
+	got, _ := f.store.FindUserByID(ctx, a.ID)
+	if got.UserName != "alice" || got.PhoneNumber != "+41791234567" || got.SecurityStamp != a.SecurityStamp {
+		t.Fatalf("after update %+v (the stamp must not change)", got)
+	}
+	if _, err := f.svc.UpdateProfile(ctx, got, ProfileInput{UserName: "BOB@example.com"}); ErrorCode(err) != EINVALID {
+		t.Fatalf("taking another user's username err=%v, want a field error", err)
+	}
+	if _, err := f.svc.UpdateProfile(ctx, got, ProfileInput{UserName: "a b"}); ErrorCode(err) != EINVALID {
+		t.Fatalf("username with a space err=%v", err)
+	}
+}
+
+func TestChangePassword(t *testing.T) {
+	f := newFixture(t, func(o *Options) { o.RequireConfirmedEmail = false })
+	ctx := context.Background()
+	u := f.mustRegister(t, "alice@example.com")
+	keep, _ := f.svc.StartSession(ctx, u, Client{}, false)
+	other, _ := f.svc.StartSession(ctx, u, Client{}, false)
+	c := Client{IP: "203.0.113.7", UserAgent: "Mozilla/5.0 (X11; Linux x86_64; rv:140.0) Gecko/20100101 Firefox/140.0"}
+	if err := f.svc.ChangePassword(ctx, c, u, keep.ID, ChangePasswordInput{OldPassword: "wrong one!", NewPassword: "a brand new passphrase"}); ErrorCode(err) != EINVALID {
+		t.Fatalf("wrong old password err=%v", err)
+	}
+	if err := f.svc.ChangePassword(ctx, c, u, keep.ID, ChangePasswordInput{OldPassword: pw, NewPassword: pw}); ErrorCode(err) != EINVALID {
+		t.Fatalf("same password err=%v", err)
+	}
+	if err := f.svc.ChangePassword(ctx, c, u, keep.ID, ChangePasswordInput{OldPassword: pw, NewPassword: "a brand new passphrase"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := f.svc.SessionUser(ctx, keep.ID, c); err != nil {
+		t.Fatalf("this session ended: %v", err)
+	}
+	if _, _, err := f.svc.SessionUser(ctx, other.ID, c); !errors.Is(err, ErrSessionEnded) {
+		t.Fatalf("other session err=%v, want ended", err)
+	}
+	if _, err := f.svc.PasswordSignIn(ctx, "alice@example.com", pw); !errors.Is(err, ErrInvalidLogin) {
+		t.Fatalf("old password still works: %v", err)
+	}
+	if _, err := f.svc.PasswordSignIn(ctx, "alice@example.com", "a brand new passphrase"); err != nil {
+		t.Fatalf("new password: %v", err)
+	}
+	m := f.lastMail(t)
+	if !strings.Contains(m.Subject, "password was changed") || !strings.Contains(m.Text, "203.0.113.7") ||
+		!strings.Contains(m.Text, "Firefox") || strings.Contains(m.Text, "a brand new passphrase") {
+		t.Fatalf("notification %q:\n%s", m.Subject, m.Text)
+	}
+	if err := f.svc.SetPassword(ctx, c, u, keep.ID, "another passphrase"); !errors.Is(err, ErrHasPassword) {
+		t.Fatalf("SetPassword with a password err=%v", err)
+	}
+}
+
+func TestDescribeUserAgent(t *testing.T) {
+	for ua, want := range map[string]string{
+		"Mozilla/5.0 (X11; Linux x86_64; rv:140.0) Gecko/20100101 Firefox/140.0":                                                                  "Firefox on Linux",
+		"Mozilla/5.0 (iPhone; CPU iPhone OS 18_0 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/18.0 Mobile/15E148 Safari/604.1": "Safari on iOS",
+		"": "Unknown browser",
+	} {
+		if got := DescribeUserAgent(ua); got != want {
+			t.Errorf("DescribeUserAgent(%q)=%q, want %q", ua, got, want)
+		}
 	}
 }
 
@@ -300,7 +452,7 @@ func TestConfirmationToken(t *testing.T) {
 		f := newFixture(t)
 		u := f.mustRegister(t, "alice@example.com")
 		id, code := confirmLink(t, f.lastMail(t))
-		f.svc.RotateSecurityStamp(ctx, u.ID)
+		f.svc.RotateSecurityStamp(ctx, u.ID, "")
 		if _, err := f.svc.ConfirmEmail(ctx, Client{IP: "192.0.2.1"}, id, code); !errors.Is(err, ErrInvalidToken) {
 			t.Fatalf("stale err=%v, want ErrInvalidToken", err)
 		}

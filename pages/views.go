@@ -172,14 +172,61 @@ type AccessDeniedView struct {
 	Common
 }
 
-// ManageProfileView is the manage landing page ("manage-profile").
+// ManageProfileView is the manage landing page ("manage-profile"): the
+// username and phone number can be edited.
 type ManageProfileView struct {
 	Common
-	UserName       string
+	UserName       string // what the form shows (the stored value, or what was typed)
 	Email          string
 	EmailConfirmed bool
 	PhoneNumber    string
 	CreatedAt      time.Time
+	Errors         FieldErrors
+}
+
+// ChangePasswordView is the change-password page ("change-password").
+type ChangePasswordView struct {
+	Common
+	Errors            FieldErrors
+	MinPasswordLength int
+}
+
+// SetPasswordView is the set-password page for accounts without a
+// password ("set-password").
+type SetPasswordView struct {
+	Common
+	Errors            FieldErrors
+	MinPasswordLength int
+}
+
+// SessionItem is one signed-in browser on the sessions page.
+type SessionItem struct {
+	ID            string // opaque handle, posted as session_id to end it
+	Device        string // "Firefox on Linux"
+	IP            string
+	CreatedAt     time.Time
+	LastSeenAt    time.Time
+	Current       bool // this browser
+	Remember      bool // signed in with "remember me"
+	Remembered2FA bool // skips the second factor
+}
+
+// SessionsView lists the user's sessions ("manage-sessions").
+type SessionsView struct {
+	Common
+	Sessions []SessionItem
+}
+
+// ReauthenticateView asks for the password again before a sensitive action
+// ("reauthenticate").
+type ReauthenticateView struct {
+	Common
+	ReturnURL string
+	Errors    FieldErrors
+	// WindowMinutes is how long the re-authentication lasts.
+	WindowMinutes int
+	// HasPassword: the account has a password to confirm with.
+	HasPassword bool
 }
 
 // ErrorView is the error page ("error"): 403, 404, 405, 413, 429, 500, 503.

@@ -71,6 +71,7 @@ type Store interface {
 	Secrets
 	Outbox
 	RateLimits
+	Sessions
 
 	// Ping checks that the database answers.
 	Ping(ctx context.Context) error
@@ -109,6 +110,11 @@ type UserUpdate struct {
 	AccessFailedCount  *int
 	TwoFactorEnabled   *bool
 	UpdatedAt          time.Time
+	// KeepSessionID matters when SecurityStamp is set: in the same
+	// transaction every session of the user ends except this one, which
+	// takes the new stamp ("" ends them all). A credential change thus
+	// never leaves a window in which an old session still works (SES-03).
+	KeepSessionID string
 }
 
 // Tokens persists single-use mail tokens.
@@ -170,4 +176,41 @@ type RateLimits interface {
 	HitRateLimit(ctx context.Context, key string, window time.Duration, now time.Time) (count int, windowEnd time.Time, err error)
 	// DeleteExpiredRateLimits forgets windows that ended before t.
 	DeleteExpiredRateLimits(ctx context.Context, t time.Time) error
+}
+
+// Session is one signed-in browser in the registry.
+type Session struct {
+	ID            string // opaque random handle, never the cookie value
+	UserID        string
+	Stamp         string // the user's security stamp this session holds
+	Remember      bool   // "remember me": persistent, no idle timeout
+	Remembered2FA bool   // this browser skips the second factor (2FA issue)
+	IP            string
+	UserAgent     string
+	CreatedAt     time.Time
+	AuthAt        time.Time // last full authentication (sign-in or re-authentication)
+	LastSeenAt    time.Time
+	ExpiresAt     time.Time // absolute end
+}
+
+// Sessions is the registry of signed-in sessions.
+type Sessions interface {
+	CreateSession(ctx context.Context, s *Session) error
+	// FindSession returns the session and its user; ErrNotFound when the
+	// session does not exist.
+	FindSession(ctx context.Context, id string) (*Session, *User, error)
+	// TouchSession records activity.
+	TouchSession(ctx context.Context, id string, lastSeen time.Time, ip, userAgent string) error
+	// SetSessionAuth records a re-authentication.
+	SetSessionAuth(ctx context.Context, id string, authAt time.Time) error
+	// ListSessions returns the user's sessions, most recently seen first.
+	ListSessions(ctx context.Context, userID string) ([]*Session, error)
+	// DeleteSession ends the user's session id; ErrNotFound when the user
+	// has no such session (another user's id included).
+	DeleteSession(ctx context.Context, userID, id string) error
+	// DeleteOtherSessions ends every session of the user except keepID.
+	DeleteOtherSessions(ctx context.Context, userID, keepID string) error
+	// DeleteExpiredSessions removes sessions past their absolute end, and
+	// non-remembered ones last seen before idleCutoff.
+	DeleteExpiredSessions(ctx context.Context, now, idleCutoff time.Time) error
 }

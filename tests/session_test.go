@@ -25,7 +25,7 @@ func TestSecurityStampEndsOtherSessions(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := srv.Portal.Identity().RotateSecurityStamp(context.Background(), u.ID); err != nil {
+	if _, err := srv.Portal.Identity().RotateSecurityStamp(context.Background(), u.ID, ""); err != nil {
 		t.Fatal(err)
 	}
 	wantLoginRedirect(t, b.Get("/account/manage"), "/account/manage")

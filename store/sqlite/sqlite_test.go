@@ -84,6 +84,8 @@ func TestNoFullScanOnHotQueries(t *testing.T) {
 		"by id":    `EXPLAIN QUERY PLAN SELECT * FROM users WHERE id = 'x'`,
 		"by email": `EXPLAIN QUERY PLAN SELECT * FROM users WHERE normalized_email = 'x'`,
 		"token":    `EXPLAIN QUERY PLAN UPDATE user_tokens SET used_at = 1 WHERE token_hash = x'00' AND purpose = 'p'`,
+		"session":  `EXPLAIN QUERY PLAN SELECT * FROM user_sessions s JOIN users u ON u.id = s.user_id WHERE s.id = 'x'`,
+		"sessions": `EXPLAIN QUERY PLAN SELECT * FROM user_sessions s WHERE s.user_id = 'x' ORDER BY s.last_seen_at DESC`,
 	} {
 		rows, err := s.DB().Query(q)
 		if err != nil {

@@ -15,19 +15,41 @@ const userColumns = `id, email, normalized_email, username, normalized_username,
 
 type scanner interface{ Scan(dest ...any) error }
 
+// userScan receives the columns of userColumns.
+type userScan struct {
+	u       store.User
+	lockout sql.NullTime
+}
+
+func (s *userScan) dest() []any {
+	u := &s.u
+	return []any{&u.ID, &u.Email, &u.NormalizedEmail, &u.UserName, &u.NormalizedUserName,
+		&u.EmailConfirmed, &u.PasswordHash, &u.SecurityStamp, &u.PhoneNumber, &s.lockout,
+		&u.AccessFailedCount, &u.TwoFactorEnabled, &u.CreatedAt, &u.UpdatedAt}
+}
+
+func (s *userScan) user() *store.User {
+	u := s.u
+	u.LockoutEnd = fromNull(s.lockout)
+	u.CreatedAt, u.UpdatedAt = u.CreatedAt.UTC(), u.UpdatedAt.UTC()
+	return &u
+}
+
 func scanUser(row scanner) (*store.User, error) {
-	var u store.User
-	var lockout sql.NullTime
-	err := row.Scan(&u.ID, &u.Email, &u.NormalizedEmail, &u.UserName, &u.NormalizedUserName,
-		&u.EmailConfirmed, &u.PasswordHash, &u.SecurityStamp, &u.PhoneNumber, &lockout,
-		&u.AccessFailedCount, &u.TwoFactorEnabled, &u.CreatedAt, &u.UpdatedAt)
-	if err != nil {
+	var s userScan
+	if err := row.Scan(s.dest()...); err != nil {
 		return nil, translate(err)
 	}
-	u.LockoutEnd = fromNull(lockout)
-	u.CreatedAt = u.CreatedAt.UTC()
-	u.UpdatedAt = u.UpdatedAt.UTC()
-	return &u, nil
+	return s.user(), nil
+}
+
+// prefixed qualifies each column of a comma-separated list.
+func prefixed(prefix, columns string) string {
+	parts := strings.Split(columns, ",")
+	for i, p := range parts {
+		parts[i] = prefix + strings.TrimSpace(p)
+	}
+	return strings.Join(parts, ", ")
 }
 
 // CreateUser inserts u; ErrConflict when the email or username is taken.
@@ -95,7 +117,12 @@ func (s *Store) UpdateUser(ctx context.Context, id string, upd store.UserUpdate)
 	}
 	add("updated_at", utc(upd.UpdatedAt))
 	args = append(args, id)
-	res, err := s.db.ExecContext(ctx,
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return translate(err)
+	}
+	defer tx.Rollback()
+	res, err := tx.ExecContext(ctx,
 		fmt.Sprintf("UPDATE users SET %s WHERE id = ?", strings.Join(sets, ", ")), args...)
 	if err != nil {
 		return translate(err)
@@ -105,7 +132,16 @@ func (s *Store) UpdateUser(ctx context.Context, id string, upd store.UserUpdate)
 	} else if n == 0 {
 		return store.ErrNotFound
 	}
-	return nil
+	if upd.SecurityStamp != nil {
+		if _, err := tx.ExecContext(ctx, `DELETE FROM user_sessions WHERE user_id = ? AND id <> ?`, id, upd.KeepSessionID); err != nil {
+			return translate(err)
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE user_sessions SET stamp = ? WHERE user_id = ? AND id = ?`,
+			*upd.SecurityStamp, id, upd.KeepSessionID); err != nil {
+			return translate(err)
+		}
+	}
+	return translate(tx.Commit())
 }
 
 // RecordLoginFailure counts a failed password in one statement, so that

@@ -29,6 +29,8 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 	t.Run("Outbox", func(t *testing.T) { testOutbox(t, open(t)) })
 	t.Run("OutboxClaimedOnce", func(t *testing.T) { testOutboxClaimOnce(t, open(t)) })
 	t.Run("RateLimits", func(t *testing.T) { testRateLimits(t, open(t)) })
+	t.Run("Sessions", func(t *testing.T) { testSessions(t, open(t)) })
+	t.Run("StampRotationEndsOtherSessions", func(t *testing.T) { testStampEndsSessions(t, open(t)) })
 }
 
 var base = time.Date(2026, 11, 22, 8, 0, 0, 123456000, time.UTC)
@@ -412,5 +414,111 @@ func testRateLimits(t *testing.T, s store.Store) {
 	}
 	if n, _, _ := s.HitRateLimit(ctx, "c", time.Hour, base); n != 1 {
 		t.Fatalf("after cleanup count=%d, want 1", n)
+	}
+}
+
+func newSession(id, userID string) *store.Session {
+	return &store.Session{ID: id, UserID: userID, Stamp: "STAMP" + userID, IP: "192.0.2.1", UserAgent: "UA",
+		CreatedAt: base, AuthAt: base, LastSeenAt: base, ExpiresAt: base.Add(12 * time.Hour)}
+}
+
+func testSessions(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	MustCreateUser(t, s, "u1", "alice@example.com")
+	MustCreateUser(t, s, "u2", "bob@example.com")
+	a, b, other := newSession("s-a", "u1"), newSession("s-b", "u1"), newSession("s-o", "u2")
+	b.Remember = true
+	for _, x := range []*store.Session{a, b, other} {
+		if err := s.CreateSession(ctx, x); err != nil {
+			t.Fatal(err)
+		}
+	}
+	got, u, err := s.FindSession(ctx, "s-a")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.UserID != "u1" || got.Stamp != "STAMPu1" || !got.ExpiresAt.Equal(a.ExpiresAt) || u.Email != "alice@example.com" || u.SecurityStamp != "STAMPu1" {
+		t.Fatalf("FindSession=%+v, %+v", got, u)
+	}
+	if _, _, err := s.FindSession(ctx, "nope"); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("unknown session err=%v", err)
+	}
+	if err := s.TouchSession(ctx, "s-a", base.Add(time.Minute), "198.51.100.9", "UA2"); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.SetSessionAuth(ctx, "s-a", base.Add(2*time.Minute)); err != nil {
+		t.Fatal(err)
+	}
+	list, err := s.ListSessions(ctx, "u1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(list) != 2 || list[0].ID != "s-a" || list[0].IP != "198.51.100.9" || !list[0].AuthAt.Equal(base.Add(2*time.Minute)) || !list[1].Remember {
+		t.Fatalf("ListSessions=%+v", list)
+	}
+	// ACC-03: another user's session cannot be ended by its id.
+	if err := s.DeleteSession(ctx, "u1", "s-o"); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("deleting another user's session err=%v, want ErrNotFound", err)
+	}
+	if _, _, err := s.FindSession(ctx, "s-o"); err != nil {
+		t.Fatalf("another user's session was ended: %v", err)
+	}
+	if err := s.DeleteOtherSessions(ctx, "u1", "s-b"); err != nil {
+		t.Fatal(err)
+	}
+	if list, _ := s.ListSessions(ctx, "u1"); len(list) != 1 || list[0].ID != "s-b" {
+		t.Fatalf("after DeleteOtherSessions: %+v", list)
+	}
+	if err := s.DeleteSession(ctx, "u1", "s-b"); err != nil {
+		t.Fatal(err)
+	}
+	// Expiry: absolute end, and idle for sessions without "remember me".
+	idle, remembered, old := newSession("idle", "u2"), newSession("rem", "u2"), newSession("old", "u2")
+	remembered.Remember = true
+	old.ExpiresAt = base.Add(time.Minute)
+	for _, x := range []*store.Session{idle, remembered, old} {
+		if err := s.CreateSession(ctx, x); err != nil {
+			t.Fatal(err)
+		}
+	}
+	s.TouchSession(ctx, "s-o", base.Add(time.Hour), "", "")
+	if err := s.DeleteExpiredSessions(ctx, base.Add(2*time.Minute), base.Add(30*time.Second)); err != nil {
+		t.Fatal(err)
+	}
+	list, _ = s.ListSessions(ctx, "u2")
+	var ids []string
+	for _, x := range list {
+		ids = append(ids, x.ID)
+	}
+	if fmt.Sprint(ids) != "[s-o rem]" {
+		t.Fatalf("after DeleteExpiredSessions: %v, want [s-o rem]", ids)
+	}
+}
+
+func testStampEndsSessions(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	MustCreateUser(t, s, "u1", "alice@example.com")
+	MustCreateUser(t, s, "u2", "bob@example.com")
+	for _, x := range []*store.Session{newSession("a", "u1"), newSession("b", "u1"), newSession("c", "u1"), newSession("o", "u2")} {
+		if err := s.CreateSession(ctx, x); err != nil {
+			t.Fatal(err)
+		}
+	}
+	stamp := "NEW"
+	if err := s.UpdateUser(ctx, "u1", store.UserUpdate{SecurityStamp: &stamp, KeepSessionID: "b", UpdatedAt: base}); err != nil {
+		t.Fatal(err)
+	}
+	list, _ := s.ListSessions(ctx, "u1")
+	if len(list) != 1 || list[0].ID != "b" || list[0].Stamp != "NEW" {
+		t.Fatalf("after stamp rotation: %+v, want only b with the new stamp", list)
+	}
+	if _, _, err := s.FindSession(ctx, "o"); err != nil {
+		t.Fatalf("another user's session ended: %v", err)
+	}
+	if err := s.UpdateUser(ctx, "u1", store.UserUpdate{SecurityStamp: &stamp, UpdatedAt: base}); err != nil {
+		t.Fatal(err)
+	}
+	if list, _ := s.ListSessions(ctx, "u1"); len(list) != 0 {
+		t.Fatalf("rotation without a kept session left %d sessions", len(list))
 	}
 }

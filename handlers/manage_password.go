@@ -1,0 +1,119 @@
+package handlers
+
+import (
+	"errors"
+	"net/http"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/accountportal/portal/identity"
+	"github.com/accountportal/portal/pages"
+)
+
+// passwordForm is what change-password and set-password post.
+type passwordForm struct {
+	OldPassword     string
+	NewPassword     string
+	ConfirmPassword string
+}
+
+func bindPasswordForm(c echo.Context) passwordForm {
+	return passwordForm{
+		OldPassword:     c.FormValue("old_password"),
+		NewPassword:     c.FormValue("new_password"),
+		ConfirmPassword: c.FormValue("confirm_password"),
+	}
+}
+
+// Validate checks the fields are filled in and the confirmation matches;
+// needOld: the current password is required (change, not set).
+func (f passwordForm) Validate(needOld bool) pages.FieldErrors {
+	errs := pages.FieldErrors{}
+	if needOld && f.OldPassword == "" {
+		errs["old_password"] = "Enter your current password."
+	}
+	if f.NewPassword == "" {
+		errs["new_password"] = "Enter a new password."
+	}
+	if f.ConfirmPassword == "" {
+		errs["confirm_password"] = "Enter the new password again."
+	} else if f.NewPassword != f.ConfirmPassword {
+		errs["confirm_password"] = "The new password and its confirmation do not match."
+	}
+	return errs
+}
+
+func (h *Handler) changePasswordView(c echo.Context, errs pages.FieldErrors) pages.ChangePasswordView {
+	return pages.ChangePasswordView{Common: h.common(c, "Change password"), Errors: errs, MinPasswordLength: h.opts.MinPasswordLength}
+}
+
+func (h *Handler) setPasswordView(c echo.Context, errs pages.FieldErrors) pages.SetPasswordView {
+	return pages.SetPasswordView{Common: h.common(c, "Set a password"), Errors: errs, MinPasswordLength: h.opts.MinPasswordLength}
+}
+
+// handleChangePasswordShow: an account without a password is sent to
+// set-password.
+func (h *Handler) handleChangePasswordShow(c echo.Context) error {
+	if currentUser(c).PasswordHash == "" {
+		return h.redirect(c, "/account/manage/set-password")
+	}
+	return h.render(c, http.StatusOK, pages.ChangePassword(h.changePasswordView(c, nil)))
+}
+
+// handleChangePasswordPost changes the password, keeps this browser signed
+// in with a new session token and ends every other session (PWD-05).
+func (h *Handler) handleChangePasswordPost(c echo.Context) error {
+	u := currentUser(c)
+	if u.PasswordHash == "" {
+		return h.redirect(c, "/account/manage/set-password")
+	}
+	f := bindPasswordForm(c)
+	if errs := f.Validate(true); len(errs) > 0 {
+		return h.render(c, http.StatusUnprocessableEntity, pages.ChangePassword(h.changePasswordView(c, errs)))
+	}
+	err := h.id.ChangePassword(c.Request().Context(), clientOf(c), u, currentSessionID(c),
+		identity.ChangePasswordInput{OldPassword: f.OldPassword, NewPassword: f.NewPassword})
+	if errs, _, ok := fieldErrors(err); ok && len(errs) > 0 {
+		return h.render(c, http.StatusUnprocessableEntity, pages.ChangePassword(h.changePasswordView(c, errs)))
+	}
+	if err != nil {
+		return err
+	}
+	if err := h.refreshSignIn(c, u); err != nil {
+		return err
+	}
+	h.setFlash(c, "Your password has been changed. Every other device has been signed out.", false)
+	return h.redirect(c, "/account/manage/change-password")
+}
+
+// handleSetPasswordShow: an account with a password is sent to
+// change-password.
+func (h *Handler) handleSetPasswordShow(c echo.Context) error {
+	if currentUser(c).PasswordHash != "" {
+		return h.redirect(c, "/account/manage/change-password")
+	}
+	return h.render(c, http.StatusOK, pages.SetPassword(h.setPasswordView(c, nil)))
+}
+
+func (h *Handler) handleSetPasswordPost(c echo.Context) error {
+	u := currentUser(c)
+	f := bindPasswordForm(c)
+	if errs := f.Validate(false); len(errs) > 0 {
+		return h.render(c, http.StatusUnprocessableEntity, pages.SetPassword(h.setPasswordView(c, errs)))
+	}
+	err := h.id.SetPassword(c.Request().Context(), clientOf(c), u, currentSessionID(c), f.NewPassword)
+	if errors.Is(err, identity.ErrHasPassword) {
+		return h.redirect(c, "/account/manage/change-password")
+	}
+	if errs, _, ok := fieldErrors(err); ok && len(errs) > 0 {
+		return h.render(c, http.StatusUnprocessableEntity, pages.SetPassword(h.setPasswordView(c, errs)))
+	}
+	if err != nil {
+		return err
+	}
+	if err := h.refreshSignIn(c, u); err != nil {
+		return err
+	}
+	h.setFlash(c, "Your password has been set.", false)
+	return h.redirect(c, "/account/manage/change-password")
+}

@@ -1,0 +1,53 @@
+package handlers
+
+import (
+	"net/http"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/accountportal/portal/identity"
+	"github.com/accountportal/portal/pages"
+)
+
+func (h *Handler) handleSessionsShow(c echo.Context) error {
+	u, cur := currentUser(c), currentSessionID(c)
+	list, err := h.id.ListSessions(c.Request().Context(), u.ID)
+	if err != nil {
+		return err
+	}
+	v := pages.SessionsView{Common: h.common(c, "Sessions")}
+	for _, x := range list {
+		v.Sessions = append(v.Sessions, pages.SessionItem{
+			ID: x.ID, Device: identity.DescribeUserAgent(x.UserAgent), IP: x.IP,
+			CreatedAt: x.CreatedAt, LastSeenAt: x.LastSeenAt, Current: x.ID == cur,
+			Remember: x.Remember, Remembered2FA: x.Remembered2FA,
+		})
+	}
+	return h.render(c, http.StatusOK, pages.Sessions(v))
+}
+
+// handleSessionEnd ends one of the user's other sessions at once. Another
+// user's session id is a 404 and ends nothing (ACC-03). Ending this very
+// session is signing out.
+func (h *Handler) handleSessionEnd(c echo.Context) error {
+	sid := c.FormValue("session_id")
+	if sid == "" {
+		return echo.ErrNotFound
+	}
+	if sid == currentSessionID(c) {
+		return h.handleLogoutPost(c)
+	}
+	if err := h.id.EndUserSession(c.Request().Context(), currentUser(c).ID, sid); err != nil {
+		return err
+	}
+	h.setFlash(c, "The session has been ended.", false)
+	return h.redirect(c, "/account/manage/sessions")
+}
+
+func (h *Handler) handleSessionEndOthers(c echo.Context) error {
+	if err := h.id.EndOtherSessions(c.Request().Context(), currentUser(c).ID, currentSessionID(c)); err != nil {
+		return err
+	}
+	h.setFlash(c, "Every other session has been signed out.", false)
+	return h.redirect(c, "/account/manage/sessions")
+}

@@ -1,0 +1,225 @@
+package identity
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/base64"
+	"errors"
+	"sync/atomic"
+	"time"
+
+	"github.com/mileusna/useragent"
+
+	"github.com/accountportal/portal/store"
+)
+
+// Session is one signed-in browser (the registry row).
+type Session = store.Session
+
+// touchResolution: a session's last-seen time is written at most this
+// often, so a busy user does not cost a write per request.
+const touchResolution = time.Minute
+
+// StartSession registers a new signed-in session for u. With remember the
+// session lasts RememberMeLifetime and has no idle timeout; otherwise it
+// ends after SessionLifetime, or SessionIdleTimeout without requests
+// (SES-02).
+func (s *Service) StartSession(ctx context.Context, u *User, c Client, remember bool) (*Session, error) {
+	now := s.now()
+	life := s.opts.SessionLifetime
+	if remember {
+		life = s.opts.RememberMeLifetime
+	}
+	x := &Session{
+		ID: randomID(), UserID: u.ID, Stamp: u.SecurityStamp, Remember: remember,
+		IP: c.IP, UserAgent: c.UserAgent,
+		CreatedAt: now, AuthAt: now, LastSeenAt: now, ExpiresAt: now.Add(life),
+	}
+	if err := s.store.CreateSession(ctx, x); err != nil {
+		return nil, internal(err)
+	}
+	s.maybeCleanSessions(ctx, now)
+	return x, nil
+}
+
+// SessionUser returns the user and session of a registry id, if the
+// session is still valid: not ended, within its absolute and idle limits,
+// and holding the user's current security stamp. Otherwise it removes the
+// session and returns ErrSessionEnded. It records activity at most once a
+// minute (or when the IP changes).
+func (s *Service) SessionUser(ctx context.Context, sid string, c Client) (*User, *Session, error) {
+	if sid == "" {
+		return nil, nil, ErrSessionEnded
+	}
+	x, u, err := s.store.FindSession(ctx, sid)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, nil, ErrSessionEnded
+	}
+	if err != nil {
+		return nil, nil, internal(err)
+	}
+	now := s.now()
+	if s.sessionExpired(x, now) || x.Stamp != u.SecurityStamp {
+		if err := s.store.DeleteSession(ctx, x.UserID, x.ID); err != nil && !errors.Is(err, store.ErrNotFound) {
+			return nil, nil, internal(err)
+		}
+		return nil, nil, ErrSessionEnded
+	}
+	if now.Sub(x.LastSeenAt) >= touchResolution || (c.IP != "" && c.IP != x.IP) {
+		if err := s.store.TouchSession(ctx, x.ID, now, c.IP, c.UserAgent); err != nil {
+			return nil, nil, internal(err)
+		}
+		x.LastSeenAt, x.IP, x.UserAgent = now, c.IP, c.UserAgent
+	}
+	return u, x, nil
+}
+
+func (s *Service) sessionExpired(x *Session, now time.Time) bool {
+	if !now.Before(x.ExpiresAt) {
+		return true
+	}
+	return !x.Remember && !now.Before(x.LastSeenAt.Add(s.opts.SessionIdleTimeout))
+}
+
+// EndSession signs one session out (sign-out). An unknown id is not an
+// error: the session is over either way.
+func (s *Service) EndSession(ctx context.Context, userID, sid string) error {
+	if err := s.store.DeleteSession(ctx, userID, sid); err != nil && !errors.Is(err, store.ErrNotFound) {
+		return internal(err)
+	}
+	return nil
+}
+
+// EndUserSession ends one of the user's own sessions from the sessions
+// page. Another user's session id is ENOTFOUND (ACC-03).
+func (s *Service) EndUserSession(ctx context.Context, userID, sid string) error {
+	err := s.store.DeleteSession(ctx, userID, sid)
+	if errors.Is(err, store.ErrNotFound) {
+		return Errorf(ENOTFOUND, "That session does not exist or has already ended.")
+	}
+	return internal(err)
+}
+
+// EndOtherSessions ends every session of the user but keepSID.
+func (s *Service) EndOtherSessions(ctx context.Context, userID, keepSID string) error {
+	return internal(s.store.DeleteOtherSessions(ctx, userID, keepSID))
+}
+
+// ListSessions returns the user's live sessions, most recently seen first.
+func (s *Service) ListSessions(ctx context.Context, userID string) ([]*Session, error) {
+	all, err := s.store.ListSessions(ctx, userID)
+	if err != nil {
+		return nil, internal(err)
+	}
+	now := s.now()
+	live := all[:0]
+	for _, x := range all {
+		if !s.sessionExpired(x, now) {
+			live = append(live, x)
+		}
+	}
+	return live, nil
+}
+
+// NeedsReauth reports whether a sensitive action in session x needs the
+// user to authenticate again: the last authentication is older than the
+// re-authentication window (SES-05). "Remember me" does not extend it.
+func (s *Service) NeedsReauth(x *Session) bool {
+	return x == nil || !s.now().Before(x.AuthAt.Add(s.opts.ReauthWindow))
+}
+
+// ReauthWindow is how long an authentication allows sensitive actions.
+func (s *Service) ReauthWindow() time.Duration { return s.opts.ReauthWindow }
+
+// ErrIncorrectPassword is the answer to a wrong current password (the user
+// is known, so it can say so).
+var ErrIncorrectPassword = FieldError("password", "Incorrect password.")
+
+// Reauthenticate checks the signed-in user's password again and, if it is
+// right, records the time on the session. A wrong password counts towards
+// the lockout like a failed sign-in (PWD-05).
+func (s *Service) Reauthenticate(ctx context.Context, u *User, x *Session, password string) error {
+	if err := s.checkCurrentPassword(ctx, u, password, "password"); err != nil {
+		return err
+	}
+	now := s.now()
+	if err := s.store.SetSessionAuth(ctx, x.ID, now); err != nil {
+		return internal(err)
+	}
+	x.AuthAt = now
+	return nil
+}
+
+// checkCurrentPassword verifies the signed-in user's password, counting a
+// failure towards the lockout; a locked account fails even with the right
+// password. The error is a field error on field.
+func (s *Service) checkCurrentPassword(ctx context.Context, u *User, password, field string) error {
+	if u.PasswordHash == "" {
+		return FieldError(field, "Your account has no password.")
+	}
+	now := s.now()
+	ok, _, err := s.hasher.Verify(ctx, NormalizePassword(password), u.PasswordHash)
+	if err != nil {
+		return err
+	}
+	if IsLockedOut(u, now) {
+		return FieldError(field, "Too many wrong passwords. Wait a few minutes and try again.")
+	}
+	if !ok {
+		after, err := s.store.RecordLoginFailure(ctx, u.ID, s.opts.Lockout.failure(now))
+		if err != nil {
+			return internal(err)
+		}
+		if IsLockedOut(after, now) {
+			return FieldError(field, "Too many wrong passwords. Wait a few minutes and try again.")
+		}
+		return FieldError(field, "Incorrect password.")
+	}
+	return nil
+}
+
+var lastSessionCleanup atomic.Int64
+
+// maybeCleanSessions removes ended sessions from the registry, at most
+// once an hour.
+func (s *Service) maybeCleanSessions(ctx context.Context, now time.Time) {
+	last := lastSessionCleanup.Load()
+	if now.Unix()-last < 3600 || !lastSessionCleanup.CompareAndSwap(last, now.Unix()) {
+		return
+	}
+	if err := s.store.DeleteExpiredSessions(ctx, now, now.Add(-s.opts.SessionIdleTimeout)); err != nil {
+		s.log.WarnContext(ctx, "session cleanup failed", "err", err)
+	}
+}
+
+// randomID is an opaque 128-bit handle.
+func randomID() string {
+	b := make([]byte, 16)
+	if _, err := rand.Read(b); err != nil {
+		panic(err)
+	}
+	return base64.RawURLEncoding.EncodeToString(b)
+}
+
+// DescribeUserAgent makes a User-Agent readable: "Firefox on Linux",
+// "Safari on iOS". Unrecognised agents are "Unknown browser".
+func DescribeUserAgent(ua string) string {
+	if ua == "" {
+		return "Unknown browser"
+	}
+	p := useragent.Parse(ua)
+	name := p.Name
+	switch {
+	case p.Bot:
+		if name == "" {
+			name = "Bot"
+		}
+		return name
+	case name == "":
+		name = "Unknown browser"
+	}
+	if p.OS != "" {
+		return name + " on " + p.OS
+	}
+	return name
+}

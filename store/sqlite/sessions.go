@@ -1,0 +1,104 @@
+package sqlite
+
+import (
+	"context"
+	"time"
+
+	"github.com/accountportal/portal/store"
+)
+
+const sessionColumns = `s.id, s.user_id, s.stamp, s.remember, s.remembered_2fa, s.ip, s.user_agent,
+	s.created_at, s.auth_at, s.last_seen_at, s.expires_at`
+
+func scanSession(row scanner, extra ...any) (*store.Session, error) {
+	var x store.Session
+	dest := append([]any{&x.ID, &x.UserID, &x.Stamp, &x.Remember, &x.Remembered2FA, &x.IP, &x.UserAgent,
+		&x.CreatedAt, &x.AuthAt, &x.LastSeenAt, &x.ExpiresAt}, extra...)
+	if err := row.Scan(dest...); err != nil {
+		return nil, translate(err)
+	}
+	x.CreatedAt, x.AuthAt, x.LastSeenAt, x.ExpiresAt = x.CreatedAt.UTC(), x.AuthAt.UTC(), x.LastSeenAt.UTC(), x.ExpiresAt.UTC()
+	return &x, nil
+}
+
+// CreateSession stores x.
+func (s *Store) CreateSession(ctx context.Context, x *store.Session) error {
+	_, err := s.db.ExecContext(ctx, `INSERT INTO user_sessions
+		(id, user_id, stamp, remember, remembered_2fa, ip, user_agent, created_at, auth_at, last_seen_at, expires_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		x.ID, x.UserID, x.Stamp, x.Remember, x.Remembered2FA, x.IP, x.UserAgent,
+		utc(x.CreatedAt), utc(x.AuthAt), utc(x.LastSeenAt), utc(x.ExpiresAt))
+	return translate(err)
+}
+
+// FindSession loads a session and its user in one query: the hot path of
+// every signed-in request.
+func (s *Store) FindSession(ctx context.Context, id string) (*store.Session, *store.User, error) {
+	row := s.db.QueryRowContext(ctx, `SELECT `+sessionColumns+`, `+prefixed("u.", userColumns)+`
+		FROM user_sessions s JOIN users u ON u.id = s.user_id WHERE s.id = ?`, id)
+	var u userScan
+	x, err := scanSession(row, u.dest()...)
+	if err != nil {
+		return nil, nil, err
+	}
+	return x, u.user(), nil
+}
+
+// TouchSession records activity.
+func (s *Store) TouchSession(ctx context.Context, id string, lastSeen time.Time, ip, userAgent string) error {
+	_, err := s.db.ExecContext(ctx, `UPDATE user_sessions SET last_seen_at = ?, ip = ?, user_agent = ? WHERE id = ?`,
+		utc(lastSeen), ip, userAgent, id)
+	return translate(err)
+}
+
+// SetSessionAuth records a re-authentication.
+func (s *Store) SetSessionAuth(ctx context.Context, id string, authAt time.Time) error {
+	_, err := s.db.ExecContext(ctx, `UPDATE user_sessions SET auth_at = ? WHERE id = ?`, utc(authAt), id)
+	return translate(err)
+}
+
+// ListSessions returns the user's sessions, most recently seen first.
+func (s *Store) ListSessions(ctx context.Context, userID string) ([]*store.Session, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT `+sessionColumns+` FROM user_sessions s
+		WHERE s.user_id = ? ORDER BY s.last_seen_at DESC, s.id`, userID)
+	if err != nil {
+		return nil, translate(err)
+	}
+	defer rows.Close()
+	var out []*store.Session
+	for rows.Next() {
+		x, err := scanSession(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, x)
+	}
+	return out, translate(rows.Err())
+}
+
+// DeleteSession ends one session of the user.
+func (s *Store) DeleteSession(ctx context.Context, userID, id string) error {
+	res, err := s.db.ExecContext(ctx, `DELETE FROM user_sessions WHERE id = ? AND user_id = ?`, id, userID)
+	if err != nil {
+		return translate(err)
+	}
+	if n, err := res.RowsAffected(); err != nil {
+		return err
+	} else if n == 0 {
+		return store.ErrNotFound
+	}
+	return nil
+}
+
+// DeleteOtherSessions ends every session of the user but keepID.
+func (s *Store) DeleteOtherSessions(ctx context.Context, userID, keepID string) error {
+	_, err := s.db.ExecContext(ctx, `DELETE FROM user_sessions WHERE user_id = ? AND id <> ?`, userID, keepID)
+	return translate(err)
+}
+
+// DeleteExpiredSessions removes ended sessions.
+func (s *Store) DeleteExpiredSessions(ctx context.Context, now, idleCutoff time.Time) error {
+	_, err := s.db.ExecContext(ctx, `DELETE FROM user_sessions
+		WHERE expires_at <= ? OR (remember = 0 AND last_seen_at <= ?)`, utc(now), utc(idleCutoff))
+	return translate(err)
+}
