@@ -26,6 +26,15 @@ func (f emailForm) Validate() pages.FieldErrors {
 	return nil
 }
 
+// emailErrors puts a form-level message on the only field of an email
+// form, so that no EINVALID error is mistaken for success.
+func emailErrors(fe pages.FieldErrors, msg string) pages.FieldErrors {
+	if len(fe) == 0 {
+		return pages.FieldErrors{"email": msg}
+	}
+	return fe
+}
+
 func (h *Handler) emailFormView(c echo.Context, title string, f emailForm, errs pages.FieldErrors) pages.EmailFormView {
 	return pages.EmailFormView{Common: h.common(c, title), Email: f.Email, Errors: errs}
 }
@@ -43,8 +52,8 @@ func (h *Handler) handleResendPost(c echo.Context) error {
 	errs := f.Validate()
 	if len(errs) == 0 {
 		err := h.id.ResendConfirmation(c.Request().Context(), clientOf(c), f.Email)
-		if fe, _, ok := fieldErrors(err); ok {
-			errs = fe
+		if fe, msg, ok := fieldErrors(err); ok {
+			errs = emailErrors(fe, msg)
 		} else if err != nil {
 			return err
 		}
@@ -70,8 +79,8 @@ func (h *Handler) handleForgotPost(c echo.Context) error {
 	errs := f.Validate()
 	if len(errs) == 0 {
 		err := h.id.ForgotPassword(c.Request().Context(), clientOf(c), f.Email)
-		if fe, _, ok := fieldErrors(err); ok {
-			errs = fe
+		if fe, msg, ok := fieldErrors(err); ok {
+			errs = emailErrors(fe, msg)
 		} else if err != nil {
 			return err
 		}

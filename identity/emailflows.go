@@ -2,6 +2,7 @@ package identity
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"net/url"
 	"strings"
@@ -20,61 +21,91 @@ func validAddress(field, email string) error {
 	return nil
 }
 
+// Outbox jobs: requests for mail whose sending depends on whether the
+// address has an account. The request does the same work for every
+// address — a rate-limit count and one job row — so neither its answer nor
+// its time tells whether an account exists (RST-01, AUTH-02); the worker
+// looks the address up and sends, or not.
+const (
+	jobForgotPassword = "forgot-password"
+	jobResendConfirm  = "resend-confirmation"
+)
+
+// jobPayload carries the requester into the job, for the security event.
+type jobPayload struct {
+	IP        string `json:"ip"`
+	UserAgent string `json:"ua"`
+}
+
+// queueMailRequest is the request half of ForgotPassword and
+// ResendConfirmation.
+func (s *Service) queueMailRequest(ctx context.Context, c Client, job, limitKey, email string) error {
+	if err := validAddress("email", email); err != nil {
+		return err
+	}
+	if err := s.limit(ctx, "mail-request-ip", c.IP, s.opts.RateLimits.MailRequestsPerIP); err != nil {
+		return err
+	}
+	norm := NormalizeEmail(email)
+	ok, _, err := s.hit(ctx, limitKey, norm, s.opts.RateLimits.MailsPerAccount)
+	if err != nil || !ok {
+		// Over the per-address cap: answer as usual, send nothing (RST-05).
+		return err
+	}
+	payload, _ := json.Marshal(jobPayload{IP: c.IP, UserAgent: c.UserAgent})
+	return s.queue.enqueueJob(ctx, job, norm, string(payload))
+}
+
+func (p jobPayload) client() Client { return Client{IP: p.IP, UserAgent: p.UserAgent} }
+
+func parsePayload(m *store.OutboxMessage) jobPayload {
+	var p jobPayload
+	_ = json.Unmarshal([]byte(m.Text), &p)
+	return p
+}
+
 // ResendConfirmation mails a new confirmation link when email belongs to
 // an account whose address is not confirmed yet. The answer is the same
 // whether or not it does (no enumeration); the per-address cap keeps the
 // inbox from being flooded, and the per-IP limit answers 429.
 func (s *Service) ResendConfirmation(ctx context.Context, c Client, email string) error {
-	if err := validAddress("email", email); err != nil {
-		return err
-	}
-	if err := s.limit(ctx, "mail-request-ip", c.IP, s.opts.RateLimits.MailRequestsPerIP); err != nil {
-		return err
-	}
-	norm := NormalizeEmail(email)
-	ok, _, err := s.hit(ctx, "confirm-mail", norm, s.opts.RateLimits.MailsPerAccount)
-	if err != nil {
-		return err
-	}
-	u, err := s.store.FindUserByEmail(ctx, norm)
-	if errors.Is(err, store.ErrNotFound) || (err == nil && (u.EmailConfirmed || !ok)) {
+	return s.queueMailRequest(ctx, c, jobResendConfirm, "confirm-mail", email)
+}
+
+func (s *Service) runResendConfirmation(ctx context.Context, m *store.OutboxMessage) error {
+	u, err := s.store.FindUserByEmail(ctx, m.To)
+	if errors.Is(err, store.ErrNotFound) || (err == nil && u.EmailConfirmed) {
 		return nil
 	}
 	if err != nil {
-		return internal(err)
+		return err
 	}
 	return s.SendConfirmation(ctx, u)
 }
 
 // ForgotPassword mails a reset link when email belongs to an account. It
-// answers the same either way (RST-01), limits requests per IP (429) and
-// mails per address (RST-05: further requests send nothing), and changes
-// nothing about the account (no lockout, CS-FP). Unconfirmed accounts get a
-// link too: a reset by the real owner confirms the address (SECURITY.md
-// decision 3).
+// answers the same either way, in the same time (RST-01), limits requests
+// per IP (429) and mails per address (RST-05: further requests send
+// nothing), and changes nothing about the account (no lockout, CS-FP).
+// Unconfirmed accounts get a link too: a reset by the real owner confirms
+// the address (SECURITY.md decision 3).
 func (s *Service) ForgotPassword(ctx context.Context, c Client, email string) error {
-	if err := validAddress("email", email); err != nil {
-		return err
-	}
-	if err := s.limit(ctx, "mail-request-ip", c.IP, s.opts.RateLimits.MailRequestsPerIP); err != nil {
-		return err
-	}
-	norm := NormalizeEmail(email)
-	ok, _, err := s.hit(ctx, "reset-mail", norm, s.opts.RateLimits.MailsPerAccount)
-	if err != nil {
-		return err
-	}
-	u, err := s.store.FindUserByEmail(ctx, norm)
-	if errors.Is(err, store.ErrNotFound) || (err == nil && !ok) {
+	return s.queueMailRequest(ctx, c, jobForgotPassword, "reset-mail", email)
+}
+
+func (s *Service) runForgotPassword(ctx context.Context, m *store.OutboxMessage) error {
+	u, err := s.store.FindUserByEmail(ctx, m.To)
+	if errors.Is(err, store.ErrNotFound) {
 		return nil
 	}
 	if err != nil {
-		return internal(err)
+		return err
 	}
-	secret, err := s.issueToken(ctx, u, PurposeResetPassword, "", s.opts.ResetPasswordLifetime)
+	secret, err := s.issueToken(ctx, u, PurposeResetPassword, "", "", s.opts.ResetPasswordLifetime)
 	if err != nil {
 		return err
 	}
+	s.RecordEvent(ctx, u.ID, EventPasswordResetRequest, parsePayload(m).client(), "")
 	link := s.link("/account/reset-password", url.Values{"code": {secret}})
 	return s.queueMail(ctx, mail.ResetPassword, mail.Data{To: u.Email, Link: link, Expires: humanDuration(s.opts.ResetPasswordLifetime)})
 }
@@ -107,7 +138,7 @@ func (s *Service) ResetPassword(ctx context.Context, c Client, in ResetInput) er
 	if err != nil {
 		return internal(err)
 	}
-	if _, _, err := s.consumeToken(ctx, u.ID, in.Code, PurposeResetPassword); err != nil {
+	if _, _, err := s.consumeToken(ctx, u.ID, in.Code, PurposeResetPassword, ""); err != nil {
 		return err
 	}
 	hash, err := s.hasher.Hash(ctx, NormalizePassword(in.Password))
@@ -125,6 +156,7 @@ func (s *Service) ResetPassword(ctx context.Context, c Client, in ResetInput) er
 	if err := s.store.DeleteTokens(ctx, u.ID, PurposeResetPassword); err != nil {
 		s.log.ErrorContext(ctx, "reset: old tokens not deleted (they are dead: the stamp changed)", "err", err)
 	}
+	s.RecordEvent(ctx, u.ID, EventPasswordReset, c, "")
 	d := s.eventData(u.Email, c)
 	d.Link = s.link("/account/forgot-password", nil)
 	s.sendMail(ctx, mail.PasswordChanged, d)
@@ -150,6 +182,7 @@ func (s *Service) RequestEmailChange(ctx context.Context, c Client, u *User, new
 	if err := s.limit(ctx, "email-change", u.ID, s.opts.RateLimits.EmailChangesPerAccount); err != nil {
 		return err
 	}
+	s.RecordEvent(ctx, u.ID, EventEmailChangeRequested, c, newEmail)
 	// The old address hears of every request, whether or not the new
 	// address is free: the notice must not tell which addresses have
 	// accounts.
@@ -162,7 +195,7 @@ func (s *Service) RequestEmailChange(ctx context.Context, c Client, u *User, new
 	} else if !errors.Is(err, store.ErrNotFound) {
 		return internal(err)
 	}
-	secret, err := s.issueToken(ctx, u, PurposeChangeEmail, newEmail, s.opts.ChangeEmailLifetime)
+	secret, err := s.issueToken(ctx, u, PurposeChangeEmail, newEmail, norm, s.opts.ChangeEmailLifetime)
 	if err != nil {
 		return err
 	}
@@ -180,7 +213,7 @@ func (s *Service) ConfirmEmailChange(ctx context.Context, c Client, userID, emai
 	if err := s.limit(ctx, "link-ip", c.IP, s.opts.RateLimits.LinkSubmissionsPerIP); err != nil {
 		return nil, err
 	}
-	u, t, err := s.consumeToken(ctx, userID, secret, PurposeChangeEmail)
+	u, t, err := s.consumeToken(ctx, userID, secret, PurposeChangeEmail, NormalizeEmail(email))
 	if err != nil {
 		return nil, err
 	}
@@ -203,6 +236,7 @@ func (s *Service) ConfirmEmailChange(ctx context.Context, c Client, userID, emai
 	if err := s.store.DeleteTokens(ctx, u.ID, PurposeChangeEmail); err != nil {
 		s.log.ErrorContext(ctx, "email change: old tokens not deleted (they are dead: the stamp changed)", "err", err)
 	}
+	s.RecordEvent(ctx, u.ID, EventEmailChanged, c, u.Email+" → "+newEmail)
 	d := s.eventData(u.Email, c)
 	d.NewEmail, d.OldEmail = newEmail, u.Email
 	s.sendMail(ctx, mail.EmailChanged, d)

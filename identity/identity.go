@@ -50,6 +50,9 @@ type Options struct {
 	// MailTemplates overrides built-in mail templates (a theme's mail/
 	// directory); nil for none.
 	MailTemplates fs.FS
+	// LogKey keys the hash that stands for unknown addresses in the log
+	// (LOG-01); shared by every instance.
+	LogKey []byte
 	// DevLinks: the mailer only logs, so pages may show the links a mail
 	// would carry (a development aid; never with a real mailer).
 	DevLinks bool
@@ -67,6 +70,7 @@ type Service struct {
 	hasher    *Hasher
 	opts      Options
 	now       func() time.Time
+	contributorSet
 }
 
 // New returns a Service.
@@ -131,7 +135,7 @@ func New(o Options) (*Service, error) {
 		return nil, err
 	}
 	now := func() time.Time { return o.Now().UTC() }
-	return &Service{
+	s := &Service{
 		store:     o.Store,
 		mailer:    o.Mailer,
 		templates: t,
@@ -140,7 +144,10 @@ func New(o Options) (*Service, error) {
 		hasher:    NewHasher(o.Hash, o.HashConcurrency, o.HashWait),
 		opts:      o,
 		now:       now,
-	}, nil
+	}
+	s.queue.jobs[jobForgotPassword] = s.runForgotPassword
+	s.queue.jobs[jobResendConfirm] = s.runResendConfirmation
+	return s, nil
 }
 
 // MailQueue is the outbox worker: Start it after New, Stop it before
@@ -193,7 +200,7 @@ type RegisterResult struct {
 // Register creates an account, or — when confirmation is required and the
 // address already has one — tells its owner by mail and pretends to have
 // created it, so the page reveals nothing (REG-01, SECURITY.md decision 2).
-func (s *Service) Register(ctx context.Context, in RegisterInput) (RegisterResult, error) {
+func (s *Service) Register(ctx context.Context, c Client, in RegisterInput) (RegisterResult, error) {
 	email := strings.TrimSpace(in.Email)
 	fields := map[string]string{}
 	if msg := ValidateEmail(email); msg != "" {
@@ -226,6 +233,17 @@ func (s *Service) Register(ctx context.Context, in RegisterInput) (RegisterResul
 	}
 	err = s.store.CreateUser(ctx, u)
 	if errors.Is(err, store.ErrConflict) {
+		if _, ferr := s.store.FindUserByEmail(ctx, norm); errors.Is(ferr, store.ErrNotFound) {
+			// The address is free but someone's username equals it (a
+			// username kept from before UpdateProfile's rule): fall back
+			// to a neutral username the owner can change.
+			hex := strings.ReplaceAll(u.ID, "-", "")
+			u.UserName = "user-" + hex[len(hex)-12:] // UUIDv7's random tail
+			u.NormalizedUserName = NormalizeUserName(u.UserName)
+			err = s.store.CreateUser(ctx, u)
+		}
+	}
+	if errors.Is(err, store.ErrConflict) {
 		if !s.opts.RequireConfirmedEmail {
 			// Without confirmation the new account would be signed in at
 			// once, so there is nothing to hide: say it plainly.
@@ -236,11 +254,13 @@ func (s *Service) Register(ctx context.Context, in RegisterInput) (RegisterResul
 			return RegisterResult{}, internal(ferr)
 		}
 		s.sendMail(ctx, mail.RegisterExisting, mail.Data{To: existing.Email, Link: s.link("/account/login", nil)})
+		s.RecordEvent(ctx, existing.ID, EventRegister, c, "attempt with an existing address")
 		return RegisterResult{}, nil
 	}
 	if err != nil {
 		return RegisterResult{}, internal(err)
 	}
+	s.RecordEvent(ctx, u.ID, EventRegister, c, "")
 	res := RegisterResult{User: u, SignIn: !s.opts.RequireConfirmedEmail}
 	link, err := s.sendConfirmation(ctx, u)
 	if err != nil {
@@ -291,7 +311,7 @@ var ErrInvalidLogin = &Error{Code: EUNAUTHORIZED, Message: "Invalid login attemp
 // verification whatever the outcome (AUTH-02), counts wrong passwords
 // towards the lockout (AUTH-03), resets the count on success, and rehashes
 // a password stored with old parameters.
-func (s *Service) PasswordSignIn(ctx context.Context, email, password string) (*User, error) {
+func (s *Service) PasswordSignIn(ctx context.Context, c Client, email, password string) (*User, error) {
 	norm := NormalizeEmail(email)
 	pw := NormalizePassword(password)
 	if norm == "" || password == "" || len(password) > 4*s.opts.Passwords.MaxLength {
@@ -306,6 +326,7 @@ func (s *Service) PasswordSignIn(ctx context.Context, email, password string) (*
 		if err := s.hasher.VerifyDummy(ctx, pw); err != nil {
 			return nil, err
 		}
+		s.logAnonymous(ctx, EventLoginFailed, norm, c)
 		return nil, ErrInvalidLogin
 	}
 	if err != nil {
@@ -320,15 +341,22 @@ func (s *Service) PasswordSignIn(ctx context.Context, email, password string) (*
 	switch {
 	case locked:
 		// Even the right password fails while locked, with the same answer.
+		s.RecordEvent(ctx, u.ID, EventLoginFailed, c, "account locked")
 		return nil, ErrInvalidLogin
 	case !ok:
+		s.RecordEvent(ctx, u.ID, EventLoginFailed, c, "wrong password")
 		if u.PasswordHash != "" {
-			if _, err := s.store.RecordLoginFailure(ctx, u.ID, s.opts.Lockout.failure(now)); err != nil {
+			after, err := s.store.RecordLoginFailure(ctx, u.ID, s.opts.Lockout.failure(now))
+			if err != nil {
 				return nil, internal(err)
+			}
+			if IsLockedOut(after, now) {
+				s.RecordEvent(ctx, u.ID, EventLockout, c, "")
 			}
 		}
 		return nil, ErrInvalidLogin
 	case s.opts.RequireConfirmedEmail && !u.EmailConfirmed:
+		s.RecordEvent(ctx, u.ID, EventLoginFailed, c, "email not confirmed")
 		return nil, ErrInvalidLogin
 	}
 	upd := store.UserUpdate{UpdatedAt: now}

@@ -47,10 +47,29 @@ type MailQueue struct {
 	mu   sync.Mutex // one delivery pass at a time in this process
 	stop context.CancelFunc
 	done chan struct{}
+
+	// jobs run outbox rows whose Kind is set; they may enqueue mail.
+	jobs map[string]func(ctx context.Context, m *store.OutboxMessage) error
 }
 
 func newMailQueue(st store.Outbox, sender mail.Sender, log *slog.Logger, now func() time.Time) *MailQueue {
-	return &MailQueue{store: st, sender: sender, log: log, now: now, wake: make(chan struct{}, 1)}
+	return &MailQueue{store: st, sender: sender, log: log, now: now, wake: make(chan struct{}, 1),
+		jobs: map[string]func(context.Context, *store.OutboxMessage) error{}}
+}
+
+// enqueueJob stores a job for the worker: kind names a registered job, to
+// and payload are its arguments.
+func (q *MailQueue) enqueueJob(ctx context.Context, kind, to, payload string) error {
+	now := q.now()
+	err := q.store.EnqueueMail(ctx, &store.OutboxMessage{Kind: kind, To: to, Text: payload, CreatedAt: now, NextAttemptAt: now})
+	if err != nil {
+		return internal(err)
+	}
+	select {
+	case q.wake <- struct{}{}:
+	default:
+	}
+	return nil
 }
 
 // enqueue stores m for delivery and wakes the worker.
@@ -132,7 +151,14 @@ func (q *MailQueue) Flush(ctx context.Context) error {
 
 func (q *MailQueue) deliver(ctx context.Context, m *store.OutboxMessage) {
 	sendCtx, cancel := context.WithTimeout(ctx, mailSendTimeout)
-	err := q.sender.Send(sendCtx, mail.Message{To: m.To, Subject: m.Subject, Text: m.Text, HTML: m.HTML})
+	var err error
+	if m.Kind == "" {
+		err = q.sender.Send(sendCtx, mail.Message{To: m.To, Subject: m.Subject, Text: m.Text, HTML: m.HTML})
+	} else if job, ok := q.jobs[m.Kind]; ok {
+		err = job(sendCtx, m)
+	} else {
+		err = errors.New("unknown outbox job " + m.Kind)
+	}
 	cancel()
 	// Bookkeeping must happen even when ctx is ending.
 	bctx, bcancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
@@ -145,7 +171,7 @@ func (q *MailQueue) deliver(ctx context.Context, m *store.OutboxMessage) {
 	}
 	attempts := m.Attempts + 1
 	if attempts >= mailMaxAttempts {
-		q.log.Error("mail dropped after repeated failures", "id", m.ID, "subject", m.Subject, "attempts", attempts, "err", err)
+		q.log.Error("mail dropped after repeated failures", "id", m.ID, "kind", m.Kind, "subject", m.Subject, "attempts", attempts, "err", err)
 		if derr := q.store.DeleteMail(bctx, m.ID); derr != nil {
 			q.log.Error("mail queue", "id", m.ID, "err", derr)
 		}

@@ -28,9 +28,12 @@ const tokenBytes = 32
 var ErrInvalidToken = &Error{Code: EINVALID, Message: "This link is invalid or has expired. Links work once and only for a limited time."}
 
 // issueToken creates a single-use token for u and purpose, bound to u's
-// current security stamp and to data, and returns its secret. Older tokens
-// of the same purpose stop working.
-func (s *Service) issueToken(ctx context.Context, u *User, purpose, data string, lifetime time.Duration) (string, error) {
+// current security stamp and carrying data, and returns its secret. A
+// non-empty bind is hashed with the secret: only a consumer that presents
+// the same bind (an email change's new address) finds the token, so a link
+// with an altered address does not spend the real one. Older tokens of the
+// same purpose stop working.
+func (s *Service) issueToken(ctx context.Context, u *User, purpose, data, bind string, lifetime time.Duration) (string, error) {
 	raw := make([]byte, tokenBytes)
 	if _, err := rand.Read(raw); err != nil {
 		return "", internal(err)
@@ -41,7 +44,7 @@ func (s *Service) issueToken(ctx context.Context, u *User, purpose, data string,
 	}
 	now := s.now()
 	err := s.store.CreateToken(ctx, &store.Token{
-		Hash: hashToken(secret), UserID: u.ID, Purpose: purpose, Stamp: u.SecurityStamp,
+		Hash: hashToken(secret, bind), UserID: u.ID, Purpose: purpose, Stamp: u.SecurityStamp,
 		Data: data, ExpiresAt: now.Add(lifetime), CreatedAt: now,
 	})
 	if err != nil {
@@ -51,13 +54,13 @@ func (s *Service) issueToken(ctx context.Context, u *User, purpose, data string,
 }
 
 // consumeToken spends the token and returns its user, if the token is
-// valid: unused, unexpired, for userID, and issued under the user's current
-// stamp.
-func (s *Service) consumeToken(ctx context.Context, userID, secret, purpose string) (*User, *store.Token, error) {
+// valid: unused, unexpired, for userID, with the same bind, and issued under
+// the user's current stamp.
+func (s *Service) consumeToken(ctx context.Context, userID, secret, purpose, bind string) (*User, *store.Token, error) {
 	if b, err := base64.RawURLEncoding.DecodeString(secret); err != nil || len(b) != tokenBytes {
 		return nil, nil, ErrInvalidToken
 	}
-	t, err := s.store.ConsumeToken(ctx, hashToken(secret), purpose, userID, s.now())
+	t, err := s.store.ConsumeToken(ctx, hashToken(secret, bind), purpose, userID, s.now())
 	if errors.Is(err, store.ErrNotFound) {
 		return nil, nil, ErrInvalidToken
 	}
@@ -77,8 +80,12 @@ func (s *Service) consumeToken(ctx context.Context, userID, secret, purpose stri
 	return u, t, nil
 }
 
-func hashToken(secret string) []byte {
-	h := sha256.Sum256([]byte(secret))
+func hashToken(secret, bind string) []byte {
+	if bind == "" {
+		h := sha256.Sum256([]byte(secret))
+		return h[:]
+	}
+	h := sha256.Sum256([]byte(secret + "\x00" + bind))
 	return h[:]
 }
 
@@ -89,7 +96,7 @@ func (s *Service) SendConfirmation(ctx context.Context, u *User) error {
 }
 
 func (s *Service) sendConfirmation(ctx context.Context, u *User) (string, error) {
-	secret, err := s.issueToken(ctx, u, PurposeConfirmEmail, u.NormalizedEmail, s.opts.ConfirmEmailLifetime)
+	secret, err := s.issueToken(ctx, u, PurposeConfirmEmail, u.NormalizedEmail, "", s.opts.ConfirmEmailLifetime)
 	if err != nil {
 		return "", err
 	}
@@ -105,7 +112,7 @@ func (s *Service) ConfirmEmail(ctx context.Context, c Client, userID, secret str
 	if err := s.limit(ctx, "link-ip", c.IP, s.opts.RateLimits.LinkSubmissionsPerIP); err != nil {
 		return nil, err
 	}
-	u, t, err := s.consumeToken(ctx, userID, secret, PurposeConfirmEmail)
+	u, t, err := s.consumeToken(ctx, userID, secret, PurposeConfirmEmail, "")
 	if err != nil {
 		return nil, err
 	}
@@ -118,6 +125,7 @@ func (s *Service) ConfirmEmail(ctx context.Context, c Client, userID, secret str
 			return nil, internal(err)
 		}
 		u.EmailConfirmed = true
+		s.RecordEvent(ctx, u.ID, EventEmailConfirmed, c, "")
 	}
 	return u, nil
 }

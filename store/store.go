@@ -72,6 +72,7 @@ type Store interface {
 	Outbox
 	RateLimits
 	Sessions
+	Events
 
 	// Ping checks that the database answers.
 	Ping(ctx context.Context) error
@@ -90,6 +91,10 @@ type Users interface {
 	FindUserByEmail(ctx context.Context, normalizedEmail string) (*User, error)
 	// UpdateUser applies the non-nil fields of upd to user id.
 	UpdateUser(ctx context.Context, id string, upd UserUpdate) error
+	// DeleteUser removes the user and, in the same transaction, every row
+	// that belongs to it (tokens, sessions, events, and queued mail to
+	// email). ErrNotFound when there is no such user.
+	DeleteUser(ctx context.Context, id, email string) error
 	// RecordLoginFailure counts one failed password attempt atomically (two
 	// concurrent failures both count) and returns the user as it is after it.
 	RecordLoginFailure(ctx context.Context, id string, f LoginFailure) (*User, error)
@@ -140,12 +145,14 @@ type Secrets interface {
 	Secret(ctx context.Context, name string, generate func() ([]byte, error)) ([]byte, error)
 }
 
-// OutboxMessage is a mail waiting to be sent.
+// OutboxMessage is a mail waiting to be sent, or (Kind set) a job that
+// the worker runs and that may produce mail.
 type OutboxMessage struct {
 	ID            int64
+	Kind          string // "" for a mail; a job's name otherwise
 	To            string
 	Subject       string
-	Text          string
+	Text          string // for a job: its payload
 	HTML          string
 	Attempts      int // failed attempts so far
 	LastError     string
@@ -213,4 +220,26 @@ type Sessions interface {
 	// DeleteExpiredSessions removes sessions past their absolute end, and
 	// non-remembered ones last seen before idleCutoff.
 	DeleteExpiredSessions(ctx context.Context, now, idleCutoff time.Time) error
+}
+
+// Event is one entry of an account's security timeline.
+type Event struct {
+	ID        int64
+	UserID    string
+	Kind      string
+	IP        string
+	UserAgent string
+	Detail    string // kind-specific, e.g. the new address of an email change
+	CreatedAt time.Time
+}
+
+// Events is the append-only security timeline.
+type Events interface {
+	// AddEvent appends e (e.ID is set).
+	AddEvent(ctx context.Context, e *Event) error
+	// ListEvents returns the user's events, newest first, skipping offset.
+	ListEvents(ctx context.Context, userID string, offset, limit int) ([]*Event, error)
+	// FindEvent returns the user's event id; ErrNotFound for another
+	// user's or an unknown id.
+	FindEvent(ctx context.Context, userID string, id int64) (*Event, error)
 }

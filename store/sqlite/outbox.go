@@ -10,9 +10,9 @@ import (
 // EnqueueMail stores m.
 func (s *Store) EnqueueMail(ctx context.Context, m *store.OutboxMessage) error {
 	res, err := s.db.ExecContext(ctx, `INSERT INTO mail_outbox
-		(to_addr, subject, text_body, html_body, attempts, last_error, created_at, next_attempt_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
-		m.To, m.Subject, m.Text, m.HTML, m.Attempts, m.LastError, utc(m.CreatedAt), utc(m.NextAttemptAt))
+		(kind, to_addr, subject, text_body, html_body, attempts, last_error, created_at, next_attempt_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		m.Kind, m.To, m.Subject, m.Text, m.HTML, m.Attempts, m.LastError, utc(m.CreatedAt), utc(m.NextAttemptAt))
 	if err != nil {
 		return translate(err)
 	}
@@ -24,7 +24,7 @@ func (s *Store) EnqueueMail(ctx context.Context, m *store.OutboxMessage) error {
 func (s *Store) ClaimMail(ctx context.Context, now time.Time, lease time.Duration, limit int) ([]*store.OutboxMessage, error) {
 	rows, err := s.db.QueryContext(ctx, `UPDATE mail_outbox SET next_attempt_at = ?1
 		WHERE id IN (SELECT id FROM mail_outbox WHERE next_attempt_at <= ?2 ORDER BY next_attempt_at, id LIMIT ?3)
-		RETURNING id, to_addr, subject, text_body, html_body, attempts, last_error, created_at, next_attempt_at`,
+		RETURNING id, kind, to_addr, subject, text_body, html_body, attempts, last_error, created_at, next_attempt_at`,
 		utc(now.Add(lease)), utc(now), limit)
 	if err != nil {
 		return nil, translate(err)
@@ -33,7 +33,7 @@ func (s *Store) ClaimMail(ctx context.Context, now time.Time, lease time.Duratio
 	var out []*store.OutboxMessage
 	for rows.Next() {
 		var m store.OutboxMessage
-		if err := rows.Scan(&m.ID, &m.To, &m.Subject, &m.Text, &m.HTML, &m.Attempts, &m.LastError, &m.CreatedAt, &m.NextAttemptAt); err != nil {
+		if err := rows.Scan(&m.ID, &m.Kind, &m.To, &m.Subject, &m.Text, &m.HTML, &m.Attempts, &m.LastError, &m.CreatedAt, &m.NextAttemptAt); err != nil {
 			return nil, translate(err)
 		}
 		m.CreatedAt, m.NextAttemptAt = m.CreatedAt.UTC(), m.NextAttemptAt.UTC()

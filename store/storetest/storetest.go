@@ -31,6 +31,8 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 	t.Run("RateLimits", func(t *testing.T) { testRateLimits(t, open(t)) })
 	t.Run("Sessions", func(t *testing.T) { testSessions(t, open(t)) })
 	t.Run("StampRotationEndsOtherSessions", func(t *testing.T) { testStampEndsSessions(t, open(t)) })
+	t.Run("Events", func(t *testing.T) { testEvents(t, open(t)) })
+	t.Run("DeleteUser", func(t *testing.T) { testDeleteUser(t, open(t)) })
 }
 
 var base = time.Date(2026, 11, 22, 8, 0, 0, 123456000, time.UTC)
@@ -308,7 +310,7 @@ func testSecrets(t *testing.T, s store.Store) {
 func testOutbox(t *testing.T, s store.Store) {
 	ctx := context.Background()
 	for i, to := range []string{"a@example.com", "b@example.com"} {
-		m := &store.OutboxMessage{To: to, Subject: "S", Text: "T", HTML: "<p>H</p>", CreatedAt: base, NextAttemptAt: base.Add(time.Duration(i) * time.Second)}
+		m := &store.OutboxMessage{Kind: []string{"", "job"}[i], To: to, Subject: "S", Text: "T", HTML: "<p>H</p>", CreatedAt: base, NextAttemptAt: base.Add(time.Duration(i) * time.Second)}
 		if err := s.EnqueueMail(ctx, m); err != nil {
 			t.Fatal(err)
 		}
@@ -323,7 +325,10 @@ func testOutbox(t *testing.T, s store.Store) {
 	if len(got) != 1 || got[0].To != "a@example.com" || got[0].HTML != "<p>H</p>" {
 		t.Fatalf("claim at base=%+v, want only the first message", got)
 	}
-	if again, _ := s.ClaimMail(ctx, base.Add(time.Second), time.Minute, 10); len(again) != 1 || again[0].To != "b@example.com" {
+	if got[0].Kind != "" {
+		t.Fatalf("mail kind=%q, want empty", got[0].Kind)
+	}
+	if again, _ := s.ClaimMail(ctx, base.Add(time.Second), time.Minute, 10); len(again) != 1 || again[0].To != "b@example.com" || again[0].Kind != "job" {
 		t.Fatalf("a leased message was claimed again, or the due one was not: %+v", again)
 	}
 	if err := s.RetryMail(ctx, got[0].ID, base.Add(2*time.Second), "refused"); err != nil {
@@ -521,4 +526,90 @@ func testStampEndsSessions(t *testing.T, s store.Store) {
 	if list, _ := s.ListSessions(ctx, "u1"); len(list) != 0 {
 		t.Fatalf("rotation without a kept session left %d sessions", len(list))
 	}
+}
+
+func testEvents(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	MustCreateUser(t, s, "u1", "alice@example.com")
+	MustCreateUser(t, s, "u2", "bob@example.com")
+	for i, kind := range []string{"register", "login", "logout"} {
+		e := &store.Event{UserID: "u1", Kind: kind, IP: "192.0.2.1", UserAgent: "UA", Detail: "d", CreatedAt: base.Add(time.Duration(i) * time.Minute)}
+		if err := s.AddEvent(ctx, e); err != nil {
+			t.Fatal(err)
+		}
+		if e.ID == 0 {
+			t.Fatal("AddEvent did not set the ID")
+		}
+	}
+	other := &store.Event{UserID: "u2", Kind: "login", CreatedAt: base}
+	if err := s.AddEvent(ctx, other); err != nil {
+		t.Fatal(err)
+	}
+	page1, err := s.ListEvents(ctx, "u1", 0, 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	page2, _ := s.ListEvents(ctx, "u1", 2, 2)
+	if len(page1) != 2 || page1[0].Kind != "logout" || page1[1].Kind != "login" || len(page2) != 1 || page2[0].Kind != "register" {
+		t.Fatalf("pages %+v / %+v, want newest first", page1, page2)
+	}
+	if got, err := s.FindEvent(ctx, "u1", page1[0].ID); err != nil || got.Kind != "logout" || got.IP != "192.0.2.1" {
+		t.Fatalf("FindEvent=%+v, %v", got, err)
+	}
+	if _, err := s.FindEvent(ctx, "u1", other.ID); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("another user's event err=%v, want ErrNotFound (ACC-03)", err)
+	}
+}
+
+func testDeleteUser(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	MustCreateUser(t, s, "u1", "alice@example.com")
+	MustCreateUser(t, s, "u2", "bob@example.com")
+	for _, uid := range []string{"u1", "u2"} {
+		if err := s.CreateSession(ctx, newSession("s-"+uid, uid)); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.AddEvent(ctx, &store.Event{UserID: uid, Kind: "login", CreatedAt: base}); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.CreateToken(ctx, &store.Token{Hash: []byte("h-" + uid), UserID: uid, Purpose: "p", Stamp: "s", ExpiresAt: base.Add(time.Hour), CreatedAt: base}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, to := range []string{"Alice@Example.com", "bob@example.com"} {
+		if err := s.EnqueueMail(ctx, &store.OutboxMessage{To: to, CreatedAt: base, NextAttemptAt: base}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := s.DeleteUser(ctx, "u1", "alice@example.com"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.FindUserByID(ctx, "u1"); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("user still there: %v", err)
+	}
+	if _, _, err := s.FindSession(ctx, "s-u1"); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("session still there: %v", err)
+	}
+	if ev, _ := s.ListEvents(ctx, "u1", 0, 10); len(ev) != 0 {
+		t.Fatalf("events still there: %d", len(ev))
+	}
+	if _, err := s.ConsumeToken(ctx, []byte("h-u1"), "p", "u1", base); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("token still there: %v", err)
+	}
+	mails, _ := s.ClaimMail(ctx, base, time.Minute, 10)
+	if len(mails) != 1 || mails[0].To != "bob@example.com" {
+		t.Fatalf("outbox after delete %+v, want only bob's", mails)
+	}
+	// The other user is untouched.
+	if _, _, err := s.FindSession(ctx, "s-u2"); err != nil {
+		t.Fatalf("other user's session: %v", err)
+	}
+	if ev, _ := s.ListEvents(ctx, "u2", 0, 10); len(ev) != 1 {
+		t.Fatalf("other user's events: %d", len(ev))
+	}
+	if err := s.DeleteUser(ctx, "u1", "alice@example.com"); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("second delete err=%v, want ErrNotFound", err)
+	}
+	// The address can be used again.
+	MustCreateUser(t, s, "u3", "alice@example.com")
 }

@@ -1,0 +1,78 @@
+package sqlite
+
+import (
+	"context"
+
+	"github.com/accountportal/portal/store"
+)
+
+const eventColumns = `id, user_id, kind, ip, user_agent, detail, created_at`
+
+func scanEvent(row scanner) (*store.Event, error) {
+	var e store.Event
+	if err := row.Scan(&e.ID, &e.UserID, &e.Kind, &e.IP, &e.UserAgent, &e.Detail, &e.CreatedAt); err != nil {
+		return nil, translate(err)
+	}
+	e.CreatedAt = e.CreatedAt.UTC()
+	return &e, nil
+}
+
+// AddEvent appends e.
+func (s *Store) AddEvent(ctx context.Context, e *store.Event) error {
+	res, err := s.db.ExecContext(ctx, `INSERT INTO security_events (user_id, kind, ip, user_agent, detail, created_at)
+		VALUES (?, ?, ?, ?, ?, ?)`, e.UserID, e.Kind, e.IP, e.UserAgent, e.Detail, utc(e.CreatedAt))
+	if err != nil {
+		return translate(err)
+	}
+	e.ID, err = res.LastInsertId()
+	return err
+}
+
+// ListEvents returns the user's events, newest first.
+func (s *Store) ListEvents(ctx context.Context, userID string, offset, limit int) ([]*store.Event, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT `+eventColumns+` FROM security_events
+		WHERE user_id = ? ORDER BY id DESC LIMIT ? OFFSET ?`, userID, limit, offset)
+	if err != nil {
+		return nil, translate(err)
+	}
+	defer rows.Close()
+	var out []*store.Event
+	for rows.Next() {
+		e, err := scanEvent(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, e)
+	}
+	return out, translate(rows.Err())
+}
+
+// FindEvent returns one of the user's events.
+func (s *Store) FindEvent(ctx context.Context, userID string, id int64) (*store.Event, error) {
+	return scanEvent(s.db.QueryRowContext(ctx, `SELECT `+eventColumns+` FROM security_events
+		WHERE id = ? AND user_id = ?`, id, userID))
+}
+
+// DeleteUser removes the user and everything that hangs off it (foreign
+// keys cascade to tokens, sessions and events), and queued mail to its
+// address, in one transaction.
+func (s *Store) DeleteUser(ctx context.Context, id, email string) error {
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return translate(err)
+	}
+	defer tx.Rollback()
+	res, err := tx.ExecContext(ctx, `DELETE FROM users WHERE id = ?`, id)
+	if err != nil {
+		return translate(err)
+	}
+	if n, err := res.RowsAffected(); err != nil {
+		return err
+	} else if n == 0 {
+		return store.ErrNotFound
+	}
+	if _, err := tx.ExecContext(ctx, `DELETE FROM mail_outbox WHERE to_addr = ? COLLATE NOCASE`, email); err != nil {
+		return translate(err)
+	}
+	return translate(tx.Commit())
+}
