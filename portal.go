@@ -102,6 +102,11 @@ func New(cfg Config) (*Portal, error) {
 		st.Close()
 		return nil, fmt.Errorf("csrf key: %w", err)
 	}
+	logKey, err := st.Secret(ctx, "log-key", randomKey)
+	if err != nil {
+		st.Close()
+		return nil, fmt.Errorf("log key: %w", err)
+	}
 
 	id, err := identity.New(identity.Options{
 		Store:                 st,
@@ -123,6 +128,7 @@ func New(cfg Config) (*Portal, error) {
 		ReauthWindow:          cfg.ReauthWindow,
 		MailTemplates:         th.Mail,
 		DevLinks:              cfg.Mail == "log",
+		LogKey:                logKey,
 		Now:                   cfg.Now,
 	})
 	if err != nil {
@@ -168,6 +174,12 @@ func (p *Portal) Handler() http.Handler { return p.handler }
 // Identity is the domain service, for Go programs that embed Portal and add
 // their own handlers (and for tests).
 func (p *Portal) Identity() *identity.Service { return p.identity }
+
+// AddPersonalDataContributor adds an application section to the
+// personal-data export (see identity.PersonalDataContributor).
+func (p *Portal) AddPersonalDataContributor(c identity.PersonalDataContributor) {
+	p.identity.AddPersonalDataContributor(c)
+}
 
 // Config is the validated configuration (with derived defaults filled in).
 func (p *Portal) Config() Config { return p.cfg }

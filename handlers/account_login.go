@@ -60,7 +60,7 @@ func (h *Handler) handleLoginPost(c echo.Context) error {
 	if errs := f.Validate(); len(errs) > 0 {
 		return h.render(c, http.StatusUnprocessableEntity, pages.Login(h.loginView(c, f, errs, "")))
 	}
-	u, err := h.id.PasswordSignIn(c.Request().Context(), f.Email, f.Password)
+	u, err := h.id.PasswordSignIn(c.Request().Context(), clientOf(c), f.Email, f.Password)
 	if errors.Is(err, identity.ErrInvalidLogin) {
 		// The same answer for every failure (AUTH-01).
 		return h.render(c, http.StatusUnprocessableEntity, pages.Login(h.loginView(c, f, nil, identity.ErrInvalidLogin.Message)))

@@ -30,7 +30,7 @@ func (h *Handler) handleReauthPost(c echo.Context) error {
 	if password == "" {
 		return h.render(c, http.StatusUnprocessableEntity, pages.Reauthenticate(h.reauthView(c, pages.FieldErrors{"password": "Enter your password."})))
 	}
-	err := h.id.Reauthenticate(c.Request().Context(), currentUser(c), currentSession(c), password)
+	err := h.id.Reauthenticate(c.Request().Context(), clientOf(c), currentUser(c), currentSession(c), password)
 	if errs, _, ok := fieldErrors(err); ok {
 		return h.render(c, http.StatusUnprocessableEntity, pages.Reauthenticate(h.reauthView(c, errs)))
 	}

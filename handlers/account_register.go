@@ -73,7 +73,7 @@ func (h *Handler) handleRegisterPost(c echo.Context) error {
 	if errs := f.Validate(); len(errs) > 0 {
 		return h.render(c, http.StatusUnprocessableEntity, pages.Register(h.registerView(c, f, errs, "")))
 	}
-	res, err := h.id.Register(c.Request().Context(), identity.RegisterInput{Email: f.Email, Password: f.Password})
+	res, err := h.id.Register(c.Request().Context(), clientOf(c), identity.RegisterInput{Email: f.Email, Password: f.Password})
 	if errs, msg, ok := fieldErrors(err); ok {
 		return h.render(c, http.StatusUnprocessableEntity, pages.Register(h.registerView(c, f, errs, msg)))
 	}

@@ -56,7 +56,7 @@ func (h *Handler) handleManageProfilePost(c echo.Context) error {
 	if errs := f.Validate(); len(errs) > 0 {
 		return h.render(c, http.StatusUnprocessableEntity, pages.ManageProfile(h.profileView(c, f, errs)))
 	}
-	changed, err := h.id.UpdateProfile(c.Request().Context(), currentUser(c), identity.ProfileInput{UserName: f.UserName, PhoneNumber: f.PhoneNumber})
+	changed, err := h.id.UpdateProfile(c.Request().Context(), clientOf(c), currentUser(c), identity.ProfileInput{UserName: f.UserName, PhoneNumber: f.PhoneNumber})
 	if errs, _, ok := fieldErrors(err); ok {
 		return h.render(c, http.StatusUnprocessableEntity, pages.ManageProfile(h.profileView(c, f, errs)))
 	}

@@ -37,7 +37,7 @@ func (h *Handler) handleSessionEnd(c echo.Context) error {
 	if sid == currentSessionID(c) {
 		return h.handleLogoutPost(c)
 	}
-	if err := h.id.EndUserSession(c.Request().Context(), currentUser(c).ID, sid); err != nil {
+	if err := h.id.EndUserSession(c.Request().Context(), clientOf(c), currentUser(c).ID, sid); err != nil {
 		return err
 	}
 	h.setFlash(c, "The session has been ended.", false)
@@ -45,7 +45,7 @@ func (h *Handler) handleSessionEnd(c echo.Context) error {
 }
 
 func (h *Handler) handleSessionEndOthers(c echo.Context) error {
-	if err := h.id.EndOtherSessions(c.Request().Context(), currentUser(c).ID, currentSessionID(c)); err != nil {
+	if err := h.id.EndOtherSessions(c.Request().Context(), clientOf(c), currentUser(c).ID, currentSessionID(c)); err != nil {
 		return err
 	}
 	h.setFlash(c, "Every other session has been signed out.", false)

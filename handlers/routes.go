@@ -44,6 +44,7 @@ func (h *Handler) routes() *echo.Echo {
 	e.GET("/account/reset-password", h.handleResetShow)
 	e.POST("/account/reset-password", h.handleResetPost)
 	e.GET("/account/reset-password-confirmation", h.handleResetConfirmation)
+	e.GET("/account/deleted", h.handleGoodbye)
 	e.GET("/account/confirm-email-change", h.handleConfirmEmailChangeShow)
 	e.POST("/account/confirm-email-change", h.handleConfirmEmailChangePost)
 
@@ -71,6 +72,12 @@ func (h *Handler) routes() *echo.Echo {
 	manage.GET("/sessions", h.handleSessionsShow)
 	manage.POST("/sessions/end", h.handleSessionEnd)
 	manage.POST("/sessions/end-others", h.handleSessionEndOthers)
+	manage.GET("/security", h.handleSecurityShow)
+	manage.POST("/security/not-me", h.handleNotMe)
+	manage.GET("/personal-data", h.handlePersonalDataShow)
+	manage.POST("/download-personal-data", h.handleDownloadPersonalData, h.requireRecentAuthBack(personalDataPath))
+	manage.GET("/delete-personal-data", h.handleDeletePersonalDataShow, h.requireRecentAuth)
+	manage.POST("/delete-personal-data", h.handleDeletePersonalDataPost, h.requireRecentAuth)
 
 	return e
 }

@@ -211,7 +211,7 @@ func (h *Handler) refreshSignIn(c echo.Context, u *identity.User) error {
 func (h *Handler) signOut(c echo.Context) error {
 	ctx := c.Request().Context()
 	if u, x := currentUser(c), currentSession(c); u != nil && x != nil {
-		if err := h.id.EndSession(ctx, u.ID, x.ID); err != nil {
+		if err := h.id.EndSession(ctx, clientOf(c), u.ID, x.ID); err != nil {
 			return err
 		}
 	}
@@ -256,15 +256,26 @@ func (h *Handler) requireUser(next echo.HandlerFunc) echo.HandlerFunc {
 // is sent to /account/reauthenticate and comes back here afterwards. Use
 // it after requireUser.
 func (h *Handler) requireRecentAuth(next echo.HandlerFunc) echo.HandlerFunc {
-	return func(c echo.Context) error {
-		if h.id.NeedsReauth(currentSession(c)) {
-			back := c.Request().URL.Path
-			if c.Request().Method == http.MethodGet {
-				back = c.Request().URL.RequestURI()
+	return h.requireRecentAuthBack("")(next)
+}
+
+// requireRecentAuthBack is requireRecentAuth with the page to come back to
+// after re-authentication ("" = this page), for POST-only routes.
+func (h *Handler) requireRecentAuthBack(back string) echo.MiddlewareFunc {
+	return func(next echo.HandlerFunc) echo.HandlerFunc {
+		return func(c echo.Context) error {
+			if h.id.NeedsReauth(currentSession(c)) {
+				to := back
+				if to == "" {
+					to = c.Request().URL.Path
+					if c.Request().Method == http.MethodGet {
+						to = c.Request().URL.RequestURI()
+					}
+				}
+				return h.redirect(c, "/account/reauthenticate?"+url.Values{"returnUrl": {to}}.Encode())
 			}
-			return h.redirect(c, "/account/reauthenticate?"+url.Values{"returnUrl": {back}}.Encode())
+			return next(c)
 		}
-		return next(c)
 	}
 }
 

@@ -83,11 +83,15 @@ type ProfileInput struct {
 // credential in Portal (sign-in is by email; there is no SMS second
 // factor), so the security stamp stays. It reports whether anything
 // changed.
-func (s *Service) UpdateProfile(ctx context.Context, u *User, in ProfileInput) (bool, error) {
+func (s *Service) UpdateProfile(ctx context.Context, c Client, u *User, in ProfileInput) (bool, error) {
 	fields := map[string]string{}
 	name := strings.TrimSpace(in.UserName)
 	if msg := ValidateUserName(name); msg != "" {
 		fields["username"] = msg
+	} else if strings.Contains(name, "@") && NormalizeUserName(name) != u.NormalizedEmail {
+		// Usernames with @ could take another person's address as their
+		// default username; only your own address is allowed.
+		fields["username"] = "A username with @ must be your own email address."
 	}
 	phone, msg := NormalizePhone(in.PhoneNumber)
 	if msg != "" {
@@ -117,6 +121,7 @@ func (s *Service) UpdateProfile(ctx context.Context, u *User, in ProfileInput) (
 	if err != nil {
 		return false, internal(err)
 	}
+	s.RecordEvent(ctx, u.ID, EventProfileUpdated, c, "")
 	return true, nil
 }
 
@@ -142,12 +147,17 @@ func (s *Service) ChangePassword(ctx context.Context, c Client, u *User, keepSID
 		return FieldError("new_password", msg)
 	}
 	if err := s.checkCurrentPassword(ctx, u, in.OldPassword, "old_password"); err != nil {
+		s.RecordEvent(ctx, u.ID, EventReauthFailed, c, "password change")
 		return err
 	}
 	if NormalizePassword(in.NewPassword) == NormalizePassword(in.OldPassword) {
 		return FieldError("new_password", "The new password must differ from the current one.")
 	}
-	return s.setPassword(ctx, c, u, keepSID, in.NewPassword)
+	if err := s.setPassword(ctx, c, u, keepSID, in.NewPassword); err != nil {
+		return err
+	}
+	s.RecordEvent(ctx, u.ID, EventPasswordChanged, c, "")
+	return nil
 }
 
 // ErrHasPassword: set-password is only for accounts without one.
@@ -162,7 +172,11 @@ func (s *Service) SetPassword(ctx context.Context, c Client, u *User, keepSID, p
 	if msg := s.opts.Passwords.Check(password, u.Email); msg != "" {
 		return FieldError("new_password", msg)
 	}
-	return s.setPassword(ctx, c, u, keepSID, password)
+	if err := s.setPassword(ctx, c, u, keepSID, password); err != nil {
+		return err
+	}
+	s.RecordEvent(ctx, u.ID, EventPasswordSet, c, "")
+	return nil
 }
 
 func (s *Service) setPassword(ctx context.Context, c Client, u *User, keepSID, password string) error {

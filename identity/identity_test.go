@@ -92,7 +92,7 @@ func (f *fixture) lastMail(t *testing.T) mail.Message {
 
 func (f *fixture) mustRegister(t *testing.T, email string) *User {
 	t.Helper()
-	res, err := f.svc.Register(context.Background(), RegisterInput{Email: email, Password: pw})
+	res, err := f.svc.Register(context.Background(), Client{}, RegisterInput{Email: email, Password: pw})
 	if err != nil || res.User == nil {
 		t.Fatalf("Register(%s)=%+v, %v", email, res, err)
 	}
@@ -113,7 +113,7 @@ func (f *fixture) confirm(t *testing.T, u *User) {
 
 func TestRegisterValidation(t *testing.T) {
 	f := newFixture(t)
-	_, err := f.svc.Register(context.Background(), RegisterInput{Email: "bad", Password: "short"})
+	_, err := f.svc.Register(context.Background(), Client{}, RegisterInput{Email: "bad", Password: "short"})
 	var e *Error
 	if !errors.As(err, &e) || e.Code != EINVALID || e.Fields["email"] == "" || e.Fields["password"] == "" {
 		t.Fatalf("Register(bad, short) err=%#v, want EINVALID with email and password field errors", err)
@@ -123,7 +123,7 @@ func TestRegisterValidation(t *testing.T) {
 func TestRegisterExistingAddressRevealsNothing(t *testing.T) {
 	f := newFixture(t)
 	f.mustRegister(t, "alice@example.com")
-	res, err := f.svc.Register(context.Background(), RegisterInput{Email: "ALICE@example.com", Password: "another good pass"})
+	res, err := f.svc.Register(context.Background(), Client{}, RegisterInput{Email: "ALICE@example.com", Password: "another good pass"})
 	if err != nil || res.User != nil || res.SignIn {
 		t.Fatalf("second registration=%+v, %v; want an empty result and no error (REG-01)", res, err)
 	}
@@ -139,7 +139,7 @@ func TestRegisterWithoutConfirmation(t *testing.T) {
 	if u.NormalizedEmail != "alice@example.com" || u.ID == "" || u.SecurityStamp == "" {
 		t.Fatalf("user %+v", u)
 	}
-	_, err := f.svc.Register(context.Background(), RegisterInput{Email: "Alice@Example.com", Password: pw})
+	_, err := f.svc.Register(context.Background(), Client{}, RegisterInput{Email: "Alice@Example.com", Password: pw})
 	var e *Error
 	if !errors.As(err, &e) || e.Fields["email"] == "" {
 		t.Fatalf("duplicate without confirmation err=%v, want an email field error", err)
@@ -149,11 +149,11 @@ func TestRegisterWithoutConfirmation(t *testing.T) {
 func TestSignInNeedsConfirmedEmail(t *testing.T) {
 	f := newFixture(t)
 	u := f.mustRegister(t, "alice@example.com")
-	if _, err := f.svc.PasswordSignIn(context.Background(), "alice@example.com", pw); !errors.Is(err, ErrInvalidLogin) {
+	if _, err := f.svc.PasswordSignIn(context.Background(), Client{}, "alice@example.com", pw); !errors.Is(err, ErrInvalidLogin) {
 		t.Fatalf("unconfirmed sign-in err=%v, want ErrInvalidLogin", err)
 	}
 	f.confirm(t, u)
-	got, err := f.svc.PasswordSignIn(context.Background(), " Alice@Example.COM ", pw)
+	got, err := f.svc.PasswordSignIn(context.Background(), Client{}, " Alice@Example.COM ", pw)
 	if err != nil || got.ID != u.ID {
 		t.Fatalf("confirmed sign-in=%v, %v", got, err)
 	}
@@ -165,20 +165,20 @@ func TestLockout(t *testing.T) {
 	u := f.mustRegister(t, "alice@example.com")
 	f.confirm(t, u)
 	for i := range 5 {
-		if _, err := f.svc.PasswordSignIn(ctx, "alice@example.com", "wrong password"); !errors.Is(err, ErrInvalidLogin) {
+		if _, err := f.svc.PasswordSignIn(ctx, Client{}, "alice@example.com", "wrong password"); !errors.Is(err, ErrInvalidLogin) {
 			t.Fatalf("failure %d err=%v", i+1, err)
 		}
 	}
 	// AUTH-03: locked — even the right password fails, with the same error.
-	if _, err := f.svc.PasswordSignIn(ctx, "alice@example.com", pw); !errors.Is(err, ErrInvalidLogin) {
+	if _, err := f.svc.PasswordSignIn(ctx, Client{}, "alice@example.com", pw); !errors.Is(err, ErrInvalidLogin) {
 		t.Fatalf("right password while locked err=%v, want ErrInvalidLogin", err)
 	}
 	f.clock.Advance(5*time.Minute - time.Second)
-	if _, err := f.svc.PasswordSignIn(ctx, "alice@example.com", pw); !errors.Is(err, ErrInvalidLogin) {
+	if _, err := f.svc.PasswordSignIn(ctx, Client{}, "alice@example.com", pw); !errors.Is(err, ErrInvalidLogin) {
 		t.Fatalf("right password 1 s before the end err=%v, want ErrInvalidLogin", err)
 	}
 	f.clock.Advance(time.Second)
-	got, err := f.svc.PasswordSignIn(ctx, "alice@example.com", pw)
+	got, err := f.svc.PasswordSignIn(ctx, Client{}, "alice@example.com", pw)
 	if err != nil {
 		t.Fatalf("right password after the lockout: %v", err)
 	}
@@ -194,15 +194,15 @@ func TestSuccessResetsFailureCount(t *testing.T) {
 	f.confirm(t, u)
 	fail := func(n int) {
 		for range n {
-			f.svc.PasswordSignIn(ctx, "alice@example.com", "wrong password")
+			f.svc.PasswordSignIn(ctx, Client{}, "alice@example.com", "wrong password")
 		}
 	}
 	fail(4)
-	if _, err := f.svc.PasswordSignIn(ctx, "alice@example.com", pw); err != nil {
+	if _, err := f.svc.PasswordSignIn(ctx, Client{}, "alice@example.com", pw); err != nil {
 		t.Fatal(err)
 	}
 	fail(4)
-	if _, err := f.svc.PasswordSignIn(ctx, "alice@example.com", pw); err != nil {
+	if _, err := f.svc.PasswordSignIn(ctx, Client{}, "alice@example.com", pw); err != nil {
 		t.Fatalf("4+4 failures with a success between locked the account: %v", err)
 	}
 }
@@ -218,14 +218,14 @@ func TestSignInRehashes(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := f2.svc.PasswordSignIn(context.Background(), "alice@example.com", pw); err != nil {
+	if _, err := f2.svc.PasswordSignIn(context.Background(), Client{}, "alice@example.com", pw); err != nil {
 		t.Fatal(err)
 	}
 	after, _ := f.store.FindUserByID(context.Background(), u.ID)
 	if !strings.Contains(after.PasswordHash, "m=1024,t=2,p=1") {
 		t.Fatalf("hash after sign-in %q, want the new parameters (PWD-04)", after.PasswordHash)
 	}
-	if _, err := f2.svc.PasswordSignIn(context.Background(), "alice@example.com", pw); err != nil {
+	if _, err := f2.svc.PasswordSignIn(context.Background(), Client{}, "alice@example.com", pw); err != nil {
 		t.Fatalf("sign-in with the rehashed password: %v", err)
 	}
 }
@@ -236,7 +236,7 @@ func TestUnknownUserCostsAHash(t *testing.T) {
 		f.svc.hasher.slots <- struct{}{} // no free slot: any hashing path must report busy
 	}
 	f.svc.hasher.wait = time.Millisecond
-	_, err := f.svc.PasswordSignIn(context.Background(), "nobody@example.com", pw)
+	_, err := f.svc.PasswordSignIn(context.Background(), Client{}, "nobody@example.com", pw)
 	if !errors.Is(err, ErrBusy) {
 		t.Fatalf("unknown user err=%v, want ErrBusy: the unknown-user path must hash too (AUTH-02)", err)
 	}
@@ -317,14 +317,14 @@ func TestReauthWindow(t *testing.T) {
 	if !f.svc.NeedsReauth(x) {
 		t.Fatal("10 minutes after sign-in no re-authentication is asked (SES-05)")
 	}
-	if err := f.svc.Reauthenticate(ctx, u, x, "wrong password!"); ErrorCode(err) != EINVALID {
+	if err := f.svc.Reauthenticate(ctx, Client{}, u, x, "wrong password!"); ErrorCode(err) != EINVALID {
 		t.Fatalf("wrong password err=%v, want EINVALID", err)
 	}
 	after, _ := f.store.FindUserByID(ctx, u.ID)
 	if after.AccessFailedCount != 1 {
 		t.Fatalf("a wrong re-authentication password did not count: %d", after.AccessFailedCount)
 	}
-	if err := f.svc.Reauthenticate(ctx, u, x, pw); err != nil {
+	if err := f.svc.Reauthenticate(ctx, Client{}, u, x, pw); err != nil {
 		t.Fatal(err)
 	}
 	if f.svc.NeedsReauth(x) {
@@ -347,7 +347,7 @@ func TestProfileAndPhone(t *testing.T) {
 	ctx := context.Background()
 	a := f.mustRegister(t, "alice@example.com")
 	f.mustRegister(t, "bob@example.com")
-	changed, err := f.svc.UpdateProfile(ctx, a, ProfileInput{UserName: "alice", PhoneNumber: "+41 79 123 45 67"})
+	changed, err := f.svc.UpdateProfile(ctx, Client{}, a, ProfileInput{UserName: "alice", PhoneNumber: "+41 79 123 45 67"})
 	if err != nil || !changed {
 		t.Fatalf("UpdateProfile=%v, %v", changed, err)
 	}
@@ -355,10 +355,10 @@ func TestProfileAndPhone(t *testing.T) {
 	if got.UserName != "alice" || got.PhoneNumber != "+41791234567" || got.SecurityStamp != a.SecurityStamp {
 		t.Fatalf("after update %+v (the stamp must not change)", got)
 	}
-	if _, err := f.svc.UpdateProfile(ctx, got, ProfileInput{UserName: "BOB@example.com"}); ErrorCode(err) != EINVALID {
+	if _, err := f.svc.UpdateProfile(ctx, Client{}, got, ProfileInput{UserName: "BOB@example.com"}); ErrorCode(err) != EINVALID {
 		t.Fatalf("taking another user's username err=%v, want a field error", err)
 	}
-	if _, err := f.svc.UpdateProfile(ctx, got, ProfileInput{UserName: "a b"}); ErrorCode(err) != EINVALID {
+	if _, err := f.svc.UpdateProfile(ctx, Client{}, got, ProfileInput{UserName: "a b"}); ErrorCode(err) != EINVALID {
 		t.Fatalf("username with a space err=%v", err)
 	}
 }
@@ -385,10 +385,10 @@ func TestChangePassword(t *testing.T) {
 	if _, _, err := f.svc.SessionUser(ctx, other.ID, c); !errors.Is(err, ErrSessionEnded) {
 		t.Fatalf("other session err=%v, want ended", err)
 	}
-	if _, err := f.svc.PasswordSignIn(ctx, "alice@example.com", pw); !errors.Is(err, ErrInvalidLogin) {
+	if _, err := f.svc.PasswordSignIn(ctx, Client{}, "alice@example.com", pw); !errors.Is(err, ErrInvalidLogin) {
 		t.Fatalf("old password still works: %v", err)
 	}
-	if _, err := f.svc.PasswordSignIn(ctx, "alice@example.com", "a brand new passphrase"); err != nil {
+	if _, err := f.svc.PasswordSignIn(ctx, Client{}, "alice@example.com", "a brand new passphrase"); err != nil {
 		t.Fatalf("new password: %v", err)
 	}
 	m := f.lastMail(t)

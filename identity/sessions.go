@@ -38,6 +38,11 @@ func (s *Service) StartSession(ctx context.Context, u *User, c Client, remember 
 	if err := s.store.CreateSession(ctx, x); err != nil {
 		return nil, internal(err)
 	}
+	detail := ""
+	if remember {
+		detail = "remember me"
+	}
+	s.RecordEvent(ctx, u.ID, EventLogin, c, detail)
 	s.maybeCleanSessions(ctx, now)
 	return x, nil
 }
@@ -83,26 +88,35 @@ func (s *Service) sessionExpired(x *Session, now time.Time) bool {
 
 // EndSession signs one session out (sign-out). An unknown id is not an
 // error: the session is over either way.
-func (s *Service) EndSession(ctx context.Context, userID, sid string) error {
+func (s *Service) EndSession(ctx context.Context, c Client, userID, sid string) error {
 	if err := s.store.DeleteSession(ctx, userID, sid); err != nil && !errors.Is(err, store.ErrNotFound) {
 		return internal(err)
 	}
+	s.RecordEvent(ctx, userID, EventLogout, c, "")
 	return nil
 }
 
 // EndUserSession ends one of the user's own sessions from the sessions
 // page. Another user's session id is ENOTFOUND (ACC-03).
-func (s *Service) EndUserSession(ctx context.Context, userID, sid string) error {
+func (s *Service) EndUserSession(ctx context.Context, c Client, userID, sid string) error {
 	err := s.store.DeleteSession(ctx, userID, sid)
 	if errors.Is(err, store.ErrNotFound) {
 		return Errorf(ENOTFOUND, "That session does not exist or has already ended.")
 	}
-	return internal(err)
+	if err != nil {
+		return internal(err)
+	}
+	s.RecordEvent(ctx, userID, EventSessionEnded, c, "")
+	return nil
 }
 
 // EndOtherSessions ends every session of the user but keepSID.
-func (s *Service) EndOtherSessions(ctx context.Context, userID, keepSID string) error {
-	return internal(s.store.DeleteOtherSessions(ctx, userID, keepSID))
+func (s *Service) EndOtherSessions(ctx context.Context, c Client, userID, keepSID string) error {
+	if err := s.store.DeleteOtherSessions(ctx, userID, keepSID); err != nil {
+		return internal(err)
+	}
+	s.RecordEvent(ctx, userID, EventOtherSessionsEnded, c, "")
+	return nil
 }
 
 // ListSessions returns the user's live sessions, most recently seen first.
@@ -138,10 +152,12 @@ var ErrIncorrectPassword = FieldError("password", "Incorrect password.")
 // Reauthenticate checks the signed-in user's password again and, if it is
 // right, records the time on the session. A wrong password counts towards
 // the lockout like a failed sign-in (PWD-05).
-func (s *Service) Reauthenticate(ctx context.Context, u *User, x *Session, password string) error {
+func (s *Service) Reauthenticate(ctx context.Context, c Client, u *User, x *Session, password string) error {
 	if err := s.checkCurrentPassword(ctx, u, password, "password"); err != nil {
+		s.RecordEvent(ctx, u.ID, EventReauthFailed, c, "")
 		return err
 	}
+	s.RecordEvent(ctx, u.ID, EventReauthenticated, c, "")
 	now := s.now()
 	if err := s.store.SetSessionAuth(ctx, x.ID, now); err != nil {
 		return internal(err)

@@ -43,10 +43,11 @@ const (
 	ChangeEmail          = "change-email"           // to the new address: confirm the change
 	EmailChangeRequested = "email-change-requested" // to the old address: a change was asked for
 	EmailChanged         = "email-changed"          // to the old address: the change is done
+	AccountDeleted       = "account-deleted"        // the account and its data are gone
 )
 
 // Names lists every message.
-var Names = []string{ConfirmEmail, RegisterExisting, ResetPassword, PasswordChanged, ChangeEmail, EmailChangeRequested, EmailChanged}
+var Names = []string{ConfirmEmail, RegisterExisting, ResetPassword, PasswordChanged, ChangeEmail, EmailChangeRequested, EmailChanged, AccountDeleted}
 
 // SampleData is what theme overrides are checked against at start.
 var SampleData = Data{

@@ -235,3 +235,45 @@ type ErrorView struct {
 	Status  int
 	Message string
 }
+
+// PersonalDataView is the personal-data page ("personal-data"): download
+// and delete.
+type PersonalDataView struct {
+	Common
+}
+
+// DeletePersonalDataView asks for the password before deleting the account
+// ("delete-personal-data").
+type DeletePersonalDataView struct {
+	Common
+	// HasPassword: the account has a password to confirm with.
+	HasPassword bool
+	Errors      FieldErrors
+}
+
+// GoodbyeView follows an account deletion ("account-deleted").
+type GoodbyeView struct {
+	Common
+}
+
+// SecurityEventItem is one entry of the security timeline.
+type SecurityEventItem struct {
+	ID     int64
+	Kind   string // identity.Event* kind, e.g. "login"
+	Text   string // readable: "New sign-in from Firefox on Linux, 203.0.113.7"
+	Time   time.Time
+	Device string
+	IP     string
+	// SignIn: the entry offers "This wasn't me".
+	SignIn bool
+}
+
+// SecurityView is the security timeline ("manage-security"), newest first,
+// paginated.
+type SecurityView struct {
+	Common
+	Events   []SecurityEventItem
+	Page     int
+	PrevPage int // 0 when there is none
+	NextPage int // 0 when there is none
+}

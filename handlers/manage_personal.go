@@ -1,0 +1,112 @@
+package handlers
+
+import (
+	"net/http"
+	"strconv"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/accountportal/portal/identity"
+	"github.com/accountportal/portal/pages"
+)
+
+const personalDataPath = "/account/manage/personal-data"
+
+func (h *Handler) handlePersonalDataShow(c echo.Context) error {
+	return h.render(c, http.StatusOK, pages.PersonalData(pages.PersonalDataView{Common: h.common(c, "Personal data")}))
+}
+
+// handleDownloadPersonalData answers PersonalData.json (POST only: a GET is
+// 405, so no link or prefetch can trigger an export).
+func (h *Handler) handleDownloadPersonalData(c echo.Context) error {
+	data, err := h.id.ExportPersonalData(c.Request().Context(), clientOf(c), currentUser(c))
+	if err != nil {
+		return err
+	}
+	if err := h.commitSession(c); err != nil {
+		return err
+	}
+	c.Response().Header().Set(echo.HeaderContentDisposition, `attachment; filename="PersonalData.json"`)
+	return c.Blob(http.StatusOK, "application/json", data)
+}
+
+func (h *Handler) deleteView(c echo.Context, errs pages.FieldErrors) pages.DeletePersonalDataView {
+	return pages.DeletePersonalDataView{
+		Common: h.common(c, "Delete your account"), HasPassword: currentUser(c).PasswordHash != "", Errors: errs,
+	}
+}
+
+func (h *Handler) handleDeletePersonalDataShow(c echo.Context) error {
+	return h.render(c, http.StatusOK, pages.DeletePersonalData(h.deleteView(c, nil)))
+}
+
+// handleDeletePersonalDataPost deletes the account (PRIV-02) and signs this
+// browser out; every other session went with the account.
+func (h *Handler) handleDeletePersonalDataPost(c echo.Context) error {
+	u := currentUser(c)
+	password := c.FormValue("password")
+	if u.PasswordHash != "" && password == "" {
+		return h.render(c, http.StatusUnprocessableEntity, pages.DeletePersonalData(h.deleteView(c, pages.FieldErrors{"password": "Enter your password."})))
+	}
+	err := h.id.DeleteAccount(c.Request().Context(), clientOf(c), u, password)
+	if errs, _, ok := fieldErrors(err); ok && len(errs) > 0 {
+		return h.render(c, http.StatusUnprocessableEntity, pages.DeletePersonalData(h.deleteView(c, errs)))
+	}
+	if err != nil {
+		return err
+	}
+	c.Set(ctxUser, nil)
+	c.Set(ctxRegistry, nil)
+	if err := h.sessions.Destroy(c.Request().Context()); err != nil {
+		return err
+	}
+	c.Response().Header().Set("Clear-Site-Data", `"cache", "cookies"`)
+	return h.redirect(c, "/account/deleted")
+}
+
+func (h *Handler) handleGoodbye(c echo.Context) error {
+	return h.render(c, http.StatusOK, pages.Goodbye(pages.GoodbyeView{Common: h.common(c, "Account deleted")}))
+}
+
+// handleSecurityShow is the security timeline, ?page=N.
+func (h *Handler) handleSecurityShow(c echo.Context) error {
+	page, _ := strconv.Atoi(c.QueryParam("page"))
+	page = max(page, 1)
+	events, more, err := h.id.ListEvents(c.Request().Context(), currentUser(c).ID, page)
+	if err != nil {
+		return err
+	}
+	v := pages.SecurityView{Common: h.common(c, "Security history"), Page: page}
+	if page > 1 {
+		v.PrevPage = page - 1
+	}
+	if more {
+		v.NextPage = page + 1
+	}
+	for _, e := range events {
+		device := identity.DescribeUserAgent(e.UserAgent)
+		v.Events = append(v.Events, pages.SecurityEventItem{
+			ID: e.ID, Kind: e.Kind, Text: pages.EventText(e.Kind, e.Detail, device, e.IP),
+			Time: e.CreatedAt, Device: device, IP: e.IP, SignIn: identity.IsSignInEvent(e.Kind),
+		})
+	}
+	return h.render(c, http.StatusOK, pages.Security(v))
+}
+
+// handleNotMe: "This wasn't me" on a sign-in ends every other session and
+// sends the user to change the password. Another user's event is a 404.
+func (h *Handler) handleNotMe(c echo.Context) error {
+	id, err := strconv.ParseInt(c.FormValue("event_id"), 10, 64)
+	if err != nil {
+		return echo.ErrNotFound
+	}
+	u := currentUser(c)
+	if err := h.id.ThisWasntMe(c.Request().Context(), clientOf(c), u, currentSessionID(c), id); err != nil {
+		return err
+	}
+	if err := h.refreshSignIn(c, u); err != nil {
+		return err
+	}
+	h.setFlash(c, "Every other session has been signed out. Now choose a new password.", false)
+	return h.redirect(c, "/account/manage/change-password")
+}

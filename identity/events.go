@@ -1,0 +1,108 @@
+package identity
+
+import (
+	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+
+	"github.com/accountportal/portal/store"
+)
+
+// Event is one entry of an account's security timeline.
+type Event = store.Event
+
+// Event kinds. Every security-relevant action records one (LOG-01); the
+// security page and the personal-data export show them.
+const (
+	EventRegister             = "register"
+	EventEmailConfirmed       = "email_confirmed"
+	EventLogin                = "login"
+	EventLoginFailed          = "login_failed"
+	EventLockout              = "lockout"
+	EventLogout               = "logout"
+	EventReauthenticated      = "reauthenticated"
+	EventReauthFailed         = "reauth_failed"
+	EventPasswordChanged      = "password_changed"
+	EventPasswordSet          = "password_set"
+	EventPasswordResetRequest = "password_reset_requested"
+	EventPasswordReset        = "password_reset"
+	EventEmailChangeRequested = "email_change_requested"
+	EventEmailChanged         = "email_changed"
+	EventProfileUpdated       = "profile_updated"
+	EventSessionEnded         = "session_ended"
+	EventOtherSessionsEnded   = "other_sessions_ended"
+	EventNotMe                = "not_me"
+	EventPersonalDataDownload = "personal_data_downloaded"
+	Event2FAEnabled           = "2fa_enabled"
+	Event2FADisabled          = "2fa_disabled"
+	Event2FAReset             = "2fa_reset"
+	EventRecoveryCodeUsed     = "recovery_code_used"
+	EventRecoveryCodesRenewed = "recovery_codes_regenerated"
+	EventExternalLoginLinked  = "external_login_linked"
+	EventExternalLoginRemoved = "external_login_removed"
+	EventAccountDeleted       = "account_deleted" // logged only: the timeline goes with the account
+)
+
+// RecordEvent appends a security event to the user's timeline and writes
+// one structured log line for it (LOG-01: who, what, when, where; never a
+// secret). A failure to record is logged, not returned: the action it
+// describes has already happened.
+func (s *Service) RecordEvent(ctx context.Context, userID, kind string, c Client, detail string) {
+	e := &Event{UserID: userID, Kind: kind, IP: c.IP, UserAgent: c.UserAgent, Detail: detail, CreatedAt: s.now()}
+	s.log.InfoContext(ctx, "security event", "event", kind, "user", userID, "ip", c.IP, "user_agent", c.UserAgent)
+	if err := s.store.AddEvent(ctx, e); err != nil {
+		s.log.ErrorContext(ctx, "security event not recorded", "event", kind, "user", userID, "err", err)
+	}
+}
+
+// logAnonymous logs an event about no known account, with the address
+// hashed (LOG-01: a hashed identifier for unknown users).
+func (s *Service) logAnonymous(ctx context.Context, kind, email string, c Client) {
+	m := hmac.New(sha256.New, s.opts.LogKey)
+	m.Write([]byte(NormalizeEmail(email)))
+	s.log.InfoContext(ctx, "security event", "event", kind, "unknown_account", hex.EncodeToString(m.Sum(nil))[:16], "ip", c.IP, "user_agent", c.UserAgent)
+}
+
+// EventsPageSize is the number of events on one page of the timeline.
+const EventsPageSize = 20
+
+// ListEvents returns page (from 1) of the user's timeline, newest first,
+// and whether there is a next page.
+func (s *Service) ListEvents(ctx context.Context, userID string, page int) ([]*Event, bool, error) {
+	page = max(page, 1)
+	evs, err := s.store.ListEvents(ctx, userID, (page-1)*EventsPageSize, EventsPageSize+1)
+	if err != nil {
+		return nil, false, internal(err)
+	}
+	more := len(evs) > EventsPageSize
+	if more {
+		evs = evs[:EventsPageSize]
+	}
+	return evs, more, nil
+}
+
+// IsSignInEvent reports whether kind is a sign-in (which gets a "This
+// wasn't me" button).
+func IsSignInEvent(kind string) bool { return kind == EventLogin }
+
+// ThisWasntMe is the answer to a sign-in the user does not recognise: the
+// security stamp rotates, which ends every other session and forgets every
+// remembered browser, and only this session (keepSID) stays. The event must
+// be the user's own sign-in (ACC-03: another user's id is ENOTFOUND). The
+// caller then sends the user to change their password.
+func (s *Service) ThisWasntMe(ctx context.Context, c Client, u *User, keepSID string, eventID int64) error {
+	e, err := s.store.FindEvent(ctx, u.ID, eventID)
+	if errors.Is(err, store.ErrNotFound) || (err == nil && !IsSignInEvent(e.Kind)) {
+		return Errorf(ENOTFOUND, "That sign-in is not in your history.")
+	}
+	if err != nil {
+		return internal(err)
+	}
+	if _, err := s.RotateSecurityStamp(ctx, u.ID, keepSID); err != nil {
+		return err
+	}
+	s.RecordEvent(ctx, u.ID, EventNotMe, c, "")
+	return nil
+}

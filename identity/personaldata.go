@@ -1,0 +1,184 @@
+package identity
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"sync"
+	"time"
+
+	"github.com/accountportal/portal/mail"
+	"github.com/accountportal/portal/store"
+)
+
+// PersonalDataContributor lets an embedding application add its own
+// section to the personal-data export (GDPR Art. 15/20): Section names the
+// key under "application", PersonalData returns any JSON-encodable value for
+// the user. It must not return secrets.
+type PersonalDataContributor interface {
+	Section() string
+	PersonalData(ctx context.Context, userID string) (any, error)
+}
+
+// AddPersonalDataContributor registers c; call it before serving.
+func (s *Service) AddPersonalDataContributor(c PersonalDataContributor) {
+	s.contribMu.Lock()
+	defer s.contribMu.Unlock()
+	s.contributors = append(s.contributors, c)
+}
+
+// PersonalData is the export (PersonalData.json). The field order is the
+// key order of the file; README.md documents every key. It never holds a
+// secret: no password hash, authenticator key, recovery code or token.
+type PersonalData struct {
+	Format         string                     `json:"format"`
+	ExportedAt     time.Time                  `json:"exportedAt"`
+	Account        PersonalAccount            `json:"account"`
+	ExternalLogins []PersonalExternalLogin    `json:"externalLogins"`
+	Sessions       []PersonalSession          `json:"sessions"`
+	SecurityEvents []PersonalEvent            `json:"securityEvents"`
+	Application    map[string]json.RawMessage `json:"application,omitempty"`
+}
+
+// PersonalAccount is the account's own fields.
+type PersonalAccount struct {
+	ID               string    `json:"id"`
+	Email            string    `json:"email"`
+	EmailConfirmed   bool      `json:"emailConfirmed"`
+	UserName         string    `json:"userName"`
+	PhoneNumber      string    `json:"phoneNumber"`
+	TwoFactorEnabled bool      `json:"twoFactorEnabled"`
+	CreatedAt        time.Time `json:"createdAt"`
+	UpdatedAt        time.Time `json:"updatedAt"`
+}
+
+// PersonalExternalLogin is a linked external account.
+type PersonalExternalLogin struct {
+	Provider    string `json:"provider"`
+	Subject     string `json:"subject"`
+	DisplayName string `json:"displayName"`
+}
+
+// PersonalSession is a signed-in session.
+type PersonalSession struct {
+	CreatedAt  time.Time `json:"createdAt"`
+	LastSeenAt time.Time `json:"lastSeenAt"`
+	ExpiresAt  time.Time `json:"expiresAt"`
+	IP         string    `json:"ip"`
+	Device     string    `json:"device"`
+	UserAgent  string    `json:"userAgent"`
+}
+
+// PersonalEvent is one security event.
+type PersonalEvent struct {
+	Time      time.Time `json:"time"`
+	Kind      string    `json:"kind"`
+	IP        string    `json:"ip"`
+	Device    string    `json:"device"`
+	UserAgent string    `json:"userAgent"`
+	Detail    string    `json:"detail,omitempty"`
+}
+
+// PersonalDataFormat names the export's format version.
+const PersonalDataFormat = "portal-personal-data/1"
+
+// ExportPersonalData builds the user's export, records the download and
+// returns the pretty-printed JSON. At most one export per 10 minutes per
+// account (PRIV-01: exports are costly).
+func (s *Service) ExportPersonalData(ctx context.Context, c Client, u *User) ([]byte, error) {
+	if err := s.limit(ctx, "export", u.ID, Limit{Max: 1, Window: 10 * time.Minute}); err != nil {
+		return nil, err
+	}
+	sessions, err := s.ListSessions(ctx, u.ID)
+	if err != nil {
+		return nil, err
+	}
+	s.RecordEvent(ctx, u.ID, EventPersonalDataDownload, c, "")
+	var events []*Event
+	for offset := 0; ; offset += 500 {
+		page, err := s.store.ListEvents(ctx, u.ID, offset, 500)
+		if err != nil {
+			return nil, internal(err)
+		}
+		events = append(events, page...)
+		if len(page) < 500 {
+			break
+		}
+	}
+	d := PersonalData{
+		Format:     PersonalDataFormat,
+		ExportedAt: s.now(),
+		Account: PersonalAccount{
+			ID: u.ID, Email: u.Email, EmailConfirmed: u.EmailConfirmed, UserName: u.UserName,
+			PhoneNumber: u.PhoneNumber, TwoFactorEnabled: u.TwoFactorEnabled,
+			CreatedAt: u.CreatedAt, UpdatedAt: u.UpdatedAt,
+		},
+		ExternalLogins: []PersonalExternalLogin{},
+		Sessions:       []PersonalSession{},
+		SecurityEvents: []PersonalEvent{},
+	}
+	for _, x := range sessions {
+		d.Sessions = append(d.Sessions, PersonalSession{
+			CreatedAt: x.CreatedAt, LastSeenAt: x.LastSeenAt, ExpiresAt: x.ExpiresAt,
+			IP: x.IP, Device: DescribeUserAgent(x.UserAgent), UserAgent: x.UserAgent,
+		})
+	}
+	for _, e := range events {
+		d.SecurityEvents = append(d.SecurityEvents, PersonalEvent{
+			Time: e.CreatedAt, Kind: e.Kind, IP: e.IP, Device: DescribeUserAgent(e.UserAgent), UserAgent: e.UserAgent, Detail: e.Detail,
+		})
+	}
+	s.contribMu.Lock()
+	contributors := append([]PersonalDataContributor(nil), s.contributors...)
+	s.contribMu.Unlock()
+	for _, pc := range contributors {
+		v, err := pc.PersonalData(ctx, u.ID)
+		if err != nil {
+			return nil, internal(err)
+		}
+		raw, err := json.Marshal(v)
+		if err != nil {
+			return nil, internal(err)
+		}
+		if d.Application == nil {
+			d.Application = map[string]json.RawMessage{}
+		}
+		d.Application[pc.Section()] = raw
+	}
+	out, err := json.MarshalIndent(d, "", "  ")
+	if err != nil {
+		return nil, internal(err)
+	}
+	return append(out, '\n'), nil
+}
+
+// DeleteAccount deletes the account after checking its password (a wrong
+// one counts towards the lockout; nobody deletes without proving who they
+// are). Accounts without a password rely on the caller's recent
+// authentication. Everything of the account goes in one transaction:
+// sessions (every browser is signed out), tokens, events, queued mail. A
+// confirmation goes to the old address; the address can register again.
+func (s *Service) DeleteAccount(ctx context.Context, c Client, u *User, password string) error {
+	if u.PasswordHash != "" {
+		if err := s.checkCurrentPassword(ctx, u, password, "password"); err != nil {
+			s.RecordEvent(ctx, u.ID, EventReauthFailed, c, "account deletion")
+			return err
+		}
+	}
+	err := s.store.DeleteUser(ctx, u.ID, u.Email)
+	if errors.Is(err, store.ErrNotFound) {
+		return Errorf(ENOTFOUND, "Your account no longer exists.")
+	}
+	if err != nil {
+		return internal(err)
+	}
+	s.log.InfoContext(ctx, "security event", "event", EventAccountDeleted, "user", u.ID, "ip", c.IP, "user_agent", c.UserAgent)
+	d := s.eventData(u.Email, c)
+	s.sendMail(ctx, mail.AccountDeleted, d)
+	return nil
+}
+
+type contributorSet struct {
+	contribMu    sync.Mutex
+	contributors []PersonalDataContributor
+}
