@@ -39,20 +39,21 @@ type Config struct {
 	OIDCName, OIDCSlug, OIDCIssuer           string
 	OIDCClientID, OIDCClientSecret           string
 
-	PasswordMinLength     int           // --password-min-length (8..128)
-	Argon2Memory          uint          // --argon2-memory, KiB
-	Argon2Iterations      uint          // --argon2-iterations
-	Argon2Parallelism     uint          // --argon2-parallelism
-	HashConcurrency       int           // --hash-concurrency: argon2id hashes at once (0 = number of CPUs)
-	LockoutThreshold      int           // --lockout-threshold: failed passwords before a lockout
-	LockoutDuration       time.Duration // --lockout-duration
-	SessionIdleTimeout    time.Duration // --session-idle-timeout
-	SessionLifetime       time.Duration // --session-lifetime: absolute, without "remember me"
-	RememberMeLifetime    time.Duration // --remember-me-lifetime
-	ReauthWindow          time.Duration // --reauth-window: sensitive actions need a sign-in this recent
-	ConfirmEmailLifetime  time.Duration // --confirm-email-lifetime
-	ResetPasswordLifetime time.Duration // --reset-password-lifetime
-	ChangeEmailLifetime   time.Duration // --change-email-lifetime
+	PasswordMinLength       int           // --password-min-length (8..128)
+	Argon2Memory            uint          // --argon2-memory, KiB
+	Argon2Iterations        uint          // --argon2-iterations
+	Argon2Parallelism       uint          // --argon2-parallelism
+	HashConcurrency         int           // --hash-concurrency: argon2id hashes at once (0 = number of CPUs)
+	LockoutThreshold        int           // --lockout-threshold: failed passwords before a lockout
+	LockoutDuration         time.Duration // --lockout-duration
+	SessionIdleTimeout      time.Duration // --session-idle-timeout
+	SessionLifetime         time.Duration // --session-lifetime: absolute, without "remember me"
+	RememberMeLifetime      time.Duration // --remember-me-lifetime
+	ReauthWindow            time.Duration // --reauth-window: sensitive actions need a sign-in this recent
+	RememberBrowserLifetime time.Duration // --remember-browser-lifetime: a browser skips 2FA this long
+	ConfirmEmailLifetime    time.Duration // --confirm-email-lifetime
+	ResetPasswordLifetime   time.Duration // --reset-password-lifetime
+	ChangeEmailLifetime     time.Duration // --change-email-lifetime
 
 	// Set from Go only.
 
@@ -65,26 +66,27 @@ type Config struct {
 // DefaultConfig returns the defaults of DESIGN.md's table.
 func DefaultConfig() Config {
 	return Config{
-		Addr:                  "localhost:8080",
-		DB:                    "portal.db",
-		Mail:                  "log",
-		MailFrom:              "Portal <no-reply@localhost>",
-		Registration:          "open",
-		RequireConfirmedEmail: true,
-		SiteName:              "Portal",
-		PasswordMinLength:     identity.DefaultPasswordPolicy.MinLength,
-		Argon2Memory:          uint(identity.DefaultHashParams.Memory),
-		Argon2Iterations:      uint(identity.DefaultHashParams.Iterations),
-		Argon2Parallelism:     uint(identity.DefaultHashParams.Parallelism),
-		LockoutThreshold:      identity.DefaultLockoutPolicy.Threshold,
-		LockoutDuration:       identity.DefaultLockoutPolicy.Duration,
-		SessionIdleTimeout:    30 * time.Minute,
-		SessionLifetime:       12 * time.Hour,
-		RememberMeLifetime:    14 * 24 * time.Hour,
-		ReauthWindow:          10 * time.Minute,
-		ConfirmEmailLifetime:  24 * time.Hour,
-		ResetPasswordLifetime: 30 * time.Minute,
-		ChangeEmailLifetime:   24 * time.Hour,
+		Addr:                    "localhost:8080",
+		DB:                      "portal.db",
+		Mail:                    "log",
+		MailFrom:                "Portal <no-reply@localhost>",
+		Registration:            "open",
+		RequireConfirmedEmail:   true,
+		SiteName:                "Portal",
+		PasswordMinLength:       identity.DefaultPasswordPolicy.MinLength,
+		Argon2Memory:            uint(identity.DefaultHashParams.Memory),
+		Argon2Iterations:        uint(identity.DefaultHashParams.Iterations),
+		Argon2Parallelism:       uint(identity.DefaultHashParams.Parallelism),
+		LockoutThreshold:        identity.DefaultLockoutPolicy.Threshold,
+		LockoutDuration:         identity.DefaultLockoutPolicy.Duration,
+		SessionIdleTimeout:      30 * time.Minute,
+		SessionLifetime:         12 * time.Hour,
+		RememberMeLifetime:      14 * 24 * time.Hour,
+		ReauthWindow:            10 * time.Minute,
+		RememberBrowserLifetime: 30 * 24 * time.Hour,
+		ConfirmEmailLifetime:    24 * time.Hour,
+		ResetPasswordLifetime:   30 * time.Minute,
+		ChangeEmailLifetime:     24 * time.Hour,
 	}
 }
 
@@ -121,6 +123,7 @@ func (c *Config) BindFlags(fs *flag.FlagSet) {
 	fs.DurationVar(&c.SessionIdleTimeout, "session-idle-timeout", c.SessionIdleTimeout, "a session without requests ends after this")
 	fs.DurationVar(&c.SessionLifetime, "session-lifetime", c.SessionLifetime, "a session ends this long after sign-in")
 	fs.DurationVar(&c.RememberMeLifetime, "remember-me-lifetime", c.RememberMeLifetime, "a \"remember me\" session ends this long after sign-in")
+	fs.DurationVar(&c.RememberBrowserLifetime, "remember-browser-lifetime", c.RememberBrowserLifetime, "\"remember this browser\" skips two-factor authentication this long")
 	fs.DurationVar(&c.ReauthWindow, "reauth-window", c.ReauthWindow, "sensitive actions (password, email, account deletion) need a sign-in or re-authentication this recent")
 	fs.DurationVar(&c.ConfirmEmailLifetime, "confirm-email-lifetime", c.ConfirmEmailLifetime, "how long an email confirmation link works")
 	fs.DurationVar(&c.ResetPasswordLifetime, "reset-password-lifetime", c.ResetPasswordLifetime, "how long a password reset link works")
@@ -235,6 +238,9 @@ func (c *Config) Validate() error {
 	}
 	if c.RememberMeLifetime < c.SessionLifetime || c.RememberMeLifetime > 30*24*time.Hour {
 		bad("remember-me-lifetime", "%v: want at least the session lifetime and at most 720h (30 days)", c.RememberMeLifetime)
+	}
+	if c.RememberBrowserLifetime <= 0 || c.RememberBrowserLifetime > 90*24*time.Hour {
+		bad("remember-browser-lifetime", "%v: want more than 0 and at most 2160h (90 days)", c.RememberBrowserLifetime)
 	}
 	if c.ReauthWindow <= 0 || c.ReauthWindow > time.Hour {
 		bad("reauth-window", "%v: want more than 0 and at most 1h", c.ReauthWindow)

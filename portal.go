@@ -102,34 +102,41 @@ func New(cfg Config) (*Portal, error) {
 		st.Close()
 		return nil, fmt.Errorf("csrf key: %w", err)
 	}
-	logKey, err := st.Secret(ctx, "log-key", randomKey)
-	if err != nil {
-		st.Close()
-		return nil, fmt.Errorf("log key: %w", err)
+	keys := map[string][]byte{}
+	for _, name := range []string{"log-key", "authenticator-key-key", "remember-browser-key"} {
+		k, err := st.Secret(ctx, name, randomKey)
+		if err != nil {
+			st.Close()
+			return nil, fmt.Errorf("secret %s: %w", name, err)
+		}
+		keys[name] = k
 	}
 
 	id, err := identity.New(identity.Options{
-		Store:                 st,
-		Mailer:                mailer,
-		Log:                   log,
-		SiteName:              cfg.SiteName,
-		BaseURL:               cfg.BaseURL,
-		RequireConfirmedEmail: cfg.RequireConfirmedEmail,
-		Passwords:             identity.PasswordPolicy{MinLength: cfg.PasswordMinLength, MaxLength: identity.DefaultPasswordPolicy.MaxLength},
-		Lockout:               identity.LockoutPolicy{Threshold: cfg.LockoutThreshold, Duration: cfg.LockoutDuration},
-		Hash:                  cfg.hashParams(),
-		HashConcurrency:       cfg.HashConcurrency,
-		ConfirmEmailLifetime:  cfg.ConfirmEmailLifetime,
-		ResetPasswordLifetime: cfg.ResetPasswordLifetime,
-		ChangeEmailLifetime:   cfg.ChangeEmailLifetime,
-		SessionIdleTimeout:    cfg.SessionIdleTimeout,
-		SessionLifetime:       cfg.SessionLifetime,
-		RememberMeLifetime:    cfg.RememberMeLifetime,
-		ReauthWindow:          cfg.ReauthWindow,
-		MailTemplates:         th.Mail,
-		DevLinks:              cfg.Mail == "log",
-		LogKey:                logKey,
-		Now:                   cfg.Now,
+		Store:                   st,
+		Mailer:                  mailer,
+		Log:                     log,
+		SiteName:                cfg.SiteName,
+		BaseURL:                 cfg.BaseURL,
+		RequireConfirmedEmail:   cfg.RequireConfirmedEmail,
+		Passwords:               identity.PasswordPolicy{MinLength: cfg.PasswordMinLength, MaxLength: identity.DefaultPasswordPolicy.MaxLength},
+		Lockout:                 identity.LockoutPolicy{Threshold: cfg.LockoutThreshold, Duration: cfg.LockoutDuration},
+		Hash:                    cfg.hashParams(),
+		HashConcurrency:         cfg.HashConcurrency,
+		ConfirmEmailLifetime:    cfg.ConfirmEmailLifetime,
+		ResetPasswordLifetime:   cfg.ResetPasswordLifetime,
+		ChangeEmailLifetime:     cfg.ChangeEmailLifetime,
+		SessionIdleTimeout:      cfg.SessionIdleTimeout,
+		SessionLifetime:         cfg.SessionLifetime,
+		RememberMeLifetime:      cfg.RememberMeLifetime,
+		ReauthWindow:            cfg.ReauthWindow,
+		MailTemplates:           th.Mail,
+		DevLinks:                cfg.Mail == "log",
+		LogKey:                  keys["log-key"],
+		AuthenticatorKeyKey:     keys["authenticator-key-key"],
+		RememberKey:             keys["remember-browser-key"],
+		RememberBrowserLifetime: cfg.RememberBrowserLifetime,
+		Now:                     cfg.Now,
 	})
 	if err != nil {
 		st.Close()

@@ -68,10 +68,20 @@ func (h *Handler) handleLoginPost(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	if err := h.signIn(c, u, f.RememberMe); err != nil {
+	returnURL := safeReturnURL(c.QueryParam("returnUrl"))
+	if u.TwoFactorEnabled {
+		if h.browserRemembered(c, u) {
+			if err := h.signIn(c, u, identity.SessionOptions{Remember: f.RememberMe, Remembered2FA: true}); err != nil {
+				return err
+			}
+			return h.redirect(c, returnTo(returnURL))
+		}
+		return h.startSecondFactor(c, u, f.RememberMe, returnURL)
+	}
+	if err := h.signIn(c, u, identity.SessionOptions{Remember: f.RememberMe}); err != nil {
 		return err
 	}
-	return h.redirect(c, returnTo(c.QueryParam("returnUrl")))
+	return h.redirect(c, returnTo(returnURL))
 }
 
 func (h *Handler) handleLogoutShow(c echo.Context) error {

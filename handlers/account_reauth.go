@@ -16,6 +16,7 @@ func (h *Handler) reauthView(c echo.Context, errs pages.FieldErrors) pages.Reaut
 		Errors:        errs,
 		WindowMinutes: int(h.id.ReauthWindow() / time.Minute),
 		HasPassword:   currentUser(c).PasswordHash != "",
+		NeedsCode:     currentUser(c).TwoFactorEnabled,
 	}
 }
 
@@ -30,7 +31,7 @@ func (h *Handler) handleReauthPost(c echo.Context) error {
 	if password == "" {
 		return h.render(c, http.StatusUnprocessableEntity, pages.Reauthenticate(h.reauthView(c, pages.FieldErrors{"password": "Enter your password."})))
 	}
-	err := h.id.Reauthenticate(c.Request().Context(), clientOf(c), currentUser(c), currentSession(c), password)
+	err := h.id.Reauthenticate(c.Request().Context(), clientOf(c), currentUser(c), currentSession(c), password, c.FormValue("code"))
 	if errs, _, ok := fieldErrors(err); ok {
 		return h.render(c, http.StatusUnprocessableEntity, pages.Reauthenticate(h.reauthView(c, errs)))
 	}

@@ -81,7 +81,7 @@ func (h *Handler) handleRegisterPost(c echo.Context) error {
 		return err
 	}
 	if res.SignIn {
-		if err := h.signIn(c, res.User, false); err != nil {
+		if err := h.signIn(c, res.User, identity.SessionOptions{}); err != nil {
 			return err
 		}
 		return h.redirect(c, returnTo(c.QueryParam("returnUrl")))

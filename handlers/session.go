@@ -178,9 +178,10 @@ func currentSessionID(c echo.Context) string {
 // signIn starts a signed-in session for u: a registry row, a new session
 // token (AUTH-05), a fresh CSRF binding, and a persistent cookie only when
 // remember is set.
-func (h *Handler) signIn(c echo.Context, u *identity.User, remember bool) error {
+func (h *Handler) signIn(c echo.Context, u *identity.User, o identity.SessionOptions) error {
 	ctx := c.Request().Context()
-	x, err := h.id.StartSession(ctx, u, clientOf(c), remember)
+	remember := o.Remember
+	x, err := h.id.StartSession(ctx, u, clientOf(c), o)
 	if err != nil {
 		return err
 	}

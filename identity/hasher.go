@@ -61,6 +61,12 @@ func NewHasher(p HashParams, concurrency int, wait time.Duration) *Hasher {
 	return &Hasher{params: p, slots: make(chan struct{}, max(concurrency, 1)), wait: wait}
 }
 
+// WithParams returns a hasher with other parameters that shares h's slots,
+// so that the concurrency cap holds across both.
+func (h *Hasher) WithParams(p HashParams) *Hasher {
+	return &Hasher{params: p, slots: h.slots, wait: h.wait}
+}
+
 // ErrBusy is returned when no hashing slot frees up in time.
 var ErrBusy = &Error{Code: EUNAVAILABLE, Message: "The server is busy right now. Please try again in a moment."}
 

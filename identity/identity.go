@@ -53,6 +53,14 @@ type Options struct {
 	// LogKey keys the hash that stands for unknown addresses in the log
 	// (LOG-01); shared by every instance.
 	LogKey []byte
+	// AuthenticatorKeyKey (32 bytes) encrypts authenticator keys at rest
+	// (AES-256-GCM); RememberKey signs "remember this browser" cookies.
+	// Both are shared by every instance (the secrets table).
+	AuthenticatorKeyKey []byte
+	RememberKey         []byte
+	// RememberBrowserLifetime: a remembered browser skips 2FA this long;
+	// default 30 days.
+	RememberBrowserLifetime time.Duration
 	// DevLinks: the mailer only logs, so pages may show the links a mail
 	// would carry (a development aid; never with a real mailer).
 	DevLinks bool
@@ -66,10 +74,15 @@ type Service struct {
 	mailer    mail.Sender
 	templates *mail.Templates
 	queue     *MailQueue
-	log       *slog.Logger
-	hasher    *Hasher
-	opts      Options
-	now       func() time.Time
+	keys      *keyEncryption
+	// codeHasher hashes recovery codes: argon2id with at most 8 MiB (50-bit
+	// random codes need far less work than passwords), sharing the hashing
+	// slots.
+	codeHasher *Hasher
+	log        *slog.Logger
+	hasher     *Hasher
+	opts       Options
+	now        func() time.Time
 	contributorSet
 }
 
@@ -123,6 +136,16 @@ func New(o Options) (*Service, error) {
 	if o.ReauthWindow <= 0 {
 		o.ReauthWindow = 10 * time.Minute
 	}
+	if o.RememberBrowserLifetime <= 0 {
+		o.RememberBrowserLifetime = 30 * 24 * time.Hour
+	}
+	if len(o.AuthenticatorKeyKey) == 0 || len(o.RememberKey) == 0 || len(o.LogKey) == 0 {
+		return nil, errors.New("identity: AuthenticatorKeyKey, RememberKey and LogKey are required")
+	}
+	keys, err := newKeyEncryption(o.AuthenticatorKeyKey)
+	if err != nil {
+		return nil, err
+	}
 	if o.RateLimits == (RateLimits{}) {
 		o.RateLimits = DefaultRateLimits
 	}
@@ -135,15 +158,20 @@ func New(o Options) (*Service, error) {
 		return nil, err
 	}
 	now := func() time.Time { return o.Now().UTC() }
+	hasher := NewHasher(o.Hash, o.HashConcurrency, o.HashWait)
+	codeParams := o.Hash
+	codeParams.Memory = min(codeParams.Memory, 8192)
 	s := &Service{
-		store:     o.Store,
-		mailer:    o.Mailer,
-		templates: t,
-		queue:     newMailQueue(o.Store, o.Mailer, o.Log, now),
-		log:       o.Log,
-		hasher:    NewHasher(o.Hash, o.HashConcurrency, o.HashWait),
-		opts:      o,
-		now:       now,
+		store:      o.Store,
+		mailer:     o.Mailer,
+		templates:  t,
+		queue:      newMailQueue(o.Store, o.Mailer, o.Log, now),
+		keys:       keys,
+		codeHasher: hasher.WithParams(codeParams),
+		log:        o.Log,
+		hasher:     hasher,
+		opts:       o,
+		now:        now,
 	}
 	s.queue.jobs[jobForgotPassword] = s.runForgotPassword
 	s.queue.jobs[jobResendConfirm] = s.runResendConfirmation
@@ -361,7 +389,9 @@ func (s *Service) PasswordSignIn(ctx context.Context, c Client, email, password 
 	}
 	upd := store.UserUpdate{UpdatedAt: now}
 	dirty := false
-	if u.AccessFailedCount != 0 || !u.LockoutEnd.IsZero() {
+	// With 2FA the count resets only after the second factor, so that a
+	// known password does not buy unlimited code guesses (MFA-03).
+	if !u.TwoFactorEnabled && (u.AccessFailedCount != 0 || !u.LockoutEnd.IsZero()) {
 		zero, none := 0, time.Time{}
 		upd.AccessFailedCount, upd.LockoutEnd = &zero, &none
 		dirty = true

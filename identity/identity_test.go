@@ -68,7 +68,8 @@ func newFixture(t *testing.T, mod ...func(*Options)) *fixture {
 		t.Fatal(err)
 	}
 	f := &fixture{store: st, clock: &fakeClock{now: time.Date(2026, 11, 22, 8, 0, 0, 0, time.UTC)}, mail: &captureMailer{}}
-	o := Options{Store: st, Mailer: f.mail, BaseURL: "https://portal.test", RequireConfirmedEmail: true, Hash: cheap, Now: f.clock.Now}
+	o := Options{Store: st, Mailer: f.mail, BaseURL: "https://portal.test", RequireConfirmedEmail: true, Hash: cheap, Now: f.clock.Now,
+		LogKey: testKey, AuthenticatorKeyKey: testKey, RememberKey: testKey}
 	for _, m := range mod {
 		m(&o)
 	}
@@ -80,6 +81,8 @@ func newFixture(t *testing.T, mod ...func(*Options)) *fixture {
 }
 
 const pw = "correct horse battery"
+
+var testKey = []byte("0123456789abcdef0123456789abcdef")
 
 // lastMail delivers the outbox and returns the newest message.
 func (f *fixture) lastMail(t *testing.T) mail.Message {
@@ -214,7 +217,7 @@ func TestSignInRehashes(t *testing.T) {
 	stronger.Iterations = 2
 	f2 := *f
 	var err error
-	f2.svc, err = New(Options{Store: f.store, Mailer: f.mail, Hash: stronger, Now: f.clock.Now})
+	f2.svc, err = New(Options{Store: f.store, Mailer: f.mail, Hash: stronger, Now: f.clock.Now, LogKey: testKey, AuthenticatorKeyKey: testKey, RememberKey: testKey})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -247,11 +250,11 @@ func TestSessionStamp(t *testing.T) {
 	ctx := context.Background()
 	u := f.mustRegister(t, "alice@example.com")
 	c := Client{IP: "192.0.2.1", UserAgent: "test"}
-	a, err := f.svc.StartSession(ctx, u, c, false)
+	a, err := f.svc.StartSession(ctx, u, c, SessionOptions{Remember: false})
 	if err != nil {
 		t.Fatal(err)
 	}
-	b, _ := f.svc.StartSession(ctx, u, c, false)
+	b, _ := f.svc.StartSession(ctx, u, c, SessionOptions{Remember: false})
 	if got, _, err := f.svc.SessionUser(ctx, a.ID, c); err != nil || got.ID != u.ID {
 		t.Fatalf("SessionUser=%v, %v", got, err)
 	}
@@ -275,9 +278,9 @@ func TestSessionTimeouts(t *testing.T) {
 	ctx := context.Background()
 	u := f.mustRegister(t, "alice@example.com")
 	c := Client{IP: "192.0.2.1"}
-	plain, _ := f.svc.StartSession(ctx, u, c, false)
-	remembered, _ := f.svc.StartSession(ctx, u, c, true)
-	idle, _ := f.svc.StartSession(ctx, u, c, false)
+	plain, _ := f.svc.StartSession(ctx, u, c, SessionOptions{Remember: false})
+	remembered, _ := f.svc.StartSession(ctx, u, c, SessionOptions{Remember: true})
+	idle, _ := f.svc.StartSession(ctx, u, c, SessionOptions{Remember: false})
 	// Keep plain busy every 20 minutes; leave idle alone.
 	for range 3 {
 		f.clock.Advance(20 * time.Minute)
@@ -309,7 +312,7 @@ func TestReauthWindow(t *testing.T) {
 	f := newFixture(t)
 	ctx := context.Background()
 	u := f.mustRegister(t, "alice@example.com")
-	x, _ := f.svc.StartSession(ctx, u, Client{}, true)
+	x, _ := f.svc.StartSession(ctx, u, Client{}, SessionOptions{Remember: true})
 	if f.svc.NeedsReauth(x) {
 		t.Fatal("a fresh sign-in needs re-authentication")
 	}
@@ -317,14 +320,14 @@ func TestReauthWindow(t *testing.T) {
 	if !f.svc.NeedsReauth(x) {
 		t.Fatal("10 minutes after sign-in no re-authentication is asked (SES-05)")
 	}
-	if err := f.svc.Reauthenticate(ctx, Client{}, u, x, "wrong password!"); ErrorCode(err) != EINVALID {
+	if err := f.svc.Reauthenticate(ctx, Client{}, u, x, "wrong password!", ""); ErrorCode(err) != EINVALID {
 		t.Fatalf("wrong password err=%v, want EINVALID", err)
 	}
 	after, _ := f.store.FindUserByID(ctx, u.ID)
 	if after.AccessFailedCount != 1 {
 		t.Fatalf("a wrong re-authentication password did not count: %d", after.AccessFailedCount)
 	}
-	if err := f.svc.Reauthenticate(ctx, Client{}, u, x, pw); err != nil {
+	if err := f.svc.Reauthenticate(ctx, Client{}, u, x, pw, ""); err != nil {
 		t.Fatal(err)
 	}
 	if f.svc.NeedsReauth(x) {
@@ -367,8 +370,8 @@ func TestChangePassword(t *testing.T) {
 	f := newFixture(t, func(o *Options) { o.RequireConfirmedEmail = false })
 	ctx := context.Background()
 	u := f.mustRegister(t, "alice@example.com")
-	keep, _ := f.svc.StartSession(ctx, u, Client{}, false)
-	other, _ := f.svc.StartSession(ctx, u, Client{}, false)
+	keep, _ := f.svc.StartSession(ctx, u, Client{}, SessionOptions{Remember: false})
+	other, _ := f.svc.StartSession(ctx, u, Client{}, SessionOptions{Remember: false})
 	c := Client{IP: "203.0.113.7", UserAgent: "Mozilla/5.0 (X11; Linux x86_64; rv:140.0) Gecko/20100101 Firefox/140.0"}
 	if err := f.svc.ChangePassword(ctx, c, u, keep.ID, ChangePasswordInput{OldPassword: "wrong one!", NewPassword: "a brand new passphrase"}); ErrorCode(err) != EINVALID {
 		t.Fatalf("wrong old password err=%v", err)

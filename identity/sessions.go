@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"encoding/base64"
 	"errors"
+	"strings"
 	"sync/atomic"
 	"time"
 
@@ -20,27 +21,38 @@ type Session = store.Session
 // often, so a busy user does not cost a write per request.
 const touchResolution = time.Minute
 
-// StartSession registers a new signed-in session for u. With remember the
-// session lasts RememberMeLifetime and has no idle timeout; otherwise it
-// ends after SessionLifetime, or SessionIdleTimeout without requests
+// SessionOptions describe a sign-in.
+type SessionOptions struct {
+	// Remember ("remember me"): the session lasts RememberMeLifetime and
+	// has no idle timeout.
+	Remember bool
+	// Remembered2FA: this browser skips the second factor.
+	Remembered2FA bool
+	// Method names how the user signed in, for the timeline ("" = password).
+	Method string
+}
+
+// StartSession registers a new signed-in session for u. Without "remember
+// me" it ends after SessionLifetime, or SessionIdleTimeout without requests
 // (SES-02).
-func (s *Service) StartSession(ctx context.Context, u *User, c Client, remember bool) (*Session, error) {
+func (s *Service) StartSession(ctx context.Context, u *User, c Client, o SessionOptions) (*Session, error) {
 	now := s.now()
+	remember := o.Remember
 	life := s.opts.SessionLifetime
 	if remember {
 		life = s.opts.RememberMeLifetime
 	}
 	x := &Session{
-		ID: randomID(), UserID: u.ID, Stamp: u.SecurityStamp, Remember: remember,
+		ID: randomID(), UserID: u.ID, Stamp: u.SecurityStamp, Remember: remember, Remembered2FA: o.Remembered2FA,
 		IP: c.IP, UserAgent: c.UserAgent,
 		CreatedAt: now, AuthAt: now, LastSeenAt: now, ExpiresAt: now.Add(life),
 	}
 	if err := s.store.CreateSession(ctx, x); err != nil {
 		return nil, internal(err)
 	}
-	detail := ""
+	detail := o.Method
 	if remember {
-		detail = "remember me"
+		detail = strings.TrimPrefix(detail+", remember me", ", ")
 	}
 	s.RecordEvent(ctx, u.ID, EventLogin, c, detail)
 	s.maybeCleanSessions(ctx, now)
@@ -149,13 +161,23 @@ func (s *Service) ReauthWindow() time.Duration { return s.opts.ReauthWindow }
 // is known, so it can say so).
 var ErrIncorrectPassword = FieldError("password", "Incorrect password.")
 
-// Reauthenticate checks the signed-in user's password again and, if it is
-// right, records the time on the session. A wrong password counts towards
-// the lockout like a failed sign-in (PWD-05).
-func (s *Service) Reauthenticate(ctx context.Context, c Client, u *User, x *Session, password string) error {
+// Reauthenticate checks the signed-in user's password again — and, with
+// 2FA on, a code from the authenticator app (MFA-05) — and, if right,
+// records the time on the session. A wrong password or code counts
+// towards the lockout like a failed sign-in (PWD-05).
+func (s *Service) Reauthenticate(ctx context.Context, c Client, u *User, x *Session, password, code string) error {
 	if err := s.checkCurrentPassword(ctx, u, password, "password"); err != nil {
 		s.RecordEvent(ctx, u.ID, EventReauthFailed, c, "")
 		return err
+	}
+	if u.TwoFactorEnabled {
+		if err := s.verifyTOTP(ctx, u, code); err != nil {
+			s.RecordEvent(ctx, u.ID, EventReauthFailed, c, "wrong code")
+			if _, ferr := s.store.RecordLoginFailure(ctx, u.ID, s.opts.Lockout.failure(s.now())); ferr != nil {
+				return internal(ferr)
+			}
+			return err
+		}
 	}
 	s.RecordEvent(ctx, u.ID, EventReauthenticated, c, "")
 	now := s.now()

@@ -30,6 +30,7 @@ type Data struct {
 	Time     string // when the event happened, e.g. "22 Nov 2026 08:00 UTC"
 	IP       string // from where (notifications)
 	Browser  string // the User-Agent (notifications)
+	Notice   string // security-notice: what happened, one sentence
 }
 
 // Names of the built-in messages. Each NAME has templates/NAME.txt, whose
@@ -44,10 +45,11 @@ const (
 	EmailChangeRequested = "email-change-requested" // to the old address: a change was asked for
 	EmailChanged         = "email-changed"          // to the old address: the change is done
 	AccountDeleted       = "account-deleted"        // the account and its data are gone
+	SecurityNotice       = "security-notice"        // a security setting changed (2FA on/off, codes, …)
 )
 
 // Names lists every message.
-var Names = []string{ConfirmEmail, RegisterExisting, ResetPassword, PasswordChanged, ChangeEmail, EmailChangeRequested, EmailChanged, AccountDeleted}
+var Names = []string{ConfirmEmail, RegisterExisting, ResetPassword, PasswordChanged, ChangeEmail, EmailChangeRequested, EmailChanged, AccountDeleted, SecurityNotice}
 
 // SampleData is what theme overrides are checked against at start.
 var SampleData = Data{
@@ -55,6 +57,7 @@ var SampleData = Data{
 	Link: "https://portal.example/account/confirm-email?userId=1&code=abc", Expires: "24 hours",
 	NewEmail: "new@example.com", OldEmail: "old@example.com", Time: "22 Nov 2026 08:00 UTC",
 	IP: "203.0.113.7", Browser: "Mozilla/5.0 (X11; Linux x86_64) Firefox/140.0",
+	Notice: "Two-factor authentication was turned on",
 }
 
 type templateSet struct {

@@ -227,6 +227,9 @@ type ReauthenticateView struct {
 	WindowMinutes int
 	// HasPassword: the account has a password to confirm with.
 	HasPassword bool
+	// NeedsCode: two-factor authentication is on, so a code from the
+	// authenticator app is asked too (MFA-05).
+	NeedsCode bool
 }
 
 // ErrorView is the error page ("error"): 403, 404, 405, 413, 429, 500, 503.
@@ -276,4 +279,53 @@ type SecurityView struct {
 	Page     int
 	PrevPage int // 0 when there is none
 	NextPage int // 0 when there is none
+}
+
+// TwoFactorView is the two-factor overview ("two-factor").
+type TwoFactorView struct {
+	Common
+	Enabled           bool
+	HasAuthenticator  bool
+	RecoveryCodesLeft int
+	// BrowserRemembered: this browser skips the second factor ("Forget this
+	// browser" is offered).
+	BrowserRemembered bool
+}
+
+// EnableAuthenticatorView shows the key to enrol and asks for the first
+// code ("enable-authenticator"). Tests read the key from id="shared-key" and
+// the URI from its data-uri attribute.
+type EnableAuthenticatorView struct {
+	Common
+	FormattedKey string // lower case, groups of four
+	URI          string // otpauth://totp/…
+	QRCodeSVG    string // inline SVG markup of the URI
+	Errors       FieldErrors
+}
+
+// ConfirmActionView is the confirmation page of a POST-only action:
+// reset-authenticator, disable-2fa, generate-recovery-codes.
+type ConfirmActionView struct {
+	Common
+}
+
+// ShowRecoveryCodesView shows new recovery codes once
+// ("show-recovery-codes"); each is in class="recovery-code".
+type ShowRecoveryCodesView struct {
+	Common
+	Codes []string
+}
+
+// LoginTwoFactorView asks for the authenticator code after the password
+// ("login-2fa").
+type LoginTwoFactorView struct {
+	Common
+	Errors FieldErrors
+}
+
+// LoginRecoveryCodeView asks for a recovery code instead
+// ("login-recovery-code").
+type LoginRecoveryCodeView struct {
+	Common
+	Errors FieldErrors
 }

@@ -40,6 +40,11 @@ type User struct {
 	TwoFactorEnabled   bool
 	CreatedAt          time.Time
 	UpdatedAt          time.Time
+	// AuthenticatorKey is the TOTP key, encrypted by identity; nil when
+	// the user has none.
+	AuthenticatorKey []byte
+	// TOTPLastStep is the last accepted TOTP time step (replay guard).
+	TOTPLastStep int64
 }
 
 // Token is a single-use secret sent by mail (email confirmation, password
@@ -73,6 +78,7 @@ type Store interface {
 	RateLimits
 	Sessions
 	Events
+	RecoveryCodes
 
 	// Ping checks that the database answers.
 	Ping(ctx context.Context) error
@@ -98,6 +104,10 @@ type Users interface {
 	// RecordLoginFailure counts one failed password attempt atomically (two
 	// concurrent failures both count) and returns the user as it is after it.
 	RecordLoginFailure(ctx context.Context, id string, f LoginFailure) (*User, error)
+	// AdvanceTOTPStep records step as the last accepted TOTP step if it is
+	// later than the stored one, atomically: of two concurrent calls with
+	// the same step one wins (MFA-02). It reports whether this call did.
+	AdvanceTOTPStep(ctx context.Context, id string, step int64) (bool, error)
 }
 
 // UserUpdate lists the fields UpdateUser may change; nil means unchanged.
@@ -114,6 +124,7 @@ type UserUpdate struct {
 	LockoutEnd         *time.Time // a zero time clears the lockout
 	AccessFailedCount  *int
 	TwoFactorEnabled   *bool
+	AuthenticatorKey   *[]byte // an empty slice removes the key
 	UpdatedAt          time.Time
 	// KeepSessionID matters when SecurityStamp is set: in the same
 	// transaction every session of the user ends except this one, which
@@ -242,4 +253,21 @@ type Events interface {
 	// FindEvent returns the user's event id; ErrNotFound for another
 	// user's or an unknown id.
 	FindEvent(ctx context.Context, userID string, id int64) (*Event, error)
+}
+
+// RecoveryCode is one stored (hashed) recovery code.
+type RecoveryCode struct {
+	ID   int64
+	Hash string // a password-hash string (PHC)
+}
+
+// RecoveryCodes persists 2FA recovery codes.
+type RecoveryCodes interface {
+	// ReplaceRecoveryCodes deletes every code of the user and stores these.
+	ReplaceRecoveryCodes(ctx context.Context, userID string, hashes []string, now time.Time) error
+	// ListRecoveryCodes returns the user's unused codes.
+	ListRecoveryCodes(ctx context.Context, userID string) ([]RecoveryCode, error)
+	// DeleteRecoveryCode spends code id of the user; it reports false when
+	// it was already spent (by a concurrent request).
+	DeleteRecoveryCode(ctx context.Context, userID string, id int64) (bool, error)
 }

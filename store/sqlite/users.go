@@ -11,7 +11,8 @@ import (
 
 const userColumns = `id, email, normalized_email, username, normalized_username,
 	email_confirmed, password_hash, security_stamp, phone_number, lockout_end,
-	access_failed_count, two_factor_enabled, created_at, updated_at`
+	access_failed_count, two_factor_enabled, created_at, updated_at,
+	authenticator_key, totp_last_step`
 
 type scanner interface{ Scan(dest ...any) error }
 
@@ -25,7 +26,8 @@ func (s *userScan) dest() []any {
 	u := &s.u
 	return []any{&u.ID, &u.Email, &u.NormalizedEmail, &u.UserName, &u.NormalizedUserName,
 		&u.EmailConfirmed, &u.PasswordHash, &u.SecurityStamp, &u.PhoneNumber, &s.lockout,
-		&u.AccessFailedCount, &u.TwoFactorEnabled, &u.CreatedAt, &u.UpdatedAt}
+		&u.AccessFailedCount, &u.TwoFactorEnabled, &u.CreatedAt, &u.UpdatedAt,
+		&u.AuthenticatorKey, &u.TOTPLastStep}
 }
 
 func (s *userScan) user() *store.User {
@@ -55,10 +57,11 @@ func prefixed(prefix, columns string) string {
 // CreateUser inserts u; ErrConflict when the email or username is taken.
 func (s *Store) CreateUser(ctx context.Context, u *store.User) error {
 	_, err := s.db.ExecContext(ctx, `INSERT INTO users (`+userColumns+`)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		u.ID, u.Email, u.NormalizedEmail, u.UserName, u.NormalizedUserName,
 		u.EmailConfirmed, u.PasswordHash, u.SecurityStamp, u.PhoneNumber, utc(u.LockoutEnd),
-		u.AccessFailedCount, u.TwoFactorEnabled, utc(u.CreatedAt), utc(u.UpdatedAt))
+		u.AccessFailedCount, u.TwoFactorEnabled, utc(u.CreatedAt), utc(u.UpdatedAt),
+		nilIfEmpty(u.AuthenticatorKey), u.TOTPLastStep)
 	return translate(err)
 }
 
@@ -115,6 +118,9 @@ func (s *Store) UpdateUser(ctx context.Context, id string, upd store.UserUpdate)
 	if upd.TwoFactorEnabled != nil {
 		add("two_factor_enabled", *upd.TwoFactorEnabled)
 	}
+	if upd.AuthenticatorKey != nil {
+		add("authenticator_key", nilIfEmpty(*upd.AuthenticatorKey))
+	}
 	add("updated_at", utc(upd.UpdatedAt))
 	args = append(args, id)
 	tx, err := s.db.BeginTx(ctx, nil)
@@ -154,4 +160,21 @@ func (s *Store) RecordLoginFailure(ctx context.Context, id string, f store.Login
 		updated_at = ?3
 		WHERE id = ?4
 		RETURNING `+userColumns, f.Threshold, utc(f.LockUntil), utc(f.Now), id))
+}
+
+func nilIfEmpty(b []byte) any {
+	if len(b) == 0 {
+		return nil
+	}
+	return b
+}
+
+// AdvanceTOTPStep is a compare-and-set on the last accepted step.
+func (s *Store) AdvanceTOTPStep(ctx context.Context, id string, step int64) (bool, error) {
+	res, err := s.db.ExecContext(ctx, `UPDATE users SET totp_last_step = ? WHERE id = ? AND totp_last_step < ?`, step, id, step)
+	if err != nil {
+		return false, translate(err)
+	}
+	n, err := res.RowsAffected()
+	return n == 1, err
 }

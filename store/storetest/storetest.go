@@ -33,6 +33,8 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 	t.Run("StampRotationEndsOtherSessions", func(t *testing.T) { testStampEndsSessions(t, open(t)) })
 	t.Run("Events", func(t *testing.T) { testEvents(t, open(t)) })
 	t.Run("DeleteUser", func(t *testing.T) { testDeleteUser(t, open(t)) })
+	t.Run("TOTPStep", func(t *testing.T) { testTOTPStep(t, open(t)) })
+	t.Run("RecoveryCodes", func(t *testing.T) { testRecoveryCodes(t, open(t)) })
 }
 
 var base = time.Date(2026, 11, 22, 8, 0, 0, 123456000, time.UTC)
@@ -612,4 +614,91 @@ func testDeleteUser(t *testing.T, s store.Store) {
 	}
 	// The address can be used again.
 	MustCreateUser(t, s, "u3", "alice@example.com")
+}
+
+func testTOTPStep(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	MustCreateUser(t, s, "u1", "alice@example.com")
+	key := []byte{1, 2, 3}
+	if err := s.UpdateUser(ctx, "u1", store.UserUpdate{AuthenticatorKey: &key, UpdatedAt: base}); err != nil {
+		t.Fatal(err)
+	}
+	if u, _ := s.FindUserByID(ctx, "u1"); !bytes.Equal(u.AuthenticatorKey, key) || u.TOTPLastStep != 0 {
+		t.Fatalf("key=%v step=%d", u.AuthenticatorKey, u.TOTPLastStep)
+	}
+	var wins atomic.Int32
+	var wg sync.WaitGroup
+	for range 10 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			ok, err := s.AdvanceTOTPStep(ctx, "u1", 100)
+			if err != nil {
+				t.Errorf("AdvanceTOTPStep: %v", err)
+			}
+			if ok {
+				wins.Add(1)
+			}
+		}()
+	}
+	wg.Wait()
+	if wins.Load() != 1 {
+		t.Fatalf("concurrent use of one step won %d times, want 1 (MFA-02)", wins.Load())
+	}
+	if ok, _ := s.AdvanceTOTPStep(ctx, "u1", 99); ok {
+		t.Fatal("an earlier step was accepted")
+	}
+	if ok, _ := s.AdvanceTOTPStep(ctx, "u1", 101); !ok {
+		t.Fatal("a later step was refused")
+	}
+	empty := []byte{}
+	s.UpdateUser(ctx, "u1", store.UserUpdate{AuthenticatorKey: &empty, UpdatedAt: base})
+	if u, _ := s.FindUserByID(ctx, "u1"); u.AuthenticatorKey != nil {
+		t.Fatalf("key not removed: %v", u.AuthenticatorKey)
+	}
+}
+
+func testRecoveryCodes(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	MustCreateUser(t, s, "u1", "alice@example.com")
+	MustCreateUser(t, s, "u2", "bob@example.com")
+	if err := s.ReplaceRecoveryCodes(ctx, "u1", []string{"h1", "h2", "h3"}, base); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.ReplaceRecoveryCodes(ctx, "u2", []string{"x"}, base); err != nil {
+		t.Fatal(err)
+	}
+	codes, err := s.ListRecoveryCodes(ctx, "u1")
+	if err != nil || len(codes) != 3 || codes[0].Hash != "h1" {
+		t.Fatalf("codes=%+v, %v", codes, err)
+	}
+	other, _ := s.ListRecoveryCodes(ctx, "u2")
+	if ok, _ := s.DeleteRecoveryCode(ctx, "u1", other[0].ID); ok {
+		t.Fatal("spent another user's code (ACC-03)")
+	}
+	var wins atomic.Int32
+	var wg sync.WaitGroup
+	for range 20 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			ok, err := s.DeleteRecoveryCode(ctx, "u1", codes[1].ID)
+			if err != nil {
+				t.Errorf("DeleteRecoveryCode: %v", err)
+			}
+			if ok {
+				wins.Add(1)
+			}
+		}()
+	}
+	wg.Wait()
+	if wins.Load() != 1 {
+		t.Fatalf("one code spent %d times, want 1 (MFA-04)", wins.Load())
+	}
+	if err := s.ReplaceRecoveryCodes(ctx, "u1", []string{"n1"}, base); err != nil {
+		t.Fatal(err)
+	}
+	if codes, _ := s.ListRecoveryCodes(ctx, "u1"); len(codes) != 1 || codes[0].Hash != "n1" {
+		t.Fatalf("after replace %+v", codes)
+	}
 }

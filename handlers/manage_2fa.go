@@ -1,0 +1,184 @@
+package handlers
+
+import (
+	"net/http"
+	"strings"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/accountportal/portal/identity"
+	"github.com/accountportal/portal/pages"
+)
+
+// keyShowCodes holds freshly generated recovery codes until the show page
+// displays them once.
+const keyShowCodes = "show_codes"
+
+const twoFactorPath = "/account/manage/two-factor"
+
+func (h *Handler) handleTwoFactorShow(c echo.Context) error {
+	u := currentUser(c)
+	st, err := h.id.TwoFactor(c.Request().Context(), u)
+	if err != nil {
+		return err
+	}
+	v := pages.TwoFactorView{
+		Common: h.common(c, "Two-factor authentication"), Enabled: st.Enabled, HasAuthenticator: st.HasAuthenticator,
+		RecoveryCodesLeft: st.RecoveryCodesLeft, BrowserRemembered: h.browserRemembered(c, u),
+	}
+	return h.render(c, http.StatusOK, pages.TwoFactor(v))
+}
+
+// handleForgetBrowser is the two-factor page's POST: forget this browser.
+func (h *Handler) handleForgetBrowser(c echo.Context) error {
+	h.clearRememberCookie(c)
+	h.setFlash(c, "This browser has been forgotten. Next time you sign in here, you will be asked for a code.", false)
+	return h.redirect(c, twoFactorPath)
+}
+
+func (h *Handler) enableView(c echo.Context, a *identity.Authenticator, errs pages.FieldErrors) (pages.EnableAuthenticatorView, error) {
+	svg, err := pages.QRCodeSVG(a.URI)
+	if err != nil {
+		return pages.EnableAuthenticatorView{}, err
+	}
+	return pages.EnableAuthenticatorView{
+		Common: h.common(c, "Set up an authenticator app"), FormattedKey: strings.ToLower(a.FormattedKey),
+		URI: a.URI, QRCodeSVG: svg, Errors: errs,
+	}, nil
+}
+
+func (h *Handler) handleEnableAuthenticatorShow(c echo.Context) error {
+	u := currentUser(c)
+	if u.TwoFactorEnabled {
+		h.setFlash(c, "Two-factor authentication is already on. Reset the authenticator app to use another one.", false)
+		return h.redirect(c, twoFactorPath)
+	}
+	a, err := h.id.AuthenticatorSetup(c.Request().Context(), u)
+	if err != nil {
+		return err
+	}
+	v, err := h.enableView(c, a, nil)
+	if err != nil {
+		return err
+	}
+	return h.render(c, http.StatusOK, pages.EnableAuthenticator(v))
+}
+
+func (h *Handler) handleEnableAuthenticatorPost(c echo.Context) error {
+	ctx := c.Request().Context()
+	u := currentUser(c)
+	if u.TwoFactorEnabled {
+		return h.redirect(c, twoFactorPath)
+	}
+	code := strings.TrimSpace(c.FormValue("code"))
+	if code == "" {
+		return h.renderEnableError(c, u, pages.FieldErrors{"code": "Enter the code your app shows."})
+	}
+	codes, err := h.id.EnableAuthenticator(ctx, clientOf(c), u, currentSessionID(c), code)
+	if errs, _, ok := fieldErrors(err); ok && len(errs) > 0 {
+		return h.renderEnableError(c, u, errs)
+	}
+	if err != nil {
+		return err
+	}
+	if err := h.refreshSignIn(c, u); err != nil {
+		return err
+	}
+	h.setFlash(c, "Your authenticator app has been verified. Two-factor authentication is on.", false)
+	if len(codes) > 0 {
+		h.sessions.Put(ctx, keyShowCodes, strings.Join(codes, "\n"))
+		return h.redirect(c, "/account/manage/show-recovery-codes")
+	}
+	return h.redirect(c, twoFactorPath)
+}
+
+// renderEnableError shows the enable page again, with the same key, and
+// the code's error (422).
+func (h *Handler) renderEnableError(c echo.Context, u *identity.User, errs pages.FieldErrors) error {
+	a, err := h.id.AuthenticatorSetup(c.Request().Context(), u)
+	if err != nil {
+		return err
+	}
+	v, err := h.enableView(c, a, errs)
+	if err != nil {
+		return err
+	}
+	return h.render(c, http.StatusUnprocessableEntity, pages.EnableAuthenticator(v))
+}
+
+func (h *Handler) handleResetAuthenticatorShow(c echo.Context) error {
+	return h.render(c, http.StatusOK, pages.ResetAuthenticator(pages.ConfirmActionView{Common: h.common(c, "Reset authenticator app")}))
+}
+
+func (h *Handler) handleResetAuthenticatorPost(c echo.Context) error {
+	u := currentUser(c)
+	if err := h.id.ResetAuthenticator(c.Request().Context(), clientOf(c), u, currentSessionID(c)); err != nil {
+		return err
+	}
+	h.clearRememberCookie(c)
+	if err := h.refreshSignIn(c, u); err != nil {
+		return err
+	}
+	h.setFlash(c, "Your authenticator app key has been reset. Set up your app with the new key.", false)
+	return h.redirect(c, "/account/manage/enable-authenticator")
+}
+
+func (h *Handler) handleDisable2FAShow(c echo.Context) error {
+	if !currentUser(c).TwoFactorEnabled {
+		h.setFlash(c, "Two-factor authentication is not on.", true)
+		return h.redirect(c, twoFactorPath)
+	}
+	return h.render(c, http.StatusOK, pages.Disable2FA(pages.ConfirmActionView{Common: h.common(c, "Turn off two-factor authentication")}))
+}
+
+func (h *Handler) handleDisable2FAPost(c echo.Context) error {
+	u := currentUser(c)
+	err := h.id.DisableTwoFactor(c.Request().Context(), clientOf(c), u, currentSessionID(c))
+	if identity.ErrorCode(err) == identity.EINVALID {
+		h.setFlash(c, identity.ErrorMessage(err), true)
+		return h.redirect(c, twoFactorPath)
+	}
+	if err != nil {
+		return err
+	}
+	h.clearRememberCookie(c)
+	if err := h.refreshSignIn(c, u); err != nil {
+		return err
+	}
+	h.setFlash(c, "Two-factor authentication has been turned off. You can turn it on again at any time.", false)
+	return h.redirect(c, twoFactorPath)
+}
+
+func (h *Handler) handleGenerateCodesShow(c echo.Context) error {
+	if !currentUser(c).TwoFactorEnabled {
+		h.setFlash(c, "Turn on two-factor authentication first.", true)
+		return h.redirect(c, twoFactorPath)
+	}
+	return h.render(c, http.StatusOK, pages.GenerateRecoveryCodes(pages.ConfirmActionView{Common: h.common(c, "Generate new recovery codes")}))
+}
+
+func (h *Handler) handleGenerateCodesPost(c echo.Context) error {
+	ctx := c.Request().Context()
+	codes, err := h.id.GenerateRecoveryCodes(ctx, clientOf(c), currentUser(c))
+	if identity.ErrorCode(err) == identity.EINVALID {
+		h.setFlash(c, identity.ErrorMessage(err), true)
+		return h.redirect(c, twoFactorPath)
+	}
+	if err != nil {
+		return err
+	}
+	h.sessions.Put(ctx, keyShowCodes, strings.Join(codes, "\n"))
+	h.setFlash(c, "You have new recovery codes; the old ones no longer work.", false)
+	return h.redirect(c, "/account/manage/show-recovery-codes")
+}
+
+// handleShowCodes shows freshly generated codes once: a reload finds none
+// and goes to the two-factor page (MFA-04).
+func (h *Handler) handleShowCodes(c echo.Context) error {
+	ctx := c.Request().Context()
+	if !h.sessions.Exists(ctx, keyShowCodes) {
+		return h.redirect(c, twoFactorPath)
+	}
+	codes := strings.Split(h.sessions.PopString(ctx, keyShowCodes), "\n")
+	return h.render(c, http.StatusOK, pages.ShowRecoveryCodes(pages.ShowRecoveryCodesView{Common: h.common(c, "Your recovery codes"), Codes: codes}))
+}

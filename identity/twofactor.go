@@ -1,0 +1,488 @@
+package identity
+
+import (
+	"context"
+	"crypto/aes"
+	"crypto/cipher"
+	"crypto/hmac"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base32"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/pquerna/otp"
+	"github.com/pquerna/otp/hotp"
+
+	"github.com/accountportal/portal/mail"
+	"github.com/accountportal/portal/store"
+)
+
+// TOTP parameters (RFC 6238; SECURITY.md decision 4): SHA-1, 6 digits,
+// 30-second steps, one step of skew either way, each step accepted once.
+const (
+	totpPeriod = 30
+	totpSkew   = 1
+	totpDigits = otp.DigitsSix
+	// authenticatorKeyBytes is the key size: 160 bits (RFC 4226).
+	authenticatorKeyBytes = 20
+	// RecoveryCodeCount codes are generated at a time.
+	RecoveryCodeCount = 10
+)
+
+var totpOpts = hotp.ValidateOpts{Digits: totpDigits, Algorithm: otp.AlgorithmSHA1}
+
+// keyEncryption seals authenticator keys at rest with AES-256-GCM.
+type keyEncryption struct{ aead cipher.AEAD }
+
+func newKeyEncryption(key []byte) (*keyEncryption, error) {
+	if len(key) != 32 {
+		return nil, errors.New("identity: the authenticator key encryption key must be 32 bytes")
+	}
+	block, err := aes.NewCipher(key)
+	if err != nil {
+		return nil, err
+	}
+	aead, err := cipher.NewGCM(block)
+	if err != nil {
+		return nil, err
+	}
+	return &keyEncryption{aead: aead}, nil
+}
+
+// seal encrypts plain, bound to the user id (so a key copied to another
+// user's row does not decrypt).
+func (k *keyEncryption) seal(userID string, plain []byte) []byte {
+	nonce := make([]byte, k.aead.NonceSize())
+	if _, err := rand.Read(nonce); err != nil {
+		panic(err)
+	}
+	return k.aead.Seal(nonce, nonce, plain, []byte(userID))
+}
+
+func (k *keyEncryption) open(userID string, sealed []byte) ([]byte, error) {
+	n := k.aead.NonceSize()
+	if len(sealed) < n {
+		return nil, errors.New("identity: sealed authenticator key too short")
+	}
+	return k.aead.Open(nil, sealed[:n], sealed[n:], []byte(userID))
+}
+
+var b32 = base32.StdEncoding.WithPadding(base32.NoPadding)
+
+// Authenticator is what the enable page shows: the key, grouped for
+// typing, and the otpauth:// URI for the QR code.
+type Authenticator struct {
+	Key          string // base32, unformatted
+	FormattedKey string // groups of four
+	URI          string // otpauth://totp/<issuer>:<email>?secret=…
+}
+
+// authenticatorKey returns u's decrypted key (base32), or "" when none.
+func (s *Service) authenticatorKey(u *User) (string, error) {
+	if len(u.AuthenticatorKey) == 0 {
+		return "", nil
+	}
+	raw, err := s.keys.open(u.ID, u.AuthenticatorKey)
+	if err != nil {
+		return "", internal(fmt.Errorf("authenticator key of %s: %w", u.ID, err))
+	}
+	return b32.EncodeToString(raw), nil
+}
+
+// newAuthenticatorKey gives u a new random key (stored encrypted) and
+// returns it.
+func (s *Service) newAuthenticatorKey(ctx context.Context, u *User, upd *store.UserUpdate) string {
+	raw := make([]byte, authenticatorKeyBytes)
+	if _, err := rand.Read(raw); err != nil {
+		panic(err)
+	}
+	sealed := s.keys.seal(u.ID, raw)
+	upd.AuthenticatorKey = &sealed
+	u.AuthenticatorKey = sealed
+	return b32.EncodeToString(raw)
+}
+
+// AuthenticatorSetup returns the key to enrol, creating one when the user
+// has none. It is only for users whose 2FA is off: once on, the key is
+// never shown again (MFA-01).
+func (s *Service) AuthenticatorSetup(ctx context.Context, u *User) (*Authenticator, error) {
+	if u.TwoFactorEnabled {
+		return nil, Errorf(ECONFLICT, "Two-factor authentication is already on.")
+	}
+	key, err := s.authenticatorKey(u)
+	if err != nil {
+		return nil, err
+	}
+	if key == "" {
+		upd := store.UserUpdate{UpdatedAt: s.now()}
+		key = s.newAuthenticatorKey(ctx, u, &upd)
+		if err := s.store.UpdateUser(ctx, u.ID, upd); err != nil {
+			return nil, internal(err)
+		}
+	}
+	return s.describeKey(u, key), nil
+}
+
+func (s *Service) describeKey(u *User, key string) *Authenticator {
+	var groups []string
+	for i := 0; i < len(key); i += 4 {
+		groups = append(groups, key[i:min(i+4, len(key))])
+	}
+	issuer := s.opts.SiteName
+	label := url.PathEscape(issuer) + ":" + url.PathEscape(u.Email)
+	q := url.Values{"secret": {key}, "issuer": {issuer}, "algorithm": {"SHA1"}, "digits": {"6"}, "period": {strconv.Itoa(totpPeriod)}}
+	return &Authenticator{
+		Key:          key,
+		FormattedKey: strings.Join(groups, " "),
+		URI:          "otpauth://totp/" + label + "?" + q.Encode(),
+	}
+}
+
+// ErrInvalidCode is the answer to a wrong, reused or malformed code.
+var ErrInvalidCode = FieldError("code", "The code is not valid. Enter the current code from your authenticator app.")
+
+// normalizeTOTP strips spaces and dashes; a code is six digits.
+func normalizeTOTP(code string) (string, bool) {
+	code = strings.NewReplacer(" ", "", "-", "", "\t", "").Replace(code)
+	if len(code) != 6 {
+		return "", false
+	}
+	for _, r := range code {
+		if r < '0' || r > '9' {
+			return "", false
+		}
+	}
+	return code, true
+}
+
+// verifyTOTP checks code against u's key within one step of skew and
+// accepts each step once: the step is recorded by compare-and-set, so the
+// same code (or an older one) is refused afterwards in any browser, and of
+// two concurrent uses one wins (MFA-02).
+func (s *Service) verifyTOTP(ctx context.Context, u *User, code string) error {
+	code, ok := normalizeTOTP(code)
+	if !ok {
+		return ErrInvalidCode
+	}
+	key, err := s.authenticatorKey(u)
+	if err != nil {
+		return err
+	}
+	if key == "" {
+		return ErrInvalidCode
+	}
+	cur := s.now().Unix() / totpPeriod
+	for step := cur - totpSkew; step <= cur+totpSkew; step++ {
+		match, err := hotp.ValidateCustom(code, uint64(step), key, totpOpts)
+		if err != nil || !match {
+			continue
+		}
+		won, err := s.store.AdvanceTOTPStep(ctx, u.ID, step)
+		if err != nil {
+			return internal(err)
+		}
+		if !won {
+			return ErrInvalidCode // this step, or a later one, was used already
+		}
+		return nil
+	}
+	return ErrInvalidCode
+}
+
+// EnableAuthenticator verifies the first code from the app; it turns 2FA
+// on, rotates the stamp (every other session ends; keepSID stays) and,
+// when the user has no recovery codes, generates them and returns them to
+// be shown once.
+func (s *Service) EnableAuthenticator(ctx context.Context, c Client, u *User, keepSID, code string) ([]string, error) {
+	if u.TwoFactorEnabled {
+		return nil, Errorf(ECONFLICT, "Two-factor authentication is already on.")
+	}
+	if err := s.verifyTOTP(ctx, u, code); err != nil {
+		return nil, err
+	}
+	stamp, yes := newStamp(), true
+	if err := s.store.UpdateUser(ctx, u.ID, store.UserUpdate{TwoFactorEnabled: &yes, SecurityStamp: &stamp, KeepSessionID: keepSID, UpdatedAt: s.now()}); err != nil {
+		return nil, internal(err)
+	}
+	u.TwoFactorEnabled, u.SecurityStamp = true, stamp
+	s.RecordEvent(ctx, u.ID, Event2FAEnabled, c, "")
+	s.notify(ctx, u, c, "Two-factor authentication was turned on")
+	existing, err := s.store.ListRecoveryCodes(ctx, u.ID)
+	if err != nil {
+		return nil, internal(err)
+	}
+	if len(existing) > 0 {
+		return nil, nil
+	}
+	return s.replaceRecoveryCodes(ctx, u)
+}
+
+// DisableTwoFactor turns 2FA off (the caller has re-authenticated with
+// password and code, SES-05/MFA-05). The key and recovery codes stay until
+// a reset or regeneration. The stamp rotates, which also forgets every
+// remembered browser.
+func (s *Service) DisableTwoFactor(ctx context.Context, c Client, u *User, keepSID string) error {
+	if !u.TwoFactorEnabled {
+		return Errorf(EINVALID, "Two-factor authentication is not on.")
+	}
+	stamp, no := newStamp(), false
+	if err := s.store.UpdateUser(ctx, u.ID, store.UserUpdate{TwoFactorEnabled: &no, SecurityStamp: &stamp, KeepSessionID: keepSID, UpdatedAt: s.now()}); err != nil {
+		return internal(err)
+	}
+	u.TwoFactorEnabled, u.SecurityStamp = false, stamp
+	s.RecordEvent(ctx, u.ID, Event2FADisabled, c, "")
+	s.notify(ctx, u, c, "Two-factor authentication was turned off")
+	return nil
+}
+
+// ResetAuthenticator replaces the key: 2FA is off until the new key is
+// verified; the stamp rotates.
+func (s *Service) ResetAuthenticator(ctx context.Context, c Client, u *User, keepSID string) error {
+	stamp, no := newStamp(), false
+	upd := store.UserUpdate{TwoFactorEnabled: &no, SecurityStamp: &stamp, KeepSessionID: keepSID, UpdatedAt: s.now()}
+	s.newAuthenticatorKey(ctx, u, &upd)
+	if err := s.store.UpdateUser(ctx, u.ID, upd); err != nil {
+		return internal(err)
+	}
+	u.TwoFactorEnabled, u.SecurityStamp = false, stamp
+	s.RecordEvent(ctx, u.ID, Event2FAReset, c, "")
+	s.notify(ctx, u, c, "Your authenticator app key was reset")
+	return nil
+}
+
+// TwoFactorStatus is what the two-factor page shows.
+type TwoFactorStatus struct {
+	Enabled           bool
+	HasAuthenticator  bool
+	RecoveryCodesLeft int
+}
+
+// TwoFactor returns u's 2FA state.
+func (s *Service) TwoFactor(ctx context.Context, u *User) (TwoFactorStatus, error) {
+	codes, err := s.store.ListRecoveryCodes(ctx, u.ID)
+	if err != nil {
+		return TwoFactorStatus{}, internal(err)
+	}
+	return TwoFactorStatus{Enabled: u.TwoFactorEnabled, HasAuthenticator: len(u.AuthenticatorKey) > 0, RecoveryCodesLeft: len(codes)}, nil
+}
+
+// recoveryAlphabet has 32 symbols and no look-alikes: no 0 or O, no 1 or
+// I. Ten of them carry 50 bits.
+const recoveryAlphabet = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"
+
+// newRecoveryCode is XXXXX-XXXXX from recoveryAlphabet: 50 random bits
+// (each byte's low 5 bits, uniform since 256 is a multiple of 32).
+func newRecoveryCode() string {
+	b := make([]byte, 10)
+	if _, err := rand.Read(b); err != nil {
+		panic(err)
+	}
+	for i := range b {
+		b[i] = recoveryAlphabet[b[i]%32]
+	}
+	return string(b[:5]) + "-" + string(b[5:])
+}
+
+// normalizeRecoveryCode makes entry case- and dash-insensitive.
+func normalizeRecoveryCode(code string) (string, bool) {
+	code = strings.ToUpper(strings.NewReplacer(" ", "", "-", "", "\t", "").Replace(code))
+	if len(code) != 10 {
+		return "", false
+	}
+	for _, r := range code {
+		if !strings.ContainsRune(recoveryAlphabet, r) {
+			return "", false
+		}
+	}
+	return code[:5] + "-" + code[5:], true
+}
+
+// replaceRecoveryCodes generates RecoveryCodeCount new codes, stores their
+// argon2id hashes (each below 112 bits of entropy, so a salted password
+// hash, ASVS5 6.5.2) replacing every old code, and returns them.
+func (s *Service) replaceRecoveryCodes(ctx context.Context, u *User) ([]string, error) {
+	codes := make([]string, RecoveryCodeCount)
+	hashes := make([]string, RecoveryCodeCount)
+	for i := range codes {
+		codes[i] = newRecoveryCode()
+		h, err := s.codeHasher.Hash(ctx, codes[i])
+		if err != nil {
+			return nil, err
+		}
+		hashes[i] = h
+	}
+	if err := s.store.ReplaceRecoveryCodes(ctx, u.ID, hashes, s.now()); err != nil {
+		return nil, internal(err)
+	}
+	return codes, nil
+}
+
+// GenerateRecoveryCodes replaces every recovery code of a 2FA user with new
+// ones, returned to be shown once.
+func (s *Service) GenerateRecoveryCodes(ctx context.Context, c Client, u *User) ([]string, error) {
+	if !u.TwoFactorEnabled {
+		return nil, Errorf(EINVALID, "Turn on two-factor authentication first.")
+	}
+	codes, err := s.replaceRecoveryCodes(ctx, u)
+	if err != nil {
+		return nil, err
+	}
+	s.RecordEvent(ctx, u.ID, EventRecoveryCodesRenewed, c, "")
+	s.notify(ctx, u, c, "New recovery codes were generated; the old ones no longer work")
+	return codes, nil
+}
+
+// spendRecoveryCode finds the code among u's and deletes it; of concurrent
+// uses of one code exactly one succeeds (MFA-04).
+func (s *Service) spendRecoveryCode(ctx context.Context, u *User, code string) error {
+	code, ok := normalizeRecoveryCode(code)
+	if !ok {
+		return ErrInvalidRecoveryCode
+	}
+	stored, err := s.store.ListRecoveryCodes(ctx, u.ID)
+	if err != nil {
+		return internal(err)
+	}
+	for _, rc := range stored {
+		match, _, err := s.codeHasher.Verify(ctx, code, rc.Hash)
+		if err != nil {
+			return err
+		}
+		if !match {
+			continue
+		}
+		spent, err := s.store.DeleteRecoveryCode(ctx, u.ID, rc.ID)
+		if err != nil {
+			return internal(err)
+		}
+		if !spent {
+			return ErrInvalidRecoveryCode
+		}
+		return nil
+	}
+	return ErrInvalidRecoveryCode
+}
+
+// ErrInvalidRecoveryCode is the answer to a wrong or used recovery code.
+var ErrInvalidRecoveryCode = FieldError("recovery_code", "The recovery code is not valid, or it was used already.")
+
+// ErrTwoFactorLocked: too many wrong codes; sign in again later.
+var ErrTwoFactorLocked = &Error{Code: EUNAUTHORIZED, Message: "Too many wrong codes. Wait a few minutes, then sign in again."}
+
+// TwoFactorSignIn completes a password sign-in with an authenticator code.
+// A wrong code counts towards the lockout like a wrong password; success
+// resets the count.
+func (s *Service) TwoFactorSignIn(ctx context.Context, c Client, userID, code string) (*User, error) {
+	return s.secondFactor(ctx, c, userID, func(u *User) error { return s.verifyTOTP(ctx, u, code) }, "")
+}
+
+// RecoveryCodeSignIn completes a password sign-in with a recovery code,
+// which is spent; the owner is told by mail (MFA-04).
+func (s *Service) RecoveryCodeSignIn(ctx context.Context, c Client, userID, code string) (*User, error) {
+	u, err := s.secondFactor(ctx, c, userID, func(u *User) error { return s.spendRecoveryCode(ctx, u, code) }, EventRecoveryCodeUsed)
+	if err != nil {
+		return nil, err
+	}
+	left, _ := s.store.ListRecoveryCodes(ctx, u.ID)
+	s.notify(ctx, u, c, fmt.Sprintf("A recovery code was used to sign in; %d left", len(left)))
+	return u, nil
+}
+
+func (s *Service) secondFactor(ctx context.Context, c Client, userID string, check func(*User) error, okEvent string) (*User, error) {
+	u, err := s.store.FindUserByID(ctx, userID)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, ErrSessionEnded
+	}
+	if err != nil {
+		return nil, internal(err)
+	}
+	now := s.now()
+	if !u.TwoFactorEnabled {
+		return nil, ErrSessionEnded
+	}
+	if IsLockedOut(u, now) {
+		return nil, ErrTwoFactorLocked
+	}
+	if err := check(u); err != nil {
+		if ErrorCode(err) != EINVALID {
+			return nil, err
+		}
+		s.RecordEvent(ctx, u.ID, EventLoginFailed, c, "wrong second factor")
+		after, ferr := s.store.RecordLoginFailure(ctx, u.ID, s.opts.Lockout.failure(now))
+		if ferr != nil {
+			return nil, internal(ferr)
+		}
+		if IsLockedOut(after, now) {
+			s.RecordEvent(ctx, u.ID, EventLockout, c, "")
+			return nil, ErrTwoFactorLocked
+		}
+		return nil, err
+	}
+	if okEvent != "" {
+		s.RecordEvent(ctx, u.ID, okEvent, c, "")
+	}
+	if u.AccessFailedCount != 0 || !u.LockoutEnd.IsZero() {
+		zero, never := 0, time.Time{}
+		if err := s.store.UpdateUser(ctx, u.ID, store.UserUpdate{AccessFailedCount: &zero, LockoutEnd: &never, UpdatedAt: now}); err != nil {
+			return nil, internal(err)
+		}
+		u.AccessFailedCount, u.LockoutEnd = 0, time.Time{}
+	}
+	return u, nil
+}
+
+// RememberBrowserToken returns the value of the "remember this browser"
+// cookie for u: the user id, an expiry, and an HMAC over both and the
+// security stamp — so a stamp change (password change, "this wasn't me",
+// 2FA off) forgets every remembered browser.
+func (s *Service) RememberBrowserToken(u *User) (string, time.Time) {
+	exp := s.now().Add(s.opts.RememberBrowserLifetime)
+	payload := u.ID + "|" + strconv.FormatInt(exp.Unix(), 10)
+	return base64.RawURLEncoding.EncodeToString([]byte(payload)) + "." + s.rememberMAC(payload, u.SecurityStamp), exp
+}
+
+func (s *Service) rememberMAC(payload, stamp string) string {
+	m := hmac.New(sha256.New, s.opts.RememberKey)
+	m.Write([]byte("portal-remember-browser\x00" + payload + "\x00" + stamp))
+	return base64.RawURLEncoding.EncodeToString(m.Sum(nil))
+}
+
+// IsBrowserRemembered reports whether token (the cookie value) remembers
+// this browser for u, so that the second factor is skipped.
+func (s *Service) IsBrowserRemembered(u *User, token string) bool {
+	enc, mac, ok := strings.Cut(token, ".")
+	if !ok {
+		return false
+	}
+	raw, err := base64.RawURLEncoding.DecodeString(enc)
+	if err != nil {
+		return false
+	}
+	payload := string(raw)
+	id, expStr, ok := strings.Cut(payload, "|")
+	if !ok || id != u.ID {
+		return false
+	}
+	exp, err := strconv.ParseInt(expStr, 10, 64)
+	if err != nil || !s.now().Before(time.Unix(exp, 0)) {
+		return false
+	}
+	return hmac.Equal([]byte(mac), []byte(s.rememberMAC(payload, u.SecurityStamp)))
+}
+
+// RememberBrowserLifetime is how long a remembered browser skips 2FA.
+func (s *Service) RememberBrowserLifetime() time.Duration { return s.opts.RememberBrowserLifetime }
+
+// notify mails u a security notice with when, where and which browser.
+func (s *Service) notify(ctx context.Context, u *User, c Client, notice string) {
+	d := s.eventData(u.Email, c)
+	d.Notice = notice
+	d.Link = s.link("/account/manage/security", nil)
+	s.sendMail(ctx, mail.SecurityNotice, d)
+}
