@@ -79,6 +79,7 @@ type Store interface {
 	Sessions
 	Events
 	RecoveryCodes
+	ExternalLogins
 
 	// Ping checks that the database answers.
 	Ping(ctx context.Context) error
@@ -270,4 +271,32 @@ type RecoveryCodes interface {
 	// DeleteRecoveryCode spends code id of the user; it reports false when
 	// it was already spent (by a concurrent request).
 	DeleteRecoveryCode(ctx context.Context, userID string, id int64) (bool, error)
+}
+
+// ExternalLogin links an account to an identity at an external provider.
+type ExternalLogin struct {
+	Provider    string // the provider's slug: "google", "github", "acme", …
+	Subject     string // the provider's stable user id ("sub")
+	UserID      string
+	DisplayName string // what the provider calls the user
+	Email       string // the address the provider reported, for display
+	CreatedAt   time.Time
+}
+
+// ExternalLogins persists external identities.
+type ExternalLogins interface {
+	// AddExternalLogin links l; ErrConflict when (provider, subject) is
+	// linked already (to anyone).
+	AddExternalLogin(ctx context.Context, l *ExternalLogin) error
+	// CreateUserWithLogin creates u and links l to it in one transaction;
+	// ErrConflict when the email, username or (provider, subject) is taken.
+	CreateUserWithLogin(ctx context.Context, u *User, l *ExternalLogin) error
+	// FindExternalLogin returns the link for (provider, subject), or
+	// ErrNotFound.
+	FindExternalLogin(ctx context.Context, provider, subject string) (*ExternalLogin, error)
+	// ListExternalLogins returns the user's links, oldest first.
+	ListExternalLogins(ctx context.Context, userID string) ([]*ExternalLogin, error)
+	// DeleteExternalLogin unlinks one of the user's logins; ErrNotFound when
+	// the user has no such link.
+	DeleteExternalLogin(ctx context.Context, userID, provider, subject string) error
 }

@@ -57,12 +57,16 @@ func prefixed(prefix, columns string) string {
 // CreateUser inserts u; ErrConflict when the email or username is taken.
 func (s *Store) CreateUser(ctx context.Context, u *store.User) error {
 	_, err := s.db.ExecContext(ctx, `INSERT INTO users (`+userColumns+`)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-		u.ID, u.Email, u.NormalizedEmail, u.UserName, u.NormalizedUserName,
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, userArgs(u)...)
+	return translate(err)
+}
+
+// userArgs are the values of userColumns for u.
+func userArgs(u *store.User) []any {
+	return []any{u.ID, u.Email, u.NormalizedEmail, u.UserName, u.NormalizedUserName,
 		u.EmailConfirmed, u.PasswordHash, u.SecurityStamp, u.PhoneNumber, utc(u.LockoutEnd),
 		u.AccessFailedCount, u.TwoFactorEnabled, utc(u.CreatedAt), utc(u.UpdatedAt),
-		nilIfEmpty(u.AuthenticatorKey), u.TOTPLastStep)
-	return translate(err)
+		nilIfEmpty(u.AuthenticatorKey), u.TOTPLastStep}
 }
 
 // FindUserByID returns the user or ErrNotFound.

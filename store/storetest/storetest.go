@@ -35,6 +35,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 	t.Run("DeleteUser", func(t *testing.T) { testDeleteUser(t, open(t)) })
 	t.Run("TOTPStep", func(t *testing.T) { testTOTPStep(t, open(t)) })
 	t.Run("RecoveryCodes", func(t *testing.T) { testRecoveryCodes(t, open(t)) })
+	t.Run("ExternalLogins", func(t *testing.T) { testExternalLogins(t, open(t)) })
 }
 
 var base = time.Date(2026, 11, 22, 8, 0, 0, 123456000, time.UTC)
@@ -700,5 +701,65 @@ func testRecoveryCodes(t *testing.T, s store.Store) {
 	}
 	if codes, _ := s.ListRecoveryCodes(ctx, "u1"); len(codes) != 1 || codes[0].Hash != "n1" {
 		t.Fatalf("after replace %+v", codes)
+	}
+}
+
+func testExternalLogins(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	MustCreateUser(t, s, "u1", "alice@example.com")
+	MustCreateUser(t, s, "u2", "bob@example.com")
+	l := &store.ExternalLogin{Provider: "acme", Subject: "sub-1", UserID: "u1", DisplayName: "Alice", Email: "alice@acme.test", CreatedAt: base}
+	if err := s.AddExternalLogin(ctx, l); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.AddExternalLogin(ctx, &store.ExternalLogin{Provider: "acme", Subject: "sub-1", UserID: "u2", CreatedAt: base}); !errors.Is(err, store.ErrConflict) {
+		t.Fatalf("linking a taken identity err=%v, want ErrConflict (OIDC-03)", err)
+	}
+	if err := s.AddExternalLogin(ctx, &store.ExternalLogin{Provider: "github", Subject: "sub-1", UserID: "u1", CreatedAt: base.Add(time.Second)}); err != nil {
+		t.Fatalf("same subject at another provider: %v", err)
+	}
+	got, err := s.FindExternalLogin(ctx, "acme", "sub-1")
+	if err != nil || got.UserID != "u1" || got.DisplayName != "Alice" || got.Email != "alice@acme.test" || !got.CreatedAt.Equal(base) {
+		t.Fatalf("FindExternalLogin=%+v, %v", got, err)
+	}
+	if _, err := s.FindExternalLogin(ctx, "acme", "nope"); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("unknown identity err=%v", err)
+	}
+	list, _ := s.ListExternalLogins(ctx, "u1")
+	if len(list) != 2 || list[0].Provider != "acme" || list[1].Provider != "github" {
+		t.Fatalf("ListExternalLogins=%+v", list)
+	}
+	if err := s.DeleteExternalLogin(ctx, "u2", "acme", "sub-1"); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("unlinking another user's login err=%v, want ErrNotFound (ACC-03)", err)
+	}
+	if err := s.DeleteExternalLogin(ctx, "u1", "acme", "sub-1"); err != nil {
+		t.Fatal(err)
+	}
+	if list, _ := s.ListExternalLogins(ctx, "u1"); len(list) != 1 {
+		t.Fatalf("after delete %d links", len(list))
+	}
+	// A new user with its login, in one transaction.
+	nu := NewUser("u3", "carol@example.com")
+	nu.PasswordHash = ""
+	if err := s.CreateUserWithLogin(ctx, nu, &store.ExternalLogin{Provider: "acme", Subject: "sub-3", CreatedAt: base}); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := s.FindExternalLogin(ctx, "acme", "sub-3"); err != nil || got.UserID != "u3" {
+		t.Fatalf("login of the new user: %+v, %v", got, err)
+	}
+	// A conflict on the login leaves no user behind.
+	dup := NewUser("u4", "dave@example.com")
+	if err := s.CreateUserWithLogin(ctx, dup, &store.ExternalLogin{Provider: "acme", Subject: "sub-3", CreatedAt: base}); !errors.Is(err, store.ErrConflict) {
+		t.Fatalf("CreateUserWithLogin with a taken identity err=%v", err)
+	}
+	if _, err := s.FindUserByID(ctx, "u4"); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("a failed CreateUserWithLogin left the user: %v", err)
+	}
+	// Deleting the user removes its links.
+	if err := s.DeleteUser(ctx, "u3", "carol@example.com"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.FindExternalLogin(ctx, "acme", "sub-3"); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("link survived its user: %v", err)
 	}
 }
