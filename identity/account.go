@@ -50,6 +50,8 @@ func NormalizePhone(phone string) (string, string) {
 	if phone == "" {
 		return "", ""
 	}
+	// "+41 (0)79 …": the bracketed trunk prefix is not dialled from abroad.
+	phone = strings.Replace(phone, "(0)", "", 1)
 	var b strings.Builder
 	for i, r := range phone {
 		switch {

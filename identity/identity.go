@@ -11,6 +11,7 @@ import (
 	"net/url"
 	"runtime"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/google/uuid"
@@ -84,6 +85,10 @@ type Service struct {
 	opts       Options
 	now        func() time.Time
 	contributorSet
+
+	// When the hourly cleanups last ran (unix seconds), per service.
+	lastRateLimitCleanup atomic.Int64
+	lastSessionCleanup   atomic.Int64
 }
 
 // New returns a Service.

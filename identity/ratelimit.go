@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
-	"sync/atomic"
 	"time"
 )
 
@@ -74,12 +73,10 @@ func (s *Service) limit(ctx context.Context, action, subject string, l Limit) er
 	return nil
 }
 
-var lastRateLimitCleanup atomic.Int64
-
 // maybeCleanRateLimits forgets ended windows, at most once an hour.
 func (s *Service) maybeCleanRateLimits(ctx context.Context, now time.Time) {
-	last := lastRateLimitCleanup.Load()
-	if now.Unix()-last < 3600 || !lastRateLimitCleanup.CompareAndSwap(last, now.Unix()) {
+	last := s.lastRateLimitCleanup.Load()
+	if now.Unix()-last < 3600 || !s.lastRateLimitCleanup.CompareAndSwap(last, now.Unix()) {
 		return
 	}
 	if err := s.store.DeleteExpiredRateLimits(ctx, now.Add(-time.Minute)); err != nil {

@@ -6,7 +6,6 @@ import (
 	"encoding/base64"
 	"errors"
 	"strings"
-	"sync/atomic"
 	"time"
 
 	"github.com/mileusna/useragent"
@@ -216,13 +215,11 @@ func (s *Service) checkCurrentPassword(ctx context.Context, u *User, password, f
 	return nil
 }
 
-var lastSessionCleanup atomic.Int64
-
 // maybeCleanSessions removes ended sessions from the registry, at most
 // once an hour.
 func (s *Service) maybeCleanSessions(ctx context.Context, now time.Time) {
-	last := lastSessionCleanup.Load()
-	if now.Unix()-last < 3600 || !lastSessionCleanup.CompareAndSwap(last, now.Unix()) {
+	last := s.lastSessionCleanup.Load()
+	if now.Unix()-last < 3600 || !s.lastSessionCleanup.CompareAndSwap(last, now.Unix()) {
 		return
 	}
 	if err := s.store.DeleteExpiredSessions(ctx, now, now.Add(-s.opts.SessionIdleTimeout)); err != nil {
