@@ -1,0 +1,428 @@
+package tests
+
+// End-to-end tests of the security timeline (/account/manage/security),
+// "This wasn't me", and the security-event log lines (SECURITY.md LOG-01,
+// LOG-02, SES-03, ACC-03). Helpers start with "pd" (see
+// personal_data_test.go).
+
+import (
+	"net/http"
+	"net/url"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/PuerkitoBio/goquery"
+)
+
+const (
+	pdSecurityPath = "/account/manage/security"
+	pdNotMePath    = "/account/manage/security/not-me"
+
+	pdUAFirefoxLinux = "Mozilla/5.0 (X11; Linux x86_64; rv:140.0) Gecko/20100101 Firefox/140.0"
+	pdUAChromeWin    = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/138.0.0.0 Safari/537.36"
+)
+
+// pdUATransport sends every request with a fixed User-Agent.
+type pdUATransport struct {
+	ua   string
+	base http.RoundTripper
+}
+
+func (t pdUATransport) RoundTrip(req *http.Request) (*http.Response, error) {
+	req = req.Clone(req.Context())
+	req.Header.Set("User-Agent", t.ua)
+	return t.base.RoundTrip(req)
+}
+
+// pdBrowser is a new client whose every request carries the User-Agent ua.
+func pdBrowser(t testing.TB, srv *testServer, ua string) *client {
+	t.Helper()
+	c := newClient(t, srv)
+	c.http.Transport = pdUATransport{ua: ua, base: http.DefaultTransport}
+	return c
+}
+
+// pdEvent is one entry of the security page.
+type pdEvent struct {
+	Kind    string
+	Text    string // the readable sentence
+	EventID string // the event_id of its "This wasn't me" form, or ""
+}
+
+// pdEvents reads the entries of a security page, top first.
+func pdEvents(t testing.TB, p *page) []pdEvent {
+	t.Helper()
+	var out []pdEvent
+	p.Doc(t).Find("li[data-testid=security-event]").Each(func(_ int, s *goquery.Selection) {
+		out = append(out, pdEvent{
+			Kind:    s.AttrOr("data-kind", ""),
+			Text:    strings.Join(strings.Fields(s.Find(".event-text").Text()), " "),
+			EventID: s.Find(`form[action="`+pdNotMePath+`"] input[name=event_id]`).AttrOr("value", ""),
+		})
+	})
+	return out
+}
+
+// pdKinds is the data-kind sequence of a security page, top first.
+func pdKinds(t testing.TB, p *page) []string {
+	t.Helper()
+	var out []string
+	for _, e := range pdEvents(t, p) {
+		out = append(out, e.Kind)
+	}
+	return out
+}
+
+// pdSecurity GETs the security page (page n, or the first when n is 0).
+func pdSecurity(t testing.TB, c *client, n int) *page {
+	t.Helper()
+	path := pdSecurityPath
+	if n > 0 {
+		path += "?page=" + strconv.Itoa(n)
+	}
+	p := c.Get(path)
+	wantStatus(t, p, http.StatusOK)
+	return p
+}
+
+// pdLogout presses c's sign-out button.
+func pdLogout(t testing.TB, c *client) {
+	t.Helper()
+	p := c.Get("/account/manage")
+	wantStatus(t, p, http.StatusOK)
+	f := p.Form(t, logoutForm)
+	wantStatus(t, c.Post(f.Action, f.Values), http.StatusSeeOther)
+}
+
+// pdNotMe posts "This wasn't me" for eventID from c, with c's CSRF token.
+func pdNotMe(t testing.TB, c *client, eventID string) *page {
+	t.Helper()
+	csrf := pdCSRF(t, pdSecurity(t, c, 0))
+	return c.Post(pdNotMePath, url.Values{"_csrf": {csrf}, "event_id": {eventID}})
+}
+
+// TestSecurityHistoryTimeline (LOG-01): a scripted session — register and
+// confirm, sign in from Firefox on Linux, a wrong password from another
+// browser, sign out, sign in again — shows up newest first with readable
+// entries, and only sign-ins get a "This wasn't me" button.
+func TestSecurityHistoryTimeline(t *testing.T) {
+	t.Parallel()
+	srv := newTestServer(t)
+	const email = "alice@example.com"
+	wantLoginRedirect(t, newClient(t, srv).Get(pdSecurityPath), pdSecurityPath)
+
+	c := pdBrowser(t, srv, pdUAFirefoxLinux)
+	c.Register(email, pdPassword)
+	c.ConfirmEmail(email)
+	wantRedirect(t, c.Login(email, pdPassword, false), "/")
+	wantInvalidLogin(t, pdBrowser(t, srv, pdUAFirefoxLinux).Login(email, "wrong horse battery", false))
+	pdLogout(t, c)
+	wantRedirect(t, c.Login(email, pdPassword, false), "/")
+
+	p := pdSecurity(t, c, 0)
+	events := pdEvents(t, p)
+	got := pdKinds(t, p)
+	want := []string{"login", "logout", "login_failed", "login", "email_confirmed", "register"}
+	if !slices.Equal(got, want) {
+		t.Fatalf("timeline kinds=%q, want %q (newest first)", got, want)
+	}
+	wantText := map[int]string{
+		0: "New sign-in from Firefox on Linux, 127.0.0.1",
+		1: "Signed out on Firefox on Linux",
+		2: "Failed sign-in from Firefox on Linux, 127.0.0.1",
+		3: "New sign-in from Firefox on Linux, 127.0.0.1",
+		5: "Account created from Firefox on Linux, 127.0.0.1",
+	}
+	for i, w := range wantText {
+		if events[i].Text != w {
+			t.Errorf("entry %d (%s) text=%q, want %q", i, events[i].Kind, events[i].Text, w)
+		}
+	}
+	for i, e := range events {
+		if got, want := e.EventID != "", e.Kind == "login"; got != want {
+			t.Errorf("entry %d (%s): has a \"This wasn't me\" form=%v, want %v", i, e.Kind, got, want)
+		}
+	}
+	if p.Has(t, "a#next-page") {
+		t.Errorf("a#next-page on a timeline of %d entries", len(events))
+	}
+	// Each entry has a machine-readable time.
+	if n := p.Doc(t).Find("li[data-testid=security-event] time[datetime]").Length(); n != len(events) {
+		t.Errorf("%d entries with time[datetime], want %d", n, len(events))
+	}
+}
+
+// TestSecurityHistoryPagination: 20 entries a page, newest first, with
+// a#next-page "Older" while older entries remain.
+func TestSecurityHistoryPagination(t *testing.T) {
+	t.Parallel()
+	srv := newTestServer(t)
+	const email = "alice@example.com"
+	c := srv.SignedUp(t, email, pdPassword) // register, email_confirmed, login
+	for range 9 {
+		pdLogout(t, c)
+		wantRedirect(t, c.Login(email, pdPassword, false), "/")
+	}
+	// 3 + 9*2 = 21 events: logout/login pairs on top, then the first three.
+
+	p1 := pdSecurity(t, c, 0)
+	k1 := pdKinds(t, p1)
+	if got, want := len(k1), 20; got != want {
+		t.Fatalf("page 1 has %d entries, want %d: %q", got, want, k1)
+	}
+	for i, k := range k1[:18] {
+		if want := []string{"login", "logout"}[i%2]; k != want {
+			t.Fatalf("page 1 kinds=%q, want alternating login/logout from the top", k1)
+		}
+	}
+	if got, want := k1[18:], []string{"login", "email_confirmed"}; !slices.Equal(got, want) {
+		t.Errorf("page 1 ends with %q, want %q", got, want)
+	}
+	next := p1.Doc(t).Find("a#next-page")
+	if next.Length() != 1 {
+		t.Fatalf("page 1 has no a#next-page:\n%s", p1.Body)
+	}
+	if got, want := next.AttrOr("href", ""), pdSecurityPath+"?page=2"; got != want {
+		t.Errorf("a#next-page href=%q, want %q", got, want)
+	}
+	if got, want := strings.TrimSpace(next.Text()), "Older"; got != want {
+		t.Errorf("a#next-page text=%q, want %q", got, want)
+	}
+	if got := pdKinds(t, pdSecurity(t, c, 1)); !slices.Equal(got, k1) {
+		t.Errorf("?page=1 kinds=%q, want the first page's %q", got, k1)
+	}
+
+	p2 := c.Get(next.AttrOr("href", ""))
+	wantStatus(t, p2, http.StatusOK)
+	if got, want := pdKinds(t, p2), []string{"register"}; !slices.Equal(got, want) {
+		t.Errorf("page 2 kinds=%q, want %q", got, want)
+	}
+	if p2.Has(t, "a#next-page") {
+		t.Errorf("a#next-page on the last page")
+	}
+	if got := pdKinds(t, pdSecurity(t, c, 3)); len(got) != 0 {
+		t.Errorf("page 3 kinds=%q, want none", got)
+	}
+}
+
+// TestSecurityHistoryNotMe (SES-03): "This wasn't me" on another browser's
+// sign-in ends every other session at once, keeps this one under a new
+// token, records a not_me event and sends the user to change the password.
+func TestSecurityHistoryNotMe(t *testing.T) {
+	t.Parallel()
+	srv := newTestServer(t)
+	const email = "alice@example.com"
+	a := pdBrowser(t, srv, pdUAFirefoxLinux)
+	a.Register(email, pdPassword)
+	a.ConfirmEmail(email)
+	wantRedirect(t, a.Login(email, pdPassword, false), "/")
+	b := pdBrowser(t, srv, pdUAChromeWin)
+	wantRedirect(t, b.Login(email, pdPassword, false), "/")
+	db := pdDB(t, srv)
+	id := efUserID(t, srv, email)
+	stamp := pdScalar[string](t, db, `SELECT security_stamp FROM users WHERE id = ?`, id)
+
+	var bSignIn string
+	for _, e := range pdEvents(t, pdSecurity(t, a, 0)) {
+		if e.Kind == "login" && strings.Contains(e.Text, "Chrome on Windows") {
+			bSignIn = e.EventID
+			break
+		}
+	}
+	if bSignIn == "" {
+		t.Fatal("no \"This wasn't me\" form on B's sign-in (Chrome on Windows)")
+	}
+	before := a.Cookie(sessionCookie)
+
+	p := pdNotMe(t, a, bSignIn)
+	wantRedirect(t, p, "/account/manage/change-password")
+	if after := a.Cookie(sessionCookie); after == "" || after == before {
+		t.Errorf("A's session token after not-me=%q, want a new one (was %q)", after, before)
+	}
+	if efSignedIn(t, b) {
+		t.Errorf("B is still signed in after \"This wasn't me\"")
+	}
+	if !efSignedIn(t, a) {
+		t.Fatalf("A was signed out by its own \"This wasn't me\"")
+	}
+	if got := pdScalar[string](t, db, `SELECT security_stamp FROM users WHERE id = ?`, id); got == stamp {
+		t.Errorf("security stamp unchanged after not-me")
+	}
+	if got := a.Get("/account/manage/sessions").Doc(t).Find("[data-testid=session]").Length(); got != 1 {
+		t.Errorf("sessions page lists %d sessions after not-me, want 1 (this browser)", got)
+	}
+	// The sign-in is recent, so the change-password page opens at once.
+	wantStatus(t, a.Follow(p), http.StatusOK)
+	if got := pdKinds(t, pdSecurity(t, a, 0)); len(got) == 0 || got[0] != "not_me" {
+		t.Errorf("timeline=%q, want not_me on top", got)
+	}
+}
+
+// TestSecurityHistoryNotMeOnlyOwnSignIns (ACC-03): another user's event id,
+// a non-sign-in event id and garbage are all 404, and nothing ends.
+func TestSecurityHistoryNotMeOnlyOwnSignIns(t *testing.T) {
+	t.Parallel()
+	srv := newTestServer(t)
+	const alice, mallory = "alice@example.com", "mallory@example.com"
+	a1 := srv.SignedUp(t, alice, pdPassword)
+	a2 := newClient(t, srv)
+	wantRedirect(t, a2.Login(alice, pdPassword, false), "/")
+	m := srv.SignedUp(t, mallory, pdPassword)
+	m2 := newClient(t, srv)
+	wantRedirect(t, m2.Login(mallory, pdPassword, false), "/")
+	pdLogout(t, m2)
+	wantRedirect(t, m2.Login(mallory, pdPassword, false), "/")
+
+	db := pdDB(t, srv)
+	aliceID, malloryID := efUserID(t, srv, alice), efUserID(t, srv, mallory)
+	stampOf := func(id string) string {
+		return pdScalar[string](t, db, `SELECT security_stamp FROM users WHERE id = ?`, id)
+	}
+	aliceStamp, malloryStamp := stampOf(aliceID), stampOf(malloryID)
+	aliceKinds := pdKinds(t, pdSecurity(t, a1, 0))
+
+	var aliceSignIn string
+	for _, e := range pdEvents(t, pdSecurity(t, a1, 0)) {
+		if e.Kind == "login" {
+			aliceSignIn = e.EventID
+			break
+		}
+	}
+	malloryLogout := strconv.FormatInt(pdScalar[int64](t, db,
+		`SELECT id FROM security_events WHERE user_id = ? AND kind = 'logout' ORDER BY id DESC LIMIT 1`, malloryID), 10)
+	malloryRegister := strconv.FormatInt(pdScalar[int64](t, db,
+		`SELECT id FROM security_events WHERE user_id = ? AND kind = 'register'`, malloryID), 10)
+	if aliceSignIn == "" {
+		t.Fatal("setup: no sign-in of alice on her security page")
+	}
+
+	for name, eventID := range map[string]string{
+		"another user's sign-in": aliceSignIn,
+		"own logout event":       malloryLogout,
+		"own register event":     malloryRegister,
+		"no such event":          "999999",
+		"not a number":           "abc",
+	} {
+		t.Run(name, func(t *testing.T) {
+			wantStatus(t, pdNotMe(t, m, eventID), http.StatusNotFound)
+		})
+	}
+
+	for name, c := range map[string]*client{"alice 1": a1, "alice 2": a2, "mallory 1": m, "mallory 2": m2} {
+		if !efSignedIn(t, c) {
+			t.Errorf("%s was signed out by a refused not-me", name)
+		}
+	}
+	if stampOf(aliceID) != aliceStamp || stampOf(malloryID) != malloryStamp {
+		t.Errorf("a security stamp changed after refused not-me posts")
+	}
+	if got := pdKinds(t, pdSecurity(t, a1, 0)); !slices.Equal(got, aliceKinds) {
+		t.Errorf("alice's timeline changed to %q, want %q", got, aliceKinds)
+	}
+	if got := pdScalar[int](t, db, `SELECT count(*) FROM security_events WHERE kind = 'not_me'`); got != 0 {
+		t.Errorf("%d not_me events after refused posts, want 0", got)
+	}
+}
+
+// pdLogLines are the slog text lines of kind's security events for userID.
+func pdLogLines(log, kind, userID string) []string {
+	var out []string
+	for _, l := range strings.Split(log, "\n") {
+		if strings.Contains(l, `msg="security event"`) && strings.Contains(l, " event="+kind+" ") &&
+			strings.Contains(l, " user="+userID+" ") {
+			out = append(out, l)
+		}
+	}
+	return out
+}
+
+// TestSecurityEventsLogged (LOG-01): register, confirm, sign in, a wrong
+// password, sign out and a reset request each write one "security event"
+// line with the user, IP and agent; no line holds the password, the
+// session cookie or a mailed token.
+func TestSecurityEventsLogged(t *testing.T) {
+	t.Parallel()
+	srv := newTestServer(t)
+	const email, sentinel = "sentinel@example.com", "Sentinel-7f3c9a-pw"
+	c := pdBrowser(t, srv, pdUAFirefoxLinux)
+	c.Register(email, sentinel)
+	confirmCode := efQuery(t, efLastLink(t, srv, email, "", "/account/confirm-email"), "code")
+	c.ConfirmEmail(email)
+	wantRedirect(t, c.Login(email, sentinel, false), "/")
+	cookie1 := c.Cookie(sessionCookie)
+	wantInvalidLogin(t, newClient(t, srv).Login(email, "Sentinel-wrong-pw", false))
+	pdLogout(t, c)
+	wantRedirect(t, c.Login(email, sentinel, false), "/")
+	cookie2 := c.Cookie(sessionCookie)
+	resetCode := efQuery(t, efResetLink(t, srv, email), "code")
+	pdLogout(t, c)
+	srv.Mails(t) // the mail worker is idle: every line is written
+
+	id := efUserID(t, srv, email)
+	log := srv.Log.String()
+	for kind, n := range map[string]int{"register": 1, "email_confirmed": 1, "login": 2, "login_failed": 1, "logout": 2, "password_reset_requested": 1} {
+		lines := pdLogLines(log, kind, id)
+		if len(lines) != n {
+			t.Errorf("%d %q security event lines for user %s, want %d", len(lines), kind, id, n)
+			continue
+		}
+		for _, l := range lines {
+			if !strings.Contains(l, " ip=127.0.0.1") || !strings.Contains(l, "user_agent=") {
+				t.Errorf("%s line without ip/user_agent: %s", kind, l)
+			}
+		}
+	}
+	for _, l := range pdLogLines(log, "login", id) {
+		if !strings.Contains(l, "Firefox") {
+			t.Errorf("login line without the browser's agent: %s", l)
+		}
+	}
+	for what, secret := range map[string]string{
+		"sentinel password": sentinel, "wrong password": "Sentinel-wrong-pw",
+		"session cookie (1st login)": cookie1, "session cookie (2nd login)": cookie2,
+		"confirmation code": confirmCode, "reset code": resetCode,
+	} {
+		if secret == "" {
+			t.Errorf("setup: no %s captured", what)
+			continue
+		}
+		if strings.Contains(log, secret) {
+			t.Errorf("the log contains the %s %q", what, secret)
+		}
+	}
+}
+
+// TestSecurityEventsLogInjection (LOG-02): an email with CR LF cannot forge
+// a log line; every line is one slog record starting with "time=".
+func TestSecurityEventsLogInjection(t *testing.T) {
+	t.Parallel()
+	srv := newTestServer(t)
+	const injected = "x\r\nINFO login ok user=admin@example.com"
+	confirmedUser(t, srv, "admin@example.com", pdPassword)
+	c := newClient(t, srv)
+	wantInvalidLogin(t, c.Login(injected, pdPassword, false))
+	wantInvalidLogin(t, c.Login("x\r\nINFO login ok user=admin@example.com\r\n@example.com", pdPassword, false))
+	// The same value through forgot-password (refused as an invalid
+	// address, or accepted and logged as an unknown one).
+	if p := c.Submit("/account/forgot-password", "#forgot-form", map[string]string{"email": injected}); p.Status != http.StatusSeeOther && p.Status != http.StatusUnprocessableEntity {
+		t.Fatalf("forgot-password with CR LF: status=%d, want 303 or 422", p.Status)
+	}
+	srv.Mails(t)
+
+	log := srv.Log.String()
+	lineStart := regexp.MustCompile(`^time=\S+ level=[A-Z]+ msg=`)
+	for i, l := range strings.Split(strings.TrimSuffix(log, "\n"), "\n") {
+		if strings.HasPrefix(strings.TrimLeft(l, "\r"), "INFO login ok") {
+			t.Errorf("log line %d is forged: %q", i+1, l)
+		}
+		if !lineStart.MatchString(l) {
+			t.Errorf("log line %d is not one slog record: %q", i+1, l)
+		}
+	}
+	if strings.Contains(log, "\r") {
+		t.Errorf("the log holds a raw CR")
+	}
+}
