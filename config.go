@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/accountportal/portal/handlers"
 	"github.com/accountportal/portal/identity"
 	"github.com/accountportal/portal/mail"
 )
@@ -31,13 +32,17 @@ type Config struct {
 	RequireConfirmedEmail bool   // --require-confirmed-email
 	SiteName              string // --site-name: shown on pages and in mail
 
-	// External providers (the external-login issue implements them; until
-	// then Validate refuses them rather than silently ignoring them).
+	// External login providers: each appears on the login page when its
+	// client id and secret are set. The generic OpenID Connect provider also
+	// needs a name (the button's label) and an issuer (discovery at
+	// <issuer>/.well-known/openid-configuration); its form value is
+	// OIDCSlug, or a slug derived from the name.
 	GoogleClientID, GoogleClientSecret       string
 	GitHubClientID, GitHubClientSecret       string
 	MicrosoftClientID, MicrosoftClientSecret string
 	OIDCName, OIDCSlug, OIDCIssuer           string
 	OIDCClientID, OIDCClientSecret           string
+	ExternalLoginBypasses2FA                 bool // --external-login-bypasses-2fa
 
 	PasswordMinLength       int           // --password-min-length (8..128)
 	Argon2Memory            uint          // --argon2-memory, KiB
@@ -113,6 +118,7 @@ func (c *Config) BindFlags(fs *flag.FlagSet) {
 	fs.StringVar(&c.OIDCIssuer, "oidc-issuer", c.OIDCIssuer, "OpenID Connect provider: issuer URL")
 	fs.StringVar(&c.OIDCClientID, "oidc-client-id", c.OIDCClientID, "OpenID Connect provider: client id")
 	fs.StringVar(&c.OIDCClientSecret, "oidc-client-secret", c.OIDCClientSecret, "OpenID Connect provider: client secret")
+	fs.BoolVar(&c.ExternalLoginBypasses2FA, "external-login-bypasses-2fa", c.ExternalLoginBypasses2FA, "an external sign-in skips two-factor authentication")
 	fs.IntVar(&c.PasswordMinLength, "password-min-length", c.PasswordMinLength, "minimum password length in characters (8..128)")
 	fs.UintVar(&c.Argon2Memory, "argon2-memory", c.Argon2Memory, "argon2id memory in KiB")
 	fs.UintVar(&c.Argon2Iterations, "argon2-iterations", c.Argon2Iterations, "argon2id iterations")
@@ -208,10 +214,29 @@ func (c *Config) Validate() error {
 	if strings.TrimSpace(c.SiteName) == "" {
 		bad("site-name", "empty")
 	}
-	if c.GoogleClientID != "" || c.GoogleClientSecret != "" || c.GitHubClientID != "" || c.GitHubClientSecret != "" ||
-		c.MicrosoftClientID != "" || c.MicrosoftClientSecret != "" || c.OIDCName != "" || c.OIDCSlug != "" ||
-		c.OIDCIssuer != "" || c.OIDCClientID != "" || c.OIDCClientSecret != "" {
-		errs = append(errs, errors.New("external login providers (PORTAL_GOOGLE_*, PORTAL_GITHUB_*, PORTAL_MICROSOFT_*, PORTAL_OIDC_*) are not supported by this version yet"))
+	for _, p := range []struct{ name, id, secret string }{
+		{"google", c.GoogleClientID, c.GoogleClientSecret},
+		{"github", c.GitHubClientID, c.GitHubClientSecret},
+		{"microsoft", c.MicrosoftClientID, c.MicrosoftClientSecret},
+	} {
+		if (p.id == "") != (p.secret == "") {
+			bad(p.name+"-client-id", "set both --%s-client-id and --%s-client-secret, or neither", p.name, p.name)
+		}
+	}
+	if c.OIDCName != "" || c.OIDCSlug != "" || c.OIDCIssuer != "" || c.OIDCClientID != "" || c.OIDCClientSecret != "" {
+		if c.OIDCName == "" || c.OIDCIssuer == "" || c.OIDCClientID == "" || c.OIDCClientSecret == "" {
+			bad("oidc-name", "an OpenID Connect provider needs --oidc-name, --oidc-issuer, --oidc-client-id and --oidc-client-secret")
+		}
+		if u, err := url.Parse(c.OIDCIssuer); c.OIDCIssuer != "" && (err != nil || u.Host == "" || (u.Scheme != "https" && !isLoopback(u.Hostname()))) {
+			bad("oidc-issuer", "%q: want an https:// URL (http:// only on loopback, for development)", c.OIDCIssuer)
+		}
+		slug := c.OIDCSlug
+		if slug == "" {
+			slug = handlers.SlugFromName(c.OIDCName)
+		}
+		if c.OIDCName != "" && (slug == "" || handlers.SlugFromName(slug) != slug || slug == "google" || slug == "github" || slug == "microsoft") {
+			bad("oidc-slug", "%q: want lower-case letters, digits and dashes, other than google, github and microsoft", slug)
+		}
 	}
 	if c.PasswordMinLength < 8 || c.PasswordMinLength > identity.DefaultPasswordPolicy.MaxLength {
 		bad("password-min-length", "%d: want 8 to %d", c.PasswordMinLength, identity.DefaultPasswordPolicy.MaxLength)
@@ -265,4 +290,34 @@ func (c *Config) hashParams() identity.HashParams {
 		SaltLength:  identity.DefaultHashParams.SaltLength,
 		KeyLength:   identity.DefaultHashParams.KeyLength,
 	}
+}
+
+func isLoopback(host string) bool {
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
+
+// providers lists the configured external login providers.
+func (c *Config) providers() []handlers.ProviderConfig {
+	var out []handlers.ProviderConfig
+	if c.GoogleClientID != "" {
+		out = append(out, handlers.ProviderConfig{Kind: "google", Slug: "google", Name: "Google", ClientID: c.GoogleClientID, ClientSecret: c.GoogleClientSecret})
+	}
+	if c.GitHubClientID != "" {
+		out = append(out, handlers.ProviderConfig{Kind: "github", Slug: "github", Name: "GitHub", ClientID: c.GitHubClientID, ClientSecret: c.GitHubClientSecret})
+	}
+	if c.MicrosoftClientID != "" {
+		out = append(out, handlers.ProviderConfig{Kind: "microsoft", Slug: "microsoft", Name: "Microsoft", ClientID: c.MicrosoftClientID, ClientSecret: c.MicrosoftClientSecret})
+	}
+	if c.OIDCIssuer != "" {
+		slug := c.OIDCSlug
+		if slug == "" {
+			slug = handlers.SlugFromName(c.OIDCName)
+		}
+		out = append(out, handlers.ProviderConfig{Kind: "oidc", Slug: slug, Name: c.OIDCName, ClientID: c.OIDCClientID, ClientSecret: c.OIDCClientSecret, Issuer: c.OIDCIssuer})
+	}
+	return out
 }

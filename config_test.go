@@ -115,7 +115,14 @@ func TestValidateRefuses(t *testing.T) {
 		{"lockout", func(c *Config) { c.LockoutThreshold = 0 }, "--lockout-threshold"},
 		{"session lifetime", func(c *Config) { c.SessionLifetime = 48 * time.Hour }, "--session-lifetime"},
 		{"remember me", func(c *Config) { c.RememberMeLifetime = 60 * 24 * time.Hour }, "--remember-me-lifetime"},
-		{"providers not yet", func(c *Config) { c.GoogleClientID = "x" }, "external login"},
+		{"google id without secret", func(c *Config) { c.GoogleClientID = "x" }, "--google-client-id"},
+		{"oidc incomplete", func(c *Config) { c.OIDCName = "Acme" }, "--oidc-name"},
+		{"oidc http issuer", func(c *Config) {
+			c.OIDCName, c.OIDCIssuer, c.OIDCClientID, c.OIDCClientSecret = "Acme", "http://idp.example", "id", "secret"
+		}, "--oidc-issuer"},
+		{"oidc reserved slug", func(c *Config) {
+			c.OIDCName, c.OIDCIssuer, c.OIDCClientID, c.OIDCClientSecret, c.OIDCSlug = "G", "https://idp.example", "id", "s", "google"
+		}, "--oidc-slug"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -129,5 +136,25 @@ func TestValidateRefuses(t *testing.T) {
 				t.Fatalf("error leaks a password: %v", err)
 			}
 		})
+	}
+}
+
+func TestProvidersFromConfig(t *testing.T) {
+	c := DefaultConfig()
+	if got := c.providers(); len(got) != 0 {
+		t.Fatalf("no provider configured, got %+v", got)
+	}
+	c.GitHubClientID, c.GitHubClientSecret = "gh-id", "gh-secret"
+	c.OIDCName, c.OIDCIssuer, c.OIDCClientID, c.OIDCClientSecret = "Acme SSO", "https://sso.acme.example", "acme-id", "acme-secret"
+	if err := c.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	got := c.providers()
+	if len(got) != 2 || got[0].Slug != "github" || got[0].Name != "GitHub" || got[1].Slug != "acme-sso" || got[1].Name != "Acme SSO" || got[1].Kind != "oidc" {
+		t.Fatalf("providers=%+v", got)
+	}
+	c.OIDCSlug = "acme"
+	if got := c.providers(); got[1].Slug != "acme" {
+		t.Fatalf("configured slug ignored: %+v", got[1])
 	}
 }

@@ -119,6 +119,7 @@ func New(cfg Config) (*Portal, error) {
 		SiteName:                cfg.SiteName,
 		BaseURL:                 cfg.BaseURL,
 		RequireConfirmedEmail:   cfg.RequireConfirmedEmail,
+		RegistrationClosed:      cfg.Registration != "open",
 		Passwords:               identity.PasswordPolicy{MinLength: cfg.PasswordMinLength, MaxLength: identity.DefaultPasswordPolicy.MaxLength},
 		Lockout:                 identity.LockoutPolicy{Threshold: cfg.LockoutThreshold, Duration: cfg.LockoutDuration},
 		Hash:                    cfg.hashParams(),
@@ -146,19 +147,21 @@ func New(cfg Config) (*Portal, error) {
 	base, _ := url.Parse(cfg.BaseURL) // checked by Validate
 	sessions := sqlite3store.New(st.DB())
 	h, err := handlers.New(handlers.Options{
-		Identity:              id,
-		SessionStore:          sessions,
-		Assets:                assets,
-		Log:                   log,
-		SiteName:              cfg.SiteName,
-		BaseURL:               base,
-		Registration:          cfg.Registration,
-		CSRFKey:               csrfKey,
-		RememberMeLifetime:    cfg.RememberMeLifetime,
-		LockoutDuration:       cfg.LockoutDuration,
-		ResetPasswordLifetime: cfg.ResetPasswordLifetime,
-		MinPasswordLength:     cfg.PasswordMinLength,
-		Ping:                  st.Ping,
+		Identity:                 id,
+		SessionStore:             sessions,
+		Assets:                   assets,
+		Log:                      log,
+		SiteName:                 cfg.SiteName,
+		BaseURL:                  base,
+		Registration:             cfg.Registration,
+		CSRFKey:                  csrfKey,
+		RememberMeLifetime:       cfg.RememberMeLifetime,
+		LockoutDuration:          cfg.LockoutDuration,
+		ResetPasswordLifetime:    cfg.ResetPasswordLifetime,
+		MinPasswordLength:        cfg.PasswordMinLength,
+		Ping:                     st.Ping,
+		Providers:                cfg.providers(),
+		ExternalLoginBypasses2FA: cfg.ExternalLoginBypasses2FA,
 	})
 	if err != nil {
 		sessions.StopCleanup()

@@ -48,6 +48,7 @@ func (h *Handler) loginView(c echo.Context, f loginForm, errs pages.FieldErrors,
 		Errors:           errs,
 		Message:          msg,
 		RegistrationOpen: h.opts.Registration == RegistrationOpen,
+		Providers:        h.providerButtons(),
 	}
 }
 

@@ -17,7 +17,24 @@ func (h *Handler) reauthView(c echo.Context, errs pages.FieldErrors) pages.Reaut
 		WindowMinutes: int(h.id.ReauthWindow() / time.Minute),
 		HasPassword:   currentUser(c).PasswordHash != "",
 		NeedsCode:     currentUser(c).TwoFactorEnabled,
+		Providers:     h.linkedProviders(c),
 	}
+}
+
+// linkedProviders are the configured providers the user has linked: they
+// can re-authenticate through them.
+func (h *Handler) linkedProviders(c echo.Context) []pages.ProviderButton {
+	links, err := h.id.ListExternalLogins(c.Request().Context(), currentUser(c).ID)
+	if err != nil {
+		return nil
+	}
+	var out []pages.ProviderButton
+	for _, l := range links {
+		if p := h.providers.bySlug[l.Provider]; p != nil {
+			out = append(out, pages.ProviderButton{Slug: p.cfg.Slug, Name: p.cfg.Name})
+		}
+	}
+	return out
 }
 
 func (h *Handler) handleReauthShow(c echo.Context) error {

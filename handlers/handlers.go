@@ -51,18 +51,24 @@ type Options struct {
 	MinPasswordLength int
 	// Ping checks the store for /healthz.
 	Ping func(ctx context.Context) error
+	// Providers are the external login providers (none by default).
+	Providers []ProviderConfig
+	// ExternalLoginBypasses2FA: an external sign-in skips the second
+	// factor (default false: stricter than ASP.NET, OIDC-04).
+	ExternalLoginBypasses2FA bool
 }
 
 // Handler holds the dependencies of every page handler.
 type Handler struct {
-	id       *identity.Service
-	sessions *scs.SessionManager
-	assets   *static.Assets
-	log      *slog.Logger
-	opts     Options
-	secure   bool
-	echo     *echo.Echo
-	cop      *http.CrossOriginProtection
+	id        *identity.Service
+	sessions  *scs.SessionManager
+	assets    *static.Assets
+	log       *slog.Logger
+	opts      Options
+	secure    bool
+	echo      *echo.Echo
+	cop       *http.CrossOriginProtection
+	providers *providerSet
 }
 
 // New builds the router with every route of routes.go.
@@ -81,6 +87,14 @@ func New(o Options) (*Handler, error) {
 		secure: o.BaseURL.Scheme == "https",
 	}
 	h.sessions = newSessionManager(o.SessionStore, h.secure, o.RememberMeLifetime)
+	ps, err := newProviderSet(o.Providers)
+	if err != nil {
+		return nil, err
+	}
+	h.providers = ps
+	if len(ps.list) > 0 {
+		go ps.warm(context.Background(), h.callbackURL(), func(msg string, args ...any) { h.log.Warn(msg, args...) })
+	}
 	h.cop = http.NewCrossOriginProtection()
 	if err := h.cop.AddTrustedOrigin(o.BaseURL.Scheme + "://" + o.BaseURL.Host); err != nil {
 		return nil, err

@@ -6,6 +6,13 @@ import (
 	"github.com/labstack/echo/v4"
 )
 
+// formAction is the CSP form-action source list: this origin, and the
+// external login providers the login form's redirect goes to (browsers
+// apply form-action to the redirects that follow a form submission).
+func (h *Handler) formAction() string {
+	return strings.Join(append([]string{"'self'"}, h.providers.formOrigins()...), " ")
+}
+
 // ctxNonce holds the request's CSP nonce.
 const ctxNonce = "portal.nonce"
 
@@ -26,7 +33,7 @@ func (h *Handler) securityHeaders(next echo.HandlerFunc) echo.HandlerFunc {
 			"object-src 'none'",
 			"base-uri 'none'",
 			"frame-ancestors 'none'",
-			"form-action 'self'",
+			"form-action " + h.formAction(),
 		}, "; "))
 		hd.Set("X-Content-Type-Options", "nosniff")
 		hd.Set("X-Frame-Options", "DENY")

@@ -159,12 +159,16 @@ func (h *Handler) handleGenerateCodesShow(c echo.Context) error {
 
 func (h *Handler) handleGenerateCodesPost(c echo.Context) error {
 	ctx := c.Request().Context()
-	codes, err := h.id.GenerateRecoveryCodes(ctx, clientOf(c), currentUser(c))
+	u := currentUser(c)
+	codes, err := h.id.GenerateRecoveryCodes(ctx, clientOf(c), u, currentSessionID(c))
 	if identity.ErrorCode(err) == identity.EINVALID {
 		h.setFlash(c, identity.ErrorMessage(err), true)
 		return h.redirect(c, twoFactorPath)
 	}
 	if err != nil {
+		return err
+	}
+	if err := h.refreshSignIn(c, u); err != nil {
 		return err
 	}
 	h.sessions.Put(ctx, keyShowCodes, strings.Join(codes, "\n"))

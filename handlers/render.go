@@ -20,6 +20,8 @@ func (h *Handler) common(c echo.Context, title string) pages.Common {
 		SiteName: h.opts.SiteName,
 		CSSURL:   h.assets.URL("portal.css"),
 		IconURL:  h.assets.URL("favicon.svg"),
+
+		ExternalLogins: len(h.providers.list) > 0,
 	}
 	if u := currentUser(c); u != nil {
 		cm.User = &pages.UserInfo{ID: u.ID, Email: u.Email, UserName: u.UserName, EmailConfirmed: u.EmailConfirmed}

@@ -55,6 +55,10 @@ func (h *Handler) routes() *echo.Echo {
 	e.POST("/account/register", h.handleRegisterPost, h.guestOnly)
 	e.GET("/account/login", h.handleLoginShow, h.guestOnly)
 	e.POST("/account/login", h.handleLoginPost, h.guestOnly)
+	e.POST("/account/external-login", h.handleExternalLogin)
+	e.GET(callbackPath, h.handleExternalCallback)
+	e.GET("/account/external-login/confirm", h.handleExternalConfirmShow, h.guestOnly)
+	e.POST("/account/external-login/confirm", h.handleExternalConfirmPost, h.guestOnly)
 	e.GET("/account/login-2fa", h.handleLogin2FAShow, h.guestOnly)
 	e.POST("/account/login-2fa", h.handleLogin2FAPost, h.guestOnly)
 	e.GET("/account/login-recovery-code", h.handleLoginRecoveryShow, h.guestOnly)
@@ -63,6 +67,7 @@ func (h *Handler) routes() *echo.Echo {
 	// Signed-in pages
 	e.GET("/account/reauthenticate", h.handleReauthShow, h.requireUser)
 	e.POST("/account/reauthenticate", h.handleReauthPost, h.requireUser)
+	e.POST("/account/reauthenticate/external", h.handleReauthExternal, h.requireUser)
 
 	// Manage pages need a user; the sensitive ones also a recent
 	// authentication (SES-05). Per-route middleware, not a group: a group's
@@ -80,6 +85,8 @@ func (h *Handler) routes() *echo.Echo {
 	manage(post, "/change-password", h.handleChangePasswordPost, h.requireRecentAuth)
 	manage(get, "/set-password", h.handleSetPasswordShow, h.requireRecentAuth)
 	manage(post, "/set-password", h.handleSetPasswordPost, h.requireRecentAuth)
+	manage(get, "/external-logins", h.handleExternalLoginsShow)
+	manage(post, "/external-logins", h.handleExternalLoginsPost, h.requireRecentAuthBack(externalLoginsPath))
 	manage(get, "/two-factor", h.handleTwoFactorShow)
 	manage(post, "/two-factor", h.handleForgetBrowser)
 	manage(get, "/enable-authenticator", h.handleEnableAuthenticatorShow, h.requireRecentAuth)

@@ -32,6 +32,9 @@ type Options struct {
 	// BaseURL is the absolute origin (and path prefix) of links in mail. It
 	// comes from configuration, never from a request's Host (RST-03).
 	BaseURL string
+	// RegistrationClosed: no new accounts, neither by form nor by external
+	// login.
+	RegistrationClosed bool
 	// RequireConfirmedEmail: sign-in needs a confirmed address, and
 	// registration does not reveal whether an address has an account.
 	RequireConfirmedEmail bool

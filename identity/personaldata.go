@@ -93,6 +93,10 @@ func (s *Service) ExportPersonalData(ctx context.Context, c Client, u *User) ([]
 	if err != nil {
 		return nil, err
 	}
+	links, err := s.ListExternalLogins(ctx, u.ID)
+	if err != nil {
+		return nil, err
+	}
 	s.RecordEvent(ctx, u.ID, EventPersonalDataDownload, c, "")
 	var events []*Event
 	for offset := 0; ; offset += 500 {
@@ -116,6 +120,9 @@ func (s *Service) ExportPersonalData(ctx context.Context, c Client, u *User) ([]
 		ExternalLogins: []PersonalExternalLogin{},
 		Sessions:       []PersonalSession{},
 		SecurityEvents: []PersonalEvent{},
+	}
+	for _, l := range links {
+		d.ExternalLogins = append(d.ExternalLogins, PersonalExternalLogin{Provider: l.Provider, Subject: l.Subject, DisplayName: l.DisplayName})
 	}
 	for _, x := range sessions {
 		d.Sessions = append(d.Sessions, PersonalSession{

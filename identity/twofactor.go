@@ -324,8 +324,10 @@ func (s *Service) replaceRecoveryCodes(ctx context.Context, u *User) ([]string, 
 }
 
 // GenerateRecoveryCodes replaces every recovery code of a 2FA user with new
-// ones, returned to be shown once.
-func (s *Service) GenerateRecoveryCodes(ctx context.Context, c Client, u *User) ([]string, error) {
+// ones, returned to be shown once. Like every change of an authentication
+// factor it rotates the stamp: every other session ends (SES-03); keepSID
+// stays.
+func (s *Service) GenerateRecoveryCodes(ctx context.Context, c Client, u *User, keepSID string) ([]string, error) {
 	if !u.TwoFactorEnabled {
 		return nil, Errorf(EINVALID, "Turn on two-factor authentication first.")
 	}
@@ -333,6 +335,11 @@ func (s *Service) GenerateRecoveryCodes(ctx context.Context, c Client, u *User) 
 	if err != nil {
 		return nil, err
 	}
+	stamp, err := s.RotateSecurityStamp(ctx, u.ID, keepSID)
+	if err != nil {
+		return nil, err
+	}
+	u.SecurityStamp = stamp
 	s.RecordEvent(ctx, u.ID, EventRecoveryCodesRenewed, c, "")
 	s.notify(ctx, u, c, "New recovery codes were generated; the old ones no longer work")
 	return codes, nil

@@ -24,6 +24,15 @@ type Common struct {
 	CSSURL string
 	// IconURL is the content-hashed URL of the favicon.
 	IconURL string
+	// ExternalLogins: at least one external login provider is configured
+	// (the manage navigation shows "External logins").
+	ExternalLogins bool
+}
+
+// ProviderButton is an external login provider's button.
+type ProviderButton struct {
+	Slug string // the form value of "provider"
+	Name string // the label
 }
 
 // UserInfo is what pages may show of the signed-in user.
@@ -152,6 +161,9 @@ type LoginView struct {
 	// Message is the form-level error: "Invalid login attempt." etc.
 	Message          string
 	RegistrationOpen bool
+	// Providers are the external login buttons (none when none is
+	// configured).
+	Providers []ProviderButton
 }
 
 // LogoutView is the GET of /account/logout ("logout"): a confirm button when
@@ -230,6 +242,9 @@ type ReauthenticateView struct {
 	// NeedsCode: two-factor authentication is on, so a code from the
 	// authenticator app is asked too (MFA-05).
 	NeedsCode bool
+	// Providers are the user's linked external logins, through which they
+	// may confirm instead.
+	Providers []ProviderButton
 }
 
 // ErrorView is the error page ("error"): 403, 404, 405, 413, 429, 500, 503.
@@ -328,4 +343,36 @@ type LoginTwoFactorView struct {
 type LoginRecoveryCodeView struct {
 	Common
 	Errors FieldErrors
+}
+
+// ExternalConfirmView asks a new external-login user for the address of
+// the account to create ("external-login-confirm").
+type ExternalConfirmView struct {
+	Common
+	ProviderName string
+	DisplayName  string
+	Email        string // prefilled from the provider
+	Errors       FieldErrors
+	Message      string
+}
+
+// LinkedLogin is one external login on the manage page.
+type LinkedLogin struct {
+	Provider     string // slug, posted as provider
+	ProviderName string
+	ProviderKey  string // the subject, posted as provider_key to remove
+	DisplayName  string
+	Email        string
+}
+
+// ExternalLoginsView lists linked logins and the providers to link
+// ("external-logins").
+type ExternalLoginsView struct {
+	Common
+	Linked    []LinkedLogin
+	Available []ProviderButton
+	// CanRemove: removing a login leaves another way in (a password or
+	// another login); the server checks it again on POST.
+	CanRemove   bool
+	HasPassword bool
 }
