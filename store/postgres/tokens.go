@@ -1,0 +1,70 @@
+package postgres
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"github.com/accountportal/portal/store"
+)
+
+// CreateToken stores t.
+func (s *Store) CreateToken(ctx context.Context, t *store.Token) error {
+	_, err := s.pool.Exec(ctx, `INSERT INTO user_tokens
+		(token_hash, user_id, purpose, stamp, data, expires_at, created_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7)`,
+		t.Hash, t.UserID, t.Purpose, t.Stamp, t.Data, utc(t.ExpiresAt), utc(t.CreatedAt))
+	return translate(err)
+}
+
+// ConsumeToken marks the token used in one UPDATE … RETURNING, so of two
+// concurrent consumers exactly one gets it (REL-04): the second waits on the
+// row lock, re-checks used_at IS NULL against the committed row and matches
+// nothing.
+func (s *Store) ConsumeToken(ctx context.Context, hash []byte, purpose, userID string, now time.Time) (*store.Token, error) {
+	var t store.Token
+	err := s.pool.QueryRow(ctx, `UPDATE user_tokens SET used_at = $1
+		WHERE token_hash = $2 AND purpose = $3 AND user_id = $4 AND used_at IS NULL AND expires_at > $1
+		RETURNING token_hash, user_id, purpose, stamp, data, expires_at, created_at`,
+		utc(now), hash, purpose, userID).
+		Scan(&t.Hash, &t.UserID, &t.Purpose, &t.Stamp, &t.Data, &t.ExpiresAt, &t.CreatedAt)
+	if err != nil {
+		return nil, translate(err)
+	}
+	t.ExpiresAt, t.CreatedAt = t.ExpiresAt.UTC(), t.CreatedAt.UTC()
+	return &t, nil
+}
+
+// DeleteTokens removes the user's tokens for purpose.
+func (s *Store) DeleteTokens(ctx context.Context, userID, purpose string) error {
+	_, err := s.pool.Exec(ctx, `DELETE FROM user_tokens WHERE user_id = $1 AND purpose = $2`, userID, purpose)
+	return translate(err)
+}
+
+// Secret returns the named secret, creating it on first use. INSERT … ON
+// CONFLICT DO NOTHING then SELECT makes concurrent first callers, in any
+// number of processes, agree on one value: a second inserter waits for the
+// first to commit and then inserts nothing.
+func (s *Store) Secret(ctx context.Context, name string, generate func() ([]byte, error)) ([]byte, error) {
+	const get = `SELECT value FROM secrets WHERE name = $1`
+	var v []byte
+	err := s.pool.QueryRow(ctx, get, name).Scan(&v)
+	if err == nil {
+		return v, nil
+	}
+	if err = translate(err); !errors.Is(err, store.ErrNotFound) {
+		return nil, err
+	}
+	fresh, err := generate()
+	if err != nil {
+		return nil, err
+	}
+	if _, err := s.pool.Exec(ctx, `INSERT INTO secrets (name, value, created_at) VALUES ($1, $2, $3)
+		ON CONFLICT (name) DO NOTHING`, name, fresh, time.Now().UTC()); err != nil {
+		return nil, translate(err)
+	}
+	if err := s.pool.QueryRow(ctx, get, name).Scan(&v); err != nil {
+		return nil, translate(err)
+	}
+	return v, nil
+}
