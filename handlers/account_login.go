@@ -85,6 +85,15 @@ func (h *Handler) handleLoginPost(c echo.Context) error {
 	return h.redirect(c, returnTo(returnURL))
 }
 
+// clearBrowser asks the browser to drop cached pages and storage, and
+// expires the session and CSRF cookies (BRW-05). It does not send
+// Clear-Site-Data "cookies": that would also erase "remember this browser",
+// which signing out must keep (ASP.NET keeps it too).
+func (h *Handler) clearBrowser(c echo.Context) {
+	c.Response().Header().Set("Clear-Site-Data", `"cache", "storage"`)
+	c.SetCookie(&http.Cookie{Name: h.csrfCookieName(), Value: "", Path: "/", MaxAge: -1, HttpOnly: true, Secure: h.secure, SameSite: http.SameSiteLaxMode})
+}
+
 func (h *Handler) handleLogoutShow(c echo.Context) error {
 	return h.render(c, http.StatusOK, pages.Logout(pages.LogoutView{Common: h.common(c, "Sign out")}))
 }
@@ -95,7 +104,7 @@ func (h *Handler) handleLogoutPost(c echo.Context) error {
 	if err := h.signOut(c); err != nil {
 		return err
 	}
-	c.Response().Header().Set("Clear-Site-Data", `"cache", "cookies"`)
+	h.clearBrowser(c)
 	if to := safeReturnURL(c.QueryParam("returnUrl")); to != "" {
 		return h.redirect(c, to)
 	}

@@ -60,7 +60,8 @@ func (h *Handler) handleDeletePersonalDataPost(c echo.Context) error {
 	if err := h.sessions.Destroy(c.Request().Context()); err != nil {
 		return err
 	}
-	c.Response().Header().Set("Clear-Site-Data", `"cache", "cookies"`)
+	h.clearBrowser(c)
+	h.clearRememberCookie(c)
 	return h.redirect(c, "/account/deleted")
 }
 

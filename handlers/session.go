@@ -260,6 +260,22 @@ func (h *Handler) requireRecentAuth(next echo.HandlerFunc) echo.HandlerFunc {
 	return h.requireRecentAuthBack("")(next)
 }
 
+// requireRecentAuthWithCode guards changes to the second factor itself:
+// like requireRecentAuth, and a session that skipped the code at sign-in
+// must confirm with password and code first (MFA-05).
+func (h *Handler) requireRecentAuthWithCode(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		if x := currentSession(c); x != nil && h.id.NeedsReauthWithCode(x) && !h.id.NeedsReauth(x) {
+			to := c.Request().URL.Path
+			if c.Request().Method == http.MethodGet {
+				to = c.Request().URL.RequestURI()
+			}
+			return h.redirect(c, "/account/reauthenticate?"+url.Values{"returnUrl": {to}}.Encode())
+		}
+		return h.requireRecentAuth(next)(c)
+	}
+}
+
 // requireRecentAuthBack is requireRecentAuth with the page to come back to
 // after re-authentication ("" = this page), for POST-only routes.
 func (h *Handler) requireRecentAuthBack(back string) echo.MiddlewareFunc {

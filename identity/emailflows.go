@@ -43,7 +43,7 @@ func (s *Service) queueMailRequest(ctx context.Context, c Client, job, limitKey,
 	if err := validAddress("email", email); err != nil {
 		return err
 	}
-	if err := s.limit(ctx, "mail-request-ip", c.IP, s.opts.RateLimits.MailRequestsPerIP); err != nil {
+	if err := s.limit(ctx, "mail-request-ip", ipKey(c.IP), s.opts.RateLimits.MailRequestsPerIP); err != nil {
 		return err
 	}
 	norm := NormalizeEmail(email)
@@ -128,7 +128,7 @@ func (s *Service) ResetPassword(ctx context.Context, c Client, in ResetInput) er
 	if msg := s.opts.Passwords.Check(in.Password, in.Email); msg != "" {
 		return FieldError("password", msg)
 	}
-	if err := s.limit(ctx, "link-ip", c.IP, s.opts.RateLimits.LinkSubmissionsPerIP); err != nil {
+	if err := s.limit(ctx, "link-ip", ipKey(c.IP), s.opts.RateLimits.LinkSubmissionsPerIP); err != nil {
 		return err
 	}
 	u, err := s.store.FindUserByEmail(ctx, NormalizeEmail(in.Email))
@@ -157,6 +157,9 @@ func (s *Service) ResetPassword(ctx context.Context, c Client, in ResetInput) er
 		s.log.ErrorContext(ctx, "reset: old tokens not deleted (they are dead: the stamp changed)", "err", err)
 	}
 	s.RecordEvent(ctx, u.ID, EventPasswordReset, c, "")
+	// The owner proved the mailbox from here: this IP is trusted by the
+	// lockout rules, so an attacker's throttling of it ends.
+	s.rememberIP(ctx, u.ID, ipKey(c.IP))
 	d := s.eventData(u.Email, c)
 	d.Link = s.link("/account/forgot-password", nil)
 	s.sendMail(ctx, mail.PasswordChanged, d)
@@ -210,7 +213,7 @@ func (s *Service) RequestEmailChange(ctx context.Context, c Client, u *User, new
 // user; "" otherwise); the old address is told. It returns the updated
 // user.
 func (s *Service) ConfirmEmailChange(ctx context.Context, c Client, userID, email, secret, keepSID string) (*User, error) {
-	if err := s.limit(ctx, "link-ip", c.IP, s.opts.RateLimits.LinkSubmissionsPerIP); err != nil {
+	if err := s.limit(ctx, "link-ip", ipKey(c.IP), s.opts.RateLimits.LinkSubmissionsPerIP); err != nil {
 		return nil, err
 	}
 	u, t, err := s.consumeToken(ctx, userID, secret, PurposeChangeEmail, NormalizeEmail(email))

@@ -172,6 +172,11 @@ func (s *Service) RegistrationOpen() bool { return !s.opts.RegistrationClosed }
 // ReauthenticateExternal records a re-authentication through an external
 // login, if the identity is linked to this very user (SES-05).
 func (s *Service) ReauthenticateExternal(ctx context.Context, c Client, u *User, x *Session, ext ExternalIdentity) error {
+	if u.TwoFactorEnabled {
+		// With 2FA the second factor is needed too (MFA-05): the
+		// re-authentication page asks for the code.
+		return &Error{Code: EUNAUTHORIZED, Message: "With two-factor authentication on, confirm with your authenticator code."}
+	}
 	l, err := s.store.FindExternalLogin(ctx, ext.Provider, ext.Subject)
 	if errors.Is(err, store.ErrNotFound) || (err == nil && l.UserID != u.ID) {
 		s.RecordEvent(ctx, u.ID, EventReauthFailed, c, ext.ProviderName+": not your login")
@@ -181,7 +186,7 @@ func (s *Service) ReauthenticateExternal(ctx context.Context, c Client, u *User,
 		return internal(err)
 	}
 	now := s.now()
-	if err := s.store.SetSessionAuth(ctx, x.ID, now); err != nil {
+	if err := s.store.SetSessionAuth(ctx, x.ID, now, false); err != nil {
 		return internal(err)
 	}
 	x.AuthAt = now

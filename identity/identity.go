@@ -242,6 +242,11 @@ func (s *Service) Register(ctx context.Context, c Client, in RegisterInput) (Reg
 	if msg := ValidateEmail(email); msg != "" {
 		fields["email"] = msg
 	}
+	if len(fields) == 0 {
+		if err := s.limit(ctx, "register-ip", ipKey(c.IP), s.opts.RateLimits.RegistrationsPerIP); err != nil {
+			return RegisterResult{}, err
+		}
+	}
 	if msg := s.opts.Passwords.Check(in.Password, email); msg != "" {
 		fields["password"] = msg
 	}
@@ -344,10 +349,30 @@ func (s *Service) eventData(to string, c Client) mail.Data {
 var ErrInvalidLogin = &Error{Code: EUNAUTHORIZED, Message: "Invalid login attempt."}
 
 // PasswordSignIn checks an email and password. It costs one argon2id
-// verification whatever the outcome (AUTH-02), counts wrong passwords
-// towards the lockout (AUTH-03), resets the count on success, and rehashes
-// a password stored with old parameters.
+// verification whatever the outcome (AUTH-02) and answers every failure
+// alike (AUTH-01). Throttling (AUTH-03/04):
+//   - per IP: attempts, and failures over all accounts (credential
+//     stuffing), answer 429;
+//   - a wrong password from an IP that has signed in to the account before
+//     counts towards the account's lockout (Lockout.Threshold);
+//   - from any other IP it counts towards that IP's budget for the account
+//     (LoginFailuresPerIPAccount): over it, that IP is refused for the
+//     account while the account stays open to its owner — an attacker
+//     cannot lock a victim out (no Keycloak-style lockout DoS); only a
+//     distributed attack (LoginFailuresPerAccountUnknownIPs) locks it.
+//
+// Success resets the count and rehashes a password stored with old
+// parameters.
 func (s *Service) PasswordSignIn(ctx context.Context, c Client, email, password string) (*User, error) {
+	ip := ipKey(c.IP)
+	if err := s.limit(ctx, "login-ip", ip, s.opts.RateLimits.LoginPerIP); err != nil {
+		return nil, err
+	}
+	if over, retry, err := s.over(ctx, "login-fail-ip", ip, s.opts.RateLimits.LoginFailuresPerIP); err != nil {
+		return nil, err
+	} else if over {
+		return nil, errRateLimited(retry)
+	}
 	norm := NormalizeEmail(email)
 	pw := NormalizePassword(password)
 	if norm == "" || password == "" || len(password) > 4*s.opts.Passwords.MaxLength {
@@ -363,34 +388,43 @@ func (s *Service) PasswordSignIn(ctx context.Context, c Client, email, password 
 			return nil, err
 		}
 		s.logAnonymous(ctx, EventLoginFailed, norm, c)
-		return nil, ErrInvalidLogin
+		return nil, s.loginFailedFromIP(ctx, ip)
 	}
 	if err != nil {
 		return nil, internal(err)
 	}
 	now := s.now()
 	locked := IsLockedOut(u, now)
+	known, err := s.knownIP(ctx, u.ID, ip)
+	if err != nil {
+		return nil, err
+	}
+	throttled := false
+	if !known {
+		over, _, err := s.over(ctx, "login-fail-ip-account", u.ID+"|"+ip, s.opts.RateLimits.LoginFailuresPerIPAccount)
+		if err != nil {
+			return nil, err
+		}
+		throttled = over
+	}
 	ok, rehash, err := s.hasher.Verify(ctx, pw, u.PasswordHash)
 	if err != nil {
 		return nil, err
 	}
 	switch {
-	case locked:
-		// Even the right password fails while locked, with the same answer.
+	case locked, throttled:
+		// Even the right password fails while locked or throttled, with
+		// the same answer.
 		s.RecordEvent(ctx, u.ID, EventLoginFailed, c, "account locked")
-		return nil, ErrInvalidLogin
+		return nil, s.loginFailedFromIP(ctx, ip)
 	case !ok:
 		s.RecordEvent(ctx, u.ID, EventLoginFailed, c, "wrong password")
 		if u.PasswordHash != "" {
-			after, err := s.store.RecordLoginFailure(ctx, u.ID, s.opts.Lockout.failure(now))
-			if err != nil {
-				return nil, internal(err)
-			}
-			if IsLockedOut(after, now) {
-				s.RecordEvent(ctx, u.ID, EventLockout, c, "")
+			if err := s.countLoginFailure(ctx, c, u, ip, known, now); err != nil {
+				return nil, err
 			}
 		}
-		return nil, ErrInvalidLogin
+		return nil, s.loginFailedFromIP(ctx, ip)
 	case s.opts.RequireConfirmedEmail && !u.EmailConfirmed:
 		s.RecordEvent(ctx, u.ID, EventLoginFailed, c, "email not confirmed")
 		return nil, ErrInvalidLogin

@@ -3,6 +3,7 @@ package identity
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/url"
 	"path/filepath"
 	"regexp"
@@ -162,26 +163,39 @@ func TestSignInNeedsConfirmedEmail(t *testing.T) {
 	}
 }
 
+// owner is the account owner's client: it has signed in before, so its
+// failures count towards the account's lockout.
+var owner = Client{IP: "192.0.2.10", UserAgent: "owner"}
+
+// knownOwner confirms u and signs it in once from owner.
+func (f *fixture) knownOwner(t *testing.T, u *User) {
+	t.Helper()
+	f.confirm(t, u)
+	if _, err := f.svc.StartSession(context.Background(), u, owner, SessionOptions{}); err != nil {
+		t.Fatal(err)
+	}
+}
+
 func TestLockout(t *testing.T) {
 	f := newFixture(t)
 	ctx := context.Background()
 	u := f.mustRegister(t, "alice@example.com")
-	f.confirm(t, u)
+	f.knownOwner(t, u)
 	for i := range 5 {
-		if _, err := f.svc.PasswordSignIn(ctx, Client{}, "alice@example.com", "wrong password"); !errors.Is(err, ErrInvalidLogin) {
+		if _, err := f.svc.PasswordSignIn(ctx, owner, "alice@example.com", "wrong password"); !errors.Is(err, ErrInvalidLogin) {
 			t.Fatalf("failure %d err=%v", i+1, err)
 		}
 	}
 	// AUTH-03: locked — even the right password fails, with the same error.
-	if _, err := f.svc.PasswordSignIn(ctx, Client{}, "alice@example.com", pw); !errors.Is(err, ErrInvalidLogin) {
+	if _, err := f.svc.PasswordSignIn(ctx, owner, "alice@example.com", pw); !errors.Is(err, ErrInvalidLogin) {
 		t.Fatalf("right password while locked err=%v, want ErrInvalidLogin", err)
 	}
 	f.clock.Advance(5*time.Minute - time.Second)
-	if _, err := f.svc.PasswordSignIn(ctx, Client{}, "alice@example.com", pw); !errors.Is(err, ErrInvalidLogin) {
+	if _, err := f.svc.PasswordSignIn(ctx, owner, "alice@example.com", pw); !errors.Is(err, ErrInvalidLogin) {
 		t.Fatalf("right password 1 s before the end err=%v, want ErrInvalidLogin", err)
 	}
 	f.clock.Advance(time.Second)
-	got, err := f.svc.PasswordSignIn(ctx, Client{}, "alice@example.com", pw)
+	got, err := f.svc.PasswordSignIn(ctx, owner, "alice@example.com", pw)
 	if err != nil {
 		t.Fatalf("right password after the lockout: %v", err)
 	}
@@ -190,22 +204,106 @@ func TestLockout(t *testing.T) {
 	}
 }
 
+// TestAttackerCannotLockOwnerOut: failures from an IP that never signed in
+// slow that IP down for the account; the owner, from a known IP, still
+// signs in, and the account is not locked (no lockout DoS). Only a
+// distributed attack beyond LoginFailuresPerAccountUnknownIPs locks it.
+func TestAttackerCannotLockOwnerOut(t *testing.T) {
+	f := newFixture(t, func(o *Options) {
+		o.RateLimits = DefaultRateLimits
+		o.RateLimits.LoginFailuresPerAccountUnknownIPs = Limit{Max: 12, Window: time.Hour}
+	})
+	ctx := context.Background()
+	u := f.mustRegister(t, "alice@example.com")
+	f.knownOwner(t, u)
+	attacker := Client{IP: "203.0.113.66"}
+	for range 8 {
+		f.svc.PasswordSignIn(ctx, attacker, "alice@example.com", "guess guess guess")
+	}
+	if _, err := f.svc.PasswordSignIn(ctx, attacker, "alice@example.com", pw); !errors.Is(err, ErrInvalidLogin) {
+		t.Fatalf("throttled attacker with the right password err=%v, want the generic failure", err)
+	}
+	if _, err := f.svc.PasswordSignIn(ctx, owner, "alice@example.com", pw); err != nil {
+		t.Fatalf("the owner was locked out by an attacker: %v", err)
+	}
+	if got, _ := f.store.FindUserByID(ctx, u.ID); !got.LockoutEnd.IsZero() {
+		t.Fatalf("account locked by one unknown IP: %v", got.LockoutEnd)
+	}
+	// Another new IP of the owner's (travelling) is not throttled either.
+	if _, err := f.svc.PasswordSignIn(ctx, Client{IP: "198.51.100.4"}, "alice@example.com", pw); err != nil {
+		t.Fatalf("a fresh IP with the right password: %v", err)
+	}
+	// A distributed attack (many IPs, 4 failures each) locks the account.
+	for i := range 4 {
+		for range 4 {
+			f.svc.PasswordSignIn(ctx, Client{IP: fmt.Sprintf("203.0.113.%d", 100+i)}, "alice@example.com", "guess guess guess")
+		}
+	}
+	if got, _ := f.store.FindUserByID(ctx, u.ID); !IsLockedOut(got, f.clock.Now()) {
+		t.Fatal("a distributed attack beyond the account's budget did not lock it")
+	}
+	if _, err := f.svc.PasswordSignIn(ctx, owner, "alice@example.com", pw); !errors.Is(err, ErrInvalidLogin) {
+		t.Fatalf("locked account signed in: %v", err)
+	}
+}
+
+func TestIPRateLimits(t *testing.T) {
+	f := newFixture(t, func(o *Options) {
+		o.RateLimits = DefaultRateLimits
+		o.RateLimits.LoginFailuresPerIP = Limit{Max: 3, Window: 10 * time.Minute}
+	})
+	ctx := context.Background()
+	stuffer := Client{IP: "203.0.113.9"}
+	for i := range 3 {
+		if _, err := f.svc.PasswordSignIn(ctx, stuffer, fmt.Sprintf("victim%d@example.com", i), "guess guess"); !errors.Is(err, ErrInvalidLogin) {
+			t.Fatalf("attempt %d err=%v", i, err)
+		}
+	}
+	_, err := f.svc.PasswordSignIn(ctx, stuffer, "victim9@example.com", "guess guess")
+	if ErrorCode(err) != ERATELIMIT || RetryAfter(err) <= 0 {
+		t.Fatalf("4th failure from one IP err=%v, want ERATELIMIT with a retry time (AUTH-04)", err)
+	}
+	// IPv6: the /64 is one subject.
+	if got, want := ipKey("2001:db8:1:2:aaaa::1"), ipKey("2001:db8:1:2:bbbb::2"); got != want {
+		t.Fatalf("ipKey /64: %q vs %q", got, want)
+	}
+	f.clock.Advance(10 * time.Minute)
+	if _, err := f.svc.PasswordSignIn(ctx, stuffer, "victim9@example.com", "guess guess"); !errors.Is(err, ErrInvalidLogin) {
+		t.Fatalf("after the window err=%v, want the generic failure again", err)
+	}
+}
+
+func TestParseRateLimits(t *testing.T) {
+	r, err := ParseRateLimits("login-ip=50/30m, register-ip=0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.LoginPerIP != (Limit{Max: 50, Window: 30 * time.Minute}) || r.RegistrationsPerIP != (Limit{}) || r.MailsPerAccount != DefaultRateLimits.MailsPerAccount {
+		t.Fatalf("parsed %+v", r)
+	}
+	for _, bad := range []string{"nope=1/1m", "login-ip=x/1m", "login-ip=5", "login-ip=5/xx", "login-ip=-1/1m"} {
+		if _, err := ParseRateLimits(bad); err == nil {
+			t.Errorf("ParseRateLimits(%q) accepted", bad)
+		}
+	}
+}
+
 func TestSuccessResetsFailureCount(t *testing.T) {
 	f := newFixture(t)
 	ctx := context.Background()
 	u := f.mustRegister(t, "alice@example.com")
-	f.confirm(t, u)
+	f.knownOwner(t, u)
 	fail := func(n int) {
 		for range n {
-			f.svc.PasswordSignIn(ctx, Client{}, "alice@example.com", "wrong password")
+			f.svc.PasswordSignIn(ctx, owner, "alice@example.com", "wrong password")
 		}
 	}
 	fail(4)
-	if _, err := f.svc.PasswordSignIn(ctx, Client{}, "alice@example.com", pw); err != nil {
+	if _, err := f.svc.PasswordSignIn(ctx, owner, "alice@example.com", pw); err != nil {
 		t.Fatal(err)
 	}
 	fail(4)
-	if _, err := f.svc.PasswordSignIn(ctx, Client{}, "alice@example.com", pw); err != nil {
+	if _, err := f.svc.PasswordSignIn(ctx, owner, "alice@example.com", pw); err != nil {
 		t.Fatalf("4+4 failures with a success between locked the account: %v", err)
 	}
 }

@@ -86,7 +86,7 @@ const PersonalDataFormat = "portal-personal-data/1"
 // returns the pretty-printed JSON. At most one export per 10 minutes per
 // account (PRIV-01: exports are costly).
 func (s *Service) ExportPersonalData(ctx context.Context, c Client, u *User) ([]byte, error) {
-	if err := s.limit(ctx, "export", u.ID, Limit{Max: 1, Window: 10 * time.Minute}); err != nil {
+	if err := s.limit(ctx, "export", u.ID, s.opts.RateLimits.ExportsPerAccount); err != nil {
 		return nil, err
 	}
 	sessions, err := s.ListSessions(ctx, u.ID)

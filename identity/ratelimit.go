@@ -4,6 +4,11 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"fmt"
+	"net/netip"
+	"sort"
+	"strconv"
+	"strings"
 	"time"
 )
 
@@ -13,30 +18,110 @@ type Limit struct {
 	Window time.Duration
 }
 
-// RateLimits are the limits of the mail flows (SECURITY.md §3.3). The
-// abuse-protection issue widens them to every action and makes them
-// configurable.
+// RateLimits are Portal's rate limits, on by default (SECURITY.md §3.3,
+// AUTH-03/04, RST-05). A limit with Max 0 is off. Each has a name for
+// configuration (--rate-limits name=N/duration,…).
 type RateLimits struct {
-	// Requests per IP to ask for a mail (forgot password, resend
-	// confirmation): over it, 429.
+	// login-ip: sign-in attempts per IP (any outcome): over it, 429.
+	LoginPerIP Limit
+	// login-fail-ip: failed sign-ins per IP, over all accounts (credential
+	// stuffing, AUTH-04): over it, 429.
+	LoginFailuresPerIP Limit
+	// login-fail-ip-account: failed sign-ins to one account from one IP
+	// that never signed in to it: over it that IP is refused for that
+	// account until the window ends — the attacker slows down, the
+	// account does not lock (no lockout denial of service).
+	LoginFailuresPerIPAccount Limit
+	// login-fail-account-unknown: failed sign-ins to one account from IPs
+	// that never signed in to it, from everywhere: over it the account
+	// locks (a distributed attack).
+	LoginFailuresPerAccountUnknownIPs Limit
+	// register-ip: registrations per IP.
+	RegistrationsPerIP Limit
+	// second-factor-ip: 2FA and recovery codes per IP.
+	SecondFactorPerIP Limit
+	// mail-request-ip: requests for a mail (forgot password, resend
+	// confirmation) per IP: over it, 429.
 	MailRequestsPerIP Limit
-	// Mails per address and purpose: over it, the request is answered as
-	// usual but no mail is sent (RST-05: no inbox flooding, and the
-	// answer reveals nothing).
+	// mails-account: mails per address and purpose: over it the request is
+	// answered as usual but no mail is sent (RST-05).
 	MailsPerAccount Limit
-	// Link submissions (confirm, reset, confirm email change) per IP:
-	// guessing tokens meets 429 (REG-03, RST-02).
+	// link-ip: link submissions (confirm, reset, confirm email change) per
+	// IP: guessing tokens meets 429 (REG-03, RST-02).
 	LinkSubmissionsPerIP Limit
-	// Email change requests per account.
+	// email-change-account: email change requests per account.
 	EmailChangesPerAccount Limit
+	// export-account: personal-data exports per account (PRIV-01).
+	ExportsPerAccount Limit
 }
 
 // DefaultRateLimits are the production values.
 var DefaultRateLimits = RateLimits{
-	MailRequestsPerIP:      Limit{Max: 20, Window: time.Hour},
-	MailsPerAccount:        Limit{Max: 3, Window: time.Hour},
-	LinkSubmissionsPerIP:   Limit{Max: 20, Window: 10 * time.Minute},
-	EmailChangesPerAccount: Limit{Max: 5, Window: time.Hour},
+	LoginPerIP:                        Limit{Max: 100, Window: time.Hour},
+	LoginFailuresPerIP:                Limit{Max: 20, Window: 10 * time.Minute},
+	LoginFailuresPerIPAccount:         Limit{Max: 5, Window: 15 * time.Minute},
+	LoginFailuresPerAccountUnknownIPs: Limit{Max: 50, Window: time.Hour},
+	RegistrationsPerIP:                Limit{Max: 10, Window: time.Hour},
+	SecondFactorPerIP:                 Limit{Max: 20, Window: 10 * time.Minute},
+	MailRequestsPerIP:                 Limit{Max: 20, Window: time.Hour},
+	MailsPerAccount:                   Limit{Max: 3, Window: time.Hour},
+	LinkSubmissionsPerIP:              Limit{Max: 20, Window: 10 * time.Minute},
+	EmailChangesPerAccount:            Limit{Max: 5, Window: time.Hour},
+	ExportsPerAccount:                 Limit{Max: 1, Window: 10 * time.Minute},
+}
+
+// rateLimitFields maps each limit's configuration name to its field.
+func (r *RateLimits) fields() map[string]*Limit {
+	return map[string]*Limit{
+		"login-ip": &r.LoginPerIP, "login-fail-ip": &r.LoginFailuresPerIP,
+		"login-fail-ip-account": &r.LoginFailuresPerIPAccount, "login-fail-account-unknown": &r.LoginFailuresPerAccountUnknownIPs,
+		"register-ip": &r.RegistrationsPerIP, "second-factor-ip": &r.SecondFactorPerIP,
+		"mail-request-ip": &r.MailRequestsPerIP, "mails-account": &r.MailsPerAccount,
+		"link-ip": &r.LinkSubmissionsPerIP, "email-change-account": &r.EmailChangesPerAccount,
+		"export-account": &r.ExportsPerAccount,
+	}
+}
+
+// RateLimitNames lists the configurable limits.
+func RateLimitNames() []string {
+	var r RateLimits
+	names := make([]string, 0, 16)
+	for n := range r.fields() {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	return names
+}
+
+// ParseRateLimits applies a spec like "login-ip=50/1h,register-ip=0" to the
+// defaults: name=N/duration sets a limit, name=0 turns it off.
+func ParseRateLimits(spec string) (RateLimits, error) {
+	r := DefaultRateLimits
+	fields := r.fields()
+	for _, item := range strings.Split(spec, ",") {
+		item = strings.TrimSpace(item)
+		if item == "" {
+			continue
+		}
+		name, val, ok := strings.Cut(item, "=")
+		f, known := fields[strings.TrimSpace(name)]
+		if !ok || !known {
+			return r, fmt.Errorf("rate limit %q: want name=N/duration with name one of %s", item, strings.Join(RateLimitNames(), ", "))
+		}
+		val = strings.TrimSpace(val)
+		if val == "0" || val == "off" {
+			*f = Limit{}
+			continue
+		}
+		n, d, ok := strings.Cut(val, "/")
+		max, err1 := strconv.Atoi(n)
+		win, err2 := time.ParseDuration(d)
+		if !ok || err1 != nil || err2 != nil || max < 1 || win <= 0 {
+			return r, fmt.Errorf("rate limit %q: want N/duration, e.g. 20/10m, or 0 for off", item)
+		}
+		*f = Limit{Max: max, Window: win}
+	}
+	return r, nil
 }
 
 // rateLimitKey keeps subjects (addresses, IPs) out of the table: only a
@@ -47,8 +132,11 @@ func rateLimitKey(action, subject string) string {
 }
 
 // hit counts one event and reports whether it is within l, and when to
-// retry if not.
+// retry if not. A limit that is off always allows.
 func (s *Service) hit(ctx context.Context, action, subject string, l Limit) (ok bool, retryAfter time.Duration, err error) {
+	if l.Max <= 0 {
+		return true, 0, nil
+	}
 	now := s.now()
 	s.maybeCleanRateLimits(ctx, now)
 	n, end, err := s.store.HitRateLimit(ctx, rateLimitKey(action, subject), l.Window, now)
@@ -61,6 +149,39 @@ func (s *Service) hit(ctx context.Context, action, subject string, l Limit) (ok 
 	return true, 0, nil
 }
 
+// over reports, without counting, whether subject has used up l (and
+// when the window ends).
+func (s *Service) over(ctx context.Context, action, subject string, l Limit) (bool, time.Duration, error) {
+	if l.Max <= 0 {
+		return false, 0, nil
+	}
+	now := s.now()
+	n, end, err := s.store.PeekRateLimit(ctx, rateLimitKey(action, subject), now)
+	if err != nil {
+		return false, 0, internal(err)
+	}
+	return n >= l.Max, max(end.Sub(now), time.Second), nil
+}
+
+// errRateLimited is the 429 answer, with when to retry.
+func errRateLimited(retry time.Duration) error {
+	return &Error{Code: ERATELIMIT, Message: "Too many attempts. Please wait a little and try again.", RetryAfter: retry}
+}
+
+// ipKey is the rate-limit subject of an IP: the address for IPv4, the /64
+// network for IPv6 (one subscriber usually has a whole /64).
+func ipKey(ip string) string {
+	addr, err := netip.ParseAddr(ip)
+	if err != nil || addr.Is4() || addr.Is4In6() {
+		return ip
+	}
+	p, err := addr.Prefix(64)
+	if err != nil {
+		return ip
+	}
+	return p.String()
+}
+
 // limit is hit that turns an exceeded limit into an ERATELIMIT error.
 func (s *Service) limit(ctx context.Context, action, subject string, l Limit) error {
 	ok, retry, err := s.hit(ctx, action, subject, l)
@@ -68,7 +189,7 @@ func (s *Service) limit(ctx context.Context, action, subject string, l Limit) er
 		return err
 	}
 	if !ok {
-		return &Error{Code: ERATELIMIT, Message: "Too many attempts. Please wait a little and try again.", RetryAfter: retry}
+		return errRateLimited(retry)
 	}
 	return nil
 }

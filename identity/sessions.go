@@ -49,6 +49,7 @@ func (s *Service) StartSession(ctx context.Context, u *User, c Client, o Session
 	if err := s.store.CreateSession(ctx, x); err != nil {
 		return nil, internal(err)
 	}
+	s.rememberIP(ctx, u.ID, ipKey(c.IP))
 	detail := o.Method
 	if remember {
 		detail = strings.TrimPrefix(detail+", remember me", ", ")
@@ -153,6 +154,15 @@ func (s *Service) NeedsReauth(x *Session) bool {
 	return x == nil || !s.now().Before(x.AuthAt.Add(s.opts.ReauthWindow))
 }
 
+// NeedsReauthWithCode is NeedsReauth for changes to the second factor
+// itself (disable, reset, new recovery codes): a session that skipped the
+// code at sign-in ("remember this browser") must confirm with password and
+// code first, so that a remembered browser alone cannot turn 2FA off
+// (MFA-05).
+func (s *Service) NeedsReauthWithCode(x *Session) bool {
+	return s.NeedsReauth(x) || x.Remembered2FA
+}
+
 // ReauthWindow is how long an authentication allows sensitive actions.
 func (s *Service) ReauthWindow() time.Duration { return s.opts.ReauthWindow }
 
@@ -165,9 +175,12 @@ var ErrIncorrectPassword = FieldError("password", "Incorrect password.")
 // records the time on the session. A wrong password or code counts
 // towards the lockout like a failed sign-in (PWD-05).
 func (s *Service) Reauthenticate(ctx context.Context, c Client, u *User, x *Session, password, code string) error {
-	if err := s.checkCurrentPassword(ctx, u, password, "password"); err != nil {
-		s.RecordEvent(ctx, u.ID, EventReauthFailed, c, "")
-		return err
+	// An account without a password confirms with its 2FA code alone.
+	if u.PasswordHash != "" || !u.TwoFactorEnabled {
+		if err := s.checkCurrentPassword(ctx, u, password, "password"); err != nil {
+			s.RecordEvent(ctx, u.ID, EventReauthFailed, c, "")
+			return err
+		}
 	}
 	if u.TwoFactorEnabled {
 		if err := s.verifyTOTP(ctx, u, code); err != nil {
@@ -180,10 +193,13 @@ func (s *Service) Reauthenticate(ctx context.Context, c Client, u *User, x *Sess
 	}
 	s.RecordEvent(ctx, u.ID, EventReauthenticated, c, "")
 	now := s.now()
-	if err := s.store.SetSessionAuth(ctx, x.ID, now); err != nil {
+	if err := s.store.SetSessionAuth(ctx, x.ID, now, u.TwoFactorEnabled); err != nil {
 		return internal(err)
 	}
 	x.AuthAt = now
+	if u.TwoFactorEnabled {
+		x.Remembered2FA = false
+	}
 	return nil
 }
 

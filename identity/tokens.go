@@ -109,7 +109,7 @@ func (s *Service) sendConfirmation(ctx context.Context, u *User) (string, error)
 // it was sent to: after an email change it no longer confirms anything.
 // Submissions are rate-limited per IP against token guessing (REG-03).
 func (s *Service) ConfirmEmail(ctx context.Context, c Client, userID, secret string) (*User, error) {
-	if err := s.limit(ctx, "link-ip", c.IP, s.opts.RateLimits.LinkSubmissionsPerIP); err != nil {
+	if err := s.limit(ctx, "link-ip", ipKey(c.IP), s.opts.RateLimits.LinkSubmissionsPerIP); err != nil {
 		return nil, err
 	}
 	u, t, err := s.consumeToken(ctx, userID, secret, PurposeConfirmEmail, "")

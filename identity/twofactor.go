@@ -402,6 +402,9 @@ func (s *Service) RecoveryCodeSignIn(ctx context.Context, c Client, userID, code
 }
 
 func (s *Service) secondFactor(ctx context.Context, c Client, userID string, check func(*User) error, okEvent string) (*User, error) {
+	if err := s.limit(ctx, "second-factor-ip", ipKey(c.IP), s.opts.RateLimits.SecondFactorPerIP); err != nil {
+		return nil, err
+	}
 	u, err := s.store.FindUserByID(ctx, userID)
 	if errors.Is(err, store.ErrNotFound) {
 		return nil, ErrSessionEnded

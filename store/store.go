@@ -193,6 +193,9 @@ type RateLimits interface {
 	// current window, this event included, and when the window ends. A
 	// window starts with the first event after the previous one ended.
 	HitRateLimit(ctx context.Context, key string, window time.Duration, now time.Time) (count int, windowEnd time.Time, err error)
+	// PeekRateLimit returns the count of key's current window without
+	// counting (0 when the window ended or never began).
+	PeekRateLimit(ctx context.Context, key string, now time.Time) (count int, windowEnd time.Time, err error)
 	// DeleteExpiredRateLimits forgets windows that ended before t.
 	DeleteExpiredRateLimits(ctx context.Context, t time.Time) error
 }
@@ -220,8 +223,10 @@ type Sessions interface {
 	FindSession(ctx context.Context, id string) (*Session, *User, error)
 	// TouchSession records activity.
 	TouchSession(ctx context.Context, id string, lastSeen time.Time, ip, userAgent string) error
-	// SetSessionAuth records a re-authentication.
-	SetSessionAuth(ctx context.Context, id string, authAt time.Time) error
+	// SetSessionAuth records a re-authentication; withSecondFactor: it
+	// included the second factor, so the session no longer counts as one
+	// that skipped it (Remembered2FA becomes false).
+	SetSessionAuth(ctx context.Context, id string, authAt time.Time, withSecondFactor bool) error
 	// ListSessions returns the user's sessions, most recently seen first.
 	ListSessions(ctx context.Context, userID string) ([]*Session, error)
 	// DeleteSession ends the user's session id; ErrNotFound when the user

@@ -39,8 +39,22 @@ func TestLogoutEndsSession(t *testing.T) {
 
 			p = c.Post(f.Action, f.Values)
 			wantStatus(t, p, http.StatusSeeOther)
-			if got := p.Header.Get("Clear-Site-Data"); !strings.Contains(got, `"cookies"`) {
-				t.Errorf(`Clear-Site-Data=%q, want it to contain "cookies" (BRW-05)`, got)
+			// BRW-05: cached pages go, and the session and CSRF cookies are
+			// expired by name. Clear-Site-Data "cookies" is deliberately not
+			// sent: it would also erase "remember this browser" (2FA).
+			if got := p.Header.Get("Clear-Site-Data"); !strings.Contains(got, `"cache"`) {
+				t.Errorf(`Clear-Site-Data=%q, want it to contain "cache" (BRW-05)`, got)
+			}
+			expired := map[string]bool{}
+			for _, ck := range (&http.Response{Header: p.Header}).Cookies() {
+				if ck.MaxAge < 0 {
+					expired[ck.Name] = true
+				}
+			}
+			for _, name := range []string{sessionCookie, "portal_csrf"} {
+				if !expired[name] {
+					t.Errorf("logout does not expire the %s cookie (BRW-05); Set-Cookie=%q", name, p.Header.Values("Set-Cookie"))
+				}
 			}
 			if got := c.Cookie(sessionCookie); got == old {
 				t.Errorf("the session cookie was left in the browser after logout")

@@ -2,6 +2,8 @@ package sqlite
 
 import (
 	"context"
+	"database/sql"
+	"errors"
 	"time"
 
 	"github.com/accountportal/portal/store"
@@ -65,6 +67,21 @@ func (s *Store) HitRateLimit(ctx context.Context, key string, window time.Durati
 			count = CASE WHEN rate_limits.window_end <= ?3 THEN 1 ELSE rate_limits.count + 1 END,
 			window_end = CASE WHEN rate_limits.window_end <= ?3 THEN ?2 ELSE rate_limits.window_end END
 		RETURNING count, window_end`, key, nowMS+window.Milliseconds(), nowMS).Scan(&count, &end)
+	if err != nil {
+		return 0, time.Time{}, translate(err)
+	}
+	return count, time.UnixMilli(end).UTC(), nil
+}
+
+// PeekRateLimit reads key's current window without counting.
+func (s *Store) PeekRateLimit(ctx context.Context, key string, now time.Time) (int, time.Time, error) {
+	var count int
+	var end int64
+	err := s.db.QueryRowContext(ctx, `SELECT count, window_end FROM rate_limits WHERE key = ? AND window_end > ?`,
+		key, now.UnixMilli()).Scan(&count, &end)
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, time.Time{}, nil
+	}
 	if err != nil {
 		return 0, time.Time{}, translate(err)
 	}

@@ -52,8 +52,9 @@ func (s *Store) TouchSession(ctx context.Context, id string, lastSeen time.Time,
 }
 
 // SetSessionAuth records a re-authentication.
-func (s *Store) SetSessionAuth(ctx context.Context, id string, authAt time.Time) error {
-	_, err := s.db.ExecContext(ctx, `UPDATE user_sessions SET auth_at = ? WHERE id = ?`, utc(authAt), id)
+func (s *Store) SetSessionAuth(ctx context.Context, id string, authAt time.Time, withSecondFactor bool) error {
+	_, err := s.db.ExecContext(ctx, `UPDATE user_sessions SET auth_at = ?,
+		remembered_2fa = CASE WHEN ? THEN 0 ELSE remembered_2fa END WHERE id = ?`, utc(authAt), withSecondFactor, id)
 	return translate(err)
 }
 

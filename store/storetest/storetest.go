@@ -396,6 +396,18 @@ func testRateLimits(t *testing.T, s store.Store) {
 			t.Fatalf("hit %d: count=%d end=%v", i, n, end)
 		}
 	}
+	if n, end, err := s.PeekRateLimit(ctx, "k", base.Add(3*time.Second)); err != nil || n != 3 || !end.Equal(base.Add(time.Second+time.Minute).Truncate(time.Millisecond)) {
+		t.Fatalf("PeekRateLimit=%d, %v, %v; want 3 and the window end", n, end, err)
+	}
+	if n, _, _ := s.PeekRateLimit(ctx, "k", base.Add(3*time.Second)); n != 3 {
+		t.Fatalf("PeekRateLimit counted: %d", n)
+	}
+	if n, _, _ := s.PeekRateLimit(ctx, "nope", base); n != 0 {
+		t.Fatalf("PeekRateLimit of an unknown key=%d", n)
+	}
+	if n, _, _ := s.PeekRateLimit(ctx, "k", base.Add(time.Hour)); n != 0 {
+		t.Fatalf("PeekRateLimit after the window=%d", n)
+	}
 	if n, _, _ := s.HitRateLimit(ctx, "other", time.Minute, base); n != 1 {
 		t.Fatalf("another key count=%d, want 1", n)
 	}
@@ -435,7 +447,7 @@ func testSessions(t *testing.T, s store.Store) {
 	MustCreateUser(t, s, "u1", "alice@example.com")
 	MustCreateUser(t, s, "u2", "bob@example.com")
 	a, b, other := newSession("s-a", "u1"), newSession("s-b", "u1"), newSession("s-o", "u2")
-	b.Remember = true
+	b.Remember, b.Remembered2FA = true, true
 	for _, x := range []*store.Session{a, b, other} {
 		if err := s.CreateSession(ctx, x); err != nil {
 			t.Fatal(err)
@@ -454,8 +466,14 @@ func testSessions(t *testing.T, s store.Store) {
 	if err := s.TouchSession(ctx, "s-a", base.Add(time.Minute), "198.51.100.9", "UA2"); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.SetSessionAuth(ctx, "s-a", base.Add(2*time.Minute)); err != nil {
+	if err := s.SetSessionAuth(ctx, "s-a", base.Add(2*time.Minute), false); err != nil {
 		t.Fatal(err)
+	}
+	if err := s.SetSessionAuth(ctx, "s-b", base.Add(2*time.Minute), true); err != nil {
+		t.Fatal(err)
+	}
+	if x, _, _ := s.FindSession(ctx, "s-b"); !x.Remember || x.Remembered2FA {
+		t.Fatalf("SetSessionAuth with the second factor: %+v, want Remember kept and Remembered2FA cleared", x)
 	}
 	list, err := s.ListSessions(ctx, "u1")
 	if err != nil {
