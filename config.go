@@ -44,6 +44,14 @@ type Config struct {
 	OIDCClientID, OIDCClientSecret           string
 	ExternalLoginBypasses2FA                 bool // --external-login-bypasses-2fa
 
+	// RateLimits adjusts the rate limits: "name=N/duration,…", name=0
+	// turns one off (see identity.RateLimitNames). Empty: the defaults.
+	RateLimits string // --rate-limits
+	// TrustedProxies are the CIDR ranges (or addresses) of reverse proxies
+	// whose X-Forwarded-For is believed; the client is the right-most
+	// address not in them. Empty: the socket's address, always.
+	TrustedProxies string // --trusted-proxies
+
 	PasswordMinLength       int           // --password-min-length (8..128)
 	Argon2Memory            uint          // --argon2-memory, KiB
 	Argon2Iterations        uint          // --argon2-iterations
@@ -119,6 +127,8 @@ func (c *Config) BindFlags(fs *flag.FlagSet) {
 	fs.StringVar(&c.OIDCClientID, "oidc-client-id", c.OIDCClientID, "OpenID Connect provider: client id")
 	fs.StringVar(&c.OIDCClientSecret, "oidc-client-secret", c.OIDCClientSecret, "OpenID Connect provider: client secret")
 	fs.BoolVar(&c.ExternalLoginBypasses2FA, "external-login-bypasses-2fa", c.ExternalLoginBypasses2FA, "an external sign-in skips two-factor authentication")
+	fs.StringVar(&c.RateLimits, "rate-limits", c.RateLimits, "adjust rate limits: name=N/duration,… (name=0 turns one off); names: "+strings.Join(identity.RateLimitNames(), ", "))
+	fs.StringVar(&c.TrustedProxies, "trusted-proxies", c.TrustedProxies, "comma-separated CIDRs of reverse proxies whose X-Forwarded-For is believed")
 	fs.IntVar(&c.PasswordMinLength, "password-min-length", c.PasswordMinLength, "minimum password length in characters (8..128)")
 	fs.UintVar(&c.Argon2Memory, "argon2-memory", c.Argon2Memory, "argon2id memory in KiB")
 	fs.UintVar(&c.Argon2Iterations, "argon2-iterations", c.Argon2Iterations, "argon2id iterations")
@@ -238,6 +248,12 @@ func (c *Config) Validate() error {
 			bad("oidc-slug", "%q: want lower-case letters, digits and dashes, other than google, github and microsoft", slug)
 		}
 	}
+	if _, err := identity.ParseRateLimits(c.RateLimits); err != nil {
+		bad("rate-limits", "%v", err)
+	}
+	if _, err := parseCIDRs(c.TrustedProxies); err != nil {
+		bad("trusted-proxies", "%v", err)
+	}
 	if c.PasswordMinLength < 8 || c.PasswordMinLength > identity.DefaultPasswordPolicy.MaxLength {
 		bad("password-min-length", "%d: want 8 to %d", c.PasswordMinLength, identity.DefaultPasswordPolicy.MaxLength)
 	}
@@ -320,4 +336,33 @@ func (c *Config) providers() []handlers.ProviderConfig {
 		out = append(out, handlers.ProviderConfig{Kind: "oidc", Slug: slug, Name: c.OIDCName, ClientID: c.OIDCClientID, ClientSecret: c.OIDCClientSecret, Issuer: c.OIDCIssuer})
 	}
 	return out
+}
+
+// parseCIDRs reads a comma-separated list of CIDRs or single addresses.
+func parseCIDRs(list string) ([]*net.IPNet, error) {
+	var out []*net.IPNet
+	for _, item := range strings.Split(list, ",") {
+		item = strings.TrimSpace(item)
+		if item == "" {
+			continue
+		}
+		if !strings.Contains(item, "/") {
+			ip := net.ParseIP(item)
+			if ip == nil {
+				return nil, fmt.Errorf("%q is not an IP address or CIDR", item)
+			}
+			bits := 128
+			if ip.To4() != nil {
+				ip, bits = ip.To4(), 32
+			}
+			out = append(out, &net.IPNet{IP: ip, Mask: net.CIDRMask(bits, bits)})
+			continue
+		}
+		_, n, err := net.ParseCIDR(item)
+		if err != nil {
+			return nil, fmt.Errorf("%q is not an IP address or CIDR", item)
+		}
+		out = append(out, n)
+	}
+	return out, nil
 }

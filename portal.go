@@ -112,6 +112,8 @@ func New(cfg Config) (*Portal, error) {
 		keys[name] = k
 	}
 
+	rateLimits, _ := identity.ParseRateLimits(cfg.RateLimits) // checked by Validate
+	proxies, _ := parseCIDRs(cfg.TrustedProxies)              // checked by Validate
 	id, err := identity.New(identity.Options{
 		Store:                   st,
 		Mailer:                  mailer,
@@ -124,6 +126,7 @@ func New(cfg Config) (*Portal, error) {
 		Lockout:                 identity.LockoutPolicy{Threshold: cfg.LockoutThreshold, Duration: cfg.LockoutDuration},
 		Hash:                    cfg.hashParams(),
 		HashConcurrency:         cfg.HashConcurrency,
+		RateLimits:              rateLimits,
 		ConfirmEmailLifetime:    cfg.ConfirmEmailLifetime,
 		ResetPasswordLifetime:   cfg.ResetPasswordLifetime,
 		ChangeEmailLifetime:     cfg.ChangeEmailLifetime,
@@ -161,6 +164,7 @@ func New(cfg Config) (*Portal, error) {
 		MinPasswordLength:        cfg.PasswordMinLength,
 		Ping:                     st.Ping,
 		Providers:                cfg.providers(),
+		TrustedProxies:           proxies,
 		ExternalLoginBypasses2FA: cfg.ExternalLoginBypasses2FA,
 	})
 	if err != nil {

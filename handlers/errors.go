@@ -18,6 +18,9 @@ func statusOf(err error) (int, string) {
 	var he *echo.HTTPError
 	if errors.As(err, &he) {
 		msg := http.StatusText(he.Code)
+		if s, ok := he.Message.(string); ok && he.Internal == nil && s != msg && he.Code < 500 {
+			return he.Code, s // our own messages (CSRF, bad input, too long)
+		}
 		switch he.Code {
 		case http.StatusNotFound:
 			msg = "We could not find that page."
@@ -65,6 +68,7 @@ var errorTitles = map[int]string{
 	http.StatusMethodNotAllowed:      "Method not allowed",
 	http.StatusConflict:              "Conflict",
 	http.StatusRequestEntityTooLarge: "Too large",
+	http.StatusRequestURITooLong:     "Address too long",
 	http.StatusUnprocessableEntity:   "Invalid input",
 	http.StatusTooManyRequests:       "Too many requests",
 	http.StatusServiceUnavailable:    "Try again shortly",

@@ -195,6 +195,7 @@ func (h *Handler) verifyExternal(c echo.Context, p *provider, marshalled, nonce,
 		return identity.ExternalIdentity{}, fmt.Errorf("code exchange: %w", err)
 	}
 	var emailVerified bool
+	var tokenEmail string
 	if verifier != nil {
 		raw := rawIDToken(sess)
 		if raw == "" {
@@ -207,11 +208,16 @@ func (h *Handler) verifyExternal(c echo.Context, p *provider, marshalled, nonce,
 		if subtle.ConstantTimeCompare([]byte(tok.Nonce), []byte(nonce)) != 1 {
 			return identity.ExternalIdentity{}, errors.New("ID token: nonce does not match")
 		}
+		// The address and whether it is verified both come from the
+		// verified ID token, never one from the token and the other from
+		// the userinfo endpoint.
 		var claims struct {
-			EmailVerified any `json:"email_verified"`
+			Email         string `json:"email"`
+			EmailVerified any    `json:"email_verified"`
 		}
 		if err := tok.Claims(&claims); err == nil {
-			emailVerified = claims.EmailVerified == true || claims.EmailVerified == "true"
+			tokenEmail = claims.Email
+			emailVerified = tokenEmail != "" && (claims.EmailVerified == true || claims.EmailVerified == "true")
 		}
 	}
 	user, err := gp.FetchUser(sess)
@@ -230,9 +236,15 @@ func (h *Handler) verifyExternal(c echo.Context, p *provider, marshalled, nonce,
 	if name == "" {
 		name = user.NickName
 	}
+	email := user.Email
+	if verifier != nil && tokenEmail != "" {
+		email = tokenEmail
+	} else if verifier != nil {
+		emailVerified = false // an address only from userinfo is not vouched for
+	}
 	return identity.ExternalIdentity{
 		Provider: p.cfg.Slug, ProviderName: p.cfg.Name, Subject: user.UserID,
-		Email: user.Email, EmailVerified: emailVerified, DisplayName: name,
+		Email: email, EmailVerified: emailVerified, DisplayName: name,
 	}, nil
 }
 
@@ -334,7 +346,7 @@ func (h *Handler) handleExternalConfirmPost(c echo.Context) error {
 	returnURL := h.sessions.GetString(ctx, keyExtReturn)
 	h.sessions.Remove(ctx, keyExtPending)
 	h.sessions.Remove(ctx, keyExtReturn)
-	if !res.SignIn {
+	if res.User == nil || !res.SignIn {
 		return h.redirect(c, "/account/register-confirmation")
 	}
 	if err := h.signIn(c, res.User, identity.SessionOptions{Method: ext.ProviderName}); err != nil {

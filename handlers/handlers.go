@@ -8,6 +8,7 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/url"
 	"time"
@@ -51,6 +52,9 @@ type Options struct {
 	MinPasswordLength int
 	// Ping checks the store for /healthz.
 	Ping func(ctx context.Context) error
+	// TrustedProxies are the reverse proxies whose X-Forwarded-For is
+	// believed (none by default: the socket's address is the client).
+	TrustedProxies []*net.IPNet
 	// Providers are the external login providers (none by default).
 	Providers []ProviderConfig
 	// ExternalLoginBypasses2FA: an external sign-in skips the second

@@ -12,6 +12,16 @@ func (h *Handler) routes() *echo.Echo {
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true
 	e.IPExtractor = echo.ExtractIPDirect() // never believe X-Forwarded-For by default
+	if len(h.opts.TrustedProxies) > 0 {
+		// The right-most X-Forwarded-For address that is not one of our
+		// proxies (ASVS5 4.1.3); echo's own defaults (loopback, private
+		// networks) are not trusted unless listed.
+		opts := []echo.TrustOption{echo.TrustLoopback(false), echo.TrustLinkLocal(false), echo.TrustPrivateNet(false)}
+		for _, n := range h.opts.TrustedProxies {
+			opts = append(opts, echo.TrustIPRange(n))
+		}
+		e.IPExtractor = echo.ExtractIPFromXFFHeader(opts...)
+	}
 	e.HTTPErrorHandler = h.handleError
 
 	e.Use(middleware.RecoverWithConfig(middleware.RecoverConfig{
@@ -20,6 +30,7 @@ func (h *Handler) routes() *echo.Echo {
 	e.Use(h.accessLog)
 	e.Use(h.securityHeaders)
 	e.Use(middleware.BodyLimit("64K")) // REL-08: forms are small
+	e.Use(h.checkInput)                // REL-09/11: bad URLs and form values never reach a handler
 	e.Use(h.loadSession)               // skips /static and /healthz
 	e.Use(h.loadUser)
 	e.Use(h.checkCSRF) // every POST: same origin and a valid _csrf (BRW-06)

@@ -7,6 +7,7 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/accountportal/portal/mail"
 	"github.com/accountportal/portal/store"
 )
 
@@ -91,7 +92,20 @@ func (s *Service) RegisterExternal(ctx context.Context, c Client, ext ExternalId
 		if _, ferr := s.store.FindExternalLogin(ctx, ext.Provider, ext.Subject); ferr == nil {
 			return ExternalRegisterResult{}, Errorf(ECONFLICT, "This login is already linked to an account. Sign in with it instead.")
 		}
-		return ExternalRegisterResult{}, ErrAddressHasAccount
+		existing, ferr := s.store.FindUserByEmail(ctx, norm)
+		if ferr != nil {
+			return ExternalRegisterResult{}, internal(ferr)
+		}
+		if confirmed {
+			// The provider vouches for the address: saying it has an
+			// account reveals nothing the person has not proved.
+			return ExternalRegisterResult{}, ErrAddressHasAccount
+		}
+		// Not proved: answer as a registration does (REG-01) and tell the
+		// owner.
+		s.sendMail(ctx, mail.RegisterExisting, mail.Data{To: existing.Email, Link: s.link("/account/login", nil)})
+		s.RecordEvent(ctx, existing.ID, EventRegister, c, "attempt with an existing address ("+ext.ProviderName+")")
+		return ExternalRegisterResult{}, nil
 	}
 	if err != nil {
 		return ExternalRegisterResult{}, internal(err)
