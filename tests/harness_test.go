@@ -141,6 +141,18 @@ type client struct {
 	srv  *testServer
 	http *http.Client
 	jar  *cookiejar.Jar
+	// extra headers sent with every request (e.g. X-Forwarded-For to act
+	// as another client behind a trusted proxy).
+	extra http.Header
+}
+
+// WithHeader makes every later request of c carry the header.
+func (c *client) WithHeader(key, value string) *client {
+	if c.extra == nil {
+		c.extra = http.Header{}
+	}
+	c.extra.Set(key, value)
+	return c
 }
 
 func newClient(t testing.TB, srv *testServer) *client {
@@ -197,6 +209,9 @@ func (p *page) Location() string { return p.Header.Get("Location") }
 
 func (c *client) do(req *http.Request) *page {
 	c.t.Helper()
+	for k, vs := range c.extra {
+		req.Header[k] = vs
+	}
 	resp, err := c.http.Do(req)
 	if err != nil {
 		c.t.Fatalf("%s %s: %v", req.Method, req.URL, err)

@@ -1,0 +1,166 @@
+package tests
+
+import (
+	"fmt"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/accountportal/portal"
+)
+
+// abuseServer trusts 127.0.0.1 as a reverse proxy, so that each client
+// can come from its own address through X-Forwarded-For.
+func abuseServer(t *testing.T, limits string) *testServer {
+	t.Helper()
+	return newTestServer(t, func(c *portal.Config) {
+		c.TrustedProxies = "127.0.0.1"
+		c.RateLimits = limits
+	})
+}
+
+func from(t *testing.T, srv *testServer, ip string) *client {
+	t.Helper()
+	return newClient(t, srv).WithHeader("X-Forwarded-For", ip)
+}
+
+// want429 checks a rate-limited answer: 429, a Retry-After in seconds and
+// the HTML error page.
+func want429(t *testing.T, p *page) {
+	t.Helper()
+	wantStatus(t, p, http.StatusTooManyRequests)
+	if secs, err := strconv.Atoi(p.Header.Get("Retry-After")); err != nil || secs < 1 {
+		t.Fatalf("Retry-After=%q, want seconds", p.Header.Get("Retry-After"))
+	}
+	if ct := p.Header.Get("Content-Type"); !strings.HasPrefix(ct, "text/html") || !p.Has(t, "[data-testid=error-message]") {
+		t.Fatalf("429 is not the friendly HTML page: %s\n%s", ct, p.Body)
+	}
+}
+
+// TestLoginFailuresPerIP (AUTH-04): failures from one IP over many
+// accounts meet 429 at the configured count; another IP is unaffected.
+func TestLoginFailuresPerIP(t *testing.T) {
+	t.Parallel()
+	srv := abuseServer(t, "login-fail-ip=3/10m")
+	confirmedUser(t, srv, "legit@example.com", "correct horse battery")
+	stuffer := from(t, srv, "203.0.113.50")
+	for i := range 3 {
+		wantInvalidLogin(t, stuffer.Login(fmt.Sprintf("victim%d@example.com", i), "guess guess guess", false))
+	}
+	want429(t, stuffer.Login("victim9@example.com", "guess guess guess", false))
+	// Rotating X-Forwarded-For does not help the attacker when the header
+	// comes from an untrusted peer: the direct server ignores it.
+	direct := newTestServer(t, func(c *portal.Config) { c.RateLimits = "login-fail-ip=3/10m" })
+	for i := range 4 {
+		p := newClient(t, direct).WithHeader("X-Forwarded-For", fmt.Sprintf("198.51.100.%d", i)).Login(fmt.Sprintf("v%d@example.com", i), "guess guess guess", false)
+		if i < 3 {
+			wantInvalidLogin(t, p)
+		} else {
+			want429(t, p)
+		}
+	}
+	// A legitimate user elsewhere signs in.
+	wantRedirect(t, from(t, srv, "192.0.2.77").Login("legit@example.com", "correct horse battery", false), "/")
+	// The limit ends with its window.
+	srv.Clock.Advance(10 * time.Minute)
+	wantInvalidLogin(t, stuffer.Login("victim9@example.com", "guess guess guess", false))
+}
+
+// TestAttackerCannotLockOutOwner (AUTH-03, no lockout DoS): an attacker
+// hammering one account from an IP that never signed in to it is slowed
+// down, while the owner still signs in from their usual address.
+func TestAttackerCannotLockOutOwner(t *testing.T) {
+	t.Parallel()
+	srv := abuseServer(t, "")
+	owner := from(t, srv, "192.0.2.10")
+	owner.Register("owner@example.com", "correct horse battery")
+	owner.ConfirmEmail("owner@example.com")
+	wantRedirect(t, owner.Login("owner@example.com", "correct horse battery", false), "/")
+	logout := owner.Get("/account/logout").Form(t, "#logout-form")
+	owner.Post(logout.Action, logout.Values)
+
+	attacker := from(t, srv, "203.0.113.66")
+	for range 10 {
+		wantInvalidLogin(t, attacker.Login("owner@example.com", "wrong guess here", false))
+	}
+	// Throttled: even the right password fails from the attacker's IP…
+	wantInvalidLogin(t, attacker.Login("owner@example.com", "correct horse battery", false))
+	// …while the owner signs in.
+	wantRedirect(t, owner.Login("owner@example.com", "correct horse battery", false), "/")
+}
+
+// TestRegistrationsPerIP: the 11th registration from one IP in an hour is
+// 429 (default 10/h).
+func TestRegistrationsPerIP(t *testing.T) {
+	t.Parallel()
+	srv := abuseServer(t, "")
+	c := from(t, srv, "203.0.113.7")
+	for i := range 10 {
+		c.Register(fmt.Sprintf("bulk%d@example.com", i), "correct horse battery")
+	}
+	p := c.Submit("/account/register", "#register-form", map[string]string{
+		"email": "bulk10@example.com", "password": "correct horse battery", "confirm_password": "correct horse battery",
+	})
+	want429(t, p)
+	if n := countUsers(t, srv, "bulk10@example.com"); n != 0 {
+		t.Fatalf("the refused registration created %d accounts", n)
+	}
+}
+
+// TestRateLimitsCanBeTurnedOff: name=0 removes a limit.
+func TestRateLimitsCanBeTurnedOff(t *testing.T) {
+	t.Parallel()
+	srv := abuseServer(t, "register-ip=0")
+	c := from(t, srv, "203.0.113.8")
+	for i := range 12 {
+		c.Register(fmt.Sprintf("free%d@example.com", i), "correct horse battery")
+	}
+}
+
+// TestBadInputRefused (REL-09..11, LOG-02): invalid UTF-8, NUL and control
+// characters, overlong values and URLs are refused with 4xx before they
+// reach the database; never a 500.
+func TestBadInputRefused(t *testing.T) {
+	t.Parallel()
+	srv := newTestServer(t)
+	c := newClient(t, srv)
+	form := c.Get("/account/register").Form(t, "#register-form")
+	for name, email := range map[string]string{
+		"nul":         "a\x00b@example.com",
+		"invalid utf": "a\xffb@example.com",
+		"bell":        "a\x07b@example.com",
+		"newline":     "a@example.com\nBcc: x@example.com",
+		"huge":        strings.Repeat("a", 5000) + "@example.com",
+	} {
+		v := url.Values{}
+		for k, vs := range form.Values {
+			v[k] = vs
+		}
+		v.Set("email", email)
+		v.Set("password", "correct horse battery")
+		v.Set("confirm_password", "correct horse battery")
+		p := c.Post(form.Action, v)
+		if got, want := p.Status, http.StatusUnprocessableEntity; got != want {
+			t.Errorf("%s: status=%d, want %d", name, got, want)
+		}
+	}
+	if n := countUsers(t, srv, "ab@example.com"); n != 0 {
+		t.Fatal("a refused registration reached the database")
+	}
+	// An overlong password meets the policy's message (422 with the field).
+	p := c.Submit("/account/register", "#register-form", map[string]string{
+		"email": "long@example.com", "password": strings.Repeat("x", 300), "confirm_password": strings.Repeat("x", 300),
+	})
+	wantStatus(t, p, http.StatusUnprocessableEntity)
+	if fieldError(t, p, "password") == "" {
+		t.Fatal("an overlong password has no field error")
+	}
+	// A huge URL.
+	wantStatus(t, c.Get("/account/login?returnUrl=/"+strings.Repeat("a", 5000)), http.StatusRequestURITooLong)
+	// A query with control characters is not an error: the bad returnUrl is
+	// ignored.
+	wantStatus(t, c.Get("/account/login?returnUrl=%2F%00x"), http.StatusOK)
+}
