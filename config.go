@@ -23,8 +23,8 @@ import (
 type Config struct {
 	Addr                  string // --addr: listen address
 	BaseURL               string // --base-url: absolute links; https makes cookies Secure
-	DB                    string // --db: SQLite file path (or, later, a postgres:// URL)
-	Sessions              string // --sessions: "" keeps sessions in the database (or, later, redis://)
+	DB                    string // --db: SQLite file path, or a postgres:// URL
+	Sessions              string // --sessions: "" keeps sessions in the database, or a redis:// URL
 	Mail                  string // --mail: log, dir:PATH, smtp://user:pass@host:port or smtps://…
 	MailFrom              string // --mail-from
 	Theme                 string // --theme: theme directory
@@ -107,8 +107,8 @@ func DefaultConfig() Config {
 func (c *Config) BindFlags(fs *flag.FlagSet) {
 	fs.StringVar(&c.Addr, "addr", c.Addr, "listen address")
 	fs.StringVar(&c.BaseURL, "base-url", c.BaseURL, "public URL for links in mail; https makes cookies Secure (default http:// + addr)")
-	fs.StringVar(&c.DB, "db", c.DB, "SQLite database file")
-	fs.StringVar(&c.Sessions, "sessions", c.Sessions, "session store (default: the database)")
+	fs.StringVar(&c.DB, "db", c.DB, "SQLite database file, or a postgres:// URL")
+	fs.StringVar(&c.Sessions, "sessions", c.Sessions, "session store: the database (default) or a redis:// URL")
 	fs.StringVar(&c.Mail, "mail", c.Mail, "mail delivery: log, dir:PATH, smtp://user:pass@host:port (STARTTLS when offered) or smtps://user:pass@host:port")
 	fs.StringVar(&c.MailFrom, "mail-from", c.MailFrom, "sender of mail")
 	fs.StringVar(&c.Theme, "theme", c.Theme, "theme directory")
@@ -200,13 +200,21 @@ func (c *Config) Validate() error {
 	switch {
 	case c.DB == "":
 		bad("db", "empty; give a SQLite file path")
-	case strings.HasPrefix(c.DB, "postgres://") || strings.HasPrefix(c.DB, "postgresql://"):
-		bad("db", "PostgreSQL is not supported by this version yet; give a SQLite file path")
-	case strings.Contains(c.DB, "://"):
-		bad("db", "%q: give a SQLite file path", c.DB)
+	case isPostgres(c.DB):
+		if _, err := url.Parse(c.DB); err != nil {
+			bad("db", "not a valid postgres:// URL")
+		}
+	case strings.Contains(c.DB, "://") && !strings.HasPrefix(c.DB, "sqlite://"):
+		bad("db", "want a SQLite file path (or sqlite://path) or a postgres:// URL")
 	}
-	if c.Sessions != "" && c.Sessions != "database" {
-		bad("sessions", "%q: this version keeps sessions in the database only (leave it empty)", c.Sessions)
+	switch {
+	case c.Sessions == "" || c.Sessions == "database":
+	case strings.HasPrefix(c.Sessions, "redis://") || strings.HasPrefix(c.Sessions, "rediss://"):
+		if _, err := url.Parse(c.Sessions); err != nil {
+			bad("sessions", "not a valid redis:// URL")
+		}
+	default:
+		bad("sessions", "want empty (the database) or a redis:// URL")
 	}
 	if err := mail.ValidateSpec(c.Mail); err != nil {
 		bad("mail", "%v", err)

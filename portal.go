@@ -21,13 +21,10 @@ import (
 	"runtime/debug"
 	"time"
 
-	"github.com/alexedwards/scs/sqlite3store"
-
 	"github.com/accountportal/portal/handlers"
 	"github.com/accountportal/portal/identity"
 	"github.com/accountportal/portal/mail"
 	"github.com/accountportal/portal/static"
-	"github.com/accountportal/portal/store/sqlite"
 	"github.com/accountportal/portal/theme"
 )
 
@@ -58,8 +55,7 @@ func VersionString() string {
 type Portal struct {
 	cfg      Config
 	log      *slog.Logger
-	store    *sqlite.Store
-	sessions *sqlite3store.SQLite3Store
+	backend  *backend
 	identity *identity.Service
 	handler  *handlers.Handler
 }
@@ -87,26 +83,18 @@ func New(cfg Config) (*Portal, error) {
 		return nil, err
 	}
 
-	st, err := sqlite.Open(cfg.DB)
-	if err != nil {
-		return nil, err
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute) // migrations may wait for another instance's lock
 	defer cancel()
-	if err := st.Migrate(ctx); err != nil {
-		st.Close()
+	b, err := openBackend(ctx, cfg)
+	if err != nil {
 		return nil, err
 	}
-	csrfKey, err := st.Secret(ctx, "csrf-key", randomKey)
-	if err != nil {
-		st.Close()
-		return nil, fmt.Errorf("csrf key: %w", err)
-	}
+	st := b.store
 	keys := map[string][]byte{}
-	for _, name := range []string{"log-key", "authenticator-key-key", "remember-browser-key"} {
+	for _, name := range []string{"csrf-key", "log-key", "authenticator-key-key", "remember-browser-key"} {
 		k, err := st.Secret(ctx, name, randomKey)
 		if err != nil {
-			st.Close()
+			b.close()
 			return nil, fmt.Errorf("secret %s: %w", name, err)
 		}
 		keys[name] = k
@@ -143,37 +131,36 @@ func New(cfg Config) (*Portal, error) {
 		Now:                     cfg.Now,
 	})
 	if err != nil {
-		st.Close()
+		b.close()
 		return nil, err
 	}
 
 	base, _ := url.Parse(cfg.BaseURL) // checked by Validate
-	sessions := sqlite3store.New(st.DB())
 	h, err := handlers.New(handlers.Options{
 		Identity:                 id,
-		SessionStore:             sessions,
+		SessionStore:             b.sessions,
 		Assets:                   assets,
 		Log:                      log,
 		SiteName:                 cfg.SiteName,
 		BaseURL:                  base,
 		Registration:             cfg.Registration,
-		CSRFKey:                  csrfKey,
+		CSRFKey:                  keys["csrf-key"],
 		RememberMeLifetime:       cfg.RememberMeLifetime,
 		LockoutDuration:          cfg.LockoutDuration,
 		ResetPasswordLifetime:    cfg.ResetPasswordLifetime,
 		MinPasswordLength:        cfg.PasswordMinLength,
-		Ping:                     st.Ping,
+		Ping:                     b.ping,
+		Ready:                    b.ready,
 		Providers:                cfg.providers(),
 		TrustedProxies:           proxies,
 		ExternalLoginBypasses2FA: cfg.ExternalLoginBypasses2FA,
 	})
 	if err != nil {
-		sessions.StopCleanup()
-		st.Close()
+		b.close()
 		return nil, err
 	}
 	id.MailQueue().Start()
-	return &Portal{cfg: cfg, log: log, store: st, sessions: sessions, identity: id, handler: h}, nil
+	return &Portal{cfg: cfg, log: log, backend: b, identity: id, handler: h}, nil
 }
 
 func randomKey() ([]byte, error) {
@@ -202,8 +189,7 @@ func (p *Portal) Config() Config { return p.cfg }
 // most ten seconds — and closes the database.
 func (p *Portal) Close() error {
 	p.identity.MailQueue().Stop(10 * time.Second)
-	p.sessions.StopCleanup()
-	return p.store.Close()
+	return p.backend.close()
 }
 
 // FlushMail delivers every message that is due now and returns when the
@@ -218,12 +204,12 @@ func Migrate(ctx context.Context, cfg Config) error {
 	if err := cfg.Validate(); err != nil {
 		return err
 	}
-	st, err := sqlite.Open(cfg.DB)
+	st, migrate, _, err := openStore(ctx, cfg.DB)
 	if err != nil {
 		return err
 	}
 	defer st.Close()
-	return st.Migrate(ctx)
+	return migrate(ctx)
 }
 
 // Server returns an http.Server for p with the timeouts and header limit of

@@ -10,7 +10,7 @@ import (
 )
 
 func (h *Handler) reauthView(c echo.Context, errs pages.FieldErrors) pages.ReauthenticateView {
-	return pages.ReauthenticateView{
+	v := pages.ReauthenticateView{
 		Common:        h.common(c, "Confirm it is you"),
 		ReturnURL:     safeReturnURL(c.QueryParam("returnUrl")),
 		Errors:        errs,
@@ -19,6 +19,10 @@ func (h *Handler) reauthView(c echo.Context, errs pages.FieldErrors) pages.Reaut
 		NeedsCode:     currentUser(c).TwoFactorEnabled,
 		Providers:     h.linkedProviders(c),
 	}
+	if v.NeedsCode {
+		v.Providers = nil // with 2FA on, only password and code will do (MFA-05)
+	}
+	return v
 }
 
 // linkedProviders are the configured providers the user has linked: they

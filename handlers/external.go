@@ -440,7 +440,11 @@ func (h *Handler) finishExternalReauth(c echo.Context, ext identity.ExternalIden
 	if err := h.id.ReauthenticateExternal(c.Request().Context(), clientOf(c), u, x, ext); err != nil {
 		if identity.ErrorCode(err) == identity.EUNAUTHORIZED {
 			h.setFlash(c, identity.ErrorMessage(err), true)
-			return h.redirect(c, "/account/reauthenticate")
+			back := "/account/reauthenticate"
+			if returnURL != "" {
+				back += "?" + url.Values{"returnUrl": {returnURL}}.Encode()
+			}
+			return h.redirect(c, back)
 		}
 		return err
 	}

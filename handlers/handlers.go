@@ -50,8 +50,10 @@ type Options struct {
 	ResetPasswordLifetime time.Duration
 	// MinPasswordLength is shown as a hint on password fields.
 	MinPasswordLength int
-	// Ping checks the store for /healthz.
-	Ping func(ctx context.Context) error
+	// Ping checks the store (and Redis) for /healthz; Ready also that the
+	// schema is up to date, for /readyz.
+	Ping  func(ctx context.Context) error
+	Ready func(ctx context.Context) error
 	// TrustedProxies are the reverse proxies whose X-Forwarded-For is
 	// believed (none by default: the socket's address is the client).
 	TrustedProxies []*net.IPNet

@@ -26,12 +26,26 @@ func (h *Handler) handleAccessDenied(c echo.Context) error {
 	return h.render(c, http.StatusForbidden, pages.AccessDenied(v))
 }
 
-// handleHealth answers 200 when the store answers within two seconds.
+// handleHealth answers 200 when the database (and Redis, when used)
+// answers within two seconds.
 func (h *Handler) handleHealth(c echo.Context) error {
+	return h.probe(c, h.opts.Ping)
+}
+
+// handleReady is handleHealth plus: the schema is up to date (503 while
+// another instance migrates the database).
+func (h *Handler) handleReady(c echo.Context) error {
+	if h.opts.Ready == nil {
+		return h.probe(c, h.opts.Ping)
+	}
+	return h.probe(c, h.opts.Ready)
+}
+
+func (h *Handler) probe(c echo.Context, check func(context.Context) error) error {
 	ctx, cancel := context.WithTimeout(c.Request().Context(), 2*time.Second)
 	defer cancel()
-	if err := h.opts.Ping(ctx); err != nil {
-		h.log.ErrorContext(ctx, "health check failed", "err", err)
+	if err := check(ctx); err != nil {
+		h.log.ErrorContext(ctx, "health check failed", "path", c.Request().URL.Path, "err", err)
 		return c.String(http.StatusServiceUnavailable, "unavailable\n")
 	}
 	return c.String(http.StatusOK, "ok\n")

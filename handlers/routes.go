@@ -37,6 +37,7 @@ func (h *Handler) routes() *echo.Echo {
 
 	// Infrastructure
 	e.GET("/healthz", h.handleHealth)
+	e.GET("/readyz", h.handleReady)
 	e.GET("/static/*", h.handleStatic)
 	e.HEAD("/static/*", h.handleStatic)
 

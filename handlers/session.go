@@ -62,7 +62,7 @@ type sessionState struct {
 }
 
 func skipSession(path string) bool {
-	return path == "/healthz" || strings.HasPrefix(path, "/static/")
+	return path == "/healthz" || path == "/readyz" || strings.HasPrefix(path, "/static/")
 }
 
 // loadSession is scs's LoadAndSave made echo-native (CONVENTIONS 11): it

@@ -58,7 +58,7 @@ type testServer struct {
 	Config portal.Config
 	Clock  *testClock
 	Outbox string // the dir: mailer's directory
-	DBPath string
+	DBPath string // the SQLite file; "" on PostgreSQL
 	Log    *bytes.Buffer
 }
 
@@ -72,11 +72,22 @@ func testConfig(t testing.TB) (portal.Config, *testClock) {
 	cfg := portal.DefaultConfig()
 	cfg.Addr = "127.0.0.1:0"
 	cfg.DB = filepath.Join(dir, "portal.db")
+	if onPostgres() {
+		cfg.DB = freshPostgres(t)
+	}
 	cfg.Mail = "dir:" + filepath.Join(dir, "outbox")
 	cfg.Argon2Memory = 1024
 	cfg.Argon2Iterations = 1
 	cfg.Now = clock.Now
 	return cfg, clock
+}
+
+// sqlitePath is the SQLite file of a --db value, or "" for PostgreSQL.
+func sqlitePath(db string) string {
+	if strings.HasPrefix(db, "postgres://") || strings.HasPrefix(db, "postgresql://") {
+		return ""
+	}
+	return db
 }
 
 // newTestServer boots Portal through portal.New on a temp SQLite file.
@@ -113,7 +124,7 @@ func newTestServer(t testing.TB, opts ...func(*portal.Config)) *testServer {
 	})
 	return &testServer{
 		URL: ts.URL, Portal: p, Config: p.Config(), Clock: clock,
-		Outbox: strings.TrimPrefix(cfg.Mail, "dir:"), DBPath: cfg.DB, Log: &logBuf.Buffer,
+		Outbox: strings.TrimPrefix(cfg.Mail, "dir:"), DBPath: sqlitePath(cfg.DB), Log: &logBuf.Buffer,
 	}
 }
 

@@ -32,12 +32,7 @@ const (
 // it is closed when the test ends.
 func mgDB(t testing.TB, srv *testServer) *sql.DB {
 	t.Helper()
-	db, err := sql.Open("sqlite3", "file:"+srv.DBPath+"?_busy_timeout=5000")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
-	return db
+	return grayDB(t, srv, false)
 }
 
 // mgUserRow reads every column of the user with the normalized email

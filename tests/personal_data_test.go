@@ -44,12 +44,7 @@ func pdReauthURL(returnPath string) string {
 // pdDB opens the test database for gray-box reads and writes.
 func pdDB(t testing.TB, srv *testServer) *sql.DB {
 	t.Helper()
-	db, err := sql.Open("sqlite3", "file:"+srv.DBPath+"?_busy_timeout=5000")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
-	return db
+	return grayDB(t, srv, false)
 }
 
 // pdScalar runs a one-value query (gray box).

@@ -2,7 +2,6 @@ package tests
 
 import (
 	"context"
-	"database/sql"
 	"net/http"
 	"net/url"
 	"slices"
@@ -60,11 +59,7 @@ func fieldError(t testing.TB, p *page, field string) string {
 // only those with the normalized email.
 func countUsers(t testing.TB, srv *testServer, normalizedEmail string) int {
 	t.Helper()
-	db, err := sql.Open("sqlite3", "file:"+srv.DBPath+"?mode=ro&_busy_timeout=5000")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
+	db := grayDB(t, srv, true)
 	q, args := "SELECT COUNT(*) FROM users", []any{}
 	if normalizedEmail != "" {
 		q, args = q+" WHERE normalized_email = ?", []any{normalizedEmail}

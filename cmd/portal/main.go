@@ -13,6 +13,7 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"net/url"
 	"os"
 	"os/signal"
 	"syscall"
@@ -89,10 +90,23 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	defer p.Close()
 	err = p.Serve(ctx, func(addr net.Addr) {
 		fmt.Fprintf(stdout, "Portal %s is listening on http://%s (public URL %s; database %s; mail %s)\n",
-			portal.VersionString(), addr, p.Config().BaseURL, cfg.DB, cfg.Mail)
+			portal.VersionString(), addr, p.Config().BaseURL, redactURL(cfg.DB), redactURL(cfg.Mail))
 	})
 	if err == nil {
 		fmt.Fprintln(stdout, "Portal stopped")
 	}
 	return err
+}
+
+// redactURL hides the password of a URL-shaped setting (a database, Redis
+// or SMTP URL) before it is printed.
+func redactURL(s string) string {
+	u, err := url.Parse(s)
+	if err != nil || u.User == nil {
+		return s
+	}
+	if _, has := u.User.Password(); has {
+		u.User = url.UserPassword(u.User.Username(), "xxxxx")
+	}
+	return u.String()
 }

@@ -133,3 +133,16 @@ func TestServeAndShutdown(t *testing.T) {
 		t.Fatalf("stdout=%q", stdout.String())
 	}
 }
+
+func TestRedactURL(t *testing.T) {
+	for in, want := range map[string]string{
+		"postgres://portal:s3cret@db:5432/portal": "postgres://portal:xxxxx@db:5432/portal",
+		"smtp://u:p%40ss@mail:587":                "smtp://u:xxxxx@mail:587",
+		"portal.db":                               "portal.db",
+		"postgres://db/portal":                    "postgres://db/portal",
+	} {
+		if got := redactURL(in); got != want {
+			t.Errorf("redactURL(%q)=%q, want %q", in, got, want)
+		}
+	}
+}

@@ -237,3 +237,20 @@ func collect[T any](rows pgx.Rows, err error, scan func(pgx.Row) (T, error)) ([]
 	}
 	return out, translate(rows.Err())
 }
+
+// MigrationsPending reports whether the database lags behind the embedded
+// migrations (for /readyz), without taking the migration lock — so it
+// answers true while another instance is migrating.
+func (s *Store) MigrationsPending(ctx context.Context) (bool, error) {
+	db := stdlib.OpenDBFromPool(s.pool)
+	defer db.Close()
+	p, err := goose.NewProvider(goose.DialectPostgres, db, Migrations())
+	if err != nil {
+		return false, err
+	}
+	current, target, err := p.GetVersions(ctx)
+	if err != nil {
+		return false, err
+	}
+	return current < target, nil
+}

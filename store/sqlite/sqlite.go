@@ -133,3 +133,17 @@ func fromNull(t sql.NullTime) time.Time {
 	}
 	return t.Time.UTC()
 }
+
+// MigrationsPending reports whether the database lags behind the embedded
+// migrations (for /readyz).
+func (s *Store) MigrationsPending(ctx context.Context) (bool, error) {
+	p, err := goose.NewProvider(goose.DialectSQLite3, s.db, Migrations())
+	if err != nil {
+		return false, err
+	}
+	current, target, err := p.GetVersions(ctx)
+	if err != nil {
+		return false, err
+	}
+	return current < target, nil
+}

@@ -1,0 +1,129 @@
+package portal
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/alexedwards/scs/goredisstore"
+	"github.com/alexedwards/scs/pgxstore"
+	"github.com/alexedwards/scs/sqlite3store"
+	"github.com/alexedwards/scs/v2"
+	"github.com/redis/go-redis/v9"
+
+	"github.com/accountportal/portal/store"
+	"github.com/accountportal/portal/store/postgres"
+	"github.com/accountportal/portal/store/sqlite"
+)
+
+// isPostgres reports whether a --db value names PostgreSQL.
+func isPostgres(db string) bool {
+	return strings.HasPrefix(db, "postgres://") || strings.HasPrefix(db, "postgresql://")
+}
+
+// backend is the database (SQLite or PostgreSQL) and the session store
+// (the same database, or Redis).
+type backend struct {
+	store    store.Store
+	migrate  func(ctx context.Context) error
+	pending  func(ctx context.Context) (bool, error)
+	sessions scs.Store
+	redis    *redis.Client // nil without Redis
+	stop     func()        // stops the session store's cleanup
+}
+
+// openStore opens the database of cfg.DB without migrating it.
+func openStore(ctx context.Context, db string) (store.Store, func(context.Context) error, func(context.Context) (bool, error), error) {
+	if isPostgres(db) {
+		st, err := postgres.Open(ctx, db)
+		if err != nil {
+			return nil, nil, nil, err
+		}
+		return st, st.Migrate, st.MigrationsPending, nil
+	}
+	st, err := sqlite.Open(strings.TrimPrefix(db, "sqlite://"))
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	return st, st.Migrate, st.MigrationsPending, nil
+}
+
+// openBackend opens and migrates the database and sets up the session
+// store.
+func openBackend(ctx context.Context, cfg Config) (*backend, error) {
+	st, migrate, pending, err := openStore(ctx, cfg.DB)
+	if err != nil {
+		return nil, err
+	}
+	if err := migrate(ctx); err != nil {
+		st.Close()
+		return nil, err
+	}
+	b := &backend{store: st, migrate: migrate, pending: pending, stop: func() {}}
+	switch {
+	case strings.HasPrefix(cfg.Sessions, "redis://") || strings.HasPrefix(cfg.Sessions, "rediss://"):
+		opts, err := redis.ParseURL(cfg.Sessions)
+		if err != nil {
+			st.Close()
+			return nil, fmt.Errorf("--sessions: %w", err)
+		}
+		opts.DialTimeout, opts.ReadTimeout, opts.WriteTimeout = 2*time.Second, 2*time.Second, 2*time.Second
+		b.redis = redis.NewClient(opts)
+		pctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+		defer cancel()
+		if err := b.redis.Ping(pctx).Err(); err != nil {
+			b.redis.Close()
+			st.Close()
+			return nil, fmt.Errorf("--sessions: Redis does not answer: %w", err)
+		}
+		b.sessions = goredisstore.NewWithPrefix(b.redis, "portal:session:")
+	case isPostgres(cfg.DB):
+		ps := pgxstore.New(st.(*postgres.Store).Pool())
+		b.sessions, b.stop = ps, ps.StopCleanup
+	default:
+		ss := sqlite3store.New(st.(*sqlite.Store).DB())
+		b.sessions, b.stop = ss, ss.StopCleanup
+	}
+	return b, nil
+}
+
+// ping checks the database and, when used, Redis (for /healthz).
+func (b *backend) ping(ctx context.Context) error {
+	if err := b.store.Ping(ctx); err != nil {
+		return fmt.Errorf("database: %w", err)
+	}
+	if b.redis != nil {
+		if err := b.redis.Ping(ctx).Err(); err != nil {
+			return fmt.Errorf("redis: %w", err)
+		}
+	}
+	return nil
+}
+
+// ready is ping plus: the schema is up to date (for /readyz: an instance
+// whose database is being migrated by another is not ready).
+func (b *backend) ready(ctx context.Context) error {
+	if err := b.ping(ctx); err != nil {
+		return err
+	}
+	p, err := b.pending(ctx)
+	if err != nil {
+		return fmt.Errorf("migrations: %w", err)
+	}
+	if p {
+		return errors.New("migrations pending")
+	}
+	return nil
+}
+
+func (b *backend) close() error {
+	b.stop()
+	var errs []error
+	if b.redis != nil {
+		errs = append(errs, b.redis.Close())
+	}
+	errs = append(errs, b.store.Close())
+	return errors.Join(errs...)
+}
