@@ -35,6 +35,8 @@ func main() {
 const usage = `Usage:
   portal [serve] [flags]   serve the portal (default)
   portal migrate [flags]   apply database migrations and exit
+  portal copy --from sqlite://portal.db --to postgres://… [--sessions]
+                           move an installation to PostgreSQL
   portal version           print the version
 
 Every flag can also be set by an environment variable: --base-url is
@@ -49,6 +51,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	}
 	switch cmd {
 	case "serve", "migrate":
+	case "copy":
+		return runCopy(ctx, args, stdout, stderr)
 	case "version":
 		fmt.Fprintln(stdout, "portal", portal.VersionString())
 		return nil
@@ -109,4 +113,24 @@ func redactURL(s string) string {
 		u.User = url.UserPassword(u.User.Username(), "xxxxx")
 	}
 	return u.String()
+}
+
+// runCopy is `portal copy`: SQLite to PostgreSQL, all or nothing.
+func runCopy(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("portal copy", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	from := fs.String("from", "", "the SQLite database to copy (sqlite://path or a path)")
+	to := fs.String("to", "", "the empty PostgreSQL database to copy into (postgres://…)")
+	sessions := fs.Bool("sessions", false, "copy signed-in sessions too (otherwise everyone signs in again)")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if *from == "" || *to == "" || fs.NArg() > 0 {
+		return errors.New("copy: give --from and --to")
+	}
+	if err := portal.Copy(ctx, *from, *to, *sessions, stdout); err != nil {
+		return err
+	}
+	fmt.Fprintln(stdout, "copied", *from, "to", redactURL(*to))
+	return nil
 }
