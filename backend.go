@@ -15,6 +15,7 @@ import (
 
 	"github.com/accountportal/portal/store"
 	"github.com/accountportal/portal/store/postgres"
+	redisstore "github.com/accountportal/portal/store/redis"
 	"github.com/accountportal/portal/store/sqlite"
 )
 
@@ -79,6 +80,9 @@ func openBackend(ctx context.Context, cfg Config) (*backend, error) {
 			return nil, fmt.Errorf("--sessions: Redis does not answer: %w", err)
 		}
 		b.sessions = goredisstore.NewWithPrefix(b.redis, "portal:session:")
+		// Rate-limit windows go to Redis too: counting costs no database
+		// write, and every instance shares them.
+		b.store = withRateLimits{Store: st, RateLimits: redisstore.NewRateLimits(b.redis, "portal:rl:")}
 	case isPostgres(cfg.DB):
 		ps := pgxstore.New(st.(*postgres.Store).Pool())
 		b.sessions, b.stop = ps, ps.StopCleanup
@@ -126,4 +130,22 @@ func (b *backend) close() error {
 	}
 	errs = append(errs, b.store.Close())
 	return errors.Join(errs...)
+}
+
+// withRateLimits is a store whose rate limits live elsewhere (Redis).
+type withRateLimits struct {
+	store.Store
+	store.RateLimits
+}
+
+func (w withRateLimits) HitRateLimit(ctx context.Context, key string, window time.Duration, now time.Time) (int, time.Time, error) {
+	return w.RateLimits.HitRateLimit(ctx, key, window, now)
+}
+
+func (w withRateLimits) PeekRateLimit(ctx context.Context, key string, now time.Time) (int, time.Time, error) {
+	return w.RateLimits.PeekRateLimit(ctx, key, now)
+}
+
+func (w withRateLimits) DeleteExpiredRateLimits(ctx context.Context, t time.Time) error {
+	return w.RateLimits.DeleteExpiredRateLimits(ctx, t)
 }

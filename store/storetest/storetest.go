@@ -385,7 +385,13 @@ func testOutboxClaimOnce(t *testing.T, s store.Store) {
 	}
 }
 
-func testRateLimits(t *testing.T, s store.Store) {
+// RunRateLimits runs the rate-limit part of the suite on a store of rate
+// limits only (e.g. Redis).
+func RunRateLimits(t *testing.T, open func(t *testing.T) store.RateLimits) {
+	t.Run("RateLimits", func(t *testing.T) { testRateLimits(t, open(t)) })
+}
+
+func testRateLimits(t *testing.T, s store.RateLimits) {
 	ctx := context.Background()
 	for i := 1; i <= 3; i++ {
 		n, end, err := s.HitRateLimit(ctx, "k", time.Minute, base.Add(time.Duration(i)*time.Second))
