@@ -2,6 +2,7 @@ package tests
 
 import (
 	"fmt"
+	"net"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -163,4 +164,57 @@ func TestBadInputRefused(t *testing.T) {
 	// A query with control characters is not an error: the bad returnUrl is
 	// ignored.
 	wantStatus(t, c.Get("/account/login?returnUrl=%2F%00x"), http.StatusOK)
+}
+
+// TestSlowlorisDoesNotHoldOthersUp (REL-10): 200 connections that send
+// half a request and then nothing do not stop another client, and the
+// server drops them after its header timeout (5 s).
+func TestSlowlorisDoesNotHoldOthersUp(t *testing.T) {
+	t.Parallel()
+	srv := newTestServer(t)
+	hs := srv.Portal.Server()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	go hs.Serve(ln)
+	t.Cleanup(func() { hs.Close() })
+	addr := ln.Addr().String()
+	var slow []net.Conn
+	for range 200 {
+		c, err := net.Dial("tcp", addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		c.Write([]byte("GET / HTTP/1.1\r\nHost: " + addr + "\r\nX-Slow: "))
+		slow = append(slow, c)
+	}
+	defer func() {
+		for _, c := range slow {
+			c.Close()
+		}
+	}()
+	start := time.Now()
+	resp, err := (&http.Client{Timeout: 5 * time.Second}).Get("http://" + addr + "/healthz")
+	if err != nil {
+		t.Fatalf("a normal request while 200 slow clients hang: %v", err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("status %d", resp.StatusCode)
+	}
+	t.Logf("GET /healthz with 200 half-open requests: %v", time.Since(start))
+	// The server gives up on a slow client after ReadHeaderTimeout.
+	slow[0].SetReadDeadline(time.Now().Add(15 * time.Second))
+	buf := make([]byte, 512)
+	waited := time.Now()
+	for {
+		if _, err := slow[0].Read(buf); err != nil {
+			if ne, ok := err.(net.Error); ok && ne.Timeout() {
+				t.Fatal("the server kept a half-sent request open for 15 s")
+			}
+			break
+		}
+	}
+	t.Logf("a half-sent request was dropped after %v", time.Since(waited).Round(100*time.Millisecond))
 }
