@@ -28,7 +28,7 @@ type Config struct {
 	Mail                  string // --mail: log, dir:PATH, smtp://user:pass@host:port or smtps://…
 	MailFrom              string // --mail-from
 	Theme                 string // --theme: theme directory
-	Registration          string // --registration: open or closed (invite arrives with the theming issue)
+	Registration          string // --registration: open, invite or closed
 	RequireConfirmedEmail bool   // --require-confirmed-email
 	SiteName              string // --site-name: shown on pages and in mail
 
@@ -43,6 +43,10 @@ type Config struct {
 	OIDCName, OIDCSlug, OIDCIssuer           string
 	OIDCClientID, OIDCClientSecret           string
 	ExternalLoginBypasses2FA                 bool // --external-login-bypasses-2fa
+
+	// AllowedEmailDomains, when set, are the only domains new accounts may
+	// use (comma-separated).
+	AllowedEmailDomains string // --allowed-email-domains
 
 	// RateLimits adjusts the rate limits: "name=N/duration,…", name=0
 	// turns one off (see identity.RateLimitNames). Empty: the defaults.
@@ -112,7 +116,8 @@ func (c *Config) BindFlags(fs *flag.FlagSet) {
 	fs.StringVar(&c.Mail, "mail", c.Mail, "mail delivery: log, dir:PATH, smtp://user:pass@host:port (STARTTLS when offered) or smtps://user:pass@host:port")
 	fs.StringVar(&c.MailFrom, "mail-from", c.MailFrom, "sender of mail")
 	fs.StringVar(&c.Theme, "theme", c.Theme, "theme directory")
-	fs.StringVar(&c.Registration, "registration", c.Registration, "who may register: open or closed")
+	fs.StringVar(&c.Registration, "registration", c.Registration, "who may register: open, invite (invited addresses only: portal users invite EMAIL) or closed")
+	fs.StringVar(&c.AllowedEmailDomains, "allowed-email-domains", c.AllowedEmailDomains, "comma-separated domains new accounts may use (default: any)")
 	fs.BoolVar(&c.RequireConfirmedEmail, "require-confirmed-email", c.RequireConfirmedEmail, "sign-in needs a confirmed email address")
 	fs.StringVar(&c.SiteName, "site-name", c.SiteName, "site name shown on pages and in mail")
 	fs.StringVar(&c.GoogleClientID, "google-client-id", c.GoogleClientID, "Google OAuth client id")
@@ -223,11 +228,14 @@ func (c *Config) Validate() error {
 		bad("mail-from", "%v", err)
 	}
 	switch c.Registration {
-	case "open", "closed":
-	case "invite":
-		bad("registration", "invite-only registration is not supported by this version yet; use open or closed")
+	case "open", "invite", "closed":
 	default:
-		bad("registration", "%q: want open or closed", c.Registration)
+		bad("registration", "%q: want open, invite or closed", c.Registration)
+	}
+	for _, d := range c.allowedDomains() {
+		if msg := identity.ValidateEmail("x@" + d); msg != "" {
+			bad("allowed-email-domains", "%q is not a domain", d)
+		}
 	}
 	if strings.TrimSpace(c.SiteName) == "" {
 		bad("site-name", "empty")
@@ -373,4 +381,15 @@ func parseCIDRs(list string) ([]*net.IPNet, error) {
 		out = append(out, n)
 	}
 	return out, nil
+}
+
+// allowedDomains is --allowed-email-domains as a list, lower case.
+func (c *Config) allowedDomains() []string {
+	var out []string
+	for _, d := range strings.Split(c.AllowedEmailDomains, ",") {
+		if d = strings.ToLower(strings.TrimSpace(d)); d != "" {
+			out = append(out, d)
+		}
+	}
+	return out
 }

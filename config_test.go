@@ -109,7 +109,7 @@ func TestValidateRefuses(t *testing.T) {
 		{"smtp bad port", func(c *Config) { c.Mail = "smtp://u:secret@host:0" }, "SMTP"},
 		{"bad from", func(c *Config) { c.MailFrom = "not an address" }, "--mail-from"},
 		{"registration", func(c *Config) { c.Registration = "maybe" }, "--registration"},
-		{"invite not yet", func(c *Config) { c.Registration = "invite" }, "invite"},
+		{"bad domain", func(c *Config) { c.AllowedEmailDomains = "example.com, not a domain" }, "--allowed-email-domains"},
 		{"min length", func(c *Config) { c.PasswordMinLength = 6 }, "--password-min-length"},
 		{"argon2", func(c *Config) { c.Argon2Iterations = 0 }, "argon2"},
 		{"lockout", func(c *Config) { c.LockoutThreshold = 0 }, "--lockout-threshold"},

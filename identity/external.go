@@ -74,20 +74,30 @@ type ExternalRegisterResult struct {
 // the provider vouches for that very address (email_verified), it counts as
 // confirmed; otherwise the usual confirmation mail goes out.
 func (s *Service) RegisterExternal(ctx context.Context, c Client, ext ExternalIdentity, email string) (ExternalRegisterResult, error) {
+	return s.RegisterExternalInvited(ctx, c, ext, email, "")
+}
+
+// RegisterExternalInvited is RegisterExternal for a person who followed an
+// invitation (required in invite mode).
+func (s *Service) RegisterExternalInvited(ctx context.Context, c Client, ext ExternalIdentity, email, inviteCode string) (ExternalRegisterResult, error) {
 	email = strings.TrimSpace(email)
 	if err := validAddress("email", email); err != nil {
 		return ExternalRegisterResult{}, err
 	}
+	invited, err := s.checkSignup(ctx, email, inviteCode)
+	if err != nil {
+		return ExternalRegisterResult{}, err
+	}
 	norm := NormalizeEmail(email)
 	now := s.now()
-	confirmed := ext.EmailVerified && NormalizeEmail(ext.Email) == norm
+	confirmed := invited || (ext.EmailVerified && NormalizeEmail(ext.Email) == norm)
 	u := &User{
 		ID: uuid.Must(uuid.NewV7()).String(), Email: email, NormalizedEmail: norm,
 		UserName: email, NormalizedUserName: norm, EmailConfirmed: confirmed,
 		SecurityStamp: newStamp(), CreatedAt: now, UpdatedAt: now,
 	}
 	l := &ExternalLogin{Provider: ext.Provider, Subject: ext.Subject, DisplayName: ext.DisplayName, Email: ext.Email, CreatedAt: now}
-	err := s.store.CreateUserWithLogin(ctx, u, l)
+	err = s.store.CreateUserWithLogin(ctx, u, l)
 	if errors.Is(err, store.ErrConflict) {
 		if _, ferr := s.store.FindExternalLogin(ctx, ext.Provider, ext.Subject); ferr == nil {
 			return ExternalRegisterResult{}, Errorf(ECONFLICT, "This login is already linked to an account. Sign in with it instead.")
@@ -112,6 +122,7 @@ func (s *Service) RegisterExternal(ctx context.Context, c Client, ext ExternalId
 	}
 	s.RecordEvent(ctx, u.ID, EventRegister, c, ext.ProviderName)
 	s.RecordEvent(ctx, u.ID, EventExternalLoginLinked, c, ext.ProviderName)
+	s.useInvite(ctx, email, inviteCode)
 	res := ExternalRegisterResult{User: u, SignIn: confirmed || !s.opts.RequireConfirmedEmail}
 	if !confirmed {
 		if err := s.SendConfirmation(ctx, u); err != nil {
@@ -179,9 +190,9 @@ func (s *Service) UnlinkExternal(ctx context.Context, c Client, u *User, keepSID
 	return nil
 }
 
-// RegistrationOpen reports whether new accounts may be created (also
-// through external logins).
-func (s *Service) RegistrationOpen() bool { return !s.opts.RegistrationClosed }
+// RegistrationOpen reports whether new accounts may be created at all
+// (also through external logins; in invite mode only with an invitation).
+func (s *Service) RegistrationOpen() bool { return s.opts.Registration != RegistrationClosed }
 
 // ReauthenticateExternal records a re-authentication through an external
 // login, if the identity is linked to this very user (SES-05).

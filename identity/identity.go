@@ -32,9 +32,15 @@ type Options struct {
 	// BaseURL is the absolute origin (and path prefix) of links in mail. It
 	// comes from configuration, never from a request's Host (RST-03).
 	BaseURL string
-	// RegistrationClosed: no new accounts, neither by form nor by external
-	// login.
-	RegistrationClosed bool
+	// Registration is "open" (default), "invite" (only invited addresses,
+	// through their invitation link) or "closed" — for every way of
+	// creating an account, the form and external logins alike.
+	Registration string
+	// AllowedEmailDomains, when not empty, are the only domains new
+	// accounts may use (lower case).
+	AllowedEmailDomains []string
+	// InviteLifetime is how long an invitation works; default 7 days.
+	InviteLifetime time.Duration
 	// RequireConfirmedEmail: sign-in needs a confirmed address, and
 	// registration does not reveal whether an address has an account.
 	RequireConfirmedEmail bool
@@ -144,6 +150,12 @@ func New(o Options) (*Service, error) {
 	if o.ReauthWindow <= 0 {
 		o.ReauthWindow = 10 * time.Minute
 	}
+	if o.Registration == "" {
+		o.Registration = RegistrationOpen
+	}
+	if o.InviteLifetime <= 0 {
+		o.InviteLifetime = inviteLifetimeDefault
+	}
 	if o.RememberBrowserLifetime <= 0 {
 		o.RememberBrowserLifetime = 30 * 24 * time.Hour
 	}
@@ -218,6 +230,9 @@ func (s *Service) link(path string, q url.Values) string {
 type RegisterInput struct {
 	Email    string
 	Password string
+	// InviteCode is the invitation the person followed, if any (required
+	// in invite mode).
+	InviteCode string
 }
 
 // RegisterResult says what Register did. With confirmation required, User is
@@ -247,6 +262,13 @@ func (s *Service) Register(ctx context.Context, c Client, in RegisterInput) (Reg
 			return RegisterResult{}, err
 		}
 	}
+	invited := false
+	if len(fields) == 0 {
+		var err error
+		if invited, err = s.checkSignup(ctx, email, in.InviteCode); err != nil {
+			return RegisterResult{}, err
+		}
+	}
 	if msg := s.opts.Passwords.Check(in.Password, email); msg != "" {
 		fields["password"] = msg
 	}
@@ -269,6 +291,7 @@ func (s *Service) Register(ctx context.Context, c Client, in RegisterInput) (Reg
 		NormalizedUserName: norm,
 		PasswordHash:       hash,
 		SecurityStamp:      newStamp(),
+		EmailConfirmed:     invited, // the invitation went to this mailbox
 		CreatedAt:          now,
 		UpdatedAt:          now,
 	}
@@ -302,7 +325,11 @@ func (s *Service) Register(ctx context.Context, c Client, in RegisterInput) (Reg
 		return RegisterResult{}, internal(err)
 	}
 	s.RecordEvent(ctx, u.ID, EventRegister, c, "")
-	res := RegisterResult{User: u, SignIn: !s.opts.RequireConfirmedEmail}
+	s.useInvite(ctx, email, in.InviteCode)
+	res := RegisterResult{User: u, SignIn: !s.opts.RequireConfirmedEmail || invited}
+	if invited {
+		return res, nil
+	}
 	link, err := s.sendConfirmation(ctx, u)
 	if err != nil {
 		// The account exists; the person can ask for another mail.

@@ -46,10 +46,11 @@ const (
 	EmailChanged         = "email-changed"          // to the old address: the change is done
 	AccountDeleted       = "account-deleted"        // the account and its data are gone
 	SecurityNotice       = "security-notice"        // a security setting changed (2FA on/off, codes, …)
+	Invite               = "invite"                 // an invitation to register (--registration invite)
 )
 
 // Names lists every message.
-var Names = []string{ConfirmEmail, RegisterExisting, ResetPassword, PasswordChanged, ChangeEmail, EmailChangeRequested, EmailChanged, AccountDeleted, SecurityNotice}
+var Names = []string{ConfirmEmail, RegisterExisting, ResetPassword, PasswordChanged, ChangeEmail, EmailChangeRequested, EmailChanged, AccountDeleted, SecurityNotice, Invite}
 
 // SampleData is what theme overrides are checked against at start.
 var SampleData = Data{

@@ -80,6 +80,7 @@ type Store interface {
 	Events
 	RecoveryCodes
 	ExternalLogins
+	Invites
 
 	// Ping checks that the database answers.
 	Ping(ctx context.Context) error
@@ -96,6 +97,8 @@ type Users interface {
 	FindUserByID(ctx context.Context, id string) (*User, error)
 	// FindUserByEmail looks a user up by the normalised email.
 	FindUserByEmail(ctx context.Context, normalizedEmail string) (*User, error)
+	// ListUsers returns users ordered by creation, skipping offset.
+	ListUsers(ctx context.Context, offset, limit int) ([]*User, error)
 	// UpdateUser applies the non-nil fields of upd to user id.
 	UpdateUser(ctx context.Context, id string, upd UserUpdate) error
 	// DeleteUser removes the user and, in the same transaction, every row
@@ -304,4 +307,25 @@ type ExternalLogins interface {
 	// DeleteExternalLogin unlinks one of the user's logins; ErrNotFound when
 	// the user has no such link.
 	DeleteExternalLogin(ctx context.Context, userID, provider, subject string) error
+}
+
+// Invite is an invitation to register (--registration invite).
+type Invite struct {
+	Hash            []byte // SHA-256 of the code
+	NormalizedEmail string
+	CreatedAt       time.Time
+	ExpiresAt       time.Time
+}
+
+// Invites persists invitations.
+type Invites interface {
+	// CreateInvite stores inv.
+	CreateInvite(ctx context.Context, inv *Invite) error
+	// ConsumeInvite marks the invite with this hash for this address used,
+	// atomically (one use); ErrNotFound when there is no such unused,
+	// unexpired invite.
+	ConsumeInvite(ctx context.Context, hash []byte, normalizedEmail string, now time.Time) error
+	// HasInvite reports whether the address has an unused, unexpired
+	// invite with this hash (without using it).
+	HasInvite(ctx context.Context, hash []byte, normalizedEmail string, now time.Time) (bool, error)
 }

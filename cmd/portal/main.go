@@ -37,6 +37,8 @@ const usage = `Usage:
   portal migrate [flags]   apply database migrations and exit
   portal copy --from sqlite://portal.db --to postgres://… [--sessions]
                            move an installation to PostgreSQL
+  portal users ACTION …    list, create, invite, lock, unlock, delete,
+                           confirm-email, reset-2fa (see portal users)
   portal version           print the version
 
 Every flag can also be set by an environment variable: --base-url is
@@ -53,6 +55,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	case "serve", "migrate":
 	case "copy":
 		return runCopy(ctx, args, stdout, stderr)
+	case "users":
+		return runUsers(ctx, args, getenv, os.Stdin, stdout, stderr)
 	case "version":
 		fmt.Fprintln(stdout, "portal", portal.VersionString())
 		return nil

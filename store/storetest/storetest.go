@@ -36,6 +36,8 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 	t.Run("TOTPStep", func(t *testing.T) { testTOTPStep(t, open(t)) })
 	t.Run("RecoveryCodes", func(t *testing.T) { testRecoveryCodes(t, open(t)) })
 	t.Run("ExternalLogins", func(t *testing.T) { testExternalLogins(t, open(t)) })
+	t.Run("Invites", func(t *testing.T) { testInvites(t, open(t)) })
+	t.Run("ListUsers", func(t *testing.T) { testListUsers(t, open(t)) })
 }
 
 var base = time.Date(2026, 11, 22, 8, 0, 0, 123456000, time.UTC)
@@ -785,5 +787,62 @@ func testExternalLogins(t *testing.T, s store.Store) {
 	}
 	if _, err := s.FindExternalLogin(ctx, "acme", "sub-3"); !errors.Is(err, store.ErrNotFound) {
 		t.Fatalf("link survived its user: %v", err)
+	}
+}
+
+func testInvites(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	inv := &store.Invite{Hash: bytes.Repeat([]byte{9}, 32), NormalizedEmail: "new@example.com", CreatedAt: base, ExpiresAt: base.Add(7 * 24 * time.Hour)}
+	if err := s.CreateInvite(ctx, inv); err != nil {
+		t.Fatal(err)
+	}
+	if ok, err := s.HasInvite(ctx, inv.Hash, "new@example.com", base); err != nil || !ok {
+		t.Fatalf("HasInvite=%v, %v", ok, err)
+	}
+	if ok, _ := s.HasInvite(ctx, inv.Hash, "other@example.com", base); ok {
+		t.Fatal("an invite works for another address")
+	}
+	if err := s.ConsumeInvite(ctx, inv.Hash, "other@example.com", base); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("consuming for another address err=%v", err)
+	}
+	if err := s.ConsumeInvite(ctx, inv.Hash, "new@example.com", base.Add(7*24*time.Hour)); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("expired invite err=%v", err)
+	}
+	var wins atomic.Int32
+	var wg sync.WaitGroup
+	for range 10 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if s.ConsumeInvite(ctx, inv.Hash, "new@example.com", base) == nil {
+				wins.Add(1)
+			}
+		}()
+	}
+	wg.Wait()
+	if wins.Load() != 1 {
+		t.Fatalf("one invite used %d times", wins.Load())
+	}
+	if ok, _ := s.HasInvite(ctx, inv.Hash, "new@example.com", base); ok {
+		t.Fatal("a used invite is still usable")
+	}
+}
+
+func testListUsers(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	for i, email := range []string{"a@example.com", "b@example.com", "c@example.com"} {
+		u := NewUser(fmt.Sprintf("u%d", i), email)
+		u.CreatedAt = base.Add(time.Duration(i) * time.Minute)
+		if err := s.CreateUser(ctx, u); err != nil {
+			t.Fatal(err)
+		}
+	}
+	first, err := s.ListUsers(ctx, 0, 2)
+	if err != nil || len(first) != 2 || first[0].Email != "a@example.com" || first[1].Email != "b@example.com" {
+		t.Fatalf("ListUsers(0,2)=%v, %v", first, err)
+	}
+	rest, _ := s.ListUsers(ctx, 2, 2)
+	if len(rest) != 1 || rest[0].Email != "c@example.com" {
+		t.Fatalf("ListUsers(2,2)=%v", rest)
 	}
 }

@@ -1,0 +1,187 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/accountportal/portal"
+	"github.com/accountportal/portal/identity"
+)
+
+const usersUsage = `Usage: portal users ACTION [flags] [EMAIL]
+
+  list                       list accounts (--offset, --limit)
+  create EMAIL               create an account (--confirmed; --password-stdin reads a password)
+  invite EMAIL               mail an invitation to register (for --registration invite)
+  lock EMAIL                 lock the account and sign it out everywhere (--for 24h; default: until unlocked)
+  unlock EMAIL               unlock the account
+  delete EMAIL               delete the account and all its data
+  confirm-email EMAIL        mark the address confirmed
+  reset-2fa EMAIL            turn two-factor authentication off (lost phone and codes)
+
+Each action is recorded in the account's security history. The usual flags
+(--db, --mail, …) and environment variables select the installation.
+`
+
+// runUsers is `portal users`: the operator's tool for a portal without an
+// admin UI.
+func runUsers(ctx context.Context, args []string, getenv func(string) string, stdin io.Reader, stdout, stderr io.Writer) error {
+	if len(args) == 0 || strings.HasPrefix(args[0], "-") {
+		fmt.Fprint(stderr, usersUsage)
+		return errors.New("users: give an action")
+	}
+	action, args := args[0], args[1:]
+	cfg := portal.DefaultConfig()
+	fs := flag.NewFlagSet("portal users "+action, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	cfg.BindFlags(fs)
+	offset := fs.Int("offset", 0, "list: skip this many accounts")
+	limit := fs.Int("limit", 100, "list: show at most this many accounts")
+	confirmed := fs.Bool("confirmed", false, "create: mark the address confirmed")
+	passwordStdin := fs.Bool("password-stdin", false, "create: read the password from standard input")
+	lockFor := fs.Duration("for", 0, "lock: how long (default: until unlocked)")
+	// Flags may come before or after the address.
+	var positional []string
+	for len(args) > 0 {
+		if err := fs.Parse(args); err != nil {
+			return err
+		}
+		args = fs.Args()
+		if len(args) > 0 {
+			positional = append(positional, args[0])
+			args = args[1:]
+		}
+	}
+	if err := portal.ApplyEnv(fs, getenv); err != nil {
+		return err
+	}
+	cfg.Logger = slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	needEmail := action != "list"
+	if needEmail && len(positional) != 1 {
+		return fmt.Errorf("users %s: give one email address", action)
+	}
+	if !needEmail && len(positional) != 0 {
+		return fmt.Errorf("users %s: unexpected arguments %v", action, positional)
+	}
+	switch action {
+	case "list", "create", "invite", "lock", "unlock", "delete", "confirm-email", "reset-2fa":
+	default:
+		fmt.Fprint(stderr, usersUsage)
+		return fmt.Errorf("users: unknown action %q", action)
+	}
+	p, err := portal.New(cfg)
+	if err != nil {
+		return err
+	}
+	defer p.Close() // sends queued mail (invitations, notices)
+	id := p.Identity()
+	email := ""
+	if needEmail {
+		email = positional[0]
+	}
+	switch action {
+	case "list":
+		us, err := id.ListUsers(ctx, *offset, *limit)
+		if err != nil {
+			return err
+		}
+		w := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
+		fmt.Fprintln(w, "EMAIL\tCONFIRMED\t2FA\tLOCKED\tPASSWORD\tCREATED\tID")
+		now := time.Now()
+		for _, u := range us {
+			fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", u.Email, yesNo(u.EmailConfirmed), yesNo(u.TwoFactorEnabled),
+				yesNo(identity.IsLockedOut(u, now)), yesNo(u.PasswordHash != ""), u.CreatedAt.Format("2006-01-02 15:04"), u.ID)
+		}
+		return w.Flush()
+	case "create":
+		password := ""
+		if *passwordStdin {
+			line, err := bufio.NewReader(stdin).ReadString('\n')
+			if err != nil && !errors.Is(err, io.EOF) {
+				return err
+			}
+			password = strings.TrimRight(line, "\r\n")
+			if password == "" {
+				return errors.New("users create: --password-stdin read no password")
+			}
+		}
+		u, err := id.AdminCreateUser(ctx, email, password, *confirmed)
+		if err != nil {
+			return cliError(err)
+		}
+		fmt.Fprintf(stdout, "created %s (%s)\n", u.Email, u.ID)
+		if password == "" {
+			fmt.Fprintln(stdout, "the account has no password: its owner sets one through “Forgot your password?”")
+		}
+		return nil
+	case "invite":
+		if _, err := id.Invite(ctx, email); err != nil {
+			return cliError(err)
+		}
+		fmt.Fprintf(stdout, "invited %s (the link works once, for a week)\n", email)
+		return nil
+	case "lock":
+		until := time.Now().Add(100 * 365 * 24 * time.Hour)
+		if *lockFor > 0 {
+			until = time.Now().Add(*lockFor)
+		}
+		if err := id.AdminLock(ctx, email, until); err != nil {
+			return cliError(err)
+		}
+		fmt.Fprintf(stdout, "locked %s and signed it out everywhere\n", email)
+		return nil
+	case "unlock":
+		if err := id.AdminUnlock(ctx, email); err != nil {
+			return cliError(err)
+		}
+		fmt.Fprintf(stdout, "unlocked %s\n", email)
+		return nil
+	case "delete":
+		if err := id.AdminDelete(ctx, email); err != nil {
+			return cliError(err)
+		}
+		fmt.Fprintf(stdout, "deleted %s and all its data\n", email)
+		return nil
+	case "confirm-email":
+		if err := id.AdminConfirmEmail(ctx, email); err != nil {
+			return cliError(err)
+		}
+		fmt.Fprintf(stdout, "confirmed %s\n", email)
+		return nil
+	case "reset-2fa":
+		if err := id.AdminResetTwoFactor(ctx, email); err != nil {
+			return cliError(err)
+		}
+		fmt.Fprintf(stdout, "two-factor authentication of %s is off; the owner was told by mail\n", email)
+		return nil
+	}
+	return nil
+}
+
+func yesNo(b bool) string {
+	if b {
+		return "yes"
+	}
+	return "no"
+}
+
+// cliError shows identity's user-safe message (with the field's message
+// for a validation error).
+func cliError(err error) error {
+	var e *identity.Error
+	if errors.As(err, &e) {
+		for _, m := range e.Fields {
+			return errors.New(m)
+		}
+		return errors.New(e.Message)
+	}
+	return err
+}

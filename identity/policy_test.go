@@ -1,0 +1,80 @@
+package identity
+
+import (
+	"context"
+	"errors"
+	"net/url"
+	"regexp"
+	"testing"
+)
+
+func TestRegistrationClosedRefusesEveryPath(t *testing.T) {
+	f := newFixture(t, func(o *Options) { o.Registration = RegistrationClosed })
+	ctx := context.Background()
+	if _, err := f.svc.Register(ctx, Client{}, RegisterInput{Email: "a@example.com", Password: pw}); !errors.Is(err, ErrRegistrationClosed) {
+		t.Fatalf("form err=%v, want ErrRegistrationClosed", err)
+	}
+	ext := ExternalIdentity{Provider: "acme", ProviderName: "Acme", Subject: "s1", Email: "a@example.com", EmailVerified: true}
+	if _, err := f.svc.RegisterExternal(ctx, Client{}, ext, "a@example.com"); !errors.Is(err, ErrRegistrationClosed) {
+		t.Fatalf("external err=%v, want ErrRegistrationClosed", err)
+	}
+	if f.svc.RegistrationOpen() {
+		t.Fatal("RegistrationOpen with registration closed")
+	}
+}
+
+func TestInviteOnly(t *testing.T) {
+	f := newFixture(t, func(o *Options) { o.Registration = RegistrationInvite })
+	ctx := context.Background()
+	if _, err := f.svc.Register(ctx, Client{}, RegisterInput{Email: "new@example.com", Password: pw}); !errors.Is(err, ErrNotInvited) {
+		t.Fatalf("uninvited err=%v, want ErrNotInvited", err)
+	}
+	link, err := f.svc.Invite(ctx, "new@example.com")
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := f.lastMail(t)
+	if m.To != "new@example.com" || !regexp.MustCompile(`/account/register\?`).MatchString(m.Text) {
+		t.Fatalf("invitation mail %q to %s:\n%s", m.Subject, m.To, m.Text)
+	}
+	u, _ := url.Parse(link)
+	code := u.Query().Get("invite")
+	// The code works only for the invited address.
+	if _, err := f.svc.Register(ctx, Client{}, RegisterInput{Email: "other@example.com", Password: pw, InviteCode: code}); !errors.Is(err, ErrNotInvited) {
+		t.Fatalf("invite used for another address err=%v", err)
+	}
+	res, err := f.svc.Register(ctx, Client{}, RegisterInput{Email: "New@Example.com", Password: pw, InviteCode: code})
+	if err != nil || res.User == nil || !res.User.EmailConfirmed || !res.SignIn {
+		t.Fatalf("invited registration=%+v, %v; want a confirmed account signed in", res, err)
+	}
+	// Once only (a second account is impossible anyway; the invite is used).
+	if _, err := f.svc.Register(ctx, Client{}, RegisterInput{Email: "new@example.com", Password: pw, InviteCode: code}); err == nil {
+		t.Fatal("an invitation worked twice")
+	}
+	if _, err := f.svc.Invite(ctx, "new@example.com"); ErrorCode(err) != ECONFLICT {
+		t.Fatalf("inviting an address with an account err=%v", err)
+	}
+	// External sign-up needs the invitation too.
+	ext := ExternalIdentity{Provider: "acme", ProviderName: "Acme", Subject: "s2", Email: "ext@example.com", EmailVerified: true}
+	if _, err := f.svc.RegisterExternal(ctx, Client{}, ext, "ext@example.com"); !errors.Is(err, ErrNotInvited) {
+		t.Fatalf("uninvited external err=%v", err)
+	}
+	link2, _ := f.svc.Invite(ctx, "ext@example.com")
+	u2, _ := url.Parse(link2)
+	if res, err := f.svc.RegisterExternalInvited(ctx, Client{}, ext, "ext@example.com", u2.Query().Get("invite")); err != nil || res.User == nil {
+		t.Fatalf("invited external sign-up: %+v, %v", res, err)
+	}
+}
+
+func TestAllowedEmailDomains(t *testing.T) {
+	f := newFixture(t, func(o *Options) { o.AllowedEmailDomains = []string{"example.com"} })
+	ctx := context.Background()
+	_, err := f.svc.Register(ctx, Client{}, RegisterInput{Email: "a@elsewhere.org", Password: pw})
+	var e *Error
+	if !errors.As(err, &e) || e.Fields["email"] == "" {
+		t.Fatalf("foreign domain err=%v, want an email field error", err)
+	}
+	if _, err := f.svc.Register(ctx, Client{}, RegisterInput{Email: "a@Example.COM", Password: pw}); err != nil {
+		t.Fatalf("allowed domain: %v", err)
+	}
+}
