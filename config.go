@@ -47,6 +47,9 @@ type Config struct {
 	// AllowedEmailDomains, when set, are the only domains new accounts may
 	// use (comma-separated).
 	AllowedEmailDomains string // --allowed-email-domains
+	// RegisterFields declares extra registration fields:
+	// "nickname:text:required,website:url" (types text, number, tel, url).
+	RegisterFields string // --register-field
 
 	// RateLimits adjusts the rate limits: "name=N/duration,…", name=0
 	// turns one off (see identity.RateLimitNames). Empty: the defaults.
@@ -117,6 +120,7 @@ func (c *Config) BindFlags(fs *flag.FlagSet) {
 	fs.StringVar(&c.MailFrom, "mail-from", c.MailFrom, "sender of mail")
 	fs.StringVar(&c.Theme, "theme", c.Theme, "theme directory")
 	fs.StringVar(&c.Registration, "registration", c.Registration, "who may register: open, invite (invited addresses only: portal users invite EMAIL) or closed")
+	fs.StringVar(&c.RegisterFields, "register-field", c.RegisterFields, "extra registration fields: name:type[:required],… (types: text, number, tel, url)")
 	fs.StringVar(&c.AllowedEmailDomains, "allowed-email-domains", c.AllowedEmailDomains, "comma-separated domains new accounts may use (default: any)")
 	fs.BoolVar(&c.RequireConfirmedEmail, "require-confirmed-email", c.RequireConfirmedEmail, "sign-in needs a confirmed email address")
 	fs.StringVar(&c.SiteName, "site-name", c.SiteName, "site name shown on pages and in mail")
@@ -231,6 +235,9 @@ func (c *Config) Validate() error {
 	case "open", "invite", "closed":
 	default:
 		bad("registration", "%q: want open, invite or closed", c.Registration)
+	}
+	if _, err := identity.ParseExtraFields(c.RegisterFields); err != nil {
+		bad("register-field", "%v", err)
 	}
 	for _, d := range c.allowedDomains() {
 		if msg := identity.ValidateEmail("x@" + d); msg != "" {

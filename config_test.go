@@ -110,6 +110,7 @@ func TestValidateRefuses(t *testing.T) {
 		{"bad from", func(c *Config) { c.MailFrom = "not an address" }, "--mail-from"},
 		{"registration", func(c *Config) { c.Registration = "maybe" }, "--registration"},
 		{"bad domain", func(c *Config) { c.AllowedEmailDomains = "example.com, not a domain" }, "--allowed-email-domains"},
+		{"bad register field", func(c *Config) { c.RegisterFields = "nickname:color" }, "--register-field"},
 		{"min length", func(c *Config) { c.PasswordMinLength = 6 }, "--password-min-length"},
 		{"argon2", func(c *Config) { c.Argon2Iterations = 0 }, "argon2"},
 		{"lockout", func(c *Config) { c.LockoutThreshold = 0 }, "--lockout-threshold"},

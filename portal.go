@@ -101,7 +101,8 @@ func New(cfg Config) (*Portal, error) {
 	}
 
 	rateLimits, _ := identity.ParseRateLimits(cfg.RateLimits) // checked by Validate
-	proxies, _ := parseCIDRs(cfg.TrustedProxies)              // checked by Validate
+	extraFields, _ := identity.ParseExtraFields(cfg.RegisterFields)
+	proxies, _ := parseCIDRs(cfg.TrustedProxies) // checked by Validate
 	id, err := identity.New(identity.Options{
 		Store:                   st,
 		Mailer:                  mailer,
@@ -111,6 +112,7 @@ func New(cfg Config) (*Portal, error) {
 		RequireConfirmedEmail:   cfg.RequireConfirmedEmail,
 		Registration:            cfg.Registration,
 		AllowedEmailDomains:     cfg.allowedDomains(),
+		ExtraFields:             extraFields,
 		Passwords:               identity.PasswordPolicy{MinLength: cfg.PasswordMinLength, MaxLength: identity.DefaultPasswordPolicy.MaxLength},
 		Lockout:                 identity.LockoutPolicy{Threshold: cfg.LockoutThreshold, Duration: cfg.LockoutDuration},
 		Hash:                    cfg.hashParams(),

@@ -41,6 +41,8 @@ type Options struct {
 	AllowedEmailDomains []string
 	// InviteLifetime is how long an invitation works; default 7 days.
 	InviteLifetime time.Duration
+	// ExtraFields are the operator's extra registration fields.
+	ExtraFields []ExtraField
 	// RequireConfirmedEmail: sign-in needs a confirmed address, and
 	// registration does not reveal whether an address has an account.
 	RequireConfirmedEmail bool
@@ -233,6 +235,8 @@ type RegisterInput struct {
 	// InviteCode is the invitation the person followed, if any (required
 	// in invite mode).
 	InviteCode string
+	// Attributes are the values of the extra registration fields.
+	Attributes map[string]string
 }
 
 // RegisterResult says what Register did. With confirmation required, User is
@@ -271,6 +275,10 @@ func (s *Service) Register(ctx context.Context, c Client, in RegisterInput) (Reg
 	}
 	if msg := s.opts.Passwords.Check(in.Password, email); msg != "" {
 		fields["password"] = msg
+	}
+	attrs, attrErrs := s.checkAttributes(in.Attributes)
+	for k, v := range attrErrs {
+		fields[k] = v
 	}
 	if len(fields) > 0 {
 		return RegisterResult{}, &Error{Code: EINVALID, Message: "Please correct the marked fields.", Fields: fields}
@@ -326,6 +334,11 @@ func (s *Service) Register(ctx context.Context, c Client, in RegisterInput) (Reg
 	}
 	s.RecordEvent(ctx, u.ID, EventRegister, c, "")
 	s.useInvite(ctx, email, in.InviteCode)
+	if len(s.opts.ExtraFields) > 0 {
+		if err := s.store.SetUserAttributes(ctx, u.ID, attrs); err != nil {
+			s.log.ErrorContext(ctx, "registration: extra fields not stored", "user", u.ID, "err", err)
+		}
+	}
 	res := RegisterResult{User: u, SignIn: !s.opts.RequireConfirmedEmail || invited}
 	if invited {
 		return res, nil

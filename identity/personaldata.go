@@ -50,6 +50,9 @@ type PersonalAccount struct {
 	TwoFactorEnabled bool      `json:"twoFactorEnabled"`
 	CreatedAt        time.Time `json:"createdAt"`
 	UpdatedAt        time.Time `json:"updatedAt"`
+	// Attributes are the extra registration fields' values (only when the
+	// operator declared some).
+	Attributes map[string]string `json:"attributes,omitempty"`
 }
 
 // PersonalExternalLogin is a linked external account.
@@ -97,6 +100,10 @@ func (s *Service) ExportPersonalData(ctx context.Context, c Client, u *User) ([]
 	if err != nil {
 		return nil, err
 	}
+	attrs, err := s.UserAttributes(ctx, u.ID)
+	if err != nil {
+		return nil, err
+	}
 	s.RecordEvent(ctx, u.ID, EventPersonalDataDownload, c, "")
 	var events []*Event
 	for offset := 0; ; offset += 500 {
@@ -120,6 +127,9 @@ func (s *Service) ExportPersonalData(ctx context.Context, c Client, u *User) ([]
 		ExternalLogins: []PersonalExternalLogin{},
 		Sessions:       []PersonalSession{},
 		SecurityEvents: []PersonalEvent{},
+	}
+	if len(attrs) > 0 {
+		d.Account.Attributes = attrs
 	}
 	for _, l := range links {
 		d.ExternalLogins = append(d.ExternalLogins, PersonalExternalLogin{Provider: l.Provider, Subject: l.Subject, DisplayName: l.DisplayName})

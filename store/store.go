@@ -81,6 +81,7 @@ type Store interface {
 	RecoveryCodes
 	ExternalLogins
 	Invites
+	Attributes
 
 	// Ping checks that the database answers.
 	Ping(ctx context.Context) error
@@ -328,4 +329,13 @@ type Invites interface {
 	// HasInvite reports whether the address has an unused, unexpired
 	// invite with this hash (without using it).
 	HasInvite(ctx context.Context, hash []byte, normalizedEmail string, now time.Time) (bool, error)
+}
+
+// Attributes persists the values of extra registration fields.
+type Attributes interface {
+	// SetUserAttributes stores the given values (others stay); an empty
+	// value removes the attribute.
+	SetUserAttributes(ctx context.Context, userID string, values map[string]string) error
+	// UserAttributes returns every attribute of the user.
+	UserAttributes(ctx context.Context, userID string) (map[string]string, error)
 }

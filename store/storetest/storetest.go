@@ -38,6 +38,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 	t.Run("ExternalLogins", func(t *testing.T) { testExternalLogins(t, open(t)) })
 	t.Run("Invites", func(t *testing.T) { testInvites(t, open(t)) })
 	t.Run("ListUsers", func(t *testing.T) { testListUsers(t, open(t)) })
+	t.Run("Attributes", func(t *testing.T) { testAttributes(t, open(t)) })
 }
 
 var base = time.Date(2026, 11, 22, 8, 0, 0, 123456000, time.UTC)
@@ -844,5 +845,33 @@ func testListUsers(t *testing.T, s store.Store) {
 	rest, _ := s.ListUsers(ctx, 2, 2)
 	if len(rest) != 1 || rest[0].Email != "c@example.com" {
 		t.Fatalf("ListUsers(2,2)=%v", rest)
+	}
+}
+
+func testAttributes(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	MustCreateUser(t, s, "u1", "a@example.com")
+	MustCreateUser(t, s, "u2", "b@example.com")
+	if err := s.SetUserAttributes(ctx, "u1", map[string]string{"nickname": "Ann", "company": "Acme"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.SetUserAttributes(ctx, "u2", map[string]string{"nickname": "Bo"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.SetUserAttributes(ctx, "u1", map[string]string{"nickname": "Annie", "company": ""}); err != nil {
+		t.Fatal(err)
+	}
+	got, err := s.UserAttributes(ctx, "u1")
+	if err != nil || len(got) != 1 || got["nickname"] != "Annie" {
+		t.Fatalf("UserAttributes(u1)=%v, %v", got, err)
+	}
+	if got, _ := s.UserAttributes(ctx, "u2"); got["nickname"] != "Bo" {
+		t.Fatalf("another user's attributes changed: %v", got)
+	}
+	if err := s.DeleteUser(ctx, "u1", "a@example.com"); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := s.UserAttributes(ctx, "u1"); len(got) != 0 {
+		t.Fatalf("attributes survived their user: %v", got)
 	}
 }

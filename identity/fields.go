@@ -1,0 +1,140 @@
+package identity
+
+import (
+	"context"
+	"fmt"
+	"net/url"
+	"regexp"
+	"strconv"
+	"strings"
+	"unicode"
+	"unicode/utf8"
+)
+
+// ExtraField is a registration field declared by the operator
+// (--register-field name:type[:required]): validated, stored as a profile
+// attribute, editable on the profile page, part of the personal-data
+// export.
+type ExtraField struct {
+	Name     string // form field name and attribute key: [a-z][a-z0-9_]*
+	Label    string // shown on the forms
+	Type     string // text, number, tel or url
+	Required bool
+}
+
+// maxAttributeLength is the longest value of an extra field.
+const maxAttributeLength = 256
+
+var fieldName = regexp.MustCompile(`^[a-z][a-z0-9_]{0,31}$`)
+
+// reservedFields are the forms' own field names.
+var reservedFields = map[string]bool{
+	"email": true, "password": true, "confirm_password": true, "username": true, "phone_number": true,
+	"code": true, "invite": true, "_csrf": true, "returnurl": true, "remember_me": true,
+}
+
+// ParseExtraFields reads "nickname:text:required,company:text" (each
+// name:type with an optional :required; the label is the name in words).
+func ParseExtraFields(spec string) ([]ExtraField, error) {
+	var out []ExtraField
+	seen := map[string]bool{}
+	for _, item := range strings.Split(spec, ",") {
+		item = strings.TrimSpace(item)
+		if item == "" {
+			continue
+		}
+		parts := strings.Split(item, ":")
+		if len(parts) < 2 || len(parts) > 3 || (len(parts) == 3 && parts[2] != "required") {
+			return nil, fmt.Errorf("register field %q: want name:type or name:type:required", item)
+		}
+		f := ExtraField{Name: parts[0], Type: parts[1], Required: len(parts) == 3}
+		if !fieldName.MatchString(f.Name) || reservedFields[f.Name] {
+			return nil, fmt.Errorf("register field %q: the name must be lower-case letters, digits and _, and not a built-in field", f.Name)
+		}
+		switch f.Type {
+		case "text", "number", "tel", "url":
+		default:
+			return nil, fmt.Errorf("register field %q: type %q: want text, number, tel or url", f.Name, f.Type)
+		}
+		if seen[f.Name] {
+			return nil, fmt.Errorf("register field %q declared twice", f.Name)
+		}
+		seen[f.Name] = true
+		label := strings.ReplaceAll(f.Name, "_", " ")
+		r, size := utf8.DecodeRuneInString(label)
+		f.Label = string(unicode.ToUpper(r)) + label[size:]
+		out = append(out, f)
+	}
+	return out, nil
+}
+
+// ExtraFields are the configured extra registration fields.
+func (s *Service) ExtraFields() []ExtraField { return s.opts.ExtraFields }
+
+// checkAttributes validates values for the configured fields and returns
+// the cleaned values (only configured fields; unknown ones are ignored,
+// ACC-02) or field errors.
+func (s *Service) checkAttributes(values map[string]string) (map[string]string, map[string]string) {
+	clean := map[string]string{}
+	errs := map[string]string{}
+	for _, f := range s.opts.ExtraFields {
+		v := strings.TrimSpace(values[f.Name])
+		switch {
+		case v == "" && f.Required:
+			errs[f.Name] = "Enter your " + strings.ToLower(f.Label) + "."
+			continue
+		case v == "":
+			clean[f.Name] = ""
+			continue
+		case utf8.RuneCountInString(v) > maxAttributeLength || !utf8.ValidString(v):
+			errs[f.Name] = fmt.Sprintf("Use at most %d characters.", maxAttributeLength)
+			continue
+		}
+		switch f.Type {
+		case "number":
+			if _, err := strconv.ParseFloat(v, 64); err != nil {
+				errs[f.Name] = "Enter a number."
+				continue
+			}
+		case "tel":
+			n, msg := NormalizePhone(v)
+			if msg != "" {
+				errs[f.Name] = msg
+				continue
+			}
+			v = n
+		case "url":
+			u, err := url.Parse(v)
+			if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+				errs[f.Name] = "Enter a web address starting with https://."
+				continue
+			}
+		}
+		clean[f.Name] = v
+	}
+	return clean, errs
+}
+
+// UserAttributes returns the user's extra-field values.
+func (s *Service) UserAttributes(ctx context.Context, userID string) (map[string]string, error) {
+	if len(s.opts.ExtraFields) == 0 {
+		return map[string]string{}, nil
+	}
+	a, err := s.store.UserAttributes(ctx, userID)
+	return a, internal(err)
+}
+
+// UpdateAttributes validates and stores the user's extra-field values.
+func (s *Service) UpdateAttributes(ctx context.Context, c Client, u *User, values map[string]string) error {
+	if len(s.opts.ExtraFields) == 0 {
+		return nil
+	}
+	clean, errs := s.checkAttributes(values)
+	if len(errs) > 0 {
+		return &Error{Code: EINVALID, Message: "Please correct the marked fields.", Fields: errs}
+	}
+	if err := s.store.SetUserAttributes(ctx, u.ID, clean); err != nil {
+		return internal(err)
+	}
+	return nil
+}

@@ -1,0 +1,57 @@
+package identity
+
+import (
+	"context"
+	"encoding/json"
+	"testing"
+)
+
+func TestParseExtraFields(t *testing.T) {
+	fs, err := ParseExtraFields("nickname:text:required, website:url,employee_no:number")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(fs) != 3 || fs[0] != (ExtraField{Name: "nickname", Label: "Nickname", Type: "text", Required: true}) || fs[2].Label != "Employee no" {
+		t.Fatalf("parsed %+v", fs)
+	}
+	for _, bad := range []string{"nickname", "Nick:text", "email:text", "n:color", "n:text:optional", "n:text,n:text"} {
+		if _, err := ParseExtraFields(bad); err == nil {
+			t.Errorf("ParseExtraFields(%q) accepted", bad)
+		}
+	}
+}
+
+func TestExtraFieldsStoredAndExported(t *testing.T) {
+	fields, _ := ParseExtraFields("nickname:text:required,website:url")
+	f := newFixture(t, func(o *Options) { o.ExtraFields = fields; o.RequireConfirmedEmail = false })
+	ctx := context.Background()
+	_, err := f.svc.Register(ctx, Client{}, RegisterInput{Email: "a@example.com", Password: pw, Attributes: map[string]string{"website": "ftp://x"}})
+	if e, ok := err.(*Error); !ok || e.Fields["nickname"] == "" || e.Fields["website"] == "" {
+		t.Fatalf("missing required and bad url err=%v", err)
+	}
+	res, err := f.svc.Register(ctx, Client{}, RegisterInput{Email: "a@example.com", Password: pw,
+		Attributes: map[string]string{"nickname": " Ann ", "website": "https://ann.example", "is_admin": "1"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, _ := f.svc.UserAttributes(ctx, res.User.ID)
+	if len(got) != 2 || got["nickname"] != "Ann" || got["website"] != "https://ann.example" {
+		t.Fatalf("stored %v (unknown fields must be ignored)", got)
+	}
+	if err := f.svc.UpdateAttributes(ctx, Client{}, res.User, map[string]string{"nickname": "Annie", "website": ""}); err != nil {
+		t.Fatal(err)
+	}
+	data, err := f.svc.ExportPersonalData(ctx, Client{}, res.User)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var export struct {
+		Account struct {
+			Attributes map[string]string `json:"attributes"`
+		} `json:"account"`
+	}
+	json.Unmarshal(data, &export)
+	if a := export.Account.Attributes; len(a) != 1 || a["nickname"] != "Annie" {
+		t.Fatalf("export attributes %v", a)
+	}
+}
