@@ -21,6 +21,8 @@ import (
 	"runtime/debug"
 	"time"
 
+	"github.com/a-h/templ"
+
 	"github.com/accountportal/portal/handlers"
 	"github.com/accountportal/portal/identity"
 	"github.com/accountportal/portal/mail"
@@ -78,6 +80,7 @@ func New(cfg Config) (*Portal, error) {
 	if err != nil {
 		return nil, err
 	}
+	th.SetAssetURL(assets.URL)
 	mailer, err := mail.New(cfg.Mail, cfg.MailFrom, log)
 	if err != nil {
 		return nil, err
@@ -157,6 +160,7 @@ func New(cfg Config) (*Portal, error) {
 		Providers:                cfg.providers(),
 		TrustedProxies:           proxies,
 		ExternalLoginBypasses2FA: cfg.ExternalLoginBypasses2FA,
+		Theme:                    th,
 	})
 	if err != nil {
 		b.close()
@@ -183,6 +187,38 @@ func (p *Portal) Identity() *identity.Service { return p.identity }
 // personal-data export (see identity.PersonalDataContributor).
 func (p *Portal) AddPersonalDataContributor(c identity.PersonalDataContributor) {
 	p.identity.AddPersonalDataContributor(c)
+}
+
+// OverridePage replaces the content of the named page (a name of the page
+// registry, pages.Names: "login", "enable-authenticator", …) with fn, which
+// gets the page's own view model (pages.LoginView for "login"; adapt a
+// typed func with pages.Typed). The layout wraps what fn renders; a
+// theme's pages/<name>.html still comes first. fn is rendered against the
+// page's sample view models at once: an unknown name, a wrong view type or
+// a failing component is an error here, not on a request. At request time
+// a failing fn is logged and the built-in page served.
+//
+//	err := p.OverridePage("login", pages.Typed(func(v pages.LoginView) templ.Component {
+//		return myLogin(v)
+//	}))
+func (p *Portal) OverridePage(name string, fn func(view any) templ.Component) error {
+	return p.handler.OverridePage(name, fn)
+}
+
+// CheckTheme runs the checks New runs on a theme directory (--theme),
+// without starting anything: `portal theme check`. The error names every
+// file that is wrong and why.
+func CheckTheme(dir string) error {
+	th, err := theme.Load(dir)
+	if err != nil {
+		return err
+	}
+	if th.Mail != nil {
+		if _, err := mail.LoadTemplates(th.Mail, slog.New(slog.DiscardHandler)); err != nil {
+			return fmt.Errorf("theme %s: %w", dir, err)
+		}
+	}
+	return nil
 }
 
 // Config is the validated configuration (with derived defaults filled in).

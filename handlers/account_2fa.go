@@ -116,7 +116,7 @@ func (h *Handler) handleLogin2FAShow(c echo.Context) error {
 	if h.pendingSecondFactor(c) == "" {
 		return h.restartSignIn(c, "")
 	}
-	return h.render(c, http.StatusOK, pages.LoginTwoFactor(h.twoFactorView(c, nil)))
+	return h.renderPage(c, http.StatusOK, "login-2fa", h.twoFactorView(c, nil))
 }
 
 func (h *Handler) handleLogin2FAPost(c echo.Context) error {
@@ -126,12 +126,12 @@ func (h *Handler) handleLogin2FAPost(c echo.Context) error {
 	}
 	code := c.FormValue("code")
 	if code == "" {
-		return h.render(c, http.StatusUnprocessableEntity, pages.LoginTwoFactor(h.twoFactorView(c, pages.FieldErrors{"code": "Enter the code from your authenticator app."})))
+		return h.renderPage(c, http.StatusUnprocessableEntity, "login-2fa", h.twoFactorView(c, pages.FieldErrors{"code": "Enter the code from your authenticator app."}))
 	}
 	u, err := h.id.TwoFactorSignIn(c.Request().Context(), clientOf(c), uid, code)
 	if done, rerr := h.secondFactorFailed(c, err); done {
 		if rerr == nil {
-			return h.render(c, http.StatusUnprocessableEntity, pages.LoginTwoFactor(h.twoFactorView(c, pages.FieldErrors{"code": identity.ErrInvalidCode.Message})))
+			return h.renderPage(c, http.StatusUnprocessableEntity, "login-2fa", h.twoFactorView(c, pages.FieldErrors{"code": identity.ErrInvalidCode.Message}))
 		}
 		return rerr
 	}
@@ -186,7 +186,7 @@ func (h *Handler) handleLoginRecoveryShow(c echo.Context) error {
 	if h.pendingSecondFactor(c) == "" {
 		return h.restartSignIn(c, "")
 	}
-	return h.render(c, http.StatusOK, pages.LoginRecoveryCode(h.recoveryView(c, nil)))
+	return h.renderPage(c, http.StatusOK, "login-recovery-code", h.recoveryView(c, nil))
 }
 
 // handleLoginRecoveryPost signs in with a recovery code; such a sign-in
@@ -198,12 +198,12 @@ func (h *Handler) handleLoginRecoveryPost(c echo.Context) error {
 	}
 	code := c.FormValue("recovery_code")
 	if code == "" {
-		return h.render(c, http.StatusUnprocessableEntity, pages.LoginRecoveryCode(h.recoveryView(c, pages.FieldErrors{"recovery_code": "Enter one of your recovery codes."})))
+		return h.renderPage(c, http.StatusUnprocessableEntity, "login-recovery-code", h.recoveryView(c, pages.FieldErrors{"recovery_code": "Enter one of your recovery codes."}))
 	}
 	u, err := h.id.RecoveryCodeSignIn(c.Request().Context(), clientOf(c), uid, code)
 	if done, rerr := h.secondFactorFailed(c, err); done {
 		if rerr == nil {
-			return h.render(c, http.StatusUnprocessableEntity, pages.LoginRecoveryCode(h.recoveryView(c, pages.FieldErrors{"recovery_code": identity.ErrInvalidRecoveryCode.Message})))
+			return h.renderPage(c, http.StatusUnprocessableEntity, "login-recovery-code", h.recoveryView(c, pages.FieldErrors{"recovery_code": identity.ErrInvalidRecoveryCode.Message}))
 		}
 		return rerr
 	}

@@ -21,9 +21,9 @@ func (h *Handler) handleConfirmEmailShow(c echo.Context) error {
 	}
 	if v.UserID == "" || v.Code == "" {
 		v.Error = "This link is incomplete. Copy the whole link from the mail, or ask for a new one."
-		return h.render(c, http.StatusBadRequest, pages.ConfirmEmail(v))
+		return h.renderPage(c, http.StatusBadRequest, "confirm-email", v)
 	}
-	return h.render(c, http.StatusOK, pages.ConfirmEmail(v))
+	return h.renderPage(c, http.StatusOK, "confirm-email", v)
 }
 
 func (h *Handler) handleConfirmEmailPost(c echo.Context) error {
@@ -31,7 +31,7 @@ func (h *Handler) handleConfirmEmailPost(c echo.Context) error {
 	_, err := h.id.ConfirmEmail(c.Request().Context(), clientOf(c), c.FormValue("userId"), c.FormValue("code"))
 	if identity.ErrorCode(err) == identity.EINVALID {
 		v := pages.ConfirmEmailView{Common: h.common(c, "Confirm your email"), Error: identity.ErrorMessage(err)}
-		return h.render(c, http.StatusUnprocessableEntity, pages.ConfirmEmail(v))
+		return h.renderPage(c, http.StatusUnprocessableEntity, "confirm-email", v)
 	}
 	if err != nil {
 		return err

@@ -53,18 +53,18 @@ func (h *Handler) loginView(c echo.Context, f loginForm, errs pages.FieldErrors,
 }
 
 func (h *Handler) handleLoginShow(c echo.Context) error {
-	return h.render(c, http.StatusOK, pages.Login(h.loginView(c, loginForm{}, nil, "")))
+	return h.renderPage(c, http.StatusOK, "login", h.loginView(c, loginForm{}, nil, ""))
 }
 
 func (h *Handler) handleLoginPost(c echo.Context) error {
 	f := bindLoginForm(c)
 	if errs := f.Validate(); len(errs) > 0 {
-		return h.render(c, http.StatusUnprocessableEntity, pages.Login(h.loginView(c, f, errs, "")))
+		return h.renderPage(c, http.StatusUnprocessableEntity, "login", h.loginView(c, f, errs, ""))
 	}
 	u, err := h.id.PasswordSignIn(c.Request().Context(), clientOf(c), f.Email, f.Password)
 	if errors.Is(err, identity.ErrInvalidLogin) {
 		// The same answer for every failure (AUTH-01).
-		return h.render(c, http.StatusUnprocessableEntity, pages.Login(h.loginView(c, f, nil, identity.ErrInvalidLogin.Message)))
+		return h.renderPage(c, http.StatusUnprocessableEntity, "login", h.loginView(c, f, nil, identity.ErrInvalidLogin.Message))
 	}
 	if err != nil {
 		return err
@@ -95,7 +95,7 @@ func (h *Handler) clearBrowser(c echo.Context) {
 }
 
 func (h *Handler) handleLogoutShow(c echo.Context) error {
-	return h.render(c, http.StatusOK, pages.Logout(pages.LogoutView{Common: h.common(c, "Sign out")}))
+	return h.renderPage(c, http.StatusOK, "logout", pages.LogoutView{Common: h.common(c, "Sign out")})
 }
 
 // handleLogoutPost ends the session on the server and asks the browser to

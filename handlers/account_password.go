@@ -43,7 +43,7 @@ func (h *Handler) emailFormView(c echo.Context, title string, f emailForm, errs 
 
 func (h *Handler) handleResendShow(c echo.Context) error {
 	v := h.emailFormView(c, "Resend email confirmation", emailForm{}, nil)
-	return h.render(c, http.StatusOK, pages.ResendEmailConfirmation(v))
+	return h.renderPage(c, http.StatusOK, "resend-email-confirmation", v)
 }
 
 // handleResendPost answers the same for every address (no enumeration).
@@ -60,7 +60,7 @@ func (h *Handler) handleResendPost(c echo.Context) error {
 	}
 	if len(errs) > 0 {
 		v := h.emailFormView(c, "Resend email confirmation", f, errs)
-		return h.render(c, http.StatusUnprocessableEntity, pages.ResendEmailConfirmation(v))
+		return h.renderPage(c, http.StatusUnprocessableEntity, "resend-email-confirmation", v)
 	}
 	h.setFlash(c, "If that address belongs to an account that is not confirmed yet, we have sent it a new confirmation link.", false)
 	return h.redirect(c, "/account/resend-email-confirmation")
@@ -70,7 +70,7 @@ func (h *Handler) handleResendPost(c echo.Context) error {
 
 func (h *Handler) handleForgotShow(c echo.Context) error {
 	v := h.emailFormView(c, "Forgot your password?", emailForm{}, nil)
-	return h.render(c, http.StatusOK, pages.ForgotPassword(v))
+	return h.renderPage(c, http.StatusOK, "forgot-password", v)
 }
 
 // handleForgotPost answers the same for every address (RST-01).
@@ -87,14 +87,14 @@ func (h *Handler) handleForgotPost(c echo.Context) error {
 	}
 	if len(errs) > 0 {
 		v := h.emailFormView(c, "Forgot your password?", f, errs)
-		return h.render(c, http.StatusUnprocessableEntity, pages.ForgotPassword(v))
+		return h.renderPage(c, http.StatusUnprocessableEntity, "forgot-password", v)
 	}
 	return h.redirect(c, "/account/forgot-password-confirmation")
 }
 
 func (h *Handler) handleForgotConfirmation(c echo.Context) error {
 	v := pages.ForgotPasswordConfirmationView{Common: h.common(c, "Check your email"), LinkMinutes: int(h.opts.ResetPasswordLifetime / time.Minute)}
-	return h.render(c, http.StatusOK, pages.ForgotPasswordConfirmation(v))
+	return h.renderPage(c, http.StatusOK, "forgot-password-confirmation", v)
 }
 
 // --- Reset password ---
@@ -148,20 +148,20 @@ func (h *Handler) handleResetShow(c echo.Context) error {
 	code := c.QueryParam("code")
 	if code == "" {
 		v := h.resetView(c, resetForm{}, nil, "A reset link must carry a code. Copy the whole link from the mail, or ask for a new one.")
-		return h.render(c, http.StatusBadRequest, pages.ResetPassword(v))
+		return h.renderPage(c, http.StatusBadRequest, "reset-password", v)
 	}
-	return h.render(c, http.StatusOK, pages.ResetPassword(h.resetView(c, resetForm{Code: code}, nil, "")))
+	return h.renderPage(c, http.StatusOK, "reset-password", h.resetView(c, resetForm{Code: code}, nil, ""))
 }
 
 func (h *Handler) handleResetPost(c echo.Context) error {
 	c.Response().Header().Set("Referrer-Policy", "no-referrer")
 	f := bindResetForm(c)
 	if errs, msg := f.Validate(); len(errs) > 0 || msg != "" {
-		return h.render(c, http.StatusUnprocessableEntity, pages.ResetPassword(h.resetView(c, f, errs, msg)))
+		return h.renderPage(c, http.StatusUnprocessableEntity, "reset-password", h.resetView(c, f, errs, msg))
 	}
 	err := h.id.ResetPassword(c.Request().Context(), clientOf(c), identity.ResetInput{Email: f.Email, Code: f.Code, Password: f.Password})
 	if errs, msg, ok := fieldErrors(err); ok {
-		return h.render(c, http.StatusUnprocessableEntity, pages.ResetPassword(h.resetView(c, f, errs, msg)))
+		return h.renderPage(c, http.StatusUnprocessableEntity, "reset-password", h.resetView(c, f, errs, msg))
 	}
 	if err != nil {
 		return err
@@ -178,5 +178,5 @@ func (h *Handler) handleResetPost(c echo.Context) error {
 
 func (h *Handler) handleResetConfirmation(c echo.Context) error {
 	v := pages.ResetPasswordConfirmationView{Common: h.common(c, "Password reset")}
-	return h.render(c, http.StatusOK, pages.ResetPasswordConfirmation(v))
+	return h.renderPage(c, http.StatusOK, "reset-password-confirmation", v)
 }

@@ -42,7 +42,7 @@ func (h *Handler) linkedProviders(c echo.Context) []pages.ProviderButton {
 }
 
 func (h *Handler) handleReauthShow(c echo.Context) error {
-	return h.render(c, http.StatusOK, pages.Reauthenticate(h.reauthView(c, nil)))
+	return h.renderPage(c, http.StatusOK, "reauthenticate", h.reauthView(c, nil))
 }
 
 // handleReauthPost checks the password again (SES-05), renews the session
@@ -50,11 +50,11 @@ func (h *Handler) handleReauthShow(c echo.Context) error {
 func (h *Handler) handleReauthPost(c echo.Context) error {
 	password := c.FormValue("password")
 	if password == "" {
-		return h.render(c, http.StatusUnprocessableEntity, pages.Reauthenticate(h.reauthView(c, pages.FieldErrors{"password": "Enter your password."})))
+		return h.renderPage(c, http.StatusUnprocessableEntity, "reauthenticate", h.reauthView(c, pages.FieldErrors{"password": "Enter your password."}))
 	}
 	err := h.id.Reauthenticate(c.Request().Context(), clientOf(c), currentUser(c), currentSession(c), password, c.FormValue("code"))
 	if errs, _, ok := fieldErrors(err); ok {
-		return h.render(c, http.StatusUnprocessableEntity, pages.Reauthenticate(h.reauthView(c, errs)))
+		return h.renderPage(c, http.StatusUnprocessableEntity, "reauthenticate", h.reauthView(c, errs))
 	}
 	if err != nil {
 		return err

@@ -60,22 +60,22 @@ func (h *Handler) registerView(c echo.Context, f registerForm, errs pages.FieldE
 
 func (h *Handler) handleRegisterShow(c echo.Context) error {
 	if h.opts.Registration != RegistrationOpen {
-		return h.render(c, http.StatusOK, pages.RegisterClosed(pages.RegisterClosedView{Common: h.common(c, "Registration is closed")}))
+		return h.renderPage(c, http.StatusOK, "register-closed", pages.RegisterClosedView{Common: h.common(c, "Registration is closed")})
 	}
-	return h.render(c, http.StatusOK, pages.Register(h.registerView(c, registerForm{}, nil, "")))
+	return h.renderPage(c, http.StatusOK, "register", h.registerView(c, registerForm{}, nil, ""))
 }
 
 func (h *Handler) handleRegisterPost(c echo.Context) error {
 	if h.opts.Registration != RegistrationOpen {
-		return h.render(c, http.StatusForbidden, pages.RegisterClosed(pages.RegisterClosedView{Common: h.common(c, "Registration is closed")}))
+		return h.renderPage(c, http.StatusForbidden, "register-closed", pages.RegisterClosedView{Common: h.common(c, "Registration is closed")})
 	}
 	f := bindRegisterForm(c)
 	if errs := f.Validate(); len(errs) > 0 {
-		return h.render(c, http.StatusUnprocessableEntity, pages.Register(h.registerView(c, f, errs, "")))
+		return h.renderPage(c, http.StatusUnprocessableEntity, "register", h.registerView(c, f, errs, ""))
 	}
 	res, err := h.id.Register(c.Request().Context(), clientOf(c), identity.RegisterInput{Email: f.Email, Password: f.Password})
 	if errs, msg, ok := fieldErrors(err); ok {
-		return h.render(c, http.StatusUnprocessableEntity, pages.Register(h.registerView(c, f, errs, msg)))
+		return h.renderPage(c, http.StatusUnprocessableEntity, "register", h.registerView(c, f, errs, msg))
 	}
 	if err != nil {
 		return err
@@ -97,5 +97,5 @@ func (h *Handler) handleRegisterConfirmation(c echo.Context) error {
 	if hasSession(c) && h.sessions.Exists(c.Request().Context(), keyDevLink) {
 		v.DevLink = h.sessions.PopString(c.Request().Context(), keyDevLink)
 	}
-	return h.render(c, http.StatusOK, pages.RegisterConfirmation(v))
+	return h.renderPage(c, http.StatusOK, "register-confirmation", v)
 }

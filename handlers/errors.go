@@ -104,7 +104,7 @@ func (h *Handler) handleError(err error, c echo.Context) {
 		title = "Error " + strconv.Itoa(status)
 	}
 	v := pages.ErrorView{Common: h.commonSafe(c, title), Status: status, Message: msg}
-	if rerr := h.render(c, status, pages.Error(v)); rerr != nil {
+	if rerr := h.renderPage(c, status, "error", v); rerr != nil {
 		h.log.Error("rendering error page", "err", rerr)
 		if !c.Response().Committed {
 			_ = c.String(status, msg)

@@ -317,7 +317,7 @@ func (h *Handler) handleExternalConfirmShow(c echo.Context) error {
 	if !ok {
 		return h.externalFailed(c, extLogin, "The sign-in expired. Please try again.")
 	}
-	return h.render(c, http.StatusOK, pages.ExternalConfirm(h.externalConfirmView(c, ext, ext.Email, nil, "")))
+	return h.renderPage(c, http.StatusOK, "external-login-confirm", h.externalConfirmView(c, ext, ext.Email, nil, ""))
 }
 
 // handleExternalConfirmPost creates the account for a new external
@@ -330,11 +330,11 @@ func (h *Handler) handleExternalConfirmPost(c echo.Context) error {
 	}
 	email := strings.TrimSpace(c.FormValue("email"))
 	if email == "" {
-		return h.render(c, http.StatusUnprocessableEntity, pages.ExternalConfirm(h.externalConfirmView(c, ext, email, pages.FieldErrors{"email": "Enter your email address."}, "")))
+		return h.renderPage(c, http.StatusUnprocessableEntity, "external-login-confirm", h.externalConfirmView(c, ext, email, pages.FieldErrors{"email": "Enter your email address."}, ""))
 	}
 	res, err := h.id.RegisterExternal(ctx, clientOf(c), ext, email)
 	if errs, msg, ok := fieldErrors(err); ok {
-		return h.render(c, http.StatusUnprocessableEntity, pages.ExternalConfirm(h.externalConfirmView(c, ext, email, errs, msg)))
+		return h.renderPage(c, http.StatusUnprocessableEntity, "external-login-confirm", h.externalConfirmView(c, ext, email, errs, msg))
 	}
 	if identity.ErrorCode(err) == identity.ECONFLICT {
 		h.sessions.Remove(ctx, keyExtPending)
@@ -381,7 +381,7 @@ func (h *Handler) handleExternalLoginsShow(c echo.Context) error {
 		}
 	}
 	v.CanRemove = v.HasPassword || len(v.Linked) > 1
-	return h.render(c, http.StatusOK, pages.ExternalLogins(v))
+	return h.renderPage(c, http.StatusOK, "external-logins", v)
 }
 
 // handleExternalLoginsPost links (provider) or removes (provider and

@@ -224,7 +224,7 @@ var fuzzRoutes = []string{
 // bodies — never gets a 5xx, and a redirect never leaves the site.
 func FuzzFormPost(f *testing.F) {
 	seeds := []struct {
-		route                          uint8
+		route                           uint8
 		returnURL, email, password, raw string
 	}{
 		{0, "", "a@example.com", "correct horse battery", ""},

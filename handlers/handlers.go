@@ -11,6 +11,8 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/alexedwards/scs/v2"
@@ -18,6 +20,7 @@ import (
 
 	"github.com/accountportal/portal/identity"
 	"github.com/accountportal/portal/static"
+	"github.com/accountportal/portal/theme"
 )
 
 // Registration policies.
@@ -62,6 +65,9 @@ type Options struct {
 	// ExternalLoginBypasses2FA: an external sign-in skips the second
 	// factor (default false: stricter than ASP.NET, OIDC-04).
 	ExternalLoginBypasses2FA bool
+	// Theme is the loaded theme directory: page overrides and layout.html
+	// (nil: none).
+	Theme *theme.Theme
 }
 
 // Handler holds the dependencies of every page handler.
@@ -75,6 +81,11 @@ type Handler struct {
 	echo      *echo.Echo
 	cop       *http.CrossOriginProtection
 	providers *providerSet
+	theme     *theme.Theme
+
+	// overrides are the Go page overrides (OverridePage), copied on write.
+	overrides   atomic.Pointer[map[string]PageFunc]
+	overridesMu sync.Mutex
 }
 
 // New builds the router with every route of routes.go.
@@ -91,6 +102,7 @@ func New(o Options) (*Handler, error) {
 		log:    o.Log,
 		opts:   o,
 		secure: o.BaseURL.Scheme == "https",
+		theme:  o.Theme,
 	}
 	h.sessions = newSessionManager(o.SessionStore, h.secure, o.RememberMeLifetime)
 	ps, err := newProviderSet(o.Providers)

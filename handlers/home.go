@@ -13,17 +13,17 @@ import (
 
 func (h *Handler) handleHome(c echo.Context) error {
 	v := pages.HomeView{Common: h.common(c, "Home"), RegistrationOpen: h.opts.Registration == RegistrationOpen}
-	return h.render(c, http.StatusOK, pages.Home(v))
+	return h.renderPage(c, http.StatusOK, "home", v)
 }
 
 func (h *Handler) handleLockout(c echo.Context) error {
 	v := pages.LockoutView{Common: h.common(c, "Locked out"), LockoutMinutes: int(h.opts.LockoutDuration / time.Minute)}
-	return h.render(c, http.StatusOK, pages.Lockout(v))
+	return h.renderPage(c, http.StatusOK, "lockout", v)
 }
 
 func (h *Handler) handleAccessDenied(c echo.Context) error {
 	v := pages.AccessDeniedView{Common: h.common(c, "Access denied")}
-	return h.render(c, http.StatusForbidden, pages.AccessDenied(v))
+	return h.renderPage(c, http.StatusForbidden, "access-denied", v)
 }
 
 // handleHealth answers 200 when the database (and Redis, when used)

@@ -2,6 +2,7 @@ package handlers
 
 import (
 	"net/http"
+	"strings"
 	"unicode"
 	"unicode/utf8"
 
@@ -17,8 +18,10 @@ const (
 )
 
 var (
-	errURLTooLong = echo.NewHTTPError(http.StatusRequestURITooLong, "The address is too long.")
-	errBadInput   = echo.NewHTTPError(http.StatusUnprocessableEntity,
+	errURLTooLong      = echo.NewHTTPError(http.StatusRequestURITooLong, "The address is too long.")
+	errUnsupportedForm = echo.NewHTTPError(http.StatusUnsupportedMediaType,
+		"Forms are sent as application/x-www-form-urlencoded.")
+	errBadInput = echo.NewHTTPError(http.StatusUnprocessableEntity,
 		"The form contains characters that are not allowed, or a value that is far too long. Go back and check what you typed.")
 )
 
@@ -34,6 +37,11 @@ func (h *Handler) checkInput(next echo.HandlerFunc) echo.HandlerFunc {
 		// Query strings are not checked for characters: a bad returnUrl is
 		// ignored (BRW-08), a bad link code is an invalid link.
 		if r.Method == http.MethodPost {
+			// Every form of Portal posts application/x-www-form-urlencoded
+			// (DESIGN.md); anything else is refused plainly.
+			if ct := r.Header.Get("Content-Type"); ct != "" && !strings.HasPrefix(ct, "application/x-www-form-urlencoded") {
+				return errUnsupportedForm
+			}
 			if err := r.ParseForm(); err != nil {
 				return errBadInput
 			}

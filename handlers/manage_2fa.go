@@ -26,7 +26,7 @@ func (h *Handler) handleTwoFactorShow(c echo.Context) error {
 		Common: h.common(c, "Two-factor authentication"), Enabled: st.Enabled, HasAuthenticator: st.HasAuthenticator,
 		RecoveryCodesLeft: st.RecoveryCodesLeft, BrowserRemembered: h.browserRemembered(c, u),
 	}
-	return h.render(c, http.StatusOK, pages.TwoFactor(v))
+	return h.renderPage(c, http.StatusOK, "two-factor", v)
 }
 
 // handleForgetBrowser is the two-factor page's POST: forget this browser.
@@ -61,7 +61,7 @@ func (h *Handler) handleEnableAuthenticatorShow(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return h.render(c, http.StatusOK, pages.EnableAuthenticator(v))
+	return h.renderPage(c, http.StatusOK, "enable-authenticator", v)
 }
 
 func (h *Handler) handleEnableAuthenticatorPost(c echo.Context) error {
@@ -103,11 +103,11 @@ func (h *Handler) renderEnableError(c echo.Context, u *identity.User, errs pages
 	if err != nil {
 		return err
 	}
-	return h.render(c, http.StatusUnprocessableEntity, pages.EnableAuthenticator(v))
+	return h.renderPage(c, http.StatusUnprocessableEntity, "enable-authenticator", v)
 }
 
 func (h *Handler) handleResetAuthenticatorShow(c echo.Context) error {
-	return h.render(c, http.StatusOK, pages.ResetAuthenticator(pages.ConfirmActionView{Common: h.common(c, "Reset authenticator app")}))
+	return h.renderPage(c, http.StatusOK, "reset-authenticator", pages.ConfirmActionView{Common: h.common(c, "Reset authenticator app")})
 }
 
 func (h *Handler) handleResetAuthenticatorPost(c echo.Context) error {
@@ -128,7 +128,7 @@ func (h *Handler) handleDisable2FAShow(c echo.Context) error {
 		h.setFlash(c, "Two-factor authentication is not on.", true)
 		return h.redirect(c, twoFactorPath)
 	}
-	return h.render(c, http.StatusOK, pages.Disable2FA(pages.ConfirmActionView{Common: h.common(c, "Turn off two-factor authentication")}))
+	return h.renderPage(c, http.StatusOK, "disable-2fa", pages.ConfirmActionView{Common: h.common(c, "Turn off two-factor authentication")})
 }
 
 func (h *Handler) handleDisable2FAPost(c echo.Context) error {
@@ -154,7 +154,7 @@ func (h *Handler) handleGenerateCodesShow(c echo.Context) error {
 		h.setFlash(c, "Turn on two-factor authentication first.", true)
 		return h.redirect(c, twoFactorPath)
 	}
-	return h.render(c, http.StatusOK, pages.GenerateRecoveryCodes(pages.ConfirmActionView{Common: h.common(c, "Generate new recovery codes")}))
+	return h.renderPage(c, http.StatusOK, "generate-recovery-codes", pages.ConfirmActionView{Common: h.common(c, "Generate new recovery codes")})
 }
 
 func (h *Handler) handleGenerateCodesPost(c echo.Context) error {
@@ -184,5 +184,5 @@ func (h *Handler) handleShowCodes(c echo.Context) error {
 		return h.redirect(c, twoFactorPath)
 	}
 	codes := strings.Split(h.sessions.PopString(ctx, keyShowCodes), "\n")
-	return h.render(c, http.StatusOK, pages.ShowRecoveryCodes(pages.ShowRecoveryCodesView{Common: h.common(c, "Your recovery codes"), Codes: codes}))
+	return h.renderPage(c, http.StatusOK, "show-recovery-codes", pages.ShowRecoveryCodesView{Common: h.common(c, "Your recovery codes"), Codes: codes})
 }

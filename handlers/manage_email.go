@@ -19,7 +19,7 @@ func (h *Handler) manageEmailView(c echo.Context, newEmail string, errs pages.Fi
 }
 
 func (h *Handler) handleManageEmailShow(c echo.Context) error {
-	return h.render(c, http.StatusOK, pages.ManageEmail(h.manageEmailView(c, "", nil)))
+	return h.renderPage(c, http.StatusOK, "manage-email", h.manageEmailView(c, "", nil))
 }
 
 // handleManageEmailPost changes the address (field new_email) or, with
@@ -43,11 +43,11 @@ func (h *Handler) handleManageEmailPost(c echo.Context) error {
 	newEmail := strings.TrimSpace(c.FormValue("new_email"))
 	if newEmail == "" {
 		errs := pages.FieldErrors{"new_email": "Enter the new address."}
-		return h.render(c, http.StatusUnprocessableEntity, pages.ManageEmail(h.manageEmailView(c, newEmail, errs)))
+		return h.renderPage(c, http.StatusUnprocessableEntity, "manage-email", h.manageEmailView(c, newEmail, errs))
 	}
 	err := h.id.RequestEmailChange(ctx, clientOf(c), u, newEmail)
 	if errs, _, ok := fieldErrors(err); ok {
-		return h.render(c, http.StatusUnprocessableEntity, pages.ManageEmail(h.manageEmailView(c, newEmail, errs)))
+		return h.renderPage(c, http.StatusUnprocessableEntity, "manage-email", h.manageEmailView(c, newEmail, errs))
 	}
 	if err != nil {
 		return err
@@ -67,9 +67,9 @@ func (h *Handler) handleConfirmEmailChangeShow(c echo.Context) error {
 	}
 	if v.UserID == "" || v.Email == "" || v.Code == "" {
 		v.Error = "This link is incomplete. Copy the whole link from the mail, or ask for a new one."
-		return h.render(c, http.StatusBadRequest, pages.ConfirmEmailChange(v))
+		return h.renderPage(c, http.StatusBadRequest, "confirm-email-change", v)
 	}
-	return h.render(c, http.StatusOK, pages.ConfirmEmailChange(v))
+	return h.renderPage(c, http.StatusOK, "confirm-email-change", v)
 }
 
 func (h *Handler) handleConfirmEmailChangePost(c echo.Context) error {
@@ -81,7 +81,7 @@ func (h *Handler) handleConfirmEmailChangePost(c echo.Context) error {
 	u, err := h.id.ConfirmEmailChange(c.Request().Context(), clientOf(c), c.FormValue("userId"), c.FormValue("email"), c.FormValue("code"), keep)
 	if identity.ErrorCode(err) == identity.EINVALID {
 		v := pages.ConfirmEmailChangeView{Common: h.common(c, "Confirm your new email address"), Error: identity.ErrorMessage(err)}
-		return h.render(c, http.StatusUnprocessableEntity, pages.ConfirmEmailChange(v))
+		return h.renderPage(c, http.StatusUnprocessableEntity, "confirm-email-change", v)
 	}
 	if err != nil {
 		return err

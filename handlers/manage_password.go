@@ -57,7 +57,7 @@ func (h *Handler) handleChangePasswordShow(c echo.Context) error {
 	if currentUser(c).PasswordHash == "" {
 		return h.redirect(c, "/account/manage/set-password")
 	}
-	return h.render(c, http.StatusOK, pages.ChangePassword(h.changePasswordView(c, nil)))
+	return h.renderPage(c, http.StatusOK, "change-password", h.changePasswordView(c, nil))
 }
 
 // handleChangePasswordPost changes the password, keeps this browser signed
@@ -69,12 +69,12 @@ func (h *Handler) handleChangePasswordPost(c echo.Context) error {
 	}
 	f := bindPasswordForm(c)
 	if errs := f.Validate(true); len(errs) > 0 {
-		return h.render(c, http.StatusUnprocessableEntity, pages.ChangePassword(h.changePasswordView(c, errs)))
+		return h.renderPage(c, http.StatusUnprocessableEntity, "change-password", h.changePasswordView(c, errs))
 	}
 	err := h.id.ChangePassword(c.Request().Context(), clientOf(c), u, currentSessionID(c),
 		identity.ChangePasswordInput{OldPassword: f.OldPassword, NewPassword: f.NewPassword})
 	if errs, _, ok := fieldErrors(err); ok && len(errs) > 0 {
-		return h.render(c, http.StatusUnprocessableEntity, pages.ChangePassword(h.changePasswordView(c, errs)))
+		return h.renderPage(c, http.StatusUnprocessableEntity, "change-password", h.changePasswordView(c, errs))
 	}
 	if err != nil {
 		return err
@@ -92,21 +92,21 @@ func (h *Handler) handleSetPasswordShow(c echo.Context) error {
 	if currentUser(c).PasswordHash != "" {
 		return h.redirect(c, "/account/manage/change-password")
 	}
-	return h.render(c, http.StatusOK, pages.SetPassword(h.setPasswordView(c, nil)))
+	return h.renderPage(c, http.StatusOK, "set-password", h.setPasswordView(c, nil))
 }
 
 func (h *Handler) handleSetPasswordPost(c echo.Context) error {
 	u := currentUser(c)
 	f := bindPasswordForm(c)
 	if errs := f.Validate(false); len(errs) > 0 {
-		return h.render(c, http.StatusUnprocessableEntity, pages.SetPassword(h.setPasswordView(c, errs)))
+		return h.renderPage(c, http.StatusUnprocessableEntity, "set-password", h.setPasswordView(c, errs))
 	}
 	err := h.id.SetPassword(c.Request().Context(), clientOf(c), u, currentSessionID(c), f.NewPassword)
 	if errors.Is(err, identity.ErrHasPassword) {
 		return h.redirect(c, "/account/manage/change-password")
 	}
 	if errs, _, ok := fieldErrors(err); ok && len(errs) > 0 {
-		return h.render(c, http.StatusUnprocessableEntity, pages.SetPassword(h.setPasswordView(c, errs)))
+		return h.renderPage(c, http.StatusUnprocessableEntity, "set-password", h.setPasswordView(c, errs))
 	}
 	if err != nil {
 		return err

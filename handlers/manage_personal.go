@@ -13,7 +13,7 @@ import (
 const personalDataPath = "/account/manage/personal-data"
 
 func (h *Handler) handlePersonalDataShow(c echo.Context) error {
-	return h.render(c, http.StatusOK, pages.PersonalData(pages.PersonalDataView{Common: h.common(c, "Personal data")}))
+	return h.renderPage(c, http.StatusOK, "personal-data", pages.PersonalDataView{Common: h.common(c, "Personal data")})
 }
 
 // handleDownloadPersonalData answers PersonalData.json (POST only: a GET is
@@ -37,7 +37,7 @@ func (h *Handler) deleteView(c echo.Context, errs pages.FieldErrors) pages.Delet
 }
 
 func (h *Handler) handleDeletePersonalDataShow(c echo.Context) error {
-	return h.render(c, http.StatusOK, pages.DeletePersonalData(h.deleteView(c, nil)))
+	return h.renderPage(c, http.StatusOK, "delete-personal-data", h.deleteView(c, nil))
 }
 
 // handleDeletePersonalDataPost deletes the account (PRIV-02) and signs this
@@ -46,11 +46,11 @@ func (h *Handler) handleDeletePersonalDataPost(c echo.Context) error {
 	u := currentUser(c)
 	password := c.FormValue("password")
 	if u.PasswordHash != "" && password == "" {
-		return h.render(c, http.StatusUnprocessableEntity, pages.DeletePersonalData(h.deleteView(c, pages.FieldErrors{"password": "Enter your password."})))
+		return h.renderPage(c, http.StatusUnprocessableEntity, "delete-personal-data", h.deleteView(c, pages.FieldErrors{"password": "Enter your password."}))
 	}
 	err := h.id.DeleteAccount(c.Request().Context(), clientOf(c), u, password)
 	if errs, _, ok := fieldErrors(err); ok && len(errs) > 0 {
-		return h.render(c, http.StatusUnprocessableEntity, pages.DeletePersonalData(h.deleteView(c, errs)))
+		return h.renderPage(c, http.StatusUnprocessableEntity, "delete-personal-data", h.deleteView(c, errs))
 	}
 	if err != nil {
 		return err
@@ -66,7 +66,7 @@ func (h *Handler) handleDeletePersonalDataPost(c echo.Context) error {
 }
 
 func (h *Handler) handleGoodbye(c echo.Context) error {
-	return h.render(c, http.StatusOK, pages.Goodbye(pages.GoodbyeView{Common: h.common(c, "Account deleted")}))
+	return h.renderPage(c, http.StatusOK, "account-deleted", pages.GoodbyeView{Common: h.common(c, "Account deleted")})
 }
 
 // handleSecurityShow is the security timeline, ?page=N.
@@ -91,7 +91,7 @@ func (h *Handler) handleSecurityShow(c echo.Context) error {
 			Time: e.CreatedAt, Device: device, IP: e.IP, SignIn: identity.IsSignInEvent(e.Kind),
 		})
 	}
-	return h.render(c, http.StatusOK, pages.Security(v))
+	return h.renderPage(c, http.StatusOK, "manage-security", v)
 }
 
 // handleNotMe: "This wasn't me" on a sign-in ends every other session and

@@ -48,17 +48,17 @@ func (h *Handler) profileView(c echo.Context, f profileForm, errs pages.FieldErr
 func (h *Handler) handleManageProfile(c echo.Context) error {
 	u := currentUser(c)
 	f := profileForm{UserName: u.UserName, PhoneNumber: u.PhoneNumber}
-	return h.render(c, http.StatusOK, pages.ManageProfile(h.profileView(c, f, nil)))
+	return h.renderPage(c, http.StatusOK, "manage-profile", h.profileView(c, f, nil))
 }
 
 func (h *Handler) handleManageProfilePost(c echo.Context) error {
 	f := bindProfileForm(c)
 	if errs := f.Validate(); len(errs) > 0 {
-		return h.render(c, http.StatusUnprocessableEntity, pages.ManageProfile(h.profileView(c, f, errs)))
+		return h.renderPage(c, http.StatusUnprocessableEntity, "manage-profile", h.profileView(c, f, errs))
 	}
 	changed, err := h.id.UpdateProfile(c.Request().Context(), clientOf(c), currentUser(c), identity.ProfileInput{UserName: f.UserName, PhoneNumber: f.PhoneNumber})
 	if errs, _, ok := fieldErrors(err); ok {
-		return h.render(c, http.StatusUnprocessableEntity, pages.ManageProfile(h.profileView(c, f, errs)))
+		return h.renderPage(c, http.StatusUnprocessableEntity, "manage-profile", h.profileView(c, f, errs))
 	}
 	if err != nil {
 		return err

@@ -23,7 +23,7 @@ func (h *Handler) handleSessionsShow(c echo.Context) error {
 			Remember: x.Remember, Remembered2FA: x.Remembered2FA,
 		})
 	}
-	return h.render(c, http.StatusOK, pages.Sessions(v))
+	return h.renderPage(c, http.StatusOK, "manage-sessions", v)
 }
 
 // handleSessionEnd ends one of the user's other sessions at once. Another

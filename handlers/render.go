@@ -2,7 +2,12 @@ package handlers
 
 import (
 	"bytes"
+	"context"
+	"fmt"
+	"html/template"
+	"io"
 	"net/http"
+	"strings"
 	"sync"
 
 	"github.com/a-h/templ"
@@ -10,6 +15,7 @@ import (
 
 	"github.com/accountportal/portal/identity"
 	"github.com/accountportal/portal/pages"
+	"github.com/accountportal/portal/theme"
 )
 
 // common builds what every page gets. It pops the status message, so call
@@ -35,24 +41,136 @@ func (h *Handler) common(c echo.Context, title string) pages.Common {
 
 var bufPool = sync.Pool{New: func() any { return new(bytes.Buffer) }}
 
-// render commits the session, renders the page into a buffer and only then
+func getBuf() *bytes.Buffer {
+	b := bufPool.Get().(*bytes.Buffer)
+	b.Reset()
+	return b
+}
+
+// PageFunc renders a page's content from its view model (a Go page
+// override; see pages.Typed for a typed one).
+type PageFunc = func(view any) templ.Component
+
+// OverridePage makes fn render the named page's content instead of the
+// built-in component (a theme's pages/<name>.html still comes first). The
+// layout wraps what fn renders. fn is checked against the page's sample
+// view models now, so that a wrong view type or a failing component is an
+// error at start rather than on a request.
+func (h *Handler) OverridePage(name string, fn PageFunc) error {
+	page, ok := pages.Lookup(name)
+	if !ok {
+		return fmt.Errorf("OverridePage: unknown page %q; the pages are %s", name, strings.Join(pages.Names(), ", "))
+	}
+	if fn == nil {
+		return fmt.Errorf("OverridePage(%q): nil func", name)
+	}
+	for i, v := range page.Samples() {
+		if err := renderSafe(context.Background(), fn, v, io.Discard); err != nil {
+			return fmt.Errorf("OverridePage(%q): does not render the sample %s (#%d): %w", name, page.View.Name(), i+1, err)
+		}
+	}
+	h.overridesMu.Lock()
+	defer h.overridesMu.Unlock()
+	next := map[string]PageFunc{name: fn}
+	if cur := h.overrides.Load(); cur != nil {
+		for k, v := range *cur {
+			if k != name {
+				next[k] = v
+			}
+		}
+	}
+	h.overrides.Store(&next)
+	return nil
+}
+
+func (h *Handler) pageOverride(name string) PageFunc {
+	if m := h.overrides.Load(); m != nil {
+		return (*m)[name]
+	}
+	return nil
+}
+
+// renderSafe renders fn(view) into w; a panic becomes an error.
+func renderSafe(ctx context.Context, fn PageFunc, view any, w io.Writer) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("panic: %v", r)
+		}
+	}()
+	return fn(view).Render(ctx, w)
+}
+
+// renderPage commits the session and renders the named page (a name of
+// the pages registry) with its view model into a buffer, and only then
 // writes it, so that a failure half-way becomes a clean error page rather
 // than a truncated 200 (CONVENTIONS 9).
-func (h *Handler) render(c echo.Context, status int, page templ.Component) error {
+//
+// The page's content comes from, first match wins: the theme's
+// pages/<name>.html, a Go override (OverridePage), the built-in templ
+// component. The theme's layout.html wraps it, or the built-in layout. An
+// override that fails is logged and the built-in page is served instead.
+func (h *Handler) renderPage(c echo.Context, status int, name string, view pages.View) error {
 	if err := h.commitSession(c); err != nil {
 		return err
 	}
-	buf := bufPool.Get().(*bytes.Buffer)
-	buf.Reset()
-	defer bufPool.Put(buf)
+	page, ok := pages.Lookup(name)
+	if !ok {
+		return fmt.Errorf("render: no page %q in the registry", name)
+	}
 	ctx := c.Request().Context()
-	if nonce, ok := c.Get(ctxNonce).(string); ok {
+	nonce, _ := c.Get(ctxNonce).(string)
+	if nonce != "" {
 		ctx = templ.WithNonce(ctx, nonce)
 	}
-	if err := page.Render(ctx, buf); err != nil {
+	out := getBuf()
+	defer bufPool.Put(out)
+	themed, goOverride, layout := h.theme.Page(name), h.pageOverride(name), h.theme.Layout()
+	if themed == nil && goOverride == nil && layout == nil {
+		// The common case: the built-in page in one pass.
+		if err := page.Render(view).Render(ctx, out); err != nil {
+			return err
+		}
+		return c.HTMLBlob(status, out.Bytes())
+	}
+
+	cm := view.PageCommon()
+	vars := theme.Vars{CSRFToken: cm.CSRFToken, Nonce: nonce}
+	body := getBuf()
+	defer bufPool.Put(body)
+	done := false
+	if themed != nil {
+		if err := themed.Execute(body, view, vars); err != nil {
+			h.log.ErrorContext(ctx, "theme page override failed; serving the built-in page", "page", name, "file", themed.File, "err", err)
+			body.Reset()
+		} else {
+			done = true
+		}
+	}
+	if !done && goOverride != nil {
+		if err := renderSafe(ctx, goOverride, view, body); err != nil {
+			h.log.ErrorContext(ctx, "page override failed; serving the built-in page", "page", name, "err", err)
+			body.Reset()
+		} else {
+			done = true
+		}
+	}
+	if !done {
+		if err := page.Body(view).Render(ctx, body); err != nil {
+			return err
+		}
+	}
+	if layout != nil {
+		err := layout.Execute(out, theme.LayoutData{Common: cm, Body: template.HTML(body.String()), Page: name}, vars)
+		if err == nil {
+			return c.HTMLBlob(status, out.Bytes())
+		}
+		h.log.ErrorContext(ctx, "theme layout failed; using the built-in layout", "page", name, "file", layout.File, "err", err)
+		out.Reset()
+	}
+	if err := pages.WithLayout(cm, templ.Raw(body.String())).Render(ctx, out); err != nil {
 		return err
 	}
-	return c.HTMLBlob(status, buf.Bytes())
+	return c.HTMLBlob(status, out.Bytes())
 }
 
 // redirect commits the session and answers 303 See Other.

@@ -250,7 +250,10 @@ type ReauthenticateView struct {
 // ErrorView is the error page ("error"): 403, 404, 405, 413, 429, 500, 503.
 type ErrorView struct {
 	Common
-	Status  int
+	// Status is the HTTP status code. It hides Common.Status: a page
+	// override reads the status message as .Common.Status.
+	Status int
+	// Message says what went wrong, in words safe to show.
 	Message string
 }
 

@@ -1,27 +1,90 @@
-// Package theme loads a theme directory (--theme DIR). This version layers
-// DIR/static/ over the built-in static files and hands DIR/mail/ to the
-// mail templates (checked at start); layout.html, page and message
-// overrides arrive with the theming issue and are refused at start rather
-// than silently ignored.
+// Package theme loads a theme directory (--theme DIR): static/ layered over
+// the built-in static files, layout.html wrapping every page, pages/<name>.html
+// replacing one page's content (html/template, with the page's own view
+// model), and mail/ overrides (checked by the mail package).
+//
+// templ compiles to Go, so a runtime directory can only hold static files
+// and html/template; the handlers look a page up in this order, first match
+// wins: the theme's pages/<name>.html, then Portal.OverridePage from Go,
+// then the built-in templ page. Everything is checked when the theme is
+// loaded (fail fast): an unknown file, a template that does not parse or
+// does not render the sample view models of its page, or a POST form
+// without the CSRF field stops the server with a message naming the file.
 package theme
 
 import (
+	"errors"
 	"fmt"
 	"io/fs"
 	"os"
+	"path"
 	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+
+	"github.com/accountportal/portal/pages"
 )
 
-// Theme is a loaded theme directory.
+// Theme is a loaded theme directory. The zero Theme (and a nil *Theme) is
+// no theme at all.
 type Theme struct {
 	Dir string
 	// Static is DIR/static, or nil when the theme has none.
 	Static fs.FS
 	// Mail is DIR/mail (mail template overrides), or nil.
 	Mail fs.FS
+
+	layout *Template
+	pages  map[string]*Template
+
+	mu    sync.RWMutex
+	asset func(name string) string
 }
 
-// Load checks dir and returns the theme. An empty dir means no theme.
+// Layout returns layout.html, or nil when the theme has none.
+func (t *Theme) Layout() *Template {
+	if t == nil {
+		return nil
+	}
+	return t.layout
+}
+
+// Page returns the override of the named page, or nil.
+func (t *Theme) Page(name string) *Template {
+	if t == nil {
+		return nil
+	}
+	return t.pages[name]
+}
+
+// PageNames lists the pages the theme overrides.
+func (t *Theme) PageNames() []string {
+	if t == nil {
+		return nil
+	}
+	var out []string
+	for n := range t.pages {
+		out = append(out, n)
+	}
+	slices.Sort(out)
+	return out
+}
+
+// SetAssetURL sets how {{asset NAME}} finds a static file's URL (the
+// content-hashed URL, once the static files are loaded). Until then it
+// answers /static/NAME.
+func (t *Theme) SetAssetURL(f func(name string) string) {
+	if t == nil {
+		return
+	}
+	t.mu.Lock()
+	t.asset = f
+	t.mu.Unlock()
+}
+
+// Load reads and checks dir and returns the theme. An empty dir means no
+// theme. The error names every file that is wrong and why.
 func Load(dir string) (*Theme, error) {
 	if dir == "" {
 		return &Theme{}, nil
@@ -37,20 +100,88 @@ func Load(dir string) (*Theme, error) {
 	if err != nil {
 		return nil, fmt.Errorf("theme %s: %w", dir, err)
 	}
-	t := &Theme{Dir: dir}
+	t := &Theme{Dir: dir, pages: map[string]*Template{}}
+	var errs []error
+	fail := func(file string, format string, args ...any) {
+		errs = append(errs, fmt.Errorf("theme %s: %s: %s", dir, file, fmt.Sprintf(format, args...)))
+	}
 	for _, e := range entries {
 		name := e.Name()
 		switch {
+		case strings.HasPrefix(name, "."):
 		case name == "static" && e.IsDir():
 			t.Static = os.DirFS(filepath.Join(dir, "static"))
 		case name == "mail" && e.IsDir():
 			t.Mail = os.DirFS(filepath.Join(dir, "mail"))
-		case name == "README.md" || name[0] == '.':
-		case name == "layout.html" || name == "pages" || name == "messages.toml":
-			return nil, fmt.Errorf("theme %s: %s: layout, page and message overrides are not supported by this version (static/ and mail/ are)", dir, name)
+		case name == "pages" && e.IsDir():
+			t.loadPages(fail)
+		case name == "layout.html" && !e.IsDir():
+			t.loadLayout(fail)
+		case name == "README.md":
+		case name == "messages.toml":
+			fail(name, "a message catalogue is not supported yet; change wording by overriding the page (pages/<name>.html)")
 		default:
-			return nil, fmt.Errorf("theme %s: unknown entry %q (a theme holds static/, layout.html, pages/, mail/, messages.toml)", dir, name)
+			fail(name, "unknown entry (a theme holds static/, layout.html, pages/, mail/ and README.md)")
 		}
 	}
+	if err := errors.Join(errs...); err != nil {
+		return nil, err
+	}
 	return t, nil
+}
+
+func (t *Theme) loadLayout(fail func(file, format string, args ...any)) {
+	const file = "layout.html"
+	src, err := os.ReadFile(filepath.Join(t.Dir, file))
+	if err != nil {
+		fail(file, "%v", err)
+		return
+	}
+	tp, err := t.parse(file, string(src))
+	if err != nil {
+		fail(file, "%v", err)
+		return
+	}
+	for _, problem := range checkLayout(tp, string(src)) {
+		fail(file, "%s", problem)
+	}
+	t.layout = tp
+}
+
+func (t *Theme) loadPages(fail func(file, format string, args ...any)) {
+	entries, err := os.ReadDir(filepath.Join(t.Dir, "pages"))
+	if err != nil {
+		fail("pages", "%v", err)
+		return
+	}
+	for _, e := range entries {
+		file := path.Join("pages", e.Name())
+		if strings.HasPrefix(e.Name(), ".") {
+			continue
+		}
+		name, isHTML := strings.CutSuffix(e.Name(), ".html")
+		page, known := pages.Lookup(name)
+		switch {
+		case e.IsDir() || !isHTML:
+			fail(file, "unknown file; a page override is pages/<name>.html")
+			continue
+		case !known:
+			fail(file, "unknown page %q; the pages are %s", name, strings.Join(pages.Names(), ", "))
+			continue
+		}
+		src, err := os.ReadFile(filepath.Join(t.Dir, "pages", e.Name()))
+		if err != nil {
+			fail(file, "%v", err)
+			continue
+		}
+		tp, err := t.parse(file, string(src))
+		if err != nil {
+			fail(file, "%v", err)
+			continue
+		}
+		for _, problem := range checkPage(tp, string(src), page) {
+			fail(file, "%s", problem)
+		}
+		t.pages[name] = tp
+	}
 }

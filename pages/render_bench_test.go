@@ -1,0 +1,122 @@
+package pages
+
+// Micro-benchmarks of rendering every page (issue 11): each view model is
+// built by hand, as a handler would fill it, and rendered to io.Discard.
+//
+//	go test -run '^$' -bench Render -benchmem ./pages
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"testing"
+	"time"
+
+	"github.com/a-h/templ"
+)
+
+// bnCommon is what every page gets, signed in or not.
+func bnCommon(title string, signedIn bool) Common {
+	c := Common{
+		Title:     title,
+		SiteName:  "Portal",
+		CSRFToken: "q3v1Xw0bYy7m2lS9cXoP4kV8nJ5hT6rA1dE0fG2hI3j",
+		CSSURL:    "/static/portal.3f2a9c1d7e4b.css",
+		IconURL:   "/static/favicon.a1b2c3d4e5f6.svg",
+	}
+	if signedIn {
+		c.User = &UserInfo{ID: "0190a5c4-7d1e-7c3a-9f21-5b8e2d4c6a10", Email: "alice@example.com", UserName: "alice", EmailConfirmed: true}
+		c.Status = "Your profile has been updated."
+	}
+	return c
+}
+
+// bnPages is every page with a representative view model.
+func bnPages() []struct {
+	name string
+	page templ.Component
+} {
+	now := time.Date(2026, 5, 4, 12, 30, 0, 0, time.UTC)
+	anon := func(title string) Common { return bnCommon(title, false) }
+	user := func(title string) Common { return bnCommon(title, true) }
+	errs := FieldErrors{"email": "Enter your email address."}
+	providers := []ProviderButton{{Slug: "google", Name: "Google"}, {Slug: "github", Name: "GitHub"}}
+	var sessions []SessionItem
+	for i := range 5 {
+		sessions = append(sessions, SessionItem{ID: fmt.Sprintf("sess-%d", i), Device: "Firefox on Linux", IP: "203.0.113.7",
+			CreatedAt: now.Add(-time.Duration(i) * time.Hour), LastSeenAt: now, Current: i == 0, Remember: i%2 == 0})
+	}
+	var events []SecurityEventItem
+	for i := range 20 {
+		events = append(events, SecurityEventItem{ID: int64(100 - i), Kind: "login",
+			Text: EventText("login", "", "Firefox on Linux", "203.0.113.7"), Time: now.Add(-time.Duration(i) * time.Hour),
+			Device: "Firefox on Linux", IP: "203.0.113.7", SignIn: true})
+	}
+	uri := "otpauth://totp/Portal:alice%40example.com?secret=JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP&issuer=Portal"
+	qr, err := QRCodeSVG(uri)
+	if err != nil {
+		panic(err)
+	}
+	codes := []string{"a1b2c-d3e4f", "g5h6i-j7k8l", "m9n0o-p1q2r", "s3t4u-v5w6x", "y7z8a-b9c0d",
+		"e1f2g-h3i4j", "k5l6m-n7o8p", "q9r0s-t1u2v", "w3x4y-z5a6b", "c7d8e-f9g0h"}
+	confirm := ConfirmActionView{Common: user("Confirm")}
+	return []struct {
+		name string
+		page templ.Component
+	}{
+		{"home", Home(HomeView{Common: anon("Home"), RegistrationOpen: true})},
+		{"register", Register(RegisterView{Common: anon("Register"), Email: "alice@example.com", Errors: errs, MinPasswordLength: 8})},
+		{"register-closed", RegisterClosed(RegisterClosedView{Common: anon("Register")})},
+		{"register-confirmation", RegisterConfirmation(RegisterConfirmationView{Common: anon("Check your email"), DevLink: "http://localhost:8080/account/confirm-email?userId=x&code=y"})},
+		{"resend-email-confirmation", ResendEmailConfirmation(EmailFormView{Common: anon("Resend"), Email: "alice@example.com"})},
+		{"forgot-password", ForgotPassword(EmailFormView{Common: anon("Forgot your password?")})},
+		{"forgot-password-confirmation", ForgotPasswordConfirmation(ForgotPasswordConfirmationView{Common: anon("Check your email"), LinkMinutes: 30})},
+		{"reset-password", ResetPassword(ResetPasswordView{Common: anon("Reset password"), Code: "Zm9vYmFyYmF6cXV4", MinPasswordLength: 8})},
+		{"reset-password-confirmation", ResetPasswordConfirmation(ResetPasswordConfirmationView{Common: anon("Password reset")})},
+		{"confirm-email", ConfirmEmail(ConfirmEmailView{Common: anon("Confirm email"), UserID: "u1", Code: "Zm9vYmFy"})},
+		{"confirm-email-change", ConfirmEmailChange(ConfirmEmailChangeView{Common: anon("Confirm email change"), UserID: "u1", Email: "new@example.com", Code: "Zm9vYmFy"})},
+		{"login", Login(LoginView{Common: anon("Sign in"), RegistrationOpen: true})},
+		{"login-error", Login(LoginView{Common: anon("Sign in"), Email: "alice@example.com", Message: "Invalid login attempt.", RegistrationOpen: true, Providers: providers})},
+		{"logout", Logout(LogoutView{Common: user("Sign out")})},
+		{"lockout", Lockout(LockoutView{Common: anon("Locked out"), LockoutMinutes: 5})},
+		{"access-denied", AccessDenied(AccessDeniedView{Common: user("Access denied")})},
+		{"error", Error(ErrorView{Common: anon("Not found"), Status: 404, Message: "The page you asked for does not exist."})},
+		{"manage-profile", ManageProfile(ManageProfileView{Common: user("Profile"), UserName: "alice", Email: "alice@example.com", EmailConfirmed: true, PhoneNumber: "+41791234567", CreatedAt: now})},
+		{"manage-email", ManageEmail(ManageEmailView{Common: user("Email"), Email: "alice@example.com", EmailConfirmed: true})},
+		{"change-password", ChangePassword(ChangePasswordView{Common: user("Change password"), MinPasswordLength: 8})},
+		{"set-password", SetPassword(SetPasswordView{Common: user("Set password"), MinPasswordLength: 8})},
+		{"manage-sessions", Sessions(SessionsView{Common: user("Sessions"), Sessions: sessions})},
+		{"reauthenticate", Reauthenticate(ReauthenticateView{Common: user("Confirm your password"), ReturnURL: "/account/manage/email", WindowMinutes: 10, HasPassword: true})},
+		{"personal-data", PersonalData(PersonalDataView{Common: user("Personal data")})},
+		{"delete-personal-data", DeletePersonalData(DeletePersonalDataView{Common: user("Delete account"), HasPassword: true})},
+		{"account-deleted", Goodbye(GoodbyeView{Common: anon("Account deleted")})},
+		{"manage-security", Security(SecurityView{Common: user("Security"), Events: events, Page: 1, NextPage: 2})},
+		{"two-factor", TwoFactor(TwoFactorView{Common: user("Two-factor authentication"), Enabled: true, HasAuthenticator: true, RecoveryCodesLeft: 8})},
+		{"enable-authenticator", EnableAuthenticator(EnableAuthenticatorView{Common: user("Authenticator app"), FormattedKey: "jbsw y3dp ehpk 3pxp jbsw y3dp ehpk 3pxp", URI: uri, QRCodeSVG: qr})},
+		{"reset-authenticator", ResetAuthenticator(confirm)},
+		{"disable-2fa", Disable2FA(confirm)},
+		{"generate-recovery-codes", GenerateRecoveryCodes(confirm)},
+		{"show-recovery-codes", ShowRecoveryCodes(ShowRecoveryCodesView{Common: user("Recovery codes"), Codes: codes})},
+		{"login-2fa", LoginTwoFactor(LoginTwoFactorView{Common: anon("Two-factor authentication")})},
+		{"login-recovery-code", LoginRecoveryCode(LoginRecoveryCodeView{Common: anon("Recovery code")})},
+		{"external-login-confirm", ExternalConfirm(ExternalConfirmView{Common: anon("Create your account"), ProviderName: "GitHub", DisplayName: "Alice", Email: "alice@example.com"})},
+		{"external-logins", ExternalLogins(ExternalLoginsView{Common: user("External logins"),
+			Linked:    []LinkedLogin{{Provider: "github", ProviderName: "GitHub", ProviderKey: "12345", DisplayName: "alice", Email: "alice@example.com"}},
+			Available: providers[:1], CanRemove: true, HasPassword: true})},
+	}
+}
+
+// BenchmarkRender renders each page, with a CSP nonce as the handlers do.
+func BenchmarkRender(b *testing.B) {
+	ctx := templ.WithNonce(context.Background(), "bm9uY2Vub25jZW5vbmNl")
+	for _, p := range bnPages() {
+		b.Run(p.name, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				if err := p.page.Render(ctx, io.Discard); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}

@@ -1,0 +1,154 @@
+package theme
+
+import (
+	"fmt"
+	"html/template"
+	"io"
+	"net/url"
+	"strings"
+	"sync"
+
+	"github.com/accountportal/portal/pages"
+)
+
+// Template is one html/template file of a theme: layout.html or a page
+// override. It is safe for concurrent use.
+type Template struct {
+	// File is the file's path inside the theme, e.g. "pages/login.html".
+	File string
+	th   *Theme
+	// base is parsed and never executed: each instance is a clone of it
+	// with the template functions bound to that instance's Vars (an
+	// executed html/template can no longer be cloned).
+	base *template.Template
+	pool sync.Pool // of *instance
+}
+
+// Vars are the values of one request that the template functions read.
+type Vars struct {
+	// CSRFToken is what {{csrfField}} puts in the hidden _csrf input.
+	CSRFToken string
+	// Nonce is the response's CSP nonce ({{cspNonce}}), for an inline
+	// <script nonce="{{cspNonce}}">.
+	Nonce string
+}
+
+// LayoutData is what layout.html gets: the page's Common (so .Title,
+// .SiteName, .User, .CSRFToken, .Status, .StatusIsError, .CSSURL, .IconURL
+// and .Common itself), the rendered page content and the page's name.
+type LayoutData struct {
+	pages.Common
+	// Body is the page's content (the built-in page or the theme's
+	// override), already rendered and escaped: write it with {{.Body}}.
+	Body template.HTML
+	// Page is the page's name, e.g. "login" (handy for a class on <body>).
+	Page string
+}
+
+type instance struct {
+	t    *template.Template
+	vars Vars
+}
+
+// Funcs are the template functions a theme's templates may call: name,
+// what it does, an example (for the README).
+var Funcs = [][3]string{
+	{"csrfField", "the hidden _csrf input every POST form must carry", `{{csrfField}}`},
+	{"cspNonce", "the response's Content-Security-Policy nonce, for an inline script", `<script nonce="{{cspNonce}}">`},
+	{"asset", "the content-hashed URL of a static file, built-in or the theme's", `<img src="{{asset "logo.svg"}}" alt="">`},
+	{"withReturn", "a path with ?returnUrl= added when the return URL is not empty", `action="{{withReturn "/account/login" .ReturnURL}}"`},
+	{"qrCode", "an inline SVG QR code of a URI (enable-authenticator)", `{{qrCode .URI}}`},
+	{"otpauthURI", "an otpauth:// URI as a URL that html/template lets through (it blocks unknown schemes)", `data-uri="{{otpauthURI .URI}}"`},
+}
+
+// funcs are the template functions; in is nil while parsing (only the
+// names and signatures matter then).
+func (th *Theme) funcs(in *instance) template.FuncMap {
+	return template.FuncMap{
+		"csrfField": func() template.HTML {
+			token := ""
+			if in != nil {
+				token = in.vars.CSRFToken
+			}
+			return template.HTML(`<input type="hidden" name="_csrf" value="` + template.HTMLEscapeString(token) + `">`)
+		},
+		"cspNonce": func() string {
+			if in == nil {
+				return ""
+			}
+			return in.vars.Nonce
+		},
+		"asset":      th.assetURL,
+		"withReturn": WithReturn,
+		"qrCode": func(uri string) (template.HTML, error) {
+			svg, err := pages.QRCodeSVG(uri)
+			return template.HTML(svg), err
+		},
+		"otpauthURI": func(uri string) template.URL {
+			if !strings.HasPrefix(uri, "otpauth://") {
+				return "#"
+			}
+			return template.URL(uri)
+		},
+	}
+}
+
+// WithReturn adds ?returnUrl= to path when returnURL is not empty, as the
+// built-in pages do.
+func WithReturn(path, returnURL string) string {
+	if returnURL == "" {
+		return path
+	}
+	return path + "?" + url.Values{"returnUrl": {returnURL}}.Encode()
+}
+
+func (th *Theme) assetURL(name string) string {
+	th.mu.RLock()
+	f := th.asset
+	th.mu.RUnlock()
+	if f == nil {
+		return "/static/" + name
+	}
+	return f(name)
+}
+
+// parse parses src as the theme file file.
+func (th *Theme) parse(file, src string) (*Template, error) {
+	base, err := template.New(file).Funcs(th.funcs(nil)).Parse(src)
+	if err != nil {
+		return nil, err
+	}
+	return &Template{File: file, th: th, base: base}, nil
+}
+
+func (t *Template) get() (*instance, error) {
+	if in, ok := t.pool.Get().(*instance); ok {
+		return in, nil
+	}
+	c, err := t.base.Clone()
+	if err != nil {
+		return nil, err
+	}
+	in := &instance{t: c}
+	c.Funcs(t.th.funcs(in))
+	return in, nil
+}
+
+// Execute renders the template with data into w. A panic becomes an
+// error. Render into a buffer: on error, w holds part of the output.
+func (t *Template) Execute(w io.Writer, data any, vars Vars) (err error) {
+	in, err := t.get()
+	if err != nil {
+		return fmt.Errorf("%s: %w", t.File, err)
+	}
+	in.vars = vars
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("%s: panic: %v", t.File, r)
+			return // drop the instance
+		}
+		in.vars = Vars{}
+		t.pool.Put(in)
+	}()
+	return in.t.Execute(w, data)
+}
