@@ -210,4 +210,3 @@ func TestCopyRoundTrip(t *testing.T) {
 		t.Fatal("copying into a non-empty database was allowed")
 	}
 }
-

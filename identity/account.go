@@ -15,7 +15,7 @@ import (
 
 // NormalizeUserName is the form a username is unique under.
 func NormalizeUserName(name string) string {
-	return strings.ToLower(norm.NFC.String(strings.TrimSpace(name)))
+	return norm.NFC.String(strings.ToLower(norm.NFC.String(strings.TrimSpace(name))))
 }
 
 // ValidateUserName returns why name is not acceptable, or "". A username

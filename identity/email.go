@@ -15,11 +15,13 @@ const (
 	maxEmailLocalBytes = 64
 )
 
-// NormalizeEmail is the form an address is unique under: trimmed, NFC,
-// lower case. Two addresses that differ only in case or Unicode composition
-// are one account (REG-02).
+// NormalizeEmail is the form an address is unique under: trimmed, lower
+// case, NFC. Two addresses that differ only in case or Unicode composition
+// are one account (REG-02). NFC comes after lower-casing: lower-casing can
+// make a sequence NFC composes further ("T" + U+0308 has no precomposed
+// form, "t" + U+0308 is U+1E97), so the result is a fixed point.
 func NormalizeEmail(email string) string {
-	return strings.ToLower(norm.NFC.String(strings.TrimSpace(email)))
+	return norm.NFC.String(strings.ToLower(norm.NFC.String(strings.TrimSpace(email))))
 }
 
 // ValidateEmail checks that email is one plain address (no display name,

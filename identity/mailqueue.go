@@ -136,7 +136,12 @@ func (q *MailQueue) Flush(ctx context.Context) error {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		batch, err := q.store.ClaimMail(ctx, q.now(), mailLease, mailBatch)
+		// The claim must not be cut off half-way by ctx: a claim committed
+		// in the database but never returned would keep its messages
+		// leased (unsendable) for mailLease.
+		cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+		batch, err := q.store.ClaimMail(cctx, q.now(), mailLease, mailBatch)
+		cancel()
 		if err != nil {
 			return err
 		}
@@ -150,7 +155,9 @@ func (q *MailQueue) Flush(ctx context.Context) error {
 }
 
 func (q *MailQueue) deliver(ctx context.Context, m *store.OutboxMessage) {
-	sendCtx, cancel := context.WithTimeout(ctx, mailSendTimeout)
+	// A claimed message is sent even when the worker is stopping: Stop
+	// waits for it (bounded by mailSendTimeout).
+	sendCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), mailSendTimeout)
 	var err error
 	if m.Kind == "" {
 		err = q.sender.Send(sendCtx, mail.Message{To: m.To, Subject: m.Subject, Text: m.Text, HTML: m.HTML})

@@ -97,6 +97,8 @@ func TestMailQueueWorkerDeliversAndStops(t *testing.T) {
 	}
 	// Stop drains what is due, so all three are sent by the time it returns.
 	q.Stop(5 * time.Second)
+	fm.mu.Lock()
+	defer fm.mu.Unlock()
 	if len(fm.sent) != 3 {
 		t.Fatalf("sent %d of 3", len(fm.sent))
 	}

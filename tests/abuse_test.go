@@ -218,3 +218,17 @@ func TestSlowlorisDoesNotHoldOthersUp(t *testing.T) {
 	}
 	t.Logf("a half-sent request was dropped after %v", time.Since(waited).Round(100*time.Millisecond))
 }
+
+// TestMultipartRefused: Portal's forms are urlencoded (DESIGN.md); a
+// multipart POST gets a plain 415, not a confusing CSRF error.
+func TestMultipartRefused(t *testing.T) {
+	t.Parallel()
+	srv := newTestServer(t)
+	c := newClient(t, srv)
+	f := c.Get("/account/login").Form(t, "#login-form")
+	body := "--X\r\nContent-Disposition: form-data; name=\"_csrf\"\r\n\r\n" + f.Values.Get("_csrf") + "\r\n--X--\r\n"
+	req, _ := http.NewRequest(http.MethodPost, srv.URL+"/account/login", strings.NewReader(body))
+	req.Header.Set("Content-Type", "multipart/form-data; boundary=X")
+	req.Header.Set("Origin", srv.URL)
+	wantStatus(t, c.do(req), http.StatusUnsupportedMediaType)
+}

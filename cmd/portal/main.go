@@ -2,6 +2,7 @@
 //
 //	portal [serve] [flags]   serve the portal (the default)
 //	portal migrate [flags]   apply database migrations and exit
+//	portal theme …           init, check or eject a theme directory
 //	portal version           print the version
 package main
 
@@ -16,6 +17,8 @@ import (
 	"net/url"
 	"os"
 	"os/signal"
+	"runtime"
+	"runtime/debug"
 	"syscall"
 
 	"github.com/accountportal/portal"
@@ -39,6 +42,8 @@ const usage = `Usage:
                            move an installation to PostgreSQL
   portal users ACTION …    list, create, invite, lock, unlock, delete,
                            confirm-email, reset-2fa (see portal users)
+  portal theme init|check|eject …
+                           start, check or extend a theme directory
   portal version           print the version
 
 Every flag can also be set by an environment variable: --base-url is
@@ -55,6 +60,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	case "serve", "migrate":
 	case "copy":
 		return runCopy(ctx, args, stdout, stderr)
+	case "theme":
+		return runTheme(args, stdout, stderr)
 	case "users":
 		return runUsers(ctx, args, getenv, os.Stdin, stdout, stderr)
 	case "version":
@@ -96,6 +103,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return err
 	}
 	defer p.Close()
+	setMemoryLimit(getenv, cfg)
 	err = p.Serve(ctx, func(addr net.Addr) {
 		fmt.Fprintf(stdout, "Portal %s is listening on http://%s (public URL %s; database %s; mail %s)\n",
 			portal.VersionString(), addr, p.Config().BaseURL, redactURL(cfg.DB), redactURL(cfg.Mail))
@@ -137,4 +145,20 @@ func runCopy(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	}
 	fmt.Fprintln(stdout, "copied", *from, "to", redactURL(*to))
 	return nil
+}
+
+// setMemoryLimit gives the Go runtime a soft memory limit when GOMEMLIMIT is
+// not set: 128 MiB plus 1.5 times the argon2id memory of every hashing
+// slot. Under a login flood the garbage collector then returns the hashing
+// buffers instead of letting them pile up (REL-12: peak memory about halves).
+func setMemoryLimit(getenv func(string) string, cfg portal.Config) {
+	if getenv("GOMEMLIMIT") != "" {
+		return
+	}
+	slots := cfg.HashConcurrency
+	if slots <= 0 {
+		slots = runtime.NumCPU()
+	}
+	perHash := int64(cfg.Argon2Memory) * 1024 // argon2id's m is the total, all lanes
+	debug.SetMemoryLimit(128<<20 + int64(slots)*perHash*3/2)
 }
