@@ -1,6 +1,7 @@
 package handlers
 
 import (
+	"errors"
 	"net/http"
 	"strings"
 	"unicode/utf8"
@@ -16,6 +17,7 @@ type registerForm struct {
 	Email           string
 	Password        string
 	ConfirmPassword string
+	Attributes      map[string]string // the operator's extra fields
 }
 
 func bindRegisterForm(c echo.Context) registerForm {
@@ -55,30 +57,89 @@ func (h *Handler) registerView(c echo.Context, f registerForm, errs pages.FieldE
 		Errors:            errs,
 		Message:           msg,
 		MinPasswordLength: h.opts.MinPasswordLength,
+		ExtraFields:       h.extraInputs(f.Attributes, errs),
 	}
 }
 
+// extraInputs are the operator's extra fields with their values and errors.
+func (h *Handler) extraInputs(values map[string]string, errs pages.FieldErrors) []pages.ExtraFieldInput {
+	var out []pages.ExtraFieldInput
+	for _, x := range h.id.ExtraFields() {
+		out = append(out, pages.ExtraFieldInput{Name: x.Name, Label: x.Label, Type: x.Type, Required: x.Required,
+			Value: values[x.Name], Error: errs.Get(x.Name)})
+	}
+	return out
+}
+
+// bindExtraFields reads the operator's extra fields from the form (only
+// those: ACC-02).
+func (h *Handler) bindExtraFields(c echo.Context) map[string]string {
+	values := map[string]string{}
+	for _, x := range h.id.ExtraFields() {
+		values[x.Name] = strings.TrimSpace(c.FormValue(x.Name))
+	}
+	return values
+}
+
+// keyInvite holds the invitation code a visitor arrived with.
+const keyInvite = "invite"
+
+// registerClosed answers the register page when the visitor may not
+// register: registration closed, or by invitation without one.
+func (h *Handler) registerClosed(c echo.Context, status int) error {
+	v := pages.RegisterClosedView{Common: h.common(c, "Registration is closed"), InviteOnly: h.opts.Registration == RegistrationInvite}
+	if v.InviteOnly {
+		v.Title = "Registration is by invitation"
+	}
+	return h.renderPage(c, status, "register-closed", v)
+}
+
+// inviteCode is the invitation this browser arrived with, if any.
+func (h *Handler) inviteCode(c echo.Context) string {
+	if !hasSession(c) {
+		return ""
+	}
+	return h.sessions.GetString(c.Request().Context(), keyInvite)
+}
+
 func (h *Handler) handleRegisterShow(c echo.Context) error {
-	if h.opts.Registration != RegistrationOpen {
-		return h.renderPage(c, http.StatusOK, "register-closed", pages.RegisterClosedView{Common: h.common(c, "Registration is closed")})
+	if code := c.QueryParam("invite"); code != "" && h.opts.Registration != RegistrationClosed {
+		// The invitation link: keep the code in the session (out of the
+		// URL from here on) and prefill the invited address.
+		h.sessions.Put(c.Request().Context(), keyInvite, code)
+		c.Response().Header().Set("Referrer-Policy", "no-referrer")
+		return h.renderPage(c, http.StatusOK, "register", h.registerView(c, registerForm{Email: c.QueryParam("email")}, nil, ""))
+	}
+	if h.opts.Registration == RegistrationClosed || (h.opts.Registration == RegistrationInvite && h.inviteCode(c) == "") {
+		return h.registerClosed(c, http.StatusOK)
 	}
 	return h.renderPage(c, http.StatusOK, "register", h.registerView(c, registerForm{}, nil, ""))
 }
 
 func (h *Handler) handleRegisterPost(c echo.Context) error {
-	if h.opts.Registration != RegistrationOpen {
-		return h.renderPage(c, http.StatusForbidden, "register-closed", pages.RegisterClosedView{Common: h.common(c, "Registration is closed")})
+	invite := h.inviteCode(c)
+	if h.opts.Registration == RegistrationClosed || (h.opts.Registration == RegistrationInvite && invite == "") {
+		return h.registerClosed(c, http.StatusForbidden)
 	}
 	f := bindRegisterForm(c)
+	f.Attributes = h.bindExtraFields(c)
 	if errs := f.Validate(); len(errs) > 0 {
 		return h.renderPage(c, http.StatusUnprocessableEntity, "register", h.registerView(c, f, errs, ""))
 	}
-	res, err := h.id.Register(c.Request().Context(), clientOf(c), identity.RegisterInput{Email: f.Email, Password: f.Password})
+	res, err := h.id.Register(c.Request().Context(), clientOf(c), identity.RegisterInput{
+		Email: f.Email, Password: f.Password, InviteCode: invite, Attributes: f.Attributes,
+	})
 	if errs, msg, ok := fieldErrors(err); ok {
 		return h.renderPage(c, http.StatusUnprocessableEntity, "register", h.registerView(c, f, errs, msg))
 	}
+	if errors.Is(err, identity.ErrRegistrationClosed) {
+		return h.registerClosed(c, http.StatusForbidden)
+	}
 	if err != nil {
 		return err
+	}
+	if res.User != nil && invite != "" {
+		h.sessions.Remove(c.Request().Context(), keyInvite)
 	}
 	if res.SignIn {
 		if err := h.signIn(c, res.User, identity.SessionOptions{}); err != nil {

@@ -332,11 +332,11 @@ func (h *Handler) handleExternalConfirmPost(c echo.Context) error {
 	if email == "" {
 		return h.renderPage(c, http.StatusUnprocessableEntity, "external-login-confirm", h.externalConfirmView(c, ext, email, pages.FieldErrors{"email": "Enter your email address."}, ""))
 	}
-	res, err := h.id.RegisterExternal(ctx, clientOf(c), ext, email)
+	res, err := h.id.RegisterExternalInvited(ctx, clientOf(c), ext, email, h.inviteCode(c))
 	if errs, msg, ok := fieldErrors(err); ok {
 		return h.renderPage(c, http.StatusUnprocessableEntity, "external-login-confirm", h.externalConfirmView(c, ext, email, errs, msg))
 	}
-	if identity.ErrorCode(err) == identity.ECONFLICT {
+	if identity.ErrorCode(err) == identity.ECONFLICT || errors.Is(err, identity.ErrRegistrationClosed) {
 		h.sessions.Remove(ctx, keyExtPending)
 		return h.externalFailed(c, extLogin, identity.ErrorMessage(err))
 	}

@@ -26,6 +26,7 @@ import (
 // Registration policies.
 const (
 	RegistrationOpen   = "open"
+	RegistrationInvite = "invite"
 	RegistrationClosed = "closed"
 )
 

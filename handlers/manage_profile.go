@@ -15,6 +15,7 @@ import (
 type profileForm struct {
 	UserName    string
 	PhoneNumber string
+	Attributes  map[string]string // the operator's extra fields
 }
 
 func bindProfileForm(c echo.Context) profileForm {
@@ -42,26 +43,53 @@ func (h *Handler) profileView(c echo.Context, f profileForm, errs pages.FieldErr
 		PhoneNumber:    f.PhoneNumber,
 		CreatedAt:      u.CreatedAt,
 		Errors:         errs,
+		ExtraFields:    h.extraInputs(f.Attributes, errs),
 	}
 }
 
 func (h *Handler) handleManageProfile(c echo.Context) error {
 	u := currentUser(c)
-	f := profileForm{UserName: u.UserName, PhoneNumber: u.PhoneNumber}
+	attrs, err := h.id.UserAttributes(c.Request().Context(), u.ID)
+	if err != nil {
+		return err
+	}
+	f := profileForm{UserName: u.UserName, PhoneNumber: u.PhoneNumber, Attributes: attrs}
 	return h.renderPage(c, http.StatusOK, "manage-profile", h.profileView(c, f, nil))
 }
 
 func (h *Handler) handleManageProfilePost(c echo.Context) error {
+	ctx := c.Request().Context()
 	f := bindProfileForm(c)
-	if errs := f.Validate(); len(errs) > 0 {
+	f.Attributes = h.bindExtraFields(c)
+	errs := f.Validate()
+	if errs == nil {
+		errs = pages.FieldErrors{}
+	}
+	for k, v := range h.id.ValidateAttributes(f.Attributes) {
+		errs[k] = v
+	}
+	if len(errs) > 0 {
 		return h.renderPage(c, http.StatusUnprocessableEntity, "manage-profile", h.profileView(c, f, errs))
 	}
-	changed, err := h.id.UpdateProfile(c.Request().Context(), clientOf(c), currentUser(c), identity.ProfileInput{UserName: f.UserName, PhoneNumber: f.PhoneNumber})
+	u := currentUser(c)
+	changed, err := h.id.UpdateProfile(ctx, clientOf(c), u, identity.ProfileInput{UserName: f.UserName, PhoneNumber: f.PhoneNumber})
 	if errs, _, ok := fieldErrors(err); ok {
 		return h.renderPage(c, http.StatusUnprocessableEntity, "manage-profile", h.profileView(c, f, errs))
 	}
 	if err != nil {
 		return err
+	}
+	if len(h.id.ExtraFields()) > 0 {
+		before, err := h.id.UserAttributes(ctx, u.ID)
+		if err != nil {
+			return err
+		}
+		if err := h.id.UpdateAttributes(ctx, clientOf(c), u, f.Attributes); err != nil {
+			return err
+		}
+		for k, v := range f.Attributes {
+			changed = changed || before[k] != v
+		}
 	}
 	if changed {
 		h.setFlash(c, "Your profile has been updated.", false)

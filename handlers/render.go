@@ -27,7 +27,8 @@ func (h *Handler) common(c echo.Context, title string) pages.Common {
 		CSSURL:   h.assets.URL("portal.css"),
 		IconURL:  h.assets.URL("favicon.svg"),
 
-		ExternalLogins: len(h.providers.list) > 0,
+		ExternalLogins:   len(h.providers.list) > 0,
+		RegistrationOpen: h.opts.Registration == RegistrationOpen,
 	}
 	if u := currentUser(c); u != nil {
 		cm.User = &pages.UserInfo{ID: u.ID, Email: u.Email, UserName: u.UserName, EmailConfirmed: u.EmailConfirmed}

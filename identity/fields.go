@@ -115,6 +115,13 @@ func (s *Service) checkAttributes(values map[string]string) (map[string]string, 
 	return clean, errs
 }
 
+// ValidateAttributes returns the field errors of values for the configured
+// extra fields (none when they are fine).
+func (s *Service) ValidateAttributes(values map[string]string) map[string]string {
+	_, errs := s.checkAttributes(values)
+	return errs
+}
+
 // UserAttributes returns the user's extra-field values.
 func (s *Service) UserAttributes(ctx context.Context, userID string) (map[string]string, error) {
 	if len(s.opts.ExtraFields) == 0 {

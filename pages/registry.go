@@ -201,6 +201,12 @@ func SampleCommon(title string, signedIn bool) Common {
 func anon(title string) Common { return SampleCommon(title, false) }
 func user(title string) Common { return SampleCommon(title, true) }
 
+// openRegistration marks a sample's site as open for registration.
+func openRegistration(c Common) Common {
+	c.RegistrationOpen = true
+	return c
+}
+
 // withStatus sets a status message on a sample.
 func withStatus(c Common, msg string, isErr bool) Common {
 	c.Status, c.StatusIsError = msg, isErr
@@ -211,7 +217,7 @@ var sampleProviders = []ProviderButton{{Slug: "google", Name: "Google"}, {Slug: 
 
 func sampleHome() []HomeView {
 	return []HomeView{
-		{Common: anon("Home"), RegistrationOpen: true},
+		{Common: openRegistration(anon("Home")), RegistrationOpen: true},
 		{Common: withStatus(user("Home"), "You are signed in.", false)},
 		{Common: anon("Home")},
 	}
@@ -223,11 +229,17 @@ func sampleRegister() []RegisterView {
 		{Common: anon("Create an account"), ReturnURL: "/account/manage", Email: "alice@example", MinPasswordLength: 8,
 			Errors: FieldErrors{"email": "Enter a valid email address.", "password": "Use at least 8 characters.", "confirm_password": "The passwords do not match."}},
 		{Common: anon("Create an account"), Email: "alice@example.com", MinPasswordLength: 8, Message: "Too many attempts. Try again in a minute."},
+		{Common: anon("Create an account"), MinPasswordLength: 8, ExtraFields: sampleExtraFields},
 	}
 }
 
+var sampleExtraFields = []ExtraFieldInput{
+	{Name: "nickname", Label: "Nickname", Type: "text", Required: true, Value: "", Error: "Enter your nickname."},
+	{Name: "website", Label: "Website", Type: "url", Value: "https://alice.example"},
+}
+
 func sampleRegisterClosed() []RegisterClosedView {
-	return []RegisterClosedView{{Common: anon("Registration is closed")}}
+	return []RegisterClosedView{{Common: anon("Registration is closed")}, {Common: anon("Registration is by invitation"), InviteOnly: true}}
 }
 
 func sampleRegisterConfirmation() []RegisterConfirmationView {
@@ -342,6 +354,7 @@ func sampleManageProfile() []ManageProfileView {
 			EmailConfirmed: true, PhoneNumber: "+41 79 123 45 67", CreatedAt: sampleTime},
 		{Common: user("Profile"), UserName: "alice smith", Email: "alice@example.com", PhoneNumber: "call me", CreatedAt: sampleTime,
 			Errors: FieldErrors{"username": "Use letters, digits and - . _ @ + only.", "phone_number": "Enter a phone number."}},
+		{Common: user("Profile"), UserName: "alice", Email: "alice@example.com", CreatedAt: sampleTime, ExtraFields: sampleExtraFields},
 	}
 }
 

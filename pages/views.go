@@ -27,6 +27,20 @@ type Common struct {
 	// ExternalLogins: at least one external login provider is configured
 	// (the manage navigation shows "External logins").
 	ExternalLogins bool
+	// RegistrationOpen: anyone may register (the header shows "Create
+	// account"); false when registration is closed or by invitation.
+	RegistrationOpen bool
+}
+
+// ExtraFieldInput is one of the operator's extra registration fields
+// (--register-field) on the register and profile forms.
+type ExtraFieldInput struct {
+	Name     string // the form field
+	Label    string
+	Type     string // the input type: text, number, tel or url
+	Required bool
+	Value    string // what the form shows
+	Error    string // its validation message, or ""
 }
 
 // ProviderButton is an external login provider's button.
@@ -66,12 +80,17 @@ type RegisterView struct {
 	Message string
 	// MinPasswordLength is the password policy's minimum, for the hint.
 	MinPasswordLength int
+	// ExtraFields are the operator's extra registration fields.
+	ExtraFields []ExtraFieldInput
 }
 
 // RegisterClosedView is shown instead of the register form when
-// registration is closed ("register-closed").
+// registration is closed, or by invitation and the visitor has none
+// ("register-closed").
 type RegisterClosedView struct {
 	Common
+	// InviteOnly: registration is by invitation (not closed).
+	InviteOnly bool
 }
 
 // RegisterConfirmationView asks the new user to check their mail
@@ -194,6 +213,8 @@ type ManageProfileView struct {
 	PhoneNumber    string
 	CreatedAt      time.Time
 	Errors         FieldErrors
+	// ExtraFields are the operator's extra registration fields, editable.
+	ExtraFields []ExtraFieldInput
 }
 
 // ChangePasswordView is the change-password page ("change-password").
