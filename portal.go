@@ -22,6 +22,7 @@ import (
 	"time"
 
 	"github.com/a-h/templ"
+	"github.com/labstack/echo/v4"
 
 	"github.com/accountportal/portal/handlers"
 	"github.com/accountportal/portal/identity"
@@ -204,6 +205,19 @@ func (p *Portal) AddPersonalDataContributor(c identity.PersonalDataContributor) 
 func (p *Portal) OverridePage(name string, fn func(view any) templ.Component) error {
 	return p.handler.OverridePage(name, fn)
 }
+
+// OverrideHandler replaces the handler of one route, named "METHOD /path"
+// as in handlers/routes.go — for example "POST /account/register". The
+// route keeps its middleware (session, CSRF, sign-in checks). The
+// replacement reuses Portal's machinery through Helpers.
+func (p *Portal) OverrideHandler(route string, fn echo.HandlerFunc) error {
+	return p.handler.OverrideHandler(route, fn)
+}
+
+// Helpers gives handlers written outside Portal what the built-in ones
+// use: Identity, Render, Common, SignIn, Redirect, SetFlash, FieldErrors,
+// Client, CurrentUser.
+func (p *Portal) Helpers() *handlers.Handler { return p.handler }
 
 // CheckTheme runs the checks New runs on a theme directory (--theme),
 // without starting anything: `portal theme check`. The error names every

@@ -82,6 +82,7 @@ type Handler struct {
 	echo      *echo.Echo
 	cop       *http.CrossOriginProtection
 	providers *providerSet
+	over      overrides // OverrideHandler
 	theme     *theme.Theme
 
 	// overrides are the Go page overrides (OverridePage), copied on write.

@@ -35,58 +35,64 @@ func (h *Handler) routes() *echo.Echo {
 	e.Use(h.loadUser)
 	e.Use(h.checkCSRF) // every POST: same origin and a valid _csrf (BRW-06)
 
+	// add registers a route whose handler Portal.OverrideHandler can
+	// replace, by "METHOD /path".
+	add := func(method, path string, hf echo.HandlerFunc, mw ...echo.MiddlewareFunc) {
+		e.Add(method, path, h.overridable(method+" "+path, hf), mw...)
+	}
+
 	// Infrastructure
-	e.GET("/healthz", h.handleHealth)
-	e.GET("/readyz", h.handleReady)
-	e.GET("/static/*", h.handleStatic)
-	e.HEAD("/static/*", h.handleStatic)
+	add(http.MethodGet, "/healthz", h.handleHealth)
+	add(http.MethodGet, "/readyz", h.handleReady)
+	add(http.MethodGet, "/static/*", h.handleStatic)
+	add(http.MethodHead, "/static/*", h.handleStatic)
 
 	// Public pages
-	e.GET("/", h.handleHome)
-	e.GET("/account/lockout", h.handleLockout)
-	e.GET("/account/access-denied", h.handleAccessDenied)
-	e.GET("/account/logout", h.handleLogoutShow)
-	e.POST("/account/logout", h.handleLogoutPost)
-	e.GET("/account/register-confirmation", h.handleRegisterConfirmation)
-	e.GET("/account/confirm-email", h.handleConfirmEmailShow)
-	e.POST("/account/confirm-email", h.handleConfirmEmailPost)
-	e.GET("/account/resend-email-confirmation", h.handleResendShow)
-	e.POST("/account/resend-email-confirmation", h.handleResendPost)
-	e.GET("/account/forgot-password", h.handleForgotShow)
-	e.POST("/account/forgot-password", h.handleForgotPost)
-	e.GET("/account/forgot-password-confirmation", h.handleForgotConfirmation)
-	e.GET("/account/reset-password", h.handleResetShow)
-	e.POST("/account/reset-password", h.handleResetPost)
-	e.GET("/account/reset-password-confirmation", h.handleResetConfirmation)
-	e.GET("/account/deleted", h.handleGoodbye)
-	e.GET("/account/confirm-email-change", h.handleConfirmEmailChangeShow)
-	e.POST("/account/confirm-email-change", h.handleConfirmEmailChangePost)
+	add(http.MethodGet, "/", h.handleHome)
+	add(http.MethodGet, "/account/lockout", h.handleLockout)
+	add(http.MethodGet, "/account/access-denied", h.handleAccessDenied)
+	add(http.MethodGet, "/account/logout", h.handleLogoutShow)
+	add(http.MethodPost, "/account/logout", h.handleLogoutPost)
+	add(http.MethodGet, "/account/register-confirmation", h.handleRegisterConfirmation)
+	add(http.MethodGet, "/account/confirm-email", h.handleConfirmEmailShow)
+	add(http.MethodPost, "/account/confirm-email", h.handleConfirmEmailPost)
+	add(http.MethodGet, "/account/resend-email-confirmation", h.handleResendShow)
+	add(http.MethodPost, "/account/resend-email-confirmation", h.handleResendPost)
+	add(http.MethodGet, "/account/forgot-password", h.handleForgotShow)
+	add(http.MethodPost, "/account/forgot-password", h.handleForgotPost)
+	add(http.MethodGet, "/account/forgot-password-confirmation", h.handleForgotConfirmation)
+	add(http.MethodGet, "/account/reset-password", h.handleResetShow)
+	add(http.MethodPost, "/account/reset-password", h.handleResetPost)
+	add(http.MethodGet, "/account/reset-password-confirmation", h.handleResetConfirmation)
+	add(http.MethodGet, "/account/deleted", h.handleGoodbye)
+	add(http.MethodGet, "/account/confirm-email-change", h.handleConfirmEmailChangeShow)
+	add(http.MethodPost, "/account/confirm-email-change", h.handleConfirmEmailChangePost)
 
 	// Guest pages: a signed-in visitor is sent on to returnUrl
-	e.GET("/account/register", h.handleRegisterShow, h.guestOnly)
-	e.POST("/account/register", h.handleRegisterPost, h.guestOnly)
-	e.GET("/account/login", h.handleLoginShow, h.guestOnly)
-	e.POST("/account/login", h.handleLoginPost, h.guestOnly)
-	e.POST("/account/external-login", h.handleExternalLogin)
-	e.GET(callbackPath, h.handleExternalCallback)
-	e.GET("/account/external-login/confirm", h.handleExternalConfirmShow, h.guestOnly)
-	e.POST("/account/external-login/confirm", h.handleExternalConfirmPost, h.guestOnly)
-	e.GET("/account/login-2fa", h.handleLogin2FAShow, h.guestOnly)
-	e.POST("/account/login-2fa", h.handleLogin2FAPost, h.guestOnly)
-	e.GET("/account/login-recovery-code", h.handleLoginRecoveryShow, h.guestOnly)
-	e.POST("/account/login-recovery-code", h.handleLoginRecoveryPost, h.guestOnly)
+	add(http.MethodGet, "/account/register", h.handleRegisterShow, h.guestOnly)
+	add(http.MethodPost, "/account/register", h.handleRegisterPost, h.guestOnly)
+	add(http.MethodGet, "/account/login", h.handleLoginShow, h.guestOnly)
+	add(http.MethodPost, "/account/login", h.handleLoginPost, h.guestOnly)
+	add(http.MethodPost, "/account/external-login", h.handleExternalLogin)
+	add(http.MethodGet, callbackPath, h.handleExternalCallback)
+	add(http.MethodGet, "/account/external-login/confirm", h.handleExternalConfirmShow, h.guestOnly)
+	add(http.MethodPost, "/account/external-login/confirm", h.handleExternalConfirmPost, h.guestOnly)
+	add(http.MethodGet, "/account/login-2fa", h.handleLogin2FAShow, h.guestOnly)
+	add(http.MethodPost, "/account/login-2fa", h.handleLogin2FAPost, h.guestOnly)
+	add(http.MethodGet, "/account/login-recovery-code", h.handleLoginRecoveryShow, h.guestOnly)
+	add(http.MethodPost, "/account/login-recovery-code", h.handleLoginRecoveryPost, h.guestOnly)
 
 	// Signed-in pages
-	e.GET("/account/reauthenticate", h.handleReauthShow, h.requireUser)
-	e.POST("/account/reauthenticate", h.handleReauthPost, h.requireUser)
-	e.POST("/account/reauthenticate/external", h.handleReauthExternal, h.requireUser)
+	add(http.MethodGet, "/account/reauthenticate", h.handleReauthShow, h.requireUser)
+	add(http.MethodPost, "/account/reauthenticate", h.handleReauthPost, h.requireUser)
+	add(http.MethodPost, "/account/reauthenticate/external", h.handleReauthExternal, h.requireUser)
 
 	// Manage pages need a user; the sensitive ones also a recent
 	// authentication (SES-05). Per-route middleware, not a group: a group's
 	// catch-all would answer 404 where echo answers 405 (a GET of a
 	// POST-only route).
 	manage := func(method, path string, hf echo.HandlerFunc, mw ...echo.MiddlewareFunc) {
-		e.Add(method, "/account/manage"+path, hf, append([]echo.MiddlewareFunc{h.requireUser}, mw...)...)
+		add(method, "/account/manage"+path, hf, append([]echo.MiddlewareFunc{h.requireUser}, mw...)...)
 	}
 	const get, post = http.MethodGet, http.MethodPost
 	manage(get, "", h.handleManageProfile)
