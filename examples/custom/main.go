@@ -6,9 +6,10 @@
 //     validates the nickname and then reuses Portal's own registration
 //     (identity) — the nickname is stored as a profile attribute declared
 //     with Config.RegisterFields;
+//
 //   - the login page is restyled (OverridePage) around Portal's own form.
 //
-//	go run ./examples/custom -addr localhost:8080
+//     go run ./examples/custom -addr localhost:8080
 package main
 
 import (
@@ -135,4 +136,3 @@ func customize(p *portal.Portal) error {
 		})
 	})
 }
-
