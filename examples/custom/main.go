@@ -6,10 +6,11 @@
 //     validates the nickname and then reuses Portal's own registration
 //     (identity) — the nickname is stored as a profile attribute declared
 //     with Config.RegisterFields;
-//
 //   - the login page is restyled (OverridePage) around Portal's own form.
 //
-//     go run ./examples/custom -addr localhost:8080
+// Run it with:
+//
+//	go run ./examples/custom -addr localhost:8080
 package main
 
 import (
