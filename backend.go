@@ -84,8 +84,10 @@ func openBackend(ctx context.Context, cfg Config) (*backend, error) {
 		// write, and every instance shares them.
 		b.store = withRateLimits{Store: st, RateLimits: redisstore.NewRateLimits(b.redis, "portal:rl:")}
 	case isPostgres(cfg.DB):
-		ps := pgxstore.New(st.(*postgres.Store).Pool())
-		b.sessions, b.stop = ps, ps.StopCleanup
+		// No cleanup goroutine: pgxstore's start/stop race (the channel is
+		// made inside the goroutine); expired rows are deleted with the
+		// session registry's (store DeleteExpiredSessions).
+		b.sessions, b.stop = pgxstore.NewWithCleanupInterval(st.(*postgres.Store).Pool(), 0), func() {}
 	default:
 		ss := sqlite3store.New(st.(*sqlite.Store).DB())
 		b.sessions, b.stop = ss, ss.StopCleanup

@@ -548,3 +548,32 @@ func TestClaimAcrossInstances(t *testing.T) {
 		t.Fatalf("claimed %d messages, want %d", len(seen), total)
 	}
 }
+
+// Portal runs pgxstore without its cleanup goroutine (it races with
+// StopCleanup upstream), so expired cookie-session rows must go with the
+// registry's cleanup.
+func TestDeleteExpiredSessionsClearsCookieSessions(t *testing.T) {
+	s := MustOpenStore(t)
+	ps := pgxstore.NewWithCleanupInterval(s.Pool(), 0)
+	now := time.Now()
+	if err := ps.Commit("old", []byte("x"), now.Add(-time.Minute)); err != nil {
+		t.Fatal(err)
+	}
+	if err := ps.Commit("live", []byte("y"), now.Add(time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.DeleteExpiredSessions(context.Background(), now, now.Add(-time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	rows, err := s.Pool().Query(context.Background(), `SELECT token FROM sessions ORDER BY token`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tokens, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(tokens, []string{"live"}) {
+		t.Fatalf("cookie sessions after cleanup: %v, want [live]", tokens)
+	}
+}

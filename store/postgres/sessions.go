@@ -88,7 +88,12 @@ func (s *Store) DeleteOtherSessions(ctx context.Context, userID, keepID string) 
 
 // DeleteExpiredSessions removes ended sessions.
 func (s *Store) DeleteExpiredSessions(ctx context.Context, now, idleCutoff time.Time) error {
-	_, err := s.pool.Exec(ctx, `DELETE FROM user_sessions
-		WHERE expires_at <= $1 OR (NOT remember AND last_seen_at <= $2)`, utc(now), utc(idleCutoff))
+	if _, err := s.pool.Exec(ctx, `DELETE FROM user_sessions
+		WHERE expires_at <= $1 OR (NOT remember AND last_seen_at <= $2)`, utc(now), utc(idleCutoff)); err != nil {
+		return translate(err)
+	}
+	// The cookie-session rows of scs's pgxstore: its own cleanup goroutine
+	// is off (it races with StopCleanup, a bug upstream), so they expire here.
+	_, err := s.pool.Exec(ctx, `DELETE FROM sessions WHERE expiry <= $1`, utc(now))
 	return translate(err)
 }
