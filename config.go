@@ -4,11 +4,14 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"io/fs"
 	"log/slog"
 	"net"
 	"net/url"
 	"strings"
 	"time"
+
+	"github.com/BurntSushi/toml"
 
 	"github.com/accountportal/portal/handlers"
 	"github.com/accountportal/portal/identity"
@@ -50,6 +53,10 @@ type Config struct {
 	// RegisterFields declares extra registration fields:
 	// "nickname:text:required,website:url" (types text, number, tel, url).
 	RegisterFields string // --register-field
+	// RegisterFieldsFile is a TOML file declaring more extra fields, with
+	// labels: [[field]] name = "nickname", type = "text", required = true,
+	// label = "Nickname" (see README). Added after RegisterFields.
+	RegisterFieldsFile string // --register-fields-file
 
 	// RateLimits adjusts the rate limits: "name=N/duration,…", name=0
 	// turns one off (see identity.RateLimitNames). Empty: the defaults.
@@ -121,6 +128,7 @@ func (c *Config) BindFlags(fs *flag.FlagSet) {
 	fs.StringVar(&c.Theme, "theme", c.Theme, "theme directory")
 	fs.StringVar(&c.Registration, "registration", c.Registration, "who may register: open, invite (invited addresses only: portal users invite EMAIL) or closed")
 	fs.StringVar(&c.RegisterFields, "register-field", c.RegisterFields, "extra registration fields: name:type[:required],… (types: text, number, tel, url)")
+	fs.StringVar(&c.RegisterFieldsFile, "register-fields-file", c.RegisterFieldsFile, "TOML file of extra registration fields ([[field]] name, type, required, label)")
 	fs.StringVar(&c.AllowedEmailDomains, "allowed-email-domains", c.AllowedEmailDomains, "comma-separated domains new accounts may use (default: any)")
 	fs.BoolVar(&c.RequireConfirmedEmail, "require-confirmed-email", c.RequireConfirmedEmail, "sign-in needs a confirmed email address")
 	fs.StringVar(&c.SiteName, "site-name", c.SiteName, "site name shown on pages and in mail")
@@ -238,6 +246,8 @@ func (c *Config) Validate() error {
 	}
 	if _, err := identity.ParseExtraFields(c.RegisterFields); err != nil {
 		bad("register-field", "%v", err)
+	} else if _, err := c.extraFields(); err != nil {
+		bad("register-fields-file", "%v", err)
 	}
 	for _, d := range c.allowedDomains() {
 		if msg := identity.ValidateEmail("x@" + d); msg != "" {
@@ -391,6 +401,41 @@ func parseCIDRs(list string) ([]*net.IPNet, error) {
 }
 
 // allowedDomains is --allowed-email-domains as a list, lower case.
+// extraFields are the fields of --register-field followed by those of
+// --register-fields-file.
+func (c *Config) extraFields() ([]identity.ExtraField, error) {
+	fields, err := identity.ParseExtraFields(c.RegisterFields)
+	if err != nil || c.RegisterFieldsFile == "" {
+		return fields, err
+	}
+	var file struct {
+		Field []struct {
+			Name     string `toml:"name"`
+			Type     string `toml:"type"`
+			Required bool   `toml:"required"`
+			Label    string `toml:"label"`
+		} `toml:"field"`
+	}
+	md, err := toml.DecodeFile(c.RegisterFieldsFile, &file)
+	if err != nil {
+		if errors.Is(err, fs.ErrNotExist) {
+			return nil, err // the *PathError names the file
+		}
+		return nil, fmt.Errorf("%s: %w", c.RegisterFieldsFile, err)
+	}
+	if un := md.Undecoded(); len(un) > 0 {
+		return nil, fmt.Errorf("%s: unknown key %q (want [[field]] with name, type, required, label)", c.RegisterFieldsFile, un[0].String())
+	}
+	for _, f := range file.Field {
+		fields = append(fields, identity.ExtraField{Name: f.Name, Type: f.Type, Required: f.Required, Label: f.Label})
+	}
+	fields, err = identity.CheckExtraFields(fields)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", c.RegisterFieldsFile, err)
+	}
+	return fields, nil
+}
+
 func (c *Config) allowedDomains() []string {
 	var out []string
 	for _, d := range strings.Split(c.AllowedEmailDomains, ",") {

@@ -3,9 +3,14 @@ package portal
 import (
 	"flag"
 	"io"
+	"os"
+	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/accountportal/portal/identity"
 )
 
 func TestDefaultConfigIsValid(t *testing.T) {
@@ -157,5 +162,67 @@ func TestProvidersFromConfig(t *testing.T) {
 	c.OIDCSlug = "acme"
 	if got := c.providers(); got[1].Slug != "acme" {
 		t.Fatalf("configured slug ignored: %+v", got[1])
+	}
+}
+
+// Extra registration fields from a TOML file (issue 8), after the flag's.
+func TestRegisterFieldsFile(t *testing.T) {
+	write := func(t *testing.T, text string) string {
+		p := filepath.Join(t.TempDir(), "fields.toml")
+		if err := os.WriteFile(p, []byte(text), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	c := DefaultConfig()
+	c.RegisterFields = "website:url"
+	c.RegisterFieldsFile = write(t, `
+[[field]]
+name = "nickname"
+type = "text"
+required = true
+label = "What should we call you?"
+
+[[field]]
+name = "employee_no"
+type = "number"
+`)
+	if err := c.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	got, err := c.extraFields()
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []identity.ExtraField{
+		{Name: "website", Label: "Website", Type: "url"},
+		{Name: "nickname", Label: "What should we call you?", Type: "text", Required: true},
+		{Name: "employee_no", Label: "Employee no", Type: "number"},
+	}
+	if !slices.Equal(got, want) {
+		t.Fatalf("fields = %+v\nwant %+v", got, want)
+	}
+
+	for name, tc := range map[string]struct{ text, want string }{
+		"unknown key":   {"[[field]]\nname = \"a\"\ntype = \"text\"\ncolour = \"red\"\n", `unknown key "field.colour"`},
+		"bad type":      {"[[field]]\nname = \"a\"\ntype = \"color\"\n", `type "color"`},
+		"not toml":      {"[[field]\n", "fields.toml"},
+		"twice":         {"[[field]]\nname = \"website\"\ntype = \"url\"\n", "declared twice"},
+		"reserved name": {"[[field]]\nname = \"email\"\ntype = \"text\"\n", "built-in field"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			c := DefaultConfig()
+			c.RegisterFields = "website:url"
+			c.RegisterFieldsFile = write(t, tc.text)
+			err := c.Validate()
+			if err == nil || !strings.Contains(err.Error(), "--register-fields-file") || !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("Validate err=%v, want one naming --register-fields-file and %q", err, tc.want)
+			}
+		})
+	}
+	c = DefaultConfig()
+	c.RegisterFieldsFile = filepath.Join(t.TempDir(), "missing.toml")
+	if err := c.Validate(); err == nil || !strings.Contains(err.Error(), "missing.toml") {
+		t.Fatalf("missing file: err=%v", err)
 	}
 }

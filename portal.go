@@ -105,8 +105,8 @@ func New(cfg Config) (*Portal, error) {
 	}
 
 	rateLimits, _ := identity.ParseRateLimits(cfg.RateLimits) // checked by Validate
-	extraFields, _ := identity.ParseExtraFields(cfg.RegisterFields)
-	proxies, _ := parseCIDRs(cfg.TrustedProxies) // checked by Validate
+	extraFields, _ := cfg.extraFields()                       // checked by Validate
+	proxies, _ := parseCIDRs(cfg.TrustedProxies)              // checked by Validate
 	id, err := identity.New(identity.Options{
 		Store:                   st,
 		Mailer:                  mailer,

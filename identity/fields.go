@@ -37,7 +37,6 @@ var reservedFields = map[string]bool{
 // name:type with an optional :required; the label is the name in words).
 func ParseExtraFields(spec string) ([]ExtraField, error) {
 	var out []ExtraField
-	seen := map[string]bool{}
 	for _, item := range strings.Split(spec, ",") {
 		item = strings.TrimSpace(item)
 		if item == "" {
@@ -47,9 +46,19 @@ func ParseExtraFields(spec string) ([]ExtraField, error) {
 		if len(parts) < 2 || len(parts) > 3 || (len(parts) == 3 && parts[2] != "required") {
 			return nil, fmt.Errorf("register field %q: want name:type or name:type:required", item)
 		}
-		f := ExtraField{Name: parts[0], Type: parts[1], Required: len(parts) == 3}
+		out = append(out, ExtraField{Name: parts[0], Type: parts[1], Required: len(parts) == 3})
+	}
+	return CheckExtraFields(out)
+}
+
+// CheckExtraFields validates declared fields (however they were read: the
+// flag, a TOML file) and fills in missing labels with the name in words.
+func CheckExtraFields(fields []ExtraField) ([]ExtraField, error) {
+	out := make([]ExtraField, 0, len(fields))
+	seen := map[string]bool{}
+	for _, f := range fields {
 		if !fieldName.MatchString(f.Name) || reservedFields[f.Name] {
-			return nil, fmt.Errorf("register field %q: the name must be lower-case letters, digits and _, and not a built-in field", f.Name)
+			return nil, fmt.Errorf("register field %q: the name must be lower-case letters, digits and _ (at most 32), and not a built-in field", f.Name)
 		}
 		switch f.Type {
 		case "text", "number", "tel", "url":
@@ -60,9 +69,15 @@ func ParseExtraFields(spec string) ([]ExtraField, error) {
 			return nil, fmt.Errorf("register field %q declared twice", f.Name)
 		}
 		seen[f.Name] = true
-		label := strings.ReplaceAll(f.Name, "_", " ")
-		r, size := utf8.DecodeRuneInString(label)
-		f.Label = string(unicode.ToUpper(r)) + label[size:]
+		f.Label = strings.TrimSpace(f.Label)
+		if utf8.RuneCountInString(f.Label) > 64 || !utf8.ValidString(f.Label) {
+			return nil, fmt.Errorf("register field %q: the label is longer than 64 characters", f.Name)
+		}
+		if f.Label == "" {
+			label := strings.ReplaceAll(f.Name, "_", " ")
+			r, size := utf8.DecodeRuneInString(label)
+			f.Label = string(unicode.ToUpper(r)) + label[size:]
+		}
 		out = append(out, f)
 	}
 	return out, nil

@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/url"
+	"os"
+	"path/filepath"
 	"testing"
 
 	"github.com/accountportal/portal"
@@ -141,5 +143,41 @@ func TestExtraRegistrationFields(t *testing.T) {
 	}
 	if export.Account.Attributes["nickname"] != "Nicky" || export.Account.Attributes["website"] != "https://nick.example" {
 		t.Fatalf("export attributes %v", export.Account.Attributes)
+	}
+}
+
+// TestRegisterFieldsFromTOML: fields declared in --register-fields-file
+// show their labels on the register and profile pages and are enforced.
+func TestRegisterFieldsFromTOML(t *testing.T) {
+	t.Parallel()
+	file := filepath.Join(t.TempDir(), "fields.toml")
+	if err := os.WriteFile(file, []byte("[[field]]\nname = \"team\"\ntype = \"text\"\nrequired = true\nlabel = \"Your team\"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	srv := newTestServer(t, func(c *portal.Config) {
+		c.RegisterFieldsFile = file
+		c.RequireConfirmedEmail = false
+	})
+	c := newClient(t, srv)
+	reg := c.Get("/account/register")
+	if got := reg.Doc(t).Find(`label[for="f-team"]`).Text(); got != "Your team" {
+		t.Fatalf("register label = %q, want the file's label", got)
+	}
+	form := reg.Form(t, "#register-form")
+	form.Set("email", "team@example.com").Set("password", "correct horse battery").Set("confirm_password", "correct horse battery")
+	p := c.Post(form.Action, form.Values)
+	wantStatus(t, p, http.StatusUnprocessableEntity)
+	if fieldError(t, p, "team") == "" {
+		t.Fatalf("no error on the required team field:\n%s", p.Body)
+	}
+	form = p.Form(t, "#register-form")
+	form.Set("password", "correct horse battery").Set("confirm_password", "correct horse battery").Set("team", "Blue")
+	wantRedirect(t, c.Post(form.Action, form.Values), "/")
+	prof := c.Get("/account/manage").Doc(t)
+	if got := prof.Find("#f-team").AttrOr("value", ""); got != "Blue" {
+		t.Fatalf("profile team=%q, want Blue", got)
+	}
+	if got := prof.Find(`label[for="f-team"]`).Text(); got != "Your team" {
+		t.Fatalf("profile label = %q", got)
 	}
 }
