@@ -57,6 +57,10 @@ type Config struct {
 	// labels: [[field]] name = "nickname", type = "text", required = true,
 	// label = "Nickname" (see README). Added after RegisterFields.
 	RegisterFieldsFile string // --register-fields-file
+	// KeepSecurityEvents: deleting an account keeps its security events
+	// anonymised (kind and time only, table kept_events) instead of
+	// deleting them.
+	KeepSecurityEvents bool // --keep-security-events
 
 	// RateLimits adjusts the rate limits: "name=N/duration,…", name=0
 	// turns one off (see identity.RateLimitNames). Empty: the defaults.
@@ -129,6 +133,7 @@ func (c *Config) BindFlags(fs *flag.FlagSet) {
 	fs.StringVar(&c.Registration, "registration", c.Registration, "who may register: open, invite (invited addresses only: portal users invite EMAIL) or closed")
 	fs.StringVar(&c.RegisterFields, "register-field", c.RegisterFields, "extra registration fields: name:type[:required],… (types: text, number, tel, url)")
 	fs.StringVar(&c.RegisterFieldsFile, "register-fields-file", c.RegisterFieldsFile, "TOML file of extra registration fields ([[field]] name, type, required, label)")
+	fs.BoolVar(&c.KeepSecurityEvents, "keep-security-events", c.KeepSecurityEvents, "when an account is deleted, keep its security events anonymised (kind and time only) instead of deleting them")
 	fs.StringVar(&c.AllowedEmailDomains, "allowed-email-domains", c.AllowedEmailDomains, "comma-separated domains new accounts may use (default: any)")
 	fs.BoolVar(&c.RequireConfirmedEmail, "require-confirmed-email", c.RequireConfirmedEmail, "sign-in needs a confirmed email address")
 	fs.StringVar(&c.SiteName, "site-name", c.SiteName, "site name shown on pages and in mail")

@@ -18,7 +18,7 @@ import (
 // copyTables are copied in this order (parents before children).
 var copyTables = []string{
 	"users", "external_logins", "user_tokens", "recovery_codes", "user_sessions",
-	"security_events", "user_attributes", "invites", "secrets", "mail_outbox", "rate_limits",
+	"security_events", "kept_events", "user_attributes", "invites", "secrets", "mail_outbox", "rate_limits",
 }
 
 // notCopied are the SQLite tables Copy leaves out on purpose: the

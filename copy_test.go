@@ -72,6 +72,7 @@ func TestCopyRoundTrip(t *testing.T) {
 	cfg.RequireConfirmedEmail = false
 	cfg.Now = now
 	cfg.RegisterFields = "nickname:text"
+	cfg.KeepSecurityEvents = true
 	ctx := context.Background()
 	c := identity.Client{IP: "192.0.2.1", UserAgent: "copy test"}
 
@@ -104,6 +105,12 @@ func TestCopyRoundTrip(t *testing.T) {
 		t.Fatalf("enable: %v, %d codes", err, len(codes))
 	}
 	if _, err := id.RegisterExternal(ctx, c, identity.ExternalIdentity{Provider: "acme", ProviderName: "Acme", Subject: "sub-9", Email: "dave@example.com", EmailVerified: true}, "dave@example.com"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := id.Register(ctx, c, identity.RegisterInput{Email: "frank@example.com", Password: "correct horse battery"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := id.AdminDelete(ctx, "frank@example.com"); err != nil { // kept_events rows
 		t.Fatal(err)
 	}
 	if _, err := id.Invite(ctx, "erin@example.com"); err != nil {

@@ -117,6 +117,7 @@ func New(cfg Config) (*Portal, error) {
 		Registration:            cfg.Registration,
 		AllowedEmailDomains:     cfg.allowedDomains(),
 		ExtraFields:             extraFields,
+		KeepEventsOnDelete:      cfg.KeepSecurityEvents,
 		Passwords:               identity.PasswordPolicy{MinLength: cfg.PasswordMinLength, MaxLength: identity.DefaultPasswordPolicy.MaxLength},
 		Lockout:                 identity.LockoutPolicy{Threshold: cfg.LockoutThreshold, Duration: cfg.LockoutDuration},
 		Hash:                    cfg.hashParams(),

@@ -98,7 +98,7 @@ func (s *Service) AdminDelete(ctx context.Context, email string) error {
 	if err != nil {
 		return err
 	}
-	if err := s.store.DeleteUser(ctx, u.ID, u.Email); err != nil {
+	if err := s.store.DeleteUser(ctx, u.ID, u.Email, s.keptEvents()); err != nil {
 		return internal(err)
 	}
 	s.log.InfoContext(ctx, "security event", "event", EventAccountDeleted, "user", u.ID, "ip", Operator.IP, "user_agent", Operator.UserAgent)

@@ -43,6 +43,10 @@ type Options struct {
 	InviteLifetime time.Duration
 	// ExtraFields are the operator's extra registration fields.
 	ExtraFields []ExtraField
+	// KeepEventsOnDelete: deleting an account keeps its security events
+	// anonymised (kind and time only, under a random tag) for the
+	// operator's records instead of deleting them.
+	KeepEventsOnDelete bool
 	// RequireConfirmedEmail: sign-in needs a confirmed address, and
 	// registration does not reveal whether an address has an account.
 	RequireConfirmedEmail bool

@@ -173,7 +173,8 @@ func (s *Service) ExportPersonalData(ctx context.Context, c Client, u *User) ([]
 // one counts towards the lockout; nobody deletes without proving who they
 // are). Accounts without a password rely on the caller's recent
 // authentication. Everything of the account goes in one transaction:
-// sessions (every browser is signed out), tokens, events, queued mail. A
+// sessions (every browser is signed out), tokens, events (or, with
+// KeepEventsOnDelete, their anonymised kinds and times stay), queued mail. A
 // confirmation goes to the old address; the address can register again.
 func (s *Service) DeleteAccount(ctx context.Context, c Client, u *User, password string) error {
 	if u.PasswordHash != "" {
@@ -182,7 +183,7 @@ func (s *Service) DeleteAccount(ctx context.Context, c Client, u *User, password
 			return err
 		}
 	}
-	err := s.store.DeleteUser(ctx, u.ID, u.Email)
+	err := s.store.DeleteUser(ctx, u.ID, u.Email, s.keptEvents())
 	if errors.Is(err, store.ErrNotFound) {
 		return Errorf(ENOTFOUND, "Your account no longer exists.")
 	}
@@ -193,6 +194,15 @@ func (s *Service) DeleteAccount(ctx context.Context, c Client, u *User, password
 	d := s.eventData(u.Email, c)
 	s.sendMail(ctx, mail.AccountDeleted, d)
 	return nil
+}
+
+// keptEvents is what an account deletion keeps of the security timeline:
+// nil (nothing) unless the operator asked to keep it anonymised.
+func (s *Service) keptEvents() *store.KeptEvents {
+	if !s.opts.KeepEventsOnDelete {
+		return nil
+	}
+	return &store.KeptEvents{Tag: randomID(), Kind: EventAccountDeleted, At: s.now()}
 }
 
 type contributorSet struct {

@@ -104,8 +104,13 @@ type Users interface {
 	UpdateUser(ctx context.Context, id string, upd UserUpdate) error
 	// DeleteUser removes the user and, in the same transaction, every row
 	// that belongs to it (tokens, sessions, events, and queued mail to
-	// email). ErrNotFound when there is no such user.
-	DeleteUser(ctx context.Context, id, email string) error
+	// email). With keep, the security events are first copied without
+	// personal data (see KeptEvents). ErrNotFound when there is no such
+	// user.
+	DeleteUser(ctx context.Context, id, email string, keep *KeptEvents) error
+	// ListKeptEvents returns the anonymised events kept under tag, oldest
+	// first (only kind and time are set).
+	ListKeptEvents(ctx context.Context, tag string) ([]*Event, error)
 	// RecordLoginFailure counts one failed password attempt atomically (two
 	// concurrent failures both count) and returns the user as it is after it.
 	RecordLoginFailure(ctx context.Context, id string, f LoginFailure) (*User, error)
@@ -252,6 +257,17 @@ type Event struct {
 	UserAgent string
 	Detail    string // kind-specific, e.g. the new address of an email change
 	CreatedAt time.Time
+}
+
+// KeptEvents asks DeleteUser to keep a deleted account's security
+// timeline for the operator's records, without personal data: each event's
+// kind and time only (no user id, address, IP, user agent or detail),
+// under Tag, a random handle that links them to nothing else, followed by
+// a last event Kind at At (the deletion).
+type KeptEvents struct {
+	Tag  string
+	Kind string
+	At   time.Time
 }
 
 // Events is the append-only security timeline.

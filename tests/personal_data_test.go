@@ -22,6 +22,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/accountportal/portal"
 )
 
 const (
@@ -536,6 +538,9 @@ func TestDeletePersonalData(t *testing.T) {
 	if got := countUsers(t, srv, email); got != 0 {
 		t.Errorf("users with %s=%d, want 0", email, got)
 	}
+	if got := pdScalar[int](t, db, `SELECT count(*) FROM kept_events`); got != 0 {
+		t.Errorf("kept_events rows=%d without --keep-security-events, want 0", got)
+	}
 	// Another account is untouched.
 	if got := pdRowCounts(t, db, bobID, other); !pdEqualCounts(got, bobBefore) {
 		t.Errorf("bob's rows=%v after alice's deletion, want %v", got, bobBefore)
@@ -597,4 +602,52 @@ func TestDeletePersonalDataNeedsRecentAuth(t *testing.T) {
 		t.Fatalf("users with %s=%d after a stale POST, want 1", email, got)
 	}
 	wantStatus(t, c.Get(pdPersonalPath), http.StatusOK)
+}
+
+// TestDeleteKeepsAnonymisedEvents: with --keep-security-events, deleting
+// the account keeps its timeline as kinds and times only — no user id,
+// address, IP or user agent — and still removes every row of the account.
+func TestDeleteKeepsAnonymisedEvents(t *testing.T) {
+	t.Parallel()
+	srv := newTestServer(t, func(c *portal.Config) { c.KeepSecurityEvents = true })
+	const email = "alice@example.com"
+	a := srv.SignedUp(t, email, pdPassword)
+	db := pdDB(t, srv)
+	id := efUserID(t, srv, email)
+	events := pdScalar[int](t, db, `SELECT count(*) FROM security_events WHERE user_id = ?`, id)
+	if events == 0 {
+		t.Fatal("setup: alice has no security events")
+	}
+	wantRedirect(t, pdSubmitDelete(t, a, pdPassword), "/account/deleted")
+
+	if got := pdScalar[int](t, db, `SELECT count(*) FROM security_events WHERE user_id = ?`, id); got != 0 {
+		t.Errorf("%d security_events rows of the deleted account, want 0", got)
+	}
+	if got := pdScalar[int](t, db, `SELECT count(DISTINCT tag) FROM kept_events`); got != 1 {
+		t.Fatalf("kept_events tags=%d, want 1", got)
+	}
+	if got := pdScalar[int](t, db, `SELECT count(*) FROM kept_events`); got != events+1 {
+		t.Errorf("kept_events rows=%d, want the %d events plus the deletion", got, events)
+	}
+	if got := pdScalar[string](t, db, `SELECT kind FROM kept_events ORDER BY id DESC LIMIT 1`); got != "account_deleted" {
+		t.Errorf("last kept event %q, want account_deleted", got)
+	}
+	tag := pdScalar[string](t, db, `SELECT tag FROM kept_events LIMIT 1`)
+	if tag == id || strings.Contains(tag, "alice") {
+		t.Errorf("the tag %q links to the account", tag)
+	}
+	var cols []string
+	rows, err := db.Query(`SELECT name FROM pragma_table_info('kept_events')`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var c string
+		rows.Scan(&c)
+		cols = append(cols, c)
+	}
+	if !slices.Equal(cols, []string{"id", "tag", "kind", "created_at"}) {
+		t.Errorf("kept_events columns %v: only kind and time may be kept", cols)
+	}
 }

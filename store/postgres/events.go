@@ -39,3 +39,22 @@ func (s *Store) FindEvent(ctx context.Context, userID string, id int64) (*store.
 	return scanEvent(s.pool.QueryRow(ctx, `SELECT `+eventColumns+` FROM security_events
 		WHERE id = $1 AND user_id = $2`, id, userID))
 }
+
+// ListKeptEvents returns the anonymised events kept under tag.
+func (s *Store) ListKeptEvents(ctx context.Context, tag string) ([]*store.Event, error) {
+	rows, err := s.pool.Query(ctx, `SELECT kind, created_at FROM kept_events WHERE tag = $1 ORDER BY id`, tag)
+	if err != nil {
+		return nil, translate(err)
+	}
+	defer rows.Close()
+	var out []*store.Event
+	for rows.Next() {
+		var e store.Event
+		if err := rows.Scan(&e.Kind, &e.CreatedAt); err != nil {
+			return nil, translate(err)
+		}
+		e.CreatedAt = e.CreatedAt.UTC()
+		out = append(out, &e)
+	}
+	return out, translate(rows.Err())
+}

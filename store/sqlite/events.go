@@ -56,12 +56,22 @@ func (s *Store) FindEvent(ctx context.Context, userID string, id int64) (*store.
 // DeleteUser removes the user and everything that hangs off it (foreign
 // keys cascade to tokens, sessions and events), and queued mail to its
 // address, in one transaction.
-func (s *Store) DeleteUser(ctx context.Context, id, email string) error {
+func (s *Store) DeleteUser(ctx context.Context, id, email string, keep *store.KeptEvents) error {
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
 		return translate(err)
 	}
 	defer tx.Rollback()
+	if keep != nil {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO kept_events (tag, kind, created_at)
+			SELECT ?, kind, created_at FROM security_events WHERE user_id = ? ORDER BY id`, keep.Tag, id); err != nil {
+			return translate(err)
+		}
+		if _, err := tx.ExecContext(ctx, `INSERT INTO kept_events (tag, kind, created_at) VALUES (?, ?, ?)`,
+			keep.Tag, keep.Kind, utc(keep.At)); err != nil {
+			return translate(err)
+		}
+	}
 	res, err := tx.ExecContext(ctx, `DELETE FROM users WHERE id = ?`, id)
 	if err != nil {
 		return translate(err)
@@ -75,4 +85,23 @@ func (s *Store) DeleteUser(ctx context.Context, id, email string) error {
 		return translate(err)
 	}
 	return translate(tx.Commit())
+}
+
+// ListKeptEvents returns the anonymised events kept under tag.
+func (s *Store) ListKeptEvents(ctx context.Context, tag string) ([]*store.Event, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT kind, created_at FROM kept_events WHERE tag = ? ORDER BY id`, tag)
+	if err != nil {
+		return nil, translate(err)
+	}
+	defer rows.Close()
+	var out []*store.Event
+	for rows.Next() {
+		var e store.Event
+		if err := rows.Scan(&e.Kind, &e.CreatedAt); err != nil {
+			return nil, translate(err)
+		}
+		e.CreatedAt = e.CreatedAt.UTC()
+		out = append(out, &e)
+	}
+	return out, translate(rows.Err())
 }

@@ -8,6 +8,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -33,6 +34,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 	t.Run("StampRotationEndsOtherSessions", func(t *testing.T) { testStampEndsSessions(t, open(t)) })
 	t.Run("Events", func(t *testing.T) { testEvents(t, open(t)) })
 	t.Run("DeleteUser", func(t *testing.T) { testDeleteUser(t, open(t)) })
+	t.Run("DeleteUserKeepsEvents", func(t *testing.T) { testDeleteUserKeepsEvents(t, open(t)) })
 	t.Run("TOTPStep", func(t *testing.T) { testTOTPStep(t, open(t)) })
 	t.Run("RecoveryCodes", func(t *testing.T) { testRecoveryCodes(t, open(t)) })
 	t.Run("ExternalLogins", func(t *testing.T) { testExternalLogins(t, open(t)) })
@@ -611,7 +613,7 @@ func testDeleteUser(t *testing.T, s store.Store) {
 			t.Fatal(err)
 		}
 	}
-	if err := s.DeleteUser(ctx, "u1", "alice@example.com"); err != nil {
+	if err := s.DeleteUser(ctx, "u1", "alice@example.com", nil); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := s.FindUserByID(ctx, "u1"); !errors.Is(err, store.ErrNotFound) {
@@ -637,11 +639,58 @@ func testDeleteUser(t *testing.T, s store.Store) {
 	if ev, _ := s.ListEvents(ctx, "u2", 0, 10); len(ev) != 1 {
 		t.Fatalf("other user's events: %d", len(ev))
 	}
-	if err := s.DeleteUser(ctx, "u1", "alice@example.com"); !errors.Is(err, store.ErrNotFound) {
+	if err := s.DeleteUser(ctx, "u1", "alice@example.com", nil); !errors.Is(err, store.ErrNotFound) {
 		t.Fatalf("second delete err=%v, want ErrNotFound", err)
 	}
 	// The address can be used again.
 	MustCreateUser(t, s, "u3", "alice@example.com")
+}
+
+// With KeptEvents the deleted account's timeline stays, reduced to kinds
+// and times under the tag, plus the deletion; nothing else of it remains.
+func testDeleteUserKeepsEvents(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	MustCreateUser(t, s, "u1", "alice@example.com")
+	MustCreateUser(t, s, "u2", "bob@example.com")
+	for i, kind := range []string{"register", "login", "password_changed"} {
+		if err := s.AddEvent(ctx, &store.Event{UserID: "u1", Kind: kind, IP: "192.0.2.7", UserAgent: "UA", Detail: "alice@example.com", CreatedAt: base.Add(time.Duration(i) * time.Minute)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := s.AddEvent(ctx, &store.Event{UserID: "u2", Kind: "login", CreatedAt: base}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.DeleteUser(ctx, "u1", "alice@example.com", &store.KeptEvents{Tag: "t-1", Kind: "account_deleted", At: base.Add(time.Hour)}); err != nil {
+		t.Fatal(err)
+	}
+	kept, err := s.ListKeptEvents(ctx, "t-1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, e := range kept {
+		if e.UserID != "" || e.IP != "" || e.UserAgent != "" || e.Detail != "" {
+			t.Fatalf("kept event carries personal data: %+v", e)
+		}
+		got = append(got, e.Kind+"@"+e.CreatedAt.Sub(base).String())
+	}
+	want := []string{"register@0s", "login@1m0s", "password_changed@2m0s", "account_deleted@1h0m0s"}
+	if !slices.Equal(got, want) {
+		t.Fatalf("kept events %v, want %v", got, want)
+	}
+	if ev, _ := s.ListEvents(ctx, "u1", 0, 10); len(ev) != 0 {
+		t.Fatalf("the account's own events are still there: %d", len(ev))
+	}
+	if ev, _ := s.ListEvents(ctx, "u2", 0, 10); len(ev) != 1 {
+		t.Fatalf("other user's events: %d", len(ev))
+	}
+	// A failed delete keeps nothing (one transaction).
+	if err := s.DeleteUser(ctx, "nobody", "x@example.com", &store.KeptEvents{Tag: "t-2", Kind: "account_deleted", At: base}); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("delete of a missing user: %v", err)
+	}
+	if kept, _ := s.ListKeptEvents(ctx, "t-2"); len(kept) != 0 {
+		t.Fatalf("a failed delete kept %d events", len(kept))
+	}
 }
 
 func testTOTPStep(t *testing.T, s store.Store) {
@@ -783,7 +832,7 @@ func testExternalLogins(t *testing.T, s store.Store) {
 		t.Fatalf("a failed CreateUserWithLogin left the user: %v", err)
 	}
 	// Deleting the user removes its links.
-	if err := s.DeleteUser(ctx, "u3", "carol@example.com"); err != nil {
+	if err := s.DeleteUser(ctx, "u3", "carol@example.com", nil); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := s.FindExternalLogin(ctx, "acme", "sub-3"); !errors.Is(err, store.ErrNotFound) {
@@ -868,7 +917,7 @@ func testAttributes(t *testing.T, s store.Store) {
 	if got, _ := s.UserAttributes(ctx, "u2"); got["nickname"] != "Bo" {
 		t.Fatalf("another user's attributes changed: %v", got)
 	}
-	if err := s.DeleteUser(ctx, "u1", "a@example.com"); err != nil {
+	if err := s.DeleteUser(ctx, "u1", "a@example.com", nil); err != nil {
 		t.Fatal(err)
 	}
 	if got, _ := s.UserAttributes(ctx, "u1"); len(got) != 0 {
