@@ -7,6 +7,7 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -44,12 +45,10 @@ func (p HashParams) Validate() error {
 
 // Hasher hashes and verifies passwords with argon2id in the PHC string
 // format ($argon2id$v=19$m=…,t=…,p=…$salt$hash). At most Concurrency hashes
-// run at once; a flood of logins waits in line for at most Wait and then
-// gets EUNAVAILABLE, instead of allocating Memory KiB per request until the
-// process dies (REL-12).
+// run at once (REL-12): see slotPool for who waits and who is refused.
 type Hasher struct {
 	params HashParams
-	slots  chan struct{}
+	slots  *slotPool
 	wait   time.Duration
 
 	dummyOnce sync.Once
@@ -58,7 +57,7 @@ type Hasher struct {
 
 // NewHasher returns a hasher. concurrency < 1 means 1.
 func NewHasher(p HashParams, concurrency int, wait time.Duration) *Hasher {
-	return &Hasher{params: p, slots: make(chan struct{}, max(concurrency, 1)), wait: wait}
+	return &Hasher{params: p, slots: newSlotPool(max(concurrency, 1)), wait: wait}
 }
 
 // WithParams returns a hasher with other parameters that shares h's slots,
@@ -70,25 +69,117 @@ func (h *Hasher) WithParams(p HashParams) *Hasher {
 // ErrBusy is returned when no hashing slot frees up in time.
 var ErrBusy = &Error{Code: EUNAVAILABLE, Message: "The server is busy right now. Please try again in a moment."}
 
-func (h *Hasher) acquire(ctx context.Context) error {
-	select {
-	case h.slots <- struct{}{}:
-		return nil
-	default:
-	}
-	t := time.NewTimer(h.wait)
-	defer t.Stop()
-	select {
-	case h.slots <- struct{}{}:
-		return nil
-	case <-t.C:
-		return ErrBusy
-	case <-ctx.Done():
-		return ErrBusy
-	}
+// slotPool hands out the hashing slots (REL-12). A free slot is taken at
+// once. Otherwise the request queues for at most the hasher's wait — but
+// an ordinary request only when the queue ahead of it can drain within
+// that wait (queue length × the running average hash time ÷ slots): past
+// that it would only time out later, holding a connection meanwhile, so a
+// flood gets its 503 at once instead of piling up. Priority requests (a
+// sign-in from an address that has signed in to the account before; a
+// signed-in user re-entering the password) are served first and never
+// refused for a long queue, so owners still get in while anonymous traffic
+// floods the login form. Attackers cannot reach the priority lane: for them
+// known and unknown accounts are served alike (AUTH-02).
+type slotPool struct {
+	mu       sync.Mutex
+	slots    int
+	free     int
+	avg      time.Duration // moving average of the time a slot is held
+	priority []chan struct{}
+	ordinary []chan struct{}
 }
 
-func (h *Hasher) release() { <-h.slots }
+func newSlotPool(n int) *slotPool {
+	return &slotPool{slots: n, free: n}
+}
+
+func (p *slotPool) acquire(ctx context.Context, wait time.Duration, priority bool) error {
+	p.mu.Lock()
+	if p.free > 0 {
+		p.free--
+		p.mu.Unlock()
+		return nil
+	}
+	if !priority && time.Duration(len(p.ordinary)+len(p.priority)+1)*p.avg/time.Duration(p.slots) > wait {
+		p.mu.Unlock()
+		return ErrBusy
+	}
+	ch := make(chan struct{}, 1) // release hands the slot over by sending
+	q := &p.ordinary
+	if priority {
+		q = &p.priority
+	}
+	*q = append(*q, ch)
+	p.mu.Unlock()
+
+	t := time.NewTimer(wait)
+	defer t.Stop()
+	select {
+	case <-ch:
+		return nil
+	case <-t.C:
+	case <-ctx.Done():
+	}
+	p.mu.Lock()
+	i := slices.Index(*q, ch)
+	if i >= 0 {
+		*q = slices.Delete(*q, i, i+1)
+	}
+	p.mu.Unlock()
+	if i < 0 { // handed a slot just as we gave up: pass it on
+		<-ch
+		p.release(0)
+	}
+	return ErrBusy
+}
+
+// release gives the slot to the first priority waiter, else to the first
+// ordinary one, else back to the pool. held (when not 0) is how long the
+// slot was used, for the average.
+func (p *slotPool) release(held time.Duration) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if held > 0 {
+		if p.avg == 0 {
+			p.avg = held
+		} else {
+			p.avg += (held - p.avg) / 8
+		}
+	}
+	q := &p.priority
+	if len(*q) == 0 {
+		q = &p.ordinary
+	}
+	if len(*q) == 0 {
+		p.free++
+		return
+	}
+	ch := (*q)[0]
+	*q = slices.Delete(*q, 0, 1)
+	ch <- struct{}{}
+}
+
+// acquire takes a hashing slot; the returned func gives it back.
+func (h *Hasher) acquire(ctx context.Context) (release func(), err error) {
+	if err := h.slots.acquire(ctx, h.wait, priorityFrom(ctx)); err != nil {
+		return nil, err
+	}
+	start := time.Now()
+	return func() { h.slots.release(time.Since(start)) }, nil
+}
+
+type priorityKey struct{}
+
+// WithHashPriority marks ctx's hashing as the priority lane (see
+// slotPool).
+func WithHashPriority(ctx context.Context) context.Context {
+	return context.WithValue(ctx, priorityKey{}, true)
+}
+
+func priorityFrom(ctx context.Context) bool {
+	v, _ := ctx.Value(priorityKey{}).(bool)
+	return v
+}
 
 // Hash returns the PHC string of password with fresh salt and the current
 // parameters.
@@ -97,10 +188,11 @@ func (h *Hasher) Hash(ctx context.Context, password string) (string, error) {
 	if _, err := rand.Read(salt); err != nil {
 		return "", err
 	}
-	if err := h.acquire(ctx); err != nil {
+	release, err := h.acquire(ctx)
+	if err != nil {
 		return "", err
 	}
-	defer h.release()
+	defer release()
 	return encodePHC(h.params, salt, h.key(h.params, password, salt)), nil
 }
 
@@ -117,10 +209,11 @@ func (h *Hasher) Verify(ctx context.Context, password, encoded string) (ok, reha
 	if perr != nil {
 		return false, false, h.VerifyDummy(ctx, password)
 	}
-	if err := h.acquire(ctx); err != nil {
+	release, err := h.acquire(ctx)
+	if err != nil {
 		return false, false, err
 	}
-	defer h.release()
+	defer release()
 	got := h.key(p, password, salt)
 	ok = subtle.ConstantTimeCompare(got, want) == 1
 	return ok, ok && p != h.params, nil
@@ -135,10 +228,11 @@ func (h *Hasher) VerifyDummy(ctx context.Context, password string) error {
 		h.dummy = encodePHC(h.params, salt, h.key(h.params, "portal-dummy-password", salt))
 	})
 	_, salt, _, _ := decodePHC(h.dummy)
-	if err := h.acquire(ctx); err != nil {
+	release, err := h.acquire(ctx)
+	if err != nil {
 		return err
 	}
-	defer h.release()
+	defer release()
 	h.key(h.params, password, salt)
 	return nil
 }

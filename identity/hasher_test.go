@@ -4,7 +4,9 @@ import (
 	"context"
 	"errors"
 	"regexp"
+	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 )
@@ -75,7 +77,7 @@ func TestRehashWhenParametersChange(t *testing.T) {
 
 func TestHasherBoundsConcurrency(t *testing.T) {
 	h := NewHasher(cheap, 1, 20*time.Millisecond)
-	h.slots <- struct{}{} // the only slot is taken
+	h.slots.free = 0 // the only slot is taken
 	_, err := h.Hash(context.Background(), "s3cret-pass")
 	if !errors.Is(err, ErrBusy) || ErrorCode(err) != EUNAVAILABLE {
 		t.Fatalf("Hash with no free slot err=%v, want ErrBusy (EUNAVAILABLE)", err)
@@ -85,8 +87,97 @@ func TestHasherBoundsConcurrency(t *testing.T) {
 	if err := h.VerifyDummy(ctx, "x"); !errors.Is(err, ErrBusy) {
 		t.Fatalf("VerifyDummy with a cancelled context err=%v, want ErrBusy", err)
 	}
-	<-h.slots
+	h.slots.release(0)
 	if _, err := h.Hash(context.Background(), "s3cret-pass"); err != nil {
 		t.Fatalf("Hash with a free slot: %v", err)
+	}
+}
+
+// REL-12: an ordinary request that could not be served within the wait
+// (queue × average hash time ÷ slots) is refused at once rather than after
+// the wait; a priority request still queues, and is served before ordinary
+// waiters.
+func TestSlotPoolBoundsQueueAndServesPriorityFirst(t *testing.T) {
+	p := newSlotPool(1)
+	p.avg = 4 * time.Second // with a 10 s wait: room for two waiters
+	ctx := context.Background()
+	if err := p.acquire(ctx, time.Second, false); err != nil { // takes the slot
+		t.Fatal(err)
+	}
+	order := make(chan string, 3)
+	var wg sync.WaitGroup
+	enqueue := func(name string, priority bool) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if err := p.acquire(ctx, 10*time.Second, priority); err != nil {
+				order <- name + ": " + err.Error()
+				return
+			}
+			order <- name
+			p.release(0)
+		}()
+	}
+	waitQueued := func(ordinary, priority int) {
+		for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(time.Millisecond) {
+			p.mu.Lock()
+			o, q := len(p.ordinary), len(p.priority)
+			p.mu.Unlock()
+			if o == ordinary && q == priority {
+				return
+			}
+		}
+		t.Fatalf("queue never reached %d ordinary, %d priority", ordinary, priority)
+	}
+	enqueue("ordinary-1", false)
+	waitQueued(1, 0)
+	enqueue("ordinary-2", false)
+	waitQueued(2, 0)
+
+	// The queue is full: an ordinary request is refused without waiting.
+	start := time.Now()
+	if err := p.acquire(ctx, 10*time.Second, false); !errors.Is(err, ErrBusy) {
+		t.Fatalf("ordinary request past a full queue: err=%v, want ErrBusy", err)
+	}
+	if d := time.Since(start); d > time.Second {
+		t.Fatalf("refusal took %v: a full queue must refuse at once, not after the wait", d)
+	}
+	// A priority request still queues, and goes first.
+	enqueue("priority", true)
+	waitQueued(2, 1)
+	p.release(0)
+	wg.Wait()
+	close(order)
+	var got []string
+	for name := range order {
+		got = append(got, name)
+	}
+	if want := []string{"priority", "ordinary-1", "ordinary-2"}; !slices.Equal(got, want) {
+		t.Fatalf("served %v, want %v", got, want)
+	}
+	if p.free != 1 {
+		t.Fatalf("free slots after all released: %d, want 1", p.free)
+	}
+}
+
+// A waiter that times out leaves the queue; a slot handed to it as it gave
+// up is passed on, never lost.
+func TestSlotPoolTimeoutKeepsSlots(t *testing.T) {
+	p := newSlotPool(2)
+	ctx := context.Background()
+	var wg sync.WaitGroup
+	for i := 0; i < 200; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if p.acquire(ctx, time.Duration(i%3)*time.Millisecond, i%5 == 0) == nil {
+				time.Sleep(time.Duration(i%2) * time.Millisecond)
+				p.release(time.Duration(i%2) * time.Millisecond)
+			}
+		}()
+	}
+	wg.Wait()
+	if p.free != 2 || len(p.ordinary) != 0 || len(p.priority) != 0 {
+		t.Fatalf("after the storm: free=%d ordinary=%d priority=%d, want 2, 0, 0", p.free, len(p.ordinary), len(p.priority))
 	}
 }

@@ -451,7 +451,14 @@ func (s *Service) PasswordSignIn(ctx context.Context, c Client, email, password 
 		}
 		throttled = over
 	}
-	ok, rehash, err := s.hasher.Verify(ctx, pw, u.PasswordHash)
+	hctx := ctx
+	if known {
+		// The owner's usual address is served before anonymous traffic,
+		// so a login flood does not lock owners out (REL-12). Only someone
+		// who signed in from this address before gets here.
+		hctx = WithHashPriority(ctx)
+	}
+	ok, rehash, err := s.hasher.Verify(hctx, pw, u.PasswordHash)
 	if err != nil {
 		return nil, err
 	}

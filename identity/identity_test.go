@@ -333,9 +333,7 @@ func TestSignInRehashes(t *testing.T) {
 
 func TestUnknownUserCostsAHash(t *testing.T) {
 	f := newFixture(t)
-	for len(f.svc.hasher.slots) < cap(f.svc.hasher.slots) {
-		f.svc.hasher.slots <- struct{}{} // no free slot: any hashing path must report busy
-	}
+	f.svc.hasher.slots.free = 0 // no free slot: any hashing path must report busy
 	f.svc.hasher.wait = time.Millisecond
 	_, err := f.svc.PasswordSignIn(context.Background(), Client{}, "nobody@example.com", pw)
 	if !errors.Is(err, ErrBusy) {
@@ -585,4 +583,45 @@ func TestConfirmationToken(t *testing.T) {
 			t.Fatalf("newer link: %v", err)
 		}
 	})
+}
+
+// REL-12: during a login flood (every slot busy, the queue full) a sign-in
+// from an address that signed in to the account before still queues and
+// gets in; an unknown address, for a known or an unknown account alike
+// (AUTH-02), is refused at once.
+func TestKnownAddressSignsInDuringFlood(t *testing.T) {
+	f := newFixture(t, func(o *Options) { o.RequireConfirmedEmail = false })
+	ctx := context.Background()
+	f.mustRegister(t, "alice@example.com")
+	home := Client{IP: "192.0.2.10", UserAgent: "home"}
+	u, err := f.svc.PasswordSignIn(ctx, home, "alice@example.com", pw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.svc.StartSession(ctx, u, home, SessionOptions{}); err != nil { // the address is now known
+		t.Fatal(err)
+	}
+	pool := f.svc.hasher.slots
+	pool.mu.Lock()
+	pool.free, pool.avg = 0, time.Hour // flooded: no slot, and no ordinary request could be served in time
+	pool.mu.Unlock()
+	f.svc.hasher.wait = 5 * time.Second
+
+	stranger := Client{IP: "198.51.100.7", UserAgent: "flood"}
+	for _, email := range []string{"alice@example.com", "nobody@example.com"} {
+		start := time.Now()
+		if _, err := f.svc.PasswordSignIn(ctx, stranger, email, pw); !errors.Is(err, ErrBusy) {
+			t.Fatalf("%s from an unknown address: err=%v, want ErrBusy", email, err)
+		}
+		if d := time.Since(start); d > time.Second {
+			t.Fatalf("%s from an unknown address refused after %v, want at once", email, d)
+		}
+	}
+	go func() {
+		time.Sleep(50 * time.Millisecond)
+		pool.release(0) // one flood request finishes
+	}()
+	if _, err := f.svc.PasswordSignIn(ctx, home, "alice@example.com", pw); err != nil {
+		t.Fatalf("the owner's usual address during the flood: %v", err)
+	}
 }

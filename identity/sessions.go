@@ -211,7 +211,8 @@ func (s *Service) checkCurrentPassword(ctx context.Context, u *User, password, f
 		return FieldError(field, "Your account has no password.")
 	}
 	now := s.now()
-	ok, _, err := s.hasher.Verify(ctx, NormalizePassword(password), u.PasswordHash)
+	// A signed-in user is served before anonymous sign-ins (REL-12).
+	ok, _, err := s.hasher.Verify(WithHashPriority(ctx), NormalizePassword(password), u.PasswordHash)
 	if err != nil {
 		return err
 	}

@@ -21,9 +21,12 @@ import (
 // limits (AUTH-04) do not absorb it — while a separate browser loads the
 // home page. The home page stays under 200 ms p99 (it never hashes), every
 // login answer is 422, 429 or 503 with Retry-After (never another 5xx,
-// never a hang: the client gives up after 30 s), and the process's peak RSS
-// stays under 400 MB. 200 concurrent logins for 4 s by default; 1,000 for
-// 60 s with PORTAL_RELIABILITY_FULL=1.
+// never a hang: the client gives up after 30 s), the process's peak RSS
+// stays under 400 MB (the 503s' latency is reported against REL-12's
+// 100 ms). Meanwhile the owner of another account signs in once a second
+// from the address they registered from, and gets in every time within
+// 3 s (the priority lane of identity's slotPool). 200 concurrent logins
+// for 4 s by default; 1,000 for 60 s with PORTAL_RELIABILITY_FULL=1.
 func TestLoginFlood(t *testing.T) {
 	workers := scale(200, 1000)
 	duration := scale(4*time.Second, 60*time.Second)
@@ -44,7 +47,8 @@ func TestLoginFlood(t *testing.T) {
 
 	const victim, bystander = "victim@example.com", "bystander@example.com"
 	wantRedirect(t, newClient(t, srv.URL).Register(t, victim, testPassword), "/")
-	wantRedirect(t, newClient(t, srv.URL).Register(t, bystander, testPassword), "/")
+	ownerIP := nextIP() // the bystander's usual address
+	wantRedirect(t, newClientFrom(t, srv.URL, ownerIP).Register(t, bystander, testPassword), "/")
 	form := fetchAnonForm(t, srv.URL, "/account/login", "#login-form")
 	beforeFlood, _ := procStatusKB(pid, "VmHWM")
 
@@ -80,12 +84,14 @@ func TestLoginFlood(t *testing.T) {
 		}
 	}()
 
-	// A legitimate user signs in once a second (informational: with two
-	// slots busy, REL-12's "legitimate logins succeed" is the rate-limit
-	// issue's business, not a pass condition here).
+	// The owner of another account signs in once a second, from the
+	// address they registered from.
 	var legit statusCounts
 	var legitTimes []time.Duration
-	legitClient := loadClient(t, clientLimit)
+	legitTransport := &http.Transport{DialContext: dialFrom(ownerIP), DisableKeepAlives: true}
+	t.Cleanup(legitTransport.CloseIdleConnections)
+	legitClient := &http.Client{Transport: legitTransport, Timeout: clientLimit,
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 	bg.Add(1)
 	go func() {
 		defer bg.Done()
@@ -130,6 +136,7 @@ func TestLoginFlood(t *testing.T) {
 		logins     statusCounts
 		loginMu    sync.Mutex
 		loginTimes []time.Duration
+		busyTimes  []time.Duration
 		noRetry    int
 		transport  []string
 		total      atomic.Int64
@@ -160,6 +167,9 @@ func TestLoginFlood(t *testing.T) {
 				logins.Add(res.Status)
 				loginMu.Lock()
 				loginTimes = append(loginTimes, res.Elapsed)
+				if res.Status == http.StatusServiceUnavailable {
+					busyTimes = append(busyTimes, res.Elapsed)
+				}
 				if (res.Status == http.StatusServiceUnavailable || res.Status == http.StatusTooManyRequests) && res.RetryAfter == "" {
 					noRetry++
 				}
@@ -180,7 +190,7 @@ func TestLoginFlood(t *testing.T) {
 	}
 	// After the flood: a legitimate login within 5 s answers fast.
 	time.Sleep(500 * time.Millisecond)
-	after, err := form.post(context.Background(), loadClient(t, clientLimit), "/account/login", url.Values{"email": {bystander}, "password": {testPassword}})
+	after, err := form.post(context.Background(), legitClient, "/account/login", url.Values{"email": {bystander}, "password": {testPassword}})
 	if err != nil {
 		t.Fatalf("login after the flood: %v", err)
 	}
@@ -192,6 +202,7 @@ func TestLoginFlood(t *testing.T) {
 	t.Logf("  login answers: %s; latency p50 %v, p99 %v, max %v; %d transport errors (client timeout %v)",
 		logins.String(), percentile(loginTimes, 50).Round(time.Millisecond), percentile(loginTimes, 99).Round(time.Millisecond),
 		percentile(loginTimes, 100).Round(time.Millisecond), len(transport), clientLimit)
+	t.Logf("  503 answers: p50 %v, p99 %v", percentile(busyTimes, 50).Round(time.Millisecond), percentile(busyTimes, 99).Round(time.Millisecond))
 	t.Logf("  home page meanwhile: %d loads, p50 %v, p99 %v, max %v (limit p99 < %v); %d failed",
 		len(homeTimes), p50.Round(time.Microsecond), p99.Round(time.Microsecond), homeMax.Round(time.Microsecond), p99Limit, len(homeBad))
 	t.Logf("  legitimate login once a second meanwhile: %s (p50 %v); after the flood: %d in %v",
@@ -226,6 +237,25 @@ func TestLoginFlood(t *testing.T) {
 	if len(homeTimes) == 0 || p99 >= p99Limit {
 		t.Errorf("home page p99 %v over %d loads, want < %v", p99, len(homeTimes), p99Limit)
 	}
+	legit.mu.Lock()
+	for status, n := range legit.m {
+		if status != http.StatusSeeOther {
+			t.Errorf("the owner's sign-ins during the flood: %d answered %d, want every one 303 (REL-12)", n, status)
+		}
+	}
+	legit.mu.Unlock()
+	if len(legitTimes) == 0 || percentile(legitTimes, 100) >= 3*time.Second {
+		t.Errorf("the owner's sign-ins during the flood: %d, slowest %v, want some, all under 3 s", len(legitTimes), percentile(legitTimes, 100))
+	}
+	if after.Status != http.StatusSeeOther || after.Elapsed >= 500*time.Millisecond {
+		t.Errorf("sign-in after the flood: %d in %v, want 303 under 500 ms", after.Status, after.Elapsed)
+	}
+	// The 503s' latency is reported, not asserted: the hasher refuses at
+	// once what it could not serve within its wait (asserted in identity's
+	// TestSlotPoolBoundsQueueAndServesPriorityFirst); what a 503 still
+	// costs here is the request's other work (rate-limit writes, the
+	// account lookup) on two cores that are all hashing while this process
+	// runs the flood's clients (under -race, several times slower).
 	if peak >= rssLimitKB {
 		t.Errorf("peak RSS %d MB, want < %d MB", peak>>10, rssLimitKB>>10)
 	}
