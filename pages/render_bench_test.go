@@ -120,3 +120,25 @@ func BenchmarkRender(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkRenderRegistry renders every page of the registry (Pages) with
+// its typical sample view model, inside the layout: pages added later are
+// covered without editing this file.
+func BenchmarkRenderRegistry(b *testing.B) {
+	ctx := templ.WithNonce(context.Background(), "bm9uY2Vub25jZW5vbmNl")
+	for _, p := range Pages() {
+		samples := p.Samples()
+		if len(samples) == 0 {
+			continue
+		}
+		page := p.Render(samples[0])
+		b.Run(p.Name, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				if err := page.Render(ctx, io.Discard); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
