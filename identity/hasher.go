@@ -78,15 +78,23 @@ var ErrBusy = &Error{Code: EUNAVAILABLE, Message: "The server is busy right now.
 // sign-in from an address that has signed in to the account before; a
 // signed-in user re-entering the password) are served first and never
 // refused for a long queue, so owners still get in while anonymous traffic
-// floods the login form. Attackers cannot reach the priority lane: for them
-// known and unknown accounts are served alike (AUTH-02).
+// floods the login form. Priority is not absolute: while both lanes wait,
+// grants alternate, so a steady stream of priority requests cannot starve
+// the others into timeouts (an owner still waits for at most two hashes). Attackers cannot reach
+// the priority lane: for them known and unknown accounts are served alike
+// (AUTH-02).
 type slotPool struct {
 	mu       sync.Mutex
 	slots    int
 	free     int
 	avg      time.Duration // moving average of the time a slot is held
-	priority []chan struct{}
-	ordinary []chan struct{}
+	lastPrio bool          // the last grant went to the priority lane
+	priority []waiter
+	ordinary []waiter
+}
+
+type waiter struct {
+	ch chan struct{} // release hands the slot over by sending
 }
 
 func newSlotPool(n int) *slotPool {
@@ -104,12 +112,12 @@ func (p *slotPool) acquire(ctx context.Context, wait time.Duration, priority boo
 		p.mu.Unlock()
 		return ErrBusy
 	}
-	ch := make(chan struct{}, 1) // release hands the slot over by sending
+	ch := make(chan struct{}, 1)
 	q := &p.ordinary
 	if priority {
 		q = &p.priority
 	}
-	*q = append(*q, ch)
+	*q = append(*q, waiter{ch: ch})
 	p.mu.Unlock()
 
 	t := time.NewTimer(wait)
@@ -121,7 +129,7 @@ func (p *slotPool) acquire(ctx context.Context, wait time.Duration, priority boo
 	case <-ctx.Done():
 	}
 	p.mu.Lock()
-	i := slices.Index(*q, ch)
+	i := slices.IndexFunc(*q, func(w waiter) bool { return w.ch == ch })
 	if i >= 0 {
 		*q = slices.Delete(*q, i, i+1)
 	}
@@ -133,9 +141,10 @@ func (p *slotPool) acquire(ctx context.Context, wait time.Duration, priority boo
 	return ErrBusy
 }
 
-// release gives the slot to the first priority waiter, else to the first
-// ordinary one, else back to the pool. held (when not 0) is how long the
-// slot was used, for the average.
+// release gives the slot to the first priority waiter — unless the last
+// grant went to that lane too and an ordinary request waits — else to the
+// first ordinary one, else back to the pool. held (when not 0) is how long
+// the slot was used, for the average.
 func (p *slotPool) release(held time.Duration) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
@@ -147,16 +156,17 @@ func (p *slotPool) release(held time.Duration) {
 		}
 	}
 	q := &p.priority
-	if len(*q) == 0 {
+	if len(*q) == 0 || (p.lastPrio && len(p.ordinary) > 0) {
 		q = &p.ordinary
 	}
+	p.lastPrio = q == &p.priority
 	if len(*q) == 0 {
 		p.free++
 		return
 	}
-	ch := (*q)[0]
+	w := (*q)[0]
 	*q = slices.Delete(*q, 0, 1)
-	ch <- struct{}{}
+	w.ch <- struct{}{}
 }
 
 // acquire takes a hashing slot; the returned func gives it back.

@@ -181,3 +181,55 @@ func TestSlotPoolTimeoutKeepsSlots(t *testing.T) {
 		t.Fatalf("after the storm: free=%d ordinary=%d priority=%d, want 2, 0, 0", p.free, len(p.ordinary), len(p.priority))
 	}
 }
+
+// Priority is not starvation: while both lanes wait, grants alternate.
+func TestSlotPoolAlternatesWhenBothWait(t *testing.T) {
+	p := newSlotPool(1)
+	ctx := context.Background()
+	if err := p.acquire(ctx, time.Second, false); err != nil {
+		t.Fatal(err)
+	}
+	order := make(chan string, 4)
+	var wg sync.WaitGroup
+	queued := func(o, q int) {
+		for {
+			p.mu.Lock()
+			a, b := len(p.ordinary), len(p.priority)
+			p.mu.Unlock()
+			if a == o && b == q {
+				return
+			}
+			time.Sleep(time.Millisecond)
+		}
+	}
+	run := func(name string, priority bool) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if err := p.acquire(ctx, 10*time.Second, priority); err != nil {
+				order <- name + ": " + err.Error()
+				return
+			}
+			order <- name
+			p.release(0)
+		}()
+	}
+	run("o1", false)
+	queued(1, 0)
+	run("o2", false)
+	queued(2, 0)
+	run("p1", true)
+	queued(2, 1)
+	run("p2", true)
+	queued(2, 2)
+	p.release(0)
+	wg.Wait()
+	close(order)
+	var got []string
+	for name := range order {
+		got = append(got, name)
+	}
+	if want := []string{"p1", "o1", "p2", "o2"}; !slices.Equal(got, want) {
+		t.Fatalf("served %v, want %v", got, want)
+	}
+}
