@@ -80,9 +80,9 @@ var ErrBusy = &Error{Code: EUNAVAILABLE, Message: "The server is busy right now.
 // refused for a long queue, so owners still get in while anonymous traffic
 // floods the login form. Priority is not absolute: while both lanes wait,
 // grants alternate, so a steady stream of priority requests cannot starve
-// the others into timeouts (an owner still waits for at most two hashes). Attackers cannot reach
-// the priority lane: for them known and unknown accounts are served alike
-// (AUTH-02).
+// the others into timeouts (an owner still waits for at most two hashes).
+// Attackers cannot reach the priority lane: for them known and unknown
+// accounts are served alike (AUTH-02).
 type slotPool struct {
 	mu       sync.Mutex
 	slots    int
