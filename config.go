@@ -405,7 +405,6 @@ func parseCIDRs(list string) ([]*net.IPNet, error) {
 	return out, nil
 }
 
-// allowedDomains is --allowed-email-domains as a list, lower case.
 // extraFields are the fields of --register-field followed by those of
 // --register-fields-file.
 func (c *Config) extraFields() ([]identity.ExtraField, error) {
@@ -441,6 +440,7 @@ func (c *Config) extraFields() ([]identity.ExtraField, error) {
 	return fields, nil
 }
 
+// allowedDomains is --allowed-email-domains as a list, lower case.
 func (c *Config) allowedDomains() []string {
 	var out []string
 	for _, d := range strings.Split(c.AllowedEmailDomains, ",") {
