@@ -30,7 +30,7 @@ func (h *Handler) handleConfirmEmailPost(c echo.Context) error {
 	c.Response().Header().Set("Referrer-Policy", "no-referrer")
 	_, err := h.id.ConfirmEmail(c.Request().Context(), clientOf(c), c.FormValue("userId"), c.FormValue("code"))
 	if identity.ErrorCode(err) == identity.EINVALID {
-		v := pages.ConfirmEmailView{Common: h.common(c, "Confirm your email"), Error: identity.ErrorMessage(err)}
+		v := pages.ConfirmEmailView{Common: h.common(c, "Confirm your email"), Error: h.errorText(err)}
 		return h.renderPage(c, http.StatusUnprocessableEntity, "confirm-email", v)
 	}
 	if err != nil {

@@ -52,7 +52,7 @@ func (h *Handler) handleResendPost(c echo.Context) error {
 	errs := f.Validate()
 	if len(errs) == 0 {
 		err := h.id.ResendConfirmation(c.Request().Context(), clientOf(c), f.Email)
-		if fe, msg, ok := fieldErrors(err); ok {
+		if fe, msg, ok := h.fieldErrors(err); ok {
 			errs = emailErrors(fe, msg)
 		} else if err != nil {
 			return err
@@ -79,7 +79,7 @@ func (h *Handler) handleForgotPost(c echo.Context) error {
 	errs := f.Validate()
 	if len(errs) == 0 {
 		err := h.id.ForgotPassword(c.Request().Context(), clientOf(c), f.Email)
-		if fe, msg, ok := fieldErrors(err); ok {
+		if fe, msg, ok := h.fieldErrors(err); ok {
 			errs = emailErrors(fe, msg)
 		} else if err != nil {
 			return err
@@ -160,7 +160,7 @@ func (h *Handler) handleResetPost(c echo.Context) error {
 		return h.renderPage(c, http.StatusUnprocessableEntity, "reset-password", h.resetView(c, f, errs, msg))
 	}
 	err := h.id.ResetPassword(c.Request().Context(), clientOf(c), identity.ResetInput{Email: f.Email, Code: f.Code, Password: f.Password})
-	if errs, msg, ok := fieldErrors(err); ok {
+	if errs, msg, ok := h.fieldErrors(err); ok {
 		return h.renderPage(c, http.StatusUnprocessableEntity, "reset-password", h.resetView(c, f, errs, msg))
 	}
 	if err != nil {

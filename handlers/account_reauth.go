@@ -53,7 +53,7 @@ func (h *Handler) handleReauthPost(c echo.Context) error {
 		return h.renderPage(c, http.StatusUnprocessableEntity, "reauthenticate", h.reauthView(c, pages.FieldErrors{"password": "Enter your password."}))
 	}
 	err := h.id.Reauthenticate(c.Request().Context(), clientOf(c), currentUser(c), currentSession(c), password, c.FormValue("code"))
-	if errs, _, ok := fieldErrors(err); ok {
+	if errs, _, ok := h.fieldErrors(err); ok {
 		return h.renderPage(c, http.StatusUnprocessableEntity, "reauthenticate", h.reauthView(c, errs))
 	}
 	if err != nil {

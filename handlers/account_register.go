@@ -129,7 +129,7 @@ func (h *Handler) handleRegisterPost(c echo.Context) error {
 	res, err := h.id.Register(c.Request().Context(), clientOf(c), identity.RegisterInput{
 		Email: f.Email, Password: f.Password, InviteCode: invite, Attributes: f.Attributes,
 	})
-	if errs, msg, ok := fieldErrors(err); ok {
+	if errs, msg, ok := h.fieldErrors(err); ok {
 		return h.renderPage(c, http.StatusUnprocessableEntity, "register", h.registerView(c, f, errs, msg))
 	}
 	if errors.Is(err, identity.ErrRegistrationClosed) {

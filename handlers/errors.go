@@ -14,7 +14,7 @@ import (
 func asIdentityError(err error, target **identity.Error) bool { return errors.As(err, target) }
 
 // statusOf maps an error to a status and a message safe to show.
-func statusOf(err error) (int, string) {
+func (h *Handler) statusOf(err error) (int, string) {
 	var he *echo.HTTPError
 	if errors.As(err, &he) {
 		msg := http.StatusText(he.Code)
@@ -46,17 +46,17 @@ func statusOf(err error) (int, string) {
 	}
 	switch identity.ErrorCode(err) {
 	case identity.EINVALID:
-		return http.StatusUnprocessableEntity, identity.ErrorMessage(err)
+		return http.StatusUnprocessableEntity, h.errorText(err)
 	case identity.ENOTFOUND:
-		return http.StatusNotFound, identity.ErrorMessage(err)
+		return http.StatusNotFound, h.errorText(err)
 	case identity.ECONFLICT:
-		return http.StatusConflict, identity.ErrorMessage(err)
+		return http.StatusConflict, h.errorText(err)
 	case identity.EUNAUTHORIZED:
-		return http.StatusForbidden, identity.ErrorMessage(err)
+		return http.StatusForbidden, h.errorText(err)
 	case identity.ERATELIMIT:
-		return http.StatusTooManyRequests, identity.ErrorMessage(err)
+		return http.StatusTooManyRequests, h.errorText(err)
 	case identity.EUNAVAILABLE:
-		return http.StatusServiceUnavailable, identity.ErrorMessage(err)
+		return http.StatusServiceUnavailable, h.errorText(err)
 	}
 	return http.StatusInternalServerError, "Something went wrong on our side. Please try again in a moment."
 }
@@ -82,7 +82,7 @@ func (h *Handler) handleError(err error, c echo.Context) {
 	if c.Response().Committed {
 		return
 	}
-	status, msg := statusOf(err)
+	status, msg := h.statusOf(err)
 	if status >= 500 {
 		h.log.ErrorContext(c.Request().Context(), "request failed", "path", c.Request().URL.Path, "status", status, "err", err)
 	}
@@ -117,7 +117,7 @@ func (h *Handler) handleError(err error, c echo.Context) {
 func (h *Handler) commonSafe(c echo.Context, title string) (cm pages.Common) {
 	defer func() {
 		if recover() != nil {
-			cm = pages.Common{Title: title, SiteName: h.opts.SiteName, CSSURL: h.assets.URL("portal.css"), IconURL: h.assets.URL("favicon.svg")}
+			cm = pages.Common{Title: title, SiteName: h.opts.SiteName, CSSURL: h.assets.URL("portal.css"), IconURL: h.assets.URL("favicon.svg"), Messages: h.msgs}
 		}
 	}()
 	return h.common(c, title)

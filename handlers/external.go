@@ -273,7 +273,7 @@ func (h *Handler) finishExternalLogin(c echo.Context, ext identity.ExternalIdent
 		h.sessions.Put(ctx, keyExtAt, h.now().Unix())
 		return h.redirect(c, "/account/external-login/confirm")
 	case identity.ErrorCode(err) == identity.EUNAUTHORIZED:
-		return h.externalFailed(c, extLogin, identity.ErrorMessage(err))
+		return h.externalFailed(c, extLogin, h.errorText(err))
 	case err != nil:
 		return err
 	}
@@ -333,12 +333,12 @@ func (h *Handler) handleExternalConfirmPost(c echo.Context) error {
 		return h.renderPage(c, http.StatusUnprocessableEntity, "external-login-confirm", h.externalConfirmView(c, ext, email, pages.FieldErrors{"email": "Enter your email address."}, ""))
 	}
 	res, err := h.id.RegisterExternalInvited(ctx, clientOf(c), ext, email, h.inviteCode(c))
-	if errs, msg, ok := fieldErrors(err); ok {
+	if errs, msg, ok := h.fieldErrors(err); ok {
 		return h.renderPage(c, http.StatusUnprocessableEntity, "external-login-confirm", h.externalConfirmView(c, ext, email, errs, msg))
 	}
 	if identity.ErrorCode(err) == identity.ECONFLICT || errors.Is(err, identity.ErrRegistrationClosed) {
 		h.sessions.Remove(ctx, keyExtPending)
-		return h.externalFailed(c, extLogin, identity.ErrorMessage(err))
+		return h.externalFailed(c, extLogin, h.errorText(err))
 	}
 	if err != nil {
 		return err
@@ -417,7 +417,7 @@ func (h *Handler) finishLink(c echo.Context, ext identity.ExternalIdentity) erro
 		return h.externalFailed(c, extLogin, "Sign in first, then link the login from your account.")
 	}
 	if err := h.id.LinkExternal(c.Request().Context(), clientOf(c), u, ext); identity.ErrorCode(err) == identity.ECONFLICT {
-		h.setFlash(c, identity.ErrorMessage(err), true)
+		h.setFlash(c, h.errorText(err), true)
 		return h.redirect(c, externalLoginsPath)
 	} else if err != nil {
 		return err
@@ -439,7 +439,7 @@ func (h *Handler) finishExternalReauth(c echo.Context, ext identity.ExternalIden
 	}
 	if err := h.id.ReauthenticateExternal(c.Request().Context(), clientOf(c), u, x, ext); err != nil {
 		if identity.ErrorCode(err) == identity.EUNAUTHORIZED {
-			h.setFlash(c, identity.ErrorMessage(err), true)
+			h.setFlash(c, h.errorText(err), true)
 			back := "/account/reauthenticate"
 			if returnURL != "" {
 				back += "?" + url.Values{"returnUrl": {returnURL}}.Encode()

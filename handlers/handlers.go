@@ -19,6 +19,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/accountportal/portal/identity"
+	"github.com/accountportal/portal/messages"
 	"github.com/accountportal/portal/static"
 	"github.com/accountportal/portal/theme"
 )
@@ -84,6 +85,7 @@ type Handler struct {
 	providers *providerSet
 	over      overrides // OverrideHandler
 	theme     *theme.Theme
+	msgs      *messages.Catalog // the theme's, or the built-in one
 
 	// overrides are the Go page overrides (OverridePage), copied on write.
 	overrides   atomic.Pointer[map[string]PageFunc]
@@ -105,6 +107,7 @@ func New(o Options) (*Handler, error) {
 		opts:   o,
 		secure: o.BaseURL.Scheme == "https",
 		theme:  o.Theme,
+		msgs:   o.Theme.Messages(),
 	}
 	h.sessions = newSessionManager(o.SessionStore, h.secure, o.RememberMeLifetime)
 	ps, err := newProviderSet(o.Providers)

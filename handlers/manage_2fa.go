@@ -75,7 +75,7 @@ func (h *Handler) handleEnableAuthenticatorPost(c echo.Context) error {
 		return h.renderEnableError(c, u, pages.FieldErrors{"code": "Enter the code your app shows."})
 	}
 	codes, err := h.id.EnableAuthenticator(ctx, clientOf(c), u, currentSessionID(c), code)
-	if errs, _, ok := fieldErrors(err); ok && len(errs) > 0 {
+	if errs, _, ok := h.fieldErrors(err); ok && len(errs) > 0 {
 		return h.renderEnableError(c, u, errs)
 	}
 	if err != nil {
@@ -135,7 +135,7 @@ func (h *Handler) handleDisable2FAPost(c echo.Context) error {
 	u := currentUser(c)
 	err := h.id.DisableTwoFactor(c.Request().Context(), clientOf(c), u, currentSessionID(c))
 	if identity.ErrorCode(err) == identity.EINVALID {
-		h.setFlash(c, identity.ErrorMessage(err), true)
+		h.setFlash(c, h.errorText(err), true)
 		return h.redirect(c, twoFactorPath)
 	}
 	if err != nil {
@@ -162,7 +162,7 @@ func (h *Handler) handleGenerateCodesPost(c echo.Context) error {
 	u := currentUser(c)
 	codes, err := h.id.GenerateRecoveryCodes(ctx, clientOf(c), u, currentSessionID(c))
 	if identity.ErrorCode(err) == identity.EINVALID {
-		h.setFlash(c, identity.ErrorMessage(err), true)
+		h.setFlash(c, h.errorText(err), true)
 		return h.redirect(c, twoFactorPath)
 	}
 	if err != nil {

@@ -31,7 +31,7 @@ func (h *Handler) handleManageEmailPost(c echo.Context) error {
 	if c.FormValue("action") == "send-verification" {
 		err := h.id.SendVerificationEmail(ctx, u)
 		if identity.ErrorCode(err) == identity.EINVALID || identity.ErrorCode(err) == identity.ERATELIMIT {
-			h.setFlash(c, identity.ErrorMessage(err), true)
+			h.setFlash(c, h.errorText(err), true)
 			return h.redirect(c, "/account/manage/email")
 		}
 		if err != nil {
@@ -46,7 +46,7 @@ func (h *Handler) handleManageEmailPost(c echo.Context) error {
 		return h.renderPage(c, http.StatusUnprocessableEntity, "manage-email", h.manageEmailView(c, newEmail, errs))
 	}
 	err := h.id.RequestEmailChange(ctx, clientOf(c), u, newEmail)
-	if errs, _, ok := fieldErrors(err); ok {
+	if errs, _, ok := h.fieldErrors(err); ok {
 		return h.renderPage(c, http.StatusUnprocessableEntity, "manage-email", h.manageEmailView(c, newEmail, errs))
 	}
 	if err != nil {
@@ -80,7 +80,7 @@ func (h *Handler) handleConfirmEmailChangePost(c echo.Context) error {
 	}
 	u, err := h.id.ConfirmEmailChange(c.Request().Context(), clientOf(c), c.FormValue("userId"), c.FormValue("email"), c.FormValue("code"), keep)
 	if identity.ErrorCode(err) == identity.EINVALID {
-		v := pages.ConfirmEmailChangeView{Common: h.common(c, "Confirm your new email address"), Error: identity.ErrorMessage(err)}
+		v := pages.ConfirmEmailChangeView{Common: h.common(c, "Confirm your new email address"), Error: h.errorText(err)}
 		return h.renderPage(c, http.StatusUnprocessableEntity, "confirm-email-change", v)
 	}
 	if err != nil {

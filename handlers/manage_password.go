@@ -73,7 +73,7 @@ func (h *Handler) handleChangePasswordPost(c echo.Context) error {
 	}
 	err := h.id.ChangePassword(c.Request().Context(), clientOf(c), u, currentSessionID(c),
 		identity.ChangePasswordInput{OldPassword: f.OldPassword, NewPassword: f.NewPassword})
-	if errs, _, ok := fieldErrors(err); ok && len(errs) > 0 {
+	if errs, _, ok := h.fieldErrors(err); ok && len(errs) > 0 {
 		return h.renderPage(c, http.StatusUnprocessableEntity, "change-password", h.changePasswordView(c, errs))
 	}
 	if err != nil {
@@ -105,7 +105,7 @@ func (h *Handler) handleSetPasswordPost(c echo.Context) error {
 	if errors.Is(err, identity.ErrHasPassword) {
 		return h.redirect(c, "/account/manage/change-password")
 	}
-	if errs, _, ok := fieldErrors(err); ok && len(errs) > 0 {
+	if errs, _, ok := h.fieldErrors(err); ok && len(errs) > 0 {
 		return h.renderPage(c, http.StatusUnprocessableEntity, "set-password", h.setPasswordView(c, errs))
 	}
 	if err != nil {

@@ -49,7 +49,7 @@ func (h *Handler) handleDeletePersonalDataPost(c echo.Context) error {
 		return h.renderPage(c, http.StatusUnprocessableEntity, "delete-personal-data", h.deleteView(c, pages.FieldErrors{"password": "Enter your password."}))
 	}
 	err := h.id.DeleteAccount(c.Request().Context(), clientOf(c), u, password)
-	if errs, _, ok := fieldErrors(err); ok && len(errs) > 0 {
+	if errs, _, ok := h.fieldErrors(err); ok && len(errs) > 0 {
 		return h.renderPage(c, http.StatusUnprocessableEntity, "delete-personal-data", h.deleteView(c, errs))
 	}
 	if err != nil {

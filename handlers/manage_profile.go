@@ -73,7 +73,7 @@ func (h *Handler) handleManageProfilePost(c echo.Context) error {
 	}
 	u := currentUser(c)
 	changed, err := h.id.UpdateProfile(ctx, clientOf(c), u, identity.ProfileInput{UserName: f.UserName, PhoneNumber: f.PhoneNumber})
-	if errs, _, ok := fieldErrors(err); ok {
+	if errs, _, ok := h.fieldErrors(err); ok {
 		return h.renderPage(c, http.StatusUnprocessableEntity, "manage-profile", h.profileView(c, f, errs))
 	}
 	if err != nil {

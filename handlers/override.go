@@ -100,7 +100,7 @@ func (h *Handler) SetFlash(c echo.Context, msg string, isError bool) { h.setFlas
 
 // FieldErrors returns the per-field messages of an identity validation
 // error (and its form-level message), and whether err is one.
-func (h *Handler) FieldErrors(err error) (pages.FieldErrors, string, bool) { return fieldErrors(err) }
+func (h *Handler) FieldErrors(err error) (pages.FieldErrors, string, bool) { return h.fieldErrors(err) }
 
 // ReturnTo is the safe place to go after an action: raw when it is a local
 // path (BRW-08), "/" otherwise.

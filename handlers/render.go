@@ -18,6 +18,13 @@ import (
 	"github.com/accountportal/portal/theme"
 )
 
+// T returns the message key of the catalogue (the theme's messages.toml
+// over the built-in wording), with its {placeholders} filled in from
+// name/value pairs.
+func (h *Handler) T(key string, args ...any) string {
+	return h.msgs.T(key, args...)
+}
+
 // common builds what every page gets. It pops the status message, so call
 // it once per rendered page.
 func (h *Handler) common(c echo.Context, title string) pages.Common {
@@ -29,6 +36,7 @@ func (h *Handler) common(c echo.Context, title string) pages.Common {
 
 		ExternalLogins:   len(h.providers.list) > 0,
 		RegistrationOpen: h.opts.Registration == RegistrationOpen,
+		Messages:         h.msgs,
 	}
 	if u := currentUser(c); u != nil {
 		cm.User = &pages.UserInfo{ID: u.ID, Email: u.Email, UserName: u.UserName, EmailConfirmed: u.EmailConfirmed}
@@ -135,7 +143,7 @@ func (h *Handler) renderPage(c echo.Context, status int, name string, view pages
 	}
 
 	cm := view.PageCommon()
-	vars := theme.Vars{CSRFToken: cm.CSRFToken, Nonce: nonce}
+	vars := theme.Vars{CSRFToken: cm.CSRFToken, Nonce: nonce, Messages: cm.Messages}
 	body := getBuf()
 	defer bufPool.Put(body)
 	done := false
@@ -182,19 +190,20 @@ func (h *Handler) redirect(c echo.Context, to string) error {
 	return c.Redirect(http.StatusSeeOther, to)
 }
 
-// fieldErrors returns the per-field messages of an identity EINVALID error.
-func fieldErrors(err error) (pages.FieldErrors, string, bool) {
+// fieldErrors returns the per-field messages of an identity EINVALID
+// error, in the catalogue's wording.
+func (h *Handler) fieldErrors(err error) (pages.FieldErrors, string, bool) {
 	var e *identity.Error
 	if !asIdentityError(err, &e) || e.Code != identity.EINVALID {
 		return nil, "", false
 	}
-	fe := pages.FieldErrors{}
-	for k, v := range e.Fields {
-		fe[k] = v
-	}
+	fe := pages.FieldErrors(e.FieldTexts(h.msgs))
 	msg := ""
 	if len(fe) == 0 {
-		msg = e.Message
+		msg = e.Text(h.msgs)
 	}
 	return fe, msg, true
 }
+
+// errorText is the user-safe message of err, in the catalogue's wording.
+func (h *Handler) errorText(err error) string { return identity.ErrorText(err, h.msgs) }

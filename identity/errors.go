@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/accountportal/portal/messages"
 	"github.com/accountportal/portal/store"
 )
 
@@ -27,8 +28,15 @@ const (
 type Error struct {
 	Code    string
 	Message string
-	Fields  map[string]string
-	Err     error // the cause, for the log; never shown
+	// Key is Message's key in the message catalogue (package messages)
+	// and Args the values of its {placeholders}, as name/value pairs;
+	// Text shows the catalogue's wording for it, so a theme's
+	// messages.toml can change it. Empty when Message is plain text
+	// (FieldError, Errorf).
+	Key    string
+	Args   []any
+	Fields map[string]string
+	Err    error // the cause, for the log; never shown
 	// RetryAfter says when to try again (ERATELIMIT, EUNAVAILABLE).
 	RetryAfter time.Duration
 }
@@ -50,6 +58,42 @@ func Errorf(code, format string, args ...any) *Error {
 // FieldError is an EINVALID error about one form field.
 func FieldError(field, message string) *Error {
 	return &Error{Code: EINVALID, Message: message, Fields: map[string]string{field: message}}
+}
+
+// errKey is an *Error with code whose message is the catalogue's key,
+// with args for its placeholders (name/value pairs).
+func errKey(code, key string, args ...any) *Error {
+	return &Error{Code: code, Message: messages.Default().T(key, args...), Key: key, Args: args}
+}
+
+// fieldErr is an EINVALID error about one form field whose message is
+// the catalogue's key.
+func fieldErr(field, key string, args ...any) *Error {
+	e := errKey(EINVALID, key, args...)
+	e.Fields = map[string]string{field: e.Message}
+	return e
+}
+
+// Text returns the message of e in the catalogue c (nil: the built-in
+// wording): the catalogue's text for Key, or Message.
+func (e *Error) Text(c *messages.Catalog) string {
+	if e.Key == "" {
+		return e.Message
+	}
+	return c.T(e.Key, e.Args...)
+}
+
+// FieldTexts returns the per-field messages of e in the catalogue c: a
+// field whose message is e's own gets the catalogue's wording of it.
+func (e *Error) FieldTexts(c *messages.Catalog) map[string]string {
+	out := make(map[string]string, len(e.Fields))
+	for k, v := range e.Fields {
+		if e.Key != "" && v == e.Message {
+			v = e.Text(c)
+		}
+		out[k] = v
+	}
+	return out
 }
 
 // ErrorCode returns the code of err: the code of an *Error in its chain,
@@ -79,19 +123,24 @@ func RetryAfter(err error) time.Duration {
 	return 0
 }
 
-// ErrorMessage returns the user-safe message of err.
-func ErrorMessage(err error) string {
+// ErrorMessage returns the user-safe message of err, in the built-in
+// wording.
+func ErrorMessage(err error) string { return ErrorText(err, nil) }
+
+// ErrorText returns the user-safe message of err in the catalogue c (nil:
+// the built-in wording).
+func ErrorText(err error, c *messages.Catalog) string {
 	var e *Error
 	if errors.As(err, &e) && e.Message != "" {
-		return e.Message
+		return e.Text(c)
 	}
 	switch ErrorCode(err) {
 	case ENOTFOUND:
-		return "We could not find what you were looking for."
+		return c.T("errors.not_found")
 	case ECONFLICT:
-		return "That already exists."
+		return c.T("errors.conflict")
 	}
-	return "Something went wrong on our side. Please try again in a moment."
+	return c.T("errors.internal")
 }
 
 // internal wraps an unexpected error (a store outage, a bug).
@@ -99,5 +148,7 @@ func internal(err error) error {
 	if err == nil {
 		return nil
 	}
-	return &Error{Code: EINTERNAL, Message: "Something went wrong on our side. Please try again in a moment.", Err: err}
+	e := errKey(EINTERNAL, "errors.internal")
+	e.Err = err
+	return e
 }

@@ -4,7 +4,11 @@
 // documented.
 package pages
 
-import "time"
+import (
+	"time"
+
+	"github.com/accountportal/portal/messages"
+)
 
 // Common is what every page gets: built by one helper in handlers.
 type Common struct {
@@ -30,6 +34,16 @@ type Common struct {
 	// RegistrationOpen: anyone may register (the header shows "Create
 	// account"); false when registration is closed or by invitation.
 	RegistrationOpen bool
+	// Messages is the message catalogue the page's text comes from (the
+	// theme's messages.toml over the built-in wording); nil means the
+	// built-in one. Templates call {{t "key"}}, templ pages v.T("key").
+	Messages *messages.Catalog
+}
+
+// T returns the message key of the page's catalogue, with its
+// {placeholders} filled in from name/value pairs (see package messages).
+func (c Common) T(key string, args ...any) string {
+	return c.Messages.T(key, args...)
 }
 
 // ExtraFieldInput is one of the operator's extra registration fields

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
@@ -13,6 +14,7 @@ import (
 	"github.com/a-h/templ"
 	"golang.org/x/net/html"
 
+	"github.com/accountportal/portal/messages"
 	"github.com/accountportal/portal/pages"
 )
 
@@ -93,13 +95,19 @@ func thRenderTempl(t testing.TB, c templ.Component) string {
 // thExecute parses and runs src as a theme file against data.
 func thExecute(t testing.TB, file, src string, data any, csrf string) string {
 	t.Helper()
+	return thExecuteWith(t, file, src, data, Vars{CSRFToken: csrf, Nonce: "bm9uY2U"})
+}
+
+// thExecuteWith is thExecute with the request's template variables.
+func thExecuteWith(t testing.TB, file, src string, data any, vars Vars) string {
+	t.Helper()
 	th := &Theme{}
 	tp, err := th.parse(file, src)
 	if err != nil {
 		t.Fatalf("%s: %v", file, err)
 	}
 	var buf bytes.Buffer
-	if err := tp.Execute(&buf, data, Vars{CSRFToken: csrf, Nonce: "bm9uY2U"}); err != nil {
+	if err := tp.Execute(&buf, data, vars); err != nil {
 		t.Fatalf("%s: %v", file, err)
 	}
 	return buf.String()
@@ -127,8 +135,11 @@ func thDiff(got, want string) string {
 // The html/template versions of the built-in pages (what `theme eject`
 // writes) render the same DOM as the templ pages, for every sample view
 // model: they are a faithful starting point, and a change to a templ page
-// that is not made to its html/template version fails here.
+// that is not made to its html/template version fails here. They run with
+// the built-in catalogue and with a pseudo-translated one, so a literal
+// where the templ page takes a message ({{t "key"}}) fails too.
 func TestEjectMatchesBuiltinPages(t *testing.T) {
+	pseudo := messages.Transform(func(_, text string) string { return "⟦" + text + "⟧" })
 	for _, p := range pages.Pages() {
 		t.Run(p.Name, func(t *testing.T) {
 			src, err := Eject(p.Name)
@@ -136,25 +147,42 @@ func TestEjectMatchesBuiltinPages(t *testing.T) {
 				t.Fatal(err)
 			}
 			for i, v := range p.Samples() {
-				cm := v.(pages.View).PageCommon()
-				want := thNormalize(t, thRenderTempl(t, p.Body(v)))
-				got := thNormalize(t, thExecute(t, "pages/"+p.Name+".html", src, v, cm.CSRFToken))
-				if got != want {
-					t.Errorf("sample #%d: the ejected page differs from the templ page at %s", i+1, thDiff(got, want))
+				for _, cat := range []*messages.Catalog{nil, pseudo} {
+					v := thWithMessages(v, cat)
+					cm := v.(pages.View).PageCommon()
+					want := thNormalize(t, thRenderTempl(t, p.Body(v)))
+					got := thNormalize(t, thExecuteWith(t, "pages/"+p.Name+".html", src, v, Vars{CSRFToken: cm.CSRFToken, Nonce: "bm9uY2U", Messages: cat}))
+					if got != want {
+						t.Errorf("sample #%d (pseudo-translated: %t): the ejected page differs from the templ page at %s", i+1, cat != nil, thDiff(got, want))
+					}
 				}
 			}
 		})
 	}
 }
 
+// thWithMessages returns a copy of the view model v with its Common's
+// catalogue set to c.
+func thWithMessages(v any, c *messages.Catalog) any {
+	rv := reflect.New(reflect.TypeOf(v)).Elem()
+	rv.Set(reflect.ValueOf(v))
+	rv.FieldByName("Common").FieldByName("Messages").Set(reflect.ValueOf(c))
+	return rv.Interface()
+}
+
 // The html/template layout (what `theme init` writes) renders the same DOM
 // as the templ layout.
 func TestLayoutMatchesBuiltinLayout(t *testing.T) {
+	pseudo := messages.Transform(func(_, text string) string { return "⟦" + text + "⟧" })
 	for i, d := range LayoutSamples() {
-		want := thNormalize(t, thRenderTempl(t, pages.WithLayout(d.Common, templ.Raw(string(d.Body)))))
-		got := thNormalize(t, thExecute(t, "layout.html", Layout(), d, d.CSRFToken))
-		if got != want {
-			t.Errorf("sample #%d: layout.html differs from pages.Base at %s", i+1, thDiff(got, want))
+		for _, cat := range []*messages.Catalog{nil, pseudo} {
+			d := d
+			d.Messages = cat
+			want := thNormalize(t, thRenderTempl(t, pages.WithLayout(d.Common, templ.Raw(string(d.Body)))))
+			got := thNormalize(t, thExecuteWith(t, "layout.html", Layout(), d, Vars{CSRFToken: d.CSRFToken, Nonce: "bm9uY2U", Messages: cat}))
+			if got != want {
+				t.Errorf("sample #%d (pseudo-translated: %t): layout.html differs from pages.Base at %s", i+1, cat != nil, thDiff(got, want))
+			}
 		}
 	}
 }

@@ -140,10 +140,22 @@ const readmeIntro = "# A Portal theme\n\n" +
 	"  layout.html        html/template wrapping every page: {{.Body}}, {{.Title}}, {{.User}}, {{.Status}}, {{csrfField}}\n" +
 	"  pages/<name>.html  html/template replacing one page's content; it gets the page's own view model\n" +
 	"  mail/<name>.html   mail templates (mail/<name>.txt for the text part)\n" +
+	"  messages.toml      the wording of every page, overridable by key\n" +
 	"  README.md          this file\n" +
 	"```\n\n" +
-	"Anything else is refused at start, with the file named; `messages.toml` (a catalogue of wording)\n" +
-	"is not supported yet: change wording by overriding the page.\n\n" +
+	"Anything else is refused at start, with the file named.\n\n" +
+	"## Changing the wording\n\n" +
+	"Every piece of text on the pages (headings, labels, hints, buttons, links, status and validation\n" +
+	"messages) comes from one message catalogue, by key. `messages.toml` lists every key with its built-in\n" +
+	"text, commented out; uncomment a line and change the text:\n\n" +
+	"```toml\n" +
+	"[login]\n" +
+	"title = \"Welcome back\"\n" +
+	"```\n\n" +
+	"A message may hold `{placeholders}` that Portal fills in (`{min}` in `register.password_hint`); keep the\n" +
+	"ones you need and add no others. An unknown key or placeholder stops the server at start, with the key\n" +
+	"named. Page overrides and `layout.html` use the same catalogue: `{{t \"login.title\"}}`, with name/value\n" +
+	"pairs for placeholders: `{{t \"register.password_hint\" \"min\" .MinPasswordLength}}`.\n\n" +
 	"`static/portal.css` is a copy of the default stylesheet. Its custom properties at the top (`--portal-accent`,\n" +
 	"`--portal-radius`, … and their dark-mode values) restyle every page; change those first. Other files in\n" +
 	"`static/` are served too: link them with `{{asset \"logo.svg\"}}`, which gives their content-hashed URL.\n" +

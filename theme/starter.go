@@ -10,6 +10,7 @@ import (
 	"regexp"
 	"strings"
 
+	"github.com/accountportal/portal/messages"
 	"github.com/accountportal/portal/pages"
 	"github.com/accountportal/portal/static"
 )
@@ -102,7 +103,8 @@ func writeNew(path string, data []byte) error {
 
 // Init writes a starter theme into dir: layout.html (the built-in layout),
 // static/portal.css (the default stylesheet, every custom property at the
-// top) and README.md (every page and its view model). It refuses to
+// top), messages.toml (every message key with its text, commented out) and
+// README.md (every page and its view model). It refuses to
 // overwrite a file. It returns the files written.
 func Init(dir string) ([]string, error) {
 	css, err := fs.ReadFile(static.Embedded(), "portal.css")
@@ -115,6 +117,7 @@ func Init(dir string) ([]string, error) {
 	}{
 		{"layout.html", []byte(Layout())},
 		{filepath.Join("static", "portal.css"), css},
+		{"messages.toml", messages.Template()},
 		{"README.md", []byte(Readme())},
 	}
 	for _, f := range files {

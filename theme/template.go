@@ -8,6 +8,7 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/accountportal/portal/messages"
 	"github.com/accountportal/portal/pages"
 )
 
@@ -31,6 +32,8 @@ type Vars struct {
 	// Nonce is the response's CSP nonce ({{cspNonce}}), for an inline
 	// <script nonce="{{cspNonce}}">.
 	Nonce string
+	// Messages is the catalogue {{t "key"}} reads; nil means the theme's.
+	Messages *messages.Catalog
 }
 
 // LayoutData is what layout.html gets: the page's Common (so .Title,
@@ -54,6 +57,7 @@ type instance struct {
 // what it does, an example (for the README).
 var Funcs = [][3]string{
 	{"csrfField", "the hidden _csrf input every POST form must carry", `{{csrfField}}`},
+	{"t", "a message of the catalogue by key (messages.toml overrides it), with name/value pairs for its {placeholders}", `{{t "login.title"}}, {{t "register.password_hint" "min" .MinPasswordLength}}`},
 	{"cspNonce", "the response's Content-Security-Policy nonce, for an inline script", `<script nonce="{{cspNonce}}">`},
 	{"asset", "the content-hashed URL of a static file, built-in or the theme's", `<img src="{{asset "logo.svg"}}" alt="">`},
 	{"withReturn", "a path with ?returnUrl= added when the return URL is not empty", `action="{{withReturn "/account/login" .ReturnURL}}"`},
@@ -77,6 +81,12 @@ func (th *Theme) funcs(in *instance) template.FuncMap {
 				return ""
 			}
 			return in.vars.Nonce
+		},
+		"t": func(key string, args ...any) string {
+			if in != nil && in.vars.Messages != nil {
+				return in.vars.Messages.T(key, args...)
+			}
+			return th.Messages().T(key, args...)
 		},
 		"asset":      th.assetURL,
 		"withReturn": WithReturn,

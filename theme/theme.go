@@ -1,7 +1,8 @@
 // Package theme loads a theme directory (--theme DIR): static/ layered over
 // the built-in static files, layout.html wrapping every page, pages/<name>.html
 // replacing one page's content (html/template, with the page's own view
-// model), and mail/ overrides (checked by the mail package).
+// model), messages.toml overriding the wording of any page by key (see
+// package messages), and mail/ overrides (checked by the mail package).
 //
 // templ compiles to Go, so a runtime directory can only hold static files
 // and html/template; the handlers look a page up in this order, first match
@@ -23,6 +24,7 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/accountportal/portal/messages"
 	"github.com/accountportal/portal/pages"
 )
 
@@ -35,8 +37,9 @@ type Theme struct {
 	// Mail is DIR/mail (mail template overrides), or nil.
 	Mail fs.FS
 
-	layout *Template
-	pages  map[string]*Template
+	layout   *Template
+	pages    map[string]*Template
+	messages *messages.Catalog
 
 	mu    sync.RWMutex
 	asset func(name string) string
@@ -105,6 +108,11 @@ func Load(dir string) (*Theme, error) {
 	fail := func(file string, format string, args ...any) {
 		errs = append(errs, fmt.Errorf("theme %s: %s: %s", dir, file, fmt.Sprintf(format, args...)))
 	}
+	// messages.toml first: the templates are checked against the
+	// catalogue they will be rendered with.
+	slices.SortStableFunc(entries, func(a, b os.DirEntry) int {
+		return boolInt(b.Name() == "messages.toml") - boolInt(a.Name() == "messages.toml")
+	})
 	for _, e := range entries {
 		name := e.Name()
 		switch {
@@ -118,16 +126,47 @@ func Load(dir string) (*Theme, error) {
 		case name == "layout.html" && !e.IsDir():
 			t.loadLayout(fail)
 		case name == "README.md":
-		case name == "messages.toml":
-			fail(name, "a message catalogue is not supported yet; change wording by overriding the page (pages/<name>.html)")
+		case name == "messages.toml" && !e.IsDir():
+			t.loadMessages(fail)
 		default:
-			fail(name, "unknown entry (a theme holds static/, layout.html, pages/, mail/ and README.md)")
+			fail(name, "unknown entry (a theme holds static/, layout.html, pages/, mail/, messages.toml and README.md)")
 		}
 	}
 	if err := errors.Join(errs...); err != nil {
 		return nil, err
 	}
 	return t, nil
+}
+
+func boolInt(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+// Messages returns the theme's message catalogue: the built-in one with
+// the overrides of messages.toml, or the built-in one.
+func (t *Theme) Messages() *messages.Catalog {
+	if t == nil || t.messages == nil {
+		return messages.Default()
+	}
+	return t.messages
+}
+
+func (t *Theme) loadMessages(fail func(file, format string, args ...any)) {
+	const file = "messages.toml"
+	src, err := os.ReadFile(filepath.Join(t.Dir, file))
+	if err != nil {
+		fail(file, "%v", err)
+		return
+	}
+	c, err := messages.Parse(src)
+	if err != nil {
+		fail(file, "%v", err)
+		return
+	}
+	t.messages = c
 }
 
 func (t *Theme) loadLayout(fail func(file, format string, args ...any)) {

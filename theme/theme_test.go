@@ -6,10 +6,12 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
 
+	"github.com/accountportal/portal/messages"
 	"github.com/accountportal/portal/pages"
 )
 
@@ -93,8 +95,16 @@ func TestBadThemesRefused(t *testing.T) {
 			[]string{"pages/external-logins.html", "has no CSRF field"}},
 		{"unknown top-level entry", map[string]string{"styles.css": "body{}"},
 			[]string{"styles.css", "unknown entry"}},
-		{"messages catalogue", map[string]string{"messages.toml": `login.title = "Hi"`},
-			[]string{"messages.toml", "not supported yet"}},
+		{"messages: unknown key", map[string]string{"messages.toml": "[layout]\nsing_in = \"Hi\""},
+			[]string{"messages.toml", `unknown key "layout.sing_in"`, "[layout] has", "sign_in"}},
+		{"messages: unknown section", map[string]string{"messages.toml": `nope.title = "Hi"`},
+			[]string{"messages.toml", `unknown key "nope.title"`, "no section [nope]"}},
+		{"messages: not a string", map[string]string{"messages.toml": "[layout]\nsign_in = 3"},
+			[]string{"messages.toml", "layout.sign_in: a message must be a string"}},
+		{"messages: unknown placeholder", map[string]string{"messages.toml": "[layout]\nsign_in = \"Hi {name}\""},
+			[]string{"messages.toml", "layout.sign_in: unknown placeholder {name}"}},
+		{"messages: not TOML", map[string]string{"messages.toml": "[layout\n"},
+			[]string{"messages.toml"}},
 		{"layout without Body", map[string]string{"layout.html": `<html><body>{{.Title}}</body></html>`},
 			[]string{"layout.html", "{{.Body}}"}},
 		{"layout execution error", map[string]string{"layout.html": `{{.Body}}{{.User.Nickname}}`},
@@ -157,8 +167,8 @@ func TestInitPassesCheck(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got, want := len(files), 3; got != want {
-		t.Fatalf("wrote %v, want 3 files", files)
+	if got, want := len(files), 4; got != want {
+		t.Fatalf("wrote %v, want 4 files", files)
 	}
 	th, err := Load(dir)
 	if err != nil {
@@ -166,6 +176,26 @@ func TestInitPassesCheck(t *testing.T) {
 	}
 	if th.Layout() == nil || th.Static == nil {
 		t.Fatal("the starter theme has no layout or static/")
+	}
+	msgs, _ := os.ReadFile(filepath.Join(dir, "messages.toml"))
+	for _, k := range messages.Keys() {
+		section, name, _ := strings.Cut(k, ".")
+		if !bytes.Contains(msgs, []byte("\n["+section+"]\n")) || !bytes.Contains(msgs, []byte("\n# "+name+" = ")) {
+			t.Errorf("messages.toml does not list %s", k)
+		}
+	}
+	// Uncommenting a line overrides that message.
+	at := bytes.Index(msgs, []byte("\n[layout]\n"))
+	if at < 0 {
+		t.Fatal("messages.toml has no [layout]")
+	}
+	edited := slices.Concat(msgs[:at], bytes.Replace(msgs[at:], []byte(`# sign_in = "Sign in"`), []byte(`sign_in = "Log on"`), 1))
+	thWrite(t, dir, "messages.toml", string(edited))
+	if th, err = Load(dir); err != nil {
+		t.Fatalf("messages.toml with one line uncommented: %v", err)
+	}
+	if got := th.Messages().T("layout.sign_in"); got != "Log on" {
+		t.Errorf("layout.sign_in=%q after uncommenting, want Log on", got)
 	}
 	css, _ := os.ReadFile(filepath.Join(dir, "static", "portal.css"))
 	for _, v := range []string{"--portal-accent:", "--portal-bg:", "--portal-radius:", "--portal-font:"} {

@@ -1,0 +1,349 @@
+// Package messages is Portal's message catalogue: every piece of text a
+// person reads on a page (headings, labels, hints, buttons, links, status
+// and validation messages) has a stable key, such as "login.title", and
+// the built-in English wording lives in the TOML files under defaults/.
+//
+// A theme's messages.toml overrides any of them by key:
+//
+//	[login]
+//	title = "Welcome back"
+//	submit = "Let me in"
+//
+// TOML's tables make "[login] title" the key "login.title". A message may
+// hold named placeholders in braces ("At least {min} characters."); an
+// override may use the placeholders of the message it replaces, no others.
+// Overriding is checked when the theme loads (fail fast): an unknown key, a
+// value that is not a string, or an unknown placeholder is refused with the
+// file and the key named.
+//
+// This is the basis of translation: a translated catalogue is a
+// messages.toml with every key.
+package messages
+
+import (
+	"bytes"
+	"embed"
+	"fmt"
+	"io/fs"
+	"path"
+	"slices"
+	"strings"
+	"sync"
+
+	"github.com/BurntSushi/toml"
+)
+
+//go:embed defaults/*.toml
+var defaultFiles embed.FS
+
+// Catalog maps message keys to text. A Catalog is immutable and safe for
+// concurrent use; the nil *Catalog is the built-in catalogue.
+type Catalog struct {
+	text map[string]string
+}
+
+var (
+	defaultOnce sync.Once
+	defaultCat  *Catalog
+	defaultErr  error
+	// defaultFrom says which file under defaults/ defines each key.
+	defaultFrom map[string]string
+)
+
+func loadDefaults() {
+	defaultCat = &Catalog{text: map[string]string{}}
+	defaultFrom = map[string]string{}
+	files, err := fs.Glob(defaultFiles, "defaults/*.toml")
+	if err != nil {
+		defaultErr = err
+		return
+	}
+	for _, f := range files {
+		src, err := defaultFiles.ReadFile(f)
+		if err != nil {
+			defaultErr = err
+			return
+		}
+		flat, err := parse(src)
+		if err != nil {
+			defaultErr = fmt.Errorf("messages: %s: %w", f, err)
+			return
+		}
+		for k, v := range flat {
+			if prev, dup := defaultFrom[k]; dup {
+				defaultErr = fmt.Errorf("messages: key %q is in both %s and %s", k, prev, f)
+				return
+			}
+			defaultFrom[k] = path.Base(f)
+			defaultCat.text[k] = v
+		}
+	}
+}
+
+// Default returns the built-in catalogue. It panics if the embedded files
+// are broken, which a test catches before any build ships.
+func Default() *Catalog {
+	defaultOnce.Do(loadDefaults)
+	if defaultErr != nil {
+		panic(defaultErr)
+	}
+	return defaultCat
+}
+
+// Keys returns every key of the built-in catalogue, sorted.
+func Keys() []string {
+	d := Default()
+	keys := make([]string, 0, len(d.text))
+	for k := range d.text {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	return keys
+}
+
+// Has reports whether key is in the built-in catalogue.
+func Has(key string) bool {
+	_, ok := Default().text[key]
+	return ok
+}
+
+// T returns the text of key with the placeholders filled in from args,
+// which are name/value pairs: T("register.password_hint", "min", 12).
+// A missing key returns the key itself (and a test fails on it); a
+// placeholder without a value is left as it is.
+func (c *Catalog) T(key string, args ...any) string {
+	if c == nil {
+		c = Default()
+	}
+	s, ok := c.text[key]
+	if !ok {
+		if s, ok = Default().text[key]; !ok {
+			return key
+		}
+	}
+	if len(args) == 0 || strings.IndexByte(s, '{') < 0 {
+		return s
+	}
+	return fill(s, args)
+}
+
+// fill replaces {name} in s with the value that follows name in args.
+func fill(s string, args []any) string {
+	var b strings.Builder
+	b.Grow(len(s) + 16)
+	for {
+		i := strings.IndexByte(s, '{')
+		if i < 0 {
+			break
+		}
+		j := strings.IndexByte(s[i:], '}')
+		if j < 0 {
+			break
+		}
+		name := s[i+1 : i+j]
+		val, found := "", false
+		for k := 0; k+1 < len(args); k += 2 {
+			if n, _ := args[k].(string); n == name {
+				val, found = fmt.Sprint(args[k+1]), true
+				break
+			}
+		}
+		b.WriteString(s[:i])
+		if found {
+			b.WriteString(val)
+		} else {
+			b.WriteString(s[i : i+j+1])
+		}
+		s = s[i+j+1:]
+	}
+	b.WriteString(s)
+	return b.String()
+}
+
+// Placeholders returns the names of the {placeholders} in s, in order.
+func Placeholders(s string) []string {
+	var out []string
+	for {
+		i := strings.IndexByte(s, '{')
+		if i < 0 {
+			return out
+		}
+		j := strings.IndexByte(s[i:], '}')
+		if j < 0 {
+			return out
+		}
+		if name := s[i+1 : i+j]; validName(name) {
+			out = append(out, name)
+		}
+		s = s[i+j+1:]
+	}
+}
+
+func validName(s string) bool {
+	if s == "" {
+		return false
+	}
+	for _, r := range s {
+		if !(r == '_' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9') {
+			return false
+		}
+	}
+	return true
+}
+
+// Parse reads a messages.toml: overrides of the built-in catalogue by key.
+// It returns the built-in catalogue with the overrides applied, or an
+// error naming every key that is wrong (unknown, not a string, or with a
+// placeholder the built-in message does not have).
+func Parse(src []byte) (*Catalog, error) {
+	flat, err := parse(src)
+	if err != nil {
+		return nil, err
+	}
+	d := Default()
+	var problems []string
+	keys := make([]string, 0, len(flat))
+	for k := range flat {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	for _, k := range keys {
+		def, known := d.text[k]
+		if !known {
+			problems = append(problems, fmt.Sprintf("unknown key %q%s", k, suggest(k)))
+			continue
+		}
+		allowed := Placeholders(def)
+		for _, p := range slices.Compact(slices.Sorted(slices.Values(Placeholders(flat[k])))) {
+			if !slices.Contains(allowed, p) {
+				if len(allowed) == 0 {
+					problems = append(problems, fmt.Sprintf("%s: unknown placeholder {%s} (this message has none)", k, p))
+				} else {
+					problems = append(problems, fmt.Sprintf("%s: unknown placeholder {%s} (this message has {%s})", k, p, strings.Join(allowed, "}, {")))
+				}
+			}
+		}
+	}
+	if len(problems) > 0 {
+		return nil, fmt.Errorf("%s", strings.Join(problems, "; "))
+	}
+	c := &Catalog{text: make(map[string]string, len(d.text))}
+	for k, v := range d.text {
+		c.text[k] = v
+	}
+	for k, v := range flat {
+		c.text[k] = v
+	}
+	return c, nil
+}
+
+// suggest names the page section a mistyped key was probably meant for.
+func suggest(k string) string {
+	section, _, ok := strings.Cut(k, ".")
+	if !ok {
+		return " (keys are \"section.name\", e.g. [login] title = \"...\")"
+	}
+	var near []string
+	for _, key := range Keys() {
+		if strings.HasPrefix(key, section+".") {
+			near = append(near, strings.TrimPrefix(key, section+"."))
+		}
+	}
+	if len(near) == 0 {
+		return fmt.Sprintf(" (there is no section [%s]; `portal theme init` writes every key to messages.toml)", section)
+	}
+	return fmt.Sprintf(" ([%s] has %s)", section, strings.Join(near, ", "))
+}
+
+// parse decodes TOML into a flat map of dotted keys to strings.
+func parse(src []byte) (map[string]string, error) {
+	var raw map[string]any
+	if _, err := toml.NewDecoder(bytes.NewReader(src)).Decode(&raw); err != nil {
+		return nil, err
+	}
+	flat := map[string]string{}
+	var problems []string
+	var walk func(prefix string, m map[string]any)
+	walk = func(prefix string, m map[string]any) {
+		for k, v := range m {
+			key := k
+			if prefix != "" {
+				key = prefix + "." + k
+			}
+			switch v := v.(type) {
+			case string:
+				flat[key] = v
+			case map[string]any:
+				walk(key, v)
+			default:
+				problems = append(problems, fmt.Sprintf("%s: a message must be a string, not %T", key, v))
+			}
+		}
+	}
+	walk("", raw)
+	if len(problems) > 0 {
+		slices.Sort(problems)
+		return nil, fmt.Errorf("%s", strings.Join(problems, "; "))
+	}
+	return flat, nil
+}
+
+// Template returns a messages.toml that lists every key of the built-in
+// catalogue with its text, commented out, under its section's table: a
+// starter file for `portal theme init`. Uncomment a line to change that
+// message.
+func Template() []byte {
+	var b bytes.Buffer
+	b.WriteString("# Wording overrides for Portal's pages, by key. Every message is listed\n")
+	b.WriteString("# below with its built-in text, commented out: uncomment a line and change\n")
+	b.WriteString("# the text to override it. A {placeholder} is filled in by Portal; keep the\n")
+	b.WriteString("# ones you need, add no others. `portal theme check DIR` checks this file.\n")
+	section := ""
+	for _, k := range Keys() {
+		sec, name, _ := strings.Cut(k, ".")
+		if sec != section {
+			section = sec
+			fmt.Fprintf(&b, "\n[%s]\n", sec)
+		}
+		fmt.Fprintf(&b, "# %s = %s\n", name, quote(Default().text[k]))
+	}
+	return b.Bytes()
+}
+
+// quote writes s as a TOML basic string.
+func quote(s string) string {
+	var b strings.Builder
+	b.WriteByte('"')
+	for _, r := range s {
+		switch r {
+		case '"':
+			b.WriteString(`\"`)
+		case '\\':
+			b.WriteString(`\\`)
+		case '\n':
+			b.WriteString(`\n`)
+		case '\t':
+			b.WriteString(`\t`)
+		default:
+			if r < 0x20 || r == 0x7f {
+				fmt.Fprintf(&b, `\u%04X`, r)
+			} else {
+				b.WriteRune(r)
+			}
+		}
+	}
+	b.WriteByte('"')
+	return b.String()
+}
+
+// Transform returns the built-in catalogue with every message replaced by
+// f(key, text): pseudo-translations for tests that find text which does
+// not come from the catalogue.
+func Transform(f func(key, text string) string) *Catalog {
+	d := Default()
+	c := &Catalog{text: make(map[string]string, len(d.text))}
+	for k, v := range d.text {
+		c.text[k] = f(k, v)
+	}
+	return c
+}

@@ -1,0 +1,181 @@
+package messages
+
+import (
+	"bytes"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strings"
+	"testing"
+)
+
+func TestDefaultsLoad(t *testing.T) {
+	if len(Keys()) == 0 {
+		t.Fatal("no messages")
+	}
+	for _, k := range Keys() {
+		if !keyPattern.MatchString(k) {
+			t.Errorf("key %q is not section.name in lower case (a-z, 0-9, -, _)", k)
+		}
+		text := Default().T(k)
+		if strings.TrimSpace(text) == "" {
+			t.Errorf("%s is empty", k)
+		}
+		if strings.Count(text, "{") != strings.Count(text, "}") || strings.Count(text, "{") != len(Placeholders(text)) {
+			t.Errorf("%s: unbalanced or invalid placeholder in %q", k, text)
+		}
+	}
+}
+
+var keyPattern = regexp.MustCompile(`^[a-z0-9-]+\.[a-z0-9_]+$`)
+
+func TestT(t *testing.T) {
+	if got, want := fill("Log {who} on, {who}! {missing} {", []any{"who", "Ann", "n", 3}), "Log Ann on, Ann! {missing} {"; got != want {
+		t.Errorf("fill=%q, want %q", got, want)
+	}
+	if got, want := fill("{n} left", []any{"n", 3}), "3 left"; got != want {
+		t.Errorf("fill=%q, want %q", got, want)
+	}
+	c := mustParse(t, "[layout]\nsign_in = \"Log on\"\n")
+	if got := c.T("layout.sign_in"); got != "Log on" {
+		t.Errorf("T=%q, want the override", got)
+	}
+	if got, want := c.T("layout.sign_out"), Default().T("layout.sign_out"); got != want {
+		t.Errorf("a key the override does not set: %q, want the default %q", got, want)
+	}
+	if got := c.T("no.such_key"); got != "no.such_key" {
+		t.Errorf("a missing key gives %q, want the key", got)
+	}
+	var nilCat *Catalog
+	if got := nilCat.T("layout.sign_in"); got != Default().T("layout.sign_in") {
+		t.Errorf("the nil catalogue gives %q, want the default", got)
+	}
+	// Overriding does not change the built-in catalogue.
+	if Default().T("layout.sign_in") == c.T("layout.sign_in") {
+		t.Error("the override leaked into the default catalogue")
+	}
+}
+
+func mustParse(t *testing.T, src string) *Catalog {
+	t.Helper()
+	c, err := Parse([]byte(src))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+func TestParseRefuses(t *testing.T) {
+	for _, tc := range []struct{ src, want string }{
+		{`layout.nope = "x"`, `unknown key "layout.nope"`},
+		{`title = "x"`, `unknown key "title"`},
+		{"[layout]\nsign_in = 1", "layout.sign_in: a message must be a string, not int64"},
+		{"[layout]\nsign_in = \"{x}\"", "layout.sign_in: unknown placeholder {x} (this message has none)"},
+		{"[layout]\nsign_in = [\"a\"]", "a message must be a string"},
+		{"[layout", "toml"},
+	} {
+		_, err := Parse([]byte(tc.src))
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("Parse(%q) err=%v, want %q", tc.src, err, tc.want)
+		}
+	}
+	if _, err := Parse(nil); err != nil {
+		t.Errorf("an empty file: %v", err)
+	}
+}
+
+// An override may use its message's placeholders, in any order, or none.
+func TestParsePlaceholders(t *testing.T) {
+	var key string
+	for _, k := range Keys() {
+		if len(Placeholders(Default().T(k))) > 0 {
+			key = k
+			break
+		}
+	}
+	if key == "" {
+		t.Skip("no message has a placeholder yet")
+	}
+	section, name, _ := strings.Cut(key, ".")
+	ph := Placeholders(Default().T(key))
+	slices.Reverse(ph)
+	src := "[" + section + "]\n" + name + " = \"{" + strings.Join(ph, "} and {") + "}\"\n"
+	mustParse(t, src)
+	mustParse(t, "["+section+"]\n"+name+" = \"no placeholder\"\n")
+}
+
+// The starter file, with every line uncommented, is the built-in
+// catalogue.
+func TestTemplateRoundTrip(t *testing.T) {
+	var b bytes.Buffer
+	for _, line := range strings.Split(string(Template()), "\n") {
+		if strings.HasPrefix(line, "# ") && strings.Contains(line, " = \"") {
+			line = strings.TrimPrefix(line, "# ")
+		}
+		b.WriteString(line + "\n")
+	}
+	c := mustParse(t, b.String())
+	for _, k := range Keys() {
+		if c.T(k) != Default().T(k) {
+			t.Errorf("%s: %q after the round trip, want %q", k, c.T(k), Default().T(k))
+		}
+	}
+	// As written (all commented out), it changes nothing and passes.
+	mustParse(t, string(Template()))
+}
+
+// keyUse finds message keys in source: v.T("key", …), h.T("key"),
+// {{t "key" …}} and the identity package's fieldErr/errKey("key").
+var keyUse = regexp.MustCompile(`(?:\bT\(|\bt\s+|\bfieldErr\([^,"]+,\s*|\berrKey\([^,"]+,\s*|\bKey:\s*)"([a-z0-9-]+\.[a-z0-9_]+)"`)
+
+// sources are the files whose text goes through the catalogue.
+var sources = []string{"pages/*.templ", "theme/builtin/*.html", "theme/builtin/pages/*.html", "theme/example/*.html",
+	"theme/example/pages/*.html", "handlers/*.go", "identity/*.go", "*.go", "examples/custom/*.go"}
+
+// Every key the pages and the Go code use is in the built-in catalogue,
+// and every key of the catalogue is used somewhere.
+func TestKeysUsedExist(t *testing.T) {
+	used := map[string][]string{}
+	for _, pattern := range sources {
+		files, err := filepath.Glob(filepath.Join("..", pattern))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, f := range files {
+			if strings.HasSuffix(f, "_test.go") || strings.HasSuffix(f, "_templ.go") {
+				continue
+			}
+			src, err := os.ReadFile(f)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, m := range keyUse.FindAllSubmatch(src, -1) {
+				used[string(m[1])] = append(used[string(m[1])], f)
+			}
+		}
+	}
+	if len(used) == 0 {
+		t.Fatal("found no use of a message key: the pattern is wrong")
+	}
+	for k, files := range used {
+		if !Has(k) {
+			t.Errorf("%s uses %q, which is not in messages/defaults", strings.Join(slices.Compact(files), ", "), k)
+		}
+	}
+	for _, k := range Keys() {
+		if _, ok := used[k]; !ok {
+			t.Errorf("%s (in defaults/%s) is used nowhere", k, defaultFrom[k])
+		}
+	}
+}
+
+// The defaults are valid TOML files, and no key is in two of them.
+func TestDefaultFiles(t *testing.T) {
+	files, _ := fs.Glob(defaultFiles, "defaults/*.toml")
+	if len(files) == 0 {
+		t.Fatal("no defaults/*.toml")
+	}
+	Default() // panics on a duplicate key
+}
