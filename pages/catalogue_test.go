@@ -177,3 +177,25 @@ func TestUntranslatedFindsLiterals(t *testing.T) {
 		t.Fatalf("untranslated=%q, want %q", got, want)
 	}
 }
+
+// A message is text: markup in a theme's wording is escaped, never
+// rendered.
+func TestMessagesAreEscaped(t *testing.T) {
+	c, err := messages.Parse([]byte("[layout]\nsign_in = \"<b onclick=x>Hi</b>\"\nnav_label = \"a\\\" onmouseover=\\\"x\"\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, _ := Lookup("home")
+	v := withMessages(p.Samples()[0], c)
+	var buf bytes.Buffer
+	if err := p.Render(v).Render(context.Background(), &buf); err != nil {
+		t.Fatal(err)
+	}
+	out := buf.String()
+	if strings.Contains(out, "<b onclick") || strings.Contains(out, `" onmouseover="`) {
+		t.Fatalf("markup of a message was rendered:\n%s", out)
+	}
+	if !strings.Contains(out, "&lt;b onclick=x&gt;Hi&lt;/b&gt;") {
+		t.Fatalf("the message is not on the page, escaped:\n%s", out)
+	}
+}
