@@ -87,7 +87,7 @@ func (h *Handler) handleSecurityShow(c echo.Context) error {
 	for _, e := range events {
 		device := identity.DescribeUserAgent(e.UserAgent)
 		v.Events = append(v.Events, pages.SecurityEventItem{
-			ID: e.ID, Kind: e.Kind, Text: pages.EventText(e.Kind, e.Detail, device, e.IP),
+			ID: e.ID, Kind: e.Kind, Text: pages.EventText(h.msgs, e.Kind, e.Detail, device, e.IP),
 			Time: e.CreatedAt, Device: device, IP: e.IP, SignIn: identity.IsSignInEvent(e.Kind),
 		})
 	}

@@ -132,7 +132,7 @@ var keyUse = regexp.MustCompile(`(?:\bT\(|\bt\s+|\bfieldErr\([^,"]+,\s*|\berrKey
 
 // sources are the files whose text goes through the catalogue.
 var sources = []string{"pages/*.templ", "theme/builtin/*.html", "theme/builtin/pages/*.html", "theme/example/*.html",
-	"theme/example/pages/*.html", "handlers/*.go", "identity/*.go", "*.go", "examples/custom/*.go"}
+	"theme/example/pages/*.html", "pages/*.go", "handlers/*.go", "identity/*.go", "*.go", "examples/custom/*.go"}
 
 // Every key the pages and the Go code use is in the built-in catalogue,
 // and every key of the catalogue is used somewhere.

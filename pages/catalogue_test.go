@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 	"unicode"
 
 	"golang.org/x/net/html"
@@ -20,8 +21,22 @@ import (
 // catalogue.
 const pseudoOpen, pseudoClose = "⟦", "⟧"
 
+// A key whose name ends in _format is not text but a Go time layout
+// (manage-sessions.time_format): the pseudo catalogue gives every one of
+// them pseudoLayout, which no built-in layout formats alike, so a time a
+// page formats with the catalogue's layout shows in it and one formatted
+// with a layout written in the page does not.
+const pseudoLayout = "Monday, 02-Jan-06 15:04:05.000 MST"
+
+func isLayoutKey(key string) bool { return strings.HasSuffix(key, "_format") }
+
 func pseudoCatalog() *messages.Catalog {
-	return messages.Transform(func(_, text string) string { return pseudoOpen + text + pseudoClose })
+	return messages.Transform(func(key, text string) string {
+		if isLayoutKey(key) {
+			return pseudoLayout
+		}
+		return pseudoOpen + text + pseudoClose
+	})
 }
 
 // withMessages returns a copy of the view model v with its Common's
@@ -37,14 +52,77 @@ func withMessages(v any, c *messages.Catalog) any {
 // shows: addresses, codes, names, messages that handlers pass in), longest
 // first. Common.Title is left out: handlers take it from the catalogue, and
 // a page's heading must not pass because it equals the sample's title.
-func sampleData(v any) []string {
+// Every time.Time it holds counts in each form the catalogue c's time
+// layouts give it.
+func sampleData(v any, c *messages.Catalog) []string {
 	seen := map[string]bool{}
+	walkView(v, func(s string) { seen[s] = true }, nil)
+	for _, s := range formattedTimes(v, c) {
+		seen[s] = true
+	}
+	out := make([]string, 0, len(seen))
+	for s := range seen {
+		out = append(out, s)
+	}
+	slices.SortFunc(out, func(a, b string) int { return len(b) - len(a) })
+	return out
+}
+
+// formattedTimes returns every time.Time of the view model v formatted
+// with every time layout of the catalogue c (its keys ending in _format).
+func formattedTimes(v any, c *messages.Catalog) []string {
+	var layouts, out []string
+	for _, k := range messages.Keys() {
+		if isLayoutKey(k) {
+			layouts = append(layouts, c.T(k))
+		}
+	}
+	walkView(v, nil, func(t time.Time) {
+		for _, l := range layouts {
+			out = append(out, t.Format(l))
+		}
+	})
+	return out
+}
+
+// literalTimes returns the times of the view model v that doc shows
+// formatted with a built-in layout, which the pseudo catalogue replaces,
+// even inside a message ("signed in {time}"): the page wrote the layout
+// instead of taking it from the catalogue.
+func literalTimes(doc string, v any) []string {
+	var found []string
+	for _, s := range formattedTimes(v, messages.Default()) {
+		if strings.Contains(doc, s) && !slices.Contains(found, s) {
+			found = append(found, s)
+		}
+	}
+	// "4 May 2026" (a date layout) is in "4 May 2026 10:30 UTC": name the
+	// longer only.
+	var out []string
+	for _, s := range found {
+		if !slices.ContainsFunc(found, func(o string) bool { return o != s && strings.Contains(o, s) }) {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+// walkView calls str for every non-blank string and at for every non-zero
+// time.Time the view model v holds (either may be nil), leaving out
+// Common.Title.
+func walkView(v any, str func(string), at func(time.Time)) {
 	var walk func(rv reflect.Value)
 	walk = func(rv reflect.Value) {
+		if rv.Type() == reflect.TypeFor[time.Time]() {
+			if t := rv.Interface().(time.Time); at != nil && !t.IsZero() {
+				at(t)
+			}
+			return
+		}
 		switch rv.Kind() {
 		case reflect.String:
-			if s := strings.TrimSpace(rv.String()); s != "" {
-				seen[s] = true
+			if s := strings.TrimSpace(rv.String()); s != "" && str != nil {
+				str(s)
 			}
 		case reflect.Pointer, reflect.Interface:
 			if !rv.IsNil() {
@@ -70,12 +148,6 @@ func sampleData(v any) []string {
 		}
 	}
 	walk(reflect.ValueOf(v))
-	out := make([]string, 0, len(seen))
-	for s := range seen {
-		out = append(out, s)
-	}
-	slices.SortFunc(out, func(a, b string) int { return len(b) - len(a) })
-	return out
 }
 
 // pseudoSegment matches one message of the pseudo catalogue.
@@ -160,8 +232,11 @@ func TestAllCopyFromCatalogue(t *testing.T) {
 				if err := p.Render(withMessages(v, pseudo)).Render(context.Background(), &buf); err != nil {
 					t.Fatalf("#%d: %v", i+1, err)
 				}
-				for _, s := range untranslated(t, buf.String(), sampleData(v)) {
+				for _, s := range untranslated(t, buf.String(), sampleData(v, pseudo)) {
 					t.Errorf("%s #%d: text not from the catalogue: %q", p.Name, i+1, s)
+				}
+				for _, s := range literalTimes(buf.String(), v) {
+					t.Errorf("%s #%d: a time formatted with a layout written in the page, not the catalogue's: %q", p.Name, i+1, s)
 				}
 			}
 		})
@@ -197,5 +272,30 @@ func TestMessagesAreEscaped(t *testing.T) {
 	}
 	if !strings.Contains(out, "&lt;b onclick=x&gt;Hi&lt;/b&gt;") {
 		t.Fatalf("the message is not on the page, escaped:\n%s", out)
+	}
+}
+
+// A time formatted with the catalogue's layout is data; one formatted with
+// a layout written in the page (English month names) is found.
+func TestTimesAreData(t *testing.T) {
+	pseudo := pseudoCatalog()
+	when := time.Date(2026, time.March, 13, 9, 30, 0, 0, time.UTC)
+	data := sampleData(struct{ At time.Time }{when}, pseudo)
+	if got := untranslated(t, `<p>`+when.Format(pseudoLayout)+`</p>`, data); len(got) != 0 {
+		t.Errorf("a time in the catalogue's layout: untranslated=%q, want none", got)
+	}
+	got := untranslated(t, `<p>`+when.Format("2 Jan 2006 15:04 MST")+`</p>`, data)
+	if want := []string{"13 Mar 2026 09:30 UTC"}; !slices.Equal(got, want) {
+		t.Errorf("a time in a literal layout: untranslated=%q, want %q", got, want)
+	}
+	// Inside a message the pseudo marks hide it; literalTimes finds it.
+	v := struct{ At time.Time }{when}
+	doc := `<p>` + pseudoOpen + `signed in ` + when.Format("2 Jan 2006 15:04 MST") + pseudoClose + `</p>`
+	if got, want := literalTimes(doc, v), []string{"13 Mar 2026 09:30 UTC"}; !slices.Equal(got, want) {
+		t.Errorf("literalTimes=%q, want %q", got, want)
+	}
+	doc = `<p>` + pseudoOpen + `signed in ` + when.Format(pseudoLayout) + pseudoClose + `</p>`
+	if got := literalTimes(doc, v); len(got) != 0 {
+		t.Errorf("a time in the catalogue's layout: literalTimes=%q, want none", got)
 	}
 }

@@ -1,46 +1,73 @@
 package pages
 
-import "strings"
+import (
+	"strings"
 
-// eventTexts are the readable sentences of the security timeline, by event
-// kind; {device}, {ip} and {detail} are filled in.
-var eventTexts = map[string]string{
-	"register":                   "Account created from {device}, {ip}",
-	"email_confirmed":            "Email address confirmed",
-	"login":                      "New sign-in from {device}, {ip}",
-	"login_failed":               "Failed sign-in from {device}, {ip}",
-	"lockout":                    "Account locked after repeated wrong passwords, from {device}, {ip}",
-	"logout":                     "Signed out on {device}",
-	"reauthenticated":            "Password confirmed on {device}, {ip}",
-	"reauth_failed":              "Wrong password entered on {device}, {ip}",
-	"password_changed":           "Password changed from {device}, {ip}",
-	"password_set":               "Password set from {device}, {ip}",
-	"password_reset_requested":   "Password reset link requested from {device}, {ip}",
-	"password_reset":             "Password reset from {device}, {ip}",
-	"email_change_requested":     "Change of email address to {detail} requested from {device}, {ip}",
-	"email_changed":              "Email address changed ({detail})",
-	"profile_updated":            "Profile updated from {device}, {ip}",
-	"session_ended":              "A session was ended from {device}, {ip}",
-	"other_sessions_ended":       "Every other session was ended from {device}, {ip}",
-	"not_me":                     "A sign-in was reported as not yours; every other session was ended",
-	"personal_data_downloaded":   "Personal data downloaded from {device}, {ip}",
-	"2fa_enabled":                "Two-factor authentication turned on from {device}, {ip}",
-	"2fa_disabled":               "Two-factor authentication turned off from {device}, {ip}",
-	"2fa_reset":                  "Authenticator app reset from {device}, {ip}",
-	"recovery_code_used":         "Signed in with a recovery code from {device}, {ip}",
-	"recovery_codes_regenerated": "New recovery codes generated from {device}, {ip}",
-	"external_login_linked":      "External login {detail} linked from {device}, {ip}",
-	"external_login_removed":     "External login {detail} removed from {device}, {ip}",
-}
+	"github.com/accountportal/portal/messages"
+)
 
-// EventText makes a security event readable.
-func EventText(kind, detail, device, ip string) string {
-	t, ok := eventTexts[kind]
-	if !ok {
-		t = strings.ReplaceAll(kind, "_", " ") + " from {device}, {ip}"
-	}
+// EventText makes a security event readable in the catalogue c (nil is
+// the built-in one): the sentence is the message events.<kind>, with
+// {device}, {ip} and {detail} filled in; a kind without a message gets
+// events.other, and an event without an address events.unknown_address.
+func EventText(c *messages.Catalog, kind, detail, device, ip string) string {
 	if ip == "" {
-		ip = "unknown address"
+		ip = c.T("events.unknown_address")
 	}
-	return strings.NewReplacer("{device}", device, "{ip}", ip, "{detail}", detail).Replace(t)
+	args := []any{"device", device, "ip", ip, "detail", detail}
+	switch kind {
+	case "register":
+		return c.T("events.register", args...)
+	case "email_confirmed":
+		return c.T("events.email_confirmed", args...)
+	case "login":
+		return c.T("events.login", args...)
+	case "login_failed":
+		return c.T("events.login_failed", args...)
+	case "lockout":
+		return c.T("events.lockout", args...)
+	case "logout":
+		return c.T("events.logout", args...)
+	case "reauthenticated":
+		return c.T("events.reauthenticated", args...)
+	case "reauth_failed":
+		return c.T("events.reauth_failed", args...)
+	case "password_changed":
+		return c.T("events.password_changed", args...)
+	case "password_set":
+		return c.T("events.password_set", args...)
+	case "password_reset_requested":
+		return c.T("events.password_reset_requested", args...)
+	case "password_reset":
+		return c.T("events.password_reset", args...)
+	case "email_change_requested":
+		return c.T("events.email_change_requested", args...)
+	case "email_changed":
+		return c.T("events.email_changed", args...)
+	case "profile_updated":
+		return c.T("events.profile_updated", args...)
+	case "session_ended":
+		return c.T("events.session_ended", args...)
+	case "other_sessions_ended":
+		return c.T("events.other_sessions_ended", args...)
+	case "not_me":
+		return c.T("events.not_me", args...)
+	case "personal_data_downloaded":
+		return c.T("events.personal_data_downloaded", args...)
+	case "2fa_enabled":
+		return c.T("events.2fa_enabled", args...)
+	case "2fa_disabled":
+		return c.T("events.2fa_disabled", args...)
+	case "2fa_reset":
+		return c.T("events.2fa_reset", args...)
+	case "recovery_code_used":
+		return c.T("events.recovery_code_used", args...)
+	case "recovery_codes_regenerated":
+		return c.T("events.recovery_codes_regenerated", args...)
+	case "external_login_linked":
+		return c.T("events.external_login_linked", args...)
+	case "external_login_removed":
+		return c.T("events.external_login_removed", args...)
+	}
+	return c.T("events.other", append(args, "kind", strings.ReplaceAll(kind, "_", " "))...)
 }

@@ -442,7 +442,7 @@ func sampleSessions() []SessionsView {
 
 func sampleSecurity() []SecurityView {
 	ev := func(id int64, kind string, ago time.Duration, signIn bool) SecurityEventItem {
-		return SecurityEventItem{ID: id, Kind: kind, Text: EventText(kind, "", "Firefox on Linux", "203.0.113.7"),
+		return SecurityEventItem{ID: id, Kind: kind, Text: EventText(nil, kind, "", "Firefox on Linux", "203.0.113.7"),
 			Time: sampleTime.Add(-ago), Device: "Firefox on Linux", IP: "203.0.113.7", SignIn: signIn}
 	}
 	return []SecurityView{

@@ -49,7 +49,7 @@ func bnPages() []struct {
 	var events []SecurityEventItem
 	for i := range 20 {
 		events = append(events, SecurityEventItem{ID: int64(100 - i), Kind: "login",
-			Text: EventText("login", "", "Firefox on Linux", "203.0.113.7"), Time: now.Add(-time.Duration(i) * time.Hour),
+			Text: EventText(nil, "login", "", "Firefox on Linux", "203.0.113.7"), Time: now.Add(-time.Duration(i) * time.Hour),
 			Device: "Firefox on Linux", IP: "203.0.113.7", SignIn: true})
 	}
 	uri := "otpauth://totp/Portal:alice%40example.com?secret=JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP&issuer=Portal"
