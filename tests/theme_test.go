@@ -285,6 +285,14 @@ func TestThemeReferenceTheme(t *testing.T) {
 	if !p.Has(t, "#theme-banner") || p.Text(t, "h1") != "Welcome back" || !p.Has(t, "#login-form") {
 		t.Fatalf("the login page is not the example theme's:\n%s", p.Body)
 	}
+	// Its messages.toml changes wording by key, on its own pages and the
+	// built-in ones alike.
+	if got, want := p.Text(t, "#forgot-password"), "Trouble signing in?"; got != want {
+		t.Errorf("#forgot-password=%q, want the theme's wording %q", got, want)
+	}
+	if got, want := anon.Get("/account/lockout").Text(t, `.account-nav a[href="/account/register"]`), "Sign up"; got != want {
+		t.Errorf("the header's register link=%q, want the theme's wording %q", got, want)
+	}
 	css := anon.Get(p.Doc(t).Find(`link[rel="stylesheet"]`).AttrOr("href", ""))
 	if !strings.Contains(css.Body, "--portal-accent: #0b7285;") {
 		t.Errorf("the example stylesheet is not served")

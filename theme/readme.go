@@ -22,7 +22,8 @@ func Readme() string {
 		w("- `%s`: %s: `%s`\n", f[0], f[1], f[2])
 	}
 	w("\nand the functions of Go's html/template (`eq`, `len`, `index`, `printf`, …). Fields are read as in Go: ")
-	w("`{{.Email}}`, `{{.User.UserName}}`, `{{.Errors.Get \"email\"}}`, `{{.CreatedAt.Format \"2 January 2006\"}}`.\n\n")
+	w("`{{.Email}}`, `{{.User.UserName}}`, `{{.Errors.Get \"email\"}}`, `{{.CreatedAt.Format (t \"manage-profile.date_format\")}}` (date layouts are messages too, so a translation can\n")
+	w("change them).\n\n")
 
 	w("## layout.html\n\n")
 	w("Wraps every page. It gets `theme.LayoutData`: the page's content, the page's name, and every field of\n")
