@@ -109,7 +109,7 @@ func (h *Handler) restartSignIn(c echo.Context, msg string) error {
 }
 
 func (h *Handler) twoFactorView(c echo.Context, errs pages.FieldErrors) pages.LoginTwoFactorView {
-	return pages.LoginTwoFactorView{Common: h.common(c, "Two-factor authentication"), Errors: errs}
+	return pages.LoginTwoFactorView{Common: h.common(c, h.T("login-2fa.title")), Errors: errs}
 }
 
 func (h *Handler) handleLogin2FAShow(c echo.Context) error {
@@ -122,16 +122,16 @@ func (h *Handler) handleLogin2FAShow(c echo.Context) error {
 func (h *Handler) handleLogin2FAPost(c echo.Context) error {
 	uid := h.pendingSecondFactor(c)
 	if uid == "" {
-		return h.restartSignIn(c, "Your sign-in took too long. Please sign in again.")
+		return h.restartSignIn(c, h.T("status.sign_in_too_slow"))
 	}
 	code := c.FormValue("code")
 	if code == "" {
-		return h.renderPage(c, http.StatusUnprocessableEntity, "login-2fa", h.twoFactorView(c, pages.FieldErrors{"code": "Enter the code from your authenticator app."}))
+		return h.renderPage(c, http.StatusUnprocessableEntity, "login-2fa", h.twoFactorView(c, pages.FieldErrors{"code": h.T("validation.code_required")}))
 	}
 	u, err := h.id.TwoFactorSignIn(c.Request().Context(), clientOf(c), uid, code)
 	if done, rerr := h.secondFactorFailed(c, err); done {
 		if rerr == nil {
-			return h.renderPage(c, http.StatusUnprocessableEntity, "login-2fa", h.twoFactorView(c, pages.FieldErrors{"code": identity.ErrInvalidCode.Message}))
+			return h.renderPage(c, http.StatusUnprocessableEntity, "login-2fa", h.twoFactorView(c, pages.FieldErrors{"code": h.errorText(identity.ErrInvalidCode)}))
 		}
 		return rerr
 	}
@@ -152,7 +152,7 @@ func (h *Handler) secondFactorFailed(c echo.Context, err error) (done bool, rerr
 	case errors.Is(err, identity.ErrSessionEnded):
 		return true, h.restartSignIn(c, "")
 	case errors.Is(err, identity.ErrTwoFactorLocked):
-		return true, h.restartSignIn(c, identity.ErrTwoFactorLocked.Message)
+		return true, h.restartSignIn(c, h.errorText(identity.ErrTwoFactorLocked))
 	case identity.ErrorCode(err) != identity.EINVALID:
 		return true, err
 	}
@@ -160,7 +160,7 @@ func (h *Handler) secondFactorFailed(c echo.Context, err error) (done bool, rerr
 	tries := h.sessions.GetInt(ctx, keyTFATries) + 1
 	if tries >= tfaMaxTries {
 		// MFA-03: five wrong codes drop the pending sign-in.
-		return true, h.restartSignIn(c, "Too many wrong codes. Please sign in again.")
+		return true, h.restartSignIn(c, h.T("status.too_many_codes"))
 	}
 	h.sessions.Put(ctx, keyTFATries, tries)
 	return true, nil
@@ -179,7 +179,7 @@ func (h *Handler) completeSecondFactor(c echo.Context, u *identity.User, o ident
 }
 
 func (h *Handler) recoveryView(c echo.Context, errs pages.FieldErrors) pages.LoginRecoveryCodeView {
-	return pages.LoginRecoveryCodeView{Common: h.common(c, "Sign in with a recovery code"), Errors: errs}
+	return pages.LoginRecoveryCodeView{Common: h.common(c, h.T("login-recovery-code.title")), Errors: errs}
 }
 
 func (h *Handler) handleLoginRecoveryShow(c echo.Context) error {
@@ -194,16 +194,16 @@ func (h *Handler) handleLoginRecoveryShow(c echo.Context) error {
 func (h *Handler) handleLoginRecoveryPost(c echo.Context) error {
 	uid := h.pendingSecondFactor(c)
 	if uid == "" {
-		return h.restartSignIn(c, "Your sign-in took too long. Please sign in again.")
+		return h.restartSignIn(c, h.T("status.sign_in_too_slow"))
 	}
 	code := c.FormValue("recovery_code")
 	if code == "" {
-		return h.renderPage(c, http.StatusUnprocessableEntity, "login-recovery-code", h.recoveryView(c, pages.FieldErrors{"recovery_code": "Enter one of your recovery codes."}))
+		return h.renderPage(c, http.StatusUnprocessableEntity, "login-recovery-code", h.recoveryView(c, pages.FieldErrors{"recovery_code": h.T("validation.recovery_code_required")}))
 	}
 	u, err := h.id.RecoveryCodeSignIn(c.Request().Context(), clientOf(c), uid, code)
 	if done, rerr := h.secondFactorFailed(c, err); done {
 		if rerr == nil {
-			return h.renderPage(c, http.StatusUnprocessableEntity, "login-recovery-code", h.recoveryView(c, pages.FieldErrors{"recovery_code": identity.ErrInvalidRecoveryCode.Message}))
+			return h.renderPage(c, http.StatusUnprocessableEntity, "login-recovery-code", h.recoveryView(c, pages.FieldErrors{"recovery_code": h.errorText(identity.ErrInvalidRecoveryCode)}))
 		}
 		return rerr
 	}

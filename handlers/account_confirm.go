@@ -15,12 +15,12 @@ import (
 func (h *Handler) handleConfirmEmailShow(c echo.Context) error {
 	c.Response().Header().Set("Referrer-Policy", "no-referrer") // the URL holds a token (RST-03)
 	v := pages.ConfirmEmailView{
-		Common: h.common(c, "Confirm your email"),
+		Common: h.common(c, h.T("confirm-email.title")),
 		UserID: c.QueryParam("userId"),
 		Code:   c.QueryParam("code"),
 	}
 	if v.UserID == "" || v.Code == "" {
-		v.Error = "This link is incomplete. Copy the whole link from the mail, or ask for a new one."
+		v.Error = h.T("validation.link_incomplete")
 		return h.renderPage(c, http.StatusBadRequest, "confirm-email", v)
 	}
 	return h.renderPage(c, http.StatusOK, "confirm-email", v)
@@ -30,13 +30,13 @@ func (h *Handler) handleConfirmEmailPost(c echo.Context) error {
 	c.Response().Header().Set("Referrer-Policy", "no-referrer")
 	_, err := h.id.ConfirmEmail(c.Request().Context(), clientOf(c), c.FormValue("userId"), c.FormValue("code"))
 	if identity.ErrorCode(err) == identity.EINVALID {
-		v := pages.ConfirmEmailView{Common: h.common(c, "Confirm your email"), Error: h.errorText(err)}
+		v := pages.ConfirmEmailView{Common: h.common(c, h.T("confirm-email.title")), Error: h.errorText(err)}
 		return h.renderPage(c, http.StatusUnprocessableEntity, "confirm-email", v)
 	}
 	if err != nil {
 		return err
 	}
-	h.setFlash(c, "Thank you for confirming your email address. You can sign in now.", false)
+	h.setFlash(c, h.T("status.email_confirmed"), false)
 	if currentUser(c) != nil {
 		return h.redirect(c, "/account/manage")
 	}

@@ -28,20 +28,20 @@ func bindLoginForm(c echo.Context) loginForm {
 }
 
 // Validate checks the fields are filled in.
-func (f loginForm) Validate() pages.FieldErrors {
+func (f loginForm) Validate(h *Handler) pages.FieldErrors {
 	errs := pages.FieldErrors{}
 	if f.Email == "" {
-		errs["email"] = "Enter your email address."
+		errs["email"] = h.T("errors.email_required")
 	}
 	if f.Password == "" {
-		errs["password"] = "Enter your password."
+		errs["password"] = h.T("validation.password_required")
 	}
 	return errs
 }
 
 func (h *Handler) loginView(c echo.Context, f loginForm, errs pages.FieldErrors, msg string) pages.LoginView {
 	return pages.LoginView{
-		Common:           h.common(c, "Sign in"),
+		Common:           h.common(c, h.T("login.title")),
 		ReturnURL:        safeReturnURL(c.QueryParam("returnUrl")),
 		Email:            f.Email,
 		RememberMe:       f.RememberMe,
@@ -58,13 +58,13 @@ func (h *Handler) handleLoginShow(c echo.Context) error {
 
 func (h *Handler) handleLoginPost(c echo.Context) error {
 	f := bindLoginForm(c)
-	if errs := f.Validate(); len(errs) > 0 {
+	if errs := f.Validate(h); len(errs) > 0 {
 		return h.renderPage(c, http.StatusUnprocessableEntity, "login", h.loginView(c, f, errs, ""))
 	}
 	u, err := h.id.PasswordSignIn(c.Request().Context(), clientOf(c), f.Email, f.Password)
 	if errors.Is(err, identity.ErrInvalidLogin) {
 		// The same answer for every failure (AUTH-01).
-		return h.renderPage(c, http.StatusUnprocessableEntity, "login", h.loginView(c, f, nil, identity.ErrInvalidLogin.Message))
+		return h.renderPage(c, http.StatusUnprocessableEntity, "login", h.loginView(c, f, nil, h.errorText(identity.ErrInvalidLogin)))
 	}
 	if err != nil {
 		return err
@@ -95,7 +95,7 @@ func (h *Handler) clearBrowser(c echo.Context) {
 }
 
 func (h *Handler) handleLogoutShow(c echo.Context) error {
-	return h.renderPage(c, http.StatusOK, "logout", pages.LogoutView{Common: h.common(c, "Sign out")})
+	return h.renderPage(c, http.StatusOK, "logout", pages.LogoutView{Common: h.common(c, h.T("logout.title"))})
 }
 
 // handleLogoutPost ends the session on the server and asks the browser to

@@ -19,9 +19,9 @@ func bindEmailForm(c echo.Context) emailForm {
 }
 
 // Validate checks the field is filled in; identity checks the syntax.
-func (f emailForm) Validate() pages.FieldErrors {
+func (f emailForm) Validate(h *Handler) pages.FieldErrors {
 	if f.Email == "" {
-		return pages.FieldErrors{"email": "Enter your email address."}
+		return pages.FieldErrors{"email": h.T("errors.email_required")}
 	}
 	return nil
 }
@@ -42,14 +42,14 @@ func (h *Handler) emailFormView(c echo.Context, title string, f emailForm, errs 
 // --- Resend email confirmation ---
 
 func (h *Handler) handleResendShow(c echo.Context) error {
-	v := h.emailFormView(c, "Resend email confirmation", emailForm{}, nil)
+	v := h.emailFormView(c, h.T("resend-email-confirmation.title"), emailForm{}, nil)
 	return h.renderPage(c, http.StatusOK, "resend-email-confirmation", v)
 }
 
 // handleResendPost answers the same for every address (no enumeration).
 func (h *Handler) handleResendPost(c echo.Context) error {
 	f := bindEmailForm(c)
-	errs := f.Validate()
+	errs := f.Validate(h)
 	if len(errs) == 0 {
 		err := h.id.ResendConfirmation(c.Request().Context(), clientOf(c), f.Email)
 		if fe, msg, ok := h.fieldErrors(err); ok {
@@ -59,24 +59,24 @@ func (h *Handler) handleResendPost(c echo.Context) error {
 		}
 	}
 	if len(errs) > 0 {
-		v := h.emailFormView(c, "Resend email confirmation", f, errs)
+		v := h.emailFormView(c, h.T("resend-email-confirmation.title"), f, errs)
 		return h.renderPage(c, http.StatusUnprocessableEntity, "resend-email-confirmation", v)
 	}
-	h.setFlash(c, "If that address belongs to an account that is not confirmed yet, we have sent it a new confirmation link.", false)
+	h.setFlash(c, h.T("status.confirmation_resent"), false)
 	return h.redirect(c, "/account/resend-email-confirmation")
 }
 
 // --- Forgot password ---
 
 func (h *Handler) handleForgotShow(c echo.Context) error {
-	v := h.emailFormView(c, "Forgot your password?", emailForm{}, nil)
+	v := h.emailFormView(c, h.T("forgot-password.title"), emailForm{}, nil)
 	return h.renderPage(c, http.StatusOK, "forgot-password", v)
 }
 
 // handleForgotPost answers the same for every address (RST-01).
 func (h *Handler) handleForgotPost(c echo.Context) error {
 	f := bindEmailForm(c)
-	errs := f.Validate()
+	errs := f.Validate(h)
 	if len(errs) == 0 {
 		err := h.id.ForgotPassword(c.Request().Context(), clientOf(c), f.Email)
 		if fe, msg, ok := h.fieldErrors(err); ok {
@@ -86,14 +86,14 @@ func (h *Handler) handleForgotPost(c echo.Context) error {
 		}
 	}
 	if len(errs) > 0 {
-		v := h.emailFormView(c, "Forgot your password?", f, errs)
+		v := h.emailFormView(c, h.T("forgot-password.title"), f, errs)
 		return h.renderPage(c, http.StatusUnprocessableEntity, "forgot-password", v)
 	}
 	return h.redirect(c, "/account/forgot-password-confirmation")
 }
 
 func (h *Handler) handleForgotConfirmation(c echo.Context) error {
-	v := pages.ForgotPasswordConfirmationView{Common: h.common(c, "Check your email"), LinkMinutes: int(h.opts.ResetPasswordLifetime / time.Minute)}
+	v := pages.ForgotPasswordConfirmationView{Common: h.common(c, h.T("forgot-password-confirmation.title")), LinkMinutes: int(h.opts.ResetPasswordLifetime / time.Minute)}
 	return h.renderPage(c, http.StatusOK, "forgot-password-confirmation", v)
 }
 
@@ -114,29 +114,29 @@ func bindResetForm(c echo.Context) resetForm {
 }
 
 // Validate checks what the form alone can tell.
-func (f resetForm) Validate() (pages.FieldErrors, string) {
+func (f resetForm) Validate(h *Handler) (pages.FieldErrors, string) {
 	errs := pages.FieldErrors{}
 	if f.Email == "" {
-		errs["email"] = "Enter your email address."
+		errs["email"] = h.T("errors.email_required")
 	}
 	if f.Password == "" {
-		errs["password"] = "Enter a new password."
+		errs["password"] = h.T("validation.new_password_required")
 	}
 	if f.ConfirmPassword == "" {
-		errs["confirm_password"] = "Enter the new password again."
+		errs["confirm_password"] = h.T("validation.new_password_again")
 	} else if f.Password != f.ConfirmPassword {
-		errs["confirm_password"] = "The password and its confirmation do not match."
+		errs["confirm_password"] = h.T("validation.passwords_differ")
 	}
 	msg := ""
 	if f.Code == "" {
-		msg = identity.ErrInvalidToken.Message
+		msg = h.errorText(identity.ErrInvalidToken)
 	}
 	return errs, msg
 }
 
 func (h *Handler) resetView(c echo.Context, f resetForm, errs pages.FieldErrors, msg string) pages.ResetPasswordView {
 	return pages.ResetPasswordView{
-		Common: h.common(c, "Choose a new password"), Code: f.Code, Email: f.Email,
+		Common: h.common(c, h.T("reset-password.title")), Code: f.Code, Email: f.Email,
 		Errors: errs, Message: msg, MinPasswordLength: h.opts.MinPasswordLength,
 	}
 }
@@ -147,7 +147,7 @@ func (h *Handler) handleResetShow(c echo.Context) error {
 	c.Response().Header().Set("Referrer-Policy", "no-referrer") // the URL holds a token (RST-03)
 	code := c.QueryParam("code")
 	if code == "" {
-		v := h.resetView(c, resetForm{}, nil, "A reset link must carry a code. Copy the whole link from the mail, or ask for a new one.")
+		v := h.resetView(c, resetForm{}, nil, h.T("validation.reset_link_no_code"))
 		return h.renderPage(c, http.StatusBadRequest, "reset-password", v)
 	}
 	return h.renderPage(c, http.StatusOK, "reset-password", h.resetView(c, resetForm{Code: code}, nil, ""))
@@ -156,7 +156,7 @@ func (h *Handler) handleResetShow(c echo.Context) error {
 func (h *Handler) handleResetPost(c echo.Context) error {
 	c.Response().Header().Set("Referrer-Policy", "no-referrer")
 	f := bindResetForm(c)
-	if errs, msg := f.Validate(); len(errs) > 0 || msg != "" {
+	if errs, msg := f.Validate(h); len(errs) > 0 || msg != "" {
 		return h.renderPage(c, http.StatusUnprocessableEntity, "reset-password", h.resetView(c, f, errs, msg))
 	}
 	err := h.id.ResetPassword(c.Request().Context(), clientOf(c), identity.ResetInput{Email: f.Email, Code: f.Code, Password: f.Password})
@@ -177,6 +177,6 @@ func (h *Handler) handleResetPost(c echo.Context) error {
 }
 
 func (h *Handler) handleResetConfirmation(c echo.Context) error {
-	v := pages.ResetPasswordConfirmationView{Common: h.common(c, "Password reset")}
+	v := pages.ResetPasswordConfirmationView{Common: h.common(c, h.T("reset-password-confirmation.title"))}
 	return h.renderPage(c, http.StatusOK, "reset-password-confirmation", v)
 }

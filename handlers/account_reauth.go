@@ -11,7 +11,7 @@ import (
 
 func (h *Handler) reauthView(c echo.Context, errs pages.FieldErrors) pages.ReauthenticateView {
 	v := pages.ReauthenticateView{
-		Common:        h.common(c, "Confirm it is you"),
+		Common:        h.common(c, h.T("reauthenticate.title")),
 		ReturnURL:     safeReturnURL(c.QueryParam("returnUrl")),
 		Errors:        errs,
 		WindowMinutes: int(h.id.ReauthWindow() / time.Minute),
@@ -50,7 +50,7 @@ func (h *Handler) handleReauthShow(c echo.Context) error {
 func (h *Handler) handleReauthPost(c echo.Context) error {
 	password := c.FormValue("password")
 	if password == "" {
-		return h.renderPage(c, http.StatusUnprocessableEntity, "reauthenticate", h.reauthView(c, pages.FieldErrors{"password": "Enter your password."}))
+		return h.renderPage(c, http.StatusUnprocessableEntity, "reauthenticate", h.reauthView(c, pages.FieldErrors{"password": h.T("validation.password_required")}))
 	}
 	err := h.id.Reauthenticate(c.Request().Context(), clientOf(c), currentUser(c), currentSession(c), password, c.FormValue("code"))
 	if errs, _, ok := h.fieldErrors(err); ok {

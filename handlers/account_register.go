@@ -30,28 +30,28 @@ func bindRegisterForm(c echo.Context) registerForm {
 
 // Validate checks what the form alone can tell; identity checks the rest
 // (address syntax, password policy, uniqueness).
-func (f registerForm) Validate() pages.FieldErrors {
+func (f registerForm) Validate(h *Handler) pages.FieldErrors {
 	errs := pages.FieldErrors{}
 	if f.Email == "" {
-		errs["email"] = "Enter your email address."
+		errs["email"] = h.T("errors.email_required")
 	}
 	if f.Password == "" {
-		errs["password"] = "Enter a password."
+		errs["password"] = h.T("errors.password_required")
 	}
 	if f.ConfirmPassword == "" {
-		errs["confirm_password"] = "Enter the password again."
+		errs["confirm_password"] = h.T("validation.password_again")
 	} else if f.Password != f.ConfirmPassword {
-		errs["confirm_password"] = "The password and its confirmation do not match."
+		errs["confirm_password"] = h.T("validation.passwords_differ")
 	}
 	if !utf8.ValidString(f.Email) || !utf8.ValidString(f.Password) {
-		errs["email"] = "The form contains characters that are not allowed."
+		errs["email"] = h.T("validation.form_bad_chars")
 	}
 	return errs
 }
 
 func (h *Handler) registerView(c echo.Context, f registerForm, errs pages.FieldErrors, msg string) pages.RegisterView {
 	return pages.RegisterView{
-		Common:            h.common(c, "Create an account"),
+		Common:            h.common(c, h.T("register.title")),
 		ReturnURL:         safeReturnURL(c.QueryParam("returnUrl")),
 		Email:             f.Email,
 		Errors:            errs,
@@ -87,9 +87,9 @@ const keyInvite = "invite"
 // registerClosed answers the register page when the visitor may not
 // register: registration closed, or by invitation without one.
 func (h *Handler) registerClosed(c echo.Context, status int) error {
-	v := pages.RegisterClosedView{Common: h.common(c, "Registration is closed"), InviteOnly: h.opts.Registration == RegistrationInvite}
+	v := pages.RegisterClosedView{Common: h.common(c, h.T("register-closed.title")), InviteOnly: h.opts.Registration == RegistrationInvite}
 	if v.InviteOnly {
-		v.Title = "Registration is by invitation"
+		v.Title = h.T("register-closed.title_invite")
 	}
 	return h.renderPage(c, status, "register-closed", v)
 }
@@ -123,7 +123,7 @@ func (h *Handler) handleRegisterPost(c echo.Context) error {
 	}
 	f := bindRegisterForm(c)
 	f.Attributes = h.bindExtraFields(c)
-	if errs := f.Validate(); len(errs) > 0 {
+	if errs := f.Validate(h); len(errs) > 0 {
 		return h.renderPage(c, http.StatusUnprocessableEntity, "register", h.registerView(c, f, errs, ""))
 	}
 	res, err := h.id.Register(c.Request().Context(), clientOf(c), identity.RegisterInput{
@@ -154,7 +154,7 @@ func (h *Handler) handleRegisterPost(c echo.Context) error {
 }
 
 func (h *Handler) handleRegisterConfirmation(c echo.Context) error {
-	v := pages.RegisterConfirmationView{Common: h.common(c, "Check your email")}
+	v := pages.RegisterConfirmationView{Common: h.common(c, h.T("register-confirmation.title"))}
 	if hasSession(c) && h.sessions.Exists(c.Request().Context(), keyDevLink) {
 		v.DevLink = h.sessions.PopString(c.Request().Context(), keyDevLink)
 	}

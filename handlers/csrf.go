@@ -76,9 +76,9 @@ func (h *Handler) csrfTokenFor(cookie, sessionSecret string) string {
 	return base64.RawURLEncoding.EncodeToString(m.Sum(nil))
 }
 
-// errCSRF is the one answer to a forged or stale form.
-var errCSRF = echo.NewHTTPError(http.StatusForbidden,
-	"This form has expired or was sent from another site. Go back, reload the page and try again.")
+// errCSRF is the one answer to a forged or stale form (statusOf gives it
+// its message, http.csrf).
+var errCSRF = echo.NewHTTPError(http.StatusForbidden)
 
 // checkCSRF guards every unsafe request.
 func (h *Handler) checkCSRF(next echo.HandlerFunc) echo.HandlerFunc {

@@ -13,36 +13,34 @@ import (
 
 func asIdentityError(err error, target **identity.Error) bool { return errors.As(err, target) }
 
-// statusOf maps an error to a status and a message safe to show.
+// statusOf maps an error to a status and a message safe to show, in the
+// catalogue's wording.
 func (h *Handler) statusOf(err error) (int, string) {
 	var he *echo.HTTPError
 	if errors.As(err, &he) {
-		msg := http.StatusText(he.Code)
-		if s, ok := he.Message.(string); ok && he.Internal == nil && s != msg && he.Code < 500 {
-			return he.Code, s // our own messages (CSRF, bad input, too long)
+		switch he {
+		case errCSRF:
+			return he.Code, h.T("http.csrf")
+		case errURLTooLong:
+			return he.Code, h.T("http.uri_too_long")
+		case errUnsupportedForm:
+			return he.Code, h.T("http.form_encoding")
+		case errBadInput:
+			return he.Code, h.T("http.bad_input")
 		}
-		switch he.Code {
-		case http.StatusNotFound:
-			msg = "We could not find that page."
-		case http.StatusMethodNotAllowed:
-			msg = "This page does not accept that kind of request."
-		case http.StatusRequestEntityTooLarge:
-			msg = "What you sent is too large."
-		case http.StatusForbidden:
-			if s, ok := he.Message.(string); ok {
-				msg = s
-			}
-		case http.StatusBadRequest:
-			if s, ok := he.Message.(string); ok && he.Internal == nil {
-				msg = s
-			} else {
-				msg = "The request could not be understood."
-			}
+		switch {
+		case he.Code >= 500:
+			return he.Code, h.T("errors.internal")
+		case he.Code == http.StatusNotFound:
+			return he.Code, h.T("http.not_found")
+		case he.Code == http.StatusMethodNotAllowed:
+			return he.Code, h.T("http.method_not_allowed")
+		case he.Code == http.StatusRequestEntityTooLarge:
+			return he.Code, h.T("http.too_large")
+		case he.Code == http.StatusBadRequest:
+			return he.Code, h.T("http.bad_request")
 		}
-		if he.Code >= 500 {
-			msg = "Something went wrong on our side. Please try again in a moment."
-		}
-		return he.Code, msg
+		return he.Code, h.errorTitle(he.Code)
 	}
 	switch identity.ErrorCode(err) {
 	case identity.EINVALID:
@@ -58,21 +56,36 @@ func (h *Handler) statusOf(err error) (int, string) {
 	case identity.EUNAVAILABLE:
 		return http.StatusServiceUnavailable, h.errorText(err)
 	}
-	return http.StatusInternalServerError, "Something went wrong on our side. Please try again in a moment."
+	return http.StatusInternalServerError, h.T("errors.internal")
 }
 
-var errorTitles = map[int]string{
-	http.StatusBadRequest:            "Bad request",
-	http.StatusForbidden:             "Access denied",
-	http.StatusNotFound:              "Page not found",
-	http.StatusMethodNotAllowed:      "Method not allowed",
-	http.StatusConflict:              "Conflict",
-	http.StatusRequestEntityTooLarge: "Too large",
-	http.StatusRequestURITooLong:     "Address too long",
-	http.StatusUnprocessableEntity:   "Invalid input",
-	http.StatusTooManyRequests:       "Too many requests",
-	http.StatusServiceUnavailable:    "Try again shortly",
-	http.StatusInternalServerError:   "Something went wrong",
+// errorTitle is the error page's title for status.
+func (h *Handler) errorTitle(status int) string {
+	switch status {
+	case http.StatusBadRequest:
+		return h.T("http.title_bad_request")
+	case http.StatusForbidden:
+		return h.T("http.title_forbidden")
+	case http.StatusNotFound:
+		return h.T("http.title_not_found")
+	case http.StatusMethodNotAllowed:
+		return h.T("http.title_method_not_allowed")
+	case http.StatusConflict:
+		return h.T("http.title_conflict")
+	case http.StatusRequestEntityTooLarge:
+		return h.T("http.title_too_large")
+	case http.StatusRequestURITooLong:
+		return h.T("http.title_uri_too_long")
+	case http.StatusUnprocessableEntity:
+		return h.T("http.title_invalid")
+	case http.StatusTooManyRequests:
+		return h.T("http.title_too_many_requests")
+	case http.StatusServiceUnavailable:
+		return h.T("http.title_unavailable")
+	case http.StatusInternalServerError:
+		return h.T("http.title_internal")
+	}
+	return h.T("http.title_other", "status", status)
 }
 
 // handleError is echo's one error sink (CONVENTIONS 10): it maps the error
@@ -99,11 +112,7 @@ func (h *Handler) handleError(err error, c echo.Context) {
 		}
 		return
 	}
-	title := errorTitles[status]
-	if title == "" {
-		title = "Error " + strconv.Itoa(status)
-	}
-	v := pages.ErrorView{Common: h.commonSafe(c, title), Status: status, Message: msg}
+	v := pages.ErrorView{Common: h.commonSafe(c, h.errorTitle(status)), Status: status, Message: msg}
 	if rerr := h.renderPage(c, status, "error", v); rerr != nil {
 		h.log.Error("rendering error page", "err", rerr)
 		if !c.Response().Committed {

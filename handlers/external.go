@@ -71,17 +71,17 @@ func (h *Handler) handleExternalLogin(c echo.Context) error {
 func (h *Handler) startExternal(c echo.Context, slug, mode, returnURL string) error {
 	p, ok := h.providers.bySlug[slug]
 	if !ok {
-		return h.externalFailed(c, mode, "That sign-in provider is not available.")
+		return h.externalFailed(c, mode, h.T("status.external_unavailable"))
 	}
 	gp, verifier, err := p.get(c.Request().Context(), h.callbackURL())
 	if err != nil {
 		h.log.ErrorContext(c.Request().Context(), "external login provider unavailable", "provider", slug, "err", err)
-		return h.externalFailed(c, mode, p.cfg.Name+" cannot be reached right now. Please try again later.")
+		return h.externalFailed(c, mode, h.T("status.external_unreachable", "provider", p.cfg.Name))
 	}
 	state, nonce, pkce := randomString(32), randomString(32), oauth2.GenerateVerifier()
 	sess, err := gp.BeginAuth(state)
 	if err != nil {
-		return h.externalFailed(c, mode, p.cfg.Name+" cannot be reached right now. Please try again later.")
+		return h.externalFailed(c, mode, h.T("status.external_unreachable", "provider", p.cfg.Name))
 	}
 	authURL, err := sess.GetAuthURL()
 	if err != nil {
@@ -147,23 +147,23 @@ func (h *Handler) handleExternalCallback(c echo.Context) error {
 	h.clearExternal(c) // a state is good for one callback only
 	got := c.QueryParam("state")
 	if want == "" || got == "" || subtle.ConstantTimeCompare([]byte(want), []byte(got)) != 1 || !h.now().Before(started.Add(extFlowLifetime)) {
-		return h.externalFailed(c, mode, "The sign-in could not be completed (it expired or was started in another browser). Please try again.")
+		return h.externalFailed(c, mode, h.T("status.external_state"))
 	}
 	p := h.providers.bySlug[slug]
 	if p == nil {
-		return h.externalFailed(c, mode, "That sign-in provider is not available.")
+		return h.externalFailed(c, mode, h.T("status.external_unavailable"))
 	}
 	if e := c.QueryParam("error"); e != "" {
-		msg := p.cfg.Name + " did not sign you in."
+		msg := h.T("status.external_refused", "provider", p.cfg.Name)
 		if e == "access_denied" {
-			msg = "You cancelled the sign-in with " + p.cfg.Name + "."
+			msg = h.T("status.external_cancelled", "provider", p.cfg.Name)
 		}
 		return h.externalFailed(c, mode, msg)
 	}
 	ext, err := h.verifyExternal(c, p, marshalled, nonce, pkce)
 	if err != nil {
 		h.log.WarnContext(ctx, "external login failed", "provider", slug, "err", err)
-		return h.externalFailed(c, mode, "The sign-in with "+p.cfg.Name+" could not be completed. Please try again.")
+		return h.externalFailed(c, mode, h.T("status.external_failed", "provider", p.cfg.Name))
 	}
 	switch mode {
 	case extLink:
@@ -265,7 +265,7 @@ func (h *Handler) finishExternalLogin(c echo.Context, ext identity.ExternalIdent
 	switch {
 	case errors.Is(err, identity.ErrExternalNotLinked):
 		if !h.id.RegistrationOpen() {
-			return h.externalFailed(c, extLogin, "No account uses this "+ext.ProviderName+" login, and registration is closed.")
+			return h.externalFailed(c, extLogin, h.T("status.external_registration_closed", "provider", ext.ProviderName))
 		}
 		raw, _ := json.Marshal(ext)
 		h.sessions.Put(ctx, keyExtPending, string(raw))
@@ -307,7 +307,7 @@ func (h *Handler) pendingExternal(c echo.Context) (identity.ExternalIdentity, bo
 
 func (h *Handler) externalConfirmView(c echo.Context, ext identity.ExternalIdentity, email string, errs pages.FieldErrors, msg string) pages.ExternalConfirmView {
 	return pages.ExternalConfirmView{
-		Common: h.common(c, "Create your account"), ProviderName: ext.ProviderName, DisplayName: ext.DisplayName,
+		Common: h.common(c, h.T("external-login-confirm.title")), ProviderName: ext.ProviderName, DisplayName: ext.DisplayName,
 		Email: email, Errors: errs, Message: msg,
 	}
 }
@@ -315,7 +315,7 @@ func (h *Handler) externalConfirmView(c echo.Context, ext identity.ExternalIdent
 func (h *Handler) handleExternalConfirmShow(c echo.Context) error {
 	ext, ok := h.pendingExternal(c)
 	if !ok {
-		return h.externalFailed(c, extLogin, "The sign-in expired. Please try again.")
+		return h.externalFailed(c, extLogin, h.T("status.external_expired"))
 	}
 	return h.renderPage(c, http.StatusOK, "external-login-confirm", h.externalConfirmView(c, ext, ext.Email, nil, ""))
 }
@@ -326,11 +326,11 @@ func (h *Handler) handleExternalConfirmPost(c echo.Context) error {
 	ctx := c.Request().Context()
 	ext, ok := h.pendingExternal(c)
 	if !ok {
-		return h.externalFailed(c, extLogin, "The sign-in expired. Please try again.")
+		return h.externalFailed(c, extLogin, h.T("status.external_expired"))
 	}
 	email := strings.TrimSpace(c.FormValue("email"))
 	if email == "" {
-		return h.renderPage(c, http.StatusUnprocessableEntity, "external-login-confirm", h.externalConfirmView(c, ext, email, pages.FieldErrors{"email": "Enter your email address."}, ""))
+		return h.renderPage(c, http.StatusUnprocessableEntity, "external-login-confirm", h.externalConfirmView(c, ext, email, pages.FieldErrors{"email": h.T("errors.email_required")}, ""))
 	}
 	res, err := h.id.RegisterExternalInvited(ctx, clientOf(c), ext, email, h.inviteCode(c))
 	if errs, msg, ok := h.fieldErrors(err); ok {
@@ -365,7 +365,7 @@ func (h *Handler) handleExternalLoginsShow(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	v := pages.ExternalLoginsView{Common: h.common(c, "External logins"), HasPassword: u.PasswordHash != ""}
+	v := pages.ExternalLoginsView{Common: h.common(c, h.T("external-logins.title")), HasPassword: u.PasswordHash != ""}
 	linked := map[string]bool{}
 	for _, l := range links {
 		name := l.Provider
@@ -398,7 +398,7 @@ func (h *Handler) handleExternalLoginsPost(c echo.Context) error {
 	}
 	err := h.id.UnlinkExternal(c.Request().Context(), clientOf(c), u, currentSessionID(c), slug, key, name)
 	if errors.Is(err, identity.ErrLastLogin) {
-		h.setFlash(c, identity.ErrLastLogin.Message, true)
+		h.setFlash(c, h.errorText(identity.ErrLastLogin), true)
 		return h.redirect(c, externalLoginsPath)
 	}
 	if err != nil {
@@ -407,14 +407,14 @@ func (h *Handler) handleExternalLoginsPost(c echo.Context) error {
 	if err := h.refreshSignIn(c, u); err != nil {
 		return err
 	}
-	h.setFlash(c, "The external login was removed.", false)
+	h.setFlash(c, h.T("status.external_removed"), false)
 	return h.redirect(c, externalLoginsPath)
 }
 
 func (h *Handler) finishLink(c echo.Context, ext identity.ExternalIdentity) error {
 	u := currentUser(c)
 	if u == nil {
-		return h.externalFailed(c, extLogin, "Sign in first, then link the login from your account.")
+		return h.externalFailed(c, extLogin, h.T("status.external_sign_in_first"))
 	}
 	if err := h.id.LinkExternal(c.Request().Context(), clientOf(c), u, ext); identity.ErrorCode(err) == identity.ECONFLICT {
 		h.setFlash(c, h.errorText(err), true)
@@ -422,7 +422,7 @@ func (h *Handler) finishLink(c echo.Context, ext identity.ExternalIdentity) erro
 	} else if err != nil {
 		return err
 	}
-	h.setFlash(c, "The "+ext.ProviderName+" login was added.", false)
+	h.setFlash(c, h.T("status.external_added", "provider", ext.ProviderName), false)
 	return h.redirect(c, externalLoginsPath)
 }
 
@@ -435,7 +435,7 @@ func (h *Handler) handleReauthExternal(c echo.Context) error {
 func (h *Handler) finishExternalReauth(c echo.Context, ext identity.ExternalIdentity, returnURL string) error {
 	u, x := currentUser(c), currentSession(c)
 	if u == nil || x == nil {
-		return h.externalFailed(c, extLogin, "Please sign in again.")
+		return h.externalFailed(c, extLogin, h.T("status.external_sign_in_again"))
 	}
 	if err := h.id.ReauthenticateExternal(c.Request().Context(), clientOf(c), u, x, ext); err != nil {
 		if identity.ErrorCode(err) == identity.EUNAUTHORIZED {

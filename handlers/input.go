@@ -17,12 +17,11 @@ const (
 	maxFieldValues = 4
 )
 
+// The answers of checkInput; statusOf gives each its message (http.…).
 var (
-	errURLTooLong      = echo.NewHTTPError(http.StatusRequestURITooLong, "The address is too long.")
-	errUnsupportedForm = echo.NewHTTPError(http.StatusUnsupportedMediaType,
-		"Forms are sent as application/x-www-form-urlencoded.")
-	errBadInput = echo.NewHTTPError(http.StatusUnprocessableEntity,
-		"The form contains characters that are not allowed, or a value that is far too long. Go back and check what you typed.")
+	errURLTooLong      = echo.NewHTTPError(http.StatusRequestURITooLong)
+	errUnsupportedForm = echo.NewHTTPError(http.StatusUnsupportedMediaType)
+	errBadInput        = echo.NewHTTPError(http.StatusUnprocessableEntity)
 )
 
 // checkInput refuses, before any handler or the database sees them, URLs

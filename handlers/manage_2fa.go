@@ -23,7 +23,7 @@ func (h *Handler) handleTwoFactorShow(c echo.Context) error {
 		return err
 	}
 	v := pages.TwoFactorView{
-		Common: h.common(c, "Two-factor authentication"), Enabled: st.Enabled, HasAuthenticator: st.HasAuthenticator,
+		Common: h.common(c, h.T("two-factor.title")), Enabled: st.Enabled, HasAuthenticator: st.HasAuthenticator,
 		RecoveryCodesLeft: st.RecoveryCodesLeft, BrowserRemembered: h.browserRemembered(c, u),
 	}
 	return h.renderPage(c, http.StatusOK, "two-factor", v)
@@ -32,7 +32,7 @@ func (h *Handler) handleTwoFactorShow(c echo.Context) error {
 // handleForgetBrowser is the two-factor page's POST: forget this browser.
 func (h *Handler) handleForgetBrowser(c echo.Context) error {
 	h.clearRememberCookie(c)
-	h.setFlash(c, "This browser has been forgotten. Next time you sign in here, you will be asked for a code.", false)
+	h.setFlash(c, h.T("status.browser_forgotten"), false)
 	return h.redirect(c, twoFactorPath)
 }
 
@@ -42,7 +42,7 @@ func (h *Handler) enableView(c echo.Context, a *identity.Authenticator, errs pag
 		return pages.EnableAuthenticatorView{}, err
 	}
 	return pages.EnableAuthenticatorView{
-		Common: h.common(c, "Set up an authenticator app"), FormattedKey: strings.ToLower(a.FormattedKey),
+		Common: h.common(c, h.T("enable-authenticator.title")), FormattedKey: strings.ToLower(a.FormattedKey),
 		URI: a.URI, QRCodeSVG: svg, Errors: errs,
 	}, nil
 }
@@ -50,7 +50,7 @@ func (h *Handler) enableView(c echo.Context, a *identity.Authenticator, errs pag
 func (h *Handler) handleEnableAuthenticatorShow(c echo.Context) error {
 	u := currentUser(c)
 	if u.TwoFactorEnabled {
-		h.setFlash(c, "Two-factor authentication is already on. Reset the authenticator app to use another one.", false)
+		h.setFlash(c, h.T("status.two_factor_already_on"), false)
 		return h.redirect(c, twoFactorPath)
 	}
 	a, err := h.id.AuthenticatorSetup(c.Request().Context(), u)
@@ -72,7 +72,7 @@ func (h *Handler) handleEnableAuthenticatorPost(c echo.Context) error {
 	}
 	code := strings.TrimSpace(c.FormValue("code"))
 	if code == "" {
-		return h.renderEnableError(c, u, pages.FieldErrors{"code": "Enter the code your app shows."})
+		return h.renderEnableError(c, u, pages.FieldErrors{"code": h.T("validation.app_code_required")})
 	}
 	codes, err := h.id.EnableAuthenticator(ctx, clientOf(c), u, currentSessionID(c), code)
 	if errs, _, ok := h.fieldErrors(err); ok && len(errs) > 0 {
@@ -84,7 +84,7 @@ func (h *Handler) handleEnableAuthenticatorPost(c echo.Context) error {
 	if err := h.refreshSignIn(c, u); err != nil {
 		return err
 	}
-	h.setFlash(c, "Your authenticator app has been verified. Two-factor authentication is on.", false)
+	h.setFlash(c, h.T("status.authenticator_verified"), false)
 	if len(codes) > 0 {
 		h.sessions.Put(ctx, keyShowCodes, strings.Join(codes, "\n"))
 		return h.redirect(c, "/account/manage/show-recovery-codes")
@@ -107,7 +107,7 @@ func (h *Handler) renderEnableError(c echo.Context, u *identity.User, errs pages
 }
 
 func (h *Handler) handleResetAuthenticatorShow(c echo.Context) error {
-	return h.renderPage(c, http.StatusOK, "reset-authenticator", pages.ConfirmActionView{Common: h.common(c, "Reset authenticator app")})
+	return h.renderPage(c, http.StatusOK, "reset-authenticator", pages.ConfirmActionView{Common: h.common(c, h.T("reset-authenticator.title"))})
 }
 
 func (h *Handler) handleResetAuthenticatorPost(c echo.Context) error {
@@ -119,16 +119,16 @@ func (h *Handler) handleResetAuthenticatorPost(c echo.Context) error {
 	if err := h.refreshSignIn(c, u); err != nil {
 		return err
 	}
-	h.setFlash(c, "Your authenticator app key has been reset. Set up your app with the new key.", false)
+	h.setFlash(c, h.T("status.authenticator_reset"), false)
 	return h.redirect(c, "/account/manage/enable-authenticator")
 }
 
 func (h *Handler) handleDisable2FAShow(c echo.Context) error {
 	if !currentUser(c).TwoFactorEnabled {
-		h.setFlash(c, "Two-factor authentication is not on.", true)
+		h.setFlash(c, h.T("errors.two_factor_not_on"), true)
 		return h.redirect(c, twoFactorPath)
 	}
-	return h.renderPage(c, http.StatusOK, "disable-2fa", pages.ConfirmActionView{Common: h.common(c, "Turn off two-factor authentication")})
+	return h.renderPage(c, http.StatusOK, "disable-2fa", pages.ConfirmActionView{Common: h.common(c, h.T("disable-2fa.title"))})
 }
 
 func (h *Handler) handleDisable2FAPost(c echo.Context) error {
@@ -145,16 +145,16 @@ func (h *Handler) handleDisable2FAPost(c echo.Context) error {
 	if err := h.refreshSignIn(c, u); err != nil {
 		return err
 	}
-	h.setFlash(c, "Two-factor authentication has been turned off. You can turn it on again at any time.", false)
+	h.setFlash(c, h.T("status.two_factor_off"), false)
 	return h.redirect(c, twoFactorPath)
 }
 
 func (h *Handler) handleGenerateCodesShow(c echo.Context) error {
 	if !currentUser(c).TwoFactorEnabled {
-		h.setFlash(c, "Turn on two-factor authentication first.", true)
+		h.setFlash(c, h.T("errors.two_factor_first"), true)
 		return h.redirect(c, twoFactorPath)
 	}
-	return h.renderPage(c, http.StatusOK, "generate-recovery-codes", pages.ConfirmActionView{Common: h.common(c, "Generate new recovery codes")})
+	return h.renderPage(c, http.StatusOK, "generate-recovery-codes", pages.ConfirmActionView{Common: h.common(c, h.T("generate-recovery-codes.title"))})
 }
 
 func (h *Handler) handleGenerateCodesPost(c echo.Context) error {
@@ -172,7 +172,7 @@ func (h *Handler) handleGenerateCodesPost(c echo.Context) error {
 		return err
 	}
 	h.sessions.Put(ctx, keyShowCodes, strings.Join(codes, "\n"))
-	h.setFlash(c, "You have new recovery codes; the old ones no longer work.", false)
+	h.setFlash(c, h.T("status.recovery_codes_new"), false)
 	return h.redirect(c, "/account/manage/show-recovery-codes")
 }
 
@@ -184,5 +184,5 @@ func (h *Handler) handleShowCodes(c echo.Context) error {
 		return h.redirect(c, twoFactorPath)
 	}
 	codes := strings.Split(h.sessions.PopString(ctx, keyShowCodes), "\n")
-	return h.renderPage(c, http.StatusOK, "show-recovery-codes", pages.ShowRecoveryCodesView{Common: h.common(c, "Your recovery codes"), Codes: codes})
+	return h.renderPage(c, http.StatusOK, "show-recovery-codes", pages.ShowRecoveryCodesView{Common: h.common(c, h.T("show-recovery-codes.title")), Codes: codes})
 }

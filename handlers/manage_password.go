@@ -27,28 +27,28 @@ func bindPasswordForm(c echo.Context) passwordForm {
 
 // Validate checks the fields are filled in and the confirmation matches;
 // needOld: the current password is required (change, not set).
-func (f passwordForm) Validate(needOld bool) pages.FieldErrors {
+func (f passwordForm) Validate(h *Handler, needOld bool) pages.FieldErrors {
 	errs := pages.FieldErrors{}
 	if needOld && f.OldPassword == "" {
-		errs["old_password"] = "Enter your current password."
+		errs["old_password"] = h.T("validation.current_password_required")
 	}
 	if f.NewPassword == "" {
-		errs["new_password"] = "Enter a new password."
+		errs["new_password"] = h.T("validation.new_password_required")
 	}
 	if f.ConfirmPassword == "" {
-		errs["confirm_password"] = "Enter the new password again."
+		errs["confirm_password"] = h.T("validation.new_password_again")
 	} else if f.NewPassword != f.ConfirmPassword {
-		errs["confirm_password"] = "The new password and its confirmation do not match."
+		errs["confirm_password"] = h.T("validation.new_passwords_differ")
 	}
 	return errs
 }
 
 func (h *Handler) changePasswordView(c echo.Context, errs pages.FieldErrors) pages.ChangePasswordView {
-	return pages.ChangePasswordView{Common: h.common(c, "Change password"), Errors: errs, MinPasswordLength: h.opts.MinPasswordLength}
+	return pages.ChangePasswordView{Common: h.common(c, h.T("change-password.title")), Errors: errs, MinPasswordLength: h.opts.MinPasswordLength}
 }
 
 func (h *Handler) setPasswordView(c echo.Context, errs pages.FieldErrors) pages.SetPasswordView {
-	return pages.SetPasswordView{Common: h.common(c, "Set a password"), Errors: errs, MinPasswordLength: h.opts.MinPasswordLength}
+	return pages.SetPasswordView{Common: h.common(c, h.T("set-password.title")), Errors: errs, MinPasswordLength: h.opts.MinPasswordLength}
 }
 
 // handleChangePasswordShow: an account without a password is sent to
@@ -68,7 +68,7 @@ func (h *Handler) handleChangePasswordPost(c echo.Context) error {
 		return h.redirect(c, "/account/manage/set-password")
 	}
 	f := bindPasswordForm(c)
-	if errs := f.Validate(true); len(errs) > 0 {
+	if errs := f.Validate(h, true); len(errs) > 0 {
 		return h.renderPage(c, http.StatusUnprocessableEntity, "change-password", h.changePasswordView(c, errs))
 	}
 	err := h.id.ChangePassword(c.Request().Context(), clientOf(c), u, currentSessionID(c),
@@ -82,7 +82,7 @@ func (h *Handler) handleChangePasswordPost(c echo.Context) error {
 	if err := h.refreshSignIn(c, u); err != nil {
 		return err
 	}
-	h.setFlash(c, "Your password has been changed. Every other device has been signed out.", false)
+	h.setFlash(c, h.T("status.password_changed"), false)
 	return h.redirect(c, "/account/manage/change-password")
 }
 
@@ -98,7 +98,7 @@ func (h *Handler) handleSetPasswordShow(c echo.Context) error {
 func (h *Handler) handleSetPasswordPost(c echo.Context) error {
 	u := currentUser(c)
 	f := bindPasswordForm(c)
-	if errs := f.Validate(false); len(errs) > 0 {
+	if errs := f.Validate(h, false); len(errs) > 0 {
 		return h.renderPage(c, http.StatusUnprocessableEntity, "set-password", h.setPasswordView(c, errs))
 	}
 	err := h.id.SetPassword(c.Request().Context(), clientOf(c), u, currentSessionID(c), f.NewPassword)
@@ -114,6 +114,6 @@ func (h *Handler) handleSetPasswordPost(c echo.Context) error {
 	if err := h.refreshSignIn(c, u); err != nil {
 		return err
 	}
-	h.setFlash(c, "Your password has been set.", false)
+	h.setFlash(c, h.T("status.password_set"), false)
 	return h.redirect(c, "/account/manage/change-password")
 }

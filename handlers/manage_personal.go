@@ -13,7 +13,7 @@ import (
 const personalDataPath = "/account/manage/personal-data"
 
 func (h *Handler) handlePersonalDataShow(c echo.Context) error {
-	return h.renderPage(c, http.StatusOK, "personal-data", pages.PersonalDataView{Common: h.common(c, "Personal data")})
+	return h.renderPage(c, http.StatusOK, "personal-data", pages.PersonalDataView{Common: h.common(c, h.T("personal-data.title"))})
 }
 
 // handleDownloadPersonalData answers PersonalData.json (POST only: a GET is
@@ -32,7 +32,7 @@ func (h *Handler) handleDownloadPersonalData(c echo.Context) error {
 
 func (h *Handler) deleteView(c echo.Context, errs pages.FieldErrors) pages.DeletePersonalDataView {
 	return pages.DeletePersonalDataView{
-		Common: h.common(c, "Delete your account"), HasPassword: currentUser(c).PasswordHash != "", Errors: errs,
+		Common: h.common(c, h.T("delete-personal-data.title")), HasPassword: currentUser(c).PasswordHash != "", Errors: errs,
 	}
 }
 
@@ -46,7 +46,7 @@ func (h *Handler) handleDeletePersonalDataPost(c echo.Context) error {
 	u := currentUser(c)
 	password := c.FormValue("password")
 	if u.PasswordHash != "" && password == "" {
-		return h.renderPage(c, http.StatusUnprocessableEntity, "delete-personal-data", h.deleteView(c, pages.FieldErrors{"password": "Enter your password."}))
+		return h.renderPage(c, http.StatusUnprocessableEntity, "delete-personal-data", h.deleteView(c, pages.FieldErrors{"password": h.T("validation.password_required")}))
 	}
 	err := h.id.DeleteAccount(c.Request().Context(), clientOf(c), u, password)
 	if errs, _, ok := h.fieldErrors(err); ok && len(errs) > 0 {
@@ -66,7 +66,7 @@ func (h *Handler) handleDeletePersonalDataPost(c echo.Context) error {
 }
 
 func (h *Handler) handleGoodbye(c echo.Context) error {
-	return h.renderPage(c, http.StatusOK, "account-deleted", pages.GoodbyeView{Common: h.common(c, "Account deleted")})
+	return h.renderPage(c, http.StatusOK, "account-deleted", pages.GoodbyeView{Common: h.common(c, h.T("account-deleted.title"))})
 }
 
 // handleSecurityShow is the security timeline, ?page=N.
@@ -77,7 +77,7 @@ func (h *Handler) handleSecurityShow(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	v := pages.SecurityView{Common: h.common(c, "Security history"), Page: page}
+	v := pages.SecurityView{Common: h.common(c, h.T("manage-security.title")), Page: page}
 	if page > 1 {
 		v.PrevPage = page - 1
 	}
@@ -85,7 +85,7 @@ func (h *Handler) handleSecurityShow(c echo.Context) error {
 		v.NextPage = page + 1
 	}
 	for _, e := range events {
-		device := identity.DescribeUserAgent(e.UserAgent)
+		device := identity.DescribeUserAgentText(e.UserAgent, h.msgs)
 		v.Events = append(v.Events, pages.SecurityEventItem{
 			ID: e.ID, Kind: e.Kind, Text: pages.EventText(h.msgs, e.Kind, e.Detail, device, e.IP),
 			Time: e.CreatedAt, Device: device, IP: e.IP, SignIn: identity.IsSignInEvent(e.Kind),
@@ -108,6 +108,6 @@ func (h *Handler) handleNotMe(c echo.Context) error {
 	if err := h.refreshSignIn(c, u); err != nil {
 		return err
 	}
-	h.setFlash(c, "Every other session has been signed out. Now choose a new password.", false)
+	h.setFlash(c, h.T("status.not_me"), false)
 	return h.redirect(c, "/account/manage/change-password")
 }

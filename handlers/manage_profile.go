@@ -26,9 +26,9 @@ func bindProfileForm(c echo.Context) profileForm {
 }
 
 // Validate checks what the form alone can tell; identity checks the rest.
-func (f profileForm) Validate() pages.FieldErrors {
+func (f profileForm) Validate(h *Handler) pages.FieldErrors {
 	if f.UserName == "" {
-		return pages.FieldErrors{"username": "Enter a username."}
+		return pages.FieldErrors{"username": h.T("errors.username_required")}
 	}
 	return nil
 }
@@ -36,7 +36,7 @@ func (f profileForm) Validate() pages.FieldErrors {
 func (h *Handler) profileView(c echo.Context, f profileForm, errs pages.FieldErrors) pages.ManageProfileView {
 	u := currentUser(c)
 	return pages.ManageProfileView{
-		Common:         h.common(c, "Profile"),
+		Common:         h.common(c, h.T("manage-profile.title")),
 		UserName:       f.UserName,
 		Email:          u.Email,
 		EmailConfirmed: u.EmailConfirmed,
@@ -61,11 +61,11 @@ func (h *Handler) handleManageProfilePost(c echo.Context) error {
 	ctx := c.Request().Context()
 	f := bindProfileForm(c)
 	f.Attributes = h.bindExtraFields(c)
-	errs := f.Validate()
+	errs := f.Validate(h)
 	if errs == nil {
 		errs = pages.FieldErrors{}
 	}
-	for k, v := range h.id.ValidateAttributes(f.Attributes) {
+	for k, v := range h.id.ValidateAttributesText(f.Attributes, h.msgs) {
 		errs[k] = v
 	}
 	if len(errs) > 0 {
@@ -92,9 +92,9 @@ func (h *Handler) handleManageProfilePost(c echo.Context) error {
 		}
 	}
 	if changed {
-		h.setFlash(c, "Your profile has been updated.", false)
+		h.setFlash(c, h.T("status.profile_updated"), false)
 	} else {
-		h.setFlash(c, "Your profile is unchanged.", false)
+		h.setFlash(c, h.T("status.profile_unchanged"), false)
 	}
 	return h.redirect(c, "/account/manage")
 }

@@ -15,10 +15,10 @@ func (h *Handler) handleSessionsShow(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	v := pages.SessionsView{Common: h.common(c, "Sessions")}
+	v := pages.SessionsView{Common: h.common(c, h.T("manage-sessions.title"))}
 	for _, x := range list {
 		v.Sessions = append(v.Sessions, pages.SessionItem{
-			ID: x.ID, Device: identity.DescribeUserAgent(x.UserAgent), IP: x.IP,
+			ID: x.ID, Device: identity.DescribeUserAgentText(x.UserAgent, h.msgs), IP: x.IP,
 			CreatedAt: x.CreatedAt, LastSeenAt: x.LastSeenAt, Current: x.ID == cur,
 			Remember: x.Remember, Remembered2FA: x.Remembered2FA,
 		})
@@ -40,7 +40,7 @@ func (h *Handler) handleSessionEnd(c echo.Context) error {
 	if err := h.id.EndUserSession(c.Request().Context(), clientOf(c), currentUser(c).ID, sid); err != nil {
 		return err
 	}
-	h.setFlash(c, "The session has been ended.", false)
+	h.setFlash(c, h.T("status.session_ended"), false)
 	return h.redirect(c, "/account/manage/sessions")
 }
 
@@ -48,6 +48,6 @@ func (h *Handler) handleSessionEndOthers(c echo.Context) error {
 	if err := h.id.EndOtherSessions(c.Request().Context(), clientOf(c), currentUser(c).ID, currentSessionID(c)); err != nil {
 		return err
 	}
-	h.setFlash(c, "Every other session has been signed out.", false)
+	h.setFlash(c, h.T("status.other_sessions_ended"), false)
 	return h.redirect(c, "/account/manage/sessions")
 }

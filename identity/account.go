@@ -20,35 +20,46 @@ func NormalizeUserName(name string) string {
 
 // ValidateUserName returns why name is not acceptable, or "". A username
 // is 2 to 254 characters of letters, digits and - . _ @ + (ASP.NET's set,
-// plus letters of every script), so that an email address is one.
-func ValidateUserName(name string) string {
+// plus letters of every script), so that an email address is one. The
+// message is in the built-in wording.
+func ValidateUserName(name string) string { return validateUserName(name).text(nil) }
+
+// validateUserName is ValidateUserName as a catalogue message.
+func validateUserName(name string) message {
 	name = strings.TrimSpace(name)
 	n := utf8.RuneCountInString(name)
 	switch {
 	case name == "":
-		return "Enter a username."
+		return message{Key: "errors.username_required"}
 	case !utf8.ValidString(name):
-		return "The username contains characters that are not allowed."
+		return message{Key: "errors.username_bad_chars"}
 	case n < 2:
-		return "Use at least 2 characters."
+		return minLength(2)
 	case n > 254:
-		return "Use at most 254 characters."
+		return maxLength(254)
 	}
 	for _, r := range name {
 		if !unicode.IsLetter(r) && !unicode.IsDigit(r) && !strings.ContainsRune("-._@+", r) {
-			return "Use only letters, digits and - . _ @ +"
+			return message{Key: "errors.username_chars"}
 		}
 	}
-	return ""
+	return message{}
 }
 
 // NormalizePhone turns a phone number as typed into E.164 ("+41791234567"):
 // spaces, dashes, dots, slashes and parentheses are dropped; it must then
 // be "+", a non-zero digit and 6 to 14 more digits. "" stays "" (no number).
+// The second result says what is wrong (built-in wording), or "".
 func NormalizePhone(phone string) (string, string) {
+	out, m := normalizePhone(phone)
+	return out, m.text(nil)
+}
+
+// normalizePhone is NormalizePhone with a catalogue message.
+func normalizePhone(phone string) (string, message) {
 	phone = strings.TrimSpace(phone)
 	if phone == "" {
-		return "", ""
+		return "", message{}
 	}
 	// "+41 (0)79 …": the bracketed trunk prefix is not dialled from abroad.
 	phone = strings.Replace(phone, "(0)", "", 1)
@@ -61,18 +72,18 @@ func NormalizePhone(phone string) (string, string) {
 			b.WriteRune(r)
 		case strings.ContainsRune(" -./()", r):
 		default:
-			return "", "Use digits only, starting with + and the country code, e.g. +41 79 123 45 67."
+			return "", message{Key: "errors.phone_chars"}
 		}
 	}
 	out := b.String()
 	if !strings.HasPrefix(out, "+") {
-		return "", "Start with + and the country code, e.g. +41 79 123 45 67."
+		return "", message{Key: "errors.phone_plus"}
 	}
 	digits := out[1:]
 	if len(digits) < 7 || len(digits) > 15 || digits[0] == '0' {
-		return "", "That is not a valid international phone number."
+		return "", message{Key: "errors.phone_invalid"}
 	}
-	return out, ""
+	return out, message{}
 }
 
 // ProfileInput is what the profile form submits.
@@ -86,21 +97,21 @@ type ProfileInput struct {
 // factor), so the security stamp stays. It reports whether anything
 // changed.
 func (s *Service) UpdateProfile(ctx context.Context, c Client, u *User, in ProfileInput) (bool, error) {
-	fields := map[string]string{}
+	fields := map[string]message{}
 	name := strings.TrimSpace(in.UserName)
-	if msg := ValidateUserName(name); msg != "" {
-		fields["username"] = msg
+	if m := validateUserName(name); !m.ok() {
+		fields["username"] = m
 	} else if strings.Contains(name, "@") && NormalizeUserName(name) != u.NormalizedEmail {
 		// Usernames with @ could take another person's address as their
 		// default username; only your own address is allowed.
-		fields["username"] = "A username with @ must be your own email address."
+		fields["username"] = message{Key: "errors.username_not_own_email"}
 	}
-	phone, msg := NormalizePhone(in.PhoneNumber)
-	if msg != "" {
-		fields["phone_number"] = msg
+	phone, m := normalizePhone(in.PhoneNumber)
+	if !m.ok() {
+		fields["phone_number"] = m
 	}
 	if len(fields) > 0 {
-		return false, &Error{Code: EINVALID, Message: "Please correct the marked fields.", Fields: fields}
+		return false, fieldsErr(fields)
 	}
 	upd := store.UserUpdate{UpdatedAt: s.now()}
 	changed := false
@@ -118,7 +129,7 @@ func (s *Service) UpdateProfile(ctx context.Context, c Client, u *User, in Profi
 	}
 	err := s.store.UpdateUser(ctx, u.ID, upd)
 	if errors.Is(err, store.ErrConflict) {
-		return false, FieldError("username", "This username is taken.")
+		return false, fieldErr("username", "errors.username_taken")
 	}
 	if err != nil {
 		return false, internal(err)
@@ -135,7 +146,7 @@ type ChangePasswordInput struct {
 
 // ErrNoPassword: the account has none (external logins only); the caller
 // offers set-password instead.
-var ErrNoPassword = Errorf(EINVALID, "Your account has no password yet; set one instead.")
+var ErrNoPassword = errKey(EINVALID, "errors.no_password_yet")
 
 // ChangePassword needs the current password (a wrong one counts towards
 // the lockout), checks the new one against the policy, rotates the stamp —
@@ -145,15 +156,15 @@ func (s *Service) ChangePassword(ctx context.Context, c Client, u *User, keepSID
 	if u.PasswordHash == "" {
 		return ErrNoPassword
 	}
-	if msg := s.opts.Passwords.Check(in.NewPassword, u.Email); msg != "" {
-		return FieldError("new_password", msg)
+	if m := s.opts.Passwords.check(in.NewPassword, u.Email); !m.ok() {
+		return msgErr("new_password", m)
 	}
 	if err := s.checkCurrentPassword(ctx, u, in.OldPassword, "old_password"); err != nil {
 		s.RecordEvent(ctx, u.ID, EventReauthFailed, c, "password change")
 		return err
 	}
 	if NormalizePassword(in.NewPassword) == NormalizePassword(in.OldPassword) {
-		return FieldError("new_password", "The new password must differ from the current one.")
+		return fieldErr("new_password", "errors.password_unchanged")
 	}
 	if err := s.setPassword(ctx, c, u, keepSID, in.NewPassword); err != nil {
 		return err
@@ -163,7 +174,7 @@ func (s *Service) ChangePassword(ctx context.Context, c Client, u *User, keepSID
 }
 
 // ErrHasPassword: set-password is only for accounts without one.
-var ErrHasPassword = Errorf(EINVALID, "Your account already has a password; change it instead.")
+var ErrHasPassword = errKey(EINVALID, "errors.has_password")
 
 // SetPassword gives an account without a password (external logins only)
 // one, with the same effects as a change.
@@ -171,8 +182,8 @@ func (s *Service) SetPassword(ctx context.Context, c Client, u *User, keepSID, p
 	if u.PasswordHash != "" {
 		return ErrHasPassword
 	}
-	if msg := s.opts.Passwords.Check(password, u.Email); msg != "" {
-		return FieldError("new_password", msg)
+	if m := s.opts.Passwords.check(password, u.Email); !m.ok() {
+		return msgErr("new_password", m)
 	}
 	if err := s.setPassword(ctx, c, u, keepSID, password); err != nil {
 		return err

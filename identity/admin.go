@@ -24,7 +24,7 @@ func (s *Service) ListUsers(ctx context.Context, offset, limit int) ([]*User, er
 func (s *Service) operatorTarget(ctx context.Context, email string) (*User, error) {
 	u, err := s.store.FindUserByEmail(ctx, NormalizeEmail(email))
 	if errors.Is(err, store.ErrNotFound) {
-		return nil, Errorf(ENOTFOUND, "No account has the address %s.", strings.TrimSpace(email))
+		return nil, errKey(ENOTFOUND, "errors.no_account_for_address", "email", strings.TrimSpace(email))
 	}
 	return u, internal(err)
 }
@@ -39,8 +39,8 @@ func (s *Service) AdminCreateUser(ctx context.Context, email, password string, c
 	}
 	hash := ""
 	if password != "" {
-		if msg := s.opts.Passwords.Check(password, email); msg != "" {
-			return nil, FieldError("password", msg)
+		if m := s.opts.Passwords.check(password, email); !m.ok() {
+			return nil, msgErr("password", m)
 		}
 		h, err := s.hasher.Hash(ctx, NormalizePassword(password))
 		if err != nil {
@@ -55,7 +55,7 @@ func (s *Service) AdminCreateUser(ctx context.Context, email, password string, c
 		EmailConfirmed: confirmed, PasswordHash: hash, SecurityStamp: newStamp(), CreatedAt: now, UpdatedAt: now,
 	}
 	if err := s.store.CreateUser(ctx, u); errors.Is(err, store.ErrConflict) {
-		return nil, Errorf(ECONFLICT, "%s has an account already.", email)
+		return nil, errKey(ECONFLICT, "errors.address_has_account", "email", email)
 	} else if err != nil {
 		return nil, internal(err)
 	}

@@ -26,34 +26,38 @@ func NormalizeEmail(email string) string {
 
 // ValidateEmail checks that email is one plain address (no display name,
 // no comments), of sane length, with a dotted domain. It returns a message
-// for the user, or "".
-func ValidateEmail(email string) string {
+// for the user (in the built-in wording), or "".
+func ValidateEmail(email string) string { return validateEmail(email).text(nil) }
+
+// validateEmail is ValidateEmail as a catalogue message.
+func validateEmail(email string) message {
 	email = strings.TrimSpace(email)
 	switch {
 	case email == "":
-		return "Enter your email address."
+		return message{Key: "errors.email_required"}
 	case !utf8.ValidString(email) || strings.IndexFunc(email, unicode.IsControl) >= 0:
-		return "The email address contains characters that are not allowed."
+		return message{Key: "errors.email_bad_chars"}
 	case utf8.RuneCountInString(email) > maxEmailLength:
-		return "The email address is too long."
+		return message{Key: "errors.email_too_long"}
 	}
+	invalid := message{Key: "errors.email_invalid"}
 	addr, err := mail.ParseAddress(email)
 	if err != nil || addr.Name != "" || addr.Address != email {
-		return "Enter a valid email address, like name@example.com."
+		return invalid
 	}
 	at := strings.LastIndexByte(email, '@')
 	local, domain := email[:at], email[at+1:]
 	if len(local) > maxEmailLocalBytes {
-		return "The email address is too long."
+		return message{Key: "errors.email_too_long"}
 	}
 	if !strings.Contains(domain, ".") || strings.HasPrefix(domain, ".") || strings.HasSuffix(domain, ".") ||
 		strings.Contains(domain, "..") || strings.ContainsAny(domain, "[]") {
-		return "Enter a valid email address, like name@example.com."
+		return invalid
 	}
 	for _, label := range strings.Split(domain, ".") {
 		if label == "" || strings.HasPrefix(label, "-") || strings.HasSuffix(label, "-") {
-			return "Enter a valid email address, like name@example.com."
+			return invalid
 		}
 	}
-	return ""
+	return message{}
 }

@@ -15,8 +15,8 @@ import (
 // validAddress checks an address typed into field, returning an EINVALID
 // error naming the field.
 func validAddress(field, email string) error {
-	if msg := ValidateEmail(email); msg != "" {
-		return FieldError(field, msg)
+	if m := validateEmail(email); !m.ok() {
+		return msgErr(field, m)
 	}
 	return nil
 }
@@ -125,8 +125,8 @@ func (s *Service) ResetPassword(ctx context.Context, c Client, in ResetInput) er
 	if err := validAddress("email", in.Email); err != nil {
 		return err
 	}
-	if msg := s.opts.Passwords.Check(in.Password, in.Email); msg != "" {
-		return FieldError("password", msg)
+	if m := s.opts.Passwords.check(in.Password, in.Email); !m.ok() {
+		return msgErr("password", m)
 	}
 	if err := s.limit(ctx, "link-ip", ipKey(c.IP), s.opts.RateLimits.LinkSubmissionsPerIP); err != nil {
 		return err
@@ -167,7 +167,7 @@ func (s *Service) ResetPassword(ctx context.Context, c Client, in ResetInput) er
 }
 
 // ErrEmailUnchanged: the new address is the current one.
-var ErrEmailUnchanged = FieldError("new_email", "This is already your email address.")
+var ErrEmailUnchanged = fieldErr("new_email", "errors.email_unchanged")
 
 // RequestEmailChange mails a confirmation link to newEmail and a notice to
 // the current address; nothing changes until the link is used (ACC-01).
@@ -250,14 +250,16 @@ func (s *Service) ConfirmEmailChange(ctx context.Context, c Client, userID, emai
 // for their current, unconfirmed address (manage/email).
 func (s *Service) SendVerificationEmail(ctx context.Context, u *User) error {
 	if u.EmailConfirmed {
-		return Errorf(EINVALID, "Your email address is already confirmed.")
+		return errKey(EINVALID, "errors.email_already_confirmed")
 	}
 	ok, retry, err := s.hit(ctx, "confirm-mail", u.NormalizedEmail, s.opts.RateLimits.MailsPerAccount)
 	if err != nil {
 		return err
 	}
 	if !ok {
-		return &Error{Code: ERATELIMIT, Message: "We have sent several links already. Please check your mail (and spam folder), or try again later.", RetryAfter: retry}
+		e := errKey(ERATELIMIT, "errors.too_many_links")
+		e.RetryAfter = retry
+		return e
 	}
 	return s.SendConfirmation(ctx, u)
 }

@@ -36,7 +36,9 @@ type Error struct {
 	Key    string
 	Args   []any
 	Fields map[string]string
-	Err    error // the cause, for the log; never shown
+	// fieldMsgs are the catalogue keys of Fields' messages (fieldsErr).
+	fieldMsgs map[string]message
+	Err       error // the cause, for the log; never shown
 	// RetryAfter says when to try again (ERATELIMIT, EUNAVAILABLE).
 	RetryAfter time.Duration
 }
@@ -74,6 +76,40 @@ func fieldErr(field, key string, args ...any) *Error {
 	return e
 }
 
+// message is a catalogue message: its key and the values of its
+// {placeholders} as name/value pairs. The zero message means "no
+// message" (the validators return it when the input is fine).
+type message struct {
+	Key  string
+	Args []any
+}
+
+func (m message) ok() bool { return m.Key == "" }
+
+// text is m in the catalogue c (nil: the built-in wording); "" for the
+// zero message.
+func (m message) text(c *messages.Catalog) string {
+	if m.Key == "" {
+		return ""
+	}
+	return c.T(m.Key, m.Args...)
+}
+
+// msgErr is fieldErr for a message a validator returned.
+func msgErr(field string, m message) *Error { return fieldErr(field, m.Key, m.Args...) }
+
+// fieldsErr is an EINVALID error about several form fields ("Please
+// correct the marked fields." with a message per field).
+func fieldsErr(fields map[string]message) *Error {
+	e := errKey(EINVALID, "errors.correct_fields")
+	e.Fields = make(map[string]string, len(fields))
+	for k, m := range fields {
+		e.Fields[k] = m.text(nil)
+	}
+	e.fieldMsgs = fields
+	return e
+}
+
 // Text returns the message of e in the catalogue c (nil: the built-in
 // wording): the catalogue's text for Key, or Message.
 func (e *Error) Text(c *messages.Catalog) string {
@@ -88,7 +124,9 @@ func (e *Error) Text(c *messages.Catalog) string {
 func (e *Error) FieldTexts(c *messages.Catalog) map[string]string {
 	out := make(map[string]string, len(e.Fields))
 	for k, v := range e.Fields {
-		if e.Key != "" && v == e.Message {
+		if m, ok := e.fieldMsgs[k]; ok && !m.ok() && v == m.text(nil) {
+			v = m.text(c)
+		} else if e.Key != "" && v == e.Message {
 			v = e.Text(c)
 		}
 		out[k] = v

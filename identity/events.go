@@ -95,7 +95,7 @@ func IsSignInEvent(kind string) bool { return kind == EventLogin }
 func (s *Service) ThisWasntMe(ctx context.Context, c Client, u *User, keepSID string, eventID int64) error {
 	e, err := s.store.FindEvent(ctx, u.ID, eventID)
 	if errors.Is(err, store.ErrNotFound) || (err == nil && !IsSignInEvent(e.Kind)) {
-		return Errorf(ENOTFOUND, "That sign-in is not in your history.")
+		return errKey(ENOTFOUND, "errors.event_not_found")
 	}
 	if err != nil {
 		return internal(err)

@@ -27,7 +27,7 @@ type ExternalIdentity struct {
 
 // ErrExternalNotLinked: no account uses this identity yet; the caller asks
 // for an address to create one.
-var ErrExternalNotLinked = Errorf(ENOTFOUND, "No account uses this login yet.")
+var ErrExternalNotLinked = errKey(ENOTFOUND, "errors.external_not_linked")
 
 // ExternalSignIn finds the account linked to the identity (by provider and
 // subject only — never by email, OIDC-03). A locked account fails like a
@@ -50,7 +50,7 @@ func (s *Service) ExternalSignIn(ctx context.Context, c Client, ext ExternalIden
 	}
 	if s.opts.RequireConfirmedEmail && !u.EmailConfirmed {
 		s.RecordEvent(ctx, u.ID, EventLoginFailed, c, "email not confirmed ("+ext.ProviderName+")")
-		return nil, Errorf(EUNAUTHORIZED, "Confirm your email address first: open the link we sent you, or ask for a new one.")
+		return nil, errKey(EUNAUTHORIZED, "errors.external_confirm_email_first")
 	}
 	return u, nil
 }
@@ -59,7 +59,7 @@ func (s *Service) ExternalSignIn(ctx context.Context, c Client, ext ExternalIden
 // an existing account; the person must sign in and link the login from the
 // manage page. This reveals nothing the person has not proved: they chose
 // the address.
-var ErrAddressHasAccount = FieldError("email", "An account with this address exists already. Sign in to it, then link this login from your account's “External logins” page.")
+var ErrAddressHasAccount = fieldErr("email", "errors.external_address_has_account")
 
 // ExternalRegisterResult says what RegisterExternal did.
 type ExternalRegisterResult struct {
@@ -100,7 +100,7 @@ func (s *Service) RegisterExternalInvited(ctx context.Context, c Client, ext Ext
 	err = s.store.CreateUserWithLogin(ctx, u, l)
 	if errors.Is(err, store.ErrConflict) {
 		if _, ferr := s.store.FindExternalLogin(ctx, ext.Provider, ext.Subject); ferr == nil {
-			return ExternalRegisterResult{}, Errorf(ECONFLICT, "This login is already linked to an account. Sign in with it instead.")
+			return ExternalRegisterResult{}, errKey(ECONFLICT, "errors.external_linked_sign_in")
 		}
 		existing, ferr := s.store.FindUserByEmail(ctx, norm)
 		if ferr != nil {
@@ -139,7 +139,7 @@ func (s *Service) LinkExternal(ctx context.Context, c Client, u *User, ext Exter
 		Provider: ext.Provider, Subject: ext.Subject, UserID: u.ID, DisplayName: ext.DisplayName, Email: ext.Email, CreatedAt: s.now(),
 	})
 	if errors.Is(err, store.ErrConflict) {
-		return Errorf(ECONFLICT, "This login is already linked to an account. A login can belong to one account only.")
+		return errKey(ECONFLICT, "errors.external_linked_elsewhere")
 	}
 	if err != nil {
 		return internal(err)
@@ -156,7 +156,7 @@ func (s *Service) ListExternalLogins(ctx context.Context, userID string) ([]*Ext
 }
 
 // ErrLastLogin: removing the login would leave no way to sign in.
-var ErrLastLogin = Errorf(EINVALID, "This is your only way to sign in. Set a password or link another login before removing it.")
+var ErrLastLogin = errKey(EINVALID, "errors.external_last_login")
 
 // UnlinkExternal removes one of the user's logins, only if the user keeps
 // another way to sign in (a password or another login) — checked here, on
@@ -172,13 +172,13 @@ func (s *Service) UnlinkExternal(ctx context.Context, c Client, u *User, keepSID
 		found = found || (l.Provider == provider && l.Subject == subject)
 	}
 	if !found {
-		return Errorf(ENOTFOUND, "That login is not linked to your account.")
+		return errKey(ENOTFOUND, "errors.external_login_not_yours")
 	}
 	if u.PasswordHash == "" && len(ls) < 2 {
 		return ErrLastLogin
 	}
 	if err := s.store.DeleteExternalLogin(ctx, u.ID, provider, subject); errors.Is(err, store.ErrNotFound) {
-		return Errorf(ENOTFOUND, "That login is not linked to your account.")
+		return errKey(ENOTFOUND, "errors.external_login_not_yours")
 	} else if err != nil {
 		return internal(err)
 	}
@@ -200,12 +200,12 @@ func (s *Service) ReauthenticateExternal(ctx context.Context, c Client, u *User,
 	if u.TwoFactorEnabled {
 		// With 2FA the second factor is needed too (MFA-05): the
 		// re-authentication page asks for the code.
-		return &Error{Code: EUNAUTHORIZED, Message: "With two-factor authentication on, confirm with your authenticator code."}
+		return errKey(EUNAUTHORIZED, "errors.external_reauth_2fa")
 	}
 	l, err := s.store.FindExternalLogin(ctx, ext.Provider, ext.Subject)
 	if errors.Is(err, store.ErrNotFound) || (err == nil && l.UserID != u.ID) {
 		s.RecordEvent(ctx, u.ID, EventReauthFailed, c, ext.ProviderName+": not your login")
-		return &Error{Code: EUNAUTHORIZED, Message: "That " + ext.ProviderName + " login is not linked to your account."}
+		return errKey(EUNAUTHORIZED, "errors.external_provider_not_yours", "provider", ext.ProviderName)
 	}
 	if err != nil {
 		return internal(err)

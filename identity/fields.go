@@ -9,6 +9,8 @@ import (
 	"strings"
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/accountportal/portal/messages"
 )
 
 // ExtraField is a registration field declared by the operator
@@ -89,39 +91,39 @@ func (s *Service) ExtraFields() []ExtraField { return s.opts.ExtraFields }
 // checkAttributes validates values for the configured fields and returns
 // the cleaned values (only configured fields; unknown ones are ignored,
 // ACC-02) or field errors.
-func (s *Service) checkAttributes(values map[string]string) (map[string]string, map[string]string) {
+func (s *Service) checkAttributes(values map[string]string) (map[string]string, map[string]message) {
 	clean := map[string]string{}
-	errs := map[string]string{}
+	errs := map[string]message{}
 	for _, f := range s.opts.ExtraFields {
 		v := strings.TrimSpace(values[f.Name])
 		switch {
 		case v == "" && f.Required:
-			errs[f.Name] = "Enter your " + strings.ToLower(f.Label) + "."
+			errs[f.Name] = message{Key: "errors.field_required", Args: []any{"label", strings.ToLower(f.Label)}}
 			continue
 		case v == "":
 			clean[f.Name] = ""
 			continue
 		case utf8.RuneCountInString(v) > maxAttributeLength || !utf8.ValidString(v):
-			errs[f.Name] = fmt.Sprintf("Use at most %d characters.", maxAttributeLength)
+			errs[f.Name] = maxLength(maxAttributeLength)
 			continue
 		}
 		switch f.Type {
 		case "number":
 			if _, err := strconv.ParseFloat(v, 64); err != nil {
-				errs[f.Name] = "Enter a number."
+				errs[f.Name] = message{Key: "errors.field_number"}
 				continue
 			}
 		case "tel":
-			n, msg := NormalizePhone(v)
-			if msg != "" {
-				errs[f.Name] = msg
+			n, m := normalizePhone(v)
+			if !m.ok() {
+				errs[f.Name] = m
 				continue
 			}
 			v = n
 		case "url":
 			u, err := url.Parse(v)
 			if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
-				errs[f.Name] = "Enter a web address starting with https://."
+				errs[f.Name] = message{Key: "errors.field_url"}
 				continue
 			}
 		}
@@ -131,10 +133,20 @@ func (s *Service) checkAttributes(values map[string]string) (map[string]string, 
 }
 
 // ValidateAttributes returns the field errors of values for the configured
-// extra fields (none when they are fine).
+// extra fields (none when they are fine), in the built-in wording.
 func (s *Service) ValidateAttributes(values map[string]string) map[string]string {
+	return s.ValidateAttributesText(values, nil)
+}
+
+// ValidateAttributesText is ValidateAttributes with the messages in the
+// catalogue c (nil: the built-in wording).
+func (s *Service) ValidateAttributesText(values map[string]string, c *messages.Catalog) map[string]string {
 	_, errs := s.checkAttributes(values)
-	return errs
+	out := make(map[string]string, len(errs))
+	for k, m := range errs {
+		out[k] = m.text(c)
+	}
+	return out
 }
 
 // UserAttributes returns the user's extra-field values.
@@ -153,7 +165,7 @@ func (s *Service) UpdateAttributes(ctx context.Context, c Client, u *User, value
 	}
 	clean, errs := s.checkAttributes(values)
 	if len(errs) > 0 {
-		return &Error{Code: EINVALID, Message: "Please correct the marked fields.", Fields: errs}
+		return fieldsErr(errs)
 	}
 	if err := s.store.SetUserAttributes(ctx, u.ID, clean); err != nil {
 		return internal(err)

@@ -261,9 +261,9 @@ type RegisterResult struct {
 // created it, so the page reveals nothing (REG-01, SECURITY.md decision 2).
 func (s *Service) Register(ctx context.Context, c Client, in RegisterInput) (RegisterResult, error) {
 	email := strings.TrimSpace(in.Email)
-	fields := map[string]string{}
-	if msg := ValidateEmail(email); msg != "" {
-		fields["email"] = msg
+	fields := map[string]message{}
+	if m := validateEmail(email); !m.ok() {
+		fields["email"] = m
 	}
 	if len(fields) == 0 {
 		if err := s.limit(ctx, "register-ip", ipKey(c.IP), s.opts.RateLimits.RegistrationsPerIP); err != nil {
@@ -277,15 +277,15 @@ func (s *Service) Register(ctx context.Context, c Client, in RegisterInput) (Reg
 			return RegisterResult{}, err
 		}
 	}
-	if msg := s.opts.Passwords.Check(in.Password, email); msg != "" {
-		fields["password"] = msg
+	if m := s.opts.Passwords.check(in.Password, email); !m.ok() {
+		fields["password"] = m
 	}
 	attrs, attrErrs := s.checkAttributes(in.Attributes)
 	for k, v := range attrErrs {
 		fields[k] = v
 	}
 	if len(fields) > 0 {
-		return RegisterResult{}, &Error{Code: EINVALID, Message: "Please correct the marked fields.", Fields: fields}
+		return RegisterResult{}, fieldsErr(fields)
 	}
 	// Hash first, whatever happens next: a taken address costs the same
 	// time as a new one (AUTH-02 for /register).
@@ -323,7 +323,7 @@ func (s *Service) Register(ctx context.Context, c Client, in RegisterInput) (Reg
 		if !s.opts.RequireConfirmedEmail {
 			// Without confirmation the new account would be signed in at
 			// once, so there is nothing to hide: say it plainly.
-			return RegisterResult{}, FieldError("email", "An account with this email address already exists. Sign in, or reset your password.")
+			return RegisterResult{}, fieldErr("email", "errors.email_taken")
 		}
 		existing, ferr := s.store.FindUserByEmail(ctx, norm)
 		if ferr != nil {
@@ -390,7 +390,7 @@ func (s *Service) eventData(to string, c Client) mail.Data {
 
 // ErrInvalidLogin is the one answer to every failed sign-in: unknown
 // address, wrong password, locked account, unconfirmed address (AUTH-01).
-var ErrInvalidLogin = &Error{Code: EUNAUTHORIZED, Message: "Invalid login attempt."}
+var ErrInvalidLogin = errKey(EUNAUTHORIZED, "errors.invalid_login")
 
 // PasswordSignIn checks an email and password. It costs one argon2id
 // verification whatever the outcome (AUTH-02) and answers every failure
@@ -509,7 +509,7 @@ func (s *Service) PasswordSignIn(ctx context.Context, c Client, email, password 
 func (s *Service) FindUserByEmail(ctx context.Context, email string) (*User, error) {
 	u, err := s.store.FindUserByEmail(ctx, NormalizeEmail(email))
 	if errors.Is(err, store.ErrNotFound) {
-		return nil, Errorf(ENOTFOUND, "There is no account with that email address.")
+		return nil, errKey(ENOTFOUND, "errors.no_account_with_email")
 	}
 	if err != nil {
 		return nil, internal(err)
@@ -518,7 +518,7 @@ func (s *Service) FindUserByEmail(ctx context.Context, email string) (*User, err
 }
 
 // ErrSessionEnded: the session's user is gone or its credentials changed.
-var ErrSessionEnded = &Error{Code: EUNAUTHORIZED, Message: "Your session has ended. Please sign in again."}
+var ErrSessionEnded = errKey(EUNAUTHORIZED, "errors.session_ended")
 
 // RotateSecurityStamp gives the user a new stamp, ending every session of
 // theirs but keepSID ("" ends them all) at once, and returns the new stamp.

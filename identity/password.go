@@ -29,38 +29,60 @@ var DefaultPasswordPolicy = PasswordPolicy{MinLength: 8, MaxLength: 128}
 func NormalizePassword(p string) string { return norm.NFC.String(p) }
 
 // Check returns a message saying why password is not acceptable for an
-// account with this email, or "".
+// account with this email, or "" (in the built-in wording; the errors
+// identity returns carry the catalogue key).
 func (p PasswordPolicy) Check(password, email string) string {
+	return p.check(password, email).text(nil)
+}
+
+// check is Check as a catalogue message (the zero message: acceptable).
+func (p PasswordPolicy) check(password, email string) message {
 	if password == "" {
-		return "Enter a password."
+		return message{Key: "errors.password_required"}
 	}
 	if !utf8.ValidString(password) {
-		return "The password contains characters that are not allowed."
+		return message{Key: "errors.password_bad_chars"}
 	}
 	for _, r := range password {
 		if unicode.IsControl(r) {
-			return "The password contains characters that are not allowed (control characters)."
+			return message{Key: "errors.password_control_chars"}
 		}
 	}
 	pw := NormalizePassword(password)
 	n := utf8.RuneCountInString(pw)
 	if n < p.MinLength {
-		return pluralf(p.MinLength, "Use at least %d character.", "Use at least %d characters.")
+		return minLength(p.MinLength)
 	}
 	if n > p.MaxLength {
-		return pluralf(p.MaxLength, "Use at most %d character.", "Use at most %d characters.")
+		return maxLength(p.MaxLength)
 	}
 	lower := strings.ToLower(pw)
 	if IsCommonPassword(lower) {
-		return "This password is one of the most common passwords, so it is among the first an attacker tries. Choose another."
+		return message{Key: "errors.password_common"}
 	}
 	if e := NormalizeEmail(email); e != "" {
 		local, _, _ := strings.Cut(e, "@")
 		if strings.Contains(lower, e) || lower == local || (len(local) >= 4 && strings.TrimRight(lower, "0123456789!.?") == local) {
-			return "The password must not be your email address or contain it."
+			return message{Key: "errors.password_contains_email"}
 		}
 	}
-	return ""
+	return message{}
+}
+
+// minLength is "Use at least {min} characters." (one/other).
+func minLength(n int) message {
+	if n == 1 {
+		return message{Key: "errors.min_length_one", Args: []any{"min", n}}
+	}
+	return message{Key: "errors.min_length_other", Args: []any{"min", n}}
+}
+
+// maxLength is "Use at most {max} characters." (one/other).
+func maxLength(n int) message {
+	if n == 1 {
+		return message{Key: "errors.max_length_one", Args: []any{"max", n}}
+	}
+	return message{Key: "errors.max_length_other", Args: []any{"max", n}}
 }
 
 //go:embed common_passwords.txt

@@ -185,7 +185,7 @@ func (s *Service) DeleteAccount(ctx context.Context, c Client, u *User, password
 	}
 	err := s.store.DeleteUser(ctx, u.ID, u.Email, s.keptEvents())
 	if errors.Is(err, store.ErrNotFound) {
-		return Errorf(ENOTFOUND, "Your account no longer exists.")
+		return errKey(ENOTFOUND, "errors.account_gone")
 	}
 	if err != nil {
 		return internal(err)

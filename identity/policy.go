@@ -22,11 +22,11 @@ const (
 )
 
 // ErrRegistrationClosed: no new accounts.
-var ErrRegistrationClosed = &Error{Code: EUNAUTHORIZED, Message: "Registration is closed."}
+var ErrRegistrationClosed = errKey(EUNAUTHORIZED, "errors.registration_closed")
 
 // ErrNotInvited: in invite mode, only an invited address, through its
 // invitation link, may register.
-var ErrNotInvited = FieldError("email", "Registration is by invitation only. Use the link in your invitation, with the address it was sent to.")
+var ErrNotInvited = fieldErr("email", "errors.not_invited")
 
 // RegistrationPolicy is "open", "invite" or "closed".
 func (s *Service) RegistrationPolicy() string { return s.opts.Registration }
@@ -45,7 +45,7 @@ func (s *Service) checkSignup(ctx context.Context, email, inviteCode string) (in
 	if len(s.opts.AllowedEmailDomains) > 0 {
 		_, domain, _ := strings.Cut(norm, "@")
 		if !slices.Contains(s.opts.AllowedEmailDomains, domain) {
-			return false, FieldError("email", "Accounts can only be created with an address at "+strings.Join(s.opts.AllowedEmailDomains, ", ")+".")
+			return false, fieldErr("email", "errors.domain_not_allowed", "domains", strings.Join(s.opts.AllowedEmailDomains, ", "))
 		}
 	}
 	if inviteCode != "" {
@@ -84,7 +84,7 @@ func (s *Service) Invite(ctx context.Context, email string) (string, error) {
 	}
 	norm := NormalizeEmail(email)
 	if _, err := s.store.FindUserByEmail(ctx, norm); err == nil {
-		return "", Errorf(ECONFLICT, "%s has an account already.", email)
+		return "", errKey(ECONFLICT, "errors.address_has_account", "email", email)
 	} else if !errors.Is(err, store.ErrNotFound) {
 		return "", internal(err)
 	}

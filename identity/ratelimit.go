@@ -165,7 +165,9 @@ func (s *Service) over(ctx context.Context, action, subject string, l Limit) (bo
 
 // errRateLimited is the 429 answer, with when to retry.
 func errRateLimited(retry time.Duration) error {
-	return &Error{Code: ERATELIMIT, Message: "Too many attempts. Please wait a little and try again.", RetryAfter: retry}
+	e := errKey(ERATELIMIT, "errors.too_many_attempts")
+	e.RetryAfter = retry
+	return e
 }
 
 // ipKey is the rate-limit subject of an IP: the address for IPv4, the /64

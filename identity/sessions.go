@@ -10,6 +10,7 @@ import (
 
 	"github.com/mileusna/useragent"
 
+	"github.com/accountportal/portal/messages"
 	"github.com/accountportal/portal/store"
 )
 
@@ -113,7 +114,7 @@ func (s *Service) EndSession(ctx context.Context, c Client, userID, sid string) 
 func (s *Service) EndUserSession(ctx context.Context, c Client, userID, sid string) error {
 	err := s.store.DeleteSession(ctx, userID, sid)
 	if errors.Is(err, store.ErrNotFound) {
-		return Errorf(ENOTFOUND, "That session does not exist or has already ended.")
+		return errKey(ENOTFOUND, "errors.session_not_found")
 	}
 	if err != nil {
 		return internal(err)
@@ -168,7 +169,7 @@ func (s *Service) ReauthWindow() time.Duration { return s.opts.ReauthWindow }
 
 // ErrIncorrectPassword is the answer to a wrong current password (the user
 // is known, so it can say so).
-var ErrIncorrectPassword = FieldError("password", "Incorrect password.")
+var ErrIncorrectPassword = fieldErr("password", "errors.incorrect_password")
 
 // Reauthenticate checks the signed-in user's password again — and, with
 // 2FA on, a code from the authenticator app (MFA-05) — and, if right,
@@ -208,7 +209,7 @@ func (s *Service) Reauthenticate(ctx context.Context, c Client, u *User, x *Sess
 // password. The error is a field error on field.
 func (s *Service) checkCurrentPassword(ctx context.Context, u *User, password, field string) error {
 	if u.PasswordHash == "" {
-		return FieldError(field, "Your account has no password.")
+		return fieldErr(field, "errors.no_password")
 	}
 	now := s.now()
 	// A signed-in user is served before anonymous sign-ins (REL-12).
@@ -217,7 +218,7 @@ func (s *Service) checkCurrentPassword(ctx context.Context, u *User, password, f
 		return err
 	}
 	if IsLockedOut(u, now) {
-		return FieldError(field, "Too many wrong passwords. Wait a few minutes and try again.")
+		return fieldErr(field, "errors.too_many_passwords")
 	}
 	if !ok {
 		after, err := s.store.RecordLoginFailure(ctx, u.ID, s.opts.Lockout.failure(now))
@@ -225,9 +226,9 @@ func (s *Service) checkCurrentPassword(ctx context.Context, u *User, password, f
 			return internal(err)
 		}
 		if IsLockedOut(after, now) {
-			return FieldError(field, "Too many wrong passwords. Wait a few minutes and try again.")
+			return fieldErr(field, "errors.too_many_passwords")
 		}
-		return FieldError(field, "Incorrect password.")
+		return fieldErr(field, "errors.incorrect_password")
 	}
 	return nil
 }
@@ -254,24 +255,29 @@ func randomID() string {
 }
 
 // DescribeUserAgent makes a User-Agent readable: "Firefox on Linux",
-// "Safari on iOS". Unrecognised agents are "Unknown browser".
-func DescribeUserAgent(ua string) string {
+// "Safari on iOS". Unrecognised agents are "Unknown browser". The words
+// are the built-in wording (DescribeUserAgentText: the catalogue's).
+func DescribeUserAgent(ua string) string { return DescribeUserAgentText(ua, nil) }
+
+// DescribeUserAgentText is DescribeUserAgent in the catalogue c (nil: the
+// built-in wording).
+func DescribeUserAgentText(ua string, c *messages.Catalog) string {
 	if ua == "" {
-		return "Unknown browser"
+		return c.T("device.unknown")
 	}
 	p := useragent.Parse(ua)
 	name := p.Name
 	switch {
 	case p.Bot:
 		if name == "" {
-			name = "Bot"
+			name = c.T("device.bot")
 		}
 		return name
 	case name == "":
-		name = "Unknown browser"
+		name = c.T("device.unknown")
 	}
 	if p.OS != "" {
-		return name + " on " + p.OS
+		return c.T("device.on_os", "browser", name, "os", p.OS)
 	}
 	return name
 }

@@ -25,7 +25,7 @@ const tokenBytes = 32
 
 // ErrInvalidToken is the one answer for a used, expired, stale, malformed or
 // unknown link.
-var ErrInvalidToken = &Error{Code: EINVALID, Message: "This link is invalid or has expired. Links work once and only for a limited time."}
+var ErrInvalidToken = errKey(EINVALID, "errors.invalid_token")
 
 // issueToken creates a single-use token for u and purpose, bound to u's
 // current security stamp and carrying data, and returns its secret. A

@@ -113,7 +113,7 @@ func (s *Service) newAuthenticatorKey(ctx context.Context, u *User, upd *store.U
 // never shown again (MFA-01).
 func (s *Service) AuthenticatorSetup(ctx context.Context, u *User) (*Authenticator, error) {
 	if u.TwoFactorEnabled {
-		return nil, Errorf(ECONFLICT, "Two-factor authentication is already on.")
+		return nil, errKey(ECONFLICT, "errors.two_factor_already_on")
 	}
 	key, err := s.authenticatorKey(u)
 	if err != nil {
@@ -145,7 +145,7 @@ func (s *Service) describeKey(u *User, key string) *Authenticator {
 }
 
 // ErrInvalidCode is the answer to a wrong, reused or malformed code.
-var ErrInvalidCode = FieldError("code", "The code is not valid. Enter the current code from your authenticator app.")
+var ErrInvalidCode = fieldErr("code", "errors.invalid_code")
 
 // normalizeTOTP strips spaces and dashes; a code is six digits.
 func normalizeTOTP(code string) (string, bool) {
@@ -201,7 +201,7 @@ func (s *Service) verifyTOTP(ctx context.Context, u *User, code string) error {
 // be shown once.
 func (s *Service) EnableAuthenticator(ctx context.Context, c Client, u *User, keepSID, code string) ([]string, error) {
 	if u.TwoFactorEnabled {
-		return nil, Errorf(ECONFLICT, "Two-factor authentication is already on.")
+		return nil, errKey(ECONFLICT, "errors.two_factor_already_on")
 	}
 	if err := s.verifyTOTP(ctx, u, code); err != nil {
 		return nil, err
@@ -229,7 +229,7 @@ func (s *Service) EnableAuthenticator(ctx context.Context, c Client, u *User, ke
 // remembered browser.
 func (s *Service) DisableTwoFactor(ctx context.Context, c Client, u *User, keepSID string) error {
 	if !u.TwoFactorEnabled {
-		return Errorf(EINVALID, "Two-factor authentication is not on.")
+		return errKey(EINVALID, "errors.two_factor_not_on")
 	}
 	stamp, no := newStamp(), false
 	if err := s.store.UpdateUser(ctx, u.ID, store.UserUpdate{TwoFactorEnabled: &no, SecurityStamp: &stamp, KeepSessionID: keepSID, UpdatedAt: s.now()}); err != nil {
@@ -329,7 +329,7 @@ func (s *Service) replaceRecoveryCodes(ctx context.Context, u *User) ([]string, 
 // stays.
 func (s *Service) GenerateRecoveryCodes(ctx context.Context, c Client, u *User, keepSID string) ([]string, error) {
 	if !u.TwoFactorEnabled {
-		return nil, Errorf(EINVALID, "Turn on two-factor authentication first.")
+		return nil, errKey(EINVALID, "errors.two_factor_first")
 	}
 	codes, err := s.replaceRecoveryCodes(ctx, u)
 	if err != nil {
@@ -377,10 +377,10 @@ func (s *Service) spendRecoveryCode(ctx context.Context, u *User, code string) e
 }
 
 // ErrInvalidRecoveryCode is the answer to a wrong or used recovery code.
-var ErrInvalidRecoveryCode = FieldError("recovery_code", "The recovery code is not valid, or it was used already.")
+var ErrInvalidRecoveryCode = fieldErr("recovery_code", "errors.invalid_recovery_code")
 
 // ErrTwoFactorLocked: too many wrong codes; sign in again later.
-var ErrTwoFactorLocked = &Error{Code: EUNAUTHORIZED, Message: "Too many wrong codes. Wait a few minutes, then sign in again."}
+var ErrTwoFactorLocked = errKey(EUNAUTHORIZED, "errors.too_many_codes")
 
 // TwoFactorSignIn completes a password sign-in with an authenticator code.
 // A wrong code counts towards the lockout like a wrong password; success

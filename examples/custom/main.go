@@ -87,12 +87,15 @@ func customize(p *portal.Portal) error {
 		return err
 	}
 	// The register POST: the application's rule for nicknames first, then
-	// Portal's registration (validation, policy, mail) as usual.
+	// Portal's registration (validation, policy, mail) as usual. Portal's
+	// own wording comes from its message catalogue (h.T, so a theme's
+	// messages.toml changes it here too); the nickname texts are this
+	// application's own.
 	if err := p.OverrideHandler("POST /account/register", func(c echo.Context) error {
 		nick := strings.TrimSpace(c.FormValue("nickname"))
 		email := strings.TrimSpace(c.FormValue("email"))
 		view := func(errs pages.FieldErrors, msg string) pages.RegisterView {
-			v := pages.RegisterView{Common: h.Common(c, "Create an account"), Email: email, Errors: errs, Message: msg, MinPasswordLength: 8}
+			v := pages.RegisterView{Common: h.Common(c, h.T("register.title")), Email: email, Errors: errs, Message: msg, MinPasswordLength: 8}
 			for _, f := range h.Identity().ExtraFields() {
 				v.ExtraFields = append(v.ExtraFields, pages.ExtraFieldInput{Name: f.Name, Label: f.Label, Type: f.Type, Required: f.Required,
 					Value: c.FormValue(f.Name), Error: errs.Get(f.Name)})
@@ -103,7 +106,7 @@ func customize(p *portal.Portal) error {
 			return h.Render(c, handlers.Unprocessable, "register", view(pages.FieldErrors{"nickname": "Use 3 to 20 letters, digits, _ . or -."}, ""))
 		}
 		if c.FormValue("password") != c.FormValue("confirm_password") {
-			return h.Render(c, handlers.Unprocessable, "register", view(pages.FieldErrors{"confirm_password": "The passwords do not match."}, ""))
+			return h.Render(c, handlers.Unprocessable, "register", view(pages.FieldErrors{"confirm_password": h.T("validation.passwords_differ")}, ""))
 		}
 		res, err := h.Identity().Register(c.Request().Context(), h.Client(c), identity.RegisterInput{
 			Email: email, Password: c.FormValue("password"), Attributes: map[string]string{"nickname": nick},
