@@ -89,7 +89,7 @@ const keyInvite = "invite"
 func (h *Handler) registerClosed(c echo.Context, status int) error {
 	v := pages.RegisterClosedView{Common: h.common(c, h.T("register-closed.title")), InviteOnly: h.opts.Registration == RegistrationInvite}
 	if v.InviteOnly {
-		v.Title = h.T("register-closed.title_invite")
+		v.Title = h.T("register-closed.invite_heading")
 	}
 	return h.renderPage(c, status, "register-closed", v)
 }

@@ -59,34 +59,9 @@ func (h *Handler) statusOf(err error) (int, string) {
 	return http.StatusInternalServerError, h.T("errors.internal")
 }
 
-// errorTitle is the error page's title for status.
-func (h *Handler) errorTitle(status int) string {
-	switch status {
-	case http.StatusBadRequest:
-		return h.T("http.title_bad_request")
-	case http.StatusForbidden:
-		return h.T("http.title_forbidden")
-	case http.StatusNotFound:
-		return h.T("http.title_not_found")
-	case http.StatusMethodNotAllowed:
-		return h.T("http.title_method_not_allowed")
-	case http.StatusConflict:
-		return h.T("http.title_conflict")
-	case http.StatusRequestEntityTooLarge:
-		return h.T("http.title_too_large")
-	case http.StatusRequestURITooLong:
-		return h.T("http.title_uri_too_long")
-	case http.StatusUnprocessableEntity:
-		return h.T("http.title_invalid")
-	case http.StatusTooManyRequests:
-		return h.T("http.title_too_many_requests")
-	case http.StatusServiceUnavailable:
-		return h.T("http.title_unavailable")
-	case http.StatusInternalServerError:
-		return h.T("http.title_internal")
-	}
-	return h.T("http.title_other", "status", status)
-}
+// errorTitle is the error page's title for status (the page shows the
+// same heading).
+func (h *Handler) errorTitle(status int) string { return pages.ErrorTitle(h.msgs, status) }
 
 // handleError is echo's one error sink (CONVENTIONS 10): it maps the error
 // to a status, logs internal errors with their detail, and renders the

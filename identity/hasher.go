@@ -67,7 +67,7 @@ func (h *Hasher) WithParams(p HashParams) *Hasher {
 }
 
 // ErrBusy is returned when no hashing slot frees up in time.
-var ErrBusy = &Error{Code: EUNAVAILABLE, Message: "The server is busy right now. Please try again in a moment."}
+var ErrBusy = errKey(EUNAVAILABLE, "errors.busy")
 
 // slotPool hands out the hashing slots (REL-12). A free slot is taken at
 // once. Otherwise the request queues for at most the hasher's wait — but

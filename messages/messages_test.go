@@ -128,7 +128,7 @@ func TestTemplateRoundTrip(t *testing.T) {
 
 // keyUse finds message keys in source: v.T("key", …), h.T("key"),
 // {{t "key" …}} and the identity package's fieldErr/errKey("key").
-var keyUse = regexp.MustCompile(`(?:\bT\(|\bt\s+|\bfieldErr\([^,"]+,\s*|\berrKey\([^,"]+,\s*|\bKey:\s*)"([a-z0-9-]+\.[a-z0-9_]+)"`)
+var keyUse = regexp.MustCompile(`(?:\bT\(|\bt\s+|\bfieldErr\([^,]+,\s*|\berrKey\([^,"]+,\s*|\bKey:\s*)"([a-z0-9-]+\.[a-z0-9_]+)"`)
 
 // sources are the files whose text goes through the catalogue.
 var sources = []string{"pages/*.templ", "theme/builtin/*.html", "theme/builtin/pages/*.html", "theme/example/*.html",

@@ -214,7 +214,7 @@ func TestThemeBadRefusedAtStart(t *testing.T) {
 		{map[string]string{"pages/login.html": `<form method="post"><input name="email"></form>`}, "csrfField"},
 		{map[string]string{"layout.html": "{{if}}"}, "layout.html"},
 		{map[string]string{"theme.json": "{}"}, "theme.json"},
-		{map[string]string{"messages.toml": ""}, "not supported yet"},
+		{map[string]string{"messages.toml": "[login]\ntitel = \"Hi\""}, `unknown key "login.titel"`},
 	} {
 		cfg, _ := testConfig(t)
 		cfg.Theme = thThemeDir(t, tc.files)
