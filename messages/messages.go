@@ -26,6 +26,7 @@ import (
 	"fmt"
 	"io/fs"
 	"path"
+	"regexp"
 	"slices"
 	"strings"
 	"sync"
@@ -289,52 +290,31 @@ func parse(src []byte) (map[string]string, error) {
 }
 
 // Template returns a messages.toml that lists every key of the built-in
-// catalogue with its text, commented out, under its section's table: a
-// starter file for `portal theme init`. Uncomment a line to change that
-// message.
+// catalogue with its text, commented out, under its section's table and
+// with the explanations of the built-in files: a starter file for `portal
+// theme init`. Uncomment a line to change that message.
 func Template() []byte {
 	var b bytes.Buffer
 	b.WriteString("# Wording overrides for Portal's pages, by key. Every message is listed\n")
 	b.WriteString("# below with its built-in text, commented out: uncomment a line and change\n")
 	b.WriteString("# the text to override it. A {placeholder} is filled in by Portal; keep the\n")
 	b.WriteString("# ones you need, add no others. `portal theme check DIR` checks this file.\n")
-	section := ""
-	for _, k := range Keys() {
-		sec, name, _ := strings.Cut(k, ".")
-		if sec != section {
-			section = sec
-			fmt.Fprintf(&b, "\n[%s]\n", sec)
+	files, _ := fs.Glob(defaultFiles, "defaults/*.toml")
+	for _, f := range files {
+		src, _ := defaultFiles.ReadFile(f)
+		fmt.Fprintf(&b, "\n# ---- %s ----\n", strings.TrimSuffix(path.Base(f), ".toml"))
+		for _, line := range strings.SplitAfter(string(src), "\n") {
+			if keyLine.MatchString(line) {
+				b.WriteString("# ")
+			}
+			b.WriteString(line)
 		}
-		fmt.Fprintf(&b, "# %s = %s\n", name, quote(Default().text[k]))
 	}
 	return b.Bytes()
 }
 
-// quote writes s as a TOML basic string.
-func quote(s string) string {
-	var b strings.Builder
-	b.WriteByte('"')
-	for _, r := range s {
-		switch r {
-		case '"':
-			b.WriteString(`\"`)
-		case '\\':
-			b.WriteString(`\\`)
-		case '\n':
-			b.WriteString(`\n`)
-		case '\t':
-			b.WriteString(`\t`)
-		default:
-			if r < 0x20 || r == 0x7f {
-				fmt.Fprintf(&b, `\u%04X`, r)
-			} else {
-				b.WriteRune(r)
-			}
-		}
-	}
-	b.WriteByte('"')
-	return b.String()
-}
+// keyLine matches a "name = value" line of the built-in files.
+var keyLine = regexp.MustCompile(`^[a-z0-9_]+\s*=`)
 
 // Transform returns the built-in catalogue with every message replaced by
 // f(key, text): pseudo-translations for tests that find text which does
