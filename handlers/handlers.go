@@ -84,6 +84,8 @@ type Handler struct {
 	providers *providerSet
 	over      overrides // OverrideHandler
 	theme     *theme.Theme
+	// cspHead + nonce + cspTail is the Content-Security-Policy header.
+	cspHead, cspTail string
 
 	// overrides are the Go page overrides (OverridePage), copied on write.
 	overrides   atomic.Pointer[map[string]PageFunc]
@@ -112,6 +114,7 @@ func New(o Options) (*Handler, error) {
 		return nil, err
 	}
 	h.providers = ps
+	h.cspHead, h.cspTail = h.cspParts()
 	if len(ps.list) > 0 {
 		go ps.warm(context.Background(), h.callbackURL(), func(msg string, args ...any) { h.log.Warn(msg, args...) })
 	}

@@ -16,6 +16,22 @@ func (h *Handler) formAction() string {
 // ctxNonce holds the request's CSP nonce.
 const ctxNonce = "portal.nonce"
 
+// cspParts returns the Content-Security-Policy header around its nonce:
+// the policy is head + nonce + tail. Only the nonce changes per response,
+// so New builds the rest once (the providers are fixed by then).
+func (h *Handler) cspParts() (head, tail string) {
+	head = "default-src 'self'; script-src 'self' 'nonce-"
+	tail = "'; " + strings.Join([]string{
+		"style-src 'self'",
+		"img-src 'self' data:",
+		"object-src 'none'",
+		"base-uri 'none'",
+		"frame-ancestors 'none'",
+		"form-action " + h.formAction(),
+	}, "; ")
+	return head, tail
+}
+
 // securityHeaders sets the headers of BRW-01..05 on every response, errors
 // included: a CSP with a fresh nonce per response, no framing, nosniff, a
 // strict referrer policy, COOP, HSTS on https, and no caching of anything
@@ -25,16 +41,7 @@ func (h *Handler) securityHeaders(next echo.HandlerFunc) echo.HandlerFunc {
 		nonce := randomString(16)
 		c.Set(ctxNonce, nonce)
 		hd := c.Response().Header()
-		hd.Set("Content-Security-Policy", strings.Join([]string{
-			"default-src 'self'",
-			"script-src 'self' 'nonce-" + nonce + "'",
-			"style-src 'self'",
-			"img-src 'self' data:",
-			"object-src 'none'",
-			"base-uri 'none'",
-			"frame-ancestors 'none'",
-			"form-action " + h.formAction(),
-		}, "; "))
+		hd.Set("Content-Security-Policy", h.cspHead+nonce+h.cspTail)
 		hd.Set("X-Content-Type-Options", "nosniff")
 		hd.Set("X-Frame-Options", "DENY")
 		hd.Set("Referrer-Policy", "strict-origin-when-cross-origin")
