@@ -86,6 +86,8 @@ type Handler struct {
 	theme     *theme.Theme
 	// cspHead + nonce + cspTail is the Content-Security-Policy header.
 	cspHead, cspTail string
+	// csrfMACs are HMAC-SHA256s keyed with CSRFKey (csrfTokenFor).
+	csrfMACs sync.Pool
 
 	// overrides are the Go page overrides (OverridePage), copied on write.
 	overrides   atomic.Pointer[map[string]PageFunc]
