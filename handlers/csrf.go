@@ -4,6 +4,7 @@ import (
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/base64"
+	"hash"
 	"net/http"
 
 	"github.com/labstack/echo/v4"
@@ -68,12 +69,21 @@ func (h *Handler) sessionCSRFSecret(c echo.Context) string {
 }
 
 func (h *Handler) csrfTokenFor(cookie, sessionSecret string) string {
-	m := hmac.New(sha256.New, h.opts.CSRFKey)
+	// The keyed HMACs are pooled: hmac.New allocates and hashes the key's
+	// pads on every call, and every page with a form computes a token.
+	m, _ := h.csrfMACs.Get().(hash.Hash)
+	if m == nil {
+		m = hmac.New(sha256.New, h.opts.CSRFKey)
+	} else {
+		m.Reset()
+	}
+	defer h.csrfMACs.Put(m)
 	m.Write([]byte("portal-csrf\x00"))
 	m.Write([]byte(cookie))
 	m.Write([]byte{0})
 	m.Write([]byte(sessionSecret))
-	return base64.RawURLEncoding.EncodeToString(m.Sum(nil))
+	var sum [sha256.Size]byte
+	return base64.RawURLEncoding.EncodeToString(m.Sum(sum[:0]))
 }
 
 // errCSRF is the one answer to a forged or stale form (statusOf gives it

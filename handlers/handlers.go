@@ -86,6 +86,10 @@ type Handler struct {
 	over      overrides // OverrideHandler
 	theme     *theme.Theme
 	msgs      *messages.Catalog // the theme's, or the built-in one
+	// cspHead + nonce + cspTail is the Content-Security-Policy header.
+	cspHead, cspTail string
+	// csrfMACs are HMAC-SHA256s keyed with CSRFKey (csrfTokenFor).
+	csrfMACs sync.Pool
 
 	// overrides are the Go page overrides (OverridePage), copied on write.
 	overrides   atomic.Pointer[map[string]PageFunc]
@@ -115,6 +119,7 @@ func New(o Options) (*Handler, error) {
 		return nil, err
 	}
 	h.providers = ps
+	h.cspHead, h.cspTail = h.cspParts()
 	if len(ps.list) > 0 {
 		go ps.warm(context.Background(), h.callbackURL(), func(msg string, args ...any) { h.log.Warn(msg, args...) })
 	}

@@ -16,6 +16,42 @@ func (h *Handler) formAction() string {
 // ctxNonce holds the request's CSP nonce.
 const ctxNonce = "portal.nonce"
 
+// cspParts returns the Content-Security-Policy header around its nonce:
+// the policy is head + nonce + tail. Only the nonce changes per response,
+// so New builds the rest once (the providers are fixed by then).
+func (h *Handler) cspParts() (head, tail string) {
+	head = "default-src 'self'; script-src 'self' 'nonce-"
+	tail = "'; " + strings.Join([]string{
+		"style-src 'self'",
+		"img-src 'self' data:",
+		"object-src 'none'",
+		"base-uri 'none'",
+		"frame-ancestors 'none'",
+		"form-action " + h.formAction(),
+	}, "; ")
+	return head, tail
+}
+
+// staticHeaders are the security headers whose value never changes, with
+// canonical keys, set by map assignment: http.Header.Set would check each
+// key and allocate a value slice per response. The slices are shared
+// between responses and have len == cap, so an Add elsewhere copies
+// rather than writes into them; nothing writes into a header's value slice
+// in place.
+var staticHeaders = []struct {
+	key   string
+	value []string
+}{
+	{"X-Content-Type-Options", []string{"nosniff"}},
+	{"X-Frame-Options", []string{"DENY"}},
+	{"Referrer-Policy", []string{"strict-origin-when-cross-origin"}},
+	{"Cross-Origin-Opener-Policy", []string{"same-origin"}},
+	{"Permissions-Policy", []string{"camera=(), microphone=(), geolocation=(), payment=()"}},
+	{"Cache-Control", []string{"no-store"}},
+}
+
+var hstsHeader = []string{"max-age=63072000; includeSubDomains"}
+
 // securityHeaders sets the headers of BRW-01..05 on every response, errors
 // included: a CSP with a fresh nonce per response, no framing, nosniff, a
 // strict referrer policy, COOP, HSTS on https, and no caching of anything
@@ -25,25 +61,13 @@ func (h *Handler) securityHeaders(next echo.HandlerFunc) echo.HandlerFunc {
 		nonce := randomString(16)
 		c.Set(ctxNonce, nonce)
 		hd := c.Response().Header()
-		hd.Set("Content-Security-Policy", strings.Join([]string{
-			"default-src 'self'",
-			"script-src 'self' 'nonce-" + nonce + "'",
-			"style-src 'self'",
-			"img-src 'self' data:",
-			"object-src 'none'",
-			"base-uri 'none'",
-			"frame-ancestors 'none'",
-			"form-action " + h.formAction(),
-		}, "; "))
-		hd.Set("X-Content-Type-Options", "nosniff")
-		hd.Set("X-Frame-Options", "DENY")
-		hd.Set("Referrer-Policy", "strict-origin-when-cross-origin")
-		hd.Set("Cross-Origin-Opener-Policy", "same-origin")
-		hd.Set("Permissions-Policy", "camera=(), microphone=(), geolocation=(), payment=()")
-		if h.secure {
-			hd.Set("Strict-Transport-Security", "max-age=63072000; includeSubDomains")
+		hd["Content-Security-Policy"] = []string{h.cspHead + nonce + h.cspTail}
+		for _, sh := range staticHeaders {
+			hd[sh.key] = sh.value[:1:1]
 		}
-		hd.Set("Cache-Control", "no-store")
+		if h.secure {
+			hd["Strict-Transport-Security"] = hstsHeader[:1:1]
+		}
 		return next(c)
 	}
 }

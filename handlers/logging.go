@@ -25,6 +25,9 @@ func (h *Handler) accessLog(next echo.HandlerFunc) echo.HandlerFunc {
 		case status >= 400:
 			level = slog.LevelInfo
 		}
+		if !h.log.Enabled(r.Context(), level) {
+			return nil // (skips building the attributes: debug lines are off by default)
+		}
 		h.log.LogAttrs(r.Context(), level, "request",
 			slog.String("method", r.Method), slog.String("path", r.URL.Path),
 			slog.Int("status", status), slog.Duration("duration", time.Since(start)))

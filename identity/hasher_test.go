@@ -233,3 +233,101 @@ func TestSlotPoolAlternatesWhenBothWait(t *testing.T) {
 		t.Fatalf("served %v, want %v", got, want)
 	}
 }
+
+// The memory of a burst of hashes is returned once the slots have been idle
+// for memReturnDelay: once per idle period, not per hash, and not while a
+// hash runs. The clock and the timer are fakes: nothing waits.
+func TestSlotPoolReturnsMemoryWhenIdle(t *testing.T) {
+	p := newSlotPool(2)
+	now := time.Date(2026, 11, 22, 12, 0, 0, 0, time.UTC)
+	type timer struct {
+		d  time.Duration
+		at time.Time
+		f  func()
+	}
+	var timers []timer
+	frees := 0
+	p.mem.now = func() time.Time { return now }
+	p.mem.afterFunc = func(d time.Duration, f func()) { timers = append(timers, timer{d, now.Add(d), f}) }
+	p.mem.free = func() { frees++ }
+	ctx := context.Background()
+	hash := func() {
+		t.Helper()
+		if err := p.acquire(ctx, time.Second, false); err != nil {
+			t.Fatal(err)
+		}
+		p.release(30 * time.Millisecond)
+	}
+	fire := func() (d time.Duration) {
+		t.Helper()
+		if len(timers) != 1 {
+			t.Fatalf("%d timers pending, want 1", len(timers))
+		}
+		tm := timers[0]
+		timers = timers[1:]
+		now = tm.at
+		tm.f()
+		return tm.d
+	}
+
+	// One hash, then idle: one check after the delay, one free.
+	hash()
+	if got, want := fire(), memReturnDelay; got != want {
+		t.Fatalf("first check after %v, want %v", got, want)
+	}
+	if got, want := frees, 1; got != want {
+		t.Fatalf("frees=%d, want %d", got, want)
+	}
+	if len(timers) != 0 {
+		t.Fatalf("%d timers pending after the free, want 0", len(timers))
+	}
+
+	// A burst of hashes sets one timer; a hash 400 ms into the wait moves
+	// the free to a full delay after it.
+	hash()
+	hash()
+	now = now.Add(400 * time.Millisecond)
+	hash()
+	if got, want := fire(), memReturnDelay; got != want {
+		t.Fatalf("check after %v, want %v", got, want)
+	}
+	if got, want := frees, 1; got != want {
+		t.Fatalf("frees=%d after a check 600 ms into the idle time, want %d", got, want)
+	}
+	if got, want := fire(), 400*time.Millisecond; got != want {
+		t.Fatalf("re-check after %v, want %v", got, want)
+	}
+	if got, want := frees, 2; got != want {
+		t.Fatalf("frees=%d, want %d", got, want)
+	}
+
+	// A hash running when the check fires: no free, no timer until its
+	// release, which schedules the next check.
+	hash()
+	if err := p.acquire(ctx, time.Second, false); err != nil {
+		t.Fatal(err)
+	}
+	fire()
+	if got, want := frees, 2; got != want || len(timers) != 0 {
+		t.Fatalf("frees=%d timers=%d with a hash running, want %d, 0", got, len(timers), want)
+	}
+	p.release(30 * time.Millisecond)
+	fire()
+	if got, want := frees, 3; got != want {
+		t.Fatalf("frees=%d, want %d", got, want)
+	}
+
+	// One slot still held: releasing the other does not schedule a check.
+	if err := p.acquire(ctx, time.Second, false); err != nil {
+		t.Fatal(err)
+	}
+	hash()
+	if len(timers) != 0 {
+		t.Fatalf("%d timers with a slot held, want 0", len(timers))
+	}
+	p.release(30 * time.Millisecond)
+	fire()
+	if got, want := frees, 4; got != want {
+		t.Fatalf("frees=%d, want %d", got, want)
+	}
+}

@@ -33,11 +33,14 @@ func (s *Store) CreateSession(ctx context.Context, x *store.Session) error {
 	return translate(err)
 }
 
+// findSessionSQL is FindSession's query, built once.
+var findSessionSQL = `SELECT ` + sessionColumns + `, ` + prefixed("u.", userColumns) + `
+		FROM user_sessions s JOIN users u ON u.id = s.user_id WHERE s.id = $1`
+
 // FindSession loads a session and its user in one query: the hot path of
 // every signed-in request.
 func (s *Store) FindSession(ctx context.Context, id string) (*store.Session, *store.User, error) {
-	row := s.pool.QueryRow(ctx, `SELECT `+sessionColumns+`, `+prefixed("u.", userColumns)+`
-		FROM user_sessions s JOIN users u ON u.id = s.user_id WHERE s.id = $1`, id)
+	row := s.pool.QueryRow(ctx, findSessionSQL, id)
 	var u userScan
 	x, err := scanSession(row, u.dest()...)
 	if err != nil {
