@@ -22,22 +22,22 @@ const (
 	NavPersonal  = "personal-data"
 )
 
+// navItem is one entry of the manage navigation: its Nav name, the
+// catalogue key of its label, where it links, its element id.
 type navItem struct {
-	key, label, href string
+	Nav, Key, Href, ID string
 }
 
-// manageNav is the manage navigation, labelled in c's catalogue.
-func manageNav(c Common) []navItem {
-	return []navItem{
-		{NavProfile, c.T("manage.nav_profile"), "/account/manage"},
-		{NavEmail, c.T("manage.nav_email"), "/account/manage/email"},
-		{NavPassword, c.T("manage.nav_password"), "/account/manage/change-password"},
-		{NavExternal, c.T("manage.nav_external_logins"), "/account/manage/external-logins"},
-		{NavTwoFactor, c.T("manage.nav_two_factor"), "/account/manage/two-factor"},
-		{NavSessions, c.T("manage.nav_sessions"), "/account/manage/sessions"},
-		{NavSecurity, c.T("manage.nav_security"), "/account/manage/security"},
-		{NavPersonal, c.T("manage.nav_personal_data"), "/account/manage/personal-data"},
-	}
+// manageNav is the manage navigation (labels from the page's catalogue).
+var manageNav = []navItem{
+	{Nav: NavProfile, Key: "manage.nav_profile", Href: "/account/manage", ID: "nav-" + NavProfile},
+	{Nav: NavEmail, Key: "manage.nav_email", Href: "/account/manage/email", ID: "nav-" + NavEmail},
+	{Nav: NavPassword, Key: "manage.nav_password", Href: "/account/manage/change-password", ID: "nav-" + NavPassword},
+	{Nav: NavExternal, Key: "manage.nav_external_logins", Href: "/account/manage/external-logins", ID: "nav-" + NavExternal},
+	{Nav: NavTwoFactor, Key: "manage.nav_two_factor", Href: "/account/manage/two-factor", ID: "nav-" + NavTwoFactor},
+	{Nav: NavSessions, Key: "manage.nav_sessions", Href: "/account/manage/sessions", ID: "nav-" + NavSessions},
+	{Nav: NavSecurity, Key: "manage.nav_security", Href: "/account/manage/security", ID: "nav-" + NavSecurity},
+	{Nav: NavPersonal, Key: "manage.nav_personal_data", Href: "/account/manage/personal-data", ID: "nav-" + NavPersonal},
 }
 
 // ManageLayout is the layout of every manage page: the site layout around
@@ -156,19 +156,19 @@ func ManageFrame(c Common, active string) templ.Component {
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
-		for _, it := range manageNav(c) {
-			if it.key != NavExternal || c.ExternalLogins {
+		for _, it := range manageNav {
+			if it.Nav != NavExternal || c.ExternalLogins {
 				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 4, "<li>")
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}
-				if it.key == active {
+				if it.Nav == active {
 					templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 5, "<a href=\"")
 					if templ_7745c5c3_Err != nil {
 						return templ_7745c5c3_Err
 					}
 					var templ_7745c5c3_Var6 templ.SafeURL
-					templ_7745c5c3_Var6, templ_7745c5c3_Err = templ.JoinURLErrs(templ.SafeURL(it.href))
+					templ_7745c5c3_Var6, templ_7745c5c3_Err = templ.JoinURLErrs(templ.SafeURL(it.Href))
 					if templ_7745c5c3_Err != nil {
 						return templ.Error{Err: templ_7745c5c3_Err, FileName: `pages/manage.templ`, Line: 58, Col: 41}
 					}
@@ -181,9 +181,9 @@ func ManageFrame(c Common, active string) templ.Component {
 						return templ_7745c5c3_Err
 					}
 					var templ_7745c5c3_Var7 string
-					templ_7745c5c3_Var7, templ_7745c5c3_Err = templ.JoinStringErrs("nav-" + it.key)
+					templ_7745c5c3_Var7, templ_7745c5c3_Err = templ.JoinStringErrs(it.ID)
 					if templ_7745c5c3_Err != nil {
-						return templ.Error{Err: templ_7745c5c3_Err, FileName: `pages/manage.templ`, Line: 58, Col: 99}
+						return templ.Error{Err: templ_7745c5c3_Err, FileName: `pages/manage.templ`, Line: 58, Col: 89}
 					}
 					_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var7))
 					if templ_7745c5c3_Err != nil {
@@ -193,7 +193,7 @@ func ManageFrame(c Common, active string) templ.Component {
 					if templ_7745c5c3_Err != nil {
 						return templ_7745c5c3_Err
 					}
-					templ_7745c5c3_Err = Text(it.label).Render(ctx, templ_7745c5c3_Buffer)
+					templ_7745c5c3_Err = c.Msg(it.Key).Render(ctx, templ_7745c5c3_Buffer)
 					if templ_7745c5c3_Err != nil {
 						return templ_7745c5c3_Err
 					}
@@ -207,7 +207,7 @@ func ManageFrame(c Common, active string) templ.Component {
 						return templ_7745c5c3_Err
 					}
 					var templ_7745c5c3_Var8 templ.SafeURL
-					templ_7745c5c3_Var8, templ_7745c5c3_Err = templ.JoinURLErrs(templ.SafeURL(it.href))
+					templ_7745c5c3_Var8, templ_7745c5c3_Err = templ.JoinURLErrs(templ.SafeURL(it.Href))
 					if templ_7745c5c3_Err != nil {
 						return templ.Error{Err: templ_7745c5c3_Err, FileName: `pages/manage.templ`, Line: 60, Col: 41}
 					}
@@ -220,9 +220,9 @@ func ManageFrame(c Common, active string) templ.Component {
 						return templ_7745c5c3_Err
 					}
 					var templ_7745c5c3_Var9 string
-					templ_7745c5c3_Var9, templ_7745c5c3_Err = templ.JoinStringErrs("nav-" + it.key)
+					templ_7745c5c3_Var9, templ_7745c5c3_Err = templ.JoinStringErrs(it.ID)
 					if templ_7745c5c3_Err != nil {
-						return templ.Error{Err: templ_7745c5c3_Err, FileName: `pages/manage.templ`, Line: 60, Col: 64}
+						return templ.Error{Err: templ_7745c5c3_Err, FileName: `pages/manage.templ`, Line: 60, Col: 54}
 					}
 					_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var9))
 					if templ_7745c5c3_Err != nil {
@@ -232,7 +232,7 @@ func ManageFrame(c Common, active string) templ.Component {
 					if templ_7745c5c3_Err != nil {
 						return templ_7745c5c3_Err
 					}
-					templ_7745c5c3_Err = Text(it.label).Render(ctx, templ_7745c5c3_Buffer)
+					templ_7745c5c3_Err = c.Msg(it.Key).Render(ctx, templ_7745c5c3_Buffer)
 					if templ_7745c5c3_Err != nil {
 						return templ_7745c5c3_Err
 					}
