@@ -284,6 +284,8 @@ func (p *Portal) Server() *http.Server {
 // Serve listens on the configured address and serves until ctx is done,
 // then stops accepting connections and lets in-flight requests finish (up
 // to 30 seconds). ready, if not nil, is called with the listening address.
+// While it serves, free heap memory goes back to the OS once requests stop
+// for a moment (idleMemory).
 func (p *Portal) Serve(ctx context.Context, ready func(addr net.Addr)) error {
 	srv := p.Server()
 	ln, err := net.Listen("tcp", p.cfg.Addr)
@@ -295,6 +297,9 @@ func (p *Portal) Serve(ctx context.Context, ready func(addr net.Addr)) error {
 	}
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
+	idleCtx, stopIdle := context.WithCancel(ctx)
+	defer stopIdle()
+	go newIdleMemory(p.handler.Served).run(idleCtx, idleMemoryTick)
 	select {
 	case err := <-errc:
 		return err

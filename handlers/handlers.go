@@ -91,6 +91,9 @@ type Handler struct {
 	// csrfMACs are HMAC-SHA256s keyed with CSRFKey (csrfTokenFor).
 	csrfMACs sync.Pool
 
+	// served counts the requests (Served).
+	served atomic.Uint64
+
 	// overrides are the Go page overrides (OverridePage), copied on write.
 	overrides   atomic.Pointer[map[string]PageFunc]
 	overridesMu sync.Mutex
@@ -130,6 +133,9 @@ func New(o Options) (*Handler, error) {
 	h.echo = h.routes()
 	return h, nil
 }
+
+// Served returns how many requests the handler has begun to serve.
+func (h *Handler) Served() uint64 { return h.served.Load() }
 
 // ServeHTTP serves every route.
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {

@@ -12,6 +12,7 @@ import (
 // the logged status is the one sent.
 func (h *Handler) accessLog(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
+		h.served.Add(1)
 		start := time.Now()
 		if err := next(c); err != nil {
 			c.Error(err)
