@@ -4,6 +4,8 @@ import (
 	"context"
 	"runtime/debug"
 	"time"
+
+	"github.com/accountportal/portal/store/sqlite"
 )
 
 // idleMemoryTick is how often Serve looks whether requests came in.
@@ -17,7 +19,9 @@ const idleMemoryTick = 500 * time.Millisecond
 // It frees at most once per idle period, so a steady trickle of requests
 // never pays for it, and a burst pays one collection of a small heap
 // afterwards. (identity's hashing slots return argon2id's much larger
-// buffers on their own, even while other requests go on.)
+// buffers on their own, even while other requests go on.) A store with
+// caches of its own outside the Go heap (SQLite's page caches) releases
+// them first.
 type idleMemory struct {
 	served func() uint64 // the requests served so far
 	free   func()        // debug.FreeOSMemory
@@ -52,6 +56,21 @@ func (m *idleMemory) run(ctx context.Context, every time.Duration) {
 	}
 }
 
-func newIdleMemory(served func() uint64) *idleMemory {
-	return &idleMemory{served: served, free: debug.FreeOSMemory}
+// memoryReleaser is a store that can give back memory of its own (the
+// SQLite store's page caches, C memory the Go runtime cannot return).
+type memoryReleaser interface {
+	ReleaseMemory(ctx context.Context)
+}
+
+var _ memoryReleaser = (*sqlite.Store)(nil)
+
+func newIdleMemory(ctx context.Context, served func() uint64, st any) *idleMemory {
+	free := debug.FreeOSMemory
+	if r, ok := st.(memoryReleaser); ok {
+		free = func() {
+			r.ReleaseMemory(ctx)
+			debug.FreeOSMemory()
+		}
+	}
+	return &idleMemory{served: served, free: free}
 }

@@ -1,6 +1,9 @@
 package portal
 
-import "testing"
+import (
+	"context"
+	"testing"
+)
 
 // Memory goes back to the OS once per idle period: on the first tick
 // without new requests after some, not while requests keep coming, and
@@ -29,4 +32,23 @@ func TestIdleMemory(t *testing.T) {
 	step(1, 2) //
 	step(2, 2) //
 	step(0, 3) //
+}
+
+type releaser struct{ n *int }
+
+func (r releaser) ReleaseMemory(context.Context) { *r.n++ }
+
+// A store with memory of its own is asked to release it when the server
+// goes idle; one without is fine.
+func TestIdleMemoryReleasesStore(t *testing.T) {
+	n := 0
+	served := uint64(0)
+	m := newIdleMemory(context.Background(), func() uint64 { return served }, releaser{&n})
+	served = 3
+	m.tick()
+	m.tick()
+	if n != 1 {
+		t.Fatalf("the store released %d times, want 1", n)
+	}
+	newIdleMemory(context.Background(), func() uint64 { return 0 }, struct{}{}).tick()
 }

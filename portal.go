@@ -299,7 +299,7 @@ func (p *Portal) Serve(ctx context.Context, ready func(addr net.Addr)) error {
 	go func() { errc <- srv.Serve(ln) }()
 	idleCtx, stopIdle := context.WithCancel(ctx)
 	defer stopIdle()
-	go newIdleMemory(p.handler.Served).run(idleCtx, idleMemoryTick)
+	go newIdleMemory(idleCtx, p.handler.Served, p.backend.store).run(idleCtx, idleMemoryTick)
 	select {
 	case err := <-errc:
 		return err

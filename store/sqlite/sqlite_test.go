@@ -2,6 +2,7 @@ package sqlite_test
 
 import (
 	"context"
+	"database/sql"
 	"path/filepath"
 	"testing"
 	"time"
@@ -102,5 +103,49 @@ func TestNoFullScanOnHotQueries(t *testing.T) {
 			}
 		}
 		rows.Close()
+	}
+}
+
+// ReleaseMemory shrinks the idle connections' caches and leaves the store
+// working; with every connection busy it gives up within its timeout
+// rather than wait for them (issue 11, idle RSS).
+func TestReleaseMemory(t *testing.T) {
+	s := MustOpenStore(t)
+	ctx := context.Background()
+	db := s.DB()
+	if _, err := db.Exec("CREATE TABLE filler(id INTEGER PRIMARY KEY, v TEXT)"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.Exec("WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i+1 FROM n WHERE i < 5000) INSERT INTO filler SELECT i, printf('%0200d', i) FROM n"); err != nil {
+		t.Fatal(err)
+	}
+	var sum int
+	if err := db.QueryRow("SELECT sum(length(v)) FROM filler").Scan(&sum); err != nil || sum != 5000*200 {
+		t.Fatalf("filler: %d, %v", sum, err)
+	}
+	s.ReleaseMemory(ctx)
+	if err := db.QueryRow("SELECT sum(length(v)) FROM filler").Scan(&sum); err != nil || sum != 5000*200 {
+		t.Fatalf("after ReleaseMemory: %d, %v", sum, err)
+	}
+
+	// Every connection busy: it returns without waiting for one.
+	db.SetMaxOpenConns(2)
+	var busy []*sql.Conn
+	for range 2 {
+		c, err := db.Conn(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		busy = append(busy, c)
+	}
+	done := make(chan struct{})
+	go func() { s.ReleaseMemory(ctx); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(5 * time.Second):
+		t.Fatal("ReleaseMemory waited for a busy connection")
+	}
+	for _, c := range busy {
+		c.Close()
 	}
 }
