@@ -1,0 +1,64 @@
+package pages
+
+import (
+	"context"
+	"io"
+
+	"github.com/a-h/templ"
+)
+
+// manageNavList is the list of the manage navigation:
+//
+//	<ul><li><a href="/account/manage" aria-current="page" class="active" id="nav-profile">Profile</a></li>…</ul>
+//
+// with "External logins" only when a provider is configured. Every manage
+// page renders it, so it is written in Go from tags built once (the hrefs
+// and ids are constants) rather than by templ, which formats each
+// attribute expression with fmt.Sprint (issue 11).
+type manageNavList struct {
+	c      Common
+	active string
+}
+
+// navOpen are the opening tags of each entry, plain and active.
+var navOpen = func() map[string][2]string {
+	m := map[string][2]string{}
+	for _, it := range manageNav {
+		href, id := templ.EscapeString(it.Href), templ.EscapeString(it.ID)
+		m[it.Nav] = [2]string{
+			`<li><a href="` + href + `" id="` + id + `">`,
+			`<li><a href="` + href + `" aria-current="page" class="active" id="` + id + `">`,
+		}
+	}
+	return m
+}()
+
+// Render writes the list.
+func (n manageNavList) Render(_ context.Context, w io.Writer) error {
+	sw, ok := w.(io.StringWriter)
+	if !ok {
+		sw = stringWriter{w}
+	}
+	var err error
+	put := func(s string) {
+		if err == nil {
+			_, err = sw.WriteString(s)
+		}
+	}
+	put("<ul>")
+	for _, it := range manageNav {
+		if it.Nav == NavExternal && !n.c.ExternalLogins {
+			continue
+		}
+		open := navOpen[it.Nav]
+		if it.Nav == n.active {
+			put(open[1])
+		} else {
+			put(open[0])
+		}
+		put(templ.EscapeString(n.c.T(it.Key)))
+		put("</a></li>")
+	}
+	put("</ul>")
+	return err
+}
