@@ -39,56 +39,69 @@ func (f InputComponent) describedBy() string {
 
 // Render writes the field.
 func (f InputComponent) Render(_ context.Context, w io.Writer) error {
+	hw := newHTMLWriter(w)
+	esc := templ.EscapeString[string]
+	if f.Error != "" {
+		hw.put(`<div class="field field-invalid">`)
+	} else {
+		hw.put(`<div class="field">`)
+	}
+	hw.put(`<label for="f-`, esc(f.Name), `">`, esc(f.Label), `</label> <input id="f-`, esc(f.Name),
+		`" name="`, esc(f.Name), `" type="`, esc(f.Type), `"`)
+	if f.Type != "password" {
+		hw.put(` value="`, esc(f.Value), `"`)
+	}
+	if f.Autocomplete != "" {
+		hw.put(` autocomplete="`, esc(f.Autocomplete), `"`)
+	}
+	if f.InputMode != "" {
+		hw.put(` inputmode="`, esc(f.InputMode), `"`)
+	}
+	if f.Required {
+		hw.put(` required`)
+	}
+	if f.Autofocus {
+		hw.put(` autofocus`)
+	}
+	if f.Error != "" {
+		hw.put(` aria-invalid="true"`)
+	}
+	if d := f.describedBy(); d != "" {
+		hw.put(` aria-describedby="`, esc(d), `"`)
+	}
+	hw.put(`> `)
+	if f.Hint != "" {
+		hw.put(`<p class="field-hint" id="f-`, esc(f.Name), `-hint">`, esc(f.Hint), `</p>`)
+	}
+	if f.Error != "" {
+		hw.put(`<p class="field-error" id="f-`, esc(f.Name), `-error">`, esc(f.Error), `</p>`)
+	}
+	hw.put(`</div>`)
+	return hw.err
+}
+
+// htmlWriter writes the pieces of the Go components' HTML and keeps the
+// first error.
+type htmlWriter struct {
+	w   io.StringWriter
+	err error
+}
+
+func newHTMLWriter(w io.Writer) htmlWriter {
 	sw, ok := w.(io.StringWriter)
 	if !ok {
 		sw = stringWriter{w}
 	}
-	var err error
-	put := func(parts ...string) {
-		for _, p := range parts {
-			if err == nil {
-				_, err = sw.WriteString(p)
-			}
+	return htmlWriter{w: sw}
+}
+
+// put writes parts, in order, until one fails.
+func (h *htmlWriter) put(parts ...string) {
+	for _, p := range parts {
+		if h.err == nil {
+			_, h.err = h.w.WriteString(p)
 		}
 	}
-	esc := templ.EscapeString[string]
-	if f.Error != "" {
-		put(`<div class="field field-invalid">`)
-	} else {
-		put(`<div class="field">`)
-	}
-	put(`<label for="f-`, esc(f.Name), `">`, esc(f.Label), `</label> <input id="f-`, esc(f.Name),
-		`" name="`, esc(f.Name), `" type="`, esc(f.Type), `"`)
-	if f.Type != "password" {
-		put(` value="`, esc(f.Value), `"`)
-	}
-	if f.Autocomplete != "" {
-		put(` autocomplete="`, esc(f.Autocomplete), `"`)
-	}
-	if f.InputMode != "" {
-		put(` inputmode="`, esc(f.InputMode), `"`)
-	}
-	if f.Required {
-		put(` required`)
-	}
-	if f.Autofocus {
-		put(` autofocus`)
-	}
-	if f.Error != "" {
-		put(` aria-invalid="true"`)
-	}
-	if d := f.describedBy(); d != "" {
-		put(` aria-describedby="`, esc(d), `"`)
-	}
-	put(`> `)
-	if f.Hint != "" {
-		put(`<p class="field-hint" id="f-`, esc(f.Name), `-hint">`, esc(f.Hint), `</p>`)
-	}
-	if f.Error != "" {
-		put(`<p class="field-error" id="f-`, esc(f.Name), `-error">`, esc(f.Error), `</p>`)
-	}
-	put(`</div>`)
-	return err
 }
 
 type stringWriter struct{ io.Writer }

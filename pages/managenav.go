@@ -35,30 +35,21 @@ var navOpen = func() map[string][2]string {
 
 // Render writes the list.
 func (n manageNavList) Render(_ context.Context, w io.Writer) error {
-	sw, ok := w.(io.StringWriter)
-	if !ok {
-		sw = stringWriter{w}
-	}
-	var err error
-	put := func(s string) {
-		if err == nil {
-			_, err = sw.WriteString(s)
-		}
-	}
-	put("<ul>")
+	hw := newHTMLWriter(w)
+	hw.put("<ul>")
 	for _, it := range manageNav {
 		if it.Nav == NavExternal && !n.c.ExternalLogins {
 			continue
 		}
 		open := navOpen[it.Nav]
 		if it.Nav == n.active {
-			put(open[1])
+			hw.put(open[1])
 		} else {
-			put(open[0])
+			hw.put(open[0])
 		}
-		put(templ.EscapeString(n.c.T(it.Key)))
-		put("</a></li>")
+		hw.put(templ.EscapeString(n.c.T(it.Key)))
+		hw.put("</a></li>")
 	}
-	put("</ul>")
-	return err
+	hw.put("</ul>")
+	return hw.err
 }
