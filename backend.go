@@ -89,8 +89,11 @@ func openBackend(ctx context.Context, cfg Config) (*backend, error) {
 		// session registry's (store DeleteExpiredSessions).
 		b.sessions, b.stop = pgxstore.NewWithCleanupInterval(st.(*postgres.Store).Pool(), 0), func() {}
 	default:
-		ss := sqlite3store.New(st.(*sqlite.Store).DB())
-		b.sessions, b.stop = ss, ss.StopCleanup
+		// No cleanup goroutine either: its deletes would bypass the
+		// store's write gate; expired rows go with the registry's
+		// (store DeleteExpiredSessions).
+		sq := st.(*sqlite.Store)
+		b.sessions, b.stop = gatedSessions{sqlite3store.NewWithCleanupInterval(sq.DB(), 0), sq}, func() {}
 	}
 	return b, nil
 }
@@ -150,4 +153,20 @@ func (w withRateLimits) PeekRateLimit(ctx context.Context, key string, now time.
 
 func (w withRateLimits) DeleteExpiredRateLimits(ctx context.Context, t time.Time) error {
 	return w.RateLimits.DeleteExpiredRateLimits(ctx, t)
+}
+
+// gatedSessions sends the writes of scs's SQLite session store through the
+// SQLite store's write gate, so that they queue in order with the store's
+// own writes instead of in SQLite's busy handler (store/sqlite/gate.go).
+type gatedSessions struct {
+	*sqlite3store.SQLite3Store
+	st *sqlite.Store
+}
+
+func (g gatedSessions) Commit(token string, b []byte, expiry time.Time) error {
+	return g.st.Write(context.Background(), func() error { return g.SQLite3Store.Commit(token, b, expiry) })
+}
+
+func (g gatedSessions) Delete(token string) error {
+	return g.st.Write(context.Background(), func() error { return g.SQLite3Store.Delete(token) })
 }

@@ -5,7 +5,7 @@ import "context"
 // SetUserAttributes upserts (or, for "", removes) the given attributes in
 // one transaction.
 func (s *Store) SetUserAttributes(ctx context.Context, userID string, values map[string]string) error {
-	tx, err := s.db.BeginTx(ctx, nil)
+	tx, err := s.begin(ctx)
 	if err != nil {
 		return translate(err)
 	}

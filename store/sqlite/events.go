@@ -19,7 +19,7 @@ func scanEvent(row scanner) (*store.Event, error) {
 
 // AddEvent appends e.
 func (s *Store) AddEvent(ctx context.Context, e *store.Event) error {
-	res, err := s.db.ExecContext(ctx, `INSERT INTO security_events (user_id, kind, ip, user_agent, detail, created_at)
+	res, err := s.exec(ctx, `INSERT INTO security_events (user_id, kind, ip, user_agent, detail, created_at)
 		VALUES (?, ?, ?, ?, ?, ?)`, e.UserID, e.Kind, e.IP, e.UserAgent, e.Detail, utc(e.CreatedAt))
 	if err != nil {
 		return translate(err)
@@ -57,7 +57,7 @@ func (s *Store) FindEvent(ctx context.Context, userID string, id int64) (*store.
 // keys cascade to tokens, sessions and events), and queued mail to its
 // address, in one transaction.
 func (s *Store) DeleteUser(ctx context.Context, id, email string, keep *store.KeptEvents) error {
-	tx, err := s.db.BeginTx(ctx, nil)
+	tx, err := s.begin(ctx)
 	if err != nil {
 		return translate(err)
 	}

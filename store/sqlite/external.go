@@ -21,13 +21,13 @@ const insertExternal = `INSERT INTO external_logins (` + externalColumns + `) VA
 
 // AddExternalLogin links l.
 func (s *Store) AddExternalLogin(ctx context.Context, l *store.ExternalLogin) error {
-	_, err := s.db.ExecContext(ctx, insertExternal, l.Provider, l.Subject, l.UserID, l.DisplayName, l.Email, utc(l.CreatedAt))
+	_, err := s.exec(ctx, insertExternal, l.Provider, l.Subject, l.UserID, l.DisplayName, l.Email, utc(l.CreatedAt))
 	return translate(err)
 }
 
 // CreateUserWithLogin creates u with l in one transaction.
 func (s *Store) CreateUserWithLogin(ctx context.Context, u *store.User, l *store.ExternalLogin) error {
-	tx, err := s.db.BeginTx(ctx, nil)
+	tx, err := s.begin(ctx)
 	if err != nil {
 		return translate(err)
 	}
@@ -69,7 +69,7 @@ func (s *Store) ListExternalLogins(ctx context.Context, userID string) ([]*store
 
 // DeleteExternalLogin unlinks one of the user's logins.
 func (s *Store) DeleteExternalLogin(ctx context.Context, userID, provider, subject string) error {
-	res, err := s.db.ExecContext(ctx, `DELETE FROM external_logins WHERE user_id = ? AND provider = ? AND subject = ?`,
+	res, err := s.exec(ctx, `DELETE FROM external_logins WHERE user_id = ? AND provider = ? AND subject = ?`,
 		userID, provider, subject)
 	if err != nil {
 		return translate(err)

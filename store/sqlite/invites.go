@@ -11,14 +11,14 @@ import (
 
 // CreateInvite stores inv.
 func (s *Store) CreateInvite(ctx context.Context, inv *store.Invite) error {
-	_, err := s.db.ExecContext(ctx, `INSERT INTO invites (code_hash, normalized_email, created_at, expires_at) VALUES (?, ?, ?, ?)`,
+	_, err := s.exec(ctx, `INSERT INTO invites (code_hash, normalized_email, created_at, expires_at) VALUES (?, ?, ?, ?)`,
 		inv.Hash, inv.NormalizedEmail, utc(inv.CreatedAt), utc(inv.ExpiresAt))
 	return translate(err)
 }
 
 // ConsumeInvite uses the invite once, in one UPDATE.
 func (s *Store) ConsumeInvite(ctx context.Context, hash []byte, normalizedEmail string, now time.Time) error {
-	res, err := s.db.ExecContext(ctx, `UPDATE invites SET used_at = ?1
+	res, err := s.exec(ctx, `UPDATE invites SET used_at = ?1
 		WHERE code_hash = ?2 AND normalized_email = ?3 AND used_at IS NULL AND expires_at > ?1`, utc(now), hash, normalizedEmail)
 	if err != nil {
 		return translate(err)

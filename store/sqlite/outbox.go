@@ -11,7 +11,7 @@ import (
 
 // EnqueueMail stores m.
 func (s *Store) EnqueueMail(ctx context.Context, m *store.OutboxMessage) error {
-	res, err := s.db.ExecContext(ctx, `INSERT INTO mail_outbox
+	res, err := s.exec(ctx, `INSERT INTO mail_outbox
 		(kind, to_addr, subject, text_body, html_body, attempts, last_error, created_at, next_attempt_at)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		m.Kind, m.To, m.Subject, m.Text, m.HTML, m.Attempts, m.LastError, utc(m.CreatedAt), utc(m.NextAttemptAt))
@@ -24,6 +24,11 @@ func (s *Store) EnqueueMail(ctx context.Context, m *store.OutboxMessage) error {
 
 // ClaimMail leases up to limit due messages in one statement.
 func (s *Store) ClaimMail(ctx context.Context, now time.Time, lease time.Duration, limit int) ([]*store.OutboxMessage, error) {
+	done, err := s.writing(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer done()
 	rows, err := s.db.QueryContext(ctx, `UPDATE mail_outbox SET next_attempt_at = ?1
 		WHERE id IN (SELECT id FROM mail_outbox WHERE next_attempt_at <= ?2 ORDER BY next_attempt_at, id LIMIT ?3)
 		RETURNING id, kind, to_addr, subject, text_body, html_body, attempts, last_error, created_at, next_attempt_at`,
@@ -46,13 +51,13 @@ func (s *Store) ClaimMail(ctx context.Context, now time.Time, lease time.Duratio
 
 // DeleteMail removes message id.
 func (s *Store) DeleteMail(ctx context.Context, id int64) error {
-	_, err := s.db.ExecContext(ctx, `DELETE FROM mail_outbox WHERE id = ?`, id)
+	_, err := s.exec(ctx, `DELETE FROM mail_outbox WHERE id = ?`, id)
 	return translate(err)
 }
 
 // RetryMail records a failed attempt.
 func (s *Store) RetryMail(ctx context.Context, id int64, next time.Time, lastErr string) error {
-	_, err := s.db.ExecContext(ctx, `UPDATE mail_outbox SET attempts = attempts + 1, last_error = ?, next_attempt_at = ? WHERE id = ?`,
+	_, err := s.exec(ctx, `UPDATE mail_outbox SET attempts = attempts + 1, last_error = ?, next_attempt_at = ? WHERE id = ?`,
 		lastErr, utc(next), id)
 	return translate(err)
 }
@@ -62,11 +67,16 @@ func (s *Store) HitRateLimit(ctx context.Context, key string, window time.Durati
 	var count int
 	var end int64
 	nowMS := now.UnixMilli()
-	err := s.db.QueryRowContext(ctx, `INSERT INTO rate_limits (key, count, window_end) VALUES (?1, 1, ?2)
+	done, err := s.writing(ctx)
+	if err != nil {
+		return 0, time.Time{}, err
+	}
+	err = s.db.QueryRowContext(ctx, `INSERT INTO rate_limits (key, count, window_end) VALUES (?1, 1, ?2)
 		ON CONFLICT(key) DO UPDATE SET
 			count = CASE WHEN rate_limits.window_end <= ?3 THEN 1 ELSE rate_limits.count + 1 END,
 			window_end = CASE WHEN rate_limits.window_end <= ?3 THEN ?2 ELSE rate_limits.window_end END
 		RETURNING count, window_end`, key, nowMS+window.Milliseconds(), nowMS).Scan(&count, &end)
+	done()
 	if err != nil {
 		return 0, time.Time{}, translate(err)
 	}
@@ -77,7 +87,7 @@ func (s *Store) HitRateLimit(ctx context.Context, key string, window time.Durati
 func (s *Store) PeekRateLimit(ctx context.Context, key string, now time.Time) (int, time.Time, error) {
 	var count int
 	var end int64
-	err := s.db.QueryRowContext(ctx, `SELECT count, window_end FROM rate_limits WHERE key = ? AND window_end > ?`,
+	err := s.db.QueryRowContext(pointLookup(ctx), `SELECT count, window_end FROM rate_limits WHERE key = ? AND window_end > ?`,
 		key, now.UnixMilli()).Scan(&count, &end)
 	if errors.Is(err, sql.ErrNoRows) {
 		return 0, time.Time{}, nil
@@ -90,6 +100,6 @@ func (s *Store) PeekRateLimit(ctx context.Context, key string, now time.Time) (i
 
 // DeleteExpiredRateLimits removes windows that ended before t.
 func (s *Store) DeleteExpiredRateLimits(ctx context.Context, t time.Time) error {
-	_, err := s.db.ExecContext(ctx, `DELETE FROM rate_limits WHERE window_end < ?`, t.UnixMilli())
+	_, err := s.exec(ctx, `DELETE FROM rate_limits WHERE window_end < ?`, t.UnixMilli())
 	return translate(err)
 }

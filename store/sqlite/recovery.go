@@ -9,7 +9,7 @@ import (
 
 // ReplaceRecoveryCodes swaps the user's codes in one transaction.
 func (s *Store) ReplaceRecoveryCodes(ctx context.Context, userID string, hashes []string, now time.Time) error {
-	tx, err := s.db.BeginTx(ctx, nil)
+	tx, err := s.begin(ctx)
 	if err != nil {
 		return translate(err)
 	}
@@ -47,7 +47,7 @@ func (s *Store) ListRecoveryCodes(ctx context.Context, userID string) ([]store.R
 // DeleteRecoveryCode spends one code: one DELETE, so concurrent spenders of
 // the same code cannot both succeed.
 func (s *Store) DeleteRecoveryCode(ctx context.Context, userID string, id int64) (bool, error) {
-	res, err := s.db.ExecContext(ctx, `DELETE FROM recovery_codes WHERE id = ? AND user_id = ?`, id, userID)
+	res, err := s.exec(ctx, `DELETE FROM recovery_codes WHERE id = ? AND user_id = ?`, id, userID)
 	if err != nil {
 		return false, translate(err)
 	}

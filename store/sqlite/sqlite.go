@@ -28,7 +28,8 @@ var migrations embed.FS
 
 // Store is the SQLite implementation of store.Store.
 type Store struct {
-	db *sql.DB
+	db   *sql.DB
+	gate writeGate // every write goes through it (gate.go)
 }
 
 var _ store.Store = (*Store)(nil)
@@ -63,7 +64,7 @@ func Open(path string) (*Store, error) {
 		db.Close()
 		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
 	}
-	return &Store{db: db}, nil
+	return &Store{db: db, gate: newWriteGate()}, nil
 }
 
 // escapePath keeps '?' and '#' in a file name from being read as the start of
@@ -120,6 +121,20 @@ func translate(err error) error {
 		return fmt.Errorf("%w: %v", store.ErrConflict, err)
 	}
 	return err
+}
+
+// pointLookup is the context for a read of one row by a unique index (the
+// hot lookups of every request: TestNoFullScanOnHotQueries keeps them
+// index lookups, microseconds long). It drops ctx's cancellation, which
+// for such a read buys nothing and costs a watcher per query in
+// database/sql and the driver (a goroutine, an AfterFunc registration):
+// FindSession 22 → 17 µs, 56 → 50 allocations, FindUserByEmail 15 → 11 µs
+// (serial benchmarks with a cancellable context, as a request has).
+func pointLookup(ctx context.Context) context.Context {
+	if ctx.Done() == nil {
+		return ctx
+	}
+	return context.WithoutCancel(ctx)
 }
 
 // utc normalises a time for storage: UTC, so that the text form sorts.

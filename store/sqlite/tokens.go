@@ -11,7 +11,7 @@ import (
 
 // CreateToken stores t.
 func (s *Store) CreateToken(ctx context.Context, t *store.Token) error {
-	_, err := s.db.ExecContext(ctx, `INSERT INTO user_tokens
+	_, err := s.exec(ctx, `INSERT INTO user_tokens
 		(token_hash, user_id, purpose, stamp, data, expires_at, created_at)
 		VALUES (?, ?, ?, ?, ?, ?, ?)`,
 		t.Hash, t.UserID, t.Purpose, t.Stamp, t.Data, utc(t.ExpiresAt), utc(t.CreatedAt))
@@ -22,11 +22,16 @@ func (s *Store) CreateToken(ctx context.Context, t *store.Token) error {
 // concurrent consumers exactly one gets it (REL-04).
 func (s *Store) ConsumeToken(ctx context.Context, hash []byte, purpose, userID string, now time.Time) (*store.Token, error) {
 	var t store.Token
-	err := s.db.QueryRowContext(ctx, `UPDATE user_tokens SET used_at = ?1
+	done, err := s.writing(ctx)
+	if err != nil {
+		return nil, err
+	}
+	err = s.db.QueryRowContext(ctx, `UPDATE user_tokens SET used_at = ?1
 		WHERE token_hash = ?2 AND purpose = ?3 AND user_id = ?4 AND used_at IS NULL AND expires_at > ?1
 		RETURNING token_hash, user_id, purpose, stamp, data, expires_at, created_at`,
 		utc(now), hash, purpose, userID).
 		Scan(&t.Hash, &t.UserID, &t.Purpose, &t.Stamp, &t.Data, &t.ExpiresAt, &t.CreatedAt)
+	done()
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, store.ErrNotFound
 	}
@@ -39,7 +44,7 @@ func (s *Store) ConsumeToken(ctx context.Context, hash []byte, purpose, userID s
 
 // DeleteTokens removes the user's tokens for purpose.
 func (s *Store) DeleteTokens(ctx context.Context, userID, purpose string) error {
-	_, err := s.db.ExecContext(ctx,
+	_, err := s.exec(ctx,
 		`DELETE FROM user_tokens WHERE user_id = ? AND purpose = ?`, userID, purpose)
 	return translate(err)
 }
@@ -59,7 +64,7 @@ func (s *Store) Secret(ctx context.Context, name string, generate func() ([]byte
 	if err != nil {
 		return nil, err
 	}
-	if _, err := s.db.ExecContext(ctx,
+	if _, err := s.exec(ctx,
 		`INSERT OR IGNORE INTO secrets (name, value, created_at) VALUES (?, ?, ?)`,
 		name, fresh, utc(time.Now())); err != nil {
 		return nil, translate(err)

@@ -56,7 +56,7 @@ func prefixed(prefix, columns string) string {
 
 // CreateUser inserts u; ErrConflict when the email or username is taken.
 func (s *Store) CreateUser(ctx context.Context, u *store.User) error {
-	_, err := s.db.ExecContext(ctx, `INSERT INTO users (`+userColumns+`)
+	_, err := s.exec(ctx, `INSERT INTO users (`+userColumns+`)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, userArgs(u)...)
 	return translate(err)
 }
@@ -71,12 +71,12 @@ func userArgs(u *store.User) []any {
 
 // FindUserByID returns the user or ErrNotFound.
 func (s *Store) FindUserByID(ctx context.Context, id string) (*store.User, error) {
-	return scanUser(s.db.QueryRowContext(ctx, `SELECT `+userColumns+` FROM users WHERE id = ?`, id))
+	return scanUser(s.db.QueryRowContext(pointLookup(ctx), `SELECT `+userColumns+` FROM users WHERE id = ?`, id))
 }
 
 // FindUserByEmail returns the user with this normalised email or ErrNotFound.
 func (s *Store) FindUserByEmail(ctx context.Context, normalizedEmail string) (*store.User, error) {
-	return scanUser(s.db.QueryRowContext(ctx,
+	return scanUser(s.db.QueryRowContext(pointLookup(ctx),
 		`SELECT `+userColumns+` FROM users WHERE normalized_email = ?`, normalizedEmail))
 }
 
@@ -127,7 +127,7 @@ func (s *Store) UpdateUser(ctx context.Context, id string, upd store.UserUpdate)
 	}
 	add("updated_at", utc(upd.UpdatedAt))
 	args = append(args, id)
-	tx, err := s.db.BeginTx(ctx, nil)
+	tx, err := s.begin(ctx)
 	if err != nil {
 		return translate(err)
 	}
@@ -158,6 +158,11 @@ func (s *Store) UpdateUser(ctx context.Context, id string, upd store.UserUpdate)
 // concurrent failures all count (no lost update), and locks the account when
 // the count reaches the threshold.
 func (s *Store) RecordLoginFailure(ctx context.Context, id string, f store.LoginFailure) (*store.User, error) {
+	done, err := s.writing(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer done()
 	return scanUser(s.db.QueryRowContext(ctx, `UPDATE users SET
 		lockout_end = CASE WHEN access_failed_count + 1 >= ?1 THEN ?2 ELSE lockout_end END,
 		access_failed_count = CASE WHEN access_failed_count + 1 >= ?1 THEN 0 ELSE access_failed_count + 1 END,
@@ -175,7 +180,7 @@ func nilIfEmpty(b []byte) any {
 
 // AdvanceTOTPStep is a compare-and-set on the last accepted step.
 func (s *Store) AdvanceTOTPStep(ctx context.Context, id string, step int64) (bool, error) {
-	res, err := s.db.ExecContext(ctx, `UPDATE users SET totp_last_step = ? WHERE id = ? AND totp_last_step < ?`, step, id, step)
+	res, err := s.exec(ctx, `UPDATE users SET totp_last_step = ? WHERE id = ? AND totp_last_step < ?`, step, id, step)
 	if err != nil {
 		return false, translate(err)
 	}
