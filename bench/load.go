@@ -80,6 +80,8 @@ type bnResult struct {
 	PeakRSS  int64         `json:"peak_rss"`
 	CPU      bnCPUUse      `json:"cpu"`
 	Statuses map[int]int   `json:"statuses,omitempty"` // unexpected statuses seen
+
+	lat []time.Duration // every latency counted, for bnMergeResults
 }
 
 // bnRun drives addr with one goroutine per request in reqs (one keep-alive
@@ -179,6 +181,7 @@ func bnRun(ctx context.Context, addr string, serverPID int, reqs []bnRequest, wa
 	res.Requests = len(all)
 	res.RPS = float64(len(all)) / duration.Seconds()
 	res.P50, res.P99, res.Max = bnPercentiles(all)
+	res.lat = all
 	res.CPU = <-cpu
 	return res
 }

@@ -53,26 +53,32 @@ type bnOptions struct {
 
 // bnReport is everything one invocation measured (-json writes it).
 type bnReport struct {
-	Date          time.Time            `json:"date"`
-	Commit        string               `json:"commit"`
-	GoVersion     string               `json:"go_version"`
-	CPUs          int                  `json:"cpus"`
-	Users         int                  `json:"users"`
-	Conns         int                  `json:"conns"`
-	Duration      time.Duration        `json:"duration_ns"`
-	Runs          int                  `json:"runs"`
-	SeedTime      time.Duration        `json:"seed_ns"`
-	LoadAvg       string               `json:"loadavg_at_start"`
-	Results       map[string]*bnResult `json:"results"`
-	HashRate      float64              `json:"argon2id_hashes_per_s,omitempty"`
-	HashCPU       bnCPUUse             `json:"argon2id_cpu"`
-	ColdStarts    []time.Duration      `json:"cold_starts_ns,omitempty"`
-	ColdStart     time.Duration        `json:"cold_start_ns,omitempty"`
-	IdleRSSStart  int64                `json:"idle_rss_start,omitempty"`
-	IdleRSSManage int64                `json:"idle_rss_after_manage,omitempty"`
-	IdleRSSFile   int64                `json:"idle_rss_file_backed,omitempty"`
-	AnonWrites    *bnWriteCheck        `json:"anonymous_get_writes,omitempty"`
-	Checks        []bnCheck            `json:"checks"`
+	Date      time.Time            `json:"date"`
+	Commit    string               `json:"commit"`
+	GoVersion string               `json:"go_version"`
+	CPUs      int                  `json:"cpus"`
+	Users     int                  `json:"users"`
+	Conns     int                  `json:"conns"`
+	Duration  time.Duration        `json:"duration_ns"`
+	Runs      int                  `json:"runs"`
+	SeedTime  time.Duration        `json:"seed_ns"`
+	LoadAvg   string               `json:"loadavg_at_start"`
+	Results   map[string]*bnResult `json:"results"`
+	HashRate  float64              `json:"argon2id_hashes_per_s,omitempty"`
+	HashCPU   bnCPUUse             `json:"argon2id_cpu"`
+	// LoginPostRatio is the median over the rounds of each round's
+	// login-post rate divided by the raw argon2id rate measured beside it.
+	LoginPostRatio float64 `json:"login_post_vs_argon2id,omitempty"`
+	// Ratios is each page scenario's rate over the baseline's, measured
+	// in alternating slices: the median over the rounds.
+	Ratios        map[string]float64 `json:"ratios_vs_baseline,omitempty"`
+	ColdStarts    []time.Duration    `json:"cold_starts_ns,omitempty"`
+	ColdStart     time.Duration      `json:"cold_start_ns,omitempty"`
+	IdleRSSStart  int64              `json:"idle_rss_start,omitempty"`
+	IdleRSSManage int64              `json:"idle_rss_after_manage,omitempty"`
+	IdleRSSFile   int64              `json:"idle_rss_file_backed,omitempty"`
+	AnonWrites    *bnWriteCheck      `json:"anonymous_get_writes,omitempty"`
+	Checks        []bnCheck          `json:"checks"`
 }
 
 // bnWriteCheck is the database before and after the login-page scenario.
@@ -254,7 +260,17 @@ func bnExecute(ctx context.Context, o bnOptions) (*bnReport, error) {
 	}
 	var hashRuns []hashRun
 	var idleManage []int64
+	var postRatios []float64
+	pageRatios := map[string][]float64{}
 	measure := func(name string, p *bnProc, reqs []bnRequest, round int) {
+		if name != "baseline" && base != nil && plan.baseline != nil {
+			res, ratio := bnPairedWithBaseline(ctx, o, name, base, plan.baseline, p, reqs, round)
+			runs[name] = append(runs[name], res)
+			if ratio > 0 {
+				pageRatios[name] = append(pageRatios[name], ratio)
+			}
+			return
+		}
 		var best *bnResult
 		for try := range max(1, o.retries) {
 			if ctx.Err() != nil {
@@ -321,30 +337,17 @@ func bnExecute(ctx context.Context, o bnOptions) (*bnReport, error) {
 			idleManage = append(idleManage, port.RSS())
 			bnLog("portal idle RSS after manage: %s", bnMB(idleManage[len(idleManage)-1]))
 		}
-		// 4. The raw argon2id rate at the server's parameters, with the
-		// server idle, then POST /account/login with the right password.
+		// 4. POST /account/login with the right password, against the raw
+		// argon2id rate at the server's parameters: measured in alternating
+		// slices (bnLoginPostPaired), so that the machine's drift in memory
+		// bandwidth hits both alike.
 		if o.scenarios["login-post"] {
-			var hr float64
-			var use bnCPUUse
-			for try := range max(1, o.retries) {
-				if o.quietWait > 0 {
-					bnWaitQuiet(ctx, o.quietWait)
-				}
-				bnLog("argon2id in-process: round %d/%d, %d goroutines, %v", round+1, o.runs, runtime.NumCPU(), o.duration)
-				h, u := bnHashRate(ctx, runtime.NumCPU(), o.warmup, o.duration)
-				if try == 0 || u.Other < use.Other {
-					hr, use = h, u
-				}
-				if u.Other <= bnOtherLoad {
-					break
-				}
+			hr, hcpu, res := bnLoginPostPaired(ctx, o, port, plan.loginPost, round)
+			hashRuns = append(hashRuns, hashRun{hr, hcpu})
+			runs["login-post"] = append(runs["login-post"], res)
+			if hr > 0 {
+				postRatios = append(postRatios, res.RPS/hr)
 			}
-			hashRuns = append(hashRuns, hashRun{hr, use})
-			reqs := slices.Clone(plan.loginPost)
-			for i := range reqs {
-				reqs[i].src = bnSrcIP(int(bnFreshIPs.Add(1)))
-			}
-			measure("login-post", port, reqs, round)
 		}
 		// 5. The stylesheet at its content-hashed URL.
 		if o.scenarios["static"] {
@@ -361,6 +364,17 @@ func bnExecute(ctx context.Context, o bnOptions) (*bnReport, error) {
 		slices.SortFunc(hashRuns, func(a, b hashRun) int { return cmp.Compare(a.rate, b.rate) })
 		m := hashRuns[len(hashRuns)/2]
 		rep.HashRate, rep.HashCPU = m.rate, m.cpu
+	}
+	for name, rs := range pageRatios {
+		slices.Sort(rs)
+		if rep.Ratios == nil {
+			rep.Ratios = map[string]float64{}
+		}
+		rep.Ratios[name] = rs[len(rs)/2]
+	}
+	if len(postRatios) > 0 {
+		slices.Sort(postRatios)
+		rep.LoginPostRatio = postRatios[len(postRatios)/2]
 	}
 	if len(idleManage) > 0 {
 		slices.Sort(idleManage)
