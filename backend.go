@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/url"
 	"strings"
 	"time"
 
@@ -65,7 +66,12 @@ func openBackend(ctx context.Context, cfg Config) (*backend, error) {
 	b := &backend{store: st, migrate: migrate, pending: pending, stop: func() {}}
 	switch {
 	case strings.HasPrefix(cfg.Sessions, "redis://") || strings.HasPrefix(cfg.Sessions, "rediss://"):
-		opts, err := redis.ParseURL(cfg.Sessions)
+		redisURL, prefix, err := redisPrefix(cfg.Sessions)
+		if err != nil {
+			st.Close()
+			return nil, fmt.Errorf("--sessions: %w", err)
+		}
+		opts, err := redis.ParseURL(redisURL)
 		if err != nil {
 			st.Close()
 			return nil, fmt.Errorf("--sessions: %w", err)
@@ -79,10 +85,10 @@ func openBackend(ctx context.Context, cfg Config) (*backend, error) {
 			st.Close()
 			return nil, fmt.Errorf("--sessions: Redis does not answer: %w", err)
 		}
-		b.sessions = goredisstore.NewWithPrefix(b.redis, "portal:session:")
+		b.sessions = goredisstore.NewWithPrefix(b.redis, prefix+"session:")
 		// Rate-limit windows go to Redis too: counting costs no database
 		// write, and every instance shares them.
-		b.store = withRateLimits{Store: st, RateLimits: redisstore.NewRateLimits(b.redis, "portal:rl:")}
+		b.store = withRateLimits{Store: st, RateLimits: redisstore.NewRateLimits(b.redis, prefix+"rl:")}
 	case isPostgres(cfg.DB):
 		// No cleanup goroutine: pgxstore's start/stop race (the channel is
 		// made inside the goroutine); expired rows are deleted with the
@@ -169,4 +175,30 @@ func (g gatedSessions) Commit(token string, b []byte, expiry time.Time) error {
 
 func (g gatedSessions) Delete(token string) error {
 	return g.st.Write(context.Background(), func() error { return g.SQLite3Store.Delete(token) })
+}
+
+// defaultRedisPrefix starts every key Portal keeps in Redis.
+const defaultRedisPrefix = "portal:"
+
+// redisPrefix takes Portal's own "prefix" parameter out of a --sessions
+// Redis URL (go-redis refuses parameters it does not know): the start of
+// every key Portal keeps there (default "portal:"), so that deployments
+// sharing one Redis database — staging and production, or test runs —
+// keep their sessions and rate-limit windows apart.
+func redisPrefix(raw string) (redisURL, prefix string, err error) {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return "", "", err
+	}
+	q := u.Query()
+	if !q.Has("prefix") {
+		return raw, defaultRedisPrefix, nil
+	}
+	prefix = q.Get("prefix")
+	if prefix == "" {
+		return "", "", fmt.Errorf("prefix= must not be empty (the default is %q)", defaultRedisPrefix)
+	}
+	q.Del("prefix")
+	u.RawQuery = q.Encode()
+	return u.String(), prefix, nil
 }

@@ -27,7 +27,7 @@ type Config struct {
 	Addr                  string // --addr: listen address
 	BaseURL               string // --base-url: absolute links; https makes cookies Secure
 	DB                    string // --db: SQLite file path, or a postgres:// URL
-	Sessions              string // --sessions: "" keeps sessions in the database, or a redis:// URL
+	Sessions              string // --sessions: "" keeps sessions in the database, or a redis:// URL (?prefix= starts Portal's keys; default "portal:")
 	Mail                  string // --mail: log, dir:PATH, smtp://user:pass@host:port or smtps://…
 	MailFrom              string // --mail-from
 	Theme                 string // --theme: theme directory
@@ -126,7 +126,7 @@ func (c *Config) BindFlags(fs *flag.FlagSet) {
 	fs.StringVar(&c.Addr, "addr", c.Addr, "listen address")
 	fs.StringVar(&c.BaseURL, "base-url", c.BaseURL, "public URL for links in mail; https makes cookies Secure (default http:// + addr)")
 	fs.StringVar(&c.DB, "db", c.DB, "SQLite database file, or a postgres:// URL")
-	fs.StringVar(&c.Sessions, "sessions", c.Sessions, "session store: the database (default) or a redis:// URL")
+	fs.StringVar(&c.Sessions, "sessions", c.Sessions, "session store: the database (default) or a redis:// URL (?prefix=… sets the start of Portal's keys there; default portal:)")
 	fs.StringVar(&c.Mail, "mail", c.Mail, "mail delivery: log, dir:PATH, smtp://user:pass@host:port (STARTTLS when offered) or smtps://user:pass@host:port")
 	fs.StringVar(&c.MailFrom, "mail-from", c.MailFrom, "sender of mail")
 	fs.StringVar(&c.Theme, "theme", c.Theme, "theme directory")
@@ -232,8 +232,8 @@ func (c *Config) Validate() error {
 	switch {
 	case c.Sessions == "" || c.Sessions == "database":
 	case strings.HasPrefix(c.Sessions, "redis://") || strings.HasPrefix(c.Sessions, "rediss://"):
-		if _, err := url.Parse(c.Sessions); err != nil {
-			bad("sessions", "not a valid redis:// URL")
+		if _, _, err := redisPrefix(c.Sessions); err != nil {
+			bad("sessions", "not a valid redis:// URL: %v", err)
 		}
 	default:
 		bad("sessions", "want empty (the database) or a redis:// URL")

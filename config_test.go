@@ -110,6 +110,7 @@ func TestValidateRefuses(t *testing.T) {
 		{"empty db", func(c *Config) { c.DB = "" }, "--db"},
 		{"other database", func(c *Config) { c.DB = "mysql://localhost/test" }, "--db"},
 		{"other session store", func(c *Config) { c.Sessions = "memcached://localhost" }, "--sessions"},
+		{"empty redis prefix", func(c *Config) { c.Sessions = "redis://localhost:6379/0?prefix=" }, "--sessions"},
 		{"bad mail", func(c *Config) { c.Mail = "pigeon" }, "--mail"},
 		{"smtp bad port", func(c *Config) { c.Mail = "smtp://u:secret@host:0" }, "SMTP"},
 		{"bad from", func(c *Config) { c.MailFrom = "not an address" }, "--mail-from"},

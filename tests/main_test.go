@@ -55,9 +55,7 @@ func freshPostgres(t testing.TB) string {
 		t.Fatalf("postgres: %v", err)
 	}
 	defer conn.Close(ctx)
-	b := make([]byte, 6)
-	rand.Read(b)
-	name := "portal_flow_" + hex.EncodeToString(b)
+	name := "portal_flow_" + randomHex(6)
 	if _, err := conn.Exec(ctx, "CREATE DATABASE "+name); err != nil {
 		t.Fatalf("create database: %v", err)
 	}
@@ -96,4 +94,23 @@ func grayDB(t testing.TB, srv *testServer, readOnly bool) *sql.DB {
 	}
 	t.Cleanup(func() { db.Close() })
 	return db
+}
+
+// randomHex is n random bytes in hex: names that no other run uses.
+func randomHex(n int) string {
+	b := make([]byte, n)
+	rand.Read(b)
+	return hex.EncodeToString(b)
+}
+
+// withQuery returns raw with the query parameter k set to v.
+func withQuery(raw, k, v string) string {
+	u, err := url.Parse(raw)
+	if err != nil {
+		panic(err)
+	}
+	q := u.Query()
+	q.Set(k, v)
+	u.RawQuery = q.Encode()
+	return u.String()
 }
