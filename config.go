@@ -92,6 +92,9 @@ type Config struct {
 	Logger *slog.Logger
 	// Now is the clock; tests inject one. Default time.Now.
 	Now func() time.Time
+	// HashingBusy, when set, hears when password hashing starts (true)
+	// and stops (false); cmd/portal tunes the garbage collector with it.
+	HashingBusy func(busy bool)
 }
 
 // DefaultConfig returns the defaults of DESIGN.md's table.

@@ -122,6 +122,7 @@ func New(cfg Config) (*Portal, error) {
 		Lockout:                 identity.LockoutPolicy{Threshold: cfg.LockoutThreshold, Duration: cfg.LockoutDuration},
 		Hash:                    cfg.hashParams(),
 		HashConcurrency:         cfg.HashConcurrency,
+		HashingBusy:             cfg.HashingBusy,
 		RateLimits:              rateLimits,
 		ConfirmEmailLifetime:    cfg.ConfirmEmailLifetime,
 		ResetPasswordLifetime:   cfg.ResetPasswordLifetime,

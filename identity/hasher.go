@@ -67,6 +67,17 @@ func (h *Hasher) WithParams(p HashParams) *Hasher {
 	return &Hasher{params: p, slots: h.slots, wait: h.wait}
 }
 
+// OnBusy makes fn hear when hashing starts (true: the first slot is
+// taken) and stops (false: the last is given back), in order; fn runs
+// under the slots' lock and must be quick. Hashers made with WithParams
+// share it. cmd/portal uses it to run the garbage collector differently
+// while argon2id's large buffers are live.
+func (h *Hasher) OnBusy(fn func(busy bool)) {
+	h.slots.mu.Lock()
+	defer h.slots.mu.Unlock()
+	h.slots.onBusy = fn
+}
+
 // ErrBusy is returned when no hashing slot frees up in time.
 var ErrBusy = errKey(EUNAVAILABLE, "errors.busy")
 
@@ -93,6 +104,9 @@ type slotPool struct {
 	priority []waiter
 	ordinary []waiter
 	mem      memReturn
+	// onBusy, when set, hears when the first slot is taken (true) and when
+	// the last is given back (false), under mu, so in order.
+	onBusy func(busy bool)
 }
 
 // memReturn gives the memory of argon2id's buffers (46 MiB per running
@@ -158,6 +172,9 @@ func (p *slotPool) idleCheck() {
 func (p *slotPool) acquire(ctx context.Context, wait time.Duration, priority bool) error {
 	p.mu.Lock()
 	if p.free > 0 {
+		if p.free == p.slots && p.onBusy != nil {
+			p.onBusy(true)
+		}
 		p.free--
 		p.mem.used = true
 		p.mu.Unlock()
@@ -217,6 +234,9 @@ func (p *slotPool) release(held time.Duration) {
 	p.lastPrio = q == &p.priority
 	if len(*q) == 0 {
 		p.free++
+		if p.free == p.slots && p.onBusy != nil {
+			p.onBusy(false)
+		}
 		if m := &p.mem; p.free == p.slots && m.used && m.free != nil {
 			m.idleSince = m.now()
 			if !m.pending {

@@ -331,3 +331,53 @@ func TestSlotPoolReturnsMemoryWhenIdle(t *testing.T) {
 		t.Fatalf("frees=%d, want %d", got, want)
 	}
 }
+
+// OnBusy hears hashing start with the first slot taken and stop with the
+// last given back — not for each slot, nor when a slot passes from one
+// hash straight to a waiting one.
+func TestSlotPoolOnBusy(t *testing.T) {
+	h := NewHasher(HashParams{Memory: 64, Iterations: 1, Parallelism: 1, SaltLength: 16, KeyLength: 32}, 2, time.Second)
+	var events []bool
+	h.OnBusy(func(busy bool) { events = append(events, busy) }) // called under the slots' lock
+	p := h.slots
+	ctx := context.Background()
+	take := func() {
+		if err := p.acquire(ctx, 5*time.Second, false); err != nil {
+			t.Fatal(err)
+		}
+	}
+	take()
+	take()
+	waiting := make(chan struct{})
+	go func() { take(); close(waiting) }()
+	for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(time.Millisecond) {
+		p.mu.Lock()
+		n := len(p.ordinary)
+		p.mu.Unlock()
+		if n == 1 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the third request never queued")
+		}
+	}
+	p.release(0) // handed straight to the waiter: still busy
+	<-waiting
+	p.release(0)
+	p.mu.Lock()
+	mid := slices.Clone(events)
+	p.mu.Unlock()
+	if !slices.Equal(mid, []bool{true}) {
+		t.Fatalf("while one slot is still held: events %v, want [true]", mid)
+	}
+	p.release(0)
+	// A real hash through WithParams' shared slots: busy, then idle again.
+	if _, err := h.WithParams(h.params).Hash(ctx, "a password"); err != nil {
+		t.Fatal(err)
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if want := []bool{true, false, true, false}; !slices.Equal(events, want) {
+		t.Fatalf("events %v, want %v", events, want)
+	}
+}

@@ -55,6 +55,9 @@ type Options struct {
 	Hash                  HashParams
 	HashConcurrency       int           // hashes at once; default NumCPU
 	HashWait              time.Duration // queue time before EUNAVAILABLE; default 2 s
+	// HashingBusy, when set, hears when password hashing starts (true)
+	// and stops (false) — see Hasher.OnBusy.
+	HashingBusy           func(busy bool)
 	ConfirmEmailLifetime  time.Duration // default 24 h
 	ResetPasswordLifetime time.Duration // default 30 min
 	ChangeEmailLifetime   time.Duration // default 24 h
@@ -185,6 +188,9 @@ func New(o Options) (*Service, error) {
 	}
 	now := func() time.Time { return o.Now().UTC() }
 	hasher := NewHasher(o.Hash, o.HashConcurrency, o.HashWait)
+	if o.HashingBusy != nil {
+		hasher.OnBusy(o.HashingBusy)
+	}
 	codeParams := o.Hash
 	codeParams.Memory = min(codeParams.Memory, 8192)
 	s := &Service{

@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -144,5 +145,31 @@ func TestRedactURL(t *testing.T) {
 		if got := redactURL(in); got != want {
 			t.Errorf("redactURL(%q)=%q, want %q", in, got, want)
 		}
+	}
+}
+
+// TestTuneGC (issue 11): without GOGC pages run at 200 and a running
+// password hash at 100; an operator's GOGC is left alone.
+func TestTuneGC(t *testing.T) {
+	var set []int
+	record := func(p int) int { set = append(set, p); return 100 }
+	hook := tuneGC(noEnv, record)
+	if hook == nil {
+		t.Fatal("no hook without GOGC")
+	}
+	hook(true)
+	hook(false)
+	if want := []int{pagesGCPercent, hashingGCPercent, pagesGCPercent}; !slices.Equal(set, want) {
+		t.Fatalf("GC percents set %v, want %v", set, want)
+	}
+	set = nil
+	withGOGC := func(k string) string {
+		if k == "GOGC" {
+			return "50"
+		}
+		return ""
+	}
+	if hook := tuneGC(withGOGC, record); hook != nil || len(set) > 0 {
+		t.Fatalf("with GOGC set: hook %v, percents set %v; want none", hook != nil, set)
 	}
 }
