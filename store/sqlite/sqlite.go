@@ -172,6 +172,9 @@ func (s *Store) MigrationsPending(ctx context.Context) (bool, error) {
 // under load. Portal calls it when the server goes idle (issue 11, idle
 // RSS). It waits at most 50 ms for a connection and leaves alone those in
 // use; a shrunk cache refills from the OS's file cache on the next queries.
+// Then glibc's malloc_trim hands the freed pages back: glibc keeps them in
+// its per-thread arenas otherwise (idle RSS after the harness's manage
+// load: 39.5–40.0 MB without, 37.5–37.8 MB with).
 func (s *Store) ReleaseMemory(ctx context.Context) {
 	ctx, cancel := context.WithTimeout(ctx, 50*time.Millisecond)
 	defer cancel()
@@ -180,6 +183,7 @@ func (s *Store) ReleaseMemory(ctx context.Context) {
 		for _, c := range held {
 			c.Close()
 		}
+		mallocTrim()
 	}()
 	// Holding each connection until all are done makes every one distinct.
 	for range s.db.Stats().Idle {
