@@ -12,8 +12,11 @@ import (
 	"github.com/alexedwards/scs/sqlite3store"
 )
 
-// openMigrated opens a migrated store on a fresh file (this package's
-// tests; sqlite_test's MustOpenStore is outside it).
+// OpenMigrated opens a migrated store on a fresh file. Exported for the
+// external test package (sqlite_test's MustOpenStore); test code only.
+var OpenMigrated = openMigrated
+
+// openMigrated opens a migrated store on a fresh file.
 func openMigrated(t *testing.T) *Store {
 	t.Helper()
 	s, err := Open(filepath.Join(t.TempDir(), "test.db"))

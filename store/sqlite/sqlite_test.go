@@ -15,15 +15,7 @@ import (
 // MustOpenStore opens a migrated store on a fresh file.
 func MustOpenStore(t *testing.T) *sqlite.Store {
 	t.Helper()
-	s, err := sqlite.Open(filepath.Join(t.TempDir(), "test.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { s.Close() })
-	if err := s.Migrate(context.Background()); err != nil {
-		t.Fatal(err)
-	}
-	return s
+	return sqlite.OpenMigrated(t)
 }
 
 func TestStoreSuite(t *testing.T) {
