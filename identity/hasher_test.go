@@ -348,8 +348,8 @@ func TestSlotPoolOnBusy(t *testing.T) {
 	}
 	take()
 	take()
-	waiting := make(chan struct{})
-	go func() { take(); close(waiting) }()
+	waiting := make(chan error, 1)
+	go func() { waiting <- p.acquire(ctx, 5*time.Second, false) }()
 	for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(time.Millisecond) {
 		p.mu.Lock()
 		n := len(p.ordinary)
@@ -362,7 +362,9 @@ func TestSlotPoolOnBusy(t *testing.T) {
 		}
 	}
 	p.release(0) // handed straight to the waiter: still busy
-	<-waiting
+	if err := <-waiting; err != nil {
+		t.Fatal(err)
+	}
 	p.release(0)
 	p.mu.Lock()
 	mid := slices.Clone(events)
