@@ -56,7 +56,7 @@ func TestExtraFieldsStoredAndExported(t *testing.T) {
 	}
 }
 
-// TestFieldsRefuseBidiAndNonNumbers (issue 17 item 16): text fields refuse
+// TestFieldsRefuseBidiAndNonNumbers (REL-11, issue 17 item 16): text fields refuse
 // bidi embedding, override and isolate characters, which reorder what
 // follows on screen; number fields refuse NaN and infinities, which
 // strconv.ParseFloat takes.
