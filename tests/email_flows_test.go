@@ -3,7 +3,7 @@ package tests
 // End-to-end tests of the email flows: confirm the address, resend the
 // confirmation, forgot/reset password, change the address, send a
 // verification mail, and the --mail=log development link. Requirement IDs
-// are those of shared/SECURITY.md (REG-01..03, RST-01..05, ACC-01, ACC-04,
+// are those of docs/security.md (REG-01..03, RST-01..05, ACC-01, ACC-04,
 // REL-15, AUTH-05, SES-03).
 //
 // Helpers of this file and enumeration_test.go start with "ef" so that
@@ -394,7 +394,7 @@ func TestEmailResetPasswordRules(t *testing.T) {
 		}
 	})
 
-	// SECURITY.md decision 3: a reset proves the address, so it confirms it.
+	// docs/security.md decision 3: a reset proves the address, so it confirms it.
 	t.Run("confirms an unconfirmed address", func(t *testing.T) {
 		t.Parallel()
 		srv := portaltest.NewServer(t)
@@ -901,7 +901,3 @@ func TestEmailDevConfirmLink(t *testing.T) {
 
 // efCSPNonce matches the nonce source in a Content-Security-Policy.
 var efCSPNonce = regexp.MustCompile(`'nonce-[^']*'`)
-
-// efNonceAttr matches a nonce attribute in a body (there should be none,
-// but a masked comparison must not depend on that).
-var efNonceAttr = regexp.MustCompile(`nonce="[^"]*"`)

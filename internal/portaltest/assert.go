@@ -101,8 +101,10 @@ func WantTooMany(t testing.TB, p *Page) {
 var nonceAttr = regexp.MustCompile(`nonce="[^"]*"`)
 
 // MaskedBody is p's body with what legitimately differs between two
-// answers masked: every _csrf value, every nonce attribute, and each of
-// mask.
+// otherwise identical answers masked (docs/security.md, Alike responses):
+// every _csrf value, every nonce attribute (there should be none, but a
+// masked comparison must not depend on that), and each of mask (such as
+// the typed email address).
 func MaskedBody(t testing.TB, p *Page, mask ...string) string {
 	t.Helper()
 	body := p.Body
