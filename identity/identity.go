@@ -283,7 +283,7 @@ func (s *Service) Register(ctx context.Context, c Client, in RegisterInput) (Reg
 			return RegisterResult{}, err
 		}
 	}
-	if m := s.opts.Passwords.check(in.Password, email); !m.ok() {
+	if m := s.checkPassword(in.Password, email); !m.ok() {
 		fields["password"] = m
 	}
 	attrs, attrErrs := s.checkAttributes(in.Attributes)

@@ -625,3 +625,23 @@ func TestKnownAddressSignsInDuringFlood(t *testing.T) {
 		t.Fatalf("the owner's usual address during the flood: %v", err)
 	}
 }
+
+// TestRateLimitsAllOffStayOff (issue 17 item 16): a configured set with
+// every limit off is not taken for "unset" (which means the defaults).
+func TestRateLimitsAllOffStayOff(t *testing.T) {
+	var spec []string
+	for _, n := range RateLimitNames() {
+		spec = append(spec, n+"=0")
+	}
+	r, err := ParseRateLimits(strings.Join(spec, ","))
+	if err != nil || !r.AllOff() {
+		t.Fatalf("ParseRateLimits(all 0)=%+v, %v; want all off", r, err)
+	}
+	f := newFixture(t, func(o *Options) { o.RateLimits = r })
+	if !f.svc.opts.RateLimits.AllOff() {
+		t.Fatalf("New turned all-off limits into %+v", f.svc.opts.RateLimits)
+	}
+	if f := newFixture(t); f.svc.opts.RateLimits.LoginPerIP != DefaultRateLimits.LoginPerIP {
+		t.Fatal("unset limits are not the defaults")
+	}
+}
