@@ -162,17 +162,21 @@ func updateUserTx(ctx context.Context, tx pgx.Tx, id string, upd store.UserUpdat
 	return nil
 }
 
+// insertKept starts both inserts into kept_events: the account's events,
+// then the deletion itself.
+const insertKept = `INSERT INTO kept_events (tag, kind, created_at)`
+
 // DeleteUser removes the user and everything that hangs off it (foreign
 // keys cascade to tokens, sessions, events, recovery codes and external
 // logins), and queued mail to its address, in one transaction.
 func (s *Store) DeleteUser(ctx context.Context, id, email string, keep *store.KeptEvents) error {
 	return s.inTx(ctx, func(tx pgx.Tx) error {
 		if keep != nil {
-			if _, err := tx.Exec(ctx, `INSERT INTO kept_events (tag, kind, created_at)
+			if _, err := tx.Exec(ctx, insertKept+`
 				SELECT $1, kind, created_at FROM security_events WHERE user_id = $2 ORDER BY id`, keep.Tag, id); err != nil {
 				return translate(err)
 			}
-			if _, err := tx.Exec(ctx, `INSERT INTO kept_events (tag, kind, created_at) VALUES ($1, $2, $3)`,
+			if _, err := tx.Exec(ctx, insertKept+` VALUES ($1, $2, $3)`,
 				keep.Tag, keep.Kind, utc(keep.At)); err != nil {
 				return translate(err)
 			}

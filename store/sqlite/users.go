@@ -54,10 +54,13 @@ func prefixed(prefix, columns string) string {
 	return strings.Join(parts, ", ")
 }
 
+// insertUser inserts the values of userArgs.
+const insertUser = `INSERT INTO users (` + userColumns + `)
+	VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
+
 // CreateUser inserts u; ErrConflict when the email or username is taken.
 func (s *Store) CreateUser(ctx context.Context, u *store.User) error {
-	_, err := s.exec(ctx, `INSERT INTO users (`+userColumns+`)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, userArgs(u)...)
+	_, err := s.exec(ctx, insertUser, userArgs(u)...)
 	return translate(err)
 }
 
