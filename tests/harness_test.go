@@ -100,7 +100,9 @@ func newTestServer(t testing.TB, opts ...func(*portal.Config)) *testServer {
 		o(&cfg)
 	}
 	logBuf := &syncBuffer{}
-	cfg.Logger = slog.New(slog.NewTextHandler(logBuf, &slog.HandlerOptions{Level: slog.LevelInfo}))
+	if cfg.Logger == nil { // an option may bring its own (then Log stays empty)
+		cfg.Logger = slog.New(slog.NewTextHandler(logBuf, &slog.HandlerOptions{Level: slog.LevelInfo}))
+	}
 
 	// The base URL must be known before New; reserve the listener first.
 	ts := httptest.NewUnstartedServer(nil)
