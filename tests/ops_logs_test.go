@@ -16,19 +16,20 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/accountportal/portal"
+	"github.com/accountportal/portal/internal/portaltest"
 )
 
 var opsRequestIDRE = regexp.MustCompile(`^[0-9a-f]{16}$`)
 
 // opsJSONLog makes the server log JSON at debug level into buf.
-func opsJSONLog(buf *syncBuffer) func(*portal.Config) {
+func opsJSONLog(buf *portaltest.SyncBuffer) func(*portal.Config) {
 	return func(cfg *portal.Config) {
 		cfg.Logger = slog.New(slog.NewJSONHandler(buf, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	}
 }
 
 // opsLogLines parses every line of buf as one JSON object.
-func opsLogLines(t testing.TB, buf *syncBuffer) []map[string]any {
+func opsLogLines(t testing.TB, buf *portaltest.SyncBuffer) []map[string]any {
 	t.Helper()
 	var out []map[string]any
 	sc := bufio.NewScanner(strings.NewReader(buf.String()))
@@ -49,22 +50,22 @@ func opsLogLines(t testing.TB, buf *syncBuffer) []map[string]any {
 // line of the failure carries, and no detail of the failure.
 func TestRequestIDInHeaderLogAnd500Page(t *testing.T) {
 	t.Parallel()
-	var buf syncBuffer
-	srv := newTestServer(t, opsJSONLog(&buf))
+	var buf portaltest.SyncBuffer
+	srv := portaltest.NewServer(t, opsJSONLog(&buf))
 	if err := srv.Portal.OverrideHandler("GET /account/access-denied", func(echo.Context) error {
 		panic("boom: secret detail")
 	}); err != nil {
 		t.Fatal(err)
 	}
-	c := newClient(t, srv)
+	c := portaltest.NewClient(t, srv)
 
 	login := c.Get("/account/login?returnUrl=%2Faccount%2Fmanage")
-	wantStatus(t, login, http.StatusOK)
+	portaltest.WantStatus(t, login, http.StatusOK)
 	loginID := login.Header.Get("X-Request-Id")
 	missing := c.Get("/no/such/page/ABCDEF")
-	wantStatus(t, missing, http.StatusNotFound)
+	portaltest.WantStatus(t, missing, http.StatusNotFound)
 	failed := c.Get("/account/access-denied")
-	wantStatus(t, failed, http.StatusInternalServerError)
+	portaltest.WantStatus(t, failed, http.StatusInternalServerError)
 	failedID := failed.Header.Get("X-Request-Id")
 	for _, id := range []string{loginID, missing.Header.Get("X-Request-Id"), failedID} {
 		if !opsRequestIDRE.MatchString(id) {
@@ -111,7 +112,7 @@ func TestRequestIDInHeaderLogAnd500Page(t *testing.T) {
 		t.Errorf("500 line %v: want status 500 at ERROR on its route", l)
 	}
 	// The server keeps serving.
-	wantStatus(t, c.Get("/account/login"), http.StatusOK)
+	portaltest.WantStatus(t, c.Get("/account/login"), http.StatusOK)
 }
 
 // TestLogsHoldNoSecrets (LOG-01): a whole flow — register, confirm, sign
@@ -121,27 +122,27 @@ func TestRequestIDInHeaderLogAnd500Page(t *testing.T) {
 // key or a recovery code. Security events are logged with their kind.
 func TestLogsHoldNoSecrets(t *testing.T) {
 	t.Parallel()
-	var buf syncBuffer
-	srv := newTestServer(t, opsJSONLog(&buf), tfHighLockout)
+	var buf portaltest.SyncBuffer
+	srv := portaltest.NewServer(t, opsJSONLog(&buf), tfHighLockout)
 	const email, pw1, pw2 = "ops-secrets@example.com", "Sentinel-0ps-pw-one", "Sentinel-0ps-pw-two"
 	secrets := map[string]string{"first password": pw1, "second password": pw2, "wrong password": "Sentinel-0ps-wrong"}
 
-	c := newClient(t, srv)
+	c := portaltest.NewClient(t, srv)
 	c.Register(email, pw1)
-	confirm := efLastLink(t, srv, email, "", "/account/confirm-email")
+	confirm := srv.LastLink(t, email, "", "/account/confirm-email")
 	secrets["confirmation link"], secrets["confirmation code"] = confirm, efQuery(t, confirm, "code")
 	c.ConfirmEmail(email)
-	wantRedirect(t, c.Login(email, pw1, false), "/")
-	secrets["session cookie 1"] = c.Cookie(sessionCookie)
-	wantInvalidLogin(t, newClient(t, srv).Login(email, "Sentinel-0ps-wrong", false))
+	portaltest.WantRedirect(t, c.Login(email, pw1, false), "/")
+	secrets["session cookie 1"] = c.Cookie(portaltest.SessionCookie)
+	wantInvalidLogin(t, portaltest.NewClient(t, srv).Login(email, "Sentinel-0ps-wrong", false))
 
 	reset := efResetLink(t, srv, email)
 	secrets["reset link"], secrets["reset code"] = reset, efQuery(t, reset, "code")
-	efWantRedirect(t, efSubmitReset(newClient(t, srv), reset, email, pw2), "/account/reset-password-confirmation")
+	portaltest.WantRedirect(t, efSubmitReset(portaltest.NewClient(t, srv), reset, email, pw2), "/account/reset-password-confirmation")
 
-	c = newClient(t, srv)
-	wantRedirect(t, c.Login(email, pw2, false), "/")
-	secrets["session cookie 2"] = c.Cookie(sessionCookie)
+	c = portaltest.NewClient(t, srv)
+	portaltest.WantRedirect(t, c.Login(email, pw2, false), "/")
+	secrets["session cookie 2"] = c.Cookie(portaltest.SessionCookie)
 	key, codes := tfEnable(t, srv, c)
 	secrets["authenticator key"] = key
 	secrets["authenticator key (no spaces)"] = strings.ReplaceAll(key, " ", "")
@@ -150,17 +151,17 @@ func TestLogsHoldNoSecrets(t *testing.T) {
 	}
 	srv.Clock.Advance(tfStep)
 
-	p := newClient(t, srv)
-	wantRedirect(t, tfPasswordStep(p, email, pw2, false, ""), tf2FAPath)
+	p := portaltest.NewClient(t, srv)
+	portaltest.WantRedirect(t, tfPasswordStep(p, email, pw2, false, ""), tf2FAPath)
 	wrong := tfWrongCode(t, srv, key)
-	tfWantRefused(t, tfSubmitCode(p, wrong, false), "code")
+	portaltest.WantFieldError(t, tfSubmitCode(p, wrong, false), "code")
 	good := tfCode(t, srv, key, 0)
-	wantRedirect(t, tfSubmitCode(p, good, false), "/")
-	secrets["session cookie 3"] = p.Cookie(sessionCookie)
+	portaltest.WantRedirect(t, tfSubmitCode(p, good, false), "/")
+	secrets["session cookie 3"] = p.Cookie(portaltest.SessionCookie)
 
-	r := newClient(t, srv)
-	wantRedirect(t, tfPasswordStep(r, email, pw2, false, ""), tf2FAPath)
-	wantRedirect(t, tfSubmitRecovery(r, codes[0]), "/")
+	r := portaltest.NewClient(t, srv)
+	portaltest.WantRedirect(t, tfPasswordStep(r, email, pw2, false, ""), tf2FAPath)
+	portaltest.WantRedirect(t, tfSubmitRecovery(r, codes[0]), "/")
 	srv.Mails(t) // the mail worker is idle: every line is written
 
 	log := buf.String()
