@@ -256,17 +256,19 @@ func TestEmailConfirmLinkRejected(t *testing.T) {
 	t.Run("expired after 24h", func(t *testing.T) {
 		t.Parallel()
 		srv := newTestServer(t)
-		newClient(t, srv).Register("early@example.com", efPassword)
-		newClient(t, srv).Register("late@example.com", efPassword)
+		// Each confirms in the browser that registered (which keeps the
+		// password, OIDC-03).
+		earlyC, lateC := newClient(t, srv), newClient(t, srv)
+		earlyC.Register("early@example.com", efPassword)
+		lateC.Register("late@example.com", efPassword)
 		early := efLastLink(t, srv, "early@example.com", "Confirm", "/account/confirm-email?")
 		late := efLastLink(t, srv, "late@example.com", "Confirm", "/account/confirm-email?")
 
 		srv.Clock.Advance(24*time.Hour - time.Minute)
-		c := newClient(t, srv)
-		efWantStatus(t, c.Submit(early, "#confirm-email-form", nil), http.StatusSeeOther)
+		efWantStatus(t, earlyC.Submit(early, "#confirm-email-form", nil), http.StatusSeeOther)
 
 		srv.Clock.Advance(time.Minute) // exactly 24 h after issue
-		efWantInvalidLink(t, c.Submit(late, "#confirm-email-form", nil), ".alert-error")
+		efWantInvalidLink(t, lateC.Submit(late, "#confirm-email-form", nil), ".alert-error")
 		if efCanLogin(t, srv, "late@example.com", efPassword) {
 			t.Fatal("an expired link confirmed the address")
 		}
@@ -321,7 +323,8 @@ func TestEmailResendConfirmation(t *testing.T) {
 		confirmed   = "done@example.com"
 		unknown     = "nobody@example.com"
 	)
-	newClient(t, srv).Register(unconfirmed, efPassword)
+	registrant := newClient(t, srv)
+	registrant.Register(unconfirmed, efPassword)
 	efConfirmedUser(t, srv, confirmed, efPassword)
 	oldLink := efLastLink(t, srv, unconfirmed, "Confirm", "/account/confirm-email?")
 	before := map[string]int{}
@@ -364,7 +367,7 @@ func TestEmailResendConfirmation(t *testing.T) {
 	if newLink == oldLink {
 		t.Fatal("resend mailed the same link again")
 	}
-	c := newClient(t, srv)
+	c := registrant // confirms where it registered, keeping the password (OIDC-03)
 	efWantInvalidLink(t, c.Submit(oldLink, "#confirm-email-form", nil), ".alert-error")
 	efWantRedirect(t, c.Submit(newLink, "#confirm-email-form", nil), "/account/login")
 	if !efCanLogin(t, srv, unconfirmed, efPassword) {

@@ -439,9 +439,11 @@ func TestExternalLoginNewUserVerified(t *testing.T) {
 	oxWantSignedIn(t, c2, user.Email)
 }
 
-// TestExternalLoginNewUserUnconfirmed: when the provider does not vouch for
-// the address (email_verified=false), or the person types another address,
-// the account is created but must confirm by mail first: no sign-in.
+// TestExternalLoginNewUserUnconfirmed (OIDC-03): when the provider does not
+// vouch for the address (email_verified=false), or the person types another
+// address, nothing is created: a code goes to the address, and until it
+// comes back from this browser the provider's login is not linked to
+// anything. (The code step itself: TestExternalSignupCodeProvesAddress.)
 func TestExternalLoginNewUserUnconfirmed(t *testing.T) {
 	t.Parallel()
 	for _, tc := range []struct {
@@ -464,22 +466,22 @@ func TestExternalLoginNewUserUnconfirmed(t *testing.T) {
 			c := newClient(t, srv)
 			wantRedirect(t, oxLogin(t, c, op), oxConfirmPath)
 			p := c.Submit(oxConfirmPath, "#external-confirm-form", map[string]string{"email": addr})
-			wantRedirect(t, p, "/account/register-confirmation")
+			wantRedirect(t, p, oxConfirmPath)
 			oxWantAnonymous(t, c)
 			mails := srv.MailsTo(t, addr)
 			if len(mails) != 1 {
-				t.Fatalf("%d mails to %s, want 1 confirmation", len(mails), addr)
+				t.Fatalf("%d mails to %s, want 1 with the code", len(mails), addr)
 			}
-			mails[0].Link(t, "/account/confirm-email")
+			mails[0].Link(t, oxConfirmPath+"?code=")
+			if n := countUsers(t, srv, ""); n != 0 {
+				t.Errorf("%d accounts before the code, want none", n)
+			}
 
-			// Until confirmed, the provider's login is refused with a message.
+			// Until then, the provider's login is not linked: a new
+			// browser is asked for an address again.
 			c2 := newClient(t, srv)
-			oxWantLoginFailed(t, c2, oxLogin(t, c2, op), "confirm")
-
-			// After confirming, it signs in.
-			c2.ConfirmEmail(addr)
-			wantRedirect(t, oxLogin(t, c2, op), "/")
-			oxWantSignedIn(t, c2, addr)
+			wantRedirect(t, oxLogin(t, c2, op), oxConfirmPath)
+			oxWantAnonymous(t, c2)
 		})
 	}
 }
@@ -539,9 +541,9 @@ func TestExternalLoginNeverLinksByEmail(t *testing.T) {
 			p := c.Submit(oxConfirmPath, "#external-confirm-form", map[string]string{"email": alice})
 			if unverified {
 				// The provider does not vouch for the address: the
-				// registration answer, which reveals nothing (see
+				// "we sent a code" answer, which reveals nothing (see
 				// TestExternalLoginConfirmNoEnumeration).
-				wantRedirect(t, p, "/account/register-confirmation")
+				wantRedirect(t, p, oxConfirmPath)
 			} else {
 				wantStatus(t, p, http.StatusUnprocessableEntity)
 				msg := strings.ToLower(fieldError(t, p, "email"))
@@ -628,17 +630,20 @@ func TestExternalLoginConfirmNoEnumeration(t *testing.T) {
 		return p
 	}
 	free := answer("free@example.com")
-	wantRedirect(t, free, "/account/register-confirmation")
+	wantRedirect(t, free, oxConfirmPath) // "we sent a code"
 	got := answer(taken)
 	if got.Status != free.Status || got.Location() != free.Location() {
 		t.Errorf("confirming an address the provider did not vouch for: taken → %d %q (%q), free → %d %q; "+
 			"want the same answer (no enumeration)", got.Status, got.Location(), fieldError(t, got, "email"), free.Status, free.Location())
 	}
-	if n := oxLoginRows(t, srv, ""); n != 1 {
-		t.Errorf("%d external logins, want 1 (the free address's account only)", n)
+	if n := oxLoginRows(t, srv, ""); n != 0 {
+		t.Errorf("%d external logins, want 0 (nothing until a code comes back, OIDC-03)", n)
 	}
-	if got := countUsers(t, srv, ""); got != 2 {
-		t.Errorf("%d users, want 2 (karl and the free address)", got)
+	if got := countUsers(t, srv, ""); got != 1 {
+		t.Errorf("%d users, want 1 (karl)", got)
+	}
+	if got := len(mailsWithSubject(t, srv, "free@example.com", "code")); got != 1 {
+		t.Errorf("%d code mails to the free address, want 1", got)
 	}
 	// As on the register page, the owner hears of the attempt.
 	if got, want := len(mailsWithSubject(t, srv, taken, "tried to register")), 1; got != want {
