@@ -97,7 +97,7 @@ type Config struct {
 	HashingBusy func(busy bool)
 }
 
-// DefaultConfig returns the defaults of DESIGN.md's table.
+// DefaultConfig returns the defaults of README's configuration table.
 func DefaultConfig() Config {
 	return Config{
 		Addr:                    "localhost:8080",

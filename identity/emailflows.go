@@ -88,7 +88,7 @@ func (s *Service) runResendConfirmation(ctx context.Context, m *store.OutboxMess
 // per IP (429) and mails per address (RST-05: further requests send
 // nothing), and changes nothing about the account (no lockout, CS-FP).
 // Unconfirmed accounts get a link too: a reset by the real owner confirms
-// the address (SECURITY.md decision 3).
+// the address (docs/security.md decision 3).
 func (s *Service) ForgotPassword(ctx context.Context, c Client, email string) error {
 	return s.queueMailRequest(ctx, c, jobForgotPassword, "reset-mail", email)
 }
@@ -125,7 +125,7 @@ func (s *Service) ResetPassword(ctx context.Context, c Client, in ResetInput) er
 	if err := validAddress("email", in.Email); err != nil {
 		return err
 	}
-	if m := s.opts.Passwords.check(in.Password, in.Email); !m.ok() {
+	if m := s.checkPassword(in.Password, in.Email); !m.ok() {
 		return msgErr("password", m)
 	}
 	if err := s.limit(ctx, "link-ip", ipKey(c.IP), s.opts.RateLimits.LinkSubmissionsPerIP); err != nil {

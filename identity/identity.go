@@ -264,7 +264,7 @@ type RegisterResult struct {
 
 // Register creates an account, or — when confirmation is required and the
 // address already has one — tells its owner by mail and pretends to have
-// created it, so the page reveals nothing (REG-01, SECURITY.md decision 2).
+// created it, so the page reveals nothing (REG-01, docs/security.md decision 2).
 func (s *Service) Register(ctx context.Context, c Client, in RegisterInput) (RegisterResult, error) {
 	email := strings.TrimSpace(in.Email)
 	fields := map[string]message{}
@@ -283,7 +283,7 @@ func (s *Service) Register(ctx context.Context, c Client, in RegisterInput) (Reg
 			return RegisterResult{}, err
 		}
 	}
-	if m := s.opts.Passwords.check(in.Password, email); !m.ok() {
+	if m := s.checkPassword(in.Password, email); !m.ok() {
 		fields["password"] = m
 	}
 	attrs, attrErrs := s.checkAttributes(in.Attributes)
@@ -411,9 +411,9 @@ var ErrInvalidLogin = errKey(EUNAUTHORIZED, "errors.invalid_login")
 //     cannot lock a victim out (no Keycloak-style lockout DoS); only a
 //     distributed attack (LoginFailuresPerAccountUnknownIPs) locks it.
 //
-// Success resets the count and rehashes a password stored with old
-// parameters.
-func (s *Service) PasswordSignIn(ctx context.Context, c Client, email, password string) (*User, error) {
+// Success resets the count, rehashes a password stored with old
+// parameters, and goes on to the second factor (BeginSignIn).
+func (s *Service) PasswordSignIn(ctx context.Context, c Client, email, password string) (*SignIn, error) {
 	ip := ipKey(c.IP)
 	if err := s.limit(ctx, "login-ip", ip, s.opts.RateLimits.LoginPerIP); err != nil {
 		return nil, err
@@ -505,9 +505,11 @@ func (s *Service) PasswordSignIn(ctx context.Context, c Client, email, password 
 		if err := s.store.UpdateUser(ctx, u.ID, upd); err != nil {
 			return nil, internal(err)
 		}
-		return s.store.FindUserByID(ctx, u.ID)
+		if u, err = s.store.FindUserByID(ctx, u.ID); err != nil {
+			return nil, internal(err)
+		}
 	}
-	return u, nil
+	return s.BeginSignIn(ctx, c, u, "")
 }
 
 // FindUserByEmail returns the account with this address (any case or

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/accountportal/portal"
+	"github.com/accountportal/portal/identity"
 )
 
 // abuseServer trusts 127.0.0.1 as a reverse proxy, so that each client
@@ -121,6 +122,23 @@ func TestRateLimitsCanBeTurnedOff(t *testing.T) {
 	}
 }
 
+// TestRateLimitsAllOff (AUTH-04, issue 17 item 16): --rate-limits with
+// every limit 0 turns them all off; before, an all-zero set was taken for
+// "not configured" and silently became the defaults.
+func TestRateLimitsAllOff(t *testing.T) {
+	t.Parallel()
+	var spec []string
+	for _, name := range identity.RateLimitNames() {
+		spec = append(spec, name+"=0")
+	}
+	srv := abuseServer(t, strings.Join(spec, ","))
+	c := from(t, srv, "203.0.113.9")
+	// The default login-fail-ip is 20 per 10 minutes: 25 failures pass.
+	for i := range 25 {
+		wantInvalidLogin(t, c.Login(fmt.Sprintf("nobody%d@example.com", i), "guess guess guess", false))
+	}
+}
+
 // TestBadInputRefused (REL-09..11, LOG-02): invalid UTF-8, NUL and control
 // characters, overlong values and URLs are refused with 4xx before they
 // reach the database; never a 500.
@@ -219,7 +237,7 @@ func TestSlowlorisDoesNotHoldOthersUp(t *testing.T) {
 	t.Logf("a half-sent request was dropped after %v", time.Since(waited).Round(100*time.Millisecond))
 }
 
-// TestMultipartRefused: Portal's forms are urlencoded (DESIGN.md); a
+// TestMultipartRefused: Portal's forms are urlencoded (the route contract); a
 // multipart POST gets a plain 415, not a confusing CSRF error.
 func TestMultipartRefused(t *testing.T) {
 	t.Parallel()
