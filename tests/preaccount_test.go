@@ -10,11 +10,15 @@ package tests
 
 import (
 	"net/http"
+	"regexp"
 	"strings"
 	"testing"
 
 	"github.com/accountportal/portal"
+	"github.com/accountportal/portal/internal/portaltest"
 )
+
+var paLinkRE = regexp.MustCompile(`https?://[^\s"<>]+`)
 
 const (
 	paVictim     = "victim@example.com"
@@ -43,14 +47,14 @@ func TestPreAccountTakeoverExternalSignup(t *testing.T) {
 	srv := oxServer(t, op)
 	sub := op.User().Sub
 
-	attacker := newClient(t, srv)
-	wantRedirect(t, oxLogin(t, attacker, op), oxConfirmPath)
+	attacker := portaltest.NewClient(t, srv)
+	portaltest.WantRedirect(t, oxLogin(t, attacker, op), oxConfirmPath)
 	p := attacker.Submit(oxConfirmPath, "#external-confirm-form", map[string]string{"email": paVictim})
 	if p.Status >= 400 {
 		t.Fatalf("confirm page: status %d:\n%s", p.Status, p.Body)
 	}
 	oxWantAnonymous(t, attacker)
-	if n := countUsers(t, srv, ""); n != 0 {
+	if n := srv.CountUsers(t, ""); n != 0 {
 		t.Errorf("%d accounts after the attacker typed %s, want none before the address is proven", n, paVictim)
 	}
 	if n := oxLoginRows(t, srv, sub); n != 0 {
@@ -58,9 +62,9 @@ func TestPreAccountTakeoverExternalSignup(t *testing.T) {
 	}
 
 	// The victim opens every link the mail holds, in their own browser.
-	victim := newClient(t, srv)
+	victim := portaltest.NewClient(t, srv)
 	for _, m := range srv.MailsTo(t, paVictim) {
-		for _, l := range linkRE.FindAllString(m.Text, -1) {
+		for _, l := range paLinkRE.FindAllString(m.Text, -1) {
 			switch {
 			case strings.Contains(l, "/account/confirm-email"):
 				victim.Submit(l, "#confirm-email-form", nil)
@@ -72,24 +76,24 @@ func TestPreAccountTakeoverExternalSignup(t *testing.T) {
 			}
 		}
 	}
-	if n := countUsers(t, srv, ""); n != 0 && oxLoginRows(t, srv, sub) != 0 {
+	if n := srv.CountUsers(t, ""); n != 0 && oxLoginRows(t, srv, sub) != 0 {
 		t.Errorf("after the victim opened the mail's links: an account linked to the attacker's identity exists")
 	}
 
 	// The victim registers; told that someone tried, they reset.
 	victim.Register(paVictim, paVictimPW)
-	if len(mailsWithSubject(t, srv, paVictim, "tried to register")) > 0 {
+	if len(srv.MailsWith(t, paVictim, "tried to register")) > 0 {
 		link := efResetLink(t, srv, paVictim)
-		wantRedirect(t, efSubmitReset(newClient(t, srv), link, paVictim, paVictimPW), "/account/reset-password-confirmation")
+		portaltest.WantRedirect(t, efSubmitReset(portaltest.NewClient(t, srv), link, paVictim, paVictimPW), "/account/reset-password-confirmation")
 	} else {
 		victim.ConfirmEmail(paVictim)
 	}
-	wantRedirect(t, newClient(t, srv).Login(paVictim, paVictimPW, false), "/")
+	portaltest.WantRedirect(t, portaltest.NewClient(t, srv).Login(paVictim, paVictimPW, false), "/")
 
 	// The attacker comes back through the provider.
-	a2 := newClient(t, srv)
+	a2 := portaltest.NewClient(t, srv)
 	oxLogin(t, a2, op)
-	if who := oxWhoAmI(t, a2); who == paVictim {
+	if who := a2.WhoAmI(); who == paVictim {
 		t.Fatalf("the attacker's %s identity signed in to the victim's account (pre-account takeover)", oxName)
 	}
 	if n := oxLoginRows(t, srv, sub); n != 0 {
@@ -105,9 +109,9 @@ func TestPreAccountTakeoverExternalSignup(t *testing.T) {
 // end the sign-up.
 func TestExternalSignupCodeProvesAddress(t *testing.T) {
 	t.Parallel()
-	codeOf := func(t *testing.T, srv *testServer, addr string) (string, string) {
+	codeOf := func(t *testing.T, srv *portaltest.Server, addr string) (string, string) {
 		t.Helper()
-		mails := mailsWithSubject(t, srv, addr, "code")
+		mails := srv.MailsWith(t, addr, "code")
 		if len(mails) == 0 {
 			t.Fatalf("no code mail to %s", addr)
 		}
@@ -119,19 +123,19 @@ func TestExternalSignupCodeProvesAddress(t *testing.T) {
 		}
 		return code, link
 	}
-	start := func(t *testing.T, srv *testServer, op *oxOP, addr string) *client {
+	start := func(t *testing.T, srv *portaltest.Server, op *oxOP, addr string) *portaltest.Client {
 		t.Helper()
-		c := newClient(t, srv)
-		wantRedirect(t, oxLogin(t, c, op), oxConfirmPath)
+		c := portaltest.NewClient(t, srv)
+		portaltest.WantRedirect(t, oxLogin(t, c, op), oxConfirmPath)
 		p := c.Submit(oxConfirmPath, "#external-confirm-form", map[string]string{"email": addr})
-		wantRedirect(t, p, oxConfirmPath)
+		portaltest.WantRedirect(t, p, oxConfirmPath)
 		page := c.Follow(p)
-		wantStatus(t, page, http.StatusOK)
+		portaltest.WantStatus(t, page, http.StatusOK)
 		if !strings.Contains(page.Text(t, "#external-code-sent"), addr) || !page.Has(t, "#external-code-form input[name=code]") {
 			t.Fatalf("after the address: no code form naming %s:\n%s", addr, page.Body)
 		}
 		oxWantAnonymous(t, c)
-		if n := countUsers(t, srv, ""); n != 0 {
+		if n := srv.CountUsers(t, ""); n != 0 {
 			t.Fatalf("%d accounts before the code, want none", n)
 		}
 		return c
@@ -146,16 +150,16 @@ func TestExternalSignupCodeProvesAddress(t *testing.T) {
 		c := start(t, srv, op, addr)
 		code, _ := codeOf(t, srv, addr)
 		bad := c.Submit(oxConfirmPath, "#external-code-form", map[string]string{"code": "2222-2222"})
-		wantStatus(t, bad, http.StatusUnprocessableEntity)
-		if fieldError(t, bad, "code") == "" {
+		portaltest.WantStatus(t, bad, http.StatusUnprocessableEntity)
+		if portaltest.FieldError(t, bad, "code") == "" {
 			t.Errorf("wrong code: no message on the code field:\n%s", bad.Body)
 		}
-		wantRedirect(t, c.Submit(oxConfirmPath, "#external-code-form", map[string]string{"code": strings.ToLower(code)}), "/")
+		portaltest.WantRedirect(t, c.Submit(oxConfirmPath, "#external-code-form", map[string]string{"code": strings.ToLower(code)}), "/")
 		oxWantSignedIn(t, c, addr)
 		oxWantLinked(t, c, oxSlug)
 		// Confirmed: a new browser signs in through the provider at once.
-		c2 := newClient(t, srv)
-		wantRedirect(t, oxLogin(t, c2, op), "/")
+		c2 := portaltest.NewClient(t, srv)
+		portaltest.WantRedirect(t, oxLogin(t, c2, op), "/")
 		oxWantSignedIn(t, c2, addr)
 	})
 
@@ -167,11 +171,11 @@ func TestExternalSignupCodeProvesAddress(t *testing.T) {
 		c := start(t, srv, op, typed)
 		code, link := codeOf(t, srv, typed)
 		page := c.Get(link)
-		wantStatus(t, page, http.StatusOK)
+		portaltest.WantStatus(t, page, http.StatusOK)
 		if got := page.Doc(t).Find("#external-code-form input[name=code]").AttrOr("value", ""); got != code {
 			t.Fatalf("the link's page prefilled %q, want the code %q", got, code)
 		}
-		wantRedirect(t, c.Submit(link, "#external-code-form", nil), "/")
+		portaltest.WantRedirect(t, c.Submit(link, "#external-code-form", nil), "/")
 		oxWantSignedIn(t, c, typed)
 	})
 
@@ -184,14 +188,14 @@ func TestExternalSignupCodeProvesAddress(t *testing.T) {
 		c := start(t, srv, op, addr)
 		code, _ := codeOf(t, srv, addr)
 		for i := range 4 {
-			wantStatus(t, c.Submit(oxConfirmPath, "#external-code-form", map[string]string{"code": "2222-222" + string(rune('2'+i))}), http.StatusUnprocessableEntity)
+			portaltest.WantStatus(t, c.Submit(oxConfirmPath, "#external-code-form", map[string]string{"code": "2222-222" + string(rune('2'+i))}), http.StatusUnprocessableEntity)
 		}
-		last := c.Post(oxConfirmPath, map[string][]string{"code": {"3333-3333"}, "_csrf": {oxCSRF(t, c, oxConfirmPath)}})
+		last := c.Post(oxConfirmPath, map[string][]string{"code": {"3333-3333"}, "_csrf": {c.CSRF(oxConfirmPath)}})
 		oxWantLoginFailed(t, c, last, "sign in with your provider again")
 		// The right code no longer works.
 		p := c.Get(oxConfirmPath + "?code=" + code)
-		wantRedirect(t, p, oxLoginPath)
-		if n := countUsers(t, srv, ""); n != 0 {
+		portaltest.WantRedirect(t, p, oxLoginPath)
+		if n := srv.CountUsers(t, ""); n != 0 {
 			t.Errorf("%d accounts, want none", n)
 		}
 	})
@@ -211,44 +215,44 @@ func TestPreAccountTakeoverUnconfirmedCredentials(t *testing.T) {
 			t.Parallel()
 			op := paAttackerOP(t)
 			srv := oxServer(t, op, func(cfg *portal.Config) { cfg.RequireConfirmedEmail = false })
-			attacker := newClient(t, srv)
+			attacker := portaltest.NewClient(t, srv)
 			attacker.Register(paVictim, paAttackerPW)
 			oxWantSignedIn(t, attacker, paVictim)
 			oxWantFlash(t, attacker, oxLink(t, attacker, op), oxLinksPath, false, "")
 			oxEnable2FA(t, srv, attacker)
 
-			victim := newClient(t, srv)
+			victim := portaltest.NewClient(t, srv)
 			switch how {
 			case "reset":
 				link := efResetLink(t, srv, paVictim)
-				wantRedirect(t, efSubmitReset(victim, link, paVictim, paVictimPW), "/account/reset-password-confirmation")
+				portaltest.WantRedirect(t, efSubmitReset(victim, link, paVictim, paVictimPW), "/account/reset-password-confirmation")
 			case "confirm":
 				// The attacker's changes outdated the first link; the
 				// victim asks for a new one.
 				victim.Submit("/account/resend-email-confirmation", "#resend-form", map[string]string{"email": paVictim})
-				mails := mailsWithSubject(t, srv, paVictim, "Confirm")
+				mails := srv.MailsWith(t, paVictim, "Confirm")
 				link := mails[len(mails)-1].Link(t, "/account/confirm-email")
 				p := victim.Submit(link, "#confirm-email-form", nil)
-				wantStatus(t, p, http.StatusSeeOther)
+				portaltest.WantStatus(t, p, http.StatusSeeOther)
 				if !strings.HasPrefix(p.Location(), "/account/reset-password?code=") {
 					t.Fatalf("confirming in another browser: Location=%q, want the reset page with a code (choose a password)", p.Location())
 				}
-				wantRedirect(t, efSubmitReset(victim, srv.URL+p.Location(), paVictim, paVictimPW), "/account/reset-password-confirmation")
+				portaltest.WantRedirect(t, efSubmitReset(victim, srv.URL+p.Location(), paVictim, paVictimPW), "/account/reset-password-confirmation")
 			}
 
 			oxWantAnonymous(t, attacker) // the attacker's session ended
-			wantInvalidLogin(t, newClient(t, srv).Login(paVictim, paAttackerPW, false))
+			wantInvalidLogin(t, portaltest.NewClient(t, srv).Login(paVictim, paAttackerPW, false))
 			if n := oxLoginRows(t, srv, op.User().Sub); n != 0 {
 				t.Errorf("the attacker's %s identity is still linked to the victim's account", oxName)
 			}
-			a2 := newClient(t, srv)
+			a2 := portaltest.NewClient(t, srv)
 			if p := oxLogin(t, a2, op); p.Location() != oxConfirmPath {
 				t.Errorf("the attacker's provider sign-in went to %q, want the new-account page", p.Location())
 			}
 			// The victim signs in with their password alone: the
 			// attacker's 2FA is gone.
-			v := newClient(t, srv)
-			wantRedirect(t, v.Login(paVictim, paVictimPW, false), "/")
+			v := portaltest.NewClient(t, srv)
+			portaltest.WantRedirect(t, v.Login(paVictim, paVictimPW, false), "/")
 			oxWantSignedIn(t, v, paVictim)
 			told := false
 			for _, m := range srv.MailsTo(t, paVictim) {
@@ -266,8 +270,8 @@ func TestPreAccountTakeoverUnconfirmedCredentials(t *testing.T) {
 func TestConfirmInCreatingBrowserKeepsPassword(t *testing.T) {
 	t.Parallel()
 	srv := newTestServer(t)
-	c := newClient(t, srv)
+	c := portaltest.NewClient(t, srv)
 	c.Register("keeper@example.com", paVictimPW)
 	c.ConfirmEmail("keeper@example.com")
-	wantRedirect(t, newClient(t, srv).Login("keeper@example.com", paVictimPW, false), "/")
+	portaltest.WantRedirect(t, portaltest.NewClient(t, srv).Login("keeper@example.com", paVictimPW, false), "/")
 }
