@@ -269,7 +269,7 @@ func TestPreAccountTakeoverUnconfirmedCredentials(t *testing.T) {
 // confirms in the same browser and keeps the password they chose.
 func TestConfirmInCreatingBrowserKeepsPassword(t *testing.T) {
 	t.Parallel()
-	srv := newTestServer(t)
+	srv := portaltest.NewServer(t)
 	c := portaltest.NewClient(t, srv)
 	c.Register("keeper@example.com", paVictimPW)
 	c.ConfirmEmail("keeper@example.com")
