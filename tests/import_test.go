@@ -89,6 +89,16 @@ func imASPNet(users, logins, tokens string) identity.ImportOptions {
 	return o
 }
 
+// imCount counts the accounts through identity (so on PostgreSQL too).
+func imCount(t testing.TB, srv *portaltest.Server) int {
+	t.Helper()
+	us, err := srv.Portal.Identity().ListUsers(context.Background(), 0, 1000)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return len(us)
+}
+
 func imHash(t testing.TB, srv *portaltest.Server, email string) (id, hash string) {
 	t.Helper()
 	u, err := srv.Portal.Identity().FindUserByEmail(context.Background(), email)
@@ -190,7 +200,7 @@ func TestImportRefusesBadFile(t *testing.T) {
 	if len(rep.Problems) != 2 || !strings.Contains(lines[5], "password hash") || !strings.Contains(lines[6], "EmailConfirmed") {
 		t.Fatalf("problems=%v, want line 5 (the hash) and line 6 (EmailConfirmed)", rep.Problems)
 	}
-	if n := srv.CountUsers(t, ""); n != 0 {
+	if n := imCount(t, srv); n != 0 {
 		t.Fatalf("%d accounts after a refused import", n)
 	}
 	c := portaltest.NewClient(t, srv)
@@ -201,7 +211,7 @@ func TestImportRefusesBadFile(t *testing.T) {
 	if rep, err := imImport(t, srv, o); err != nil || rep.Created != 3 || rep.Written {
 		t.Fatalf("dry run: %v, %+v", err, rep)
 	}
-	if n := srv.CountUsers(t, ""); n != 0 {
+	if n := imCount(t, srv); n != 0 {
 		t.Fatalf("%d accounts after a dry run", n)
 	}
 	for range 2 {
@@ -209,7 +219,7 @@ func TestImportRefusesBadFile(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if n := srv.CountUsers(t, ""); n != 3 {
+	if n := imCount(t, srv); n != 3 {
 		t.Fatalf("%d accounts after importing twice, want 3", n)
 	}
 	rep, err = imImport(t, srv, imASPNet(users, "", ""))
