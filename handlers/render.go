@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"fmt"
-	"html/template"
 	"io"
 	"net/http"
 	"strings"
@@ -144,39 +143,19 @@ func (h *Handler) renderPage(c echo.Context, status int, name string, view pages
 
 	cm := view.PageCommon()
 	vars := theme.Vars{CSRFToken: cm.CSRFToken, Nonce: nonce, Messages: cm.Messages}
-	body := getBuf()
-	defer bufPool.Put(body)
-	done := false
-	if themed != nil {
-		if err := themed.Execute(body, view, vars); err != nil {
-			h.log.ErrorContext(ctx, "theme page override failed; serving the built-in page", "page", name, "file", themed.File, "err", err)
-			body.Reset()
+	var override func(io.Writer) error
+	if goOverride != nil {
+		override = func(w io.Writer) error { return renderSafe(ctx, goOverride, view, w) }
+	}
+	fallbacks, err := h.theme.RenderPage(ctx, out, page, view, vars, override)
+	for _, f := range fallbacks {
+		if f.File != "" {
+			h.log.ErrorContext(ctx, f.What, "page", name, "file", f.File, "err", f.Err)
 		} else {
-			done = true
+			h.log.ErrorContext(ctx, f.What, "page", name, "err", f.Err)
 		}
 	}
-	if !done && goOverride != nil {
-		if err := renderSafe(ctx, goOverride, view, body); err != nil {
-			h.log.ErrorContext(ctx, "page override failed; serving the built-in page", "page", name, "err", err)
-			body.Reset()
-		} else {
-			done = true
-		}
-	}
-	if !done {
-		if err := page.Body(view).Render(ctx, body); err != nil {
-			return err
-		}
-	}
-	if layout != nil {
-		err := layout.Execute(out, theme.LayoutData{Common: cm, Body: template.HTML(body.String()), Page: name}, vars)
-		if err == nil {
-			return c.HTMLBlob(status, out.Bytes())
-		}
-		h.log.ErrorContext(ctx, "theme layout failed; using the built-in layout", "page", name, "file", layout.File, "err", err)
-		out.Reset()
-	}
-	if err := pages.WithLayout(cm, templ.Raw(body.String())).Render(ctx, out); err != nil {
+	if err != nil {
 		return err
 	}
 	return c.HTMLBlob(status, out.Bytes())
