@@ -23,7 +23,7 @@ func TestParseExtraFields(t *testing.T) {
 
 func TestExtraFieldsStoredAndExported(t *testing.T) {
 	fields, _ := ParseExtraFields("nickname:text:required,website:url")
-	f := newFixture(t, func(o *Options) { o.ExtraFields = fields; o.RequireConfirmedEmail = false })
+	f := newFixture(t, func(o *Options) { o.RegisterFields = fields; o.RequireConfirmedEmail = false })
 	ctx := context.Background()
 	_, err := f.svc.Register(ctx, Client{}, RegisterInput{Email: "a@example.com", Password: pw, Attributes: map[string]string{"website": "ftp://x"}})
 	if e, ok := err.(*Error); !ok || e.Fields["nickname"] == "" || e.Fields["website"] == "" {

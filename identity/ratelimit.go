@@ -53,6 +53,11 @@ type RateLimits struct {
 	EmailChangesPerAccount Limit
 	// export-account: personal-data exports per account (PRIV-01).
 	ExportsPerAccount Limit
+
+	// parsed: these came from ParseRateLimits (or Set), so even every
+	// limit turned off is a choice, not the zero value that means
+	// DefaultRateLimits.
+	parsed bool
 }
 
 // DefaultRateLimits are the production values.
@@ -97,6 +102,7 @@ func RateLimitNames() []string {
 // defaults: name=N/duration sets a limit, name=0 turns it off.
 func ParseRateLimits(spec string) (RateLimits, error) {
 	r := DefaultRateLimits
+	r.parsed = true
 	fields := r.fields()
 	for _, item := range strings.Split(spec, ",") {
 		item = strings.TrimSpace(item)
@@ -122,6 +128,48 @@ func ParseRateLimits(spec string) (RateLimits, error) {
 		*f = Limit{Max: max, Window: win}
 	}
 	return r, nil
+}
+
+// Set implements flag.Value: ParseRateLimits.
+func (r *RateLimits) Set(spec string) error {
+	v, err := ParseRateLimits(spec)
+	if err != nil {
+		return err
+	}
+	*r = v
+	return nil
+}
+
+// String is the spec of the limits that differ from the defaults
+// ("name=N/duration" or "name=0"); "" for the defaults.
+func (r *RateLimits) String() string {
+	if r == nil || *r == (RateLimits{}) {
+		return ""
+	}
+	def := DefaultRateLimits
+	defs := def.fields()
+	var out []string
+	for name, l := range r.fields() {
+		switch {
+		case *l == *defs[name]:
+		case l.Max == 0:
+			out = append(out, name+"=0")
+		default:
+			out = append(out, fmt.Sprintf("%s=%d/%v", name, l.Max, l.Window))
+		}
+	}
+	sort.Strings(out)
+	return strings.Join(out, ",")
+}
+
+// check refuses limits set from Go that cannot work.
+func (r RateLimits) check() error {
+	for name, l := range r.fields() {
+		if l.Max < 0 || (l.Max > 0 && l.Window <= 0) {
+			return fmt.Errorf("rate limit %s: %d per %v: want N ≥ 1 per a positive duration, or 0 for off", name, l.Max, l.Window)
+		}
+	}
+	return nil
 }
 
 // rateLimitKey keeps subjects (addresses, IPs) out of the table: only a

@@ -19,8 +19,16 @@ func abuseServer(t *testing.T, limits string) *testServer {
 	t.Helper()
 	return newTestServer(t, func(c *portal.Config) {
 		c.TrustedProxies = "127.0.0.1"
-		c.RateLimits = limits
+		setRateLimits(t, c, limits)
 	})
+}
+
+// setRateLimits sets c's rate limits as --rate-limits spec would.
+func setRateLimits(t testing.TB, c *portal.Config, spec string) {
+	t.Helper()
+	if err := c.RateLimits.Set(spec); err != nil {
+		t.Fatal(err)
+	}
 }
 
 func from(t *testing.T, srv *testServer, ip string) *client {
@@ -54,7 +62,7 @@ func TestLoginFailuresPerIP(t *testing.T) {
 	want429(t, stuffer.Login("victim9@example.com", "guess guess guess", false))
 	// Rotating X-Forwarded-For does not help the attacker when the header
 	// comes from an untrusted peer: the direct server ignores it.
-	direct := newTestServer(t, func(c *portal.Config) { c.RateLimits = "login-fail-ip=3/10m" })
+	direct := newTestServer(t, func(c *portal.Config) { setRateLimits(t, c, "login-fail-ip=3/10m") })
 	for i := range 4 {
 		p := newClient(t, direct).WithHeader("X-Forwarded-For", fmt.Sprintf("198.51.100.%d", i)).Login(fmt.Sprintf("v%d@example.com", i), "guess guess guess", false)
 		if i < 3 {
