@@ -78,7 +78,7 @@ type Config struct {
 	extra   identity.ExtraFields // RegisterFields, then RegisterFieldsFile's
 }
 
-// DefaultConfig returns the defaults of DESIGN.md's table.
+// DefaultConfig returns the defaults of README's configuration table.
 func DefaultConfig() Config {
 	return Config{
 		Addr:     "localhost:8080",

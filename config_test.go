@@ -25,7 +25,7 @@ func TestDefaultConfigIsValid(t *testing.T) {
 		t.Fatalf("DB=%q, want %q", got, want)
 	}
 	if !c.RequireConfirmedEmail || c.Mail != "log" || c.Registration != "open" {
-		t.Fatalf("defaults differ from DESIGN.md: %+v", c)
+		t.Fatalf("defaults differ from README: %+v", c)
 	}
 }
 
@@ -92,7 +92,7 @@ func TestEveryDesignVariableIsAFlag(t *testing.T) {
 		found := false
 		fs.VisitAll(func(f *flag.Flag) { found = found || EnvName(f.Name) == env })
 		if !found {
-			t.Errorf("DESIGN.md's %s has no flag", env)
+			t.Errorf("documented variable %s has no flag", env)
 		}
 	}
 }

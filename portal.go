@@ -242,7 +242,7 @@ func Migrate(ctx context.Context, cfg Config) error {
 }
 
 // Server returns an http.Server for p with the timeouts and header limit of
-// SECURITY.md §3.5 (REL-09, REL-10).
+// docs/security.md, Parameters (REL-09, REL-10).
 func (p *Portal) Server() *http.Server {
 	return &http.Server{
 		Addr:              p.cfg.Addr,

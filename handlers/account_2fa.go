@@ -23,7 +23,7 @@ const (
 	keyTFATries    = "tfa_tries"  // wrong codes in this pending sign-in
 )
 
-// Pending second-factor rules (SECURITY.md §3.2, §3.3).
+// Pending second-factor rules (SES-06, MFA-03; docs/security.md, Parameters).
 const (
 	tfaPendingLifetime = 5 * time.Minute
 	tfaMaxTries        = 5

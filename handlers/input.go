@@ -37,7 +37,7 @@ func (h *Handler) checkInput(next echo.HandlerFunc) echo.HandlerFunc {
 		// ignored (BRW-08), a bad link code is an invalid link.
 		if r.Method == http.MethodPost {
 			// Every form of Portal posts application/x-www-form-urlencoded
-			// (DESIGN.md); anything else is refused plainly.
+			// (the route contract); anything else is refused plainly.
 			if ct := r.Header.Get("Content-Type"); ct != "" && !strings.HasPrefix(ct, "application/x-www-form-urlencoded") {
 				return errUnsupportedForm
 			}

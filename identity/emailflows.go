@@ -88,7 +88,7 @@ func (s *Service) runResendConfirmation(ctx context.Context, m *store.OutboxMess
 // per IP (429) and mails per address (RST-05: further requests send
 // nothing), and changes nothing about the account (no lockout, CS-FP).
 // Unconfirmed accounts get a link too: a reset by the real owner confirms
-// the address (SECURITY.md decision 3).
+// the address (docs/security.md decision 3).
 func (s *Service) ForgotPassword(ctx context.Context, c Client, email string) error {
 	return s.queueMailRequest(ctx, c, jobForgotPassword, "reset-mail", email)
 }

@@ -17,7 +17,7 @@ import (
 )
 
 // HashParams are argon2id's parameters. The defaults are OWASP's and ASVS
-// 5's (m=46 MiB, t=1, p=1; SECURITY.md §3.1).
+// 5's (m=46 MiB, t=1, p=1; docs/security.md, Parameters).
 type HashParams struct {
 	Memory      uint32 // KiB
 	Iterations  uint32
@@ -294,7 +294,7 @@ func (h *Hasher) key(p HashParams, password string, salt []byte) []byte {
 
 // Verify reports whether password matches encoded, and whether encoded was
 // made with other parameters than the current ones (so the caller rehashes
-// it, SECURITY.md PWD-04). An empty or malformed encoded hash never matches,
+// it, PWD-04). An empty or malformed encoded hash never matches,
 // but costs the same work as a real one, so timing does not tell.
 func (h *Hasher) Verify(ctx context.Context, password, encoded string) (ok, rehash bool, err error) {
 	p, salt, want, perr := decodePHC(encoded)

@@ -210,7 +210,7 @@ type RegisterResult struct {
 
 // Register creates an account, or — when confirmation is required and the
 // address already has one — tells its owner by mail and pretends to have
-// created it, so the page reveals nothing (REG-01, SECURITY.md decision 2).
+// created it, so the page reveals nothing (REG-01, docs/security.md decision 2).
 func (s *Service) Register(ctx context.Context, c Client, in RegisterInput) (RegisterResult, error) {
 	email := strings.TrimSpace(in.Email)
 	fields := map[string]message{}

@@ -12,7 +12,7 @@ import (
 	"golang.org/x/text/unicode/norm"
 )
 
-// PasswordPolicy is SECURITY.md decision 1: a minimum and a maximum length
+// PasswordPolicy is docs/security.md decision 1: a minimum and a maximum length
 // in code points, no composition rules, NFC, no common passwords, not the
 // account's own email.
 type PasswordPolicy struct {
@@ -94,7 +94,7 @@ var (
 )
 
 // IsCommonPassword reports whether the lower-cased password is in the
-// bundled list of common and breached passwords (SECURITY.md decision 5:
+// bundled list of common and breached passwords (docs/security.md decision 5:
 // offline, no network call). The list is loaded on first use, keeping it
 // out of the start-up path.
 func IsCommonPassword(lower string) bool {

@@ -18,7 +18,7 @@ type Limit struct {
 	Window time.Duration
 }
 
-// RateLimits are Portal's rate limits, on by default (SECURITY.md §3.3,
+// RateLimits are Portal's rate limits, on by default (docs/security.md, Parameters;
 // AUTH-03/04, RST-05). A limit with Max 0 is off. Each has a name for
 // configuration (--rate-limits name=N/duration,…).
 type RateLimits struct {

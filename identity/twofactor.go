@@ -23,7 +23,7 @@ import (
 	"github.com/accountportal/portal/store"
 )
 
-// TOTP parameters (RFC 6238; SECURITY.md decision 4): SHA-1, 6 digits,
+// TOTP parameters (RFC 6238; docs/security.md decision 4): SHA-1, 6 digits,
 // 30-second steps, one step of skew either way, each step accepted once.
 const (
 	totpPeriod = 30

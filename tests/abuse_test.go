@@ -227,7 +227,7 @@ func TestSlowlorisDoesNotHoldOthersUp(t *testing.T) {
 	t.Logf("a half-sent request was dropped after %v", time.Since(waited).Round(100*time.Millisecond))
 }
 
-// TestMultipartRefused: Portal's forms are urlencoded (DESIGN.md); a
+// TestMultipartRefused: Portal's forms are urlencoded (the route contract); a
 // multipart POST gets a plain 415, not a confusing CSRF error.
 func TestMultipartRefused(t *testing.T) {
 	t.Parallel()

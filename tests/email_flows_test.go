@@ -3,7 +3,7 @@ package tests
 // End-to-end tests of the email flows: confirm the address, resend the
 // confirmation, forgot/reset password, change the address, send a
 // verification mail, and the --mail=log development link. Requirement IDs
-// are those of shared/SECURITY.md (REG-01..03, RST-01..05, ACC-01, ACC-04,
+// are those of docs/security.md (REG-01..03, RST-01..05, ACC-01, ACC-04,
 // REL-15, AUTH-05, SES-03).
 //
 // Helpers of this file and enumeration_test.go start with "ef" so that
@@ -509,7 +509,7 @@ func TestEmailResetPasswordRules(t *testing.T) {
 		}
 	})
 
-	// SECURITY.md decision 3: a reset proves the address, so it confirms it.
+	// docs/security.md decision 3: a reset proves the address, so it confirms it.
 	t.Run("confirms an unconfirmed address", func(t *testing.T) {
 		t.Parallel()
 		srv := newTestServer(t)
@@ -1039,7 +1039,7 @@ var efCSPNonce = regexp.MustCompile(`'nonce-[^']*'`)
 var efNonceAttr = regexp.MustCompile(`nonce="[^"]*"`)
 
 // efMask returns p's body with every _csrf value and nonce attribute
-// masked (SECURITY.md §0 "byte-identical").
+// masked (docs/security.md, Alike responses).
 func efMask(t testing.TB, p *page) string {
 	t.Helper()
 	body := p.Body

@@ -2,7 +2,7 @@ package tests
 
 // No enumeration (REG-01, RST-01): register (with confirmation required),
 // resend-email-confirmation and forgot-password answer a known and an
-// unknown address alike. "Alike" is SECURITY.md §0's "byte-identical":
+// unknown address alike. "Alike" is docs/security.md's "Alike responses":
 // the same status and Location, the same header names, the same header
 // values but for Date, Set-Cookie and the CSP nonce, and the same body of
 // the page the redirect leads to once the CSRF token and nonce are masked.
@@ -88,7 +88,7 @@ func efCompareAnswers(t testing.TB, what string, got, want efAnswer) {
 
 // TestEnumerationKnownUnknownAlike (REG-01, RST-01): each flow answers a
 // confirmed account, an unconfirmed account and an unknown address
-// byte-identically (§0).
+// alike (docs/security.md, Alike responses).
 func TestEnumerationKnownUnknownAlike(t *testing.T) {
 	t.Parallel()
 	flows := []struct {
@@ -136,7 +136,7 @@ func TestEnumerationKnownUnknownAlike(t *testing.T) {
 // benchmark: over 30 interleaved samples each, the median forgot-password
 // response for a known address must be within a factor of 3 of that for
 // an unknown address, or both medians under 20 ms. It catches a gross
-// leak such as sending mail inside the request; SECURITY.md §0's real
+// leak such as sending mail inside the request; the checklist's real
 // timing comparison (≥200 samples, <10 %, Mann-Whitney) belongs to a
 // dedicated run, not to the race-enabled suite. Not parallel, to keep
 // other tests' load out of the samples; the clock moves an hour after

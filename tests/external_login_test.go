@@ -290,7 +290,7 @@ func oxEnable2FA(t testing.TB, srv *testServer, c *client) string {
 // --- The buttons and the CSP ---
 
 // TestExternalLoginProvidersShown: a provider appears only when configured
-// (DESIGN.md), as one POST form per provider, and the CSP form-action
+// (README, Configuration), as one POST form per provider, and the CSP form-action
 // allows the provider's origin, for the redirect after the form (BRW-03).
 func TestExternalLoginProvidersShown(t *testing.T) {
 	t.Parallel()
@@ -610,7 +610,7 @@ func TestExternalLoginProviderDataEscaped(t *testing.T) {
 // TestExternalLoginConfirmNoEnumeration: an address the provider does not
 // vouch for proves nothing, so the confirm page must not tell whether it
 // has an account — the same answer as for a free address, as on the
-// register page (SECURITY.md, Portal's decision 2: "Registration never
+// register page (docs/security.md decision 2: "Registration never
 // reveals that an account exists when email confirmation is on").
 func TestExternalLoginConfirmNoEnumeration(t *testing.T) {
 	t.Parallel()

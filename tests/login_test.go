@@ -11,7 +11,7 @@ import (
 const invalidLogin = "Invalid login attempt."
 
 // maskedBody is p's HTML with what legitimately differs between two
-// otherwise identical responses masked (SECURITY.md §0): the CSRF token,
+// otherwise identical responses masked (docs/security.md, Alike responses): the CSRF token,
 // CSP nonces and the given strings (such as the typed email address).
 func maskedBody(t testing.TB, p *page, mask ...string) string {
 	t.Helper()

@@ -1,7 +1,7 @@
 package tests
 
 // End-to-end tests of the personal-data pages: the page itself, the
-// PersonalData.json download and account deletion (SECURITY.md PRIV-01,
+// PersonalData.json download and account deletion (PRIV-01,
 // PRIV-02, PRIV-03, SES-03, SES-05, ACC-03, AUTH-01).
 //
 // Helpers of this file and security_history_test.go start with "pd" so

@@ -161,7 +161,7 @@ func TestReauthPostAfterWindowChangesNothing(t *testing.T) {
 	}
 }
 
-// TestReauthRememberMe (SES-05, SECURITY.md "Remember me" is AAL1): a
+// TestReauthRememberMe (SES-05: a "remember me" session is not a recent sign-in): a
 // remembered session is asked too.
 func TestReauthRememberMe(t *testing.T) {
 	t.Parallel()

@@ -90,7 +90,7 @@ func confirmWithMail(t testing.TB, c *client, m mailMessage) {
 	wantStatus(t, p, http.StatusSeeOther)
 }
 
-// headerNames are the sorted names of h without Date (§0 "byte-identical").
+// headerNames are the sorted names of h without Date (docs/security.md, Alike responses).
 func headerNames(h http.Header) []string {
 	var names []string
 	for k := range h {
@@ -104,7 +104,7 @@ func headerNames(h http.Header) []string {
 
 // TestRegisterWithConfirmation: a new account must confirm its address
 // before it can sign in; until then login fails like a wrong password
-// (SECURITY.md decision 3, AUTH-01).
+// (docs/security.md decision 3, AUTH-01).
 func TestRegisterWithConfirmation(t *testing.T) {
 	t.Parallel()
 	srv := newTestServer(t)
@@ -193,7 +193,7 @@ func TestRegisterMismatchedConfirmation(t *testing.T) {
 	}
 }
 
-// TestRegisterWeakPassword: the policy of SECURITY.md decision 1, with a
+// TestRegisterWeakPassword: the policy of docs/security.md decision 1, with a
 // message that names the reason (PWD-01, PWD-03).
 func TestRegisterWeakPassword(t *testing.T) {
 	t.Parallel()

@@ -1,7 +1,7 @@
 package tests
 
 // End-to-end tests of the security timeline (/account/manage/security),
-// "This wasn't me", and the security-event log lines (SECURITY.md LOG-01,
+// "This wasn't me", and the security-event log lines (LOG-01,
 // LOG-02, SES-03, ACC-03). Helpers start with "pd" (see
 // personal_data_test.go).
 

@@ -28,8 +28,9 @@ func thDoc(t testing.TB, html string) *goquery.Document {
 	return d
 }
 
-// thMarkers are what DESIGN.md and the tests read on the pages: for each,
-// a selector and what to compare between the built-in and a themed page.
+// thMarkers are the ids and classes that tests, here and outside this
+// repository, read on the pages: for each, a selector and what to compare
+// between the built-in and a themed page.
 var thMarkers = []struct {
 	what string
 	sel  string

@@ -5,7 +5,7 @@
 // consumed with one UPDATE … RETURNING or DELETE, counters are updated in
 // one statement, the outbox is claimed with FOR UPDATE SKIP LOCKED, and a
 // read that must precede a write locks its row with SELECT … FOR UPDATE
-// (SECURITY.md §3.5, REL-03, REL-04).
+// (REL-03, REL-04; docs/security.md, Parameters).
 //
 // Every connection runs with synchronous_commit=on (an acknowledged write is
 // on disk, REL-01) and a statement_timeout, so that a stuck query cannot hold

@@ -1,4 +1,4 @@
-// Package reliability is Portal's reliability suite (issue 10, SECURITY.md
+// Package reliability is Portal's reliability suite (docs/security.md
 // REL-01, REL-03, REL-04, REL-05, REL-12): kill -9 under a write load,
 // duplicate registrations, single-use secrets under concurrency, state that
 // survives a restart, and a login flood. Each test logs its figure ("what
