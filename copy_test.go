@@ -207,11 +207,12 @@ func TestCopyRoundTrip(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer p2.Close()
-	if _, err := p2.Identity().PasswordSignIn(ctx, c, "alice@example.com", "correct horse battery"); err != nil {
-		t.Fatalf("password on the copy: %v", err)
+	first, err := p2.Identity().PasswordSignIn(ctx, c, "alice@example.com", "correct horse battery")
+	if err != nil || first.Complete() {
+		t.Fatalf("password on the copy: %v, %+v (want a pending second factor)", err, first)
 	}
 	code2, _ := totp.GenerateCodeCustom(a.Key, clock, totp.ValidateOpts{Period: 30, Digits: otp.DigitsSix, Algorithm: otp.AlgorithmSHA1})
-	if _, err := p2.Identity().TwoFactorSignIn(ctx, c, alice.ID, code2); err != nil {
+	if _, err := p2.Identity().TwoFactorSignIn(ctx, c, first.Pending, code2); err != nil {
 		t.Fatalf("TOTP on the copy (key decryption with the copied secret): %v", err)
 	}
 	if u, _, err := p2.Identity().SessionUser(ctx, x.ID, c); err != nil || u.ID != alice.ID {

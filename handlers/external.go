@@ -281,19 +281,17 @@ func (h *Handler) finishExternalLogin(c echo.Context, ext identity.ExternalIdent
 	case err != nil:
 		return err
 	}
-	if u.TwoFactorEnabled && !h.id.Settings().ExternalLoginBypasses2FA {
-		if h.browserRemembered(c, u) {
-			if err := h.signIn(c, u, identity.SessionOptions{Remembered2FA: true, Method: ext.ProviderName}); err != nil {
-				return err
-			}
-			return h.redirect(c, returnTo(returnURL))
+	if h.id.Settings().ExternalLoginBypasses2FA {
+		if err := h.signIn(c, u, identity.SessionOptions{Method: ext.ProviderName}); err != nil {
+			return err
 		}
-		return h.startSecondFactor(c, u, false, returnURL)
+		return h.redirect(c, returnTo(returnURL))
 	}
-	if err := h.signIn(c, u, identity.SessionOptions{Method: ext.ProviderName}); err != nil {
+	r, err := h.id.BeginSignIn(ctx, h.signInClient(c), u, ext.ProviderName)
+	if err != nil {
 		return err
 	}
-	return h.redirect(c, returnTo(returnURL))
+	return h.finishFirstStep(c, r, false, returnURL)
 }
 
 // pendingExternal returns the verified identity waiting for the confirm

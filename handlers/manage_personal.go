@@ -69,6 +69,10 @@ func (h *Handler) handleGoodbye(c echo.Context) error {
 	return h.renderPage(c, http.StatusOK, "account-deleted", pages.GoodbyeView{Common: h.common(c, h.T("account-deleted.title"))})
 }
 
+// securityPath is the security timeline; "This wasn't me" comes back here
+// after re-authentication.
+const securityPath = "/account/manage/security"
+
 // handleSecurityShow is the security timeline, ?page=N.
 func (h *Handler) handleSecurityShow(c echo.Context) error {
 	page, _ := strconv.Atoi(c.QueryParam("page"))

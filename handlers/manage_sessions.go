@@ -9,6 +9,10 @@ import (
 	"github.com/accountportal/portal/pages"
 )
 
+// sessionsPath is the sessions page; ending the other sessions comes back
+// here after re-authentication.
+const sessionsPath = "/account/manage/sessions"
+
 func (h *Handler) handleSessionsShow(c echo.Context) error {
 	u, cur := currentUser(c), currentSessionID(c)
 	list, err := h.id.ListSessions(c.Request().Context(), u.ID)
@@ -41,13 +45,16 @@ func (h *Handler) handleSessionEnd(c echo.Context) error {
 		return err
 	}
 	h.setFlash(c, h.T("status.session_ended"), false)
-	return h.redirect(c, "/account/manage/sessions")
+	return h.redirect(c, sessionsPath)
 }
 
+// handleSessionEndOthers ends every session of the user but this one. It
+// needs a recent authentication (routes.go): a stolen session must not
+// sign the owner out (issue 17 item 16).
 func (h *Handler) handleSessionEndOthers(c echo.Context) error {
 	if err := h.id.EndOtherSessions(c.Request().Context(), clientOf(c), currentUser(c).ID, currentSessionID(c)); err != nil {
 		return err
 	}
 	h.setFlash(c, h.T("status.other_sessions_ended"), false)
-	return h.redirect(c, "/account/manage/sessions")
+	return h.redirect(c, sessionsPath)
 }

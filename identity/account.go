@@ -156,7 +156,7 @@ func (s *Service) ChangePassword(ctx context.Context, c Client, u *User, keepSID
 	if u.PasswordHash == "" {
 		return ErrNoPassword
 	}
-	if m := s.opts.passwords().check(in.NewPassword, u.Email); !m.ok() {
+	if m := s.checkPassword(in.NewPassword, u.Email); !m.ok() {
 		return msgErr("new_password", m)
 	}
 	if err := s.checkCurrentPassword(ctx, u, in.OldPassword, "old_password"); err != nil {
@@ -182,7 +182,7 @@ func (s *Service) SetPassword(ctx context.Context, c Client, u *User, keepSID, p
 	if u.PasswordHash != "" {
 		return ErrHasPassword
 	}
-	if m := s.opts.passwords().check(password, u.Email); !m.ok() {
+	if m := s.checkPassword(password, u.Email); !m.ok() {
 		return msgErr("new_password", m)
 	}
 	if err := s.setPassword(ctx, c, u, keepSID, password); err != nil {

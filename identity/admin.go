@@ -39,7 +39,7 @@ func (s *Service) AdminCreateUser(ctx context.Context, email, password string, c
 	}
 	hash := ""
 	if password != "" {
-		if m := s.opts.passwords().check(password, email); !m.ok() {
+		if m := s.checkPassword(password, email); !m.ok() {
 			return nil, msgErr("password", m)
 		}
 		h, err := s.hasher.Hash(ctx, NormalizePassword(password))

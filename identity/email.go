@@ -35,7 +35,7 @@ func validateEmail(email string) message {
 	switch {
 	case email == "":
 		return message{Key: "errors.email_required"}
-	case !utf8.ValidString(email) || strings.IndexFunc(email, unicode.IsControl) >= 0:
+	case !utf8.ValidString(email) || strings.IndexFunc(email, unicode.IsControl) >= 0 || hasBidiControl(email):
 		return message{Key: "errors.email_bad_chars"}
 	case utf8.RuneCountInString(email) > maxEmailLength:
 		return message{Key: "errors.email_too_long"}

@@ -125,7 +125,7 @@ func (s *Service) ResetPassword(ctx context.Context, c Client, in ResetInput) er
 	if err := validAddress("email", in.Email); err != nil {
 		return err
 	}
-	if m := s.opts.passwords().check(in.Password, in.Email); !m.ok() {
+	if m := s.checkPassword(in.Password, in.Email); !m.ok() {
 		return msgErr("password", m)
 	}
 	if err := s.limit(ctx, "link-ip", ipKey(c.IP), s.opts.RateLimits.LinkSubmissionsPerIP); err != nil {

@@ -3,6 +3,7 @@ package identity
 import (
 	"context"
 	"fmt"
+	"math"
 	"net/url"
 	"regexp"
 	"strconv"
@@ -85,6 +86,18 @@ func CheckExtraFields(fields []ExtraField) ([]ExtraField, error) {
 	return out, nil
 }
 
+// hasBidiControl reports whether s holds a bidirectional formatting
+// character (U+202A–U+202E embeddings and overrides, U+2066–U+2069
+// isolates): they reorder what follows them on screen, so a value shown to
+// the owner, the operator or in the log could read differently from what
+// it is ("Trojan Source"). U+200E/U+200F marks are not refused: they
+// change no order of other text.
+func hasBidiControl(s string) bool {
+	return strings.IndexFunc(s, func(r rune) bool {
+		return (r >= '\u202A' && r <= '\u202E') || (r >= '\u2066' && r <= '\u2069')
+	}) >= 0
+}
+
 // ExtraFields are the configured extra registration fields.
 func (s *Service) ExtraFields() []ExtraField { return s.opts.RegisterFields }
 
@@ -106,10 +119,15 @@ func (s *Service) checkAttributes(values map[string]string) (map[string]string, 
 		case utf8.RuneCountInString(v) > maxAttributeLength || !utf8.ValidString(v):
 			errs[f.Name] = maxLength(maxAttributeLength)
 			continue
+		case hasBidiControl(v):
+			errs[f.Name] = message{Key: "errors.field_bidi"}
+			continue
 		}
 		switch f.Type {
 		case "number":
-			if _, err := strconv.ParseFloat(v, 64); err != nil {
+			// ParseFloat takes "NaN", "Inf" and "-Infinity": not numbers
+			// a person has (issue 17 item 16).
+			if n, err := strconv.ParseFloat(v, 64); err != nil || math.IsNaN(n) || math.IsInf(n, 0) {
 				errs[f.Name] = message{Key: "errors.field_number"}
 				continue
 			}

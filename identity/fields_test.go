@@ -55,3 +55,29 @@ func TestExtraFieldsStoredAndExported(t *testing.T) {
 		t.Fatalf("export attributes %v", a)
 	}
 }
+
+// TestFieldsRefuseBidiAndNonNumbers (REL-11, issue 17 item 16): text fields refuse
+// bidi embedding, override and isolate characters, which reorder what
+// follows on screen; number fields refuse NaN and infinities, which
+// strconv.ParseFloat takes.
+func TestFieldsRefuseBidiAndNonNumbers(t *testing.T) {
+	fields, _ := ParseExtraFields("nickname:text,website:url,employee_no:number")
+	f := newFixture(t, func(o *Options) { o.RegisterFields = fields })
+	for _, r := range []rune{'\u202A', '\u202B', '\u202C', '\u202D', '\u202E', '\u2066', '\u2067', '\u2068', '\u2069'} {
+		errs := f.svc.ValidateAttributes(map[string]string{"nickname": "ann" + string(r) + "moc.exe", "website": "https://a.example/" + string(r)})
+		if errs["nickname"] == "" || errs["website"] == "" {
+			t.Errorf("U+%04X accepted in a text field: %v", r, errs)
+		}
+		if msg := ValidateEmail("ann" + string(r) + "@example.com"); msg == "" {
+			t.Errorf("U+%04X accepted in an email address", r)
+		}
+	}
+	for _, bad := range []string{"NaN", "nan", "Inf", "-Inf", "+Infinity", "1e999"} {
+		if errs := f.svc.ValidateAttributes(map[string]string{"employee_no": bad}); errs["employee_no"] == "" {
+			t.Errorf("number field took %q", bad)
+		}
+	}
+	if errs := f.svc.ValidateAttributes(map[string]string{"nickname": "עמית \u200f Ann", "employee_no": "-12.5"}); len(errs) != 0 {
+		t.Errorf("plain right-to-left text or a number refused: %v", errs)
+	}
+}

@@ -164,7 +164,7 @@ func TestSignInNeedsConfirmedEmail(t *testing.T) {
 	}
 	f.confirm(t, u)
 	got, err := f.svc.PasswordSignIn(context.Background(), Client{}, " Alice@Example.COM ", pw)
-	if err != nil || got.ID != u.ID {
+	if err != nil || got.User.ID != u.ID {
 		t.Fatalf("confirmed sign-in=%v, %v", got, err)
 	}
 }
@@ -205,8 +205,8 @@ func TestLockout(t *testing.T) {
 	if err != nil {
 		t.Fatalf("right password after the lockout: %v", err)
 	}
-	if got.AccessFailedCount != 0 || !got.LockoutEnd.IsZero() {
-		t.Fatalf("after success count=%d lockout=%v, want reset", got.AccessFailedCount, got.LockoutEnd)
+	if got.User.AccessFailedCount != 0 || !got.User.LockoutEnd.IsZero() {
+		t.Fatalf("after success count=%d lockout=%v, want reset", got.User.AccessFailedCount, got.User.LockoutEnd)
 	}
 }
 
@@ -601,10 +601,11 @@ func TestKnownAddressSignsInDuringFlood(t *testing.T) {
 	ctx := context.Background()
 	f.mustRegister(t, "alice@example.com")
 	home := Client{IP: "192.0.2.10", UserAgent: "home"}
-	u, err := f.svc.PasswordSignIn(ctx, home, "alice@example.com", pw)
+	r, err := f.svc.PasswordSignIn(ctx, home, "alice@example.com", pw)
 	if err != nil {
 		t.Fatal(err)
 	}
+	u := r.User
 	if _, err := f.svc.StartSession(ctx, u, home, SessionOptions{}); err != nil { // the address is now known
 		t.Fatal(err)
 	}
@@ -630,5 +631,25 @@ func TestKnownAddressSignsInDuringFlood(t *testing.T) {
 	}()
 	if _, err := f.svc.PasswordSignIn(ctx, home, "alice@example.com", pw); err != nil {
 		t.Fatalf("the owner's usual address during the flood: %v", err)
+	}
+}
+
+// TestRateLimitsAllOffStayOff (issue 17 item 16): a configured set with
+// every limit off is not taken for "unset" (which means the defaults).
+func TestRateLimitsAllOffStayOff(t *testing.T) {
+	var spec []string
+	for _, n := range RateLimitNames() {
+		spec = append(spec, n+"=0")
+	}
+	r, err := ParseRateLimits(strings.Join(spec, ","))
+	if err != nil || !r.AllOff() {
+		t.Fatalf("ParseRateLimits(all 0)=%+v, %v; want all off", r, err)
+	}
+	f := newFixture(t, func(o *Options) { o.RateLimits = r })
+	if !f.svc.opts.RateLimits.AllOff() {
+		t.Fatalf("New turned all-off limits into %+v", f.svc.opts.RateLimits)
+	}
+	if f := newFixture(t); f.svc.opts.RateLimits.LoginPerIP != DefaultRateLimits.LoginPerIP {
+		t.Fatal("unset limits are not the defaults")
 	}
 }

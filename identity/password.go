@@ -35,8 +35,22 @@ func (p PasswordPolicy) Check(password, email string) string {
 	return p.check(password, email).text(nil)
 }
 
+// CheckSite is Check for a site called site: a password built from the
+// site's name is refused too (PWD-03).
+func (p PasswordPolicy) CheckSite(password, email, site string) string {
+	return p.check(password, email, site).text(nil)
+}
+
+// checkPassword is the policy check of every place that sets a password:
+// the policy with the account's address and the site's name as context
+// (PWD-03).
+func (s *Service) checkPassword(password, email string) message {
+	return s.opts.passwords().check(password, email, s.opts.SiteName)
+}
+
 // check is Check as a catalogue message (the zero message: acceptable).
-func (p PasswordPolicy) check(password, email string) message {
+// site, when not "", is the site's name: a context word (PWD-03).
+func (p PasswordPolicy) check(password, email string, site ...string) message {
 	if password == "" {
 		return message{Key: "errors.password_required"}
 	}
@@ -60,13 +74,78 @@ func (p PasswordPolicy) check(password, email string) message {
 	if IsCommonPassword(lower) {
 		return message{Key: "errors.password_common"}
 	}
+	core := letterCore(lower)
 	if e := NormalizeEmail(email); e != "" {
 		local, _, _ := strings.Cut(e, "@")
-		if strings.Contains(lower, e) || lower == local || (len(local) >= 4 && strings.TrimRight(lower, "0123456789!.?") == local) {
+		if strings.Contains(lower, e) || lower == local || (len(local) >= 4 && strings.TrimRight(lower, "0123456789!.?") == local) ||
+			builtFrom(core, letterCore(local)) {
 			return message{Key: "errors.password_contains_email"}
 		}
 	}
+	for _, name := range site {
+		for _, word := range append([]string{name}, strings.Fields(name)...) {
+			if builtFrom(core, letterCore(strings.ToLower(word))) {
+				return message{Key: "errors.password_contains_site"}
+			}
+		}
+	}
+	if repeated(core) || repeated(strings.TrimRight(core, "0123456789")) {
+		return message{Key: "errors.password_repeated"}
+	}
 	return message{}
+}
+
+// letterCore is s without everything but letters and digits: the part of
+// a password that separators and symbols do not change ("Portal-2025!"
+// and "portal2025" have one core).
+func letterCore(s string) string {
+	return strings.Map(func(r rune) rune {
+		if unicode.IsLetter(r) || unicode.IsDigit(r) {
+			return r
+		}
+		return -1
+	}, s)
+}
+
+// minContextWord is the shortest context word (site name, local part)
+// worth refusing: shorter ones ("a", "jo") are in too many good
+// passwords.
+const minContextWord = 3
+
+// builtFrom reports whether the password core is the context word with
+// little else: taking every occurrence of word out, and digits, leaves
+// fewer than four letters ("portal2025", "alice!alice", "myportal").
+func builtFrom(core, word string) bool {
+	if utf8.RuneCountInString(word) < minContextWord || !strings.Contains(core, word) {
+		return false
+	}
+	rest := strings.Map(func(r rune) rune {
+		if unicode.IsDigit(r) {
+			return -1
+		}
+		return r
+	}, strings.ReplaceAll(core, word, ""))
+	return utf8.RuneCountInString(rest) < 4
+}
+
+// repeated reports whether s is one shorter string said twice or more
+// ("passwordpassword", "abcabcabc", "aaaaaaaa").
+func repeated(s string) bool {
+	r := []rune(s)
+	n := len(r)
+	for k := 1; k <= n/2; k++ {
+		if n%k != 0 {
+			continue
+		}
+		same := true
+		for i := k; i < n && same; i++ {
+			same = r[i] == r[i-k]
+		}
+		if same {
+			return true
+		}
+	}
+	return false
 }
 
 // minLength is "Use at least {min} characters." (one/other).

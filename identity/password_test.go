@@ -1,6 +1,8 @@
 package identity
 
 import (
+	"context"
+	"errors"
 	"strings"
 	"testing"
 )
@@ -14,7 +16,7 @@ func TestPasswordPolicy(t *testing.T) {
 		{"empty", "", "a@example.com", "Enter a password"},
 		{"7 chars", "abcdefg", "a@example.com", "at least 8"},
 		{"8 chars", "kx7!pq2z", "a@example.com", ""},
-		{"128 chars", strings.Repeat("ab", 64), "a@example.com", ""},
+		{"128 chars", strings.Repeat("abcdefg", 18) + "xy", "a@example.com", ""},
 		{"129 chars", strings.Repeat("ab", 64) + "c", "a@example.com", "at most 128"},
 		{"passphrase", "correct horse battery staple lake", "a@example.com", ""},
 		{"emoji and CJK", "🐱🐶🐭🐹 日本語のパス", "a@example.com", ""},
@@ -25,12 +27,25 @@ func TestPasswordPolicy(t *testing.T) {
 		{"contains the email", "xxALICE@example.comxx", "alice@example.com", "email"},
 		{"local part", "alicealice", "alicealice@example.com", "email"},
 		{"local part plus digits", "alicealice2026", "alicealice@example.com", "email"},
+		// PWD-03: context words and repetition (issue 17 item 15).
+		{"repeated word", "passwordpassword", "a@example.com", "repeated"},
+		{"repeated with separator", "Sunflower-Sunflower", "a@example.com", "repeated"},
+		{"repeated then digits", "dragonflydragonfly2026", "a@example.com", "repeated"},
+		{"one character", "zzzzzzzzzzzzzzzz", "a@example.com", "repeated"},
+		{"site name and year", "AcmePortal2025!!", "a@example.com", "site"},
+		{"site word and digits", "portal!12345678", "a@example.com", "site"},
+		{"site name with a little", "myportal2026", "a@example.com", "site"},
+		{"local part and symbols", "Jonathan#2026!", "jonathan@example.com", "email"},
+		{"local part inside", "xx-jonathan-2026", "jonathan@example.com", "email"},
+		{"passphrase with the site name", "i log in to portal every morning", "a@example.com", ""},
+		{"passphrase with the local part", "jonathan likes green tea", "jonathan@example.com", ""},
+		{"short local part", "bo tells a long story", "bo@example.com", ""},
 		{"control char", "abc\x00defghij", "a@example.com", "not allowed"},
 		{"invalid utf8", "abc\xffdefghij", "a@example.com", "not allowed"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			got := p.Check(tc.password, tc.email)
+			got := p.CheckSite(tc.password, tc.email, "Acme Portal")
 			if tc.wantErr == "" && got != "" {
 				t.Fatalf("Check(%q)=%q, want accepted", tc.password, got)
 			}
@@ -93,5 +108,26 @@ func TestNormalizeEmail(t *testing.T) {
 	}
 	if NormalizeEmail("zoe\u0308@example.com") != NormalizeEmail("Zo\u00eb@example.com") {
 		t.Fatal("NFD and NFC addresses normalise differently (REG-02)")
+	}
+}
+
+// TestRegisterRefusesSiteNamePassword: every place that sets a password
+// passes the site's name as a context word (PWD-03, issue 17 item 15).
+func TestRegisterRefusesSiteNamePassword(t *testing.T) {
+	f := newFixture(t, func(o *Options) { o.SiteName = "Kestrel Cloud" })
+	ctx := context.Background()
+	for pw, key := range map[string]string{
+		"Kestrel2025!!":     "errors.password_contains_site",
+		"kestrelcloud-2026": "errors.password_contains_site",
+		"passwordpassword":  "errors.password_repeated",
+	} {
+		_, err := f.svc.Register(ctx, Client{}, RegisterInput{Email: "ann@example.com", Password: pw})
+		var e *Error
+		if !errors.As(err, &e) || e.fieldMsgs["password"].Key != key {
+			t.Errorf("Register with %q: err=%v, want the password refused with %s", pw, err, key)
+		}
+	}
+	if _, err := f.svc.Register(ctx, Client{}, RegisterInput{Email: "ann@example.com", Password: "kestrels hunt over cloudy hills"}); err != nil {
+		t.Fatalf("a passphrase with a site word refused: %v", err)
 	}
 }

@@ -54,10 +54,24 @@ type RateLimits struct {
 	// export-account: personal-data exports per account (PRIV-01).
 	ExportsPerAccount Limit
 
-	// parsed: these came from ParseRateLimits (or Set), so even every
-	// limit turned off is a choice, not the zero value that means
-	// DefaultRateLimits.
-	parsed bool
+	// set marks limits that were configured (ParseRateLimits,
+	// NoRateLimits): Options takes them as they are, even when every limit
+	// is off. Only the zero value means "the defaults".
+	set bool
+}
+
+// NoRateLimits turns every limit off (--rate-limits with every name =0):
+// for tests and for operators who limit in front of Portal.
+var NoRateLimits = RateLimits{set: true}
+
+// AllOff reports whether every limit is off.
+func (r RateLimits) AllOff() bool {
+	for _, l := range r.fields() {
+		if l.Max > 0 {
+			return false
+		}
+	}
+	return true
 }
 
 // DefaultRateLimits are the production values.
@@ -99,10 +113,11 @@ func RateLimitNames() []string {
 }
 
 // ParseRateLimits applies a spec like "login-ip=50/1h,register-ip=0" to the
-// defaults: name=N/duration sets a limit, name=0 turns it off.
+// defaults: name=N/duration sets a limit, name=0 turns it off. Turning
+// every one off is kept as such, not taken for "the defaults".
 func ParseRateLimits(spec string) (RateLimits, error) {
 	r := DefaultRateLimits
-	r.parsed = true
+	r.set = true
 	fields := r.fields()
 	for _, item := range strings.Split(spec, ",") {
 		item = strings.TrimSpace(item)

@@ -89,22 +89,6 @@ func TestSettingsFlags(t *testing.T) {
 	}
 }
 
-// TestRateLimitsAllOff: turning every limit off is a choice, not the zero
-// value that means the defaults.
-func TestRateLimitsAllOff(t *testing.T) {
-	var spec []string
-	for _, n := range RateLimitNames() {
-		spec = append(spec, n+"=0")
-	}
-	var s Settings
-	if err := s.RateLimits.Set(strings.Join(spec, ",")); err != nil {
-		t.Fatal(err)
-	}
-	if got := s.withDefaults().RateLimits; got.LoginPerIP.Max != 0 || got.ExportsPerAccount.Max != 0 {
-		t.Fatalf("all limits off became %+v", got)
-	}
-}
-
 // TestSettingsValidateNamesTheFlag: values set from Go are checked too.
 func TestSettingsValidateNamesTheFlag(t *testing.T) {
 	for name, tc := range map[string]struct {

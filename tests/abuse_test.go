@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/accountportal/portal"
+	"github.com/accountportal/portal/identity"
 )
 
 // abuseServer trusts 127.0.0.1 as a reverse proxy, so that each client
@@ -126,6 +127,23 @@ func TestRateLimitsCanBeTurnedOff(t *testing.T) {
 	c := from(t, srv, "203.0.113.8")
 	for i := range 12 {
 		c.Register(fmt.Sprintf("free%d@example.com", i), "correct horse battery")
+	}
+}
+
+// TestRateLimitsAllOff (AUTH-04, issue 17 item 16): --rate-limits with
+// every limit 0 turns them all off; before, an all-zero set was taken for
+// "not configured" and silently became the defaults.
+func TestRateLimitsAllOff(t *testing.T) {
+	t.Parallel()
+	var spec []string
+	for _, name := range identity.RateLimitNames() {
+		spec = append(spec, name+"=0")
+	}
+	srv := abuseServer(t, strings.Join(spec, ","))
+	c := from(t, srv, "203.0.113.9")
+	// The default login-fail-ip is 20 per 10 minutes: 25 failures pass.
+	for i := range 25 {
+		wantInvalidLogin(t, c.Login(fmt.Sprintf("nobody%d@example.com", i), "guess guess guess", false))
 	}
 }
 

@@ -244,7 +244,10 @@ func TestReauthAnonymous(t *testing.T) {
 }
 
 // TestReauthNotForProfileAndSessions (SES-05): the profile and sessions
-// pages and their actions need no recent authentication.
+// pages need no recent authentication; ending the other sessions does
+// (issue 17 item 16: a stolen session must not sign the owner out): past
+// the window it goes to the re-authentication page, ends nothing, and
+// after re-authentication the owner ends them from the sessions page.
 func TestReauthNotForProfileAndSessions(t *testing.T) {
 	t.Parallel()
 	srv := newTestServer(t)
@@ -256,10 +259,15 @@ func TestReauthNotForProfileAndSessions(t *testing.T) {
 	wantStatus(t, c.Get("/account/manage"), http.StatusOK)
 	wantStatus(t, c.Get("/account/manage/sessions"), http.StatusOK)
 	wantRedirect(t, c.Submit("/account/manage", "#profile-form", map[string]string{"username": "alice2"}), "/account/manage")
-	p := c.Submit("/account/manage/sessions", "#end-others-form", nil)
-	wantRedirect(t, p, "/account/manage/sessions")
+	reauth := mgReauthURL("/account/manage/sessions")
+	wantRedirect(t, c.Submit("/account/manage/sessions", "#end-others-form", nil), reauth)
+	if !mgSignedIn(t, b) {
+		t.Fatal("end-others past the re-auth window ended the other session without re-authentication")
+	}
+	wantRedirect(t, mgReauth(c, reauth, mgPassword), "/account/manage/sessions")
+	wantRedirect(t, c.Submit("/account/manage/sessions", "#end-others-form", nil), "/account/manage/sessions")
 	if mgSignedIn(t, b) {
-		t.Errorf("end-others after the re-auth window left the other session signed in")
+		t.Errorf("end-others after re-authentication left the other session signed in")
 	}
 }
 

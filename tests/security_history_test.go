@@ -429,3 +429,39 @@ func TestSecurityEventsLogInjection(t *testing.T) {
 		t.Errorf("the log holds a raw CR")
 	}
 }
+
+// TestSecurityHistoryNotMeNeedsRecentAuth (SES-05, issue 17 item 16):
+// "This wasn't me" ends every other session, so past the re-auth window a
+// stolen session cannot use it to sign the owner out: it goes to the
+// re-authentication page first and ends nothing.
+func TestSecurityHistoryNotMeNeedsRecentAuth(t *testing.T) {
+	t.Parallel()
+	srv := newTestServer(t)
+	const email = "alice@example.com"
+	a := pdBrowser(t, srv, pdUAFirefoxLinux)
+	a.Register(email, pdPassword)
+	a.ConfirmEmail(email)
+	wantRedirect(t, a.Login(email, pdPassword, false), "/")
+	b := pdBrowser(t, srv, pdUAChromeWin)
+	wantRedirect(t, b.Login(email, pdPassword, false), "/")
+	var signIn string
+	for _, e := range pdEvents(t, pdSecurity(t, a, 0)) {
+		if e.Kind == "login" && e.EventID != "" {
+			signIn = e.EventID
+			break
+		}
+	}
+	if signIn == "" {
+		t.Fatal("no \"This wasn't me\" form")
+	}
+	srv.Clock.Advance(mgPastWindow)
+	wantRedirect(t, pdNotMe(t, a, signIn), mgReauthURL(pdSecurityPath))
+	if !efSignedIn(t, b) {
+		t.Fatal("\"This wasn't me\" past the re-auth window ended a session without re-authentication")
+	}
+	wantRedirect(t, mgReauth(a, mgReauthURL(pdSecurityPath), pdPassword), pdSecurityPath)
+	wantRedirect(t, pdNotMe(t, a, signIn), "/account/manage/change-password")
+	if efSignedIn(t, b) {
+		t.Errorf("B is still signed in after \"This wasn't me\" with a recent authentication")
+	}
+}
