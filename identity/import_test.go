@@ -72,10 +72,11 @@ func TestImportASPNetUsers(t *testing.T) {
 	if _, err := f.svc.PasswordSignIn(ctx, Client{IP: "192.0.2.1"}, "alice@example.com", "wrong password"); !errors.Is(err, ErrInvalidLogin) {
 		t.Fatalf("wrong password: %v", err)
 	}
-	u, err := f.svc.PasswordSignIn(ctx, Client{IP: "192.0.2.1"}, "alice@example.com", "alice password")
-	if err != nil {
-		t.Fatal(err)
+	res, err := f.svc.PasswordSignIn(ctx, Client{IP: "192.0.2.1"}, "alice@example.com", "alice password")
+	if err != nil || !res.Complete() {
+		t.Fatal(res, err)
 	}
+	u := res.User
 	if !strings.HasPrefix(u.PasswordHash, "$argon2id$") {
 		t.Fatalf("after sign-in the hash is %q", u.PasswordHash)
 	}
@@ -169,16 +170,20 @@ func TestImportASPNetLoginsAndTokens(t *testing.T) {
 			t.Fatalf("login %v: %+v, %v", k, l, err)
 		}
 	}
-	u, err := f.svc.PasswordSignIn(ctx, Client{IP: "192.0.2.1"}, "alice@example.com", "alice password")
-	if err != nil || !u.TwoFactorEnabled {
-		t.Fatalf("sign-in: %+v, %v", u, err)
+	firstStep := func() *PendingSignIn {
+		t.Helper()
+		res, err := f.svc.PasswordSignIn(ctx, Client{IP: "192.0.2.1"}, "alice@example.com", "alice password")
+		if err != nil || res.Pending == nil {
+			t.Fatalf("sign-in: %+v, %v; want a pending second factor", res, err)
+		}
+		return res.Pending
 	}
 	code, _ := totp.GenerateCode(key, f.clock.Now())
-	if _, err := f.svc.TwoFactorSignIn(ctx, Client{IP: "192.0.2.1"}, u.ID, code); err != nil {
+	if _, err := f.svc.TwoFactorSignIn(ctx, Client{IP: "192.0.2.1"}, firstStep(), code); err != nil {
 		t.Fatalf("a code of the imported key: %v", err)
 	}
 	for _, c := range []string{"7f3a9c21", "bcdfg-hjkmn"} {
-		if _, err := f.svc.RecoveryCodeSignIn(ctx, Client{IP: "192.0.2.1"}, u.ID, c); err != nil {
+		if _, err := f.svc.RecoveryCodeSignIn(ctx, Client{IP: "192.0.2.1"}, firstStep(), c); err != nil {
 			t.Fatalf("imported recovery code %s: %v", c, err)
 		}
 	}
@@ -209,9 +214,9 @@ func TestImportCSVAndKratos(t *testing.T) {
 		if _, err := f.svc.PasswordSignIn(ctx, Client{IP: "192.0.2.1"}, email, pw+"!"); err == nil {
 			t.Fatalf("%s: a wrong password signed in", email)
 		}
-		u, err := f.svc.PasswordSignIn(ctx, Client{IP: "192.0.2.1"}, email, pw)
-		if err != nil || !strings.HasPrefix(u.PasswordHash, "$argon2id$") {
-			t.Fatalf("%s: %+v, %v", email, u, err)
+		res, err := f.svc.PasswordSignIn(ctx, Client{IP: "192.0.2.1"}, email, pw)
+		if err != nil || !strings.HasPrefix(res.User.PasswordHash, "$argon2id$") {
+			t.Fatalf("%s: %+v, %v", email, res, err)
 		}
 	}
 	if dee, _ := f.store.FindUserByEmail(ctx, "dee@example.com"); dee.CreatedAt.Year() != 2020 || dee.UserName != "dee" {
@@ -250,7 +255,7 @@ func TestImportCSVAndKratos(t *testing.T) {
 		t.Fatalf("kratos report=%+v", rep)
 	}
 	kim, err := f.svc.PasswordSignIn(ctx, Client{IP: "192.0.2.1"}, "kim@example.com", "devise password")
-	if err != nil || kim.ID != kid {
+	if err != nil || kim.User.ID != kid {
 		t.Fatalf("kim: %+v, %v", kim, err)
 	}
 	if l, err := f.store.FindExternalLogin(ctx, "github", "777"); err != nil || l.UserID != kid {

@@ -24,6 +24,7 @@ import (
 	"golang.org/x/crypto/bcrypt"
 
 	"github.com/accountportal/portal/identity"
+	"github.com/accountportal/portal/internal/portaltest"
 )
 
 // imAspNetV2 and imAspNetV3 lay out ASP.NET Core Identity's PasswordHasher
@@ -71,7 +72,7 @@ func imFiles() (users, logins, tokens string) {
 	return users, logins, tokens
 }
 
-func imImport(t testing.TB, srv *testServer, o identity.ImportOptions) (*identity.ImportReport, error) {
+func imImport(t testing.TB, srv *portaltest.Server, o identity.ImportOptions) (*identity.ImportReport, error) {
 	t.Helper()
 	return srv.Portal.Identity().ImportUsers(context.Background(), o)
 }
@@ -88,7 +89,17 @@ func imASPNet(users, logins, tokens string) identity.ImportOptions {
 	return o
 }
 
-func imHash(t testing.TB, srv *testServer, email string) (id, hash string) {
+// imCount counts the accounts through identity (so on PostgreSQL too).
+func imCount(t testing.TB, srv *portaltest.Server) int {
+	t.Helper()
+	us, err := srv.Portal.Identity().ListUsers(context.Background(), 0, 1000)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return len(us)
+}
+
+func imHash(t testing.TB, srv *portaltest.Server, email string) (id, hash string) {
 	t.Helper()
 	u, err := srv.Portal.Identity().FindUserByEmail(context.Background(), email)
 	if err != nil {
@@ -126,17 +137,17 @@ func TestImportASPNetSignIn(t *testing.T) {
 		if u.id == "" && id == imCatID {
 			t.Fatalf("%s kept the non-UUID id %s", u.email, id)
 		}
-		c := newClient(t, srv)
-		wantStatus(t, c.Login(u.email, u.pw+"x", false), http.StatusUnprocessableEntity)
-		wantRedirect(t, c.Login(u.email, u.pw, false), "/")
-		if !tfSignedIn(t, c) {
+		c := portaltest.NewClient(t, srv)
+		portaltest.WantStatus(t, c.Login(u.email, u.pw+"x", false), http.StatusUnprocessableEntity)
+		portaltest.WantRedirect(t, c.Login(u.email, u.pw, false), "/")
+		if !c.SignedIn() {
 			t.Fatalf("%s: not signed in after the login form", u.email)
 		}
 		if _, after := imHash(t, srv, u.email); after == before || !strings.HasPrefix(after, "$argon2id$") {
 			t.Fatalf("%s: hash after sign-in %q, want argon2id", u.email, after)
 		}
-		c2 := newClient(t, srv)
-		wantRedirect(t, c2.Login(u.email, u.pw, false), "/")
+		c2 := portaltest.NewClient(t, srv)
+		portaltest.WantRedirect(t, c2.Login(u.email, u.pw, false), "/")
 		sec := c2.Get(pdSecurityPath)
 		found := false
 		for _, e := range pdEvents(t, sec) {
@@ -150,20 +161,20 @@ func TestImportASPNetSignIn(t *testing.T) {
 	// ben has two-factor on: the password leads to the code page, and a
 	// code from the imported key signs in; so does an imported recovery
 	// code.
-	c := newClient(t, srv)
+	c := portaltest.NewClient(t, srv)
 	p := c.Login("ben@example.com", imBenPW, false)
-	wantRedirect(t, p, tf2FAPath)
-	wantRedirect(t, tfSubmitCode(c, tfCode(t, srv, imBenKey, 0), false), "/")
-	if !tfSignedIn(t, c) {
+	portaltest.WantRedirect(t, p, tf2FAPath)
+	portaltest.WantRedirect(t, tfSubmitCode(c, tfCode(t, srv, imBenKey, 0), false), "/")
+	if !c.SignedIn() {
 		t.Fatal("ben: not signed in with a code of the imported key")
 	}
-	c = newClient(t, srv)
-	wantRedirect(t, c.Login("ben@example.com", imBenPW, false), tf2FAPath)
-	wantRedirect(t, tfSubmitRecovery(c, "3bcdf-ghjkm"), "/")
+	c = portaltest.NewClient(t, srv)
+	portaltest.WantRedirect(t, c.Login("ben@example.com", imBenPW, false), tf2FAPath)
+	portaltest.WantRedirect(t, tfSubmitRecovery(c, "3bcdf-ghjkm"), "/")
 
 	// ann's imported external login signs in through the provider.
-	c = newClient(t, srv)
-	wantRedirect(t, oxLogin(t, c, op), "/")
+	c = portaltest.NewClient(t, srv)
+	portaltest.WantRedirect(t, oxLogin(t, c, op), "/")
 	oxWantSignedIn(t, c, "ann@example.com")
 }
 
@@ -172,7 +183,7 @@ func TestImportASPNetSignIn(t *testing.T) {
 // second time.
 func TestImportRefusesBadFile(t *testing.T) {
 	t.Parallel()
-	srv := newTestServer(t)
+	srv := portaltest.NewServer(t)
 	users, _, _ := imFiles()
 	// Without the tokens file ben's two-factor flag would be a problem.
 	users = strings.Replace(users, ",+15555550100,t,t,", ",+15555550100,t,f,", 1)
@@ -189,18 +200,18 @@ func TestImportRefusesBadFile(t *testing.T) {
 	if len(rep.Problems) != 2 || !strings.Contains(lines[5], "password hash") || !strings.Contains(lines[6], "EmailConfirmed") {
 		t.Fatalf("problems=%v, want line 5 (the hash) and line 6 (EmailConfirmed)", rep.Problems)
 	}
-	if n := countUsers(t, srv, ""); n != 0 {
+	if n := imCount(t, srv); n != 0 {
 		t.Fatalf("%d accounts after a refused import", n)
 	}
-	c := newClient(t, srv)
-	wantStatus(t, c.Login("ann@example.com", imAnnPW, false), http.StatusUnprocessableEntity)
+	c := portaltest.NewClient(t, srv)
+	portaltest.WantStatus(t, c.Login("ann@example.com", imAnnPW, false), http.StatusUnprocessableEntity)
 
 	o := imASPNet(users, "", "")
 	o.DryRun = true
 	if rep, err := imImport(t, srv, o); err != nil || rep.Created != 3 || rep.Written {
 		t.Fatalf("dry run: %v, %+v", err, rep)
 	}
-	if n := countUsers(t, srv, ""); n != 0 {
+	if n := imCount(t, srv); n != 0 {
 		t.Fatalf("%d accounts after a dry run", n)
 	}
 	for range 2 {
@@ -208,7 +219,7 @@ func TestImportRefusesBadFile(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if n := countUsers(t, srv, ""); n != 3 {
+	if n := imCount(t, srv); n != 3 {
 		t.Fatalf("%d accounts after importing twice, want 3", n)
 	}
 	rep, err = imImport(t, srv, imASPNet(users, "", ""))
@@ -222,7 +233,7 @@ func TestImportRefusesBadFile(t *testing.T) {
 // as usual.
 func TestImportOtherSystems(t *testing.T) {
 	t.Parallel()
-	srv := newTestServer(t)
+	srv := portaltest.NewServer(t)
 	bc, _ := bcrypt.GenerateFromPassword([]byte("devise password"), bcrypt.MinCost)
 	dk, _ := pbkdf2.Key(sha256.New, "django password", []byte("NaCl4salt"), 1000, 32)
 	users := "email,password_hash,email_confirmed\n" +
@@ -234,15 +245,15 @@ func TestImportOtherSystems(t *testing.T) {
 		t.Fatalf("import: %v, %+v", err, rep)
 	}
 	for email, pw := range map[string]string{"dev@example.com": "devise password", "dja@example.com": "django password"} {
-		c := newClient(t, srv)
-		wantStatus(t, c.Login(email, "not "+pw, false), http.StatusUnprocessableEntity)
-		wantRedirect(t, c.Login(email, pw, false), "/")
+		c := portaltest.NewClient(t, srv)
+		portaltest.WantStatus(t, c.Login(email, "not "+pw, false), http.StatusUnprocessableEntity)
+		portaltest.WantRedirect(t, c.Login(email, pw, false), "/")
 		if _, h := imHash(t, srv, email); !strings.HasPrefix(h, "$argon2id$") {
 			t.Fatalf("%s: hash after sign-in %q", email, h)
 		}
 	}
-	c := newClient(t, srv)
-	wantStatus(t, c.Login("new@example.com", "devise password", false), http.StatusUnprocessableEntity)
+	c := portaltest.NewClient(t, srv)
+	portaltest.WantStatus(t, c.Login("new@example.com", "devise password", false), http.StatusUnprocessableEntity)
 	if got := srv.Mails(t); len(got) != 0 {
 		t.Fatalf("the import sent %d mails", len(got))
 	}
