@@ -195,6 +195,10 @@ type Outbox interface {
 	DeleteMail(ctx context.Context, id int64) error
 	// RetryMail records a failed attempt and when to try again.
 	RetryMail(ctx context.Context, id int64, next time.Time, lastErr string) error
+	// OutboxStats counts the waiting messages and jobs and returns the
+	// CreatedAt of the oldest (zero when the outbox is empty): the
+	// metrics' backlog.
+	OutboxStats(ctx context.Context) (count int, oldest time.Time, err error)
 }
 
 // RateLimits counts events per key in fixed windows.

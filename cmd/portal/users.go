@@ -7,7 +7,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"log/slog"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -49,6 +48,8 @@ func runUsers(ctx context.Context, args []string, getenv func(string) string, st
 	fs := flag.NewFlagSet("portal users "+action, flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	cfg.BindFlags(fs)
+	var lf logFlags
+	lf.bind(fs, "warn")
 	offset := fs.Int("offset", 0, "list: skip this many accounts")
 	limit := fs.Int("limit", 100, "list: show at most this many accounts")
 	confirmed := fs.Bool("confirmed", false, "create: mark the address confirmed")
@@ -71,7 +72,11 @@ func runUsers(ctx context.Context, args []string, getenv func(string) string, st
 	if err := portal.ApplyEnv(fs, getenv); err != nil {
 		return err
 	}
-	cfg.Logger = slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	log, err := lf.logger(stderr)
+	if err != nil {
+		return err
+	}
+	cfg.Logger = log
 	if action == "import" {
 		if len(positional) != 1 {
 			return errors.New("users import: give one users file")

@@ -328,6 +328,9 @@ func testOutbox(t *testing.T, s store.Store) {
 			t.Fatal("EnqueueMail did not set the ID")
 		}
 	}
+	if n, oldest, err := s.OutboxStats(ctx); err != nil || n != 2 || !oldest.Equal(base) {
+		t.Fatalf("OutboxStats=%d, %v, %v; want 2, %v", n, oldest, err, base)
+	}
 	got, err := s.ClaimMail(ctx, base, time.Minute, 10)
 	if err != nil {
 		t.Fatal(err)
@@ -351,8 +354,18 @@ func testOutbox(t *testing.T, s store.Store) {
 	if err := s.DeleteMail(ctx, retry[0].ID); err != nil {
 		t.Fatal(err)
 	}
-	if left, _ := s.ClaimMail(ctx, base.Add(time.Hour), time.Minute, 10); len(left) != 1 || left[0].To != "b@example.com" {
+	left, _ := s.ClaimMail(ctx, base.Add(time.Hour), time.Minute, 10)
+	if len(left) != 1 || left[0].To != "b@example.com" {
 		t.Fatalf("after delete, due=%+v, want only b", left)
+	}
+	if n, oldest, err := s.OutboxStats(ctx); err != nil || n != 1 || !oldest.Equal(base) {
+		t.Fatalf("after delete OutboxStats=%d, %v, %v; want 1, %v", n, oldest, err, base)
+	}
+	if err := s.DeleteMail(ctx, left[0].ID); err != nil {
+		t.Fatal(err)
+	}
+	if n, oldest, err := s.OutboxStats(ctx); err != nil || n != 0 || !oldest.IsZero() {
+		t.Fatalf("empty outbox: OutboxStats=%d, %v, %v; want 0 and the zero time", n, oldest, err)
 	}
 }
 
