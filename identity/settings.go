@@ -24,7 +24,7 @@ import (
 //
 // Adding a setting: a field here, its default in DefaultSettings, its zero
 // in withDefaults, its check in Validate, its flag in BindFlags, and its
-// row in README's configuration table (TestREADMEDefaults checks it).
+// row in README's configuration table (cmd/portal TestREADMEDefaults checks it).
 type Settings struct {
 	// Registration: who may create an account — for every way of creating
 	// one, the form and external logins alike. Default open.

@@ -1,4 +1,4 @@
-package portal
+package main
 
 import (
 	"flag"
@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/accountportal/portal"
 	"github.com/accountportal/portal/identity"
 )
 
@@ -16,7 +17,7 @@ import (
 // table whose header row is header.
 func readmeTable(t *testing.T, header string) [][]string {
 	t.Helper()
-	raw, err := os.ReadFile("README.md")
+	raw, err := os.ReadFile("../../README.md")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -55,15 +56,17 @@ var (
 	}
 )
 
-// TestREADMEDefaults: README's configuration table names every flag, and
-// each documented default is the code's (DefaultConfig, so
-// identity.DefaultSettings for the identity rules). A default changed in
-// one place and not the other fails here.
+// TestREADMEDefaults: README's configuration table names every flag of
+// portal serve, and each documented default is the code's
+// (portal.DefaultConfig, so identity.DefaultSettings for the identity
+// rules). A default changed in one place and not the other fails here.
 func TestREADMEDefaults(t *testing.T) {
-	c := DefaultConfig()
+	c := portal.DefaultConfig()
 	fs := flag.NewFlagSet("test", flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
-	c.BindFlags(fs)
+	c.BindFlags(fs) // as run does for portal serve
+	var lf logFlags
+	lf.bind(fs, "info")
 	documented := map[string]bool{}
 	for _, row := range readmeTable(t, "| flag | default | meaning |") {
 		var names []string
