@@ -73,6 +73,8 @@ func New(cfg Config) (*Portal, error) {
 	if log == nil {
 		log = slog.New(slog.NewTextHandler(os.Stderr, nil))
 	}
+	// Every line logged while a request is served names its request id.
+	log = slog.New(handlers.LogHandler(log.Handler()))
 	th, err := theme.Load(cfg.Theme)
 	if err != nil {
 		return nil, err

@@ -105,7 +105,9 @@ func NewServer(t testing.TB, opts ...func(*portal.Config)) *Server {
 func Start(t testing.TB, cfg portal.Config, clock *Clock) *Server {
 	t.Helper()
 	logBuf := &SyncBuffer{}
-	cfg.Logger = slog.New(slog.NewTextHandler(logBuf, &slog.HandlerOptions{Level: slog.LevelInfo}))
+	if cfg.Logger == nil { // an option may bring its own (then Log stays empty)
+		cfg.Logger = slog.New(slog.NewTextHandler(logBuf, &slog.HandlerOptions{Level: slog.LevelInfo}))
+	}
 
 	// The base URL must be known before New; reserve the listener first.
 	ts := httptest.NewUnstartedServer(nil)

@@ -89,6 +89,11 @@ func (s *Store) FindUserByEmail(ctx context.Context, normalizedEmail string) (*s
 // such user; ErrConflict when a new email or username is taken. A new
 // security stamp ends the user's other sessions in the same transaction.
 func (s *Store) UpdateUser(ctx context.Context, id string, upd store.UserUpdate) error {
+	return s.inTx(ctx, func(tx pgx.Tx) error { return updateUserTx(ctx, tx, id, upd) })
+}
+
+// updateUserTx is UpdateUser inside tx.
+func updateUserTx(ctx context.Context, tx pgx.Tx, id string, upd store.UserUpdate) error {
 	var sets []string
 	var args []any
 	add := func(col string, v any) {
@@ -134,29 +139,27 @@ func (s *Store) UpdateUser(ctx context.Context, id string, upd store.UserUpdate)
 	add("updated_at", utc(upd.UpdatedAt))
 	args = append(args, id)
 	query := fmt.Sprintf("UPDATE users SET %s WHERE id = $%d", strings.Join(sets, ", "), len(args))
-	return s.inTx(ctx, func(tx pgx.Tx) error {
-		tag, err := tx.Exec(ctx, query, args...)
-		if err != nil {
-			return translate(err)
-		}
-		if tag.RowsAffected() == 0 {
-			return store.ErrNotFound
-		}
-		if upd.SecurityStamp == nil {
-			return nil
-		}
-		// The UPDATE above holds the user's row lock until commit, so two
-		// concurrent rotations are serialised here as in SQLite.
-		if _, err := tx.Exec(ctx, `DELETE FROM user_sessions WHERE user_id = $1 AND id <> $2`,
-			id, upd.KeepSessionID); err != nil {
-			return translate(err)
-		}
-		if _, err := tx.Exec(ctx, `UPDATE user_sessions SET stamp = $1 WHERE user_id = $2 AND id = $3`,
-			*upd.SecurityStamp, id, upd.KeepSessionID); err != nil {
-			return translate(err)
-		}
+	tag, err := tx.Exec(ctx, query, args...)
+	if err != nil {
+		return translate(err)
+	}
+	if tag.RowsAffected() == 0 {
+		return store.ErrNotFound
+	}
+	if upd.SecurityStamp == nil {
 		return nil
-	})
+	}
+	// The UPDATE above holds the user's row lock until commit, so two
+	// concurrent rotations are serialised here as in SQLite.
+	if _, err := tx.Exec(ctx, `DELETE FROM user_sessions WHERE user_id = $1 AND id <> $2`,
+		id, upd.KeepSessionID); err != nil {
+		return translate(err)
+	}
+	if _, err := tx.Exec(ctx, `UPDATE user_sessions SET stamp = $1 WHERE user_id = $2 AND id = $3`,
+		*upd.SecurityStamp, id, upd.KeepSessionID); err != nil {
+		return translate(err)
+	}
+	return nil
 }
 
 // insertKept starts both inserts into kept_events: the account's events,
