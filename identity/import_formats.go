@@ -213,6 +213,14 @@ func readASPNetUsers(rd io.Reader, file string, ps *problems) ([]*importRecord, 
 		if r.lockout, e = parseTime(get("lockoutend")); e != nil {
 			errs = append(errs, "LockoutEnd: "+e.Error())
 		}
+		if v := get("lockoutenabled"); v != "" {
+			// ASP.NET ignores LockoutEnd for an account with lockout off.
+			if on, e := parseBool(v); e != nil {
+				errs = append(errs, "LockoutEnabled: "+e.Error())
+			} else if !on {
+				r.lockout = time.Time{}
+			}
+		}
 		if v := get("accessfailedcount"); v != "" {
 			if r.failed, e = strconv.Atoi(v); e != nil || r.failed < 0 {
 				errs = append(errs, fmt.Sprintf("AccessFailedCount: %q is not a count", v))

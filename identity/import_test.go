@@ -40,7 +40,7 @@ func aspnetUsersCSV() string {
 		"--,--------,------------------,-----,---------------,--------------,------------,-------------,----------------,-----------,--------------------,----------------,----------,--------------,-----------------,---",
 		aliceID + ",alice@example.com,ALICE@EXAMPLE.COM,Alice@Example.com,ALICE@EXAMPLE.COM,1," + aspnetV2("alice password", seqSalt(16)) + ",STAMP,cs,+41 79 123 45 67,0,0,NULL,1,2,blue",
 		"42,bobby,BOBBY,bob@example.com,BOB@EXAMPLE.COM,True," + aspnetV3("bob password", 2, 100000, seqSalt(16), 32) + ",STAMP,cs,NULL,0,False,2999-01-01 00:00:00.0000000 +00:00,True,0,red",
-		"c0ffee00-0000-4000-8000-000000000001,carol@example.com,X,carol@example.com,X,0,NULL,STAMP,cs,NULL,0,0,NULL,1,0,",
+		"c0ffee00-0000-4000-8000-000000000001,carol@example.com,X,carol@example.com,X,0,NULL,STAMP,cs,NULL,0,0,2999-01-01 00:00:00+00:00,0,0,",
 	}, "\r\n") + "\r\n"
 }
 
@@ -61,6 +61,10 @@ func TestImportASPNetUsers(t *testing.T) {
 	bob, _ := f.store.FindUserByEmail(ctx, "bob@example.com")
 	if bob.ID == "42" || bob.UserName != "bobby" || bob.LockoutEnd.Year() != 2999 {
 		t.Fatalf("bob=%+v", bob)
+	}
+	// carol's LockoutEnd is ignored, as ASP.NET does with lockout off.
+	if carol, _ := f.store.FindUserByEmail(ctx, "carol@example.com"); !carol.LockoutEnd.IsZero() || carol.PasswordHash != "" {
+		t.Fatalf("carol=%+v", carol)
 	}
 	if a, _ := f.store.UserAttributes(ctx, bob.ID); a[ImportedIDAttribute] != "42" {
 		t.Fatalf("bob's old id is not kept: %v", a)
