@@ -21,12 +21,9 @@ package preview
 import (
 	"bytes"
 	"context"
-	"crypto/sha256"
 	"errors"
 	"fmt"
 	"html/template"
-	"io"
-	"io/fs"
 	"log/slog"
 	"net"
 	"net/http"
@@ -85,7 +82,7 @@ func CheckAddr(addr string) error {
 // load returns the theme as it is now on disk, reading it again when a
 // file changed since the last call.
 func (p *Preview) load() *loaded {
-	sum, err := p.fingerprint()
+	sum, err := theme.Fingerprint(p.dir)
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if err == nil && p.cur != nil && sum == p.sum {
@@ -97,35 +94,6 @@ func (p *Preview) load() *loaded {
 	}
 	p.cur, p.sum = read(p.dir), sum
 	return p.cur
-}
-
-// fingerprint hashes every file of the theme directory, names and
-// contents: a theme is a few small files, and content (unlike a
-// modification time) never misses an edit.
-func (p *Preview) fingerprint() ([32]byte, error) {
-	h := sha256.New()
-	if p.dir == "" {
-		return [32]byte{}, nil
-	}
-	err := filepath.WalkDir(p.dir, func(file string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		fmt.Fprintf(h, "%s\x00", file)
-		if d.IsDir() {
-			return nil
-		}
-		f, err := os.Open(file)
-		if err != nil {
-			return err
-		}
-		defer f.Close()
-		_, err = io.Copy(h, f)
-		return err
-	})
-	var sum [32]byte
-	copy(sum[:], h.Sum(nil))
-	return sum, err
 }
 
 // read loads the theme the way the server does at start: the same checks,
