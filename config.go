@@ -34,6 +34,9 @@ type Config struct {
 	Registration          string // --registration: open, invite or closed
 	RequireConfirmedEmail bool   // --require-confirmed-email
 	SiteName              string // --site-name: shown on pages and in mail
+	// MetricsAddr, when set, is where Serve answers /metrics (Prometheus
+	// text format) on a listener of its own, never the public one.
+	MetricsAddr string // --metrics-addr
 
 	// External login providers: each appears on the login page when its
 	// client id and secret are set. The generic OpenID Connect provider also
@@ -140,6 +143,7 @@ func (c *Config) BindFlags(fs *flag.FlagSet) {
 	fs.StringVar(&c.AllowedEmailDomains, "allowed-email-domains", c.AllowedEmailDomains, "comma-separated domains new accounts may use (default: any)")
 	fs.BoolVar(&c.RequireConfirmedEmail, "require-confirmed-email", c.RequireConfirmedEmail, "sign-in needs a confirmed email address")
 	fs.StringVar(&c.SiteName, "site-name", c.SiteName, "site name shown on pages and in mail")
+	fs.StringVar(&c.MetricsAddr, "metrics-addr", c.MetricsAddr, "serve Prometheus metrics at /metrics on this address, e.g. 127.0.0.1:9464 (default: off; never on the public --addr)")
 	fs.StringVar(&c.GoogleClientID, "google-client-id", c.GoogleClientID, "Google OAuth client id")
 	fs.StringVar(&c.GoogleClientSecret, "google-client-secret", c.GoogleClientSecret, "Google OAuth client secret")
 	fs.StringVar(&c.GitHubClientID, "github-client-id", c.GitHubClientID, "GitHub OAuth client id")
@@ -264,6 +268,13 @@ func (c *Config) Validate() error {
 	}
 	if strings.TrimSpace(c.SiteName) == "" {
 		bad("site-name", "empty")
+	}
+	if c.MetricsAddr != "" {
+		if _, _, err := net.SplitHostPort(c.MetricsAddr); err != nil {
+			bad("metrics-addr", "%q is not host:port", c.MetricsAddr)
+		} else if c.MetricsAddr == c.Addr && !strings.HasSuffix(c.Addr, ":0") {
+			bad("metrics-addr", "%q is the public --addr; give the metrics a listener of their own", c.MetricsAddr)
+		}
 	}
 	for _, p := range []struct{ name, id, secret string }{
 		{"google", c.GoogleClientID, c.GoogleClientSecret},
