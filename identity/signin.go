@@ -159,7 +159,7 @@ func (s *Service) secondFactor(ctx context.Context, c Client, p *PendingSignIn, 
 		}
 		s.RecordEvent(ctx, u.ID, EventLoginFailed, c, "wrong second factor")
 		s.obs.SignIn(method, OutcomeSecondFactorFailed)
-		after, ferr := s.store.RecordLoginFailure(ctx, u.ID, s.opts.Lockout.failure(now))
+		after, ferr := s.store.RecordLoginFailure(ctx, u.ID, s.opts.lockout().failure(now))
 		if ferr != nil {
 			return nil, internal(ferr)
 		}

@@ -395,6 +395,12 @@ type ExternalConfirmView struct {
 	Email        string // prefilled from the provider
 	Errors       FieldErrors
 	Message      string
+	// SentTo: a code was mailed to this address (the address was not
+	// proven); the page asks for it. Code prefills it (from the mail's
+	// link); CodeMinutes is how long it works.
+	SentTo      string
+	Code        string
+	CodeMinutes int
 }
 
 // LinkedLogin is one external login on the manage page.

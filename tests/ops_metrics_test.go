@@ -76,7 +76,7 @@ func TestMetricsFollowAFlow(t *testing.T) {
 	srv := portaltest.NewServer(t, func(c *portal.Config) {
 		c.MetricsAddr = "127.0.0.1:0"
 		c.LockoutThreshold = 2
-		c.RateLimits = "login-fail-ip=4/10m"
+		setRateLimits(t, c, "login-fail-ip=4/10m")
 	})
 	h := srv.Portal.MetricsHandler()
 	if h == nil {
