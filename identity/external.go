@@ -84,6 +84,7 @@ func (s *Service) RegisterExternalInvited(ctx context.Context, c Client, ext Ext
 	if err := validAddress("email", email); err != nil {
 		return ExternalRegisterResult{}, err
 	}
+	email = CanonicalEmail(email)
 	invited, err := s.checkSignup(ctx, email, inviteCode)
 	if err != nil {
 		return ExternalRegisterResult{}, err

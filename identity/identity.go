@@ -104,6 +104,9 @@ type Service struct {
 	now        func() time.Time
 	contributorSet
 
+	// allowedDomains are Options.AllowedEmailDomains in IDNA ASCII form.
+	allowedDomains []string
+
 	// When the hourly cleanups last ran (unix seconds), per service.
 	lastRateLimitCleanup atomic.Int64
 	lastSessionCleanup   atomic.Int64
@@ -175,6 +178,14 @@ func New(o Options) (*Service, error) {
 	if err != nil {
 		return nil, err
 	}
+	var allowed []string
+	for _, d := range o.AllowedEmailDomains {
+		a, ok := DomainASCII(d)
+		if !ok {
+			return nil, fmt.Errorf("identity: allowed email domain %q is not a domain", d)
+		}
+		allowed = append(allowed, a)
+	}
 	if o.RateLimits == (RateLimits{}) {
 		o.RateLimits = DefaultRateLimits
 	}
@@ -204,6 +215,8 @@ func New(o Options) (*Service, error) {
 		hasher:     hasher,
 		opts:       o,
 		now:        now,
+
+		allowedDomains: allowed,
 	}
 	s.queue.jobs[jobForgotPassword] = s.runForgotPassword
 	s.queue.jobs[jobResendConfirm] = s.runResendConfirmation
@@ -270,6 +283,9 @@ func (s *Service) Register(ctx context.Context, c Client, in RegisterInput) (Reg
 	fields := map[string]message{}
 	if m := validateEmail(email); !m.ok() {
 		fields["email"] = m
+	} else {
+		// Stored and mailed as it is unique: the domain in IDNA form (REG-02).
+		email = CanonicalEmail(email)
 	}
 	if len(fields) == 0 {
 		if err := s.limit(ctx, "register-ip", ipKey(c.IP), s.opts.RateLimits.RegistrationsPerIP); err != nil {

@@ -43,8 +43,10 @@ func (s *Service) checkSignup(ctx context.Context, email, inviteCode string) (in
 		return false, ErrRegistrationClosed
 	}
 	if len(s.opts.AllowedEmailDomains) > 0 {
-		_, domain, _ := strings.Cut(norm, "@")
-		if !slices.Contains(s.opts.AllowedEmailDomains, domain) {
+		// Compared in IDNA ASCII form: "İbm.com" is xn--ibm-8dc.com, not
+		// ibm.com (REG-02).
+		domain, _ := DomainASCII(email[strings.LastIndexByte(email, '@')+1:])
+		if !slices.Contains(s.allowedDomains, domain) {
 			return false, fieldErr("email", "errors.domain_not_allowed", "domains", strings.Join(s.opts.AllowedEmailDomains, ", "))
 		}
 	}
@@ -82,6 +84,7 @@ func (s *Service) Invite(ctx context.Context, email string) (string, error) {
 	if err := validAddress("email", email); err != nil {
 		return "", err
 	}
+	email = CanonicalEmail(email)
 	norm := NormalizeEmail(email)
 	if _, err := s.store.FindUserByEmail(ctx, norm); err == nil {
 		return "", errKey(ECONFLICT, "errors.address_has_account", "email", email)
