@@ -1,9 +1,9 @@
 package handlers
 
 import (
+	"encoding/json"
 	"errors"
 	"net/http"
-
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -12,21 +12,15 @@ import (
 	"github.com/accountportal/portal/pages"
 )
 
-// The half-authenticated state between the password and the second factor
-// lives in the session under these keys. It grants nothing else: loadUser
-// only knows keySessionID (SES-06).
+// The half-authenticated state between the first step and the second
+// factor lives in the session under these keys: identity's pending sign-in
+// (its rules — lifetime, tries, the account's state — are identity's) and
+// what only the browser cares about. It grants nothing else: loadUser only
+// knows keySessionID (SES-06).
 const (
-	keyTFAUser     = "tfa_uid"    // user who gave the right password
-	keyTFAAt       = "tfa_at"     // unix seconds of that
-	keyTFARemember = "tfa_rm"     // "remember me" asked at the password step
-	keyTFAReturn   = "tfa_return" // where to go afterwards
-	keyTFATries    = "tfa_tries"  // wrong codes in this pending sign-in
-)
-
-// Pending second-factor rules (SES-06, MFA-03; docs/security.md, Parameters).
-const (
-	tfaPendingLifetime = 5 * time.Minute
-	tfaMaxTries        = 5
+	keyTFAPending  = "tfa_pending" // identity.PendingSignIn, JSON
+	keyTFARemember = "tfa_rm"      // "remember me" asked at the password step
+	keyTFAReturn   = "tfa_return"  // where to go afterwards
 )
 
 func (h *Handler) rememberCookieName() string {
@@ -58,43 +52,53 @@ func (h *Handler) clearRememberCookie(c echo.Context) {
 	})
 }
 
-// startSecondFactor records the password step and asks for the code; the
-// session token is renewed at this step too (AUTH-05).
-func (h *Handler) startSecondFactor(c echo.Context, u *identity.User, remember bool, returnURL string) error {
+// finishFirstStep ends a first sign-in step (password, external login):
+// a complete sign-in starts the session; a pending one is kept in the
+// session and the browser asked for the code. The session token is renewed
+// at either step (AUTH-05).
+func (h *Handler) finishFirstStep(c echo.Context, r *identity.SignIn, remember bool, returnURL string) error {
 	ctx := c.Request().Context()
+	if r.Complete() {
+		o := r.Session
+		o.Remember = remember
+		if err := h.signIn(c, r.User, o); err != nil {
+			return err
+		}
+		return h.redirect(c, returnTo(returnURL))
+	}
+	raw, err := json.Marshal(r.Pending)
+	if err != nil {
+		return err
+	}
 	if err := h.sessions.RenewToken(ctx); err != nil {
 		return err
 	}
-	h.sessions.Put(ctx, keyTFAUser, u.ID)
-	h.sessions.Put(ctx, keyTFAAt, h.now().Unix())
+	h.sessions.Put(ctx, keyTFAPending, string(raw))
 	h.sessions.Put(ctx, keyTFARemember, remember)
 	h.sessions.Put(ctx, keyTFAReturn, returnURL)
-	h.sessions.Put(ctx, keyTFATries, 0)
 	return h.redirect(c, "/account/login-2fa")
 }
 
-// pendingSecondFactor returns the user id of a pending sign-in that is
-// still fresh, or "".
-func (h *Handler) pendingSecondFactor(c echo.Context) string {
+// pendingSignIn returns the pending sign-in of this session, or nil. Its
+// freshness is identity's to judge.
+func (h *Handler) pendingSignIn(c echo.Context) *identity.PendingSignIn {
 	if !hasSession(c) {
-		return ""
+		return nil
 	}
-	ctx := c.Request().Context()
-	uid := h.sessions.GetString(ctx, keyTFAUser)
-	if uid == "" {
-		return ""
+	raw := h.sessions.GetString(c.Request().Context(), keyTFAPending)
+	if raw == "" {
+		return nil
 	}
-	at := time.Unix(h.sessions.GetInt64(ctx, keyTFAAt), 0)
-	if !h.now().Before(at.Add(tfaPendingLifetime)) {
-		h.clearSecondFactor(c)
-		return ""
+	var p identity.PendingSignIn
+	if json.Unmarshal([]byte(raw), &p) != nil {
+		return nil
 	}
-	return uid
+	return &p
 }
 
 func (h *Handler) clearSecondFactor(c echo.Context) {
 	ctx := c.Request().Context()
-	for _, k := range []string{keyTFAUser, keyTFAAt, keyTFARemember, keyTFAReturn, keyTFATries} {
+	for _, k := range []string{keyTFAPending, keyTFARemember, keyTFAReturn} {
 		h.sessions.Remove(ctx, k)
 	}
 }
@@ -113,66 +117,57 @@ func (h *Handler) twoFactorView(c echo.Context, errs pages.FieldErrors) pages.Lo
 }
 
 func (h *Handler) handleLogin2FAShow(c echo.Context) error {
-	if h.pendingSecondFactor(c) == "" {
+	if h.id.CheckPending(h.pendingSignIn(c)) != nil {
 		return h.restartSignIn(c, "")
 	}
 	return h.renderPage(c, http.StatusOK, "login-2fa", h.twoFactorView(c, nil))
 }
 
 func (h *Handler) handleLogin2FAPost(c echo.Context) error {
-	uid := h.pendingSecondFactor(c)
-	if uid == "" {
+	p := h.pendingSignIn(c)
+	if p == nil {
 		return h.restartSignIn(c, h.T("status.sign_in_too_slow"))
 	}
 	code := c.FormValue("code")
 	if code == "" {
 		return h.renderPage(c, http.StatusUnprocessableEntity, "login-2fa", h.twoFactorView(c, pages.FieldErrors{"code": h.T("validation.code_required")}))
 	}
-	u, err := h.id.TwoFactorSignIn(c.Request().Context(), clientOf(c), uid, code)
-	if done, rerr := h.secondFactorFailed(c, err); done {
-		if rerr == nil {
-			return h.renderPage(c, http.StatusUnprocessableEntity, "login-2fa", h.twoFactorView(c, pages.FieldErrors{"code": h.errorText(identity.ErrInvalidCode)}))
-		}
-		return rerr
+	r, err := h.id.TwoFactorSignIn(c.Request().Context(), clientOf(c), p, code)
+	if identity.ErrorCode(err) == identity.EINVALID {
+		return h.renderPage(c, http.StatusUnprocessableEntity, "login-2fa", h.twoFactorView(c, pages.FieldErrors{"code": h.errorText(identity.ErrInvalidCode)}))
+	}
+	if err != nil {
+		return h.secondFactorFailed(c, err)
 	}
 	remember := c.FormValue("remember_machine")
-	rememberMachine := remember == "true" || remember == "on" || remember == "1"
-	if rememberMachine {
-		h.setRememberCookie(c, u)
+	if remember == "true" || remember == "on" || remember == "1" {
+		h.setRememberCookie(c, r.User)
+		r.Session.Remembered2FA = true
 	}
-	return h.completeSecondFactor(c, u, identity.SessionOptions{Remembered2FA: rememberMachine, Method: "authenticator app"})
+	return h.completeSecondFactor(c, r)
 }
 
-// secondFactorFailed handles a failed code: done reports that the request
-// is answered (err nil: re-render the form with the error).
-func (h *Handler) secondFactorFailed(c echo.Context, err error) (done bool, rerr error) {
+// secondFactorFailed answers a second step that ended the pending
+// sign-in: back to the first step, with identity's reason.
+func (h *Handler) secondFactorFailed(c echo.Context, err error) error {
 	switch {
-	case err == nil:
-		return false, nil
 	case errors.Is(err, identity.ErrSessionEnded):
-		return true, h.restartSignIn(c, "")
-	case errors.Is(err, identity.ErrTwoFactorLocked):
-		return true, h.restartSignIn(c, h.errorText(identity.ErrTwoFactorLocked))
-	case identity.ErrorCode(err) != identity.EINVALID:
-		return true, err
+		return h.restartSignIn(c, "")
+	case identity.ErrorCode(err) == identity.EUNAUTHORIZED:
+		// expired, too many codes for this sign-in, or the account locked
+		return h.restartSignIn(c, h.errorText(err))
 	}
-	ctx := c.Request().Context()
-	tries := h.sessions.GetInt(ctx, keyTFATries) + 1
-	if tries >= tfaMaxTries {
-		// MFA-03: five wrong codes drop the pending sign-in.
-		return true, h.restartSignIn(c, h.T("status.too_many_codes"))
-	}
-	h.sessions.Put(ctx, keyTFATries, tries)
-	return true, nil
+	return err
 }
 
 // completeSecondFactor turns the pending sign-in into a session.
-func (h *Handler) completeSecondFactor(c echo.Context, u *identity.User, o identity.SessionOptions) error {
+func (h *Handler) completeSecondFactor(c echo.Context, r *identity.SignIn) error {
 	ctx := c.Request().Context()
+	o := r.Session
 	o.Remember = h.sessions.GetBool(ctx, keyTFARemember)
 	to := returnTo(h.sessions.GetString(ctx, keyTFAReturn))
 	h.clearSecondFactor(c)
-	if err := h.signIn(c, u, o); err != nil {
+	if err := h.signIn(c, r.User, o); err != nil {
 		return err
 	}
 	return h.redirect(c, to)
@@ -183,7 +178,7 @@ func (h *Handler) recoveryView(c echo.Context, errs pages.FieldErrors) pages.Log
 }
 
 func (h *Handler) handleLoginRecoveryShow(c echo.Context) error {
-	if h.pendingSecondFactor(c) == "" {
+	if h.id.CheckPending(h.pendingSignIn(c)) != nil {
 		return h.restartSignIn(c, "")
 	}
 	return h.renderPage(c, http.StatusOK, "login-recovery-code", h.recoveryView(c, nil))
@@ -192,20 +187,20 @@ func (h *Handler) handleLoginRecoveryShow(c echo.Context) error {
 // handleLoginRecoveryPost signs in with a recovery code; such a sign-in
 // never remembers the browser.
 func (h *Handler) handleLoginRecoveryPost(c echo.Context) error {
-	uid := h.pendingSecondFactor(c)
-	if uid == "" {
+	p := h.pendingSignIn(c)
+	if p == nil {
 		return h.restartSignIn(c, h.T("status.sign_in_too_slow"))
 	}
 	code := c.FormValue("recovery_code")
 	if code == "" {
 		return h.renderPage(c, http.StatusUnprocessableEntity, "login-recovery-code", h.recoveryView(c, pages.FieldErrors{"recovery_code": h.T("validation.recovery_code_required")}))
 	}
-	u, err := h.id.RecoveryCodeSignIn(c.Request().Context(), clientOf(c), uid, code)
-	if done, rerr := h.secondFactorFailed(c, err); done {
-		if rerr == nil {
-			return h.renderPage(c, http.StatusUnprocessableEntity, "login-recovery-code", h.recoveryView(c, pages.FieldErrors{"recovery_code": h.errorText(identity.ErrInvalidRecoveryCode)}))
-		}
-		return rerr
+	r, err := h.id.RecoveryCodeSignIn(c.Request().Context(), clientOf(c), p, code)
+	if identity.ErrorCode(err) == identity.EINVALID {
+		return h.renderPage(c, http.StatusUnprocessableEntity, "login-recovery-code", h.recoveryView(c, pages.FieldErrors{"recovery_code": h.errorText(identity.ErrInvalidRecoveryCode)}))
 	}
-	return h.completeSecondFactor(c, u, identity.SessionOptions{Method: "recovery code"})
+	if err != nil {
+		return h.secondFactorFailed(c, err)
+	}
+	return h.completeSecondFactor(c, r)
 }

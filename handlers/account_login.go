@@ -61,7 +61,7 @@ func (h *Handler) handleLoginPost(c echo.Context) error {
 	if errs := f.Validate(h); len(errs) > 0 {
 		return h.renderPage(c, http.StatusUnprocessableEntity, "login", h.loginView(c, f, errs, ""))
 	}
-	u, err := h.id.PasswordSignIn(c.Request().Context(), clientOf(c), f.Email, f.Password)
+	r, err := h.id.PasswordSignIn(c.Request().Context(), h.signInClient(c), f.Email, f.Password)
 	if errors.Is(err, identity.ErrInvalidLogin) {
 		// The same answer for every failure (AUTH-01).
 		return h.renderPage(c, http.StatusUnprocessableEntity, "login", h.loginView(c, f, nil, h.errorText(identity.ErrInvalidLogin)))
@@ -69,20 +69,7 @@ func (h *Handler) handleLoginPost(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	returnURL := safeReturnURL(c.QueryParam("returnUrl"))
-	if u.TwoFactorEnabled {
-		if h.browserRemembered(c, u) {
-			if err := h.signIn(c, u, identity.SessionOptions{Remember: f.RememberMe, Remembered2FA: true}); err != nil {
-				return err
-			}
-			return h.redirect(c, returnTo(returnURL))
-		}
-		return h.startSecondFactor(c, u, f.RememberMe, returnURL)
-	}
-	if err := h.signIn(c, u, identity.SessionOptions{Remember: f.RememberMe}); err != nil {
-		return err
-	}
-	return h.redirect(c, returnTo(returnURL))
+	return h.finishFirstStep(c, r, f.RememberMe, safeReturnURL(c.QueryParam("returnUrl")))
 }
 
 // clearBrowser asks the browser to drop cached pages and storage, and

@@ -141,6 +141,14 @@ func (h *Handler) handleRegisterPost(c echo.Context) error {
 	if res.User != nil && invite != "" {
 		h.sessions.Remove(c.Request().Context(), keyInvite)
 	}
+	// Mark this browser as the one that registered: a confirmation opened
+	// here keeps the password (handleConfirmEmailPost). Every answer sets
+	// the cookie, so it does not tell whether an account was created.
+	uid := ""
+	if res.User != nil {
+		uid = res.User.ID
+	}
+	h.setCreatorCookie(c, uid)
 	if res.SignIn {
 		if err := h.signIn(c, res.User, identity.SessionOptions{}); err != nil {
 			return err

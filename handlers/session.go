@@ -314,6 +314,16 @@ func clientOf(c echo.Context) identity.Client {
 	return identity.NewClient(c.RealIP(), c.Request().UserAgent())
 }
 
+// signInClient is clientOf with what a sign-in step needs of the browser:
+// its "remember this browser" cookie.
+func (h *Handler) signInClient(c echo.Context) identity.Client {
+	cl := clientOf(c)
+	if ck, err := c.Cookie(h.rememberCookieName()); err == nil {
+		cl.RememberBrowser = ck.Value
+	}
+	return cl
+}
+
 func randomString(n int) string {
 	b := make([]byte, n)
 	if _, err := rand.Read(b); err != nil {

@@ -11,6 +11,10 @@ import (
 type Client struct {
 	IP        string
 	UserAgent string
+	// RememberBrowser is the browser's "remember this browser" cookie,
+	// if it sent one (see RememberBrowserToken): a sign-in from it skips
+	// the second factor.
+	RememberBrowser string
 }
 
 // NewClient cleans what the handler saw: the user agent is cut to 256

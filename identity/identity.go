@@ -427,9 +427,9 @@ var ErrInvalidLogin = errKey(EUNAUTHORIZED, "errors.invalid_login")
 //     cannot lock a victim out (no Keycloak-style lockout DoS); only a
 //     distributed attack (LoginFailuresPerAccountUnknownIPs) locks it.
 //
-// Success resets the count and rehashes a password stored with old
-// parameters.
-func (s *Service) PasswordSignIn(ctx context.Context, c Client, email, password string) (*User, error) {
+// Success resets the count, rehashes a password stored with old
+// parameters, and goes on to the second factor (BeginSignIn).
+func (s *Service) PasswordSignIn(ctx context.Context, c Client, email, password string) (*SignIn, error) {
 	ip := ipKey(c.IP)
 	if err := s.limit(ctx, "login-ip", ip, s.opts.RateLimits.LoginPerIP); err != nil {
 		return nil, err
@@ -521,9 +521,11 @@ func (s *Service) PasswordSignIn(ctx context.Context, c Client, email, password 
 		if err := s.store.UpdateUser(ctx, u.ID, upd); err != nil {
 			return nil, internal(err)
 		}
-		return s.store.FindUserByID(ctx, u.ID)
+		if u, err = s.store.FindUserByID(ctx, u.ID); err != nil {
+			return nil, internal(err)
+		}
 	}
-	return u, nil
+	return s.BeginSignIn(ctx, c, u, "")
 }
 
 // FindUserByEmail returns the account with this address (any case or

@@ -58,7 +58,7 @@ type fixture struct {
 	mail  *captureMailer
 }
 
-func newFixture(t *testing.T, mod ...func(*Options)) *fixture {
+func newFixture(t testing.TB, mod ...func(*Options)) *fixture {
 	t.Helper()
 	st, err := sqlite.Open(filepath.Join(t.TempDir(), "id.db"))
 	if err != nil {
@@ -110,7 +110,7 @@ func (f *fixture) confirm(t *testing.T, u *User) {
 	if err != nil || link == "" {
 		t.Fatalf("no confirmation link in %q", f.lastMail(t).Text)
 	}
-	if _, err := f.svc.ConfirmEmail(context.Background(), Client{IP: "192.0.2.1"}, q.Query().Get("userId"), q.Query().Get("code")); err != nil {
+	if _, err := f.svc.ConfirmEmail(context.Background(), Client{IP: "192.0.2.1"}, q.Query().Get("userId"), q.Query().Get("code"), true); err != nil {
 		t.Fatalf("ConfirmEmail: %v", err)
 	}
 }
@@ -158,7 +158,7 @@ func TestSignInNeedsConfirmedEmail(t *testing.T) {
 	}
 	f.confirm(t, u)
 	got, err := f.svc.PasswordSignIn(context.Background(), Client{}, " Alice@Example.COM ", pw)
-	if err != nil || got.ID != u.ID {
+	if err != nil || got.User.ID != u.ID {
 		t.Fatalf("confirmed sign-in=%v, %v", got, err)
 	}
 }
@@ -199,8 +199,8 @@ func TestLockout(t *testing.T) {
 	if err != nil {
 		t.Fatalf("right password after the lockout: %v", err)
 	}
-	if got.AccessFailedCount != 0 || !got.LockoutEnd.IsZero() {
-		t.Fatalf("after success count=%d lockout=%v, want reset", got.AccessFailedCount, got.LockoutEnd)
+	if got.User.AccessFailedCount != 0 || !got.User.LockoutEnd.IsZero() {
+		t.Fatalf("after success count=%d lockout=%v, want reset", got.User.AccessFailedCount, got.User.LockoutEnd)
 	}
 }
 
@@ -531,10 +531,10 @@ func TestConfirmationToken(t *testing.T) {
 		if len(code) != 43 {
 			t.Fatalf("code %q: want 43 base64url characters (256 bits)", code)
 		}
-		if _, err := f.svc.ConfirmEmail(ctx, Client{IP: "192.0.2.1"}, id, code); err != nil {
+		if _, err := f.svc.ConfirmEmail(ctx, Client{IP: "192.0.2.1"}, id, code, true); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := f.svc.ConfirmEmail(ctx, Client{IP: "192.0.2.1"}, id, code); !errors.Is(err, ErrInvalidToken) {
+		if _, err := f.svc.ConfirmEmail(ctx, Client{IP: "192.0.2.1"}, id, code, true); !errors.Is(err, ErrInvalidToken) {
 			t.Fatalf("second use err=%v, want ErrInvalidToken", err)
 		}
 	})
@@ -543,7 +543,7 @@ func TestConfirmationToken(t *testing.T) {
 		f.mustRegister(t, "alice@example.com")
 		id, code := confirmLink(t, f.lastMail(t))
 		f.clock.Advance(24 * time.Hour)
-		if _, err := f.svc.ConfirmEmail(ctx, Client{IP: "192.0.2.1"}, id, code); !errors.Is(err, ErrInvalidToken) {
+		if _, err := f.svc.ConfirmEmail(ctx, Client{IP: "192.0.2.1"}, id, code, true); !errors.Is(err, ErrInvalidToken) {
 			t.Fatalf("expired err=%v, want ErrInvalidToken", err)
 		}
 	})
@@ -552,7 +552,7 @@ func TestConfirmationToken(t *testing.T) {
 		u := f.mustRegister(t, "alice@example.com")
 		id, code := confirmLink(t, f.lastMail(t))
 		f.svc.RotateSecurityStamp(ctx, u.ID, "")
-		if _, err := f.svc.ConfirmEmail(ctx, Client{IP: "192.0.2.1"}, id, code); !errors.Is(err, ErrInvalidToken) {
+		if _, err := f.svc.ConfirmEmail(ctx, Client{IP: "192.0.2.1"}, id, code, true); !errors.Is(err, ErrInvalidToken) {
 			t.Fatalf("stale err=%v, want ErrInvalidToken", err)
 		}
 	})
@@ -563,7 +563,7 @@ func TestConfirmationToken(t *testing.T) {
 		flipped := []byte(code)
 		flipped[5] ^= 1
 		for _, tc := range [][2]string{{"someone-else", code}, {id, string(flipped)}, {id, "short"}, {id, ""}} {
-			if _, err := f.svc.ConfirmEmail(ctx, Client{IP: "192.0.2.1"}, tc[0], tc[1]); !errors.Is(err, ErrInvalidToken) {
+			if _, err := f.svc.ConfirmEmail(ctx, Client{IP: "192.0.2.1"}, tc[0], tc[1], true); !errors.Is(err, ErrInvalidToken) {
 				t.Fatalf("ConfirmEmail(%q, %q) err=%v, want ErrInvalidToken", tc[0], tc[1], err)
 			}
 		}
@@ -575,11 +575,11 @@ func TestConfirmationToken(t *testing.T) {
 		if err := f.svc.SendConfirmation(ctx, u); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := f.svc.ConfirmEmail(ctx, Client{IP: "192.0.2.1"}, id, old); !errors.Is(err, ErrInvalidToken) {
+		if _, err := f.svc.ConfirmEmail(ctx, Client{IP: "192.0.2.1"}, id, old, true); !errors.Is(err, ErrInvalidToken) {
 			t.Fatalf("older link err=%v, want ErrInvalidToken", err)
 		}
 		_, fresh := confirmLink(t, f.lastMail(t))
-		if _, err := f.svc.ConfirmEmail(ctx, Client{IP: "192.0.2.1"}, id, fresh); err != nil {
+		if _, err := f.svc.ConfirmEmail(ctx, Client{IP: "192.0.2.1"}, id, fresh, true); err != nil {
 			t.Fatalf("newer link: %v", err)
 		}
 	})
@@ -594,10 +594,11 @@ func TestKnownAddressSignsInDuringFlood(t *testing.T) {
 	ctx := context.Background()
 	f.mustRegister(t, "alice@example.com")
 	home := Client{IP: "192.0.2.10", UserAgent: "home"}
-	u, err := f.svc.PasswordSignIn(ctx, home, "alice@example.com", pw)
+	r, err := f.svc.PasswordSignIn(ctx, home, "alice@example.com", pw)
 	if err != nil {
 		t.Fatal(err)
 	}
+	u := r.User
 	if _, err := f.svc.StartSession(ctx, u, home, SessionOptions{}); err != nil { // the address is now known
 		t.Fatal(err)
 	}

@@ -15,7 +15,7 @@ func TestRegistrationClosedRefusesEveryPath(t *testing.T) {
 		t.Fatalf("form err=%v, want ErrRegistrationClosed", err)
 	}
 	ext := ExternalIdentity{Provider: "acme", ProviderName: "Acme", Subject: "s1", Email: "a@example.com", EmailVerified: true}
-	if _, err := f.svc.RegisterExternal(ctx, Client{}, ext, "a@example.com"); !errors.Is(err, ErrRegistrationClosed) {
+	if _, err := f.svc.StartExternalSignup(ctx, Client{}, ext, "a@example.com", ""); !errors.Is(err, ErrRegistrationClosed) {
 		t.Fatalf("external err=%v, want ErrRegistrationClosed", err)
 	}
 	if f.svc.RegistrationOpen() {
@@ -56,12 +56,12 @@ func TestInviteOnly(t *testing.T) {
 	}
 	// External sign-up needs the invitation too.
 	ext := ExternalIdentity{Provider: "acme", ProviderName: "Acme", Subject: "s2", Email: "ext@example.com", EmailVerified: true}
-	if _, err := f.svc.RegisterExternal(ctx, Client{}, ext, "ext@example.com"); !errors.Is(err, ErrNotInvited) {
+	if _, err := f.svc.StartExternalSignup(ctx, Client{}, ext, "ext@example.com", ""); !errors.Is(err, ErrNotInvited) {
 		t.Fatalf("uninvited external err=%v", err)
 	}
 	link2, _ := f.svc.Invite(ctx, "ext@example.com")
 	u2, _ := url.Parse(link2)
-	if res, err := f.svc.RegisterExternalInvited(ctx, Client{}, ext, "ext@example.com", u2.Query().Get("invite")); err != nil || res.User == nil {
+	if res, err := f.svc.StartExternalSignup(ctx, Client{}, ext, "ext@example.com", u2.Query().Get("invite")); err != nil || res.User == nil {
 		t.Fatalf("invited external sign-up: %+v, %v", res, err)
 	}
 }

@@ -303,6 +303,26 @@ func normalizeRecoveryCode(code string) (string, bool) {
 	return code[:5] + "-" + code[5:], true
 }
 
+// canonicalRecoveryCode is the form a recovery code is hashed in: Portal's
+// own codes as normalizeRecoveryCode makes them; a code imported from
+// another system (ASP.NET Core Identity's older 8-character codes, issue
+// 23) upper case without spaces or dashes, 6 to 16 letters and digits.
+func canonicalRecoveryCode(code string) (string, bool) {
+	if c, ok := normalizeRecoveryCode(code); ok {
+		return c, true
+	}
+	code = strings.ToUpper(strings.NewReplacer(" ", "", "-", "", "\t", "").Replace(code))
+	if len(code) < 6 || len(code) > 16 {
+		return "", false
+	}
+	for _, r := range code {
+		if (r < 'A' || r > 'Z') && (r < '0' || r > '9') {
+			return "", false
+		}
+	}
+	return code, true
+}
+
 // replaceRecoveryCodes generates RecoveryCodeCount new codes, stores their
 // argon2id hashes (each below 112 bits of entropy, so a salted password
 // hash, ASVS5 6.5.2) replacing every old code, and returns them.
@@ -348,7 +368,7 @@ func (s *Service) GenerateRecoveryCodes(ctx context.Context, c Client, u *User, 
 // spendRecoveryCode finds the code among u's and deletes it; of concurrent
 // uses of one code exactly one succeeds (MFA-04).
 func (s *Service) spendRecoveryCode(ctx context.Context, u *User, code string) error {
-	code, ok := normalizeRecoveryCode(code)
+	code, ok := canonicalRecoveryCode(code)
 	if !ok {
 		return ErrInvalidRecoveryCode
 	}
@@ -381,71 +401,6 @@ var ErrInvalidRecoveryCode = fieldErr("recovery_code", "errors.invalid_recovery_
 
 // ErrTwoFactorLocked: too many wrong codes; sign in again later.
 var ErrTwoFactorLocked = errKey(EUNAUTHORIZED, "errors.too_many_codes")
-
-// TwoFactorSignIn completes a password sign-in with an authenticator code.
-// A wrong code counts towards the lockout like a wrong password; success
-// resets the count.
-func (s *Service) TwoFactorSignIn(ctx context.Context, c Client, userID, code string) (*User, error) {
-	return s.secondFactor(ctx, c, userID, func(u *User) error { return s.verifyTOTP(ctx, u, code) }, "")
-}
-
-// RecoveryCodeSignIn completes a password sign-in with a recovery code,
-// which is spent; the owner is told by mail (MFA-04).
-func (s *Service) RecoveryCodeSignIn(ctx context.Context, c Client, userID, code string) (*User, error) {
-	u, err := s.secondFactor(ctx, c, userID, func(u *User) error { return s.spendRecoveryCode(ctx, u, code) }, EventRecoveryCodeUsed)
-	if err != nil {
-		return nil, err
-	}
-	left, _ := s.store.ListRecoveryCodes(ctx, u.ID)
-	s.notify(ctx, u, c, fmt.Sprintf("A recovery code was used to sign in; %d left", len(left)))
-	return u, nil
-}
-
-func (s *Service) secondFactor(ctx context.Context, c Client, userID string, check func(*User) error, okEvent string) (*User, error) {
-	if err := s.limit(ctx, "second-factor-ip", ipKey(c.IP), s.opts.RateLimits.SecondFactorPerIP); err != nil {
-		return nil, err
-	}
-	u, err := s.store.FindUserByID(ctx, userID)
-	if errors.Is(err, store.ErrNotFound) {
-		return nil, ErrSessionEnded
-	}
-	if err != nil {
-		return nil, internal(err)
-	}
-	now := s.now()
-	if !u.TwoFactorEnabled {
-		return nil, ErrSessionEnded
-	}
-	if IsLockedOut(u, now) {
-		return nil, ErrTwoFactorLocked
-	}
-	if err := check(u); err != nil {
-		if ErrorCode(err) != EINVALID {
-			return nil, err
-		}
-		s.RecordEvent(ctx, u.ID, EventLoginFailed, c, "wrong second factor")
-		after, ferr := s.store.RecordLoginFailure(ctx, u.ID, s.opts.Lockout.failure(now))
-		if ferr != nil {
-			return nil, internal(ferr)
-		}
-		if IsLockedOut(after, now) {
-			s.RecordEvent(ctx, u.ID, EventLockout, c, "")
-			return nil, ErrTwoFactorLocked
-		}
-		return nil, err
-	}
-	if okEvent != "" {
-		s.RecordEvent(ctx, u.ID, okEvent, c, "")
-	}
-	if u.AccessFailedCount != 0 || !u.LockoutEnd.IsZero() {
-		zero, never := 0, time.Time{}
-		if err := s.store.UpdateUser(ctx, u.ID, store.UserUpdate{AccessFailedCount: &zero, LockoutEnd: &never, UpdatedAt: now}); err != nil {
-			return nil, internal(err)
-		}
-		u.AccessFailedCount, u.LockoutEnd = 0, time.Time{}
-	}
-	return u, nil
-}
 
 // RememberBrowserToken returns the value of the "remember this browser"
 // cookie for u: the user id, an expiry, and an HMAC over both and the

@@ -328,6 +328,10 @@ func sampleExternalConfirm() []ExternalConfirmView {
 		{Common: anon("Create your account"), ProviderName: "GitHub", DisplayName: "Alice Liddell", Email: "alice@example.com"},
 		{Common: anon("Create your account"), ProviderName: "Google", Email: "alice@", Message: "Registration is closed.",
 			Errors: FieldErrors{"email": "Enter a valid email address."}},
+		{Common: anon("Create your account"), ProviderName: "GitHub", DisplayName: "Alice Liddell", Email: "alice@example.com",
+			SentTo: "alice@example.com", Code: "K7QM-3XPD", CodeMinutes: 30},
+		{Common: anon("Create your account"), ProviderName: "GitHub", Email: "alice@example.com", SentTo: "alice@example.com", CodeMinutes: 30,
+			Errors: FieldErrors{"code": "That code is not right."}},
 	}
 }
 
@@ -473,5 +477,6 @@ func sampleError() []ErrorView {
 	return []ErrorView{
 		{Common: anon("Page not found"), Status: 404, Message: "We could not find that page."},
 		{Common: user("Too many requests"), Status: 429, Message: "Too many attempts. Try again in a minute."},
+		{Common: anon("Something went wrong"), Status: 500, Message: "Something went wrong on our side.", RequestID: "8f3a2c1d9e7b6a54"},
 	}
 }

@@ -290,6 +290,9 @@ type ErrorView struct {
 	Status int
 	// Message says what went wrong, in words safe to show.
 	Message string
+	// RequestID names the request in the server's log (set for 5xx
+	// errors, "" otherwise): a person asking for help can quote it.
+	RequestID string
 }
 
 // PersonalDataView is the personal-data page ("personal-data"): download
@@ -392,6 +395,12 @@ type ExternalConfirmView struct {
 	Email        string // prefilled from the provider
 	Errors       FieldErrors
 	Message      string
+	// SentTo: a code was mailed to this address (the address was not
+	// proven); the page asks for it. Code prefills it (from the mail's
+	// link); CodeMinutes is how long it works.
+	SentTo      string
+	Code        string
+	CodeMinutes int
 }
 
 // LinkedLogin is one external login on the manage page.

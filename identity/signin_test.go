@@ -1,0 +1,163 @@
+package identity
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/pquerna/otp"
+	"github.com/pquerna/otp/totp"
+)
+
+// mustEnable2FA turns 2FA on for u (confirmed, known from owner) and
+// returns the authenticator key.
+func (f *fixture) mustEnable2FA(t *testing.T, u *User) string {
+	t.Helper()
+	ctx := context.Background()
+	a, err := f.svc.AuthenticatorSetup(ctx, u)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.svc.EnableAuthenticator(ctx, owner, u, "", f.code(t, a.Key, 0)); err != nil {
+		t.Fatalf("EnableAuthenticator: %v", err)
+	}
+	f.clock.Advance(30 * time.Second) // the enrolment code's step is spent
+	return a.Key
+}
+
+// code is the TOTP code for key at the fixture's clock plus steps periods.
+func (f *fixture) code(t *testing.T, key string, steps int) string {
+	t.Helper()
+	c, err := totp.GenerateCodeCustom(key, f.clock.Now().Add(time.Duration(steps)*30*time.Second), totp.ValidateOpts{Period: 30, Digits: otp.DigitsSix, Algorithm: otp.AlgorithmSHA1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+// wrongCode is a well-formed code that is not valid now.
+func (f *fixture) wrongCode(t *testing.T, key string) string {
+	t.Helper()
+	valid := map[string]bool{}
+	for s := -2; s <= 2; s++ {
+		valid[f.code(t, key, s)] = true
+	}
+	for _, c := range []string{"000000", "111111", "222222", "333333"} {
+		if !valid[c] {
+			return c
+		}
+	}
+	t.Fatal("no wrong code")
+	return ""
+}
+
+func (f *fixture) pending(t *testing.T, email string) *PendingSignIn {
+	t.Helper()
+	r, err := f.svc.PasswordSignIn(context.Background(), owner, email, pw)
+	if err != nil {
+		t.Fatalf("PasswordSignIn: %v", err)
+	}
+	if r.Complete() {
+		t.Fatal("PasswordSignIn of a 2FA account is complete, want pending")
+	}
+	return r.Pending
+}
+
+// TestPendingSignInRules (MFA-03, SES-06): the pending second-factor state
+// is identity's: it lasts PendingSignInLifetime, allows PendingSignInTries
+// codes — counted in the store, so 40 parallel guesses get no more — and
+// ends when the account's credentials change.
+func TestPendingSignInRules(t *testing.T) {
+	f := newFixture(t, func(o *Options) {
+		o.Lockout = LockoutPolicy{Threshold: 1000, Duration: time.Minute}
+		o.RateLimits = DefaultRateLimits
+		o.RateLimits.SecondFactorPerIP = Limit{} // this test is about the pending sign-in's own count
+	})
+	ctx := context.Background()
+	u := f.mustRegister(t, "alice@example.com")
+	f.knownOwner(t, u)
+	key := f.mustEnable2FA(t, u)
+
+	// Expiry.
+	p := f.pending(t, "alice@example.com")
+	f.clock.Advance(PendingSignInLifetime)
+	if _, err := f.svc.TwoFactorSignIn(ctx, owner, p, f.code(t, key, 0)); !errors.Is(err, ErrSignInExpired) {
+		t.Fatalf("code after the lifetime: err=%v, want ErrSignInExpired", err)
+	}
+	if err := f.svc.CheckPending(p); !errors.Is(err, ErrSignInExpired) {
+		t.Fatalf("CheckPending after the lifetime=%v, want ErrSignInExpired", err)
+	}
+
+	// Tries, in parallel: of 40 wrong codes at most PendingSignInTries are
+	// checked; afterwards even the right code is refused.
+	p = f.pending(t, "alice@example.com")
+	wrong := f.wrongCode(t, key)
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	invalid := 0
+	for range 40 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			_, err := f.svc.TwoFactorSignIn(ctx, owner, p, wrong)
+			if ErrorCode(err) == EINVALID {
+				mu.Lock()
+				invalid++
+				mu.Unlock()
+			}
+		}()
+	}
+	wg.Wait()
+	if invalid > PendingSignInTries-1 {
+		t.Errorf("%d parallel wrong codes were answered 'wrong code', want at most %d (the last try ends the pending sign-in)", invalid, PendingSignInTries-1)
+	}
+	if _, err := f.svc.TwoFactorSignIn(ctx, owner, p, f.code(t, key, 0)); !errors.Is(err, ErrTooManyCodes) {
+		t.Fatalf("right code after the tries are used up: err=%v, want ErrTooManyCodes", err)
+	}
+
+	// A credential change ends a pending sign-in.
+	p = f.pending(t, "alice@example.com")
+	if _, err := f.svc.RotateSecurityStamp(ctx, u.ID, ""); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.svc.TwoFactorSignIn(ctx, owner, p, f.code(t, key, 0)); !errors.Is(err, ErrSessionEnded) {
+		t.Fatalf("code after a stamp change: err=%v, want ErrSessionEnded", err)
+	}
+
+	// The right code completes, named for the timeline.
+	p = f.pending(t, "alice@example.com")
+	r, err := f.svc.TwoFactorSignIn(ctx, owner, p, f.code(t, key, 0))
+	if err != nil || !r.Complete() || r.User.ID != u.ID || r.Session.Method != "authenticator app" {
+		t.Fatalf("right code: %+v, %v", r, err)
+	}
+}
+
+// TestBeginSignInIsTheSameForEveryWayIn: another first step (an external
+// login) with the account's 2FA on is pending the same second factor, and
+// a remembered browser skips it for every way in.
+func TestBeginSignInIsTheSameForEveryWayIn(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	u := f.mustRegister(t, "alice@example.com")
+	f.knownOwner(t, u)
+	f.mustEnable2FA(t, u)
+	u, _ = f.svc.store.FindUserByID(ctx, u.ID)
+
+	r, err := f.svc.BeginSignIn(ctx, owner, u, "Google")
+	if err != nil || r.Complete() || r.Pending.UserID != u.ID || r.Pending.Method != "Google" {
+		t.Fatalf("BeginSignIn with 2FA on: %+v, %v; want pending", r, err)
+	}
+	tok, _ := f.svc.RememberBrowserToken(u)
+	remembered := owner
+	remembered.RememberBrowser = tok
+	r, err = f.svc.BeginSignIn(ctx, remembered, u, "Google")
+	if err != nil || !r.Complete() || !r.Session.Remembered2FA {
+		t.Fatalf("BeginSignIn from a remembered browser: %+v, %v; want complete", r, err)
+	}
+	r, err = f.svc.PasswordSignIn(ctx, remembered, "alice@example.com", pw)
+	if err != nil || !r.Complete() || !r.Session.Remembered2FA {
+		t.Fatalf("PasswordSignIn from a remembered browser: %+v, %v; want complete", r, err)
+	}
+}
