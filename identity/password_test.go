@@ -191,8 +191,8 @@ func TestLookalikeAddressEveryPath(t *testing.T) {
 		t.Error("RequestEmailChange took the Kelvin-sign address")
 	}
 	ext := ExternalIdentity{Provider: "acme", ProviderName: "Acme", Subject: "s9", Email: kelvin, EmailVerified: true}
-	if _, err := f.svc.RegisterExternal(ctx, Client{}, ext, kelvin); err == nil {
-		t.Error("RegisterExternal took the Kelvin-sign address")
+	if _, err := f.svc.StartExternalSignup(ctx, Client{}, ext, kelvin, ""); err == nil {
+		t.Error("StartExternalSignup took the Kelvin-sign address")
 	}
 	if _, err := f.svc.AdminCreateUser(ctx, kelvin, "", true); err == nil {
 		t.Error("AdminCreateUser took the Kelvin-sign address")

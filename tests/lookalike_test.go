@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/accountportal/portal"
+	"github.com/accountportal/portal/internal/portaltest"
 )
 
 // TestLookalikeAddressCannotTakeAccount: the attacker registers first with
@@ -21,8 +22,8 @@ import (
 // the real owner registers and receives her own mail.
 func TestLookalikeAddressCannotTakeAccount(t *testing.T) {
 	t.Parallel()
-	srv := newTestServer(t)
-	attacker := newClient(t, srv)
+	srv := portaltest.NewServer(t)
+	attacker := portaltest.NewClient(t, srv)
 	for _, addr := range []string{
 		"\u212Aate@example.com",  // KELVIN SIGN
 		"ｋａｔｅ@example.com",       // full-width
@@ -31,8 +32,8 @@ func TestLookalikeAddressCannotTakeAccount(t *testing.T) {
 		"kate\u202e@example.com", // bidi override
 	} {
 		p := submitRegister(attacker, addr, "correct horse battery", "correct horse battery")
-		wantStatus(t, p, http.StatusUnprocessableEntity)
-		if msg := fieldError(t, p, "email"); msg == "" {
+		portaltest.WantStatus(t, p, http.StatusUnprocessableEntity)
+		if msg := portaltest.FieldError(t, p, "email"); msg == "" {
 			t.Errorf("register %+q: no message beside the email field", addr)
 		}
 	}
@@ -41,14 +42,14 @@ func TestLookalikeAddressCannotTakeAccount(t *testing.T) {
 	}
 	// The owner's registration makes her account: she gets the
 	// confirmation, not "someone tried to register with your address".
-	owner := newClient(t, srv)
+	owner := portaltest.NewClient(t, srv)
 	owner.Register("kate@example.com", "correct horse battery")
 	mails := srv.Mails(t)
 	if len(mails) != 1 || mails[0].To != "kate@example.com" {
 		t.Fatalf("mails %+v, want one to kate@example.com", mails)
 	}
 	owner.ConfirmEmail("kate@example.com")
-	wantRedirect(t, owner.Login("kate@example.com", "correct horse battery", false), "/")
+	portaltest.WantRedirect(t, owner.Login("kate@example.com", "correct horse battery", false), "/")
 }
 
 // TestLookalikeDomainNotAllowed: "İbm.com" is a different DNS name
@@ -57,11 +58,11 @@ func TestLookalikeAddressCannotTakeAccount(t *testing.T) {
 // case or in full width is the same IDNA name and is allowed.
 func TestLookalikeDomainNotAllowed(t *testing.T) {
 	t.Parallel()
-	srv := newTestServer(t, func(c *portal.Config) { c.AllowedEmailDomains = "ibm.com" })
-	c := newClient(t, srv)
+	srv := portaltest.NewServer(t, func(c *portal.Config) { c.AllowedEmailDomains = "ibm.com" })
+	c := portaltest.NewClient(t, srv)
 	p := submitRegister(c, "ceo@\u0130bm.com", "correct horse battery", "correct horse battery")
-	wantStatus(t, p, http.StatusUnprocessableEntity)
-	if msg := fieldError(t, p, "email"); !strings.Contains(msg, "ibm.com") {
+	portaltest.WantStatus(t, p, http.StatusUnprocessableEntity)
+	if msg := portaltest.FieldError(t, p, "email"); !strings.Contains(msg, "ibm.com") {
 		t.Errorf("ceo@İbm.com: email message %q, want the allowed domains", msg)
 	}
 	if got := srv.Mails(t); len(got) != 0 {
@@ -79,9 +80,9 @@ func TestLookalikeDomainNotAllowed(t *testing.T) {
 // account (REG-01 answer, no second account).
 func TestIDNAddressMailedAsStored(t *testing.T) {
 	t.Parallel()
-	srv := newTestServer(t)
-	newClient(t, srv).Register("zoë@exämple.ch", "correct horse battery")
-	newClient(t, srv).Register("Zoë@EXÄMPLE.ch", "correct horse battery")
+	srv := portaltest.NewServer(t)
+	portaltest.NewClient(t, srv).Register("zoë@exämple.ch", "correct horse battery")
+	portaltest.NewClient(t, srv).Register("Zoë@EXÄMPLE.ch", "correct horse battery")
 	// One account: the second spelling gets the already-registered
 	// notice (REG-01), not a confirmation.
 	mails := srv.Mails(t)
