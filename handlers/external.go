@@ -265,8 +265,12 @@ func (h *Handler) finishExternalLogin(c echo.Context, ext identity.ExternalIdent
 	u, err := h.id.ExternalSignIn(ctx, clientOf(c), ext)
 	switch {
 	case errors.Is(err, identity.ErrExternalNotLinked):
-		if !h.id.RegistrationOpen() {
-			return h.externalFailed(c, extLogin, h.T("status.external_registration_closed", "provider", ext.ProviderName))
+		if !h.id.RegistrationOpenTo(h.inviteCode(c)) {
+			key := "status.external_registration_closed"
+			if h.id.RegistrationPolicy() == identity.RegistrationInvite {
+				key = "status.external_registration_invite"
+			}
+			return h.externalFailed(c, extLogin, h.T(key, "provider", ext.ProviderName))
 		}
 		raw, _ := json.Marshal(ext)
 		h.sessions.Remove(ctx, keyExtSignup) // a new identity starts over
@@ -279,7 +283,7 @@ func (h *Handler) finishExternalLogin(c echo.Context, ext identity.ExternalIdent
 	case err != nil:
 		return err
 	}
-	if h.opts.ExternalLoginBypasses2FA {
+	if h.id.Settings().ExternalLoginBypasses2FA {
 		if err := h.signIn(c, u, identity.SessionOptions{Method: ext.ProviderName}); err != nil {
 			return err
 		}

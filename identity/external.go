@@ -314,10 +314,6 @@ func (s *Service) UnlinkExternal(ctx context.Context, c Client, u *User, keepSID
 	return nil
 }
 
-// RegistrationOpen reports whether new accounts may be created at all
-// (also through external logins; in invite mode only with an invitation).
-func (s *Service) RegistrationOpen() bool { return s.opts.Registration != RegistrationClosed }
-
 // ReauthenticateExternal records a re-authentication through an external
 // login, if the identity is linked to this very user (SES-05).
 func (s *Service) ReauthenticateExternal(ctx context.Context, c Client, u *User, x *Session, ext ExternalIdentity) error {

@@ -78,3 +78,30 @@ func TestAllowedEmailDomains(t *testing.T) {
 		t.Fatalf("allowed domain: %v", err)
 	}
 }
+
+// TestRegistrationOpenMeansOneThing: "open" is the policy open, nothing
+// else; in invite mode registration is open only to an invitation — the
+// register form and an external sign-up alike (issue 16: handlers said
+// "closed" for invite mode where identity said "open").
+func TestRegistrationOpenMeansOneThing(t *testing.T) {
+	for _, tc := range []struct {
+		policy             Registration
+		open, none, invite bool
+	}{
+		{"", true, true, true}, // the zero value is open
+		{RegistrationOpen, true, true, true},
+		{RegistrationInvite, false, false, true},
+		{RegistrationClosed, false, false, false},
+	} {
+		f := newFixture(t, func(o *Options) { o.Registration = tc.policy })
+		if got := f.svc.RegistrationOpen(); got != tc.open {
+			t.Errorf("%q: RegistrationOpen()=%v, want %v", tc.policy, got, tc.open)
+		}
+		if got := f.svc.RegistrationOpenTo(""); got != tc.none {
+			t.Errorf("%q: RegistrationOpenTo(no invitation)=%v, want %v", tc.policy, got, tc.none)
+		}
+		if got := f.svc.RegistrationOpenTo("some-code"); got != tc.invite {
+			t.Errorf("%q: RegistrationOpenTo(an invitation)=%v, want %v", tc.policy, got, tc.invite)
+		}
+	}
+}

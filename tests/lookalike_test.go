@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/accountportal/portal"
+	"github.com/accountportal/portal/identity"
 	"github.com/accountportal/portal/internal/portaltest"
 )
 
@@ -58,7 +59,7 @@ func TestLookalikeAddressCannotTakeAccount(t *testing.T) {
 // case or in full width is the same IDNA name and is allowed.
 func TestLookalikeDomainNotAllowed(t *testing.T) {
 	t.Parallel()
-	srv := portaltest.NewServer(t, func(c *portal.Config) { c.AllowedEmailDomains = "ibm.com" })
+	srv := portaltest.NewServer(t, func(c *portal.Config) { c.AllowedEmailDomains = identity.EmailDomains{"ibm.com"} })
 	c := portaltest.NewClient(t, srv)
 	p := submitRegister(c, "ceo@\u0130bm.com", "correct horse battery", "correct horse battery")
 	portaltest.WantStatus(t, p, http.StatusUnprocessableEntity)
