@@ -140,6 +140,8 @@ func New(cfg Config) (*Portal, error) {
 		RememberKey:             keys["remember-browser-key"],
 		RememberBrowserLifetime: cfg.RememberBrowserLifetime,
 		Now:                     cfg.Now,
+
+		ExternalLoginBypasses2FA: cfg.ExternalLoginBypasses2FA,
 	})
 	if err != nil {
 		b.close()
@@ -148,24 +150,23 @@ func New(cfg Config) (*Portal, error) {
 
 	base, _ := url.Parse(cfg.BaseURL) // checked by Validate
 	h, err := handlers.New(handlers.Options{
-		Identity:                 id,
-		SessionStore:             b.sessions,
-		Assets:                   assets,
-		Log:                      log,
-		SiteName:                 cfg.SiteName,
-		BaseURL:                  base,
-		Registration:             cfg.Registration,
-		CSRFKey:                  keys["csrf-key"],
-		RememberMeLifetime:       cfg.RememberMeLifetime,
-		LockoutDuration:          cfg.LockoutDuration,
-		ResetPasswordLifetime:    cfg.ResetPasswordLifetime,
-		MinPasswordLength:        cfg.PasswordMinLength,
-		Ping:                     b.ping,
-		Ready:                    b.ready,
-		Providers:                cfg.providers(),
-		TrustedProxies:           proxies,
-		ExternalLoginBypasses2FA: cfg.ExternalLoginBypasses2FA,
-		Theme:                    th,
+		Identity:              id,
+		SessionStore:          b.sessions,
+		Assets:                assets,
+		Log:                   log,
+		SiteName:              cfg.SiteName,
+		BaseURL:               base,
+		Registration:          cfg.Registration,
+		CSRFKey:               keys["csrf-key"],
+		RememberMeLifetime:    cfg.RememberMeLifetime,
+		LockoutDuration:       cfg.LockoutDuration,
+		ResetPasswordLifetime: cfg.ResetPasswordLifetime,
+		MinPasswordLength:     cfg.PasswordMinLength,
+		Ping:                  b.ping,
+		Ready:                 b.ready,
+		Providers:             cfg.providers(),
+		TrustedProxies:        proxies,
+		Theme:                 th,
 	})
 	if err != nil {
 		b.close()

@@ -64,9 +64,6 @@ type Options struct {
 	TrustedProxies []*net.IPNet
 	// Providers are the external login providers (none by default).
 	Providers []ProviderConfig
-	// ExternalLoginBypasses2FA: an external sign-in skips the second
-	// factor (default false: stricter than ASP.NET, OIDC-04).
-	ExternalLoginBypasses2FA bool
 	// Theme is the loaded theme directory: page overrides and layout.html
 	// (nil: none).
 	Theme *theme.Theme

@@ -47,6 +47,9 @@ type Options struct {
 	// anonymised (kind and time only, under a random tag) for the
 	// operator's records instead of deleting them.
 	KeepEventsOnDelete bool
+	// ExternalLoginBypasses2FA: a sign-in through an external provider
+	// skips the second factor (the provider's own is trusted instead).
+	ExternalLoginBypasses2FA bool
 	// RequireConfirmedEmail: sign-in needs a confirmed address, and
 	// registration does not reveal whether an address has an account.
 	RequireConfirmedEmail bool
