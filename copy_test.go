@@ -71,7 +71,7 @@ func TestCopyRoundTrip(t *testing.T) {
 	cfg.Argon2Memory = 1024
 	cfg.RequireConfirmedEmail = false
 	cfg.Now = now
-	cfg.RegisterFields = "nickname:text"
+	cfg.RegisterFields = identity.ExtraFields{{Name: "nickname", Type: "text"}}
 	cfg.KeepSecurityEvents = true
 	ctx := context.Background()
 	c := identity.Client{IP: "192.0.2.1", UserAgent: "copy test"}

@@ -262,7 +262,7 @@ func rawIDToken(sess goth.Session) string {
 // configured otherwise, OIDC-04) or asks a new one for an address.
 func (h *Handler) finishExternalLogin(c echo.Context, ext identity.ExternalIdentity, returnURL string) error {
 	ctx := c.Request().Context()
-	r, err := h.id.ExternalSignIn(ctx, h.signInClient(c), ext)
+	r, err := h.id.ExternalSignIn(ctx, h.signInClient(c), ext, h.inviteCode(c))
 	switch {
 	case errors.Is(err, identity.ErrExternalNotLinked):
 		raw, _ := json.Marshal(ext)

@@ -35,7 +35,7 @@ func (h *Handler) common(c echo.Context, title string) pages.Common {
 		IconURL:  h.assets.URL("favicon.svg"),
 
 		ExternalLogins:   len(h.providers.list) > 0,
-		RegistrationOpen: h.opts.Registration == RegistrationOpen,
+		RegistrationOpen: h.id.RegistrationOpen(),
 		Messages:         h.msgs,
 	}
 	if u := currentUser(c); u != nil {

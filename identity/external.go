@@ -40,15 +40,19 @@ var ErrExternalNotLinked = errKey(ENOTFOUND, "errors.external_not_linked")
 // second factor (OIDC-04), unless the operator chose
 // Options.ExternalLoginBypasses2FA or the browser is remembered.
 //
-// An identity linked to no account is ErrExternalNotLinked when new
-// accounts may be created (the caller asks for an address: see
-// StartExternalSignup), and ErrExternalRegistrationClosed otherwise — the
-// registration gate is decided here, for every way in.
-func (s *Service) ExternalSignIn(ctx context.Context, c Client, ext ExternalIdentity) (*SignIn, error) {
+// An identity linked to no account is ErrExternalNotLinked when the
+// visitor (holding inviteCode, "" for none) may register (the caller asks
+// for an address: see StartExternalSignup), and an EUNAUTHORIZED refusal
+// naming the policy otherwise — the registration gate is decided here.
+func (s *Service) ExternalSignIn(ctx context.Context, c Client, ext ExternalIdentity, inviteCode string) (*SignIn, error) {
 	l, err := s.store.FindExternalLogin(ctx, ext.Provider, ext.Subject)
 	if errors.Is(err, store.ErrNotFound) {
-		if s.opts.Registration == RegistrationClosed {
-			return nil, errKey(EUNAUTHORIZED, "status.external_registration_closed", "provider", ext.ProviderName)
+		if !s.RegistrationOpenTo(inviteCode) {
+			key := "status.external_registration_closed"
+			if s.opts.Registration == RegistrationInvite {
+				key = "status.external_registration_invite"
+			}
+			return nil, errKey(EUNAUTHORIZED, key, "provider", ext.ProviderName)
 		}
 		return nil, ErrExternalNotLinked
 	}

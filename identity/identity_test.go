@@ -69,7 +69,7 @@ func newFixture(t testing.TB, mod ...func(*Options)) *fixture {
 		t.Fatal(err)
 	}
 	f := &fixture{store: st, clock: &fakeClock{now: time.Date(2026, 11, 22, 8, 0, 0, 0, time.UTC)}, mail: &captureMailer{}}
-	o := Options{Store: st, Mailer: f.mail, BaseURL: "https://portal.test", RequireConfirmedEmail: true, Hash: cheap, Now: f.clock.Now,
+	o := Options{Store: st, Mailer: f.mail, BaseURL: "https://portal.test", Settings: cheapSettings(), Now: f.clock.Now,
 		LogKey: testKey, AuthenticatorKeyKey: testKey, RememberKey: testKey}
 	for _, m := range mod {
 		m(&o)
@@ -82,6 +82,12 @@ func newFixture(t testing.TB, mod ...func(*Options)) *fixture {
 }
 
 const pw = "correct horse battery"
+
+// cheapSettings are the defaults with the cheap hash of hasher_test.go
+// (and confirmation required, as by default).
+func cheapSettings() Settings {
+	return Settings{RequireConfirmedEmail: true, Argon2Memory: uint(cheap.Memory), Argon2Iterations: uint(cheap.Iterations), Argon2Parallelism: uint(cheap.Parallelism)}
+}
 
 var testKey = []byte("0123456789abcdef0123456789abcdef")
 
@@ -311,11 +317,12 @@ func TestSuccessResetsFailureCount(t *testing.T) {
 func TestSignInRehashes(t *testing.T) {
 	f := newFixture(t, func(o *Options) { o.RequireConfirmedEmail = false })
 	u := f.mustRegister(t, "alice@example.com")
-	stronger := cheap
-	stronger.Iterations = 2
+	stronger := cheapSettings()
+	stronger.Argon2Iterations = 2
+	stronger.RequireConfirmedEmail = false
 	f2 := *f
 	var err error
-	f2.svc, err = New(Options{Store: f.store, Mailer: f.mail, Hash: stronger, Now: f.clock.Now, LogKey: testKey, AuthenticatorKeyKey: testKey, RememberKey: testKey})
+	f2.svc, err = New(Options{Store: f.store, Mailer: f.mail, Settings: stronger, Now: f.clock.Now, LogKey: testKey, AuthenticatorKeyKey: testKey, RememberKey: testKey})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -56,7 +56,7 @@ func (s *Service) rememberIP(ctx context.Context, userID, ip string) {
 // the account only when exceeded (a distributed attack).
 func (s *Service) countLoginFailure(ctx context.Context, c Client, u *User, ip string, known bool, now time.Time) error {
 	if known {
-		after, err := s.store.RecordLoginFailure(ctx, u.ID, s.opts.Lockout.failure(now))
+		after, err := s.store.RecordLoginFailure(ctx, u.ID, s.opts.lockout().failure(now))
 		if err != nil {
 			return internal(err)
 		}
@@ -73,7 +73,7 @@ func (s *Service) countLoginFailure(ctx context.Context, c Client, u *User, ip s
 		return err
 	}
 	if !ok && !IsLockedOut(u, now) {
-		until := now.Add(s.opts.Lockout.Duration)
+		until := now.Add(s.opts.lockout().Duration)
 		if err := s.store.UpdateUser(ctx, u.ID, store.UserUpdate{LockoutEnd: &until, UpdatedAt: now}); err != nil {
 			return internal(err)
 		}

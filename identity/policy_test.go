@@ -22,7 +22,7 @@ func TestRegistrationClosedRefusesEveryPath(t *testing.T) {
 	}
 	// An identity linked to nothing is refused by the gate too, not sent on
 	// to ask for an address (issue 16 §2: identity decides).
-	if _, err := f.svc.ExternalSignIn(ctx, Client{}, ext); err == nil || errors.Is(err, ErrExternalNotLinked) || ErrorCode(err) != EUNAUTHORIZED {
+	if _, err := f.svc.ExternalSignIn(ctx, Client{}, ext, ""); err == nil || errors.Is(err, ErrExternalNotLinked) || ErrorCode(err) != EUNAUTHORIZED {
 		t.Fatalf("external sign-in of an unlinked identity err=%v, want the registration-closed refusal", err)
 	}
 }
@@ -35,14 +35,14 @@ func TestExternalSignInSteps(t *testing.T) {
 		f := newFixture(t, func(o *Options) { o.ExternalLoginBypasses2FA = bypass })
 		ctx := context.Background()
 		ext := ExternalIdentity{Provider: "acme", ProviderName: "Acme", Subject: "s-2fa", Email: "x@example.com", EmailVerified: true}
-		if _, err := f.svc.ExternalSignIn(ctx, Client{}, ext); !errors.Is(err, ErrExternalNotLinked) {
+		if _, err := f.svc.ExternalSignIn(ctx, Client{}, ext, ""); !errors.Is(err, ErrExternalNotLinked) {
 			t.Fatalf("unlinked identity with registration open: err=%v, want ErrExternalNotLinked", err)
 		}
 		res, err := f.svc.StartExternalSignup(ctx, Client{}, ext, "x@example.com", "")
 		if err != nil || res.User == nil {
 			t.Fatalf("verified external sign-up: %+v, %v", res, err)
 		}
-		r, err := f.svc.ExternalSignIn(ctx, Client{}, ext)
+		r, err := f.svc.ExternalSignIn(ctx, Client{}, ext, "")
 		if err != nil || !r.Complete() {
 			t.Fatalf("without 2FA: %+v, %v; want a complete sign-in", r, err)
 		}
@@ -50,7 +50,7 @@ func TestExternalSignInSteps(t *testing.T) {
 		if err := f.store.UpdateUser(ctx, res.User.ID, store.UserUpdate{TwoFactorEnabled: &yes, UpdatedAt: f.clock.now}); err != nil {
 			t.Fatal(err)
 		}
-		r, err = f.svc.ExternalSignIn(ctx, Client{}, ext)
+		r, err = f.svc.ExternalSignIn(ctx, Client{}, ext, "")
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -116,5 +116,32 @@ func TestAllowedEmailDomains(t *testing.T) {
 	}
 	if _, err := f.svc.Register(ctx, Client{}, RegisterInput{Email: "a@Example.COM", Password: pw}); err != nil {
 		t.Fatalf("allowed domain: %v", err)
+	}
+}
+
+// TestRegistrationOpenMeansOneThing: "open" is the policy open, nothing
+// else; in invite mode registration is open only to an invitation — the
+// register form and an external sign-up alike (issue 16: handlers said
+// "closed" for invite mode where identity said "open").
+func TestRegistrationOpenMeansOneThing(t *testing.T) {
+	for _, tc := range []struct {
+		policy             Registration
+		open, none, invite bool
+	}{
+		{"", true, true, true}, // the zero value is open
+		{RegistrationOpen, true, true, true},
+		{RegistrationInvite, false, false, true},
+		{RegistrationClosed, false, false, false},
+	} {
+		f := newFixture(t, func(o *Options) { o.Registration = tc.policy })
+		if got := f.svc.RegistrationOpen(); got != tc.open {
+			t.Errorf("%q: RegistrationOpen()=%v, want %v", tc.policy, got, tc.open)
+		}
+		if got := f.svc.RegistrationOpenTo(""); got != tc.none {
+			t.Errorf("%q: RegistrationOpenTo(no invitation)=%v, want %v", tc.policy, got, tc.none)
+		}
+		if got := f.svc.RegistrationOpenTo("some-code"); got != tc.invite {
+			t.Errorf("%q: RegistrationOpenTo(an invitation)=%v, want %v", tc.policy, got, tc.invite)
+		}
 	}
 }

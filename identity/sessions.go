@@ -186,7 +186,7 @@ func (s *Service) Reauthenticate(ctx context.Context, c Client, u *User, x *Sess
 	if u.TwoFactorEnabled {
 		if err := s.verifyTOTP(ctx, u, code); err != nil {
 			s.RecordEvent(ctx, u.ID, EventReauthFailed, c, "wrong code")
-			if _, ferr := s.store.RecordLoginFailure(ctx, u.ID, s.opts.Lockout.failure(s.now())); ferr != nil {
+			if _, ferr := s.store.RecordLoginFailure(ctx, u.ID, s.opts.lockout().failure(s.now())); ferr != nil {
 				return internal(ferr)
 			}
 			return err
@@ -221,7 +221,7 @@ func (s *Service) checkCurrentPassword(ctx context.Context, u *User, password, f
 		return fieldErr(field, "errors.too_many_passwords")
 	}
 	if !ok {
-		after, err := s.store.RecordLoginFailure(ctx, u.ID, s.opts.Lockout.failure(now))
+		after, err := s.store.RecordLoginFailure(ctx, u.ID, s.opts.lockout().failure(now))
 		if err != nil {
 			return internal(err)
 		}

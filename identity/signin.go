@@ -153,7 +153,7 @@ func (s *Service) secondFactor(ctx context.Context, c Client, p *PendingSignIn, 
 			return nil, err
 		}
 		s.RecordEvent(ctx, u.ID, EventLoginFailed, c, "wrong second factor")
-		after, ferr := s.store.RecordLoginFailure(ctx, u.ID, s.opts.Lockout.failure(now))
+		after, ferr := s.store.RecordLoginFailure(ctx, u.ID, s.opts.lockout().failure(now))
 		if ferr != nil {
 			return nil, internal(ferr)
 		}

@@ -40,6 +40,9 @@ func (c *Client) Login(email, password string, remember bool) *Page {
 // presses the button.
 func (c *Client) ConfirmEmail(addr string) {
 	c.t.Helper()
+	if c.srv == nil {
+		c.t.Fatal("ConfirmEmail reads the kit server's mail box; this browser has none (NewClientAt): use ConfirmWithMail")
+	}
 	mails := c.srv.MailsTo(c.t, addr)
 	if len(mails) == 0 {
 		c.t.Fatalf("no mail to %s", addr)
