@@ -48,11 +48,10 @@ func (s *Service) ExternalSignIn(ctx context.Context, c Client, ext ExternalIden
 	l, err := s.store.FindExternalLogin(ctx, ext.Provider, ext.Subject)
 	if errors.Is(err, store.ErrNotFound) {
 		if !s.RegistrationOpenTo(inviteCode) {
-			key := "status.external_registration_closed"
 			if s.opts.Registration == RegistrationInvite {
-				key = "status.external_registration_invite"
+				return nil, errKey(EUNAUTHORIZED, "status.external_registration_invite", "provider", ext.ProviderName)
 			}
-			return nil, errKey(EUNAUTHORIZED, key, "provider", ext.ProviderName)
+			return nil, errKey(EUNAUTHORIZED, "status.external_registration_closed", "provider", ext.ProviderName)
 		}
 		return nil, ErrExternalNotLinked
 	}
