@@ -26,6 +26,10 @@ type Common struct {
 	StatusIsError bool
 	// CSSURL is the content-hashed URL of the stylesheet.
 	CSSURL string
+	// ThemeCSSURL is the content-hashed URL of the theme's static/theme.css,
+	// linked after the stylesheet so that it only has to hold what the
+	// theme changes; empty when the theme has none.
+	ThemeCSSURL string
 	// IconURL is the content-hashed URL of the favicon.
 	IconURL string
 	// ExternalLogins: at least one external login provider is configured

@@ -76,8 +76,7 @@ func TestAttackerCannotLockOutOwner(t *testing.T) {
 	owner.Register("owner@example.com", "correct horse battery")
 	owner.ConfirmEmail("owner@example.com")
 	portaltest.WantRedirect(t, owner.Login("owner@example.com", "correct horse battery", false), "/")
-	logout := owner.Get("/account/logout").Form(t, "#logout-form")
-	owner.Post(logout.Action, logout.Values)
+	owner.Logout()
 
 	attacker := from(t, srv, "203.0.113.66")
 	for range 10 {

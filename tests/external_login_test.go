@@ -215,7 +215,7 @@ func oxNewExternalUser(t testing.TB, srv *portaltest.Server, op *oxOP) *portalte
 // oxSignOut signs c out with the logout form.
 func oxSignOut(t testing.TB, c *portaltest.Client) {
 	t.Helper()
-	portaltest.WantStatus(t, c.Submit("/account/logout", "#logout-form", nil), http.StatusSeeOther)
+	c.Logout()
 	oxWantAnonymous(t, c)
 }
 
