@@ -186,6 +186,7 @@ func (s *Service) RequestEmailChange(ctx context.Context, c Client, u *User, new
 	if err := validAddress("new_email", newEmail); err != nil {
 		return err
 	}
+	newEmail = CanonicalEmail(newEmail)
 	norm := NormalizeEmail(newEmail)
 	if norm == u.NormalizedEmail {
 		return ErrEmailUnchanged

@@ -123,6 +123,7 @@ func (s *Service) StartExternalSignup(ctx context.Context, c Client, ext Externa
 	if err := validAddress("email", email); err != nil {
 		return ExternalSignup{}, err
 	}
+	email = CanonicalEmail(email)
 	invited, err := s.checkSignup(ctx, email, inviteCode)
 	if err != nil {
 		return ExternalSignup{}, err

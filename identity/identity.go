@@ -216,6 +216,9 @@ func (s *Service) Register(ctx context.Context, c Client, in RegisterInput) (Reg
 	fields := map[string]message{}
 	if m := validateEmail(email); !m.ok() {
 		fields["email"] = m
+	} else {
+		// Stored and mailed as it is unique: the domain in IDNA form (REG-02).
+		email = CanonicalEmail(email)
 	}
 	if len(fields) == 0 {
 		if err := s.limit(ctx, "register-ip", ipKey(c.IP), s.opts.RateLimits.RegistrationsPerIP); err != nil {
