@@ -17,8 +17,8 @@ import (
 	"net"
 	"net/http"
 	"os"
-	"strings"
 	"runtime/debug"
+	"strings"
 	"time"
 
 	"github.com/a-h/templ"
@@ -95,8 +95,8 @@ func New(cfg Config) (*Portal, error) {
 	devLinks := cfg.Mail == "log"
 	if ls, ok := mailer.(*mail.LogSender); ok && strings.HasPrefix(strings.ToLower(cfg.BaseURL), "https://") {
 		devLinks, ls.WithholdBody = false, true
-		log.Warn("MAIL IS NOT SENT: --mail is log but --base-url is https, so this looks like a production server. " +
-			"Nobody receives confirmation, reset or sign-up mail; mail bodies are not logged and no links are shown on pages. " +
+		log.Warn("MAIL IS NOT SENT: --mail is log but --base-url is https, so this looks like a production server. "+
+			"Nobody receives confirmation, reset or sign-up mail; mail bodies are not logged and no links are shown on pages. "+
 			"Set --mail smtp://… (or dir:PATH).", "base_url", cfg.BaseURL)
 	}
 
