@@ -192,10 +192,11 @@ func (p *Portal) OverrideHandler(route string, fn echo.HandlerFunc) error {
 	return p.handler.OverrideHandler(route, fn)
 }
 
-// Helpers gives handlers written outside Portal what the built-in ones
-// use: Identity, Render, Common, SignIn, Redirect, SetFlash, FieldErrors,
-// Client, CurrentUser.
-func (p *Portal) Helpers() *handlers.Handler { return p.handler }
+// Helpers is what a handler written outside Portal (OverrideHandler)
+// uses: the built-in pages' view models filled in as Portal fills them
+// (RegisterView, LoginView, …), Render, SignIn, CurrentUser, FieldErrors,
+// SetFlash, Redirect, T, Identity. See handlers.Helpers.
+func (p *Portal) Helpers() handlers.Helpers { return p.handler.Helpers() }
 
 // CheckTheme runs the checks New runs on a theme directory (--theme),
 // without starting anything: `portal theme check`. The error names every
