@@ -64,10 +64,12 @@ func (s *Service) ExternalSignIn(ctx context.Context, c Client, ext ExternalIden
 	}
 	if IsLockedOut(u, s.now()) {
 		s.RecordEvent(ctx, u.ID, EventLoginFailed, c, "account locked ("+ext.ProviderName+")")
+		s.obs.SignIn(SignInExternal, OutcomeLocked)
 		return nil, ErrInvalidLogin
 	}
 	if s.opts.RequireConfirmedEmail && !u.EmailConfirmed {
 		s.RecordEvent(ctx, u.ID, EventLoginFailed, c, "email not confirmed ("+ext.ProviderName+")")
+		s.obs.SignIn(SignInExternal, OutcomeUnconfirmed)
 		return nil, errKey(EUNAUTHORIZED, "errors.external_confirm_email_first")
 	}
 	if s.opts.ExternalLoginBypasses2FA {
@@ -233,6 +235,7 @@ func (s *Service) createExternalAccount(ctx context.Context, c Client, ext Exter
 		return ExternalSignup{}, internal(err)
 	}
 	s.RecordEvent(ctx, u.ID, EventRegister, c, ext.ProviderName)
+	s.obs.Registered()
 	s.RecordEvent(ctx, u.ID, EventExternalLoginLinked, c, ext.ProviderName)
 	s.useInvite(ctx, email, inviteCode)
 	return ExternalSignup{User: u, SignIn: true}, nil
