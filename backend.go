@@ -161,6 +161,10 @@ func (w withRateLimits) DeleteExpiredRateLimits(ctx context.Context, t time.Time
 	return w.RateLimits.DeleteExpiredRateLimits(ctx, t)
 }
 
+func (w withRateLimits) ResetRateLimit(ctx context.Context, key string) error {
+	return w.RateLimits.ResetRateLimit(ctx, key)
+}
+
 // gatedSessions sends the writes of scs's SQLite session store through the
 // SQLite store's write gate, so that they queue in order with the store's
 // own writes instead of in SQLite's busy handler (store/sqlite/gate.go).

@@ -105,3 +105,9 @@ func (s *Store) DeleteExpiredRateLimits(ctx context.Context, t time.Time) error 
 	_, err := s.pool.Exec(ctx, `DELETE FROM rate_limits WHERE window_end < $1`, t.UnixMilli())
 	return translate(err)
 }
+
+// ResetRateLimit forgets key's window.
+func (s *Store) ResetRateLimit(ctx context.Context, key string) error {
+	_, err := s.pool.Exec(ctx, `DELETE FROM rate_limits WHERE key = $1`, key)
+	return translate(err)
+}
