@@ -9,8 +9,6 @@ import (
 	"time"
 
 	"github.com/alexedwards/scs/goredisstore"
-	"github.com/alexedwards/scs/pgxstore"
-	"github.com/alexedwards/scs/sqlite3store"
 	"github.com/alexedwards/scs/v2"
 	"github.com/redis/go-redis/v9"
 
@@ -25,55 +23,64 @@ func isPostgres(db string) bool {
 	return strings.HasPrefix(db, "postgres://") || strings.HasPrefix(db, "postgresql://")
 }
 
+// sqlitePath is the file a SQLite --db value names (a path, or
+// sqlite://path).
+func sqlitePath(db string) string { return strings.TrimPrefix(db, "sqlite://") }
+
+// database is what Portal needs of an engine's store beyond store.Store:
+// its migrations and the scs session store that lives in it. Each engine
+// settles its own quirks there (the SQLite store's write gate, pgxstore's
+// cleanup goroutine).
+type database interface {
+	store.Store
+	Migrate(ctx context.Context) error
+	MigrationsPending(ctx context.Context) (bool, error)
+	SessionStore() scs.Store
+}
+
+var (
+	_ database = (*sqlite.Store)(nil)
+	_ database = (*postgres.Store)(nil)
+)
+
 // backend is the database (SQLite or PostgreSQL) and the session store
 // (the same database, or Redis).
 type backend struct {
-	store    store.Store
-	migrate  func(ctx context.Context) error
-	pending  func(ctx context.Context) (bool, error)
+	db       database
+	store    store.Store // db, or db with its rate limits in Redis
 	sessions scs.Store
 	redis    *redis.Client // nil without Redis
-	stop     func()        // stops the session store's cleanup
 }
 
-// openStore opens the database of cfg.DB without migrating it.
-func openStore(ctx context.Context, db string) (store.Store, func(context.Context) error, func(context.Context) (bool, error), error) {
+// openStore opens the database of a --db value without migrating it.
+func openStore(ctx context.Context, db string) (database, error) {
 	if isPostgres(db) {
-		st, err := postgres.Open(ctx, db)
-		if err != nil {
-			return nil, nil, nil, err
-		}
-		return st, st.Migrate, st.MigrationsPending, nil
+		return postgres.Open(ctx, db)
 	}
-	st, err := sqlite.Open(strings.TrimPrefix(db, "sqlite://"))
-	if err != nil {
-		return nil, nil, nil, err
-	}
-	return st, st.Migrate, st.MigrationsPending, nil
+	return sqlite.Open(sqlitePath(db))
 }
 
 // openBackend opens and migrates the database and sets up the session
 // store.
 func openBackend(ctx context.Context, cfg Config) (*backend, error) {
-	st, migrate, pending, err := openStore(ctx, cfg.DB)
+	db, err := openStore(ctx, cfg.DB)
 	if err != nil {
 		return nil, err
 	}
-	if err := migrate(ctx); err != nil {
-		st.Close()
+	if err := db.Migrate(ctx); err != nil {
+		db.Close()
 		return nil, err
 	}
-	b := &backend{store: st, migrate: migrate, pending: pending, stop: func() {}}
-	switch {
-	case strings.HasPrefix(cfg.Sessions, "redis://") || strings.HasPrefix(cfg.Sessions, "rediss://"):
+	b := &backend{db: db, store: db, sessions: db.SessionStore()}
+	if strings.HasPrefix(cfg.Sessions, "redis://") || strings.HasPrefix(cfg.Sessions, "rediss://") {
 		redisURL, prefix, err := redisPrefix(cfg.Sessions)
 		if err != nil {
-			st.Close()
+			db.Close()
 			return nil, fmt.Errorf("--sessions: %w", err)
 		}
 		opts, err := redis.ParseURL(redisURL)
 		if err != nil {
-			st.Close()
+			db.Close()
 			return nil, fmt.Errorf("--sessions: %w", err)
 		}
 		opts.DialTimeout, opts.ReadTimeout, opts.WriteTimeout = 2*time.Second, 2*time.Second, 2*time.Second
@@ -82,24 +89,13 @@ func openBackend(ctx context.Context, cfg Config) (*backend, error) {
 		defer cancel()
 		if err := b.redis.Ping(pctx).Err(); err != nil {
 			b.redis.Close()
-			st.Close()
+			db.Close()
 			return nil, fmt.Errorf("--sessions: Redis does not answer: %w", err)
 		}
 		b.sessions = goredisstore.NewWithPrefix(b.redis, prefix+"session:")
 		// Rate-limit windows go to Redis too: counting costs no database
 		// write, and every instance shares them.
-		b.store = withRateLimits{Store: st, RateLimits: redisstore.NewRateLimits(b.redis, prefix+"rl:")}
-	case isPostgres(cfg.DB):
-		// No cleanup goroutine: pgxstore's start/stop race (the channel is
-		// made inside the goroutine); expired rows are deleted with the
-		// session registry's (store DeleteExpiredSessions).
-		b.sessions, b.stop = pgxstore.NewWithCleanupInterval(st.(*postgres.Store).Pool(), 0), func() {}
-	default:
-		// No cleanup goroutine either: its deletes would bypass the
-		// store's write gate; expired rows go with the registry's
-		// (store DeleteExpiredSessions).
-		sq := st.(*sqlite.Store)
-		b.sessions, b.stop = gatedSessions{sqlite3store.NewWithCleanupInterval(sq.DB(), 0), sq}, func() {}
+		b.store = withRateLimits{Store: db, RateLimits: redisstore.NewRateLimits(b.redis, prefix+"rl:")}
 	}
 	return b, nil
 }
@@ -123,7 +119,7 @@ func (b *backend) ready(ctx context.Context) error {
 	if err := b.ping(ctx); err != nil {
 		return err
 	}
-	p, err := b.pending(ctx)
+	p, err := b.db.MigrationsPending(ctx)
 	if err != nil {
 		return fmt.Errorf("migrations: %w", err)
 	}
@@ -134,12 +130,11 @@ func (b *backend) ready(ctx context.Context) error {
 }
 
 func (b *backend) close() error {
-	b.stop()
 	var errs []error
 	if b.redis != nil {
 		errs = append(errs, b.redis.Close())
 	}
-	errs = append(errs, b.store.Close())
+	errs = append(errs, b.db.Close())
 	return errors.Join(errs...)
 }
 
@@ -163,22 +158,6 @@ func (w withRateLimits) DeleteExpiredRateLimits(ctx context.Context, t time.Time
 
 func (w withRateLimits) ResetRateLimit(ctx context.Context, key string) error {
 	return w.RateLimits.ResetRateLimit(ctx, key)
-}
-
-// gatedSessions sends the writes of scs's SQLite session store through the
-// SQLite store's write gate, so that they queue in order with the store's
-// own writes instead of in SQLite's busy handler (store/sqlite/gate.go).
-type gatedSessions struct {
-	*sqlite3store.SQLite3Store
-	st *sqlite.Store
-}
-
-func (g gatedSessions) Commit(token string, b []byte, expiry time.Time) error {
-	return g.st.Write(context.Background(), func() error { return g.SQLite3Store.Commit(token, b, expiry) })
-}
-
-func (g gatedSessions) Delete(token string) error {
-	return g.st.Write(context.Background(), func() error { return g.SQLite3Store.Delete(token) })
 }
 
 // defaultRedisPrefix starts every key Portal keeps in Redis.

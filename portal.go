@@ -73,6 +73,8 @@ func New(cfg Config) (*Portal, error) {
 	if log == nil {
 		log = slog.New(slog.NewTextHandler(os.Stderr, nil))
 	}
+	// Every line logged while a request is served names its request id.
+	log = slog.New(handlers.LogHandler(log.Handler()))
 	th, err := theme.Load(cfg.Theme)
 	if err != nil {
 		return nil, err
@@ -259,12 +261,12 @@ func Migrate(ctx context.Context, cfg Config) error {
 	if err := cfg.Validate(); err != nil {
 		return err
 	}
-	st, migrate, _, err := openStore(ctx, cfg.DB)
+	db, err := openStore(ctx, cfg.DB)
 	if err != nil {
 		return err
 	}
-	defer st.Close()
-	return migrate(ctx)
+	defer db.Close()
+	return db.Migrate(ctx)
 }
 
 // Server returns an http.Server for p with the timeouts and header limit of
@@ -300,7 +302,7 @@ func (p *Portal) Serve(ctx context.Context, ready func(addr net.Addr)) error {
 	go func() { errc <- srv.Serve(ln) }()
 	idleCtx, stopIdle := context.WithCancel(ctx)
 	defer stopIdle()
-	go newIdleMemory(idleCtx, p.handler.Served, p.backend.store).run(idleCtx, idleMemoryTick)
+	go newIdleMemory(idleCtx, p.handler.Served, p.backend.db).run(idleCtx, idleMemoryTick)
 	select {
 	case err := <-errc:
 		return err

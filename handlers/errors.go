@@ -72,7 +72,7 @@ func (h *Handler) handleError(err error, c echo.Context) {
 	}
 	status, msg := h.statusOf(err)
 	if status >= 500 {
-		h.log.ErrorContext(c.Request().Context(), "request failed", "path", c.Request().URL.Path, "status", status, "err", err)
+		h.log.ErrorContext(c.Request().Context(), "request failed", "route", c.Path(), "status", status, "err", err)
 	}
 	if status == http.StatusServiceUnavailable || status == http.StatusTooManyRequests {
 		secs := int(identity.RetryAfter(err).Seconds() + 0.999)
@@ -88,6 +88,10 @@ func (h *Handler) handleError(err error, c echo.Context) {
 		return
 	}
 	v := pages.ErrorView{Common: h.commonSafe(c, h.errorTitle(status)), Status: status, Message: msg}
+	if status >= 500 {
+		// The id the log line of this failure carries (LOG-03).
+		v.RequestID = RequestID(c.Request().Context())
+	}
 	if rerr := h.renderPage(c, status, "error", v); rerr != nil {
 		h.log.Error("rendering error page", "err", rerr)
 		if !c.Response().Committed {

@@ -70,6 +70,10 @@ type Options struct {
 	// Theme is the loaded theme directory: page overrides and layout.html
 	// (nil: none).
 	Theme *theme.Theme
+	// ObserveRequest, when set, hears of every request once it is
+	// answered: its route pattern ("unmatched" when no route matched), the
+	// status sent and how long it took (portal wires it to the metrics).
+	ObserveRequest func(route string, status int, d time.Duration)
 }
 
 // Handler holds the dependencies of every page handler.

@@ -24,10 +24,10 @@ func (h *Handler) routes() *echo.Echo {
 	}
 	e.HTTPErrorHandler = h.handleError
 
+	e.Use(h.accessLog) // the request id first, so that every line and the 500 page carry it
 	e.Use(middleware.RecoverWithConfig(middleware.RecoverConfig{
 		LogErrorFunc: h.logPanic, DisableStackAll: true,
 	}))
-	e.Use(h.accessLog)
 	e.Use(h.securityHeaders)
 	e.Use(middleware.BodyLimit("64K")) // REL-08: forms are small
 	e.Use(h.checkInput)                // REL-09/11: bad URLs and form values never reach a handler

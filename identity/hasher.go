@@ -296,9 +296,19 @@ func (h *Hasher) key(p HashParams, password string, salt []byte) []byte {
 // made with other parameters than the current ones (so the caller rehashes
 // it, PWD-04). An empty or malformed encoded hash never matches,
 // but costs the same work as a real one, so timing does not tell.
+//
+// A hash of another system that `portal users import` brought in (ASP.NET
+// Core Identity V2/V3, bcrypt, scrypt, Django's PBKDF2; legacyhash.go)
+// verifies too, and always asks for a rehash: the first sign-in replaces it
+// with argon2id (issue 23). A wrong password against one then also spends
+// an argon2id verification, so it takes no less time than against a
+// Portal hash or an unknown account (AUTH-02).
 func (h *Hasher) Verify(ctx context.Context, password, encoded string) (ok, rehash bool, err error) {
 	p, salt, want, perr := decodePHC(encoded)
 	if perr != nil {
+		if lh, lerr := parseLegacyHash(encoded); lerr == nil {
+			return h.verifyLegacy(ctx, password, lh)
+		}
 		return false, false, h.VerifyDummy(ctx, password)
 	}
 	release, err := h.acquire(ctx)
@@ -309,6 +319,22 @@ func (h *Hasher) Verify(ctx context.Context, password, encoded string) (ok, reha
 	got := h.key(p, password, salt)
 	ok = subtle.ConstantTimeCompare(got, want) == 1
 	return ok, ok && p != h.params, nil
+}
+
+// verifyLegacy checks password against another system's hash, in a
+// hashing slot like argon2id (PBKDF2 at 100,000 iterations or scrypt are
+// not free either: REL-12 caps them the same way).
+func (h *Hasher) verifyLegacy(ctx context.Context, password string, lh *legacyHash) (ok, rehash bool, err error) {
+	release, err := h.acquire(ctx)
+	if err != nil {
+		return false, false, err
+	}
+	ok = lh.verify(password)
+	release()
+	if !ok {
+		return false, false, h.VerifyDummy(ctx, password)
+	}
+	return true, true, nil
 }
 
 // VerifyDummy spends the work of one verification against a fixed hash, for

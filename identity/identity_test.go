@@ -64,7 +64,7 @@ type fixture struct {
 	mail  *captureMailer
 }
 
-func newFixture(t *testing.T, mod ...func(*Options)) *fixture {
+func newFixture(t testing.TB, mod ...func(*Options)) *fixture {
 	t.Helper()
 	st, err := sqlite.Open(filepath.Join(t.TempDir(), "id.db"))
 	if err != nil {

@@ -303,6 +303,26 @@ func normalizeRecoveryCode(code string) (string, bool) {
 	return code[:5] + "-" + code[5:], true
 }
 
+// canonicalRecoveryCode is the form a recovery code is hashed in: Portal's
+// own codes as normalizeRecoveryCode makes them; a code imported from
+// another system (ASP.NET Core Identity's older 8-character codes, issue
+// 23) upper case without spaces or dashes, 6 to 16 letters and digits.
+func canonicalRecoveryCode(code string) (string, bool) {
+	if c, ok := normalizeRecoveryCode(code); ok {
+		return c, true
+	}
+	code = strings.ToUpper(strings.NewReplacer(" ", "", "-", "", "\t", "").Replace(code))
+	if len(code) < 6 || len(code) > 16 {
+		return "", false
+	}
+	for _, r := range code {
+		if (r < 'A' || r > 'Z') && (r < '0' || r > '9') {
+			return "", false
+		}
+	}
+	return code, true
+}
+
 // replaceRecoveryCodes generates RecoveryCodeCount new codes, stores their
 // argon2id hashes (each below 112 bits of entropy, so a salted password
 // hash, ASVS5 6.5.2) replacing every old code, and returns them.
@@ -348,7 +368,7 @@ func (s *Service) GenerateRecoveryCodes(ctx context.Context, c Client, u *User, 
 // spendRecoveryCode finds the code among u's and deletes it; of concurrent
 // uses of one code exactly one succeeds (MFA-04).
 func (s *Service) spendRecoveryCode(ctx context.Context, u *User, code string) error {
-	code, ok := normalizeRecoveryCode(code)
+	code, ok := canonicalRecoveryCode(code)
 	if !ok {
 		return ErrInvalidRecoveryCode
 	}

@@ -68,6 +68,8 @@ func EventText(c *messages.Catalog, kind, detail, device, ip string) string {
 		return c.T("events.external_login_linked", args...)
 	case "external_login_removed":
 		return c.T("events.external_login_removed", args...)
+	case "imported":
+		return c.T("events.imported", args...)
 	}
 	return c.T("events.other", append(args, "kind", strings.ReplaceAll(kind, "_", " "))...)
 }

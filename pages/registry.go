@@ -473,5 +473,6 @@ func sampleError() []ErrorView {
 	return []ErrorView{
 		{Common: anon("Page not found"), Status: 404, Message: "We could not find that page."},
 		{Common: user("Too many requests"), Status: 429, Message: "Too many attempts. Try again in a minute."},
+		{Common: anon("Something went wrong"), Status: 500, Message: "Something went wrong on our side.", RequestID: "8f3a2c1d9e7b6a54"},
 	}
 }

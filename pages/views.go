@@ -290,6 +290,9 @@ type ErrorView struct {
 	Status int
 	// Message says what went wrong, in words safe to show.
 	Message string
+	// RequestID names the request in the server's log (set for 5xx
+	// errors, "" otherwise): a person asking for help can quote it.
+	RequestID string
 }
 
 // PersonalDataView is the personal-data page ("personal-data"): download

@@ -82,6 +82,7 @@ type Store interface {
 	ExternalLogins
 	Invites
 	Attributes
+	Importer
 
 	// Ping checks that the database answers.
 	Ping(ctx context.Context) error
@@ -214,6 +215,10 @@ type Outbox interface {
 	DeleteMail(ctx context.Context, id int64) error
 	// RetryMail records a failed attempt and when to try again.
 	RetryMail(ctx context.Context, id int64, next time.Time, lastErr string) error
+	// OutboxStats counts the waiting messages and jobs and returns the
+	// CreatedAt of the oldest (zero when the outbox is empty): the
+	// metrics' backlog.
+	OutboxStats(ctx context.Context) (count int, oldest time.Time, err error)
 }
 
 // RateLimits counts events per key in fixed windows.
@@ -377,4 +382,62 @@ type Attributes interface {
 	SetUserAttributes(ctx context.Context, userID string, values map[string]string) error
 	// UserAttributes returns every attribute of the user.
 	UserAttributes(ctx context.Context, userID string) (map[string]string, error)
+}
+
+// LoginKey names an external login: the provider's slug and its user id.
+type LoginKey struct{ Provider, Subject string }
+
+// ImportQuery asks which of these are in use already (see ImportTaken).
+type ImportQuery struct {
+	NormalizedEmails    []string
+	IDs                 []string
+	NormalizedUserNames []string
+	Logins              []LoginKey
+}
+
+// ImportTaken is what an import would collide with: the accounts that
+// hold the emails asked about (by normalised email), and the user id that
+// holds each id, username and external login asked about.
+type ImportTaken struct {
+	Emails    map[string]*User
+	IDs       map[string]string
+	UserNames map[string]string
+	Logins    map[LoginKey]string
+}
+
+// ImportAccount is one account of an import: a new User to create, or an
+// existing account (UpdateID) to change with Update, and what comes with
+// it.
+type ImportAccount struct {
+	User     *User
+	UpdateID string
+	Update   *UserUpdate
+	// Logins are linked to the account (their UserID is set by the store).
+	Logins []*ExternalLogin
+	// RecoveryCodes, when not nil, replace the account's codes (hashes).
+	RecoveryCodes []string
+	// Attributes are stored beside the others (SetUserAttributes).
+	Attributes map[string]string
+	// Events are appended to the account's history.
+	Events []*Event
+}
+
+// ImportBatch is a whole import, written in one transaction.
+type ImportBatch struct {
+	Accounts []*ImportAccount
+	Now      time.Time
+	// DryRun runs every statement and then rolls back: the unique
+	// constraints are checked, nothing is written.
+	DryRun bool
+}
+
+// Importer writes `portal users import` in bulk (issue 23).
+type Importer interface {
+	// ImportTaken returns which of q's emails, ids, usernames and logins
+	// belong to accounts already, in a few queries however long q is.
+	ImportTaken(ctx context.Context, q ImportQuery) (*ImportTaken, error)
+	// ImportAccounts writes the batch in one transaction: all of it or,
+	// on any error, nothing. ErrConflict when a unique constraint refuses
+	// a row (the database changed since ImportTaken).
+	ImportAccounts(ctx context.Context, b *ImportBatch) error
 }

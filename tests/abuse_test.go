@@ -5,41 +5,28 @@ import (
 	"net"
 	"net/http"
 	"net/url"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/accountportal/portal"
 	"github.com/accountportal/portal/identity"
+	"github.com/accountportal/portal/internal/portaltest"
 )
 
 // abuseServer trusts 127.0.0.1 as a reverse proxy, so that each client
 // can come from its own address through X-Forwarded-For.
-func abuseServer(t *testing.T, limits string) *testServer {
+func abuseServer(t *testing.T, limits string) *portaltest.Server {
 	t.Helper()
-	return newTestServer(t, func(c *portal.Config) {
+	return portaltest.NewServer(t, func(c *portal.Config) {
 		c.TrustedProxies = "127.0.0.1"
 		c.RateLimits = limits
 	})
 }
 
-func from(t *testing.T, srv *testServer, ip string) *client {
+func from(t *testing.T, srv *portaltest.Server, ip string) *portaltest.Client {
 	t.Helper()
-	return newClient(t, srv).WithHeader("X-Forwarded-For", ip)
-}
-
-// want429 checks a rate-limited answer: 429, a Retry-After in seconds and
-// the HTML error page.
-func want429(t *testing.T, p *page) {
-	t.Helper()
-	wantStatus(t, p, http.StatusTooManyRequests)
-	if secs, err := strconv.Atoi(p.Header.Get("Retry-After")); err != nil || secs < 1 {
-		t.Fatalf("Retry-After=%q, want seconds", p.Header.Get("Retry-After"))
-	}
-	if ct := p.Header.Get("Content-Type"); !strings.HasPrefix(ct, "text/html") || !p.Has(t, "[data-testid=error-message]") {
-		t.Fatalf("429 is not the friendly HTML page: %s\n%s", ct, p.Body)
-	}
+	return portaltest.NewClient(t, srv).WithHeader("X-Forwarded-For", ip)
 }
 
 // TestLoginFailuresPerIP (AUTH-04): failures from one IP over many
@@ -47,25 +34,25 @@ func want429(t *testing.T, p *page) {
 func TestLoginFailuresPerIP(t *testing.T) {
 	t.Parallel()
 	srv := abuseServer(t, "login-fail-ip=3/10m")
-	confirmedUser(t, srv, "legit@example.com", "correct horse battery")
+	srv.SignedUp(t, "legit@example.com", "correct horse battery")
 	stuffer := from(t, srv, "203.0.113.50")
 	for i := range 3 {
 		wantInvalidLogin(t, stuffer.Login(fmt.Sprintf("victim%d@example.com", i), "guess guess guess", false))
 	}
-	want429(t, stuffer.Login("victim9@example.com", "guess guess guess", false))
+	portaltest.WantTooMany(t, stuffer.Login("victim9@example.com", "guess guess guess", false))
 	// Rotating X-Forwarded-For does not help the attacker when the header
 	// comes from an untrusted peer: the direct server ignores it.
-	direct := newTestServer(t, func(c *portal.Config) { c.RateLimits = "login-fail-ip=3/10m" })
+	direct := portaltest.NewServer(t, func(c *portal.Config) { c.RateLimits = "login-fail-ip=3/10m" })
 	for i := range 4 {
-		p := newClient(t, direct).WithHeader("X-Forwarded-For", fmt.Sprintf("198.51.100.%d", i)).Login(fmt.Sprintf("v%d@example.com", i), "guess guess guess", false)
+		p := portaltest.NewClient(t, direct).WithHeader("X-Forwarded-For", fmt.Sprintf("198.51.100.%d", i)).Login(fmt.Sprintf("v%d@example.com", i), "guess guess guess", false)
 		if i < 3 {
 			wantInvalidLogin(t, p)
 		} else {
-			want429(t, p)
+			portaltest.WantTooMany(t, p)
 		}
 	}
 	// A legitimate user elsewhere signs in.
-	wantRedirect(t, from(t, srv, "192.0.2.77").Login("legit@example.com", "correct horse battery", false), "/")
+	portaltest.WantRedirect(t, from(t, srv, "192.0.2.77").Login("legit@example.com", "correct horse battery", false), "/")
 	// The limit ends with its window.
 	srv.Clock.Advance(10 * time.Minute)
 	wantInvalidLogin(t, stuffer.Login("victim9@example.com", "guess guess guess", false))
@@ -80,7 +67,7 @@ func TestAttackerCannotLockOutOwner(t *testing.T) {
 	owner := from(t, srv, "192.0.2.10")
 	owner.Register("owner@example.com", "correct horse battery")
 	owner.ConfirmEmail("owner@example.com")
-	wantRedirect(t, owner.Login("owner@example.com", "correct horse battery", false), "/")
+	portaltest.WantRedirect(t, owner.Login("owner@example.com", "correct horse battery", false), "/")
 	logout := owner.Get("/account/logout").Form(t, "#logout-form")
 	owner.Post(logout.Action, logout.Values)
 
@@ -91,7 +78,7 @@ func TestAttackerCannotLockOutOwner(t *testing.T) {
 	// Throttled: even the right password fails from the attacker's IP…
 	wantInvalidLogin(t, attacker.Login("owner@example.com", "correct horse battery", false))
 	// …while the owner signs in.
-	wantRedirect(t, owner.Login("owner@example.com", "correct horse battery", false), "/")
+	portaltest.WantRedirect(t, owner.Login("owner@example.com", "correct horse battery", false), "/")
 }
 
 // TestRegistrationsPerIP: the 11th registration from one IP in an hour is
@@ -106,8 +93,8 @@ func TestRegistrationsPerIP(t *testing.T) {
 	p := c.Submit("/account/register", "#register-form", map[string]string{
 		"email": "bulk10@example.com", "password": "correct horse battery", "confirm_password": "correct horse battery",
 	})
-	want429(t, p)
-	if n := countUsers(t, srv, "bulk10@example.com"); n != 0 {
+	portaltest.WantTooMany(t, p)
+	if n := srv.CountUsers(t, "bulk10@example.com"); n != 0 {
 		t.Fatalf("the refused registration created %d accounts", n)
 	}
 }
@@ -144,8 +131,8 @@ func TestRateLimitsAllOff(t *testing.T) {
 // reach the database; never a 500.
 func TestBadInputRefused(t *testing.T) {
 	t.Parallel()
-	srv := newTestServer(t)
-	c := newClient(t, srv)
+	srv := portaltest.NewServer(t)
+	c := portaltest.NewClient(t, srv)
 	form := c.Get("/account/register").Form(t, "#register-form")
 	for name, email := range map[string]string{
 		"nul":         "a\x00b@example.com",
@@ -166,22 +153,22 @@ func TestBadInputRefused(t *testing.T) {
 			t.Errorf("%s: status=%d, want %d", name, got, want)
 		}
 	}
-	if n := countUsers(t, srv, "ab@example.com"); n != 0 {
+	if n := srv.CountUsers(t, "ab@example.com"); n != 0 {
 		t.Fatal("a refused registration reached the database")
 	}
 	// An overlong password meets the policy's message (422 with the field).
 	p := c.Submit("/account/register", "#register-form", map[string]string{
 		"email": "long@example.com", "password": strings.Repeat("x", 300), "confirm_password": strings.Repeat("x", 300),
 	})
-	wantStatus(t, p, http.StatusUnprocessableEntity)
-	if fieldError(t, p, "password") == "" {
+	portaltest.WantStatus(t, p, http.StatusUnprocessableEntity)
+	if portaltest.FieldError(t, p, "password") == "" {
 		t.Fatal("an overlong password has no field error")
 	}
 	// A huge URL.
-	wantStatus(t, c.Get("/account/login?returnUrl=/"+strings.Repeat("a", 5000)), http.StatusRequestURITooLong)
+	portaltest.WantStatus(t, c.Get("/account/login?returnUrl=/"+strings.Repeat("a", 5000)), http.StatusRequestURITooLong)
 	// A query with control characters is not an error: the bad returnUrl is
 	// ignored.
-	wantStatus(t, c.Get("/account/login?returnUrl=%2F%00x"), http.StatusOK)
+	portaltest.WantStatus(t, c.Get("/account/login?returnUrl=%2F%00x"), http.StatusOK)
 }
 
 // TestSlowlorisDoesNotHoldOthersUp (REL-10): 200 connections that send
@@ -189,7 +176,7 @@ func TestBadInputRefused(t *testing.T) {
 // server drops them after its header timeout (5 s).
 func TestSlowlorisDoesNotHoldOthersUp(t *testing.T) {
 	t.Parallel()
-	srv := newTestServer(t)
+	srv := portaltest.NewServer(t)
 	hs := srv.Portal.Server()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -241,12 +228,12 @@ func TestSlowlorisDoesNotHoldOthersUp(t *testing.T) {
 // multipart POST gets a plain 415, not a confusing CSRF error.
 func TestMultipartRefused(t *testing.T) {
 	t.Parallel()
-	srv := newTestServer(t)
-	c := newClient(t, srv)
+	srv := portaltest.NewServer(t)
+	c := portaltest.NewClient(t, srv)
 	f := c.Get("/account/login").Form(t, "#login-form")
 	body := "--X\r\nContent-Disposition: form-data; name=\"_csrf\"\r\n\r\n" + f.Values.Get("_csrf") + "\r\n--X--\r\n"
 	req, _ := http.NewRequest(http.MethodPost, srv.URL+"/account/login", strings.NewReader(body))
 	req.Header.Set("Content-Type", "multipart/form-data; boundary=X")
 	req.Header.Set("Origin", srv.URL)
-	wantStatus(t, c.do(req), http.StatusUnsupportedMediaType)
+	portaltest.WantStatus(t, c.Do(req), http.StatusUnsupportedMediaType)
 }

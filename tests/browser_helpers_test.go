@@ -16,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/accountportal/portal/internal/portaltest"
 	"github.com/chromedp/chromedp"
 )
 
@@ -39,7 +40,7 @@ type browser struct {
 	t   testing.TB
 	ctx context.Context
 
-	out *syncBuffer // chromium's stdout and stderr, and chromedp's errors
+	out *portaltest.SyncBuffer // chromium's stdout and stderr, and chromedp's errors
 
 	mu      sync.Mutex
 	console []chromedp.ConsoleMessage
@@ -70,7 +71,7 @@ func newBrowser(t *testing.T) *browser {
 		t.Skip(msg)
 	}
 
-	out := &syncBuffer{}
+	out := &portaltest.SyncBuffer{}
 	opts := append(chromedp.DefaultExecAllocatorOptions[:],
 		chromedp.ExecPath(exe),
 		chromedp.Headless,

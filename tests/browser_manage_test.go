@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"testing"
 
+	"github.com/accountportal/portal/internal/portaltest"
 	"github.com/chromedp/chromedp"
 )
 
@@ -55,7 +56,7 @@ const mgLayoutJS = `(() => {
 func TestBrowserManageLayout(t *testing.T) {
 	t.Parallel()
 	b := newBrowser(t) // first: skips before the server starts
-	srv := newTestServer(t, noConfirmation)
+	srv := portaltest.NewServer(t, noConfirmation)
 	const (
 		email    = "alexandra.konstantinopoulou@example-company.com"
 		password = "correct horse battery staple"

@@ -8,6 +8,7 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"github.com/accountportal/portal"
+	"github.com/accountportal/portal/internal/portaltest"
 )
 
 // TestBrowserRegisterLoginLogout drives the account pages with a real
@@ -16,7 +17,7 @@ import (
 // the login form.
 func TestBrowserRegisterLoginLogout(t *testing.T) {
 	b := newBrowser(t) // first: skips before the server starts
-	srv := newTestServer(t, func(c *portal.Config) { c.RequireConfirmedEmail = false })
+	srv := portaltest.NewServer(t, func(c *portal.Config) { c.RequireConfirmedEmail = false })
 
 	const (
 		email    = "browser.user@example.com"
@@ -124,7 +125,7 @@ const layoutMetricsJS = `(() => {
 // that the page does not scroll sideways.
 func TestBrowserRegisterPageLayout(t *testing.T) {
 	b := newBrowser(t)
-	srv := newTestServer(t)
+	srv := portaltest.NewServer(t)
 
 	for _, vp := range []struct{ w, h int64 }{{375, 800}, {1280, 800}} {
 		name := fmt.Sprintf("register-%dx%d.png", vp.w, vp.h)

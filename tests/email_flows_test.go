@@ -21,10 +21,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/PuerkitoBio/goquery"
-
 	"github.com/accountportal/portal"
 	"github.com/accountportal/portal/identity"
+	"github.com/accountportal/portal/internal/portaltest"
 )
 
 const (
@@ -32,119 +31,15 @@ const (
 	efNewPassword = "staple lake river stone"
 )
 
-// efWantStatus fails the test when p's status is not want.
-func efWantStatus(t testing.TB, p *page, want int) {
-	t.Helper()
-	if got := p.Status; got != want {
-		t.Fatalf("%s: status=%d, want %d; body:\n%s", p.URL, got, want, p.Body)
-	}
-}
-
-// efWantRedirect fails the test unless p is a 303 to exactly location.
-func efWantRedirect(t testing.TB, p *page, location string) {
-	t.Helper()
-	efWantStatus(t, p, http.StatusSeeOther)
-	if got, want := p.Location(), location; got != want {
-		t.Fatalf("%s: Location=%q, want %q", p.URL, got, want)
-	}
-}
-
 // efWantInvalidLink fails the test unless p is the friendly 422 page of a
 // used, expired, stale or forged link (never a 500), showing the one
 // invalid-link message in sel.
-func efWantInvalidLink(t testing.TB, p *page, sel string) {
+func efWantInvalidLink(t testing.TB, p *portaltest.Page, sel string) {
 	t.Helper()
-	efWantStatus(t, p, http.StatusUnprocessableEntity)
+	portaltest.WantStatus(t, p, http.StatusUnprocessableEntity)
 	if got, want := p.Text(t, sel), identity.ErrInvalidToken.Message; got != want {
 		t.Fatalf("%s: %s=%q, want %q", p.URL, sel, got, want)
 	}
-}
-
-// efMailsWith returns the messages to addr whose subject contains substr.
-func efMailsWith(t testing.TB, srv *testServer, addr, substr string) []mailMessage {
-	t.Helper()
-	var out []mailMessage
-	for _, m := range srv.MailsTo(t, addr) {
-		if strings.Contains(m.Subject, substr) {
-			out = append(out, m)
-		}
-	}
-	return out
-}
-
-// efLastLink returns the link containing linkSubstr from the newest mail
-// to addr whose subject contains subject.
-func efLastLink(t testing.TB, srv *testServer, addr, subject, linkSubstr string) string {
-	t.Helper()
-	ms := efMailsWith(t, srv, addr, subject)
-	if len(ms) == 0 {
-		t.Fatalf("no mail to %s with subject containing %q; all mails: %v", addr, subject, efSubjects(srv.Mails(t)))
-	}
-	return ms[len(ms)-1].Link(t, linkSubstr)
-}
-
-// efSubjects lists "to: subject" of ms, for failure messages.
-func efSubjects(ms []mailMessage) []string {
-	var out []string
-	for _, m := range ms {
-		out = append(out, m.To+": "+m.Subject)
-	}
-	return out
-}
-
-// efConfirmedUser registers and confirms email without signing in.
-func efConfirmedUser(t testing.TB, srv *testServer, email, password string) {
-	t.Helper()
-	c := newClient(t, srv)
-	c.Register(email, password)
-	c.ConfirmEmail(email)
-}
-
-// efCanLogin reports whether a fresh browser can sign in with email and
-// password: a 303 means yes, the generic 422 means no, anything else
-// fails the test.
-func efCanLogin(t testing.TB, srv *testServer, email, password string) bool {
-	t.Helper()
-	p := newClient(t, srv).Login(email, password, false)
-	switch p.Status {
-	case http.StatusSeeOther:
-		return true
-	case http.StatusUnprocessableEntity:
-		if got, want := p.Text(t, ".form-error"), identity.ErrInvalidLogin.Message; got != want {
-			t.Fatalf("login %s: .form-error=%q, want the generic %q", email, got, want)
-		}
-		return false
-	}
-	t.Fatalf("login %s: status=%d, want 303 or 422; body:\n%s", email, p.Status, p.Body)
-	return false
-}
-
-// efSignedIn reports whether c is signed in: /account/manage answers 200,
-// or redirects an anonymous visitor to the login page.
-func efSignedIn(t testing.TB, c *client) bool {
-	t.Helper()
-	p := c.Get("/account/manage")
-	switch {
-	case p.Status == http.StatusOK:
-		return true
-	case p.Status == http.StatusSeeOther && strings.HasPrefix(p.Location(), "/account/login"):
-		return false
-	}
-	t.Fatalf("GET /account/manage: status=%d Location=%q, want 200 or a redirect to login", p.Status, p.Location())
-	return false
-}
-
-// efWithQuery returns link with query parameter key set to value.
-func efWithQuery(t testing.TB, link, key, value string) string {
-	t.Helper()
-	u, err := url.Parse(link)
-	if err != nil {
-		t.Fatal(err)
-	}
-	q := u.Query()
-	q.Set(key, value)
-	u.RawQuery = q.Encode()
-	return u.String()
 }
 
 // efQuery returns the query parameter key of link.
@@ -169,16 +64,6 @@ func efFlip(s string) string {
 	return string(b)
 }
 
-// efUserID returns the id of the account with email.
-func efUserID(t testing.TB, srv *testServer, email string) string {
-	t.Helper()
-	u, err := srv.Portal.Identity().FindUserByEmail(context.Background(), email)
-	if err != nil {
-		t.Fatalf("find %s: %v", email, err)
-	}
-	return u.ID
-}
-
 // efFirstWord is the first whitespace-separated word of s: the address in
 // "a@example.com confirmed".
 func efFirstWord(s string) string {
@@ -194,15 +79,15 @@ func efFirstWord(s string) string {
 // the invalid-link page; then login works.
 func TestEmailConfirmThenLogin(t *testing.T) {
 	t.Parallel()
-	srv := newTestServer(t)
+	srv := portaltest.NewServer(t)
 	const addr = "confirm@example.com"
-	c := newClient(t, srv)
-	efWantRedirect(t, c.Register(addr, efPassword), "/account/register-confirmation")
-	if efCanLogin(t, srv, addr, efPassword) {
+	c := portaltest.NewClient(t, srv)
+	portaltest.WantRedirect(t, c.Register(addr, efPassword), "/account/register-confirmation")
+	if srv.CanLogin(t, addr, efPassword) {
 		t.Fatal("an unconfirmed account signed in (RequireConfirmedEmail)")
 	}
 
-	link := efLastLink(t, srv, addr, "Confirm your email", "/account/confirm-email?")
+	link := srv.LastLink(t, addr, "Confirm your email", "/account/confirm-email?")
 	if !strings.HasPrefix(link, srv.URL+"/account/confirm-email?") {
 		t.Fatalf("link=%q, want it on the base URL %s", link, srv.URL)
 	}
@@ -213,10 +98,10 @@ func TestEmailConfirmThenLogin(t *testing.T) {
 	}
 
 	// REL-15: a mail scanner (no cookies) GETs the link twice; nothing is spent.
-	scanner := newClient(t, srv)
+	scanner := portaltest.NewClient(t, srv)
 	for range 2 {
 		p := scanner.Get(link)
-		efWantStatus(t, p, http.StatusOK)
+		portaltest.WantStatus(t, p, http.StatusOK)
 		if !p.Has(t, "#confirm-email-form") {
 			t.Fatalf("GET %s: no #confirm-email-form button:\n%s", link, p.Body)
 		}
@@ -224,25 +109,25 @@ func TestEmailConfirmThenLogin(t *testing.T) {
 			t.Fatalf("GET confirm link: Referrer-Policy=%q, want %q", got, want)
 		}
 	}
-	if efCanLogin(t, srv, addr, efPassword) {
+	if srv.CanLogin(t, addr, efPassword) {
 		t.Fatal("GET of the confirmation link confirmed the address (REL-15: only POST may)")
 	}
 
 	p := c.Get(link)
-	efWantStatus(t, p, http.StatusOK)
+	portaltest.WantStatus(t, p, http.StatusOK)
 	f := p.Form(t, "#confirm-email-form")
 	if got, want := f.Values.Get("code"), efQuery(t, link, "code"); got != want {
 		t.Fatalf("hidden code=%q, want %q", got, want)
 	}
 	first := c.Post(f.Action, f.Values)
-	efWantRedirect(t, first, "/account/login")
+	portaltest.WantRedirect(t, first, "/account/login")
 	if got := c.Follow(first).Text(t, "#status-message"); got == "" {
 		t.Fatal("no #status-message after confirming")
 	}
 	// REG-03: single use.
 	efWantInvalidLink(t, c.Post(f.Action, f.Values), ".alert-error")
 
-	if !efCanLogin(t, srv, addr, efPassword) {
+	if !srv.CanLogin(t, addr, efPassword) {
 		t.Fatal("login after confirmation failed")
 	}
 }
@@ -255,56 +140,56 @@ func TestEmailConfirmLinkRejected(t *testing.T) {
 
 	t.Run("expired after 24h", func(t *testing.T) {
 		t.Parallel()
-		srv := newTestServer(t)
-		newClient(t, srv).Register("early@example.com", efPassword)
-		newClient(t, srv).Register("late@example.com", efPassword)
-		early := efLastLink(t, srv, "early@example.com", "Confirm", "/account/confirm-email?")
-		late := efLastLink(t, srv, "late@example.com", "Confirm", "/account/confirm-email?")
+		srv := portaltest.NewServer(t)
+		portaltest.NewClient(t, srv).Register("early@example.com", efPassword)
+		portaltest.NewClient(t, srv).Register("late@example.com", efPassword)
+		early := srv.LastLink(t, "early@example.com", "Confirm", "/account/confirm-email?")
+		late := srv.LastLink(t, "late@example.com", "Confirm", "/account/confirm-email?")
 
 		srv.Clock.Advance(24*time.Hour - time.Minute)
-		c := newClient(t, srv)
-		efWantStatus(t, c.Submit(early, "#confirm-email-form", nil), http.StatusSeeOther)
+		c := portaltest.NewClient(t, srv)
+		portaltest.WantStatus(t, c.Submit(early, "#confirm-email-form", nil), http.StatusSeeOther)
 
 		srv.Clock.Advance(time.Minute) // exactly 24 h after issue
 		efWantInvalidLink(t, c.Submit(late, "#confirm-email-form", nil), ".alert-error")
-		if efCanLogin(t, srv, "late@example.com", efPassword) {
+		if srv.CanLogin(t, "late@example.com", efPassword) {
 			t.Fatal("an expired link confirmed the address")
 		}
-		if !efCanLogin(t, srv, "early@example.com", efPassword) {
+		if !srv.CanLogin(t, "early@example.com", efPassword) {
 			t.Fatal("a link used within 24 h did not confirm the address")
 		}
 	})
 
 	t.Run("one character flipped", func(t *testing.T) {
 		t.Parallel()
-		srv := newTestServer(t)
+		srv := portaltest.NewServer(t)
 		const addr = "flip@example.com"
-		newClient(t, srv).Register(addr, efPassword)
-		link := efLastLink(t, srv, addr, "Confirm", "/account/confirm-email?")
-		c := newClient(t, srv)
-		bad := efWithQuery(t, link, "code", efFlip(efQuery(t, link, "code")))
+		portaltest.NewClient(t, srv).Register(addr, efPassword)
+		link := srv.LastLink(t, addr, "Confirm", "/account/confirm-email?")
+		c := portaltest.NewClient(t, srv)
+		bad := portaltest.WithQuery(link, "code", efFlip(efQuery(t, link, "code")))
 		efWantInvalidLink(t, c.Submit(bad, "#confirm-email-form", nil), ".alert-error")
 		// Other malformed codes meet the same page, not a 500.
 		for _, code := range []string{"x", strings.Repeat("A", 43), "%%%", strings.Repeat("A", 2000)} {
-			efWantInvalidLink(t, c.Submit(efWithQuery(t, link, "code", code), "#confirm-email-form", nil), ".alert-error")
+			efWantInvalidLink(t, c.Submit(portaltest.WithQuery(link, "code", code), "#confirm-email-form", nil), ".alert-error")
 		}
 		// Another user's id with the right code: refused.
-		efWantInvalidLink(t, c.Submit(efWithQuery(t, link, "userId", "00000000-0000-7000-8000-000000000000"), "#confirm-email-form", nil), ".alert-error")
+		efWantInvalidLink(t, c.Submit(portaltest.WithQuery(link, "userId", "00000000-0000-7000-8000-000000000000"), "#confirm-email-form", nil), ".alert-error")
 		// The real link still works: failed attempts did not spend it.
-		efWantStatus(t, c.Submit(link, "#confirm-email-form", nil), http.StatusSeeOther)
+		portaltest.WantStatus(t, c.Submit(link, "#confirm-email-form", nil), http.StatusSeeOther)
 	})
 
 	t.Run("stale after the security stamp rotates", func(t *testing.T) {
 		t.Parallel()
-		srv := newTestServer(t)
+		srv := portaltest.NewServer(t)
 		const addr = "stamp@example.com"
-		newClient(t, srv).Register(addr, efPassword)
-		link := efLastLink(t, srv, addr, "Confirm", "/account/confirm-email?")
-		if _, err := srv.Portal.Identity().RotateSecurityStamp(context.Background(), efUserID(t, srv, addr), ""); err != nil {
+		portaltest.NewClient(t, srv).Register(addr, efPassword)
+		link := srv.LastLink(t, addr, "Confirm", "/account/confirm-email?")
+		if _, err := srv.Portal.Identity().RotateSecurityStamp(context.Background(), srv.UserID(t, addr), ""); err != nil {
 			t.Fatal(err)
 		}
-		efWantInvalidLink(t, newClient(t, srv).Submit(link, "#confirm-email-form", nil), ".alert-error")
-		if efCanLogin(t, srv, addr, efPassword) {
+		efWantInvalidLink(t, portaltest.NewClient(t, srv).Submit(link, "#confirm-email-form", nil), ".alert-error")
+		if srv.CanLogin(t, addr, efPassword) {
 			t.Fatal("a stale link confirmed the address")
 		}
 	})
@@ -315,15 +200,15 @@ func TestEmailConfirmLinkRejected(t *testing.T) {
 // address gets nothing; the three answers are the same.
 func TestEmailResendConfirmation(t *testing.T) {
 	t.Parallel()
-	srv := newTestServer(t)
+	srv := portaltest.NewServer(t)
 	const (
 		unconfirmed = "pending@example.com"
 		confirmed   = "done@example.com"
 		unknown     = "nobody@example.com"
 	)
-	newClient(t, srv).Register(unconfirmed, efPassword)
-	efConfirmedUser(t, srv, confirmed, efPassword)
-	oldLink := efLastLink(t, srv, unconfirmed, "Confirm", "/account/confirm-email?")
+	portaltest.NewClient(t, srv).Register(unconfirmed, efPassword)
+	srv.ConfirmedUser(t, confirmed, efPassword)
+	oldLink := srv.LastLink(t, unconfirmed, "Confirm", "/account/confirm-email?")
 	before := map[string]int{}
 	for _, a := range []string{unconfirmed, confirmed, unknown} {
 		before[a] = len(srv.MailsTo(t, a))
@@ -336,9 +221,9 @@ func TestEmailResendConfirmation(t *testing.T) {
 	}
 	answers := map[string]answer{}
 	for _, a := range []string{unconfirmed, confirmed, unknown} {
-		c := newClient(t, srv)
+		c := portaltest.NewClient(t, srv)
 		p := c.Submit("/account/resend-email-confirmation", "#resend-form", map[string]string{"email": a})
-		efWantStatus(t, p, http.StatusSeeOther)
+		portaltest.WantStatus(t, p, http.StatusSeeOther)
 		answers[a] = answer{p.Status, p.Location(), c.Follow(p).Text(t, "#status-message")}
 	}
 	if answers[unconfirmed].message == "" {
@@ -360,37 +245,37 @@ func TestEmailResendConfirmation(t *testing.T) {
 		t.Errorf("an unknown address got %d mails, want 0", got)
 	}
 
-	newLink := efLastLink(t, srv, unconfirmed, "Confirm", "/account/confirm-email?")
+	newLink := srv.LastLink(t, unconfirmed, "Confirm", "/account/confirm-email?")
 	if newLink == oldLink {
 		t.Fatal("resend mailed the same link again")
 	}
-	c := newClient(t, srv)
+	c := portaltest.NewClient(t, srv)
 	efWantInvalidLink(t, c.Submit(oldLink, "#confirm-email-form", nil), ".alert-error")
-	efWantRedirect(t, c.Submit(newLink, "#confirm-email-form", nil), "/account/login")
-	if !efCanLogin(t, srv, unconfirmed, efPassword) {
+	portaltest.WantRedirect(t, c.Submit(newLink, "#confirm-email-form", nil), "/account/login")
+	if !srv.CanLogin(t, unconfirmed, efPassword) {
 		t.Fatal("login after confirming with the resent link failed")
 	}
 }
 
 // efForgot asks for a reset link for email from a fresh browser and
 // asserts the one answer (RST-01).
-func efForgot(t testing.TB, srv *testServer, email string) *page {
+func efForgot(t testing.TB, srv *portaltest.Server, email string) *portaltest.Page {
 	t.Helper()
-	p := newClient(t, srv).Submit("/account/forgot-password", "#forgot-form", map[string]string{"email": email})
-	efWantRedirect(t, p, "/account/forgot-password-confirmation")
+	p := portaltest.NewClient(t, srv).Submit("/account/forgot-password", "#forgot-form", map[string]string{"email": email})
+	portaltest.WantRedirect(t, p, "/account/forgot-password-confirmation")
 	return p
 }
 
 // efResetLink asks for a reset link for email and returns it.
-func efResetLink(t testing.TB, srv *testServer, email string) string {
+func efResetLink(t testing.TB, srv *portaltest.Server, email string) string {
 	t.Helper()
 	efForgot(t, srv, email)
-	return efLastLink(t, srv, email, "Reset your", "/account/reset-password?code=")
+	return srv.LastLink(t, email, "Reset your", "/account/reset-password?code=")
 }
 
 // efSubmitReset opens link in c and submits the reset form.
-func efSubmitReset(c *client, link, email, password string) *page {
-	c.t.Helper()
+func efSubmitReset(c *portaltest.Client, link, email, password string) *portaltest.Page {
+	c.T().Helper()
 	return c.Submit(link, "#reset-form", map[string]string{
 		"email": email, "password": password, "confirm_password": password,
 	})
@@ -400,7 +285,7 @@ func efSubmitReset(c *client, link, email, password string) *page {
 // forgot/reset flow for a confirmed user.
 func TestEmailResetPassword(t *testing.T) {
 	t.Parallel()
-	srv := newTestServer(t)
+	srv := portaltest.NewServer(t)
 	const addr = "reset@example.com"
 	other := srv.SignedUp(t, addr, efPassword) // another device, signed in
 
@@ -413,15 +298,15 @@ func TestEmailResetPassword(t *testing.T) {
 		t.Fatalf("code %q: %d bytes (err %v), want >= 16 (RST-02)", code, len(raw), err)
 	}
 	// RST-02: a request changes nothing: the old password still works.
-	if !efCanLogin(t, srv, addr, efPassword) {
+	if !srv.CanLogin(t, addr, efPassword) {
 		t.Fatal("a reset request changed the account: the current password fails")
 	}
 
 	// REL-15, RST-03: the GET shows the form with the code and spends nothing.
-	c := newClient(t, srv)
+	c := portaltest.NewClient(t, srv)
 	for range 2 {
 		p := c.Get(link)
-		efWantStatus(t, p, http.StatusOK)
+		portaltest.WantStatus(t, p, http.StatusOK)
 		if got, want := p.Form(t, "#reset-form").Values.Get("code"), code; got != want {
 			t.Fatalf("#reset-form hidden code=%q, want %q", got, want)
 		}
@@ -434,32 +319,32 @@ func TestEmailResetPassword(t *testing.T) {
 	f := p.Form(t, "#reset-form")
 	f.Set("email", addr).Set("password", efNewPassword).Set("confirm_password", efNewPassword)
 	done := c.Post(f.Action, f.Values)
-	efWantRedirect(t, done, "/account/reset-password-confirmation")
+	portaltest.WantRedirect(t, done, "/account/reset-password-confirmation")
 	if conf := c.Follow(done); !conf.Has(t, "[data-testid=reset-password-confirmation]") {
 		t.Fatalf("reset confirmation page lacks its marker:\n%s", conf.Body)
 	}
 	// RST-04: no automatic sign-in.
-	if efSignedIn(t, c) {
+	if c.SignedIn() {
 		t.Error("the reset signed the browser in (RST-04: it must not)")
 	}
 	// RST-02: single use.
 	efWantInvalidLink(t, c.Post(f.Action, f.Values), ".form-error")
 
 	// RST-04, SES-03: the other device is signed out.
-	if efSignedIn(t, other) {
+	if other.SignedIn() {
 		t.Error("another session of the user survived the reset (RST-04, SES-03)")
 	}
-	if efCanLogin(t, srv, addr, efPassword) {
+	if srv.CanLogin(t, addr, efPassword) {
 		t.Error("the old password still works after the reset")
 	}
-	if !efCanLogin(t, srv, addr, efNewPassword) {
+	if !srv.CanLogin(t, addr, efNewPassword) {
 		t.Error("the new password does not work after the reset")
 	}
 
 	// ACC-04: exactly one notification, without the password.
-	ms := efMailsWith(t, srv, addr, "password was changed")
+	ms := srv.MailsWith(t, addr, "password was changed")
 	if got, want := len(ms), 1; got != want {
-		t.Fatalf("%d \"password was changed\" mails, want %d; mails: %v", got, want, efSubjects(srv.MailsTo(t, addr)))
+		t.Fatalf("%d \"password was changed\" mails, want %d; mails: %v", got, want, portaltest.Subjects(srv.MailsTo(t, addr)))
 	}
 	if strings.Contains(ms[0].Text, efNewPassword) || strings.Contains(ms[0].HTML, efNewPassword) {
 		t.Error("the \"password was changed\" mail contains the new password")
@@ -476,17 +361,17 @@ func TestEmailResetPasswordRules(t *testing.T) {
 	// refused attempt does not spend it.
 	t.Run("another user's email", func(t *testing.T) {
 		t.Parallel()
-		srv := newTestServer(t)
-		efConfirmedUser(t, srv, "owner@example.com", efPassword)
-		efConfirmedUser(t, srv, "victim@example.com", efPassword)
+		srv := portaltest.NewServer(t)
+		srv.ConfirmedUser(t, "owner@example.com", efPassword)
+		srv.ConfirmedUser(t, "victim@example.com", efPassword)
 		link := efResetLink(t, srv, "owner@example.com")
-		c := newClient(t, srv)
+		c := portaltest.NewClient(t, srv)
 		efWantInvalidLink(t, efSubmitReset(c, link, "victim@example.com", efNewPassword), ".form-error")
-		if !efCanLogin(t, srv, "victim@example.com", efPassword) {
+		if !srv.CanLogin(t, "victim@example.com", efPassword) {
 			t.Fatal("the victim's password changed")
 		}
-		efWantRedirect(t, efSubmitReset(c, link, "owner@example.com", efNewPassword), "/account/reset-password-confirmation")
-		if !efCanLogin(t, srv, "owner@example.com", efNewPassword) {
+		portaltest.WantRedirect(t, efSubmitReset(c, link, "owner@example.com", efNewPassword), "/account/reset-password-confirmation")
+		if !srv.CanLogin(t, "owner@example.com", efNewPassword) {
 			t.Fatal("the owner's reset did not take")
 		}
 	})
@@ -494,17 +379,17 @@ func TestEmailResetPasswordRules(t *testing.T) {
 	// RST-02: 30 minutes.
 	t.Run("expired after 30 minutes", func(t *testing.T) {
 		t.Parallel()
-		srv := newTestServer(t)
-		efConfirmedUser(t, srv, "early@example.com", efPassword)
-		efConfirmedUser(t, srv, "late@example.com", efPassword)
+		srv := portaltest.NewServer(t)
+		srv.ConfirmedUser(t, "early@example.com", efPassword)
+		srv.ConfirmedUser(t, "late@example.com", efPassword)
 		early := efResetLink(t, srv, "early@example.com")
 		late := efResetLink(t, srv, "late@example.com")
-		c := newClient(t, srv)
+		c := portaltest.NewClient(t, srv)
 		srv.Clock.Advance(29 * time.Minute)
-		efWantStatus(t, efSubmitReset(c, early, "early@example.com", efNewPassword), http.StatusSeeOther)
+		portaltest.WantStatus(t, efSubmitReset(c, early, "early@example.com", efNewPassword), http.StatusSeeOther)
 		srv.Clock.Advance(time.Minute)
 		efWantInvalidLink(t, efSubmitReset(c, late, "late@example.com", efNewPassword), ".form-error")
-		if !efCanLogin(t, srv, "late@example.com", efPassword) {
+		if !srv.CanLogin(t, "late@example.com", efPassword) {
 			t.Fatal("an expired reset link changed the password")
 		}
 	})
@@ -512,15 +397,15 @@ func TestEmailResetPasswordRules(t *testing.T) {
 	// docs/security.md decision 3: a reset proves the address, so it confirms it.
 	t.Run("confirms an unconfirmed address", func(t *testing.T) {
 		t.Parallel()
-		srv := newTestServer(t)
+		srv := portaltest.NewServer(t)
 		const addr = "unconfirmed@example.com"
-		newClient(t, srv).Register(addr, efPassword)
-		if efCanLogin(t, srv, addr, efPassword) {
+		portaltest.NewClient(t, srv).Register(addr, efPassword)
+		if srv.CanLogin(t, addr, efPassword) {
 			t.Fatal("precondition: an unconfirmed account signed in")
 		}
 		link := efResetLink(t, srv, addr)
-		efWantStatus(t, efSubmitReset(newClient(t, srv), link, addr, efNewPassword), http.StatusSeeOther)
-		if !efCanLogin(t, srv, addr, efNewPassword) {
+		portaltest.WantStatus(t, efSubmitReset(portaltest.NewClient(t, srv), link, addr, efNewPassword), http.StatusSeeOther)
+		if !srv.CanLogin(t, addr, efNewPassword) {
 			t.Fatal("login after resetting an unconfirmed account failed: the reset did not confirm the address")
 		}
 	})
@@ -528,20 +413,20 @@ func TestEmailResetPasswordRules(t *testing.T) {
 	// RST-04: the lockout counter is cleared.
 	t.Run("clears a lockout", func(t *testing.T) {
 		t.Parallel()
-		srv := newTestServer(t)
+		srv := portaltest.NewServer(t)
 		const addr = "locked@example.com"
-		efConfirmedUser(t, srv, addr, efPassword)
+		srv.ConfirmedUser(t, addr, efPassword)
 		for range srv.Config.LockoutThreshold {
-			if efCanLogin(t, srv, addr, "wrong password entirely") {
+			if srv.CanLogin(t, addr, "wrong password entirely") {
 				t.Fatal("a wrong password signed in")
 			}
 		}
-		if efCanLogin(t, srv, addr, efPassword) {
+		if srv.CanLogin(t, addr, efPassword) {
 			t.Fatal("precondition: the account is not locked after the threshold")
 		}
 		link := efResetLink(t, srv, addr)
-		efWantStatus(t, efSubmitReset(newClient(t, srv), link, addr, efNewPassword), http.StatusSeeOther)
-		if !efCanLogin(t, srv, addr, efNewPassword) {
+		portaltest.WantStatus(t, efSubmitReset(portaltest.NewClient(t, srv), link, addr, efNewPassword), http.StatusSeeOther)
+		if !srv.CanLogin(t, addr, efNewPassword) {
 			t.Fatal("still locked out right after the reset (RST-04: the reset clears the lockout)")
 		}
 	})
@@ -549,29 +434,29 @@ func TestEmailResetPasswordRules(t *testing.T) {
 	// A refused new password does not spend the link.
 	t.Run("weak password keeps the link", func(t *testing.T) {
 		t.Parallel()
-		srv := newTestServer(t)
+		srv := portaltest.NewServer(t)
 		const addr = "weak@example.com"
-		efConfirmedUser(t, srv, addr, efPassword)
+		srv.ConfirmedUser(t, addr, efPassword)
 		link := efResetLink(t, srv, addr)
-		c := newClient(t, srv)
+		c := portaltest.NewClient(t, srv)
 		for _, weak := range []string{"short", "password123"} {
 			p := efSubmitReset(c, link, addr, weak)
-			efWantStatus(t, p, http.StatusUnprocessableEntity)
+			portaltest.WantStatus(t, p, http.StatusUnprocessableEntity)
 			if got := p.Text(t, "#f-password-error.field-error"); got == "" {
 				t.Fatalf("weak password %q: no .field-error on password:\n%s", weak, p.Body)
 			}
 		}
-		efWantRedirect(t, efSubmitReset(c, link, addr, efNewPassword), "/account/reset-password-confirmation")
-		if !efCanLogin(t, srv, addr, efNewPassword) {
+		portaltest.WantRedirect(t, efSubmitReset(c, link, addr, efNewPassword), "/account/reset-password-confirmation")
+		if !srv.CanLogin(t, addr, efNewPassword) {
 			t.Fatal("the reset after a refused weak password did not take")
 		}
 	})
 
 	t.Run("GET without a code", func(t *testing.T) {
 		t.Parallel()
-		srv := newTestServer(t)
-		p := newClient(t, srv).Get("/account/reset-password")
-		efWantStatus(t, p, http.StatusBadRequest)
+		srv := portaltest.NewServer(t)
+		p := portaltest.NewClient(t, srv).Get("/account/reset-password")
+		portaltest.WantStatus(t, p, http.StatusBadRequest)
 		if got := p.Text(t, ".form-error"); got == "" {
 			t.Fatalf("no .form-error explaining the missing code:\n%s", p.Body)
 		}
@@ -582,50 +467,33 @@ func TestEmailResetPasswordRules(t *testing.T) {
 // answered the same but send nothing, and the account is not locked.
 func TestEmailResetRequestLimits(t *testing.T) {
 	t.Parallel()
-	srv := newTestServer(t)
+	srv := portaltest.NewServer(t)
 	const addr = "flood@example.com"
-	efConfirmedUser(t, srv, addr, efPassword)
+	srv.ConfirmedUser(t, addr, efPassword)
 
 	var first string
 	for i := range 10 {
 		p := efForgot(t, srv, addr)
-		got := strconv.Itoa(p.Status) + " " + p.Location() + "\n" + efMask(t, p)
+		got := strconv.Itoa(p.Status) + " " + p.Location() + "\n" + portaltest.MaskedBody(t, p)
 		if i == 0 {
 			first = got
 		} else if got != first {
 			t.Fatalf("forgot-password answer %d=%q, want the same as the first %q (RST-05)", i+1, got, first)
 		}
 	}
-	if got := len(efMailsWith(t, srv, addr, "Reset your")); got > 3 || got == 0 {
+	if got := len(srv.MailsWith(t, addr, "Reset your")); got > 3 || got == 0 {
 		t.Fatalf("%d reset mails for 10 requests, want 1..3 (RST-05)", got)
 	}
-	if !efCanLogin(t, srv, addr, efPassword) {
+	if !srv.CanLogin(t, addr, efPassword) {
 		t.Fatal("reset requests locked or changed the account (RST-05)")
 	}
 
 	// A new hour, a new allowance.
 	srv.Clock.Advance(time.Hour)
-	n := len(efMailsWith(t, srv, addr, "Reset your"))
+	n := len(srv.MailsWith(t, addr, "Reset your"))
 	efForgot(t, srv, addr)
-	if got := len(efMailsWith(t, srv, addr, "Reset your")); got != n+1 {
+	if got := len(srv.MailsWith(t, addr, "Reset your")); got != n+1 {
 		t.Fatalf("an hour later: %d reset mails, want %d", got, n+1)
-	}
-}
-
-// efWantTooMany fails the test unless p is the 429 HTML page with a
-// Retry-After in seconds.
-func efWantTooMany(t testing.TB, p *page) {
-	t.Helper()
-	efWantStatus(t, p, http.StatusTooManyRequests)
-	ra := p.Header.Get("Retry-After")
-	if secs, err := strconv.Atoi(ra); err != nil || secs < 1 {
-		t.Fatalf("Retry-After=%q, want a positive number of seconds", ra)
-	}
-	if ct := p.Header.Get("Content-Type"); !strings.HasPrefix(ct, "text/html") {
-		t.Fatalf("429 Content-Type=%q, want text/html", ct)
-	}
-	if !p.Has(t, "[data-testid=error-message]") {
-		t.Fatalf("429 is not the HTML error page:\n%s", p.Body)
 	}
 }
 
@@ -634,26 +502,26 @@ func efWantTooMany(t testing.TB, p *page) {
 // 21st request meets 429 with Retry-After.
 func TestEmailRequestLimitPerIP(t *testing.T) {
 	t.Parallel()
-	srv := newTestServer(t)
-	c := newClient(t, srv)
+	srv := portaltest.NewServer(t)
+	c := portaltest.NewClient(t, srv)
 	f := c.Get("/account/forgot-password").Form(t, "#forgot-form")
 	for i := range 20 {
 		f.Set("email", "user"+strconv.Itoa(i)+"@example.com")
-		efWantRedirect(t, c.Post(f.Action, f.Values), "/account/forgot-password-confirmation")
+		portaltest.WantRedirect(t, c.Post(f.Action, f.Values), "/account/forgot-password-confirmation")
 	}
 	f.Set("email", "user20@example.com")
-	efWantTooMany(t, c.Post(f.Action, f.Values))
+	portaltest.WantTooMany(t, c.Post(f.Action, f.Values))
 
 	srv.Clock.Advance(time.Hour)
-	efWantRedirect(t, c.Post(f.Action, f.Values), "/account/forgot-password-confirmation")
+	portaltest.WantRedirect(t, c.Post(f.Action, f.Values), "/account/forgot-password-confirmation")
 }
 
 // TestEmailLinkGuessingLimit (REG-03): bogus confirmation codes from one IP
 // meet 429 at the 21st submission.
 func TestEmailLinkGuessingLimit(t *testing.T) {
 	t.Parallel()
-	srv := newTestServer(t)
-	c := newClient(t, srv)
+	srv := portaltest.NewServer(t)
+	c := portaltest.NewClient(t, srv)
 	f := c.Get("/account/confirm-email?userId=someone&code=x").Form(t, "#confirm-email-form")
 	for range 20 {
 		raw := make([]byte, 32)
@@ -661,7 +529,7 @@ func TestEmailLinkGuessingLimit(t *testing.T) {
 		f.Set("code", base64.RawURLEncoding.EncodeToString(raw))
 		efWantInvalidLink(t, c.Post(f.Action, f.Values), ".alert-error")
 	}
-	efWantTooMany(t, c.Post(f.Action, f.Values))
+	portaltest.WantTooMany(t, c.Post(f.Action, f.Values))
 }
 
 // TestEmailChange (ACC-01, ACC-04, SES-03, AUTH-05, REL-15): the new
@@ -670,18 +538,18 @@ func TestEmailLinkGuessingLimit(t *testing.T) {
 // end, and both addresses are told.
 func TestEmailChange(t *testing.T) {
 	t.Parallel()
-	srv := newTestServer(t)
+	srv := portaltest.NewServer(t)
 	const (
 		oldAddr = "old@example.com"
 		newAddr = "new@example.com"
 	)
 	a := srv.SignedUp(t, oldAddr, efPassword)
-	b := newClient(t, srv)
-	efWantStatus(t, b.Login(oldAddr, efPassword, false), http.StatusSeeOther)
+	b := portaltest.NewClient(t, srv)
+	portaltest.WantStatus(t, b.Login(oldAddr, efPassword, false), http.StatusSeeOther)
 	before := len(srv.Mails(t))
 
 	p := a.Submit("/account/manage/email", "#change-email-form", map[string]string{"new_email": newAddr})
-	efWantRedirect(t, p, "/account/manage/email")
+	portaltest.WantRedirect(t, p, "/account/manage/email")
 	page := a.Follow(p)
 	if msg := page.Text(t, "#status-message"); !strings.Contains(msg, newAddr) {
 		t.Fatalf("#status-message=%q, want it to name %s", msg, newAddr)
@@ -690,20 +558,20 @@ func TestEmailChange(t *testing.T) {
 	if got := efFirstWord(page.Text(t, "[data-testid=current-email]")); got != oldAddr {
 		t.Fatalf("current email right after the request=%q, want still %q (ACC-01)", got, oldAddr)
 	}
-	if efCanLogin(t, srv, newAddr, efPassword) {
+	if srv.CanLogin(t, newAddr, efPassword) {
 		t.Fatal("the new address signs in before it is confirmed (ACC-01)")
 	}
 
 	// The link goes to the new address only.
 	mails := srv.Mails(t)[before:]
-	var links []mailMessage
+	var links []portaltest.Mail
 	for _, m := range mails {
 		if strings.Contains(m.Text, "/account/confirm-email-change") || strings.Contains(m.HTML, "/account/confirm-email-change") {
 			links = append(links, m)
 		}
 	}
 	if len(links) != 1 || links[0].To != newAddr {
-		t.Fatalf("mails carrying the change link: %v, want exactly one, to %s (ACC-01)", efSubjects(links), newAddr)
+		t.Fatalf("mails carrying the change link: %v, want exactly one, to %s (ACC-01)", portaltest.Subjects(links), newAddr)
 	}
 	link := links[0].Link(t, "/account/confirm-email-change?")
 	if got := efQuery(t, link, "email"); got != newAddr {
@@ -713,18 +581,18 @@ func TestEmailChange(t *testing.T) {
 		t.Fatalf("link %q lacks userId or code", link)
 	}
 	// ACC-04: the old address is told at request time.
-	if got := len(efMailsWith(t, srv, oldAddr, "change")); got != 1 {
-		t.Fatalf("%d \"change ... requested\" mails to the old address, want 1; mails: %v", got, efSubjects(srv.MailsTo(t, oldAddr)))
+	if got := len(srv.MailsWith(t, oldAddr, "change")); got != 1 {
+		t.Fatalf("%d \"change ... requested\" mails to the old address, want 1; mails: %v", got, portaltest.Subjects(srv.MailsTo(t, oldAddr)))
 	}
-	if m := efMailsWith(t, srv, oldAddr, "change")[0]; !strings.Contains(m.Subject, "requested") {
+	if m := srv.MailsWith(t, oldAddr, "change")[0]; !strings.Contains(m.Subject, "requested") {
 		t.Fatalf("old address notice subject=%q, want a \"change ... requested\" notice", m.Subject)
 	}
 
 	// REL-15: a scanner's GETs spend nothing.
-	scanner := newClient(t, srv)
+	scanner := portaltest.NewClient(t, srv)
 	for range 2 {
 		g := scanner.Get(link)
-		efWantStatus(t, g, http.StatusOK)
+		portaltest.WantStatus(t, g, http.StatusOK)
 		if !g.Has(t, "#confirm-email-change-form") {
 			t.Fatalf("GET %s: no #confirm-email-change-form:\n%s", link, g.Body)
 		}
@@ -733,22 +601,22 @@ func TestEmailChange(t *testing.T) {
 		t.Fatalf("current email after GETs of the link=%q, want still %q (REL-15)", got, oldAddr)
 	}
 
-	tokenBefore := a.Cookie(sessionCookie)
+	tokenBefore := a.Cookie(portaltest.SessionCookie)
 	done := a.Submit(link, "#confirm-email-change-form", nil)
-	efWantRedirect(t, done, "/account/manage/email")
+	portaltest.WantRedirect(t, done, "/account/manage/email")
 	page = a.Follow(done)
-	efWantStatus(t, page, http.StatusOK) // A is still signed in
+	portaltest.WantStatus(t, page, http.StatusOK) // A is still signed in
 	if page.Text(t, "#status-message") == "" {
 		t.Error("no #status-message after confirming the change")
 	}
 	if got := efFirstWord(page.Text(t, "[data-testid=current-email]")); got != newAddr {
 		t.Fatalf("current email after confirming=%q, want %q", got, newAddr)
 	}
-	if tokenAfter := a.Cookie(sessionCookie); tokenAfter == "" || tokenAfter == tokenBefore {
+	if tokenAfter := a.Cookie(portaltest.SessionCookie); tokenAfter == "" || tokenAfter == tokenBefore {
 		t.Errorf("session token not renewed on the email change (AUTH-05): before %q, after %q", tokenBefore, tokenAfter)
 	}
 	prof := a.Get("/account/manage")
-	efWantStatus(t, prof, http.StatusOK)
+	portaltest.WantStatus(t, prof, http.StatusOK)
 	if got := prof.Doc(t).Find("input#f-username").AttrOr("value", ""); got != newAddr {
 		t.Errorf("username=%q, want the new address %q", got, newAddr)
 	}
@@ -756,30 +624,30 @@ func TestEmailChange(t *testing.T) {
 		t.Errorf("profile email=%q, want %q", got, newAddr)
 	}
 	// SES-03: other sessions end.
-	if efSignedIn(t, b) {
+	if b.SignedIn() {
 		t.Error("another session survived the email change (SES-03)")
 	}
 	// ACC-04: the old address is told at completion.
-	if got := len(efMailsWith(t, srv, oldAddr, "email address was changed")); got != 1 {
-		t.Errorf("%d \"email address was changed\" mails to the old address, want 1; mails: %v", got, efSubjects(srv.MailsTo(t, oldAddr)))
+	if got := len(srv.MailsWith(t, oldAddr, "email address was changed")); got != 1 {
+		t.Errorf("%d \"email address was changed\" mails to the old address, want 1; mails: %v", got, portaltest.Subjects(srv.MailsTo(t, oldAddr)))
 	}
-	if !efCanLogin(t, srv, newAddr, efPassword) {
+	if !srv.CanLogin(t, newAddr, efPassword) {
 		t.Error("login with the new address failed")
 	}
-	if efCanLogin(t, srv, oldAddr, efPassword) {
+	if srv.CanLogin(t, oldAddr, efPassword) {
 		t.Error("login with the old address still works")
 	}
 	// Single use.
-	efWantInvalidLink(t, newClient(t, srv).Submit(link, "#confirm-email-change-form", nil), ".alert-error")
+	efWantInvalidLink(t, portaltest.NewClient(t, srv).Submit(link, "#confirm-email-change-form", nil), ".alert-error")
 }
 
 // efRequestChange asks, as signed-in c, to change the address to newAddr
 // and returns the link mailed to newAddr.
-func efRequestChange(t testing.TB, srv *testServer, c *client, newAddr string) string {
+func efRequestChange(t testing.TB, srv *portaltest.Server, c *portaltest.Client, newAddr string) string {
 	t.Helper()
 	p := c.Submit("/account/manage/email", "#change-email-form", map[string]string{"new_email": newAddr})
-	efWantRedirect(t, p, "/account/manage/email")
-	return efLastLink(t, srv, newAddr, "Confirm your new email", "/account/confirm-email-change?")
+	portaltest.WantRedirect(t, p, "/account/manage/email")
+	return srv.LastLink(t, newAddr, "Confirm your new email", "/account/confirm-email-change?")
 }
 
 // TestEmailChangeLinkRejected (ACC-01, REG-03): the change link is bound
@@ -789,23 +657,23 @@ func TestEmailChangeLinkRejected(t *testing.T) {
 	t.Parallel()
 	cases := []struct {
 		name   string
-		tamper func(t *testing.T, srv *testServer, link string) string
+		tamper func(t *testing.T, srv *portaltest.Server, link string) string
 	}{
-		{"expired after 24h", func(t *testing.T, srv *testServer, link string) string {
+		{"expired after 24h", func(t *testing.T, srv *portaltest.Server, link string) string {
 			srv.Clock.Advance(24 * time.Hour)
 			return link
 		}},
-		{"address altered", func(t *testing.T, srv *testServer, link string) string {
-			return efWithQuery(t, link, "email", "attacker@example.com")
+		{"address altered", func(t *testing.T, srv *portaltest.Server, link string) string {
+			return portaltest.WithQuery(link, "email", "attacker@example.com")
 		}},
-		{"code altered", func(t *testing.T, srv *testServer, link string) string {
-			return efWithQuery(t, link, "code", efFlip(efQuery(t, link, "code")))
+		{"code altered", func(t *testing.T, srv *portaltest.Server, link string) string {
+			return portaltest.WithQuery(link, "code", efFlip(efQuery(t, link, "code")))
 		}},
-		{"other user id", func(t *testing.T, srv *testServer, link string) string {
-			efConfirmedUser(t, srv, "bystander@example.com", efPassword)
-			return efWithQuery(t, link, "userId", efUserID(t, srv, "bystander@example.com"))
+		{"other user id", func(t *testing.T, srv *portaltest.Server, link string) string {
+			srv.ConfirmedUser(t, "bystander@example.com", efPassword)
+			return portaltest.WithQuery(link, "userId", srv.UserID(t, "bystander@example.com"))
 		}},
-		{"stale after the security stamp rotates", func(t *testing.T, srv *testServer, link string) string {
+		{"stale after the security stamp rotates", func(t *testing.T, srv *portaltest.Server, link string) string {
 			if _, err := srv.Portal.Identity().RotateSecurityStamp(context.Background(), efQuery(t, link, "userId"), ""); err != nil {
 				t.Fatal(err)
 			}
@@ -815,16 +683,16 @@ func TestEmailChangeLinkRejected(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			srv := newTestServer(t)
+			srv := portaltest.NewServer(t)
 			const oldAddr, newAddr = "stay@example.com", "elsewhere@example.com"
 			a := srv.SignedUp(t, oldAddr, efPassword)
 			link := tc.tamper(t, srv, efRequestChange(t, srv, a, newAddr))
-			efWantInvalidLink(t, newClient(t, srv).Submit(link, "#confirm-email-change-form", nil), ".alert-error")
-			if !efCanLogin(t, srv, oldAddr, efPassword) {
+			efWantInvalidLink(t, portaltest.NewClient(t, srv).Submit(link, "#confirm-email-change-form", nil), ".alert-error")
+			if !srv.CanLogin(t, oldAddr, efPassword) {
 				t.Error("the old address no longer signs in after a refused change link")
 			}
 			for _, other := range []string{newAddr, "attacker@example.com"} {
-				if efCanLogin(t, srv, other, efPassword) {
+				if srv.CanLogin(t, other, efPassword) {
 					t.Errorf("%s signs in after a refused change link", other)
 				}
 			}
@@ -837,37 +705,37 @@ func TestEmailChangeLinkRejected(t *testing.T) {
 // is Y.
 func TestEmailConfirmLinkDiesWithAddressChange(t *testing.T) {
 	t.Parallel()
-	srv := newTestServer(t, func(cfg *portal.Config) { cfg.RequireConfirmedEmail = false })
+	srv := portaltest.NewServer(t, func(cfg *portal.Config) { cfg.RequireConfirmedEmail = false })
 	const x, y = "x@example.com", "y@example.com"
-	c := newClient(t, srv)
+	c := portaltest.NewClient(t, srv)
 	c.Register(x, efPassword) // signed in, unconfirmed; a link is mailed to x
-	oldLink := efLastLink(t, srv, x, "Confirm your email", "/account/confirm-email?")
-	efWantRedirect(t, c.Submit(efRequestChange(t, srv, c, y), "#confirm-email-change-form", nil), "/account/manage/email")
-	efWantInvalidLink(t, newClient(t, srv).Submit(oldLink, "#confirm-email-form", nil), ".alert-error")
+	oldLink := srv.LastLink(t, x, "Confirm your email", "/account/confirm-email?")
+	portaltest.WantRedirect(t, c.Submit(efRequestChange(t, srv, c, y), "#confirm-email-change-form", nil), "/account/manage/email")
+	efWantInvalidLink(t, portaltest.NewClient(t, srv).Submit(oldLink, "#confirm-email-form", nil), ".alert-error")
 }
 
 // TestEmailChangeConfirmedSignedOut (ACC-01): the link works in a browser
 // that is not signed in, and sends it to the login page.
 func TestEmailChangeConfirmedSignedOut(t *testing.T) {
 	t.Parallel()
-	srv := newTestServer(t)
+	srv := portaltest.NewServer(t)
 	a := srv.SignedUp(t, "before@example.com", efPassword)
-	efWantStatus(t, a.Submit("/account/manage/email", "#change-email-form", map[string]string{"new_email": "after@example.com"}), http.StatusSeeOther)
-	link := efLastLink(t, srv, "after@example.com", "Confirm your new email", "/account/confirm-email-change?")
+	portaltest.WantStatus(t, a.Submit("/account/manage/email", "#change-email-form", map[string]string{"new_email": "after@example.com"}), http.StatusSeeOther)
+	link := srv.LastLink(t, "after@example.com", "Confirm your new email", "/account/confirm-email-change?")
 
-	c := newClient(t, srv)
+	c := portaltest.NewClient(t, srv)
 	p := c.Submit(link, "#confirm-email-change-form", nil)
-	efWantRedirect(t, p, "/account/login")
+	portaltest.WantRedirect(t, p, "/account/login")
 	if c.Follow(p).Text(t, "#status-message") == "" {
 		t.Error("no #status-message on the login page after confirming")
 	}
-	if efSignedIn(t, c) {
+	if c.SignedIn() {
 		t.Error("confirming the link signed the browser in")
 	}
-	if !efCanLogin(t, srv, "after@example.com", efPassword) {
+	if !srv.CanLogin(t, "after@example.com", efPassword) {
 		t.Error("login with the new address failed")
 	}
-	if efSignedIn(t, a) {
+	if a.SignedIn() {
 		t.Error("the requesting session survived a change confirmed elsewhere (SES-03)")
 	}
 }
@@ -876,13 +744,13 @@ func TestEmailChangeConfirmedSignedOut(t *testing.T) {
 // answered like any other, gets no mail, and nothing changes.
 func TestEmailChangeToTakenAddress(t *testing.T) {
 	t.Parallel()
-	srv := newTestServer(t)
+	srv := portaltest.NewServer(t)
 	const (
 		mine  = "mine@example.com"
 		taken = "taken@example.com"
 		free  = "free@example.com"
 	)
-	efConfirmedUser(t, srv, taken, efPassword)
+	srv.ConfirmedUser(t, taken, efPassword)
 	a := srv.SignedUp(t, mine, efPassword)
 
 	ask := func(addr string) (status int, location, msg string) {
@@ -901,7 +769,7 @@ func TestEmailChangeToTakenAddress(t *testing.T) {
 	if got := efFirstWord(a.Get("/account/manage/email").Text(t, "[data-testid=current-email]")); got != mine {
 		t.Fatalf("current email=%q, want still %q", got, mine)
 	}
-	if !efCanLogin(t, srv, taken, efPassword) {
+	if !srv.CanLogin(t, taken, efPassword) {
 		t.Fatal("the other account changed")
 	}
 }
@@ -912,16 +780,16 @@ func TestEmailChangeToTakenAddress(t *testing.T) {
 // whether another address has an account.
 func TestEmailChangeToTakenAddressNoticeAlike(t *testing.T) {
 	t.Parallel()
-	srv := newTestServer(t)
+	srv := portaltest.NewServer(t)
 	const mine = "notice@example.com"
-	efConfirmedUser(t, srv, "someone@example.com", efPassword)
+	srv.ConfirmedUser(t, "someone@example.com", efPassword)
 	a := srv.SignedUp(t, mine, efPassword)
-	notices := func() int { return len(efMailsWith(t, srv, mine, "requested")) }
+	notices := func() int { return len(srv.MailsWith(t, mine, "requested")) }
 
 	n0 := notices()
-	efWantStatus(t, a.Submit("/account/manage/email", "#change-email-form", map[string]string{"new_email": "free@example.com"}), http.StatusSeeOther)
+	portaltest.WantStatus(t, a.Submit("/account/manage/email", "#change-email-form", map[string]string{"new_email": "free@example.com"}), http.StatusSeeOther)
 	n1 := notices()
-	efWantStatus(t, a.Submit("/account/manage/email", "#change-email-form", map[string]string{"new_email": "someone@example.com"}), http.StatusSeeOther)
+	portaltest.WantStatus(t, a.Submit("/account/manage/email", "#change-email-form", map[string]string{"new_email": "someone@example.com"}), http.StatusSeeOther)
 	n2 := notices()
 	if free, taken := n1-n0, n2-n1; free != taken {
 		t.Errorf("\"change requested\" notices to the old address: %d for a free address, %d for a taken one; "+
@@ -933,19 +801,19 @@ func TestEmailChangeToTakenAddressNoticeAlike(t *testing.T) {
 // address are refused beside the field with 422, and send nothing.
 func TestEmailChangeRefused(t *testing.T) {
 	t.Parallel()
-	srv := newTestServer(t)
+	srv := portaltest.NewServer(t)
 	const addr = "same@example.com"
 	a := srv.SignedUp(t, addr, efPassword)
 	before := len(srv.Mails(t))
 	for _, bad := range []string{addr, "Same@Example.COM", "not-an-address", "a@", "two@at@example.com"} {
 		p := a.Submit("/account/manage/email", "#change-email-form", map[string]string{"new_email": bad})
-		efWantStatus(t, p, http.StatusUnprocessableEntity)
+		portaltest.WantStatus(t, p, http.StatusUnprocessableEntity)
 		if got := p.Text(t, "#f-new_email-error.field-error"); got == "" {
 			t.Errorf("new_email=%q: no .field-error on new_email:\n%s", bad, p.Body)
 		}
 	}
 	if got := len(srv.Mails(t)); got != before {
-		t.Errorf("refused change requests sent %d mails, want 0; mails: %v", got-before, efSubjects(srv.Mails(t)[before:]))
+		t.Errorf("refused change requests sent %d mails, want 0; mails: %v", got-before, portaltest.Subjects(srv.Mails(t)[before:]))
 	}
 }
 
@@ -954,34 +822,34 @@ func TestEmailChangeRefused(t *testing.T) {
 // link confirms, after which the offer is gone.
 func TestEmailSendVerification(t *testing.T) {
 	t.Parallel()
-	srv := newTestServer(t, func(cfg *portal.Config) { cfg.RequireConfirmedEmail = false })
+	srv := portaltest.NewServer(t, func(cfg *portal.Config) { cfg.RequireConfirmedEmail = false })
 	const addr = "verify@example.com"
-	c := newClient(t, srv)
+	c := portaltest.NewClient(t, srv)
 	c.Register(addr, efPassword)
-	if !efSignedIn(t, c) {
+	if !c.SignedIn() {
 		t.Fatal("precondition: registration without required confirmation signs in")
 	}
 	p := c.Get("/account/manage/email")
-	efWantStatus(t, p, http.StatusOK)
+	portaltest.WantStatus(t, p, http.StatusOK)
 	if !p.Has(t, "#send-verification-form") {
 		t.Fatalf("no #send-verification-form for an unconfirmed address:\n%s", p.Body)
 	}
-	n := len(efMailsWith(t, srv, addr, "Confirm your email"))
+	n := len(srv.MailsWith(t, addr, "Confirm your email"))
 
 	f := p.Form(t, "#send-verification-form")
 	sent := c.Post(f.Action, f.Values)
-	efWantRedirect(t, sent, "/account/manage/email")
+	portaltest.WantRedirect(t, sent, "/account/manage/email")
 	if c.Follow(sent).Text(t, "#status-message") == "" {
 		t.Error("no #status-message after sending the verification mail")
 	}
-	if got := len(efMailsWith(t, srv, addr, "Confirm your email")); got != n+1 {
+	if got := len(srv.MailsWith(t, addr, "Confirm your email")); got != n+1 {
 		t.Fatalf("%d confirmation mails, want %d", got, n+1)
 	}
-	link := efLastLink(t, srv, addr, "Confirm your email", "/account/confirm-email?")
-	efWantStatus(t, c.Submit(link, "#confirm-email-form", nil), http.StatusSeeOther)
+	link := srv.LastLink(t, addr, "Confirm your email", "/account/confirm-email?")
+	portaltest.WantStatus(t, c.Submit(link, "#confirm-email-form", nil), http.StatusSeeOther)
 
 	p = c.Get("/account/manage/email")
-	efWantStatus(t, p, http.StatusOK)
+	portaltest.WantStatus(t, p, http.StatusOK)
 	if p.Has(t, "#send-verification-form") {
 		t.Fatal("#send-verification-form still shown after confirming")
 	}
@@ -995,11 +863,11 @@ func TestEmailDevConfirmLink(t *testing.T) {
 
 	t.Run("log mailer", func(t *testing.T) {
 		t.Parallel()
-		srv := newTestServer(t, func(cfg *portal.Config) { cfg.Mail = "log" })
+		srv := portaltest.NewServer(t, func(cfg *portal.Config) { cfg.Mail = "log" })
 		const addr = "dev@example.com"
-		c := newClient(t, srv)
+		c := portaltest.NewClient(t, srv)
 		p := c.Follow(c.Register(addr, efPassword))
-		efWantStatus(t, p, http.StatusOK)
+		portaltest.WantStatus(t, p, http.StatusOK)
 		if !strings.HasPrefix(p.URL, srv.URL+"/account/register-confirmation") {
 			t.Fatalf("register went to %s, want /account/register-confirmation", p.URL)
 		}
@@ -1013,18 +881,18 @@ func TestEmailDevConfirmLink(t *testing.T) {
 		if again := c.Get("/account/register-confirmation"); again.Has(t, "a#confirm-link") {
 			t.Error("the development link is shown a second time")
 		}
-		efWantStatus(t, c.Submit(href, "#confirm-email-form", nil), http.StatusSeeOther)
-		if !efCanLogin(t, srv, addr, efPassword) {
+		portaltest.WantStatus(t, c.Submit(href, "#confirm-email-form", nil), http.StatusSeeOther)
+		if !srv.CanLogin(t, addr, efPassword) {
 			t.Fatal("login after confirming with the development link failed")
 		}
 	})
 
 	t.Run("dir mailer", func(t *testing.T) {
 		t.Parallel()
-		srv := newTestServer(t)
-		c := newClient(t, srv)
+		srv := portaltest.NewServer(t)
+		c := portaltest.NewClient(t, srv)
 		p := c.Follow(c.Register("real@example.com", efPassword))
-		efWantStatus(t, p, http.StatusOK)
+		portaltest.WantStatus(t, p, http.StatusOK)
 		if p.Has(t, "a#confirm-link") || p.Has(t, ".dev-aid") {
 			t.Fatalf("the development link is shown with a real mailer:\n%s", p.Body)
 		}
@@ -1033,20 +901,3 @@ func TestEmailDevConfirmLink(t *testing.T) {
 
 // efCSPNonce matches the nonce source in a Content-Security-Policy.
 var efCSPNonce = regexp.MustCompile(`'nonce-[^']*'`)
-
-// efNonceAttr matches a nonce attribute in a body (there should be none,
-// but a masked comparison must not depend on that).
-var efNonceAttr = regexp.MustCompile(`nonce="[^"]*"`)
-
-// efMask returns p's body with every _csrf value and nonce attribute
-// masked (docs/security.md, Alike responses).
-func efMask(t testing.TB, p *page) string {
-	t.Helper()
-	body := p.Body
-	p.Doc(t).Find(`input[name="_csrf"]`).Each(func(_ int, s *goquery.Selection) {
-		if v, _ := s.Attr("value"); v != "" {
-			body = strings.ReplaceAll(body, `value="`+v+`"`, `value="CSRF"`)
-		}
-	})
-	return efNonceAttr.ReplaceAllString(body, `nonce="NONCE"`)
-}

@@ -14,6 +14,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/accountportal/portal/internal/portaltest"
 )
 
 // efAnswer is what a browser sees of one form submission: the POST's
@@ -48,18 +50,18 @@ func efHeaderLines(h http.Header) (lines, names []string) {
 
 // efSubmitAnswer submits form sel of path from a fresh browser with fields
 // and returns what it saw.
-func efSubmitAnswer(t testing.TB, srv *testServer, path, sel string, fields map[string]string) efAnswer {
+func efSubmitAnswer(t testing.TB, srv *portaltest.Server, path, sel string, fields map[string]string) efAnswer {
 	t.Helper()
-	c := newClient(t, srv)
+	c := portaltest.NewClient(t, srv)
 	p := c.Submit(path, sel, fields)
 	a := efAnswer{Status: p.Status, Location: p.Location()}
 	a.Headers, a.HeaderNames = efHeaderLines(p.Header)
 	if p.Status == http.StatusSeeOther {
 		f := c.Follow(p)
-		a.PageStatus, a.PageBody = f.Status, efMask(t, f)
+		a.PageStatus, a.PageBody = f.Status, portaltest.MaskedBody(t, f)
 		a.PageHeaders, a.PageHdrNames = efHeaderLines(f.Header)
 	} else {
-		a.PageBody = efMask(t, p)
+		a.PageBody = portaltest.MaskedBody(t, p)
 	}
 	return a
 }
@@ -109,13 +111,13 @@ func TestEnumerationKnownUnknownAlike(t *testing.T) {
 	for _, fl := range flows {
 		t.Run(fl.name, func(t *testing.T) {
 			t.Parallel()
-			srv := newTestServer(t) // confirmation required (the default)
+			srv := portaltest.NewServer(t) // confirmation required (the default)
 			if !srv.Config.RequireConfirmedEmail {
 				t.Fatal("precondition: RequireConfirmedEmail is the default")
 			}
 			const confirmed, unconfirmed = "known@example.com", "pending@example.com"
-			efConfirmedUser(t, srv, confirmed, efPassword)
-			newClient(t, srv).Register(unconfirmed, efPassword)
+			srv.ConfirmedUser(t, confirmed, efPassword)
+			portaltest.NewClient(t, srv).Register(unconfirmed, efPassword)
 
 			unknown := efSubmitAnswer(t, srv, fl.path, fl.sel, fl.fields("stranger@example.com"))
 			if unknown.Status != http.StatusSeeOther || unknown.Location != fl.redirect {
@@ -143,18 +145,18 @@ func TestEnumerationKnownUnknownAlike(t *testing.T) {
 // each pair so that neither the per-IP limit nor the per-address mail cap
 // (which would make the known case cheaper) comes into play.
 func TestEnumerationForgotPasswordTiming(t *testing.T) {
-	srv := newTestServer(t)
+	srv := portaltest.NewServer(t)
 	const known, unknown = "timing@example.com", "no-such-user@example.com"
-	efConfirmedUser(t, srv, known, efPassword)
+	srv.ConfirmedUser(t, known, efPassword)
 
-	c := newClient(t, srv)
+	c := portaltest.NewClient(t, srv)
 	f := c.Get("/account/forgot-password").Form(t, "#forgot-form")
 	sample := func(email string) time.Duration {
 		f.Set("email", email)
 		start := time.Now()
 		p := c.Post(f.Action, f.Values)
 		d := time.Since(start)
-		efWantRedirect(t, p, "/account/forgot-password-confirmation")
+		portaltest.WantRedirect(t, p, "/account/forgot-password-confirmation")
 		return d
 	}
 	// Warm up both paths (first statements, page cache).
@@ -173,7 +175,7 @@ func TestEnumerationForgotPasswordTiming(t *testing.T) {
 			k = append(k, sample(known))
 		}
 	}
-	if got := len(efMailsWith(t, srv, known, "Reset your")); got < n {
+	if got := len(srv.MailsWith(t, known, "Reset your")); got < n {
 		t.Fatalf("%d reset mails for %d known samples: the known path was not exercised", got, n)
 	}
 	mk, mu := efMedian(k), efMedian(u)

@@ -27,10 +27,9 @@ import (
 	"time"
 
 	"github.com/PuerkitoBio/goquery"
-	"github.com/pquerna/otp"
-	"github.com/pquerna/otp/totp"
 
 	"github.com/accountportal/portal"
+	"github.com/accountportal/portal/internal/portaltest"
 )
 
 const (
@@ -48,9 +47,9 @@ const (
 
 // oxServer starts Portal with the provider op configured as "Acme SSO"
 // (slug acme). Start op first: Portal runs discovery against it.
-func oxServer(t testing.TB, op *oxOP, opts ...func(*portal.Config)) *testServer {
+func oxServer(t testing.TB, op *oxOP, opts ...func(*portal.Config)) *portaltest.Server {
 	t.Helper()
-	return newTestServer(t, append([]func(*portal.Config){func(cfg *portal.Config) {
+	return portaltest.NewServer(t, append([]func(*portal.Config){func(cfg *portal.Config) {
 		cfg.OIDCName = oxName
 		cfg.OIDCSlug = oxSlug
 		cfg.OIDCIssuer = op.URL
@@ -69,9 +68,9 @@ var oxBrowserToOP = &http.Client{
 // oxToOP takes Portal's 303 to the provider's authorization endpoint,
 // visits it, and returns where the provider sends the browser back: the
 // absolute callback URL with code (or error) and state.
-func oxToOP(t testing.TB, srv *testServer, op *oxOP, start *page) string {
+func oxToOP(t testing.TB, srv *portaltest.Server, op *oxOP, start *portaltest.Page) string {
 	t.Helper()
-	wantStatus(t, start, http.StatusSeeOther)
+	portaltest.WantStatus(t, start, http.StatusSeeOther)
 	loc := start.Location()
 	if !strings.HasPrefix(loc, op.URL+"/authorize?") {
 		t.Fatalf("%s: Location=%q, want the provider's authorization endpoint %s/authorize?…", start.URL, loc, op.URL)
@@ -94,73 +93,55 @@ func oxToOP(t testing.TB, srv *testServer, op *oxOP, start *page) string {
 
 // oxStart posts the acme provider form of the page at path (the login
 // page, or the external-logins page to link) and returns Portal's answer.
-func oxStart(c *client, path string) *page {
-	c.t.Helper()
+func oxStart(c *portaltest.Client, path string) *portaltest.Page {
+	c.T().Helper()
 	p := c.Get(path)
-	wantStatus(c.t, p, http.StatusOK)
-	f := p.Form(c.t, oxProviderForm)
+	portaltest.WantStatus(c.T(), p, http.StatusOK)
+	f := p.Form(c.T(), oxProviderForm)
 	return c.Post(f.Action, f.Values)
 }
 
 // oxVia runs the whole dance from the page at path: provider form →
 // provider → callback. It returns Portal's answer to the callback.
-func oxVia(t testing.TB, c *client, op *oxOP, path string) *page {
+func oxVia(t testing.TB, c *portaltest.Client, op *oxOP, path string) *portaltest.Page {
 	t.Helper()
-	return c.Get(oxToOP(t, c.srv, op, oxStart(c, path)))
+	return c.Get(oxToOP(t, c.Server(), op, oxStart(c, path)))
 }
 
 // oxLogin signs in through the provider from the login page.
-func oxLogin(t testing.TB, c *client, op *oxOP) *page {
+func oxLogin(t testing.TB, c *portaltest.Client, op *oxOP) *portaltest.Page {
 	t.Helper()
 	return oxVia(t, c, op, oxLoginPath)
 }
 
 // oxLink links the provider's user from the external-logins page.
-func oxLink(t testing.TB, c *client, op *oxOP) *page {
+func oxLink(t testing.TB, c *portaltest.Client, op *oxOP) *portaltest.Page {
 	t.Helper()
 	return oxVia(t, c, op, oxLinksPath)
 }
 
-// oxWhoAmI is the user name of the signed-in user, or "" when anonymous.
-func oxWhoAmI(t testing.TB, c *client) string {
-	t.Helper()
-	p := c.Get("/account/manage")
-	switch {
-	case p.Status == http.StatusOK:
-		name := p.Text(t, `[data-testid="manage-link"]`)
-		if name == "" {
-			t.Fatalf("/account/manage: 200 without a manage-link:\n%s", p.Body)
-		}
-		return name
-	case p.Status == http.StatusSeeOther && strings.HasPrefix(p.Location(), oxLoginPath):
-		return ""
-	}
-	t.Fatalf("GET /account/manage: status=%d Location=%q, want 200 or a redirect to the login page", p.Status, p.Location())
-	return ""
-}
-
 // oxWantAnonymous fails the test if c is signed in.
-func oxWantAnonymous(t testing.TB, c *client) {
+func oxWantAnonymous(t testing.TB, c *portaltest.Client) {
 	t.Helper()
-	if who := oxWhoAmI(t, c); who != "" {
+	if who := c.WhoAmI(); who != "" {
 		t.Fatalf("signed in as %q, want anonymous", who)
 	}
 }
 
 // oxWantSignedIn fails the test unless c is signed in as name.
-func oxWantSignedIn(t testing.TB, c *client, name string) {
+func oxWantSignedIn(t testing.TB, c *portaltest.Client, name string) {
 	t.Helper()
-	if got := oxWhoAmI(t, c); got != name {
+	if got := c.WhoAmI(); got != name {
 		t.Fatalf("signed in as %q, want %q", got, name)
 	}
 }
 
 // oxLinked returns the providers listed on c's external-logins page, and
 // the page.
-func oxLinked(t testing.TB, c *client) ([]string, *page) {
+func oxLinked(t testing.TB, c *portaltest.Client) ([]string, *portaltest.Page) {
 	t.Helper()
 	p := c.Get(oxLinksPath)
-	wantStatus(t, p, http.StatusOK)
+	portaltest.WantStatus(t, p, http.StatusOK)
 	var out []string
 	p.Doc(t).Find(oxLinkedSel).Each(func(_ int, s *goquery.Selection) {
 		out = append(out, s.AttrOr("data-provider", ""))
@@ -169,7 +150,7 @@ func oxLinked(t testing.TB, c *client) ([]string, *page) {
 }
 
 // oxWantLinked fails the test unless c's page lists exactly want.
-func oxWantLinked(t testing.TB, c *client, want ...string) *page {
+func oxWantLinked(t testing.TB, c *portaltest.Client, want ...string) *portaltest.Page {
 	t.Helper()
 	got, p := oxLinked(t, c)
 	if strings.Join(got, ",") != strings.Join(want, ",") {
@@ -178,22 +159,15 @@ func oxWantLinked(t testing.TB, c *client, want ...string) *page {
 	return p
 }
 
-// oxStatus is the status message on p and whether it is an error.
-func oxStatus(t testing.TB, p *page) (string, bool) {
-	t.Helper()
-	s := p.Doc(t).Find("#status-message")
-	return strings.TrimSpace(s.Text()), s.HasClass("alert-error")
-}
-
 // oxWantFlash follows p (a 303 to where) and fails the test unless the
 // page shows an error (isErr) or success status message containing
 // substr (case-insensitive; "" for any).
-func oxWantFlash(t testing.TB, c *client, p *page, where string, isErr bool, substr string) *page {
+func oxWantFlash(t testing.TB, c *portaltest.Client, p *portaltest.Page, where string, isErr bool, substr string) *portaltest.Page {
 	t.Helper()
-	wantRedirect(t, p, where)
+	portaltest.WantRedirect(t, p, where)
 	next := c.Follow(p)
-	wantStatus(t, next, http.StatusOK)
-	msg, gotErr := oxStatus(t, next)
+	portaltest.WantStatus(t, next, http.StatusOK)
+	msg, gotErr := portaltest.StatusMessage(t, next)
 	if msg == "" || gotErr != isErr {
 		t.Fatalf("%s: status message=%q (error=%v), want one with error=%v:\n%s", next.URL, msg, gotErr, isErr, next.Body)
 	}
@@ -205,29 +179,17 @@ func oxWantFlash(t testing.TB, c *client, p *page, where string, isErr bool, sub
 
 // oxWantLoginFailed: p sends the browser to the login page, which shows an
 // error mentioning substr, and the browser is not signed in.
-func oxWantLoginFailed(t testing.TB, c *client, p *page, substr string) {
+func oxWantLoginFailed(t testing.TB, c *portaltest.Client, p *portaltest.Page, substr string) {
 	t.Helper()
 	oxWantFlash(t, c, p, oxLoginPath, true, substr)
 	oxWantAnonymous(t, c)
 }
 
-// oxCSRF is the _csrf value of the first form on the page at path.
-func oxCSRF(t testing.TB, c *client, path string) string {
-	t.Helper()
-	p := c.Get(path)
-	wantStatus(t, p, http.StatusOK)
-	v := p.Doc(t).Find("input[name=_csrf]").First().AttrOr("value", "")
-	if v == "" {
-		t.Fatalf("%s: no _csrf field:\n%s", path, p.Body)
-	}
-	return v
-}
-
 // oxLoginRows counts the external_logins rows (gray box), of one subject
 // when sub is not "".
-func oxLoginRows(t testing.TB, srv *testServer, sub string) int {
+func oxLoginRows(t testing.TB, srv *portaltest.Server, sub string) int {
 	t.Helper()
-	db := grayDB(t, srv, true)
+	db := srv.GrayDB(t, true)
 	q, args := "SELECT COUNT(*) FROM external_logins", []any{}
 	if sub != "" {
 		q, args = q+" WHERE subject = ?", []any{sub}
@@ -242,48 +204,28 @@ func oxLoginRows(t testing.TB, srv *testServer, sub string) int {
 // oxNewExternalUser creates an account through the provider (its user
 // verified, the address taken as offered) and returns the signed-in
 // browser.
-func oxNewExternalUser(t testing.TB, srv *testServer, op *oxOP) *client {
+func oxNewExternalUser(t testing.TB, srv *portaltest.Server, op *oxOP) *portaltest.Client {
 	t.Helper()
-	c := newClient(t, srv)
-	wantRedirect(t, oxLogin(t, c, op), oxConfirmPath)
-	wantRedirect(t, c.Submit(oxConfirmPath, "#external-confirm-form", nil), "/")
+	c := portaltest.NewClient(t, srv)
+	portaltest.WantRedirect(t, oxLogin(t, c, op), oxConfirmPath)
+	portaltest.WantRedirect(t, c.Submit(oxConfirmPath, "#external-confirm-form", nil), "/")
 	return c
 }
 
 // oxSignOut signs c out with the logout form.
-func oxSignOut(t testing.TB, c *client) {
+func oxSignOut(t testing.TB, c *portaltest.Client) {
 	t.Helper()
-	wantStatus(t, c.Submit("/account/logout", "#logout-form", nil), http.StatusSeeOther)
+	portaltest.WantStatus(t, c.Submit("/account/logout", "#logout-form", nil), http.StatusSeeOther)
 	oxWantAnonymous(t, c)
 }
 
-// oxTOTP is the authenticator code of key at the server's clock.
-func oxTOTP(t testing.TB, srv *testServer, key string) string {
+// oxEnable2FA turns the authenticator on for the signed-in c (as the
+// two-factor tests do) and moves the clock to the next time step (the
+// enrolment code is spent).
+func oxEnable2FA(t testing.TB, srv *portaltest.Server, c *portaltest.Client) string {
 	t.Helper()
-	code, err := totp.GenerateCodeCustom(key, srv.Clock.Now(), totp.ValidateOpts{Period: 30, Digits: otp.DigitsSix, Algorithm: otp.AlgorithmSHA1})
-	if err != nil {
-		t.Fatalf("totp code: %v", err)
-	}
-	return code
-}
-
-// oxEnable2FA turns the authenticator on for the signed-in c and moves the
-// clock to the next time step (the enrolment code is spent).
-func oxEnable2FA(t testing.TB, srv *testServer, c *client) string {
-	t.Helper()
-	const path = "/account/manage/enable-authenticator"
-	p := c.Get(path)
-	wantStatus(t, p, http.StatusOK)
-	key := strings.ToUpper(strings.ReplaceAll(p.Text(t, "#shared-key"), " ", ""))
-	if key == "" {
-		t.Fatalf("%s: no #shared-key:\n%s", path, p.Body)
-	}
-	f := p.Form(t, "form#send-code")
-	f.Set("code", oxTOTP(t, srv, key))
-	if r := c.Post(f.Action, f.Values); r.Status != http.StatusSeeOther {
-		t.Fatalf("enable 2FA: status=%d, want 303:\n%s", r.Status, r.Body)
-	}
-	srv.Clock.Advance(30 * time.Second)
+	key, _ := tfEnable(t, srv, c)
+	srv.Clock.Advance(tfStep)
 	return key
 }
 
@@ -296,9 +238,9 @@ func TestExternalLoginProvidersShown(t *testing.T) {
 	t.Parallel()
 	t.Run("none configured", func(t *testing.T) {
 		t.Parallel()
-		srv := newTestServer(t)
-		p := newClient(t, srv).Get(oxLoginPath)
-		wantStatus(t, p, http.StatusOK)
+		srv := portaltest.NewServer(t)
+		p := portaltest.NewClient(t, srv).Get(oxLoginPath)
+		portaltest.WantStatus(t, p, http.StatusOK)
 		if p.Has(t, "#external-providers") || p.Has(t, "button[data-provider]") {
 			t.Fatalf("login page shows external providers though none is configured:\n%s", p.Body)
 		}
@@ -310,8 +252,8 @@ func TestExternalLoginProvidersShown(t *testing.T) {
 		t.Parallel()
 		op := newOxOP(t)
 		srv := oxServer(t, op)
-		p := newClient(t, srv).Get(oxLoginPath)
-		wantStatus(t, p, http.StatusOK)
+		p := portaltest.NewClient(t, srv).Get(oxLoginPath)
+		portaltest.WantStatus(t, p, http.StatusOK)
 		buttons := p.Doc(t).Find("#external-providers button[data-provider]")
 		if got, want := buttons.Length(), 1; got != want {
 			t.Fatalf("%d provider buttons, want %d:\n%s", got, want, p.Body)
@@ -360,7 +302,7 @@ func TestExternalLoginAuthorizeRequest(t *testing.T) {
 	op := newOxOP(t)
 	srv := oxServer(t, op)
 	for range 2 {
-		c := newClient(t, srv)
+		c := portaltest.NewClient(t, srv)
 		oxToOP(t, srv, op, oxStart(c, oxLoginPath))
 	}
 	reqs := op.AuthRequests()
@@ -406,13 +348,13 @@ func TestExternalLoginNewUserVerified(t *testing.T) {
 	op := newOxOP(t)
 	srv := oxServer(t, op)
 	user := op.User()
-	c := newClient(t, srv)
+	c := portaltest.NewClient(t, srv)
 
 	p := oxLogin(t, c, op)
-	wantRedirect(t, p, oxConfirmPath)
+	portaltest.WantRedirect(t, p, oxConfirmPath)
 	oxWantAnonymous(t, c) // not yet an account
 	confirm := c.Get(oxConfirmPath)
-	wantStatus(t, confirm, http.StatusOK)
+	portaltest.WantStatus(t, confirm, http.StatusOK)
 	in := confirm.Doc(t).Find("#external-confirm-form input[name=email]")
 	if got, want := in.AttrOr("value", ""), user.Email; got != want {
 		t.Fatalf("confirm page email=%q, want the provider's %q", got, want)
@@ -421,10 +363,10 @@ func TestExternalLoginNewUserVerified(t *testing.T) {
 		t.Errorf("confirm page does not name the provider %q:\n%s", oxName, body)
 	}
 	f := confirm.Form(t, "#external-confirm-form")
-	wantRedirect(t, c.Post(f.Action, f.Values), "/")
+	portaltest.WantRedirect(t, c.Post(f.Action, f.Values), "/")
 	oxWantSignedIn(t, c, user.Email)
 	oxWantLinked(t, c, oxSlug)
-	if got := countUsers(t, srv, ""); got != 1 {
+	if got := srv.CountUsers(t, ""); got != 1 {
 		t.Errorf("%d users, want 1", got)
 	}
 	if got := len(srv.MailsTo(t, user.Email)); got != 0 {
@@ -434,8 +376,8 @@ func TestExternalLoginNewUserVerified(t *testing.T) {
 	// The address counts as confirmed: with --require-confirmed-email, a
 	// new browser signs in through the provider at once.
 	oxSignOut(t, c)
-	c2 := newClient(t, srv)
-	wantRedirect(t, oxLogin(t, c2, op), "/")
+	c2 := portaltest.NewClient(t, srv)
+	portaltest.WantRedirect(t, oxLogin(t, c2, op), "/")
 	oxWantSignedIn(t, c2, user.Email)
 }
 
@@ -461,10 +403,10 @@ func TestExternalLoginNewUserUnconfirmed(t *testing.T) {
 			if tc.typed != "" {
 				addr = tc.typed
 			}
-			c := newClient(t, srv)
-			wantRedirect(t, oxLogin(t, c, op), oxConfirmPath)
+			c := portaltest.NewClient(t, srv)
+			portaltest.WantRedirect(t, oxLogin(t, c, op), oxConfirmPath)
 			p := c.Submit(oxConfirmPath, "#external-confirm-form", map[string]string{"email": addr})
-			wantRedirect(t, p, "/account/register-confirmation")
+			portaltest.WantRedirect(t, p, "/account/register-confirmation")
 			oxWantAnonymous(t, c)
 			mails := srv.MailsTo(t, addr)
 			if len(mails) != 1 {
@@ -473,12 +415,12 @@ func TestExternalLoginNewUserUnconfirmed(t *testing.T) {
 			mails[0].Link(t, "/account/confirm-email")
 
 			// Until confirmed, the provider's login is refused with a message.
-			c2 := newClient(t, srv)
+			c2 := portaltest.NewClient(t, srv)
 			oxWantLoginFailed(t, c2, oxLogin(t, c2, op), "confirm")
 
 			// After confirming, it signs in.
 			c2.ConfirmEmail(addr)
-			wantRedirect(t, oxLogin(t, c2, op), "/")
+			portaltest.WantRedirect(t, oxLogin(t, c2, op), "/")
 			oxWantSignedIn(t, c2, addr)
 		})
 	}
@@ -494,20 +436,20 @@ func TestExternalLoginReturningUser(t *testing.T) {
 	user := op.User()
 	oxNewExternalUser(t, srv, op)
 
-	c := newClient(t, srv)
+	c := portaltest.NewClient(t, srv)
 	back := oxToOP(t, srv, op, oxStart(c, oxLoginPath))
-	before := c.Cookie(sessionCookie) // the flow's anonymous session
-	wantRedirect(t, c.Get(back), "/")
-	if after := c.Cookie(sessionCookie); after == "" || after == before {
+	before := c.Cookie(portaltest.SessionCookie) // the flow's anonymous session
+	portaltest.WantRedirect(t, c.Get(back), "/")
+	if after := c.Cookie(portaltest.SessionCookie); after == "" || after == before {
 		t.Errorf("session cookie %q → %q at sign-in, want a new token (session fixation)", before, after)
 	}
 	oxWantSignedIn(t, c, user.Email)
 
 	op.SetUser(oxOPUser{Sub: user.Sub, Email: "ada.new@example.com", Name: user.Name})
-	c2 := newClient(t, srv)
-	wantRedirect(t, oxLogin(t, c2, op), "/")
+	c2 := portaltest.NewClient(t, srv)
+	portaltest.WantRedirect(t, oxLogin(t, c2, op), "/")
 	oxWantSignedIn(t, c2, user.Email)
-	if got := countUsers(t, srv, ""); got != 1 {
+	if got := srv.CountUsers(t, ""); got != 1 {
 		t.Errorf("%d users, want 1", got)
 	}
 }
@@ -533,18 +475,18 @@ func TestExternalLoginNeverLinksByEmail(t *testing.T) {
 			op.SetUser(oxOPUser{Sub: "attacker-" + oxRandom(4), Email: alice, Name: "Not Alice"})
 			op.SetKnobs(oxKnobs{EmailUnverified: unverified})
 
-			c := newClient(t, srv)
-			wantRedirect(t, oxLogin(t, c, op), oxConfirmPath)
+			c := portaltest.NewClient(t, srv)
+			portaltest.WantRedirect(t, oxLogin(t, c, op), oxConfirmPath)
 			oxWantAnonymous(t, c)
 			p := c.Submit(oxConfirmPath, "#external-confirm-form", map[string]string{"email": alice})
 			if unverified {
 				// The provider does not vouch for the address: the
 				// registration answer, which reveals nothing (see
 				// TestExternalLoginConfirmNoEnumeration).
-				wantRedirect(t, p, "/account/register-confirmation")
+				portaltest.WantRedirect(t, p, "/account/register-confirmation")
 			} else {
-				wantStatus(t, p, http.StatusUnprocessableEntity)
-				msg := strings.ToLower(fieldError(t, p, "email"))
+				portaltest.WantStatus(t, p, http.StatusUnprocessableEntity)
+				msg := strings.ToLower(portaltest.FieldError(t, p, "email"))
 				if !strings.Contains(msg, "exists already") || !strings.Contains(msg, "link") {
 					t.Errorf("field error=%q, want “exists already … link”", msg)
 				}
@@ -553,12 +495,12 @@ func TestExternalLoginNeverLinksByEmail(t *testing.T) {
 			if got := oxLoginRows(t, srv, ""); got != 0 {
 				t.Errorf("%d external logins, want 0 (nothing linked to alice)", got)
 			}
-			if got := countUsers(t, srv, ""); got != 1 {
+			if got := srv.CountUsers(t, ""); got != 1 {
 				t.Errorf("%d users, want only alice", got)
 			}
 			// Alice's account has no link either.
-			a := newClient(t, srv)
-			wantRedirect(t, a.Login(alice, oxPassword, false), "/")
+			a := portaltest.NewClient(t, srv)
+			portaltest.WantRedirect(t, a.Login(alice, oxPassword, false), "/")
 			oxWantLinked(t, a)
 		})
 	}
@@ -571,13 +513,13 @@ func TestExternalLoginConfirmTwice(t *testing.T) {
 	t.Parallel()
 	op := newOxOP(t)
 	srv := oxServer(t, op)
-	a, b := newClient(t, srv), newClient(t, srv)
-	wantRedirect(t, oxLogin(t, a, op), oxConfirmPath)
-	wantRedirect(t, oxLogin(t, b, op), oxConfirmPath)
-	wantRedirect(t, a.Submit(oxConfirmPath, "#external-confirm-form", nil), "/")
+	a, b := portaltest.NewClient(t, srv), portaltest.NewClient(t, srv)
+	portaltest.WantRedirect(t, oxLogin(t, a, op), oxConfirmPath)
+	portaltest.WantRedirect(t, oxLogin(t, b, op), oxConfirmPath)
+	portaltest.WantRedirect(t, a.Submit(oxConfirmPath, "#external-confirm-form", nil), "/")
 	p := b.Submit(oxConfirmPath, "#external-confirm-form", map[string]string{"email": "second@example.com"})
 	oxWantLoginFailed(t, b, p, "already linked")
-	if got := countUsers(t, srv, ""); got != 1 {
+	if got := srv.CountUsers(t, ""); got != 1 {
 		t.Errorf("%d users, want 1", got)
 	}
 }
@@ -590,14 +532,14 @@ func TestExternalLoginProviderDataEscaped(t *testing.T) {
 	srv := oxServer(t, op)
 	const evil = `<img src=x onerror=alert(1)>`
 	op.SetUser(oxOPUser{Sub: "sub-" + oxRandom(4), Email: "mo@example.com", Name: "Mo " + evil})
-	c := newClient(t, srv)
-	wantRedirect(t, oxLogin(t, c, op), oxConfirmPath)
+	c := portaltest.NewClient(t, srv)
+	portaltest.WantRedirect(t, oxLogin(t, c, op), oxConfirmPath)
 	for _, path := range []string{oxConfirmPath, oxLinksPath} {
 		if path == oxLinksPath {
-			wantRedirect(t, c.Submit(oxConfirmPath, "#external-confirm-form", nil), "/")
+			portaltest.WantRedirect(t, c.Submit(oxConfirmPath, "#external-confirm-form", nil), "/")
 		}
 		p := c.Get(path)
-		wantStatus(t, p, http.StatusOK)
+		portaltest.WantStatus(t, p, http.StatusOK)
 		if p.Has(t, "img[onerror]") || strings.Contains(p.Body, evil) {
 			t.Errorf("%s: the provider's display name is rendered as markup:\n%s", path, p.Body)
 		}
@@ -619,29 +561,29 @@ func TestExternalLoginConfirmNoEnumeration(t *testing.T) {
 	const taken = "karl@example.com"
 	srv.SignedUp(t, taken, oxPassword)
 
-	answer := func(typed string) *page {
+	answer := func(typed string) *portaltest.Page {
 		op.SetUser(oxOPUser{Sub: "sub-" + oxRandom(6), Email: "someone@example.org", Name: "Someone"})
-		c := newClient(t, srv)
-		wantRedirect(t, oxLogin(t, c, op), oxConfirmPath)
+		c := portaltest.NewClient(t, srv)
+		portaltest.WantRedirect(t, oxLogin(t, c, op), oxConfirmPath)
 		p := c.Submit(oxConfirmPath, "#external-confirm-form", map[string]string{"email": typed})
 		oxWantAnonymous(t, c)
 		return p
 	}
 	free := answer("free@example.com")
-	wantRedirect(t, free, "/account/register-confirmation")
+	portaltest.WantRedirect(t, free, "/account/register-confirmation")
 	got := answer(taken)
 	if got.Status != free.Status || got.Location() != free.Location() {
 		t.Errorf("confirming an address the provider did not vouch for: taken → %d %q (%q), free → %d %q; "+
-			"want the same answer (no enumeration)", got.Status, got.Location(), fieldError(t, got, "email"), free.Status, free.Location())
+			"want the same answer (no enumeration)", got.Status, got.Location(), portaltest.FieldError(t, got, "email"), free.Status, free.Location())
 	}
 	if n := oxLoginRows(t, srv, ""); n != 1 {
 		t.Errorf("%d external logins, want 1 (the free address's account only)", n)
 	}
-	if got := countUsers(t, srv, ""); got != 2 {
+	if got := srv.CountUsers(t, ""); got != 2 {
 		t.Errorf("%d users, want 2 (karl and the free address)", got)
 	}
 	// As on the register page, the owner hears of the attempt.
-	if got, want := len(mailsWithSubject(t, srv, taken, "tried to register")), 1; got != want {
+	if got, want := len(srv.MailsWith(t, taken, "tried to register")), 1; got != want {
 		t.Errorf("%d “tried to register” mails to %s, want %d", got, taken, want)
 	}
 }
@@ -656,8 +598,8 @@ func TestExternalLoginUserinfoEmailMismatch(t *testing.T) {
 	const other = "unverified@example.com"
 	op.SetKnobs(oxKnobs{UserinfoEmail: other})
 	srv := oxServer(t, op)
-	c := newClient(t, srv)
-	wantRedirect(t, oxLogin(t, c, op), oxConfirmPath)
+	c := portaltest.NewClient(t, srv)
+	portaltest.WantRedirect(t, oxLogin(t, c, op), oxConfirmPath)
 	prefilled := c.Get(oxConfirmPath).Doc(t).Find("#external-confirm-form input[name=email]").AttrOr("value", "")
 	if prefilled != op.User().Email {
 		t.Errorf("confirm page prefilled %q, want the ID token's address %q (not userinfo's)", prefilled, op.User().Email)
@@ -699,10 +641,10 @@ func TestExternalLoginLink(t *testing.T) {
 	}
 	oxSignOut(t, c)
 
-	b := newClient(t, srv)
-	wantRedirect(t, oxLogin(t, b, op), "/")
+	b := portaltest.NewClient(t, srv)
+	portaltest.WantRedirect(t, oxLogin(t, b, op), "/")
 	oxWantSignedIn(t, b, bob)
-	if got := countUsers(t, srv, ""); got != 1 {
+	if got := srv.CountUsers(t, ""); got != 1 {
 		t.Errorf("%d users, want 1", got)
 	}
 }
@@ -716,11 +658,11 @@ func TestExternalLoginLinkNeedsReauth(t *testing.T) {
 	srv := oxServer(t, op)
 	c := srv.SignedUp(t, "dora@example.com", oxPassword)
 	links := c.Get(oxLinksPath)
-	wantStatus(t, links, http.StatusOK)
+	portaltest.WantStatus(t, links, http.StatusOK)
 	f := links.Form(t, oxProviderForm)
 	srv.Clock.Advance(oxPastReauth)
 	p := c.Post(f.Action, f.Values)
-	wantRedirect(t, p, "/account/reauthenticate?"+url.Values{"returnUrl": {oxLinksPath}}.Encode())
+	portaltest.WantRedirect(t, p, "/account/reauthenticate?"+url.Values{"returnUrl": {oxLinksPath}}.Encode())
 	if n := len(op.AuthRequests()); n != 0 {
 		t.Errorf("%d authorize requests, want 0", n)
 	}
@@ -743,8 +685,8 @@ func TestExternalLoginLinkTaken(t *testing.T) {
 		t.Errorf("%d rows for the subject, want 1", got)
 	}
 	// The identity still signs into its first account.
-	a := newClient(t, srv)
-	wantRedirect(t, oxLogin(t, a, op), "/")
+	a := portaltest.NewClient(t, srv)
+	portaltest.WantRedirect(t, oxLogin(t, a, op), "/")
 	oxWantSignedIn(t, a, op.User().Email)
 }
 
@@ -777,8 +719,8 @@ func TestExternalLoginRemove(t *testing.T) {
 	sub := op.User().Sub
 	const fay = "fay@example.com"
 	c := srv.SignedUp(t, fay, oxPassword)
-	other := newClient(t, srv) // a second signed-in browser of fay's
-	wantRedirect(t, other.Login(fay, oxPassword, false), "/")
+	other := portaltest.NewClient(t, srv) // a second signed-in browser of fay's
+	portaltest.WantRedirect(t, other.Login(fay, oxPassword, false), "/")
 	oxWantFlash(t, c, oxLink(t, c, op), oxLinksPath, false, "")
 	p := oxWantLinked(t, c, oxSlug)
 
@@ -790,9 +732,9 @@ func TestExternalLoginRemove(t *testing.T) {
 	// Past the re-auth window, removing asks for re-authentication first
 	// (SES-05, OIDC-04).
 	srv.Clock.Advance(oxPastReauth)
-	wantRedirect(t, c.Post(f.Action, f.Values), "/account/reauthenticate?"+url.Values{"returnUrl": {oxLinksPath}}.Encode())
+	portaltest.WantRedirect(t, c.Post(f.Action, f.Values), "/account/reauthenticate?"+url.Values{"returnUrl": {oxLinksPath}}.Encode())
 	oxWantLinked(t, c, oxSlug)
-	wantRedirect(t, c.Submit("/account/reauthenticate?"+url.Values{"returnUrl": {oxLinksPath}}.Encode(), "#reauth-form",
+	portaltest.WantRedirect(t, c.Submit("/account/reauthenticate?"+url.Values{"returnUrl": {oxLinksPath}}.Encode(), "#reauth-form",
 		map[string]string{"password": oxPassword}), oxLinksPath)
 
 	f = c.Get(oxLinksPath).Form(t, oxLinkedSel+`[data-provider="acme"] form`)
@@ -812,8 +754,8 @@ func TestExternalLoginRemove(t *testing.T) {
 		t.Errorf("%d external logins, want 0", got)
 	}
 	// The provider's identity no longer signs into fay's account.
-	b := newClient(t, srv)
-	wantRedirect(t, oxLogin(t, b, op), oxConfirmPath)
+	b := portaltest.NewClient(t, srv)
+	portaltest.WantRedirect(t, oxLogin(t, b, op), oxConfirmPath)
 	oxWantAnonymous(t, b)
 }
 
@@ -832,7 +774,7 @@ func TestExternalLoginRemoveLastLogin(t *testing.T) {
 		t.Errorf("the only login shows a Remove button:\n%s", p.Body)
 	}
 	forged := c.Post(oxLinksPath, url.Values{
-		"_csrf": {oxCSRF(t, c, oxLinksPath)}, "provider": {oxSlug}, "provider_key": {sub},
+		"_csrf": {c.CSRF(oxLinksPath)}, "provider": {oxSlug}, "provider_key": {sub},
 	})
 	oxWantFlash(t, c, forged, oxLinksPath, true, "only way to sign in")
 	oxWantLinked(t, c, oxSlug)
@@ -858,13 +800,13 @@ func TestExternalLoginRemoveOtherUsersLogin(t *testing.T) {
 	oxWantFlash(t, y, oxLink(t, y, op), oxLinksPath, false, "")
 
 	p := y.Post(oxLinksPath, url.Values{
-		"_csrf": {oxCSRF(t, y, oxLinksPath)}, "provider": {oxSlug}, "provider_key": {subX},
+		"_csrf": {y.CSRF(oxLinksPath)}, "provider": {oxSlug}, "provider_key": {subX},
 	})
 	switch {
 	case p.Status == http.StatusNotFound:
 	case p.Status == http.StatusSeeOther && p.Location() == oxLinksPath:
 		next := y.Follow(p)
-		if msg, isErr := oxStatus(t, next); !isErr {
+		if msg, isErr := portaltest.StatusMessage(t, next); !isErr {
 			t.Errorf("removing another user's login: status message=%q, want an error", msg)
 		}
 	default:
@@ -900,16 +842,16 @@ func TestExternalLogin2FA(t *testing.T) {
 			oxWantFlash(t, c, oxLink(t, c, op), oxLinksPath, false, "")
 			key := oxEnable2FA(t, srv, c)
 
-			b := newClient(t, srv)
+			b := portaltest.NewClient(t, srv)
 			p := oxLogin(t, b, op)
 			if bypass {
-				wantRedirect(t, p, "/")
+				portaltest.WantRedirect(t, p, "/")
 				oxWantSignedIn(t, b, gus)
 				return
 			}
-			wantRedirect(t, p, "/account/login-2fa")
+			portaltest.WantRedirect(t, p, "/account/login-2fa")
 			oxWantAnonymous(t, b)
-			wantRedirect(t, b.Submit("/account/login-2fa", "#login-2fa-form", map[string]string{"code": oxTOTP(t, srv, key)}), "/")
+			portaltest.WantRedirect(t, b.Submit("/account/login-2fa", "#login-2fa-form", map[string]string{"code": portaltest.TOTP(t, key, srv.Clock.Now())}), "/")
 			oxWantSignedIn(t, b, gus)
 		})
 	}
@@ -933,14 +875,14 @@ func TestExternalLoginReauth(t *testing.T) {
 		srv := oxServer(t, op)
 		c := oxNewExternalUser(t, srv, op)
 		srv.Clock.Advance(oxPastReauth)
-		wantRedirect(t, c.Get(sensitive), reauthURL)
+		portaltest.WantRedirect(t, c.Get(sensitive), reauthURL)
 		rp := c.Get(reauthURL)
-		wantStatus(t, rp, http.StatusOK)
+		portaltest.WantStatus(t, rp, http.StatusOK)
 		if rp.Has(t, "#reauth-form") {
 			t.Errorf("re-auth page asks an account without a password for one:\n%s", rp.Body)
 		}
-		wantRedirect(t, oxVia(t, c, op, reauthURL), sensitive)
-		wantStatus(t, c.Get(sensitive), http.StatusOK)
+		portaltest.WantRedirect(t, oxVia(t, c, op, reauthURL), sensitive)
+		portaltest.WantStatus(t, c.Get(sensitive), http.StatusOK)
 	})
 
 	t.Run("another account's login", func(t *testing.T) {
@@ -952,17 +894,17 @@ func TestExternalLoginReauth(t *testing.T) {
 		oxNewExternalUser(t, srv, op)
 
 		srv.Clock.Advance(oxPastReauth)
-		wantRedirect(t, c.Get(sensitive), reauthURL)
+		portaltest.WantRedirect(t, c.Get(sensitive), reauthURL)
 		p := oxVia(t, c, op, reauthURL)
-		wantStatus(t, p, http.StatusSeeOther)
+		portaltest.WantStatus(t, p, http.StatusSeeOther)
 		if !strings.HasPrefix(p.Location(), "/account/reauthenticate") {
 			t.Fatalf("re-auth with another account's login: Location=%q, want the re-auth page", p.Location())
 		}
 		next := c.Follow(p)
-		if msg, isErr := oxStatus(t, next); !isErr || !strings.Contains(msg, "not linked") {
+		if msg, isErr := portaltest.StatusMessage(t, next); !isErr || !strings.Contains(msg, "not linked") {
 			t.Errorf("status message=%q (error=%v), want an error saying the login is not linked", msg, isErr)
 		}
-		wantRedirect(t, c.Get(sensitive), reauthURL)
+		portaltest.WantRedirect(t, c.Get(sensitive), reauthURL)
 	})
 
 	t.Run("2FA still needs the code", func(t *testing.T) {
@@ -977,9 +919,9 @@ func TestExternalLoginReauth(t *testing.T) {
 		const disable = "/account/manage/disable-2fa"
 		disableReauth := "/account/reauthenticate?" + url.Values{"returnUrl": {disable}}.Encode()
 		srv.Clock.Advance(oxPastReauth)
-		wantRedirect(t, c.Get(disable), disableReauth)
+		portaltest.WantRedirect(t, c.Get(disable), disableReauth)
 		rp := c.Get(disableReauth)
-		wantStatus(t, rp, http.StatusOK)
+		portaltest.WantStatus(t, rp, http.StatusOK)
 		if !rp.Has(t, oxProviderForm) {
 			t.Skip("the re-auth page offers no provider to a 2FA account: nothing to check")
 		}
@@ -1013,16 +955,16 @@ func TestExternalLoginRefusedAccounts(t *testing.T) {
 				t.Fatalf("wrong password signed in")
 			}
 		}
-		b := newClient(t, srv)
+		b := portaltest.NewClient(t, srv)
 		oxWantLoginFailed(t, b, oxLogin(t, b, op), "")
 	})
 	t.Run("registration closed", func(t *testing.T) {
 		t.Parallel()
 		op := newOxOP(t)
 		srv := oxServer(t, op, func(cfg *portal.Config) { cfg.Registration = "closed" })
-		c := newClient(t, srv)
+		c := portaltest.NewClient(t, srv)
 		oxWantLoginFailed(t, c, oxLogin(t, c, op), "registration is closed")
-		if got := countUsers(t, srv, ""); got != 0 {
+		if got := srv.CountUsers(t, ""); got != 0 {
 			t.Errorf("%d users, want 0", got)
 		}
 	})
@@ -1034,14 +976,14 @@ func TestExternalLoginConfirmExpires(t *testing.T) {
 	t.Parallel()
 	op := newOxOP(t)
 	srv := oxServer(t, op)
-	c := newClient(t, srv)
-	wantRedirect(t, oxLogin(t, c, op), oxConfirmPath)
+	c := portaltest.NewClient(t, srv)
+	portaltest.WantRedirect(t, oxLogin(t, c, op), oxConfirmPath)
 	rp := c.Get(oxConfirmPath)
-	wantStatus(t, rp, http.StatusOK)
+	portaltest.WantStatus(t, rp, http.StatusOK)
 	f := rp.Form(t, "#external-confirm-form")
 	srv.Clock.Advance(oxPastReauth)
 	oxWantLoginFailed(t, c, c.Post(f.Action, f.Values), "expired")
-	if got := countUsers(t, srv, ""); got != 0 {
+	if got := srv.CountUsers(t, ""); got != 0 {
 		t.Errorf("%d users, want 0", got)
 	}
 }
@@ -1054,7 +996,7 @@ func TestExternalLoginDiscoveryIssuerMismatch(t *testing.T) {
 	op := newOxOP(t)
 	op.SetKnobs(oxKnobs{DiscoveryIssuer: "http://127.0.0.1:1/elsewhere"})
 	srv := oxServer(t, op)
-	c := newClient(t, srv)
+	c := portaltest.NewClient(t, srv)
 	oxWantLoginFailed(t, c, oxStart(c, oxLoginPath), oxName)
 	if n := len(op.AuthRequests()); n != 0 {
 		t.Errorf("%d authorize requests, want 0", n)
@@ -1072,8 +1014,8 @@ func TestExternalLoginErrors(t *testing.T) {
 	srv := oxServer(t, op)
 
 	// withKnobs runs one flow in c with the provider misbehaving as k.
-	withKnobs := func(k oxKnobs) func(t *testing.T, c *client) *page {
-		return func(t *testing.T, c *client) *page {
+	withKnobs := func(k oxKnobs) func(t *testing.T, c *portaltest.Client) *portaltest.Page {
+		return func(t *testing.T, c *portaltest.Client) *portaltest.Page {
 			t.Helper()
 			op.SetKnobs(k)
 			defer op.SetKnobs(oxKnobs{})
@@ -1082,31 +1024,31 @@ func TestExternalLoginErrors(t *testing.T) {
 	}
 	cases := []struct {
 		name  string
-		run   func(t *testing.T, c *client) *page
+		run   func(t *testing.T, c *portaltest.Client) *portaltest.Page
 		words string // the message mentions this
 	}{
-		{"bad state", func(t *testing.T, c *client) *page {
+		{"bad state", func(t *testing.T, c *portaltest.Client) *portaltest.Page {
 			back, _ := url.Parse(oxToOP(t, srv, op, oxStart(c, oxLoginPath)))
 			q := back.Query()
 			q.Set("state", q.Get("state")+"x")
 			back.RawQuery = q.Encode()
 			return c.Get(back.String())
 		}, "try again"},
-		{"missing state", func(t *testing.T, c *client) *page {
+		{"missing state", func(t *testing.T, c *portaltest.Client) *portaltest.Page {
 			back, _ := url.Parse(oxToOP(t, srv, op, oxStart(c, oxLoginPath)))
 			q := back.Query()
 			q.Del("state")
 			back.RawQuery = q.Encode()
 			return c.Get(back.String())
 		}, "try again"},
-		{"callback from another browser's flow", func(t *testing.T, c *client) *page {
-			other := newClient(t, srv)
+		{"callback from another browser's flow", func(t *testing.T, c *portaltest.Client) *portaltest.Page {
+			other := portaltest.NewClient(t, srv)
 			return c.Get(oxToOP(t, srv, op, oxStart(other, oxLoginPath)))
 		}, "try again"},
-		{"no flow started", func(t *testing.T, c *client) *page {
+		{"no flow started", func(t *testing.T, c *portaltest.Client) *portaltest.Page {
 			return c.Get(oxCallbackPath + "?" + url.Values{"code": {"abc"}, "state": {"def"}}.Encode())
 		}, "try again"},
-		{"flow older than 10 minutes", func(t *testing.T, c *client) *page {
+		{"flow older than 10 minutes", func(t *testing.T, c *portaltest.Client) *portaltest.Page {
 			back := oxToOP(t, srv, op, oxStart(c, oxLoginPath))
 			srv.Clock.Advance(oxPastReauth)
 			return c.Get(back)
@@ -1120,14 +1062,14 @@ func TestExternalLoginErrors(t *testing.T) {
 		{"alg none", withKnobs(oxKnobs{AlgNone: true}), oxName},
 		{"HS256 signed with the public key", withKnobs(oxKnobs{HS256PublicKey: true}), oxName},
 		{"iss off by a trailing slash", withKnobs(oxKnobs{IssuerSuffix: "/"}), oxName},
-		{"unknown provider", func(t *testing.T, c *client) *page {
-			return c.Post("/account/external-login", url.Values{"_csrf": {oxCSRF(t, c, oxLoginPath)}, "provider": {"nope"}})
+		{"unknown provider", func(t *testing.T, c *portaltest.Client) *portaltest.Page {
+			return c.Post("/account/external-login", url.Values{"_csrf": {c.CSRF(oxLoginPath)}, "provider": {"nope"}})
 		}, "not available"},
 	}
 	// Sequential: the cases share the provider's knobs and the clock.
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			c := newClient(t, srv)
+			c := portaltest.NewClient(t, srv)
 			p := tc.run(t, c)
 			if p.Status >= 500 {
 				t.Fatalf("%s: status=%d, want a friendly redirect:\n%s", p.URL, p.Status, p.Body)
@@ -1135,7 +1077,7 @@ func TestExternalLoginErrors(t *testing.T) {
 			oxWantLoginFailed(t, c, p, tc.words)
 		})
 	}
-	if got := countUsers(t, srv, ""); got != 0 {
+	if got := srv.CountUsers(t, ""); got != 0 {
 		t.Errorf("%d users after failed flows, want 0", got)
 	}
 	if got := oxLoginRows(t, srv, ""); got != 0 {
@@ -1150,9 +1092,9 @@ func TestExternalLoginReplayedCallback(t *testing.T) {
 	t.Parallel()
 	op := newOxOP(t)
 	srv := oxServer(t, op)
-	c := newClient(t, srv)
+	c := portaltest.NewClient(t, srv)
 	back := oxToOP(t, srv, op, oxStart(c, oxLoginPath))
-	wantRedirect(t, c.Get(back), oxConfirmPath)
+	portaltest.WantRedirect(t, c.Get(back), oxConfirmPath)
 	if got, want := op.TokenRequests(), 1; got != want {
 		t.Fatalf("%d token requests, want %d", got, want)
 	}
@@ -1160,7 +1102,7 @@ func TestExternalLoginReplayedCallback(t *testing.T) {
 	if got, want := op.TokenRequests(), 1; got != want {
 		t.Errorf("%d token requests, want %d (the replay must not reach the provider)", got, want)
 	}
-	if got := countUsers(t, srv, ""); got != 0 {
+	if got := srv.CountUsers(t, ""); got != 0 {
 		t.Errorf("%d users, want 0", got)
 	}
 }
@@ -1178,10 +1120,10 @@ func TestExternalLoginPersonalData(t *testing.T) {
 	oxWantFlash(t, c, oxLink(t, c, op), oxLinksPath, false, "")
 
 	p := c.Get("/account/manage/personal-data")
-	wantStatus(t, p, http.StatusOK)
+	portaltest.WantStatus(t, p, http.StatusOK)
 	f := p.Form(t, "form#download-data")
 	r := c.Post(f.Action, f.Values)
-	wantStatus(t, r, http.StatusOK)
+	portaltest.WantStatus(t, r, http.StatusOK)
 	var data struct {
 		ExternalLogins []struct {
 			Provider string `json:"provider"`
@@ -1205,13 +1147,13 @@ func TestExternalLoginReturnURL(t *testing.T) {
 	srv := oxServer(t, op)
 	from := func(ret string) string { return oxLoginPath + "?" + url.Values{"returnUrl": {ret}}.Encode() }
 
-	c := newClient(t, srv)
-	wantRedirect(t, oxVia(t, c, op, from("/account/manage/sessions")), oxConfirmPath)
-	wantRedirect(t, c.Submit(oxConfirmPath, "#external-confirm-form", nil), "/account/manage/sessions")
+	c := portaltest.NewClient(t, srv)
+	portaltest.WantRedirect(t, oxVia(t, c, op, from("/account/manage/sessions")), oxConfirmPath)
+	portaltest.WantRedirect(t, c.Submit(oxConfirmPath, "#external-confirm-form", nil), "/account/manage/sessions")
 
-	b := newClient(t, srv)
-	wantRedirect(t, oxVia(t, b, op, from("/account/manage/security?page=1")), "/account/manage/security?page=1")
+	b := portaltest.NewClient(t, srv)
+	portaltest.WantRedirect(t, oxVia(t, b, op, from("/account/manage/security?page=1")), "/account/manage/security?page=1")
 
-	e := newClient(t, srv)
-	wantRedirect(t, oxVia(t, e, op, from("//evil.example/")), "/")
+	e := portaltest.NewClient(t, srv)
+	portaltest.WantRedirect(t, oxVia(t, e, op, from("//evil.example/")), "/")
 }

@@ -6,39 +6,16 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/accountportal/portal/internal/portaltest"
 )
 
 const invalidLogin = "Invalid login attempt."
 
-// maskedBody is p's HTML with what legitimately differs between two
-// otherwise identical responses masked (docs/security.md, Alike responses): the CSRF token,
-// CSP nonces and the given strings (such as the typed email address).
-func maskedBody(t testing.TB, p *page, mask ...string) string {
-	t.Helper()
-	doc := p.Doc(t).Clone()
-	doc.Find("input[name=_csrf]").SetAttr("value", "CSRF")
-	doc.Find("[nonce]").SetAttr("nonce", "NONCE")
-	html, err := doc.Html()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, m := range mask {
-		html = strings.ReplaceAll(html, m, "MASKED")
-	}
-	return html
-}
-
-// confirmedUser creates a confirmed account and returns nothing: tests
-// then sign in with fresh clients.
-func confirmedUser(t testing.TB, srv *testServer, email, password string) {
-	t.Helper()
-	srv.SignedUp(t, email, password)
-}
-
 // wantInvalidLogin fails the test unless p is the generic failed-login page.
-func wantInvalidLogin(t testing.TB, p *page) {
+func wantInvalidLogin(t testing.TB, p *portaltest.Page) {
 	t.Helper()
-	wantStatus(t, p, http.StatusUnprocessableEntity)
+	portaltest.WantStatus(t, p, http.StatusUnprocessableEntity)
 	if got, want := p.Text(t, ".form-error"), invalidLogin; got != want {
 		t.Fatalf(".form-error=%q, want %q", got, want)
 	}
@@ -47,23 +24,23 @@ func wantInvalidLogin(t testing.TB, p *page) {
 // TestLoginSucceeds: 303 to "/" or to the returnUrl.
 func TestLoginSucceeds(t *testing.T) {
 	t.Parallel()
-	srv := newTestServer(t)
+	srv := portaltest.NewServer(t)
 	const email, pw = "alice@example.com", "correct horse battery"
-	confirmedUser(t, srv, email, pw)
+	srv.SignedUp(t, email, pw)
 
-	c := newClient(t, srv)
-	wantLoginRedirect(t, c.Get("/account/manage"), "/account/manage")
-	wantRedirect(t, c.Login(email, pw, false), "/")
+	c := portaltest.NewClient(t, srv)
+	portaltest.WantLoginRedirect(t, c.Get("/account/manage"), "/account/manage")
+	portaltest.WantRedirect(t, c.Login(email, pw, false), "/")
 	p := c.Get("/account/manage")
-	wantStatus(t, p, http.StatusOK)
+	portaltest.WantStatus(t, p, http.StatusOK)
 	if got := p.Text(t, "[data-testid=email]"); !strings.HasPrefix(got, email) {
 		t.Errorf("manage email=%q, want %q", got, email)
 	}
 
-	c = newClient(t, srv)
+	c = portaltest.NewClient(t, srv)
 	p = c.Submit("/account/login?returnUrl=%2Faccount%2Fmanage", "#login-form", map[string]string{"email": email, "password": pw})
-	wantRedirect(t, p, "/account/manage")
-	wantStatus(t, c.Follow(p), http.StatusOK)
+	portaltest.WantRedirect(t, p, "/account/manage")
+	portaltest.WantStatus(t, c.Follow(p), http.StatusOK)
 }
 
 // TestLoginFailuresLookAlike (AUTH-01): a wrong password, an unknown
@@ -72,13 +49,13 @@ func TestLoginSucceeds(t *testing.T) {
 // token, nonce and typed address masked — the same body.
 func TestLoginFailuresLookAlike(t *testing.T) {
 	t.Parallel()
-	srv := newTestServer(t)
+	srv := portaltest.NewServer(t)
 	const pw = "correct horse battery"
-	confirmedUser(t, srv, "alice@example.com", pw)
-	confirmedUser(t, srv, "carol@example.com", pw)
-	newClient(t, srv).Register("bob@example.com", pw) // never confirmed
+	srv.SignedUp(t, "alice@example.com", pw)
+	srv.SignedUp(t, "carol@example.com", pw)
+	portaltest.NewClient(t, srv).Register("bob@example.com", pw) // never confirmed
 	for range 5 {
-		wantInvalidLogin(t, newClient(t, srv).Login("carol@example.com", "wrong horse battery", false))
+		wantInvalidLogin(t, portaltest.NewClient(t, srv).Login("carol@example.com", "wrong horse battery", false))
 	}
 
 	cases := []struct{ name, email, password string }{
@@ -87,16 +64,16 @@ func TestLoginFailuresLookAlike(t *testing.T) {
 		{"unconfirmed", "bob@example.com", pw},
 		{"locked, right password", "carol@example.com", pw},
 	}
-	var first *page
+	var first *portaltest.Page
 	var firstBody string
 	for _, tc := range cases {
-		c := newClient(t, srv)
+		c := portaltest.NewClient(t, srv)
 		p := c.Login(tc.email, tc.password, false)
 		wantInvalidLogin(t, p)
-		if got := c.Cookie(sessionCookie); got != "" {
+		if got := c.Cookie(portaltest.SessionCookie); got != "" {
 			t.Errorf("%s: a session cookie was set", tc.name)
 		}
-		body := maskedBody(t, p, tc.email)
+		body := portaltest.MaskedBody(t, p, tc.email)
 		if first == nil {
 			first, firstBody = p, body
 			continue
@@ -113,14 +90,14 @@ func TestLoginFailuresLookAlike(t *testing.T) {
 // TestLoginEmailIsCaseInsensitive (REG-02): any case of the address signs in.
 func TestLoginEmailIsCaseInsensitive(t *testing.T) {
 	t.Parallel()
-	srv := newTestServer(t)
+	srv := portaltest.NewServer(t)
 	const pw = "correct horse battery"
-	confirmedUser(t, srv, "alice@example.com", pw)
-	confirmedUser(t, srv, "Bob.Smith@Example.COM", pw)
+	srv.SignedUp(t, "alice@example.com", pw)
+	srv.SignedUp(t, "Bob.Smith@Example.COM", pw)
 	for _, email := range []string{"ALICE@EXAMPLE.COM", "Alice@Example.com", "bob.smith@example.com", "  BOB.SMITH@example.com "} {
-		c := newClient(t, srv)
-		wantRedirect(t, c.Login(email, pw, false), "/")
-		wantStatus(t, c.Get("/account/manage"), http.StatusOK)
+		c := portaltest.NewClient(t, srv)
+		portaltest.WantRedirect(t, c.Login(email, pw, false), "/")
+		portaltest.WantStatus(t, c.Get("/account/manage"), http.StatusOK)
 	}
 }
 
@@ -128,79 +105,67 @@ func TestLoginEmailIsCaseInsensitive(t *testing.T) {
 // fails, with the generic answer, until the lockout has passed.
 func TestLoginLockout(t *testing.T) {
 	t.Parallel()
-	srv := newTestServer(t)
+	srv := portaltest.NewServer(t)
 	const email, pw = "alice@example.com", "correct horse battery"
-	confirmedUser(t, srv, email, pw)
+	srv.SignedUp(t, email, pw)
 
-	c := newClient(t, srv)
-	var wrong *page
+	c := portaltest.NewClient(t, srv)
+	var wrong *portaltest.Page
 	for range 5 {
 		wrong = c.Login(email, "wrong horse battery", false)
 		wantInvalidLogin(t, wrong)
 	}
 	locked := c.Login(email, pw, false)
 	wantInvalidLogin(t, locked)
-	if got, want := maskedBody(t, locked), maskedBody(t, wrong); got != want {
+	if got, want := portaltest.MaskedBody(t, locked), portaltest.MaskedBody(t, wrong); got != want {
 		t.Errorf("locked login differs from a wrong password (AUTH-01):\n--- locked\n%s\n--- wrong\n%s", got, want)
 	}
-	wantLoginRedirect(t, c.Get("/account/manage"), "/account/manage")
+	portaltest.WantLoginRedirect(t, c.Get("/account/manage"), "/account/manage")
 
 	srv.Clock.Advance(4 * time.Minute)
 	wantInvalidLogin(t, c.Login(email, pw, false))
 
 	srv.Clock.Advance(time.Minute + time.Second) // 5 min 1 s after the lockout began
-	wantRedirect(t, c.Login(email, pw, false), "/")
-	wantStatus(t, c.Get("/account/manage"), http.StatusOK)
+	portaltest.WantRedirect(t, c.Login(email, pw, false), "/")
+	portaltest.WantStatus(t, c.Get("/account/manage"), http.StatusOK)
 }
 
 // TestLoginSuccessResetsFailures (AUTH-03): the counter counts failures in
 // a row; a success starts it again.
 func TestLoginSuccessResetsFailures(t *testing.T) {
 	t.Parallel()
-	srv := newTestServer(t)
+	srv := portaltest.NewServer(t)
 	const email, pw = "alice@example.com", "correct horse battery"
-	confirmedUser(t, srv, email, pw)
+	srv.SignedUp(t, email, pw)
 
-	c := newClient(t, srv)
+	c := portaltest.NewClient(t, srv)
 	for range 4 {
 		wantInvalidLogin(t, c.Login(email, "wrong horse battery", false))
 	}
-	wantRedirect(t, c.Login(email, pw, false), "/")
+	portaltest.WantRedirect(t, c.Login(email, pw, false), "/")
 
-	c = newClient(t, srv)
+	c = portaltest.NewClient(t, srv)
 	for range 4 {
 		wantInvalidLogin(t, c.Login(email, "wrong horse battery", false))
 	}
-	wantRedirect(t, c.Login(email, pw, false), "/")
-}
-
-// sessionSetCookies returns the raw Set-Cookie headers of p that set the
-// session cookie.
-func sessionSetCookies(p *page) []string {
-	var out []string
-	for _, v := range p.Header.Values("Set-Cookie") {
-		if strings.HasPrefix(v, sessionCookie+"=") {
-			out = append(out, v)
-		}
-	}
-	return out
+	portaltest.WantRedirect(t, c.Login(email, pw, false), "/")
 }
 
 // TestLoginRememberMeCookie (BRW-02, BRW-05): only "remember me" makes the session
 // cookie persistent, for about 14 days.
 func TestLoginRememberMeCookie(t *testing.T) {
 	t.Parallel()
-	srv := newTestServer(t)
+	srv := portaltest.NewServer(t)
 	const email, pw = "alice@example.com", "correct horse battery"
-	confirmedUser(t, srv, email, pw)
+	srv.SignedUp(t, email, pw)
 
 	for _, remember := range []bool{false, true} {
-		c := newClient(t, srv)
+		c := portaltest.NewClient(t, srv)
 		p := c.Login(email, pw, remember)
-		wantRedirect(t, p, "/")
-		raw := sessionSetCookies(p)
+		portaltest.WantRedirect(t, p, "/")
+		raw := p.SessionSetCookies()
 		if got, want := len(raw), 1; got != want {
-			t.Fatalf("remember=%v: %d Set-Cookie for %s, want %d: %q", remember, got, sessionCookie, want, p.Header.Values("Set-Cookie"))
+			t.Fatalf("remember=%v: %d Set-Cookie for %s, want %d: %q", remember, got, portaltest.SessionCookie, want, p.Header.Values("Set-Cookie"))
 		}
 		if got := p.Header.Get("Cache-Control"); !strings.Contains(got, "no-store") {
 			t.Errorf("remember=%v: Cache-Control=%q on a response that sets the session cookie, want no-store (BRW-05)", remember, got)

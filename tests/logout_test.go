@@ -4,6 +4,8 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+
+	"github.com/accountportal/portal/internal/portaltest"
 )
 
 // logoutForm is the sign-out form in the header of every signed-in page.
@@ -13,7 +15,7 @@ const logoutForm = `form[action="/account/logout"]`
 // clears the browser, and the old cookie is dead on the server.
 func TestLogoutEndsSession(t *testing.T) {
 	t.Parallel()
-	srv := newTestServer(t)
+	srv := portaltest.NewServer(t)
 	const pw = "correct horse battery"
 
 	for _, tc := range []struct{ name, page, form string }{
@@ -23,12 +25,12 @@ func TestLogoutEndsSession(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			email := strings.ReplaceAll(tc.name, " ", "-") + "@example.com"
 			c := srv.SignedUp(t, email, pw)
-			old := c.Cookie(sessionCookie)
+			old := c.Cookie(portaltest.SessionCookie)
 			if old == "" {
 				t.Fatal("no session cookie after sign-in")
 			}
 			p := c.Get(tc.page)
-			wantStatus(t, p, http.StatusOK)
+			portaltest.WantStatus(t, p, http.StatusOK)
 			f := p.Form(t, tc.form)
 			if got, want := f.Action, "/account/logout"; got != want {
 				t.Fatalf("logout form action=%q, want %q", got, want)
@@ -38,7 +40,7 @@ func TestLogoutEndsSession(t *testing.T) {
 			}
 
 			p = c.Post(f.Action, f.Values)
-			wantStatus(t, p, http.StatusSeeOther)
+			portaltest.WantStatus(t, p, http.StatusSeeOther)
 			// BRW-05: cached pages go, and the session and CSRF cookies are
 			// expired by name. Clear-Site-Data "cookies" is deliberately not
 			// sent: it would also erase "remember this browser" (2FA).
@@ -51,26 +53,26 @@ func TestLogoutEndsSession(t *testing.T) {
 					expired[ck.Name] = true
 				}
 			}
-			for _, name := range []string{sessionCookie, "portal_csrf"} {
+			for _, name := range []string{portaltest.SessionCookie, "portal_csrf"} {
 				if !expired[name] {
 					t.Errorf("logout does not expire the %s cookie (BRW-05); Set-Cookie=%q", name, p.Header.Values("Set-Cookie"))
 				}
 			}
-			if got := c.Cookie(sessionCookie); got == old {
+			if got := c.Cookie(portaltest.SessionCookie); got == old {
 				t.Errorf("the session cookie was left in the browser after logout")
 			}
 			done := c.Follow(p)
-			wantStatus(t, done, http.StatusOK)
+			portaltest.WantStatus(t, done, http.StatusOK)
 			if done.Has(t, "[data-testid=logout-button]") {
 				t.Errorf("the page after logout still shows a sign-out button:\n%s", done.Body)
 			}
 
-			wantLoginRedirect(t, c.Get("/account/manage"), "/account/manage")
+			portaltest.WantLoginRedirect(t, c.Get("/account/manage"), "/account/manage")
 
 			// SES-01: the old cookie, replayed, is anonymous.
-			replay := newClient(t, srv)
-			replay.SetCookie(sessionCookie, old)
-			wantLoginRedirect(t, replay.Get("/account/manage"), "/account/manage")
+			replay := portaltest.NewClient(t, srv)
+			replay.SetCookie(portaltest.SessionCookie, old)
+			portaltest.WantLoginRedirect(t, replay.Get("/account/manage"), "/account/manage")
 		})
 	}
 }
@@ -78,11 +80,11 @@ func TestLogoutEndsSession(t *testing.T) {
 // TestLogoutGetDoesNotSignOut (BRW-07): GET /account/logout only asks.
 func TestLogoutGetDoesNotSignOut(t *testing.T) {
 	t.Parallel()
-	srv := newTestServer(t)
+	srv := portaltest.NewServer(t)
 	c := srv.SignedUp(t, "alice@example.com", "correct horse battery")
 
 	p := c.Get("/account/logout")
-	wantStatus(t, p, http.StatusOK)
+	portaltest.WantStatus(t, p, http.StatusOK)
 	if !p.Has(t, "#logout-form button[type=submit]") {
 		t.Errorf("GET /account/logout shows no confirm button:\n%s", p.Body)
 	}
@@ -92,10 +94,10 @@ func TestLogoutGetDoesNotSignOut(t *testing.T) {
 	if got := p.Header.Get("Clear-Site-Data"); got != "" {
 		t.Errorf("GET /account/logout sent Clear-Site-Data=%q", got)
 	}
-	for _, raw := range sessionSetCookies(p) {
+	for _, raw := range p.SessionSetCookies() {
 		if ck, err := http.ParseSetCookie(raw); err == nil && (ck.Value == "" || ck.MaxAge < 0) {
 			t.Errorf("GET /account/logout deleted the session cookie: %q", raw)
 		}
 	}
-	wantStatus(t, c.Get("/account/manage"), http.StatusOK)
+	portaltest.WantStatus(t, c.Get("/account/manage"), http.StatusOK)
 }

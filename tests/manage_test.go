@@ -15,6 +15,7 @@ import (
 	_ "github.com/mattn/go-sqlite3" // gray-box reads and writes of the test database
 
 	"github.com/accountportal/portal"
+	"github.com/accountportal/portal/internal/portaltest"
 )
 
 // This file: the profile page, change password and set password of
@@ -28,18 +29,11 @@ const (
 	mgChangedMail = "password was changed" // subject: "Your Portal password was changed"
 )
 
-// mgDB opens the test server's SQLite file for gray-box reads and writes;
-// it is closed when the test ends.
-func mgDB(t testing.TB, srv *testServer) *sql.DB {
-	t.Helper()
-	return grayDB(t, srv, false)
-}
-
 // mgUserRow reads every column of the user with the normalized email
 // (gray box), as strings; NULL is "<nil>".
-func mgUserRow(t testing.TB, srv *testServer, normalizedEmail string) map[string]string {
+func mgUserRow(t testing.TB, srv *portaltest.Server, normalizedEmail string) map[string]string {
 	t.Helper()
-	rows, err := mgDB(t, srv).QueryContext(context.Background(), "SELECT * FROM users WHERE normalized_email = ?", normalizedEmail)
+	rows, err := srv.GrayDB(t, false).QueryContext(context.Background(), "SELECT * FROM users WHERE normalized_email = ?", normalizedEmail)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -72,9 +66,9 @@ func mgUserRow(t testing.TB, srv *testServer, normalizedEmail string) map[string
 // mgRemovePassword turns a registered account into one without a
 // password (gray box). It stands in for an account that signs in only
 // with an external login until external logins exist.
-func mgRemovePassword(t testing.TB, srv *testServer, normalizedEmail string) {
+func mgRemovePassword(t testing.TB, srv *portaltest.Server, normalizedEmail string) {
 	t.Helper()
-	res, err := mgDB(t, srv).ExecContext(context.Background(), "UPDATE users SET password_hash = '' WHERE normalized_email = ?", normalizedEmail)
+	res, err := srv.GrayDB(t, false).ExecContext(context.Background(), "UPDATE users SET password_hash = '' WHERE normalized_email = ?", normalizedEmail)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -83,105 +77,8 @@ func mgRemovePassword(t testing.TB, srv *testServer, normalizedEmail string) {
 	}
 }
 
-// mgUserID is the id of the account with this address.
-func mgUserID(t testing.TB, srv *testServer, email string) string {
-	t.Helper()
-	u, err := srv.Portal.Identity().FindUserByEmail(context.Background(), email)
-	if err != nil {
-		t.Fatalf("find %s: %v", email, err)
-	}
-	return u.ID
-}
-
-// mgSignIn signs a new browser in as email and returns it.
-func mgSignIn(t testing.TB, srv *testServer, email, password string, remember bool) *client {
-	t.Helper()
-	c := newClient(t, srv)
-	wantRedirect(t, c.Login(email, password, remember), "/")
-	return c
-}
-
-// mgSignedIn reports whether c is signed in: /account/manage answers 200,
-// or sends it to the login page.
-func mgSignedIn(t testing.TB, c *client) bool {
-	t.Helper()
-	p := c.Get("/account/manage")
-	switch {
-	case p.Status == http.StatusOK:
-		return true
-	case p.Status == http.StatusSeeOther && strings.HasPrefix(p.Location(), "/account/login"):
-		return false
-	}
-	t.Fatalf("GET /account/manage: status=%d Location=%q, want 200 or a redirect to the login page", p.Status, p.Location())
-	return false
-}
-
-// mgCanLogin reports whether a fresh browser can sign in with email and
-// password; a failure must be the generic one (AUTH-01).
-func mgCanLogin(t testing.TB, srv *testServer, email, password string) bool {
-	t.Helper()
-	p := newClient(t, srv).Login(email, password, false)
-	switch p.Status {
-	case http.StatusSeeOther:
-		return true
-	case http.StatusUnprocessableEntity:
-		if got, want := p.Text(t, ".form-error"), invalidLogin; got != want {
-			t.Fatalf("login %s: .form-error=%q, want the generic %q", email, got, want)
-		}
-		return false
-	}
-	t.Fatalf("login %s: status=%d, want 303 or 422; body:\n%s", email, p.Status, p.Body)
-	return false
-}
-
-// mgWantStatusMessage fails the test unless p (a 200) shows a status
-// message; it returns the message.
-func mgWantStatusMessage(t testing.TB, p *page) string {
-	t.Helper()
-	wantStatus(t, p, http.StatusOK)
-	msg := p.Text(t, "#status-message")
-	if msg == "" {
-		t.Fatalf("%s: no #status-message after a successful POST:\n%s", p.URL, p.Body)
-	}
-	return msg
-}
-
-// mgWantFieldError fails the test unless p is a 422 with a message on
-// field; it returns the message.
-func mgWantFieldError(t testing.TB, p *page, field string) string {
-	t.Helper()
-	wantStatus(t, p, http.StatusUnprocessableEntity)
-	msg := fieldError(t, p, field)
-	if msg == "" {
-		t.Fatalf("%s: 422 without a .field-error on %s:\n%s", p.URL, field, p.Body)
-	}
-	return msg
-}
-
-// mgCSRF is the _csrf value of the first form on p.
-func mgCSRF(t testing.TB, p *page) string {
-	t.Helper()
-	v, ok := p.Doc(t).Find("input[name=_csrf]").First().Attr("value")
-	if !ok || v == "" {
-		t.Fatalf("%s: no _csrf field:\n%s", p.URL, p.Body)
-	}
-	return v
-}
-
-// mgPost posts fields with c's CSRF token, read from the page at from.
-func mgPost(t testing.TB, c *client, from, path string, fields url.Values) *page {
-	t.Helper()
-	p := c.Get(from)
-	wantStatus(t, p, http.StatusOK)
-	vals := url.Values{"_csrf": {mgCSRF(t, p)}}
-	for k, vs := range fields {
-		vals[k] = vs
-	}
-	return c.Post(path, vals)
-}
-
 // mgInputValue is the value attribute of input[name=name] on p.
-func mgInputValue(t testing.TB, p *page, name string) string {
+func mgInputValue(t testing.TB, p *portaltest.Page, name string) string {
 	t.Helper()
 	in := p.Doc(t).Find("input[name=" + name + "]")
 	if in.Length() == 0 {
@@ -195,12 +92,12 @@ func mgInputValue(t testing.TB, p *page, name string) string {
 // username (the email address after registration) and has a phone field.
 func TestManageProfileShowsForm(t *testing.T) {
 	t.Parallel()
-	srv := newTestServer(t)
+	srv := portaltest.NewServer(t)
 	const email = "alice@example.com"
 	c := srv.SignedUp(t, email, mgPassword)
 
 	p := c.Get("/account/manage")
-	wantStatus(t, p, http.StatusOK)
+	portaltest.WantStatus(t, p, http.StatusOK)
 	if !p.Has(t, "form#profile-form") {
 		t.Fatalf("no #profile-form:\n%s", p.Body)
 	}
@@ -228,18 +125,18 @@ func TestManageProfileShowsForm(t *testing.T) {
 // signed in.
 func TestManageProfileUpdate(t *testing.T) {
 	t.Parallel()
-	srv := newTestServer(t)
+	srv := portaltest.NewServer(t)
 	const email = "alice@example.com"
 	a := srv.SignedUp(t, email, mgPassword)
-	b := mgSignIn(t, srv, email, mgPassword, false)
+	b := srv.SignIn(t, email, mgPassword, false)
 	before := mgUserRow(t, srv, email)
 
 	p := a.Submit("/account/manage", "#profile-form", map[string]string{
 		"username": "alice_w", "phone_number": "+41 79 123 45 67",
 	})
-	wantRedirect(t, p, "/account/manage")
+	portaltest.WantRedirect(t, p, "/account/manage")
 	p = a.Follow(p)
-	mgWantStatusMessage(t, p)
+	portaltest.WantStatusMessage(t, p)
 	if got, want := mgInputValue(t, p, "username"), "alice_w"; got != want {
 		t.Errorf("username after saving=%q, want %q", got, want)
 	}
@@ -264,14 +161,14 @@ func TestManageProfileUpdate(t *testing.T) {
 	if after["security_stamp"] != before["security_stamp"] {
 		t.Errorf("(gray) saving the profile rotated the security stamp; username and phone are not credentials")
 	}
-	if !mgSignedIn(t, b) {
+	if !b.SignedIn() {
 		t.Errorf("saving the profile signed out another browser of the same user")
 	}
-	if !mgSignedIn(t, a) {
+	if !a.SignedIn() {
 		t.Errorf("saving the profile signed out this browser")
 	}
 	// Sign-in stays by email.
-	if !mgCanLogin(t, srv, email, mgPassword) {
+	if !srv.CanLogin(t, email, mgPassword) {
 		t.Errorf("after changing the username, sign-in with the email fails")
 	}
 }
@@ -281,12 +178,12 @@ func TestManageProfileUpdate(t *testing.T) {
 // message beside the field, and nothing is saved.
 func TestManageProfileRejects(t *testing.T) {
 	t.Parallel()
-	srv := newTestServer(t)
+	srv := portaltest.NewServer(t)
 	const email = "alice@example.com"
 	a := srv.SignedUp(t, email, mgPassword)
 	bob := srv.SignedUp(t, "bob@example.com", mgPassword)
 	srv.SignedUp(t, "carol@example.com", mgPassword) // keeps her address as username
-	wantRedirect(t, bob.Submit("/account/manage", "#profile-form", map[string]string{"username": "Bobby", "phone_number": ""}), "/account/manage")
+	portaltest.WantRedirect(t, bob.Submit("/account/manage", "#profile-form", map[string]string{"username": "Bobby", "phone_number": ""}), "/account/manage")
 
 	cases := []struct {
 		name, username, phone, field string
@@ -309,7 +206,7 @@ func TestManageProfileRejects(t *testing.T) {
 			t.Errorf("%s: status=%d, want 422 (Location %q)", tc.name, p.Status, p.Location())
 			continue
 		}
-		if msg := fieldError(t, p, tc.field); msg == "" {
+		if msg := portaltest.FieldError(t, p, tc.field); msg == "" {
 			t.Errorf("%s: no .field-error on %s:\n%s", tc.name, tc.field, p.Body)
 		}
 		if p.Has(t, "#status-message") {
@@ -345,7 +242,7 @@ func TestManageProfileUsernameDoesNotBlockRegistration(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			srv := newTestServer(t, tc.opts...)
+			srv := portaltest.NewServer(t, tc.opts...)
 			a := srv.SignedUp(t, "alice@example.com", mgPassword)
 			const victim = "carol@example.com"
 			// Either the profile refuses the address as a username, or
@@ -354,17 +251,17 @@ func TestManageProfileUsernameDoesNotBlockRegistration(t *testing.T) {
 			switch p.Status {
 			case http.StatusSeeOther:
 			case http.StatusUnprocessableEntity:
-				mgWantFieldError(t, p, "username")
+				portaltest.WantFieldError(t, p, "username")
 			default:
 				t.Fatalf("profile with username %s: status=%d, want 303 or 422", victim, p.Status)
 			}
 
-			p = submitRegister(newClient(t, srv), victim, mgPassword, mgPassword)
+			p = submitRegister(portaltest.NewClient(t, srv), victim, mgPassword, mgPassword)
 			if p.Status != http.StatusSeeOther {
 				t.Fatalf("registering %s, an address no account has (alice only uses it as her username): status=%d, want 303; .field-error=%q",
 					victim, p.Status, p.Text(t, ".field-error"))
 			}
-			if got := countUsers(t, srv, victim); got != 1 {
+			if got := srv.CountUsers(t, victim); got != 1 {
 				t.Fatalf("(gray) %d accounts for %s after registering, want 1", got, victim)
 			}
 		})
@@ -380,19 +277,19 @@ var mgDupDescribedBy = regexp.MustCompile(`<input[^>]*\saria-describedby="[^"]*"
 // both a hint and an error (the 422 pages), and every id it names exists.
 func TestManageFormsValidHTML(t *testing.T) {
 	t.Parallel()
-	srv := newTestServer(t)
+	srv := portaltest.NewServer(t)
 	c := srv.SignedUp(t, "alice@example.com", mgPassword)
 	pages := []struct {
 		name string
-		p    *page
+		p    *portaltest.Page
 	}{
 		{"profile", c.Get("/account/manage")},
 		{"profile 422", c.Submit("/account/manage", "#profile-form", map[string]string{"username": "", "phone_number": "079 123"})},
 		{"change-password", c.Get("/account/manage/change-password")},
 		{"change-password 422", mgChangePassword(c, mgPassword, "short", "short")},
 		{"email", c.Get("/account/manage/email")},
-		{"reauthenticate", c.Get(mgReauthURL("/account/manage/email"))},
-		{"reauthenticate 422", mgReauth(c, mgReauthURL("/account/manage/email"), "wrong horse battery")},
+		{"reauthenticate", c.Get(portaltest.ReauthURL("/account/manage/email"))},
+		{"reauthenticate 422", c.Reauth(portaltest.ReauthURL("/account/manage/email"), "wrong horse battery", "")},
 	}
 	for _, pg := range pages {
 		var stray []string
@@ -420,15 +317,15 @@ func TestManageFormsValidHTML(t *testing.T) {
 // profile form are ignored; only username and phone change.
 func TestManageProfileMassAssignment(t *testing.T) {
 	t.Parallel()
-	srv := newTestServer(t, noConfirmation) // the account's address stays unconfirmed
+	srv := portaltest.NewServer(t, noConfirmation) // the account's address stays unconfirmed
 	const email = "alice@example.com"
 	a := srv.SignedUp(t, email, mgPassword)
 	srv.SignedUp(t, "bob@example.com", mgPassword)
-	bobID := mgUserID(t, srv, "bob@example.com")
+	bobID := srv.UserID(t, "bob@example.com")
 	beforeA, beforeB := mgUserRow(t, srv, email), mgUserRow(t, srv, "bob@example.com")
 
 	p := a.Get("/account/manage")
-	wantStatus(t, p, http.StatusOK)
+	portaltest.WantStatus(t, p, http.StatusOK)
 	f := p.Form(t, "#profile-form")
 	f.Set("username", "alice2").Set("phone_number", "+41 79 123 45 67")
 	for k, v := range map[string]string{
@@ -440,10 +337,10 @@ func TestManageProfileMassAssignment(t *testing.T) {
 	} {
 		f.Set(k, v)
 	}
-	wantRedirect(t, a.Post(f.Action, f.Values), "/account/manage")
+	portaltest.WantRedirect(t, a.Post(f.Action, f.Values), "/account/manage")
 
 	p = a.Get("/account/manage")
-	wantStatus(t, p, http.StatusOK)
+	portaltest.WantStatus(t, p, http.StatusOK)
 	if got := p.Text(t, "[data-testid=email]"); !strings.HasPrefix(got, email) || strings.Contains(got, "evil") {
 		t.Errorf("email on the page=%q, want %q", got, email)
 	}
@@ -461,7 +358,7 @@ func TestManageProfileMassAssignment(t *testing.T) {
 	if got, want := afterA["username"], "alice2"; got != want {
 		t.Errorf("(gray) username=%q, want %q", got, want)
 	}
-	if got := countUsers(t, srv, "evil@x.example"); got != 0 {
+	if got := srv.CountUsers(t, "evil@x.example"); got != 0 {
 		t.Errorf("(gray) %d users now have evil@x.example", got)
 	}
 	afterB := mgUserRow(t, srv, "bob@example.com")
@@ -470,14 +367,14 @@ func TestManageProfileMassAssignment(t *testing.T) {
 			t.Errorf("(gray) ACC-02: id=<bob> changed bob's %s %q -> %q", col, was, got)
 		}
 	}
-	if !mgCanLogin(t, srv, email, mgPassword) {
+	if !srv.CanLogin(t, email, mgPassword) {
 		t.Errorf("alice cannot sign in with her password after the post")
 	}
 }
 
 // mgChangePassword submits the change-password form of c.
-func mgChangePassword(c *client, old, newPw, confirm string) *page {
-	c.t.Helper()
+func mgChangePassword(c *portaltest.Client, old, newPw, confirm string) *portaltest.Page {
+	c.T().Helper()
 	return c.Submit("/account/manage/change-password", "#change-password-form", map[string]string{
 		"old_password": old, "new_password": newPw, "confirm_password": confirm,
 	})
@@ -489,14 +386,14 @@ func mgChangePassword(c *client, old, newPw, confirm string) *page {
 // password signs in, and a notification without the password is mailed.
 func TestManageChangePassword(t *testing.T) {
 	t.Parallel()
-	srv := newTestServer(t)
+	srv := portaltest.NewServer(t)
 	const email = "alice@example.com"
 	a := srv.SignedUp(t, email, mgPassword)
-	b := mgSignIn(t, srv, email, mgPassword, false)
+	b := srv.SignIn(t, email, mgPassword, false)
 	other := srv.SignedUp(t, "bob@example.com", mgPassword)
 
 	p := a.Get("/account/manage/change-password")
-	wantStatus(t, p, http.StatusOK)
+	portaltest.WantStatus(t, p, http.StatusOK)
 	for _, name := range []string{"old_password", "new_password", "confirm_password"} {
 		in := p.Doc(t).Find("#change-password-form input[name=" + name + "]")
 		if typ, _ := in.Attr("type"); typ != "password" {
@@ -504,61 +401,52 @@ func TestManageChangePassword(t *testing.T) {
 		}
 	}
 
-	oldToken := a.Cookie(sessionCookie)
+	oldToken := a.Cookie(portaltest.SessionCookie)
 	p = mgChangePassword(a, mgPassword, mgNewPassword, mgNewPassword)
-	wantRedirect(t, p, "/account/manage/change-password")
-	newToken := a.Cookie(sessionCookie)
+	portaltest.WantRedirect(t, p, "/account/manage/change-password")
+	newToken := a.Cookie(portaltest.SessionCookie)
 	if newToken == "" || newToken == oldToken {
 		t.Errorf("AUTH-05: session cookie after the change=%q, want a new value (before %q)", newToken, oldToken)
 	}
 	done := a.Follow(p)
-	mgWantStatusMessage(t, done)
+	portaltest.WantStatusMessage(t, done)
 	if !done.Has(t, "#change-password-form") {
 		t.Errorf("after the change the change-password page has no form:\n%s", done.Body)
 	}
 
-	if !mgSignedIn(t, a) {
+	if !a.SignedIn() {
 		t.Fatalf("the browser that changed the password was signed out")
 	}
 	// SES-03: the other browser is anonymous at its very next request.
-	wantLoginRedirect(t, b.Get("/account/manage"), "/account/manage")
+	portaltest.WantLoginRedirect(t, b.Get("/account/manage"), "/account/manage")
 	// AUTH-05: the token from before the change is dead.
-	replay := newClient(t, srv)
-	replay.SetCookie(sessionCookie, oldToken)
-	wantLoginRedirect(t, replay.Get("/account/manage"), "/account/manage")
+	replay := portaltest.NewClient(t, srv)
+	replay.SetCookie(portaltest.SessionCookie, oldToken)
+	portaltest.WantLoginRedirect(t, replay.Get("/account/manage"), "/account/manage")
 	// Another user is not affected.
-	if !mgSignedIn(t, other) {
+	if !other.SignedIn() {
 		t.Errorf("changing alice's password signed bob out")
 	}
 
-	if mgCanLogin(t, srv, email, mgPassword) {
+	if srv.CanLogin(t, email, mgPassword) {
 		t.Errorf("the old password still signs in")
 	}
-	if !mgCanLogin(t, srv, email, mgNewPassword) {
+	if !srv.CanLogin(t, email, mgNewPassword) {
 		t.Errorf("the new password does not sign in")
 	}
 
-	mails := mailsWithSubject(t, srv, email, mgChangedMail)
+	mails := srv.MailsWith(t, email, mgChangedMail)
 	if got, want := len(mails), 1; got != want {
-		t.Fatalf("%q mails to %s=%d, want %d (all: %v)", mgChangedMail, email, got, want, mgSubjects(srv.MailsTo(t, email)))
+		t.Fatalf("%q mails to %s=%d, want %d (all: %v)", mgChangedMail, email, got, want, portaltest.Subjects(srv.MailsTo(t, email)))
 	}
 	for _, secret := range []string{mgNewPassword, mgPassword} {
 		if strings.Contains(mails[0].Text, secret) || strings.Contains(mails[0].HTML, secret) || strings.Contains(mails[0].Subject, secret) {
 			t.Errorf("the notification contains a password %q", secret)
 		}
 	}
-	if got := mailsWithSubject(t, srv, "bob@example.com", mgChangedMail); len(got) != 0 {
+	if got := srv.MailsWith(t, "bob@example.com", mgChangedMail); len(got) != 0 {
 		t.Errorf("bob got %d %q mails", len(got), mgChangedMail)
 	}
-}
-
-// mgSubjects lists the subjects of ms, for failure messages.
-func mgSubjects(ms []mailMessage) []string {
-	var out []string
-	for _, m := range ms {
-		out = append(out, m.Subject)
-	}
-	return out
 }
 
 // TestManageChangePasswordRejects (PWD-05): without or with a mismatched
@@ -567,10 +455,10 @@ func mgSubjects(ms []mailMessage) []string {
 // password is echoed back.
 func TestManageChangePasswordRejects(t *testing.T) {
 	t.Parallel()
-	srv := newTestServer(t)
+	srv := portaltest.NewServer(t)
 	const email = "alice@example.com"
 	a := srv.SignedUp(t, email, mgPassword)
-	b := mgSignIn(t, srv, email, mgPassword, false)
+	b := srv.SignIn(t, email, mgPassword, false)
 	stamp := mgUserRow(t, srv, email)["security_stamp"]
 
 	cases := []struct {
@@ -590,7 +478,7 @@ func TestManageChangePasswordRejects(t *testing.T) {
 			t.Errorf("%s: status=%d, want 422 (Location %q)", tc.name, p.Status, p.Location())
 			continue
 		}
-		if msg := fieldError(t, p, tc.field); msg == "" {
+		if msg := portaltest.FieldError(t, p, tc.field); msg == "" {
 			t.Errorf("%s: no .field-error on %s:\n%s", tc.name, tc.field, p.Body)
 		}
 		if p.Has(t, "#status-message") {
@@ -606,16 +494,16 @@ func TestManageChangePasswordRejects(t *testing.T) {
 	if got := mgUserRow(t, srv, email)["security_stamp"]; got != stamp {
 		t.Errorf("(gray) a refused change rotated the security stamp")
 	}
-	if !mgSignedIn(t, b) {
+	if !b.SignedIn() {
 		t.Errorf("a refused change signed another browser out")
 	}
-	if !mgSignedIn(t, a) {
+	if !a.SignedIn() {
 		t.Errorf("a refused change signed this browser out")
 	}
-	if !mgCanLogin(t, srv, email, mgPassword) {
+	if !srv.CanLogin(t, email, mgPassword) {
 		t.Errorf("after refused changes the password no longer signs in")
 	}
-	if got := mailsWithSubject(t, srv, email, mgChangedMail); len(got) != 0 {
+	if got := srv.MailsWith(t, email, mgChangedMail); len(got) != 0 {
 		t.Errorf("refused changes sent %d %q mails", len(got), mgChangedMail)
 	}
 }
@@ -626,7 +514,7 @@ func TestManageChangePasswordRejects(t *testing.T) {
 // answer — until the lockout has passed.
 func TestManageChangePasswordWrongCurrentLocksOut(t *testing.T) {
 	t.Parallel()
-	srv := newTestServer(t)
+	srv := portaltest.NewServer(t)
 	const email = "alice@example.com"
 	a := srv.SignedUp(t, email, mgPassword)
 
@@ -635,25 +523,25 @@ func TestManageChangePasswordWrongCurrentLocksOut(t *testing.T) {
 		if p.Status != http.StatusUnprocessableEntity {
 			t.Fatalf("wrong current password #%d: status=%d, want 422 (Location %q)", i+1, p.Status, p.Location())
 		}
-		if msg := fieldError(t, p, "old_password"); msg == "" {
+		if msg := portaltest.FieldError(t, p, "old_password"); msg == "" {
 			t.Fatalf("wrong current password #%d: no .field-error on old_password:\n%s", i+1, p.Body)
 		}
 	}
 	// Locked: the right password fails from a fresh browser, generically.
-	wantInvalidLogin(t, newClient(t, srv).Login(email, mgPassword, false))
+	wantInvalidLogin(t, portaltest.NewClient(t, srv).Login(email, mgPassword, false))
 	// ... and the right current password cannot change it either.
-	mgWantFieldError(t, mgChangePassword(a, mgPassword, mgNewPassword, mgNewPassword), "old_password")
+	portaltest.WantFieldError(t, mgChangePassword(a, mgPassword, mgNewPassword, mgNewPassword), "old_password")
 
 	srv.Clock.Advance(4 * time.Minute)
-	wantInvalidLogin(t, newClient(t, srv).Login(email, mgPassword, false))
+	wantInvalidLogin(t, portaltest.NewClient(t, srv).Login(email, mgPassword, false))
 	srv.Clock.Advance(time.Minute + time.Second)
-	if !mgCanLogin(t, srv, email, mgPassword) {
+	if !srv.CanLogin(t, email, mgPassword) {
 		t.Errorf("5 min 1 s after the lockout, the (unchanged) password does not sign in")
 	}
-	if mgCanLogin(t, srv, email, mgNewPassword) {
+	if srv.CanLogin(t, email, mgNewPassword) {
 		t.Errorf("the password was changed although the current password was wrong")
 	}
-	if got := mailsWithSubject(t, srv, email, mgChangedMail); len(got) != 0 {
+	if got := srv.MailsWith(t, email, mgChangedMail); len(got) != 0 {
 		t.Errorf("wrong current passwords sent %d %q mails", len(got), mgChangedMail)
 	}
 }
@@ -665,16 +553,15 @@ func TestManageChangePasswordWrongCurrentLocksOut(t *testing.T) {
 // set-password, sets one there, and can then sign in with it.
 func TestManageSetPassword(t *testing.T) {
 	t.Parallel()
-	srv := newTestServer(t)
+	srv := portaltest.NewServer(t)
 
 	t.Run("account with a password", func(t *testing.T) {
 		const email = "alice@example.com"
 		a := srv.SignedUp(t, email, mgPassword)
-		wantRedirect(t, a.Get("/account/manage/set-password"), "/account/manage/change-password")
-		p := mgPost(t, a, "/account/manage/change-password", "/account/manage/set-password",
-			url.Values{"new_password": {mgNewPassword}, "confirm_password": {mgNewPassword}})
-		wantRedirect(t, p, "/account/manage/change-password")
-		if !mgCanLogin(t, srv, email, mgPassword) || mgCanLogin(t, srv, email, mgNewPassword) {
+		portaltest.WantRedirect(t, a.Get("/account/manage/set-password"), "/account/manage/change-password")
+		p := a.PostFrom("/account/manage/change-password", "/account/manage/set-password", url.Values{"new_password": {mgNewPassword}, "confirm_password": {mgNewPassword}})
+		portaltest.WantRedirect(t, p, "/account/manage/change-password")
+		if !srv.CanLogin(t, email, mgPassword) || srv.CanLogin(t, email, mgNewPassword) {
 			t.Errorf("POST set-password changed the password of an account that has one, without the current password")
 		}
 	})
@@ -682,14 +569,14 @@ func TestManageSetPassword(t *testing.T) {
 	t.Run("account without a password", func(t *testing.T) {
 		const email = "bob@example.com"
 		c := srv.SignedUp(t, email, mgPassword)
-		other := mgSignIn(t, srv, email, mgPassword, false)
+		other := srv.SignIn(t, email, mgPassword, false)
 		// Stand-in for an account that signs in only with an external
 		// login, until external logins exist.
 		mgRemovePassword(t, srv, email)
 
-		wantRedirect(t, c.Get("/account/manage/change-password"), "/account/manage/set-password")
+		portaltest.WantRedirect(t, c.Get("/account/manage/change-password"), "/account/manage/set-password")
 		p := c.Get("/account/manage/set-password")
-		wantStatus(t, p, http.StatusOK)
+		portaltest.WantStatus(t, p, http.StatusOK)
 		if !p.Has(t, "form#set-password-form") || p.Has(t, "input[name=old_password]") {
 			t.Fatalf("set-password page: want #set-password-form without old_password:\n%s", p.Body)
 		}
@@ -697,32 +584,32 @@ func TestManageSetPassword(t *testing.T) {
 			t.Errorf("set-password page: current nav entry=%q, want the Password entry", got)
 		}
 
-		mgWantFieldError(t, c.Submit("/account/manage/set-password", "#set-password-form", map[string]string{
+		portaltest.WantFieldError(t, c.Submit("/account/manage/set-password", "#set-password-form", map[string]string{
 			"new_password": "short", "confirm_password": "short"}), "new_password")
-		mgWantFieldError(t, c.Submit("/account/manage/set-password", "#set-password-form", map[string]string{
+		portaltest.WantFieldError(t, c.Submit("/account/manage/set-password", "#set-password-form", map[string]string{
 			"new_password": mgNewPassword, "confirm_password": mgNewPassword + "x"}), "confirm_password")
 
-		oldToken := c.Cookie(sessionCookie)
+		oldToken := c.Cookie(portaltest.SessionCookie)
 		p = c.Submit("/account/manage/set-password", "#set-password-form", map[string]string{
 			"new_password": mgNewPassword, "confirm_password": mgNewPassword})
-		wantStatus(t, p, http.StatusSeeOther)
-		if got := c.Cookie(sessionCookie); got == "" || got == oldToken {
+		portaltest.WantStatus(t, p, http.StatusSeeOther)
+		if got := c.Cookie(portaltest.SessionCookie); got == "" || got == oldToken {
 			t.Errorf("AUTH-05: session cookie after setting a password=%q, want a new value", got)
 		}
-		mgWantStatusMessage(t, c.Follow(p))
-		if !mgSignedIn(t, c) {
+		portaltest.WantStatusMessage(t, c.Follow(p))
+		if !c.SignedIn() {
 			t.Fatalf("setting a password signed this browser out")
 		}
-		if mgSignedIn(t, other) {
+		if other.SignedIn() {
 			t.Errorf("SES-03: setting a password left another session signed in")
 		}
-		if !mgCanLogin(t, srv, email, mgNewPassword) {
+		if !srv.CanLogin(t, email, mgNewPassword) {
 			t.Errorf("the password just set does not sign in")
 		}
-		if mgCanLogin(t, srv, email, mgPassword) {
+		if srv.CanLogin(t, email, mgPassword) {
 			t.Errorf("the removed password signs in again")
 		}
-		wantRedirect(t, c.Get("/account/manage/set-password"), "/account/manage/change-password")
+		portaltest.WantRedirect(t, c.Get("/account/manage/set-password"), "/account/manage/change-password")
 	})
 }
 
@@ -734,15 +621,15 @@ var mgManagePages = []string{"/account/manage", "/account/manage/email", "/accou
 // posts to /account/logout with a CSRF token; posting it signs out.
 func TestManageLayout(t *testing.T) {
 	t.Parallel()
-	srv := newTestServer(t)
+	srv := portaltest.NewServer(t)
 	const email = "alice@example.com"
-	confirmedUser(t, srv, email, mgPassword)
+	srv.SignedUp(t, email, mgPassword)
 
 	for _, path := range mgManagePages {
 		t.Run(strings.TrimPrefix(path, "/account/"), func(t *testing.T) {
-			c := mgSignIn(t, srv, email, mgPassword, false)
+			c := srv.SignIn(t, email, mgPassword, false)
 			p := c.Get(path)
-			wantStatus(t, p, http.StatusOK)
+			portaltest.WantStatus(t, p, http.StatusOK)
 			doc := p.Doc(t)
 
 			nav := doc.Find("nav.manage-nav")
@@ -801,12 +688,12 @@ func TestManageLayout(t *testing.T) {
 			if f.Values.Get("_csrf") == "" {
 				t.Fatalf("#manage-logout form has no _csrf")
 			}
-			old := c.Cookie(sessionCookie)
-			wantStatus(t, c.Post(f.Action, f.Values), http.StatusSeeOther)
-			wantLoginRedirect(t, c.Get(path), path)
-			replay := newClient(t, srv)
-			replay.SetCookie(sessionCookie, old)
-			wantLoginRedirect(t, replay.Get("/account/manage"), "/account/manage")
+			old := c.Cookie(portaltest.SessionCookie)
+			portaltest.WantStatus(t, c.Post(f.Action, f.Values), http.StatusSeeOther)
+			portaltest.WantLoginRedirect(t, c.Get(path), path)
+			replay := portaltest.NewClient(t, srv)
+			replay.SetCookie(portaltest.SessionCookie, old)
+			portaltest.WantLoginRedirect(t, replay.Get("/account/manage"), "/account/manage")
 		})
 	}
 }
@@ -815,9 +702,9 @@ func TestManageLayout(t *testing.T) {
 // anonymous visitor to the login page.
 func TestManagePagesNeedSignIn(t *testing.T) {
 	t.Parallel()
-	srv := newTestServer(t)
-	c := newClient(t, srv)
+	srv := portaltest.NewServer(t)
+	c := portaltest.NewClient(t, srv)
 	for _, path := range append(slices.Clone(mgManagePages), "/account/manage/set-password") {
-		wantLoginRedirect(t, c.Get(path), path)
+		portaltest.WantLoginRedirect(t, c.Get(path), path)
 	}
 }

@@ -12,6 +12,7 @@ import (
 	"testing"
 
 	"github.com/accountportal/portal"
+	"github.com/accountportal/portal/internal/portaltest"
 )
 
 const msgTheme = `# A theme that renames a few things.
@@ -28,10 +29,10 @@ invalid_login = "Those details do not match an account."
 func TestMessagesThemeOverridesWording(t *testing.T) {
 	t.Parallel()
 	srv := thServer(t, map[string]string{"messages.toml": msgTheme})
-	c := newClient(t, srv)
+	c := portaltest.NewClient(t, srv)
 
 	p := c.Get("/account/login")
-	wantStatus(t, p, http.StatusOK)
+	portaltest.WantStatus(t, p, http.StatusOK)
 	if got := p.Text(t, "title"); !strings.HasPrefix(got, "Welcome back") {
 		t.Errorf("<title>=%q, want it to start with the theme's login.title", got)
 	}
@@ -47,7 +48,7 @@ func TestMessagesThemeOverridesWording(t *testing.T) {
 
 	// identity's message for a failed sign-in, through the catalogue.
 	p = c.Login("nobody@example.com", "not the password", false)
-	wantStatus(t, p, http.StatusUnprocessableEntity)
+	portaltest.WantStatus(t, p, http.StatusUnprocessableEntity)
 	if got, want := p.Text(t, ".form-error"), "Those details do not match an account."; got != want {
 		t.Errorf(".form-error=%q, want the theme's errors.invalid_login %q", got, want)
 	}
@@ -64,7 +65,7 @@ func TestMessagesThemeOverridesWording(t *testing.T) {
 // wording).
 func TestMessagesUnknownKeyRefusedAtStart(t *testing.T) {
 	t.Parallel()
-	cfg, _ := testConfig(t)
+	cfg, _ := portaltest.Config(t)
 	cfg.Theme = thThemeDir(t, map[string]string{"messages.toml": "[login]\ntitel = \"Welcome back\"\n"})
 	cfg.BaseURL = "http://127.0.0.1:1"
 	p, err := portal.New(cfg)

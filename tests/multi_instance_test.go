@@ -2,29 +2,19 @@ package tests
 
 import (
 	"net/http"
-	"net/http/httptest"
 	"net/url"
 	"os"
-	"path/filepath"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
 
-	"github.com/accountportal/portal"
+	"github.com/accountportal/portal/internal/portaltest"
 )
 
-// on returns c talking to srv with the same cookie jar: one browser, two
-// instances behind a load balancer (cookies are per host, not per port).
-func (c *client) on(srv *testServer) *client {
-	c2 := *c
-	c2.srv = srv
-	return &c2
-}
-
 // twoInstances starts two Portals on one PostgreSQL database, with
-// sessions in the database or in Redis, and one mail outbox.
-func twoInstances(t *testing.T, sessions string) (*testServer, *testServer) {
+// sessions in the database or in Redis, and one mail outbox (the
+// configuration's).
+func twoInstances(t *testing.T, sessions string) (*portaltest.Server, *portaltest.Server) {
 	t.Helper()
 	if os.Getenv("PORTAL_TEST_POSTGRES_URL") == "" {
 		if os.Getenv("CI") != "" {
@@ -32,34 +22,17 @@ func twoInstances(t *testing.T, sessions string) (*testServer, *testServer) {
 		}
 		t.Skip("PORTAL_TEST_POSTGRES_URL is not set")
 	}
-	cfg, clock := testConfig(t)
-	cfg.DB = freshPostgres(t)
+	cfg, clock := portaltest.Config(t)
+	cfg.DB = portaltest.FreshPostgres(t)
 	cfg.Sessions = sessions
-	cfg.Mail = "dir:" + filepath.Join(t.TempDir(), "outbox")
-	start := func() *testServer {
-		c := cfg
-		logBuf := &syncBuffer{}
-		c.Logger = nil
-		ts := httptest.NewUnstartedServer(nil)
-		c.BaseURL = "http://" + ts.Listener.Addr().String()
-		p, err := portal.New(c)
-		if err != nil {
-			t.Fatalf("portal.New: %v", err)
-		}
-		ts.Config.Handler = p.Handler()
-		ts.Start()
-		t.Cleanup(func() { ts.Close(); p.Close() })
-		return &testServer{URL: ts.URL, Portal: p, Config: p.Config(), Clock: clock,
-			Outbox: strings.TrimPrefix(c.Mail, "dir:"), Log: &logBuf.Buffer}
-	}
-	return start(), start()
+	return portaltest.Start(t, cfg, clock), portaltest.Start(t, cfg, clock)
 }
 
 // TestMultiInstance (REL-04, REL-18): two instances share one PostgreSQL
 // (and Redis): a session, a sign-out, a single-use code and a lockout are
 // one and the same on both.
 func TestMultiInstance(t *testing.T) {
-	if onPostgres() {
+	if portaltest.OnPostgres() {
 		t.Skip("runs once, in the first pass")
 	}
 	variants := map[string]string{"sessions in PostgreSQL": ""}
@@ -67,7 +40,7 @@ func TestMultiInstance(t *testing.T) {
 		// A prefix of its own: Redis outlives the test, and rate-limit
 		// windows of an earlier run on the same Redis (an hour for
 		// login-ip) must not count against this one.
-		variants["sessions in Redis"] = withQuery(r, "prefix", "portal-test:"+randomHex(6)+":")
+		variants["sessions in Redis"] = portaltest.WithQuery(r, "prefix", "portal-test:"+portaltest.RandomHex(6)+":")
 	} else if os.Getenv("CI") != "" {
 		t.Fatal("CI must set PORTAL_TEST_REDIS_URL")
 	}
@@ -78,31 +51,31 @@ func TestMultiInstance(t *testing.T) {
 			const email, pw = "multi@example.com", "correct horse battery"
 
 			// Register on A, confirm on B.
-			ca := newClient(t, a)
+			ca := portaltest.NewClient(t, a)
 			ca.Register(email, pw)
 			link := a.MailsTo(t, email)[0].Link(t, "/account/confirm-email")
 			u, _ := url.Parse(link)
-			cb := ca.on(b)
+			cb := ca.On(b)
 			confirm := cb.Submit(u.RequestURI(), "#confirm-email-form", nil)
-			wantStatus(t, confirm, http.StatusSeeOther)
+			portaltest.WantStatus(t, confirm, http.StatusSeeOther)
 
 			// Sign in on A, use the session on B, sign out on B: dead on A.
-			wantRedirect(t, ca.Login(email, pw, false), "/")
-			wantStatus(t, cb.Get("/account/manage"), http.StatusOK)
+			portaltest.WantRedirect(t, ca.Login(email, pw, false), "/")
+			portaltest.WantStatus(t, cb.Get("/account/manage"), http.StatusOK)
 			logout := cb.Get("/account/logout").Form(t, "#logout-form")
-			wantStatus(t, cb.Post(logout.Action, logout.Values), http.StatusSeeOther)
-			wantLoginRedirect(t, ca.Get("/account/manage"), "/account/manage")
+			portaltest.WantStatus(t, cb.Post(logout.Action, logout.Values), http.StatusSeeOther)
+			portaltest.WantLoginRedirect(t, ca.Get("/account/manage"), "/account/manage")
 
 			// Enable 2FA on A.
-			wantRedirect(t, ca.Login(email, pw, false), "/")
+			portaltest.WantRedirect(t, ca.Login(email, pw, false), "/")
 			key, codes := tfEnable(t, a, ca)
 			a.Clock.Advance(tfStep)
 
 			// The same TOTP code on A and B at once: exactly one wins.
-			pa := newClient(t, a)
-			wantRedirect(t, tfPasswordStep(pa, email, pw, false, ""), tf2FAPath)
-			pb := newClient(t, b)
-			wantRedirect(t, tfPasswordStep(pb, email, pw, false, ""), tf2FAPath)
+			pa := portaltest.NewClient(t, a)
+			portaltest.WantRedirect(t, tfPasswordStep(pa, email, pw, false, ""), tf2FAPath)
+			pb := portaltest.NewClient(t, b)
+			portaltest.WantRedirect(t, tfPasswordStep(pb, email, pw, false, ""), tf2FAPath)
 			fa := pa.Get(tf2FAPath).Form(t, "#login-2fa-form")
 			fb := pb.Get(tf2FAPath).Form(t, "#login-2fa-form")
 			code := tfCode(t, a, key, 0)
@@ -111,8 +84,8 @@ func TestMultiInstance(t *testing.T) {
 			var wins atomic.Int32
 			var wg sync.WaitGroup
 			for _, x := range []struct {
-				c *client
-				f *form
+				c *portaltest.Client
+				f *portaltest.Form
 			}{{pa, fa}, {pb, fb}} {
 				wg.Add(1)
 				go func() {
@@ -130,7 +103,7 @@ func TestMultiInstance(t *testing.T) {
 			// The same recovery code on A and B at once: exactly one wins.
 			ra, rb := tfPending(t, a, email), tfPending(t, b, email)
 			wins.Store(0)
-			for _, c := range []*client{ra, rb} {
+			for _, c := range []*portaltest.Client{ra, rb} {
 				wg.Add(1)
 				go func() {
 					defer wg.Done()
@@ -146,11 +119,11 @@ func TestMultiInstance(t *testing.T) {
 
 			// Wrong passwords on A and B count together: 5 lock the account.
 			for i := range 5 {
-				srv := []*testServer{a, b}[i%2]
-				wantInvalidLogin(t, newClient(t, srv).Login(email, "wrong password!", false))
+				srv := []*portaltest.Server{a, b}[i%2]
+				wantInvalidLogin(t, portaltest.NewClient(t, srv).Login(email, "wrong password!", false))
 			}
-			wantInvalidLogin(t, newClient(t, a).Login(email, pw, false))
-			wantInvalidLogin(t, newClient(t, b).Login(email, pw, false))
+			wantInvalidLogin(t, portaltest.NewClient(t, a).Login(email, pw, false))
+			wantInvalidLogin(t, portaltest.NewClient(t, b).Login(email, pw, false))
 		})
 	}
 }

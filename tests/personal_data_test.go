@@ -24,6 +24,7 @@ import (
 	"time"
 
 	"github.com/accountportal/portal"
+	"github.com/accountportal/portal/internal/portaltest"
 )
 
 const (
@@ -34,20 +35,8 @@ const (
 	pdPastReauth    = 11 * time.Minute
 	pdDeletedSubj   = "account was deleted"
 	pdExportFormat  = "portal-personal-data/1"
-	pdReauthPrefix  = "/account/reauthenticate?returnUrl="
 	pdDeletedTestID = "[data-testid=account-deleted]"
 )
-
-// pdReauthURL is where a stale sign-in is sent to come back to returnPath.
-func pdReauthURL(returnPath string) string {
-	return pdReauthPrefix + url.QueryEscape(returnPath)
-}
-
-// pdDB opens the test database for gray-box reads and writes.
-func pdDB(t testing.TB, srv *testServer) *sql.DB {
-	t.Helper()
-	return grayDB(t, srv, false)
-}
 
 // pdScalar runs a one-value query (gray box).
 func pdScalar[T any](t testing.TB, db *sql.DB, q string, args ...any) T {
@@ -105,7 +94,7 @@ func pdRowCounts(t testing.TB, db *sql.DB, userID, email string) map[string]int 
 
 // pdQueueMail puts a message to addr into mail_outbox that is not due for
 // a day, so the worker leaves it queued (gray box).
-func pdQueueMail(t testing.TB, srv *testServer, db *sql.DB, addr, subject string) {
+func pdQueueMail(t testing.TB, srv *portaltest.Server, db *sql.DB, addr, subject string) {
 	t.Helper()
 	now := srv.Clock.Now().UTC()
 	_, err := db.ExecContext(context.Background(), `INSERT INTO mail_outbox
@@ -116,21 +105,11 @@ func pdQueueMail(t testing.TB, srv *testServer, db *sql.DB, addr, subject string
 	}
 }
 
-// pdCSRF is the _csrf value of the first form on p.
-func pdCSRF(t testing.TB, p *page) string {
-	t.Helper()
-	v := p.Doc(t).Find("input[name=_csrf]").First().AttrOr("value", "")
-	if v == "" {
-		t.Fatalf("%s: no _csrf field:\n%s", p.URL, p.Body)
-	}
-	return v
-}
-
 // pdDownload presses the download button of the personal-data page.
-func pdDownload(t testing.TB, c *client) *page {
+func pdDownload(t testing.TB, c *portaltest.Client) *portaltest.Page {
 	t.Helper()
 	p := c.Get(pdPersonalPath)
-	wantStatus(t, p, http.StatusOK)
+	portaltest.WantStatus(t, p, http.StatusOK)
 	f := p.Form(t, "form#download-data")
 	return c.Post(f.Action, f.Values)
 }
@@ -186,9 +165,9 @@ type pdExport struct {
 
 // pdWantExport fails the test unless p is a PersonalData.json download
 // (PRIV-01: application/json, attachment, no-store) and returns it parsed.
-func pdWantExport(t testing.TB, p *page) pdExport {
+func pdWantExport(t testing.TB, p *portaltest.Page) pdExport {
 	t.Helper()
-	wantStatus(t, p, http.StatusOK)
+	portaltest.WantStatus(t, p, http.StatusOK)
 	if mt, _, err := mime.ParseMediaType(p.Header.Get("Content-Type")); err != nil || mt != "application/json" {
 		t.Errorf("Content-Type=%q, want application/json", p.Header.Get("Content-Type"))
 	}
@@ -215,11 +194,11 @@ func pdWantExport(t testing.TB, p *page) pdExport {
 // anonymous visitor is sent to log in.
 func TestPersonalDataPage(t *testing.T) {
 	t.Parallel()
-	srv := newTestServer(t)
+	srv := portaltest.NewServer(t)
 	c := srv.SignedUp(t, "alice@example.com", pdPassword)
 
 	p := c.Get(pdPersonalPath)
-	wantStatus(t, p, http.StatusOK)
+	portaltest.WantStatus(t, p, http.StatusOK)
 	f := p.Doc(t).Find("form#download-data")
 	if f.Length() != 1 {
 		t.Fatalf("%d form#download-data, want 1:\n%s", f.Length(), p.Body)
@@ -237,23 +216,23 @@ func TestPersonalDataPage(t *testing.T) {
 		t.Errorf("a#delete href=%q, want %q", got, want)
 	}
 
-	anon := newClient(t, srv)
-	wantLoginRedirect(t, anon.Get(pdPersonalPath), pdPersonalPath)
-	wantLoginRedirect(t, anon.Get(pdDeletePath), pdDeletePath)
+	anon := portaltest.NewClient(t, srv)
+	portaltest.WantLoginRedirect(t, anon.Get(pdPersonalPath), pdPersonalPath)
+	portaltest.WantLoginRedirect(t, anon.Get(pdDeletePath), pdDeletePath)
 }
 
 // TestPersonalDataDownloadGetIs405 (PRIV-01): the download is POST only;
 // a GET (a link, a prefetch) is 405 and exports nothing.
 func TestPersonalDataDownloadGetIs405(t *testing.T) {
 	t.Parallel()
-	srv := newTestServer(t)
+	srv := portaltest.NewServer(t)
 	c := srv.SignedUp(t, "alice@example.com", pdPassword)
 
 	p := c.Get(pdDownloadPath)
 	if strings.Contains(p.Header.Get("Content-Disposition"), "attachment") || strings.Contains(p.Body, pdExportFormat) {
 		t.Errorf("GET answered an export: %v", p.Header)
 	}
-	wantStatus(t, p, http.StatusMethodNotAllowed)
+	portaltest.WantStatus(t, p, http.StatusMethodNotAllowed)
 	// The GET used no export: the button still works.
 	pdWantExport(t, pdDownload(t, c))
 }
@@ -262,7 +241,7 @@ func TestPersonalDataDownloadGetIs405(t *testing.T) {
 // session's CSRF token is refused and exports nothing.
 func TestPersonalDataDownloadNeedsCSRF(t *testing.T) {
 	t.Parallel()
-	srv := newTestServer(t)
+	srv := portaltest.NewServer(t)
 	c := srv.SignedUp(t, "alice@example.com", pdPassword)
 
 	wantCSRFRefused(t, c.Post(pdDownloadPath, url.Values{}))
@@ -279,16 +258,16 @@ func TestPersonalDataDownloadNeedsCSRF(t *testing.T) {
 // to re-authentication and comes back to the personal-data page.
 func TestPersonalDataDownload(t *testing.T) {
 	t.Parallel()
-	srv := newTestServer(t)
+	srv := portaltest.NewServer(t)
 	const email, other = "alice@example.com", "bob@example.com"
 	c := srv.SignedUp(t, email, pdPassword)
 	srv.SignedUp(t, other, pdPassword)
-	db := pdDB(t, srv)
-	id := efUserID(t, srv, email)
+	db := srv.GrayDB(t, false)
+	id := srv.UserID(t, email)
 	stamp := pdScalar[string](t, db, `SELECT security_stamp FROM users WHERE id = ?`, id)
 	hash := pdScalar[string](t, db, `SELECT password_hash FROM users WHERE id = ?`, id)
-	code := efQuery(t, efLastLink(t, srv, email, "", "/account/confirm-email"), "code")
-	cookie := c.Cookie(sessionCookie)
+	code := efQuery(t, srv.LastLink(t, email, "", "/account/confirm-email"), "code")
+	cookie := c.Cookie(portaltest.SessionCookie)
 	if stamp == "" || hash == "" || code == "" || cookie == "" {
 		t.Fatalf("setup: stamp=%q hash=%q code=%q cookie=%q, want all set", stamp, hash, code, cookie)
 	}
@@ -361,7 +340,7 @@ func TestPersonalDataDownload(t *testing.T) {
 
 	// At most one export per 10 minutes per account.
 	p = pdDownload(t, c)
-	wantStatus(t, p, http.StatusTooManyRequests)
+	portaltest.WantStatus(t, p, http.StatusTooManyRequests)
 	if secs, err := strconv.Atoi(p.Header.Get("Retry-After")); err != nil || secs < 1 || secs > 600 {
 		t.Errorf("Retry-After=%q, want 1..600 seconds", p.Header.Get("Retry-After"))
 	}
@@ -372,7 +351,7 @@ func TestPersonalDataDownload(t *testing.T) {
 	// SES-05: a sign-in older than the re-auth window must re-authenticate
 	// first, and comes back to the page with the button (not to the POST).
 	srv.Clock.Advance(pdPastReauth)
-	wantRedirect(t, pdDownload(t, c), "/account/reauthenticate?returnUrl=%2Faccount%2Fmanage%2Fpersonal-data")
+	portaltest.WantRedirect(t, pdDownload(t, c), "/account/reauthenticate?returnUrl=%2Faccount%2Fmanage%2Fpersonal-data")
 }
 
 // pdContributor is an embedding application's export section.
@@ -389,7 +368,7 @@ func (c pdContributor) PersonalData(_ context.Context, userID string) (any, erro
 // "application"."<section>", last, with the signed-in user's data.
 func TestPersonalDataDownloadContributor(t *testing.T) {
 	t.Parallel()
-	srv := newTestServer(t)
+	srv := portaltest.NewServer(t)
 	srv.Portal.AddPersonalDataContributor(pdContributor{section: "shop"})
 	const email = "alice@example.com"
 	c := srv.SignedUp(t, email, pdPassword)
@@ -409,7 +388,7 @@ func TestPersonalDataDownloadContributor(t *testing.T) {
 	if err := json.Unmarshal(raw, &shop); err != nil {
 		t.Fatal(err)
 	}
-	if got, want := shop.UserID, efUserID(t, srv, email); got != want {
+	if got, want := shop.UserID, srv.UserID(t, email); got != want {
 		t.Errorf("application.shop.userId=%q, want %q", got, want)
 	}
 	if got, want := shop.Orders, []string{"A-1", "A-2"}; !slices.Equal(got, want) {
@@ -418,7 +397,7 @@ func TestPersonalDataDownloadContributor(t *testing.T) {
 }
 
 // pdSubmitDelete posts the delete form (read from its page) with password.
-func pdSubmitDelete(t testing.TB, c *client, password string) *page {
+func pdSubmitDelete(t testing.TB, c *portaltest.Client, password string) *portaltest.Page {
 	t.Helper()
 	return c.Submit(pdDeletePath, "form#delete-user", map[string]string{"password": password})
 }
@@ -427,18 +406,18 @@ func pdSubmitDelete(t testing.TB, c *client, password string) *page {
 // with a field error, removes nothing, and counts towards the lockout.
 func TestDeletePersonalDataWrongPassword(t *testing.T) {
 	t.Parallel()
-	srv := newTestServer(t)
+	srv := portaltest.NewServer(t)
 	const email = "alice@example.com"
 	c := srv.SignedUp(t, email, pdPassword)
-	db := pdDB(t, srv)
-	id := efUserID(t, srv, email)
+	db := srv.GrayDB(t, false)
+	id := srv.UserID(t, email)
 	pdQueueMail(t, srv, db, email, "queued before the attempt")
 	before := pdRowCounts(t, db, id, email)
 	failures := pdScalar[int](t, db, `SELECT access_failed_count FROM users WHERE id = ?`, id)
 
 	p := pdSubmitDelete(t, c, "wrong horse battery")
-	wantStatus(t, p, http.StatusUnprocessableEntity)
-	if fieldError(t, p, "password") == "" {
+	portaltest.WantStatus(t, p, http.StatusUnprocessableEntity)
+	if portaltest.FieldError(t, p, "password") == "" {
 		t.Errorf("no .field-error for password:\n%s", p.Body)
 	}
 
@@ -456,8 +435,8 @@ func TestDeletePersonalDataWrongPassword(t *testing.T) {
 	if got, want := pdScalar[int](t, db, `SELECT access_failed_count FROM users WHERE id = ?`, id), failures+1; got != want {
 		t.Errorf("access_failed_count=%d, want %d (a wrong password counts towards lockout)", got, want)
 	}
-	wantStatus(t, c.Get("/account/manage"), http.StatusOK)
-	if len(mailsWithSubject(t, srv, email, pdDeletedSubj)) != 0 {
+	portaltest.WantStatus(t, c.Get("/account/manage"), http.StatusOK)
+	if len(srv.MailsWith(t, email, pdDeletedSubj)) != 0 {
 		t.Errorf("an account-deleted mail went out after a wrong password")
 	}
 }
@@ -468,18 +447,18 @@ func TestDeletePersonalDataWrongPassword(t *testing.T) {
 // frees the address for a fresh account.
 func TestDeletePersonalData(t *testing.T) {
 	t.Parallel()
-	srv := newTestServer(t)
+	srv := portaltest.NewServer(t)
 	const email, other = "alice@example.com", "bob@example.com"
 	a := srv.SignedUp(t, email, pdPassword)
-	b := newClient(t, srv)
-	wantRedirect(t, b.Login(email, pdPassword, false), "/")
+	b := portaltest.NewClient(t, srv)
+	portaltest.WantRedirect(t, b.Login(email, pdPassword, false), "/")
 	bob := srv.SignedUp(t, other, pdPassword)
 	// A password reset leaves an unused token row for alice.
 	efForgot(t, srv, email)
 	srv.Mails(t)
 
-	db := pdDB(t, srv)
-	id, bobID := efUserID(t, srv, email), efUserID(t, srv, other)
+	db := srv.GrayDB(t, false)
+	id, bobID := srv.UserID(t, email), srv.UserID(t, other)
 	pdQueueMail(t, srv, db, email, "queued for alice")
 	pdQueueMail(t, srv, db, strings.ToUpper(email), "queued for ALICE")
 	pdQueueMail(t, srv, db, other, "queued for bob")
@@ -508,18 +487,18 @@ func TestDeletePersonalData(t *testing.T) {
 	bobBefore := pdRowCounts(t, db, bobID, other)
 
 	p := pdSubmitDelete(t, a, pdPassword)
-	wantRedirect(t, p, "/account/deleted")
-	if a.Cookie(sessionCookie) != "" {
-		t.Errorf("session cookie still set after deletion: %q", sessionSetCookies(p))
+	portaltest.WantRedirect(t, p, "/account/deleted")
+	if a.Cookie(portaltest.SessionCookie) != "" {
+		t.Errorf("session cookie still set after deletion: %q", p.SessionSetCookies())
 	}
 	g := a.Follow(p)
-	wantStatus(t, g, http.StatusOK)
+	portaltest.WantStatus(t, g, http.StatusOK)
 	if !g.Has(t, pdDeletedTestID) {
 		t.Errorf("goodbye page has no %s:\n%s", pdDeletedTestID, g.Body)
 	}
-	wantLoginRedirect(t, a.Get("/account/manage"), "/account/manage")
+	portaltest.WantLoginRedirect(t, a.Get("/account/manage"), "/account/manage")
 	// SES-03: the other browser is signed out at its next request.
-	wantLoginRedirect(t, b.Get("/account/manage"), "/account/manage")
+	portaltest.WantLoginRedirect(t, b.Get("/account/manage"), "/account/manage")
 
 	// Gray box: no row of the account is left; queued mail to it is gone
 	// (the goodbye mail itself is queued after the deletion).
@@ -535,7 +514,7 @@ func TestDeletePersonalData(t *testing.T) {
 		AND subject NOT LIKE '%' || ? || '%'`, email, pdDeletedSubj); got != 0 {
 		t.Errorf("mail_outbox rows to %s=%d after deletion, want 0", email, got)
 	}
-	if got := countUsers(t, srv, email); got != 0 {
+	if got := srv.CountUsers(t, email); got != 0 {
 		t.Errorf("users with %s=%d, want 0", email, got)
 	}
 	if got := pdScalar[int](t, db, `SELECT count(*) FROM kept_events`); got != 0 {
@@ -545,27 +524,27 @@ func TestDeletePersonalData(t *testing.T) {
 	if got := pdRowCounts(t, db, bobID, other); !pdEqualCounts(got, bobBefore) {
 		t.Errorf("bob's rows=%v after alice's deletion, want %v", got, bobBefore)
 	}
-	wantStatus(t, bob.Get("/account/manage"), http.StatusOK)
+	portaltest.WantStatus(t, bob.Get("/account/manage"), http.StatusOK)
 
 	// The old address is told.
-	if got := mailsWithSubject(t, srv, email, pdDeletedSubj); len(got) != 1 {
-		t.Errorf("%d mails with %q to %s, want 1; all: %v", len(got), pdDeletedSubj, email, efSubjects(srv.Mails(t)))
+	if got := srv.MailsWith(t, email, pdDeletedSubj); len(got) != 1 {
+		t.Errorf("%d mails with %q to %s, want 1; all: %v", len(got), pdDeletedSubj, email, portaltest.Subjects(srv.Mails(t)))
 	} else if strings.Contains(got[0].Text, pdPassword) {
 		t.Errorf("account-deleted mail contains the password")
 	}
 
 	// AUTH-01: the old credentials get the generic answer.
-	wantInvalidLogin(t, newClient(t, srv).Login(email, pdPassword, false))
+	wantInvalidLogin(t, portaltest.NewClient(t, srv).Login(email, pdPassword, false))
 
 	// The address can register again, as a fresh account.
 	fresh := srv.SignedUp(t, email, "another horse battery")
-	wantStatus(t, fresh.Get("/account/manage"), http.StatusOK)
-	if newID := efUserID(t, srv, email); newID == id {
+	portaltest.WantStatus(t, fresh.Get("/account/manage"), http.StatusOK)
+	if newID := srv.UserID(t, email); newID == id {
 		t.Errorf("the new account has the deleted account's id %s", id)
 	}
 	// The fresh account does not inherit the old timeline.
 	sec := fresh.Get("/account/manage/security")
-	wantStatus(t, sec, http.StatusOK)
+	portaltest.WantStatus(t, sec, http.StatusOK)
 	if got := pdKinds(t, sec); slices.Contains(got, "password_reset_requested") {
 		t.Errorf("the new account's timeline %q holds the deleted account's events", got)
 	}
@@ -589,19 +568,19 @@ func pdEqualCounts(a, b map[string]int) bool {
 // deleted.
 func TestDeletePersonalDataNeedsRecentAuth(t *testing.T) {
 	t.Parallel()
-	srv := newTestServer(t)
+	srv := portaltest.NewServer(t)
 	const email = "alice@example.com"
 	c := srv.SignedUp(t, email, pdPassword)
-	wantStatus(t, c.Get(pdDeletePath), http.StatusOK)
-	csrf := pdCSRF(t, c.Get(pdPersonalPath))
+	portaltest.WantStatus(t, c.Get(pdDeletePath), http.StatusOK)
+	csrf := c.Get(pdPersonalPath).CSRF(t)
 
 	srv.Clock.Advance(pdPastReauth)
-	wantRedirect(t, c.Get(pdDeletePath), pdReauthURL(pdDeletePath))
-	wantRedirect(t, c.Post(pdDeletePath, url.Values{"_csrf": {csrf}, "password": {pdPassword}}), pdReauthURL(pdDeletePath))
-	if got := countUsers(t, srv, email); got != 1 {
+	portaltest.WantRedirect(t, c.Get(pdDeletePath), portaltest.ReauthURL(pdDeletePath))
+	portaltest.WantRedirect(t, c.Post(pdDeletePath, url.Values{"_csrf": {csrf}, "password": {pdPassword}}), portaltest.ReauthURL(pdDeletePath))
+	if got := srv.CountUsers(t, email); got != 1 {
 		t.Fatalf("users with %s=%d after a stale POST, want 1", email, got)
 	}
-	wantStatus(t, c.Get(pdPersonalPath), http.StatusOK)
+	portaltest.WantStatus(t, c.Get(pdPersonalPath), http.StatusOK)
 }
 
 // TestDeleteKeepsAnonymisedEvents: with --keep-security-events, deleting
@@ -609,16 +588,16 @@ func TestDeletePersonalDataNeedsRecentAuth(t *testing.T) {
 // address, IP or user agent — and still removes every row of the account.
 func TestDeleteKeepsAnonymisedEvents(t *testing.T) {
 	t.Parallel()
-	srv := newTestServer(t, func(c *portal.Config) { c.KeepSecurityEvents = true })
+	srv := portaltest.NewServer(t, func(c *portal.Config) { c.KeepSecurityEvents = true })
 	const email = "alice@example.com"
 	a := srv.SignedUp(t, email, pdPassword)
-	db := pdDB(t, srv)
-	id := efUserID(t, srv, email)
+	db := srv.GrayDB(t, false)
+	id := srv.UserID(t, email)
 	events := pdScalar[int](t, db, `SELECT count(*) FROM security_events WHERE user_id = ?`, id)
 	if events == 0 {
 		t.Fatal("setup: alice has no security events")
 	}
-	wantRedirect(t, pdSubmitDelete(t, a, pdPassword), "/account/deleted")
+	portaltest.WantRedirect(t, pdSubmitDelete(t, a, pdPassword), "/account/deleted")
 
 	if got := pdScalar[int](t, db, `SELECT count(*) FROM security_events WHERE user_id = ?`, id); got != 0 {
 		t.Errorf("%d security_events rows of the deleted account, want 0", got)

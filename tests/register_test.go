@@ -3,7 +3,6 @@ package tests
 import (
 	"context"
 	"net/http"
-	"net/url"
 	"slices"
 	"strings"
 	"testing"
@@ -12,82 +11,18 @@ import (
 	_ "github.com/mattn/go-sqlite3" // countUsers reads the test database
 
 	"github.com/accountportal/portal"
+	"github.com/accountportal/portal/internal/portaltest"
 )
 
 // noConfirmation turns off --require-confirmed-email.
 func noConfirmation(cfg *portal.Config) { cfg.RequireConfirmedEmail = false }
 
-// wantStatus fails the test when p's status is not want.
-func wantStatus(t testing.TB, p *page, want int) {
-	t.Helper()
-	if got := p.Status; got != want {
-		t.Fatalf("%s: status=%d, want %d; body:\n%s", p.URL, got, want, p.Body)
-	}
-}
-
-// wantRedirect fails the test unless p is a 303 to exactly location.
-func wantRedirect(t testing.TB, p *page, location string) {
-	t.Helper()
-	wantStatus(t, p, http.StatusSeeOther)
-	if got, want := p.Location(), location; got != want {
-		t.Fatalf("%s: Location=%q, want %q", p.URL, got, want)
-	}
-}
-
-// wantLoginRedirect fails the test unless p sends an anonymous visitor of
-// returnPath to the login page.
-func wantLoginRedirect(t testing.TB, p *page, returnPath string) {
-	t.Helper()
-	wantRedirect(t, p, "/account/login?"+url.Values{"returnUrl": {returnPath}}.Encode())
-}
-
 // submitRegister posts the register form without asserting the outcome.
-func submitRegister(c *client, email, password, confirm string) *page {
-	c.t.Helper()
+func submitRegister(c *portaltest.Client, email, password, confirm string) *portaltest.Page {
+	c.T().Helper()
 	return c.Submit("/account/register", "#register-form", map[string]string{
 		"email": email, "password": password, "confirm_password": confirm,
 	})
-}
-
-// fieldError returns the validation message shown for field, or "".
-func fieldError(t testing.TB, p *page, field string) string {
-	t.Helper()
-	return p.Text(t, "#f-"+field+"-error.field-error")
-}
-
-// countUsers counts the rows of the users table (gray box), optionally
-// only those with the normalized email.
-func countUsers(t testing.TB, srv *testServer, normalizedEmail string) int {
-	t.Helper()
-	db := grayDB(t, srv, true)
-	q, args := "SELECT COUNT(*) FROM users", []any{}
-	if normalizedEmail != "" {
-		q, args = q+" WHERE normalized_email = ?", []any{normalizedEmail}
-	}
-	var n int
-	if err := db.QueryRowContext(context.Background(), q, args...).Scan(&n); err != nil {
-		t.Fatalf("count users: %v", err)
-	}
-	return n
-}
-
-// mailsWithSubject returns the messages to addr whose subject contains substr.
-func mailsWithSubject(t testing.TB, srv *testServer, addr, substr string) []mailMessage {
-	t.Helper()
-	var out []mailMessage
-	for _, m := range srv.MailsTo(t, addr) {
-		if strings.Contains(m.Subject, substr) {
-			out = append(out, m)
-		}
-	}
-	return out
-}
-
-// confirmWithMail follows the confirmation link in m and presses the button.
-func confirmWithMail(t testing.TB, c *client, m mailMessage) {
-	t.Helper()
-	p := c.Submit(m.Link(t, "/account/confirm-email"), "#confirm-email-form", nil)
-	wantStatus(t, p, http.StatusSeeOther)
 }
 
 // headerNames are the sorted names of h without Date (docs/security.md, Alike responses).
@@ -107,17 +42,17 @@ func headerNames(h http.Header) []string {
 // (docs/security.md decision 3, AUTH-01).
 func TestRegisterWithConfirmation(t *testing.T) {
 	t.Parallel()
-	srv := newTestServer(t)
+	srv := portaltest.NewServer(t)
 	const email, pw = "alice@example.com", "correct horse battery"
 
-	c := newClient(t, srv)
+	c := portaltest.NewClient(t, srv)
 	p := submitRegister(c, email, pw, pw)
-	wantRedirect(t, p, "/account/register-confirmation")
-	if got := c.Cookie(sessionCookie); got != "" {
+	portaltest.WantRedirect(t, p, "/account/register-confirmation")
+	if got := c.Cookie(portaltest.SessionCookie); got != "" {
 		t.Errorf("registration with confirmation on set a session cookie %q; the visitor must not be signed in", got)
 	}
 	p = c.Follow(p)
-	wantStatus(t, p, http.StatusOK)
+	portaltest.WantStatus(t, p, http.StatusOK)
 	if !p.Has(t, "[data-testid=register-confirmation]") {
 		t.Errorf("register-confirmation page lacks [data-testid=register-confirmation]:\n%s", p.Body)
 	}
@@ -135,34 +70,34 @@ func TestRegisterWithConfirmation(t *testing.T) {
 	}
 
 	// Not confirmed yet: the right password fails exactly like a wrong one.
-	unconfirmed := newClient(t, srv).Login(email, pw, false)
-	wrong := newClient(t, srv).Login(email, "wrong horse battery", false)
-	for _, q := range []*page{unconfirmed, wrong} {
-		wantStatus(t, q, http.StatusUnprocessableEntity)
+	unconfirmed := portaltest.NewClient(t, srv).Login(email, pw, false)
+	wrong := portaltest.NewClient(t, srv).Login(email, "wrong horse battery", false)
+	for _, q := range []*portaltest.Page{unconfirmed, wrong} {
+		portaltest.WantStatus(t, q, http.StatusUnprocessableEntity)
 		if got, want := q.Text(t, ".form-error"), "Invalid login attempt."; got != want {
 			t.Errorf(".form-error=%q, want %q", got, want)
 		}
 	}
-	if got, want := maskedBody(t, unconfirmed), maskedBody(t, wrong); got != want {
+	if got, want := portaltest.MaskedBody(t, unconfirmed), portaltest.MaskedBody(t, wrong); got != want {
 		t.Errorf("unconfirmed login and wrong password differ (AUTH-01):\n--- unconfirmed\n%s\n--- wrong password\n%s", got, want)
 	}
 
 	c.ConfirmEmail(email)
 	p = c.Login(email, pw, false)
-	wantRedirect(t, p, "/")
-	wantStatus(t, c.Get("/account/manage"), http.StatusOK)
+	portaltest.WantRedirect(t, p, "/")
+	portaltest.WantStatus(t, c.Get("/account/manage"), http.StatusOK)
 }
 
 // TestRegisterWithoutConfirmationSignsIn: with --require-confirmed-email
 // false the new account is signed in at once.
 func TestRegisterWithoutConfirmationSignsIn(t *testing.T) {
 	t.Parallel()
-	srv := newTestServer(t, noConfirmation)
-	c := newClient(t, srv)
+	srv := portaltest.NewServer(t, noConfirmation)
+	c := portaltest.NewClient(t, srv)
 	p := submitRegister(c, "bob@example.com", "correct horse battery", "correct horse battery")
-	wantRedirect(t, p, "/")
+	portaltest.WantRedirect(t, p, "/")
 	p = c.Get("/account/manage")
-	wantStatus(t, p, http.StatusOK)
+	portaltest.WantStatus(t, p, http.StatusOK)
 	if got, want := p.Text(t, "[data-testid=email]"), "bob@example.com"; !strings.HasPrefix(got, want) {
 		t.Errorf("manage email=%q, want it to start with %q", got, want)
 	}
@@ -172,12 +107,12 @@ func TestRegisterWithoutConfirmationSignsIn(t *testing.T) {
 // confirm_password, the typed email kept and no password echoed.
 func TestRegisterMismatchedConfirmation(t *testing.T) {
 	t.Parallel()
-	srv := newTestServer(t)
-	c := newClient(t, srv)
+	srv := portaltest.NewServer(t)
+	c := portaltest.NewClient(t, srv)
 	const email = "carol@example.com"
 	p := submitRegister(c, email, "correct horse battery", "correct horse battery!")
-	wantStatus(t, p, http.StatusUnprocessableEntity)
-	if got := fieldError(t, p, "confirm_password"); got == "" {
+	portaltest.WantStatus(t, p, http.StatusUnprocessableEntity)
+	if got := portaltest.FieldError(t, p, "confirm_password"); got == "" {
 		t.Errorf("no .field-error for confirm_password:\n%s", p.Body)
 	}
 	if got, want := p.Doc(t).Find("#register-form input[name=email]").AttrOr("value", ""), email; got != want {
@@ -188,7 +123,7 @@ func TestRegisterMismatchedConfirmation(t *testing.T) {
 			t.Errorf("a password input echoes %q", v)
 		}
 	})
-	if got := countUsers(t, srv, ""); got != 0 {
+	if got := srv.CountUsers(t, ""); got != 0 {
 		t.Errorf("users=%d after a failed registration, want 0", got)
 	}
 }
@@ -197,7 +132,7 @@ func TestRegisterMismatchedConfirmation(t *testing.T) {
 // message that names the reason (PWD-01, PWD-03).
 func TestRegisterWeakPassword(t *testing.T) {
 	t.Parallel()
-	srv := newTestServer(t)
+	srv := portaltest.NewServer(t)
 	const email = "dave@example.com"
 	for _, tc := range []struct {
 		name, password, reason string
@@ -207,16 +142,16 @@ func TestRegisterWeakPassword(t *testing.T) {
 		{"PWD-03 contains the email", "my-" + email + "-pass", "email"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			c := newClient(t, srv)
+			c := portaltest.NewClient(t, srv)
 			p := submitRegister(c, email, tc.password, tc.password)
-			wantStatus(t, p, http.StatusUnprocessableEntity)
-			msg := fieldError(t, p, "password")
+			portaltest.WantStatus(t, p, http.StatusUnprocessableEntity)
+			msg := portaltest.FieldError(t, p, "password")
 			if !strings.Contains(strings.ToLower(msg), tc.reason) {
 				t.Errorf("password .field-error=%q, want it to contain %q", msg, tc.reason)
 			}
 		})
 	}
-	if got := countUsers(t, srv, ""); got != 0 {
+	if got := srv.CountUsers(t, ""); got != 0 {
 		t.Errorf("users=%d, want 0", got)
 	}
 	if got := len(srv.Mails(t)); got != 0 {
@@ -228,18 +163,18 @@ func TestRegisterWeakPassword(t *testing.T) {
 // display name.
 func TestRegisterInvalidEmail(t *testing.T) {
 	t.Parallel()
-	srv := newTestServer(t)
+	srv := portaltest.NewServer(t)
 	for _, email := range []string{"not-an-email", "a@b", "Alice <a@example.com>"} {
 		t.Run(email, func(t *testing.T) {
-			c := newClient(t, srv)
+			c := portaltest.NewClient(t, srv)
 			p := submitRegister(c, email, "correct horse battery", "correct horse battery")
-			wantStatus(t, p, http.StatusUnprocessableEntity)
-			if got := fieldError(t, p, "email"); got == "" {
+			portaltest.WantStatus(t, p, http.StatusUnprocessableEntity)
+			if got := portaltest.FieldError(t, p, "email"); got == "" {
 				t.Errorf("no .field-error for email:\n%s", p.Body)
 			}
 		})
 	}
-	if got := countUsers(t, srv, ""); got != 0 {
+	if got := srv.CountUsers(t, ""); got != 0 {
 		t.Errorf("users=%d, want 0", got)
 	}
 	if got := len(srv.Mails(t)); got != 0 {
@@ -252,18 +187,18 @@ func TestRegisterInvalidEmail(t *testing.T) {
 // one, creates nothing and tells the owner by mail.
 func TestRegisterDuplicateRevealsNothing(t *testing.T) {
 	t.Parallel()
-	srv := newTestServer(t)
+	srv := portaltest.NewServer(t)
 	const email, pw = "alice@example.com", "correct horse battery"
 
-	fresh := submitRegister(newClient(t, srv), email, pw, pw)
-	wantRedirect(t, fresh, "/account/register-confirmation")
+	fresh := submitRegister(portaltest.NewClient(t, srv), email, pw, pw)
+	portaltest.WantRedirect(t, fresh, "/account/register-confirmation")
 	user, err := srv.Portal.Identity().FindUserByEmail(context.Background(), email)
 	if err != nil {
 		t.Fatal(err)
 	}
 
 	for _, dup := range []string{email, "ALICE@Example.com"} {
-		p := submitRegister(newClient(t, srv), dup, "another fine passphrase", "another fine passphrase")
+		p := submitRegister(portaltest.NewClient(t, srv), dup, "another fine passphrase", "another fine passphrase")
 		if got, want := p.Status, fresh.Status; got != want {
 			t.Errorf("register %s: status=%d, want %d as for a new address", dup, got, want)
 		}
@@ -278,13 +213,13 @@ func TestRegisterDuplicateRevealsNothing(t *testing.T) {
 		}
 	}
 
-	if got, want := countUsers(t, srv, "alice@example.com"), 1; got != want {
+	if got, want := srv.CountUsers(t, "alice@example.com"), 1; got != want {
 		t.Errorf("accounts for alice@example.com=%d, want %d", got, want)
 	}
-	if got, want := countUsers(t, srv, ""), 1; got != want {
+	if got, want := srv.CountUsers(t, ""), 1; got != want {
 		t.Errorf("accounts=%d, want %d", got, want)
 	}
-	if got, want := len(mailsWithSubject(t, srv, email, "tried to register")), 2; got != want {
+	if got, want := len(srv.MailsWith(t, email, "tried to register")), 2; got != want {
 		t.Errorf(`"tried to register" mails to the owner=%d, want %d; mails: %+v`, got, want, srv.Mails(t))
 	}
 	if got, want := len(srv.Mails(t)), 3; got != want {
@@ -293,14 +228,14 @@ func TestRegisterDuplicateRevealsNothing(t *testing.T) {
 
 	// The original account is untouched: same id, the old password works
 	// and the one from the duplicate attempts does not.
-	c := newClient(t, srv)
-	confirms := mailsWithSubject(t, srv, email, "Confirm")
+	c := portaltest.NewClient(t, srv)
+	confirms := srv.MailsWith(t, email, "Confirm")
 	if got, want := len(confirms), 1; got != want {
 		t.Fatalf("confirmation mails=%d, want %d", got, want)
 	}
-	confirmWithMail(t, c, confirms[0])
-	wantStatus(t, newClient(t, srv).Login(email, "another fine passphrase", false), http.StatusUnprocessableEntity)
-	wantRedirect(t, c.Login(email, pw, false), "/")
+	c.ConfirmWithMail(confirms[0])
+	portaltest.WantStatus(t, portaltest.NewClient(t, srv).Login(email, "another fine passphrase", false), http.StatusUnprocessableEntity)
+	portaltest.WantRedirect(t, c.Login(email, pw, false), "/")
 	again, err := srv.Portal.Identity().FindUserByEmail(context.Background(), email)
 	if err != nil {
 		t.Fatal(err)
@@ -315,21 +250,21 @@ func TestRegisterDuplicateRevealsNothing(t *testing.T) {
 // field error.
 func TestRegisterDuplicateWithoutConfirmation(t *testing.T) {
 	t.Parallel()
-	srv := newTestServer(t, noConfirmation)
+	srv := portaltest.NewServer(t, noConfirmation)
 	const pw = "correct horse battery"
 	srv.SignedUp(t, "alice@example.com", pw)
 	for _, dup := range []string{"alice@example.com", "ALICE@Example.com"} {
-		c := newClient(t, srv)
+		c := portaltest.NewClient(t, srv)
 		p := submitRegister(c, dup, pw, pw)
-		wantStatus(t, p, http.StatusUnprocessableEntity)
-		if got := fieldError(t, p, "email"); got == "" {
+		portaltest.WantStatus(t, p, http.StatusUnprocessableEntity)
+		if got := portaltest.FieldError(t, p, "email"); got == "" {
 			t.Errorf("register %s: no .field-error for email:\n%s", dup, p.Body)
 		}
-		if got := c.Cookie(sessionCookie); got != "" {
+		if got := c.Cookie(portaltest.SessionCookie); got != "" {
 			t.Errorf("register %s: a session cookie was set", dup)
 		}
 	}
-	if got, want := countUsers(t, srv, ""), 1; got != want {
+	if got, want := srv.CountUsers(t, ""), 1; got != want {
 		t.Errorf("accounts=%d, want %d", got, want)
 	}
 }

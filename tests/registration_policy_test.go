@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/accountportal/portal"
+	"github.com/accountportal/portal/internal/portaltest"
 )
 
 // TestRegistrationClosed: closed hides every register link and refuses the
@@ -18,8 +19,8 @@ import (
 // tests).
 func TestRegistrationClosed(t *testing.T) {
 	t.Parallel()
-	srv := newTestServer(t, func(c *portal.Config) { c.Registration = "closed" })
-	c := newClient(t, srv)
+	srv := portaltest.NewServer(t, func(c *portal.Config) { c.Registration = "closed" })
+	c := portaltest.NewClient(t, srv)
 	for _, path := range []string{"/", "/account/login"} {
 		if p := c.Get(path); p.Has(t, `a[href^="/account/register"]`) {
 			t.Errorf("%s shows a register link with registration closed", path)
@@ -31,8 +32,8 @@ func TestRegistrationClosed(t *testing.T) {
 	}
 	f := c.Get("/account/login").Form(t, "#login-form")
 	v := url.Values{"_csrf": {f.Values.Get("_csrf")}, "email": {"x@example.com"}, "password": {"correct horse battery"}, "confirm_password": {"correct horse battery"}}
-	wantStatus(t, c.Post("/account/register", v), http.StatusForbidden)
-	if n := countUsers(t, srv, ""); n != 0 {
+	portaltest.WantStatus(t, c.Post("/account/register", v), http.StatusForbidden)
+	if n := srv.CountUsers(t, ""); n != 0 {
 		t.Fatalf("%d accounts with registration closed", n)
 	}
 }
@@ -41,8 +42,8 @@ func TestRegistrationClosed(t *testing.T) {
 // once; the invitation confirms the address.
 func TestRegistrationInvite(t *testing.T) {
 	t.Parallel()
-	srv := newTestServer(t, func(c *portal.Config) { c.Registration = "invite" })
-	c := newClient(t, srv)
+	srv := portaltest.NewServer(t, func(c *portal.Config) { c.Registration = "invite" })
+	c := portaltest.NewClient(t, srv)
 	if p := c.Get("/account/register"); !p.Has(t, "[data-testid=invite-only]") || p.Has(t, "#register-form") {
 		t.Fatalf("register page without an invitation:\n%s", p.Body)
 	}
@@ -53,7 +54,7 @@ func TestRegistrationInvite(t *testing.T) {
 	u, _ := url.Parse(link)
 
 	// Another address through the invitation link: refused.
-	other := newClient(t, srv)
+	other := portaltest.NewClient(t, srv)
 	p := other.Get(u.RequestURI())
 	if got := p.Doc(t).Find("#f-email").AttrOr("value", ""); got != "guest@example.com" {
 		t.Fatalf("the invitation does not prefill the address: %q", got)
@@ -63,61 +64,61 @@ func TestRegistrationInvite(t *testing.T) {
 	}
 	f := p.Form(t, "#register-form")
 	f.Set("email", "intruder@example.com").Set("password", "correct horse battery").Set("confirm_password", "correct horse battery")
-	wantStatus(t, other.Post(f.Action, f.Values), http.StatusUnprocessableEntity)
+	portaltest.WantStatus(t, other.Post(f.Action, f.Values), http.StatusUnprocessableEntity)
 
 	// The invited address: an account, confirmed, signed in.
-	guest := newClient(t, srv)
+	guest := portaltest.NewClient(t, srv)
 	f = guest.Get(u.RequestURI()).Form(t, "#register-form")
 	f.Set("password", "correct horse battery").Set("confirm_password", "correct horse battery")
-	wantRedirect(t, guest.Post(f.Action, f.Values), "/")
-	wantStatus(t, guest.Get("/account/manage"), http.StatusOK)
+	portaltest.WantRedirect(t, guest.Post(f.Action, f.Values), "/")
+	portaltest.WantStatus(t, guest.Get("/account/manage"), http.StatusOK)
 
 	// Once only.
-	again := newClient(t, srv)
+	again := portaltest.NewClient(t, srv)
 	f = again.Get(u.RequestURI()).Form(t, "#register-form")
 	f.Set("email", "guest2@example.com").Set("password", "correct horse battery").Set("confirm_password", "correct horse battery")
 	if p := again.Post(f.Action, f.Values); p.Status == http.StatusSeeOther {
 		t.Fatal("a used invitation registered another account")
 	}
-	if n := countUsers(t, srv, ""); n != 1 {
+	if n := srv.CountUsers(t, ""); n != 1 {
 		t.Fatalf("%d accounts, want 1", n)
 	}
 }
 
 func TestRegistrationAllowedDomains(t *testing.T) {
 	t.Parallel()
-	srv := newTestServer(t, func(c *portal.Config) { c.AllowedEmailDomains = "example.com"; c.RequireConfirmedEmail = false })
-	c := newClient(t, srv)
+	srv := portaltest.NewServer(t, func(c *portal.Config) { c.AllowedEmailDomains = "example.com"; c.RequireConfirmedEmail = false })
+	c := portaltest.NewClient(t, srv)
 	p := submitRegister(c, "x@elsewhere.org", "correct horse battery", "correct horse battery")
-	wantStatus(t, p, http.StatusUnprocessableEntity)
-	if fieldError(t, p, "email") == "" {
+	portaltest.WantStatus(t, p, http.StatusUnprocessableEntity)
+	if portaltest.FieldError(t, p, "email") == "" {
 		t.Fatal("no email field error for a foreign domain")
 	}
-	wantRedirect(t, submitRegister(c, "x@example.com", "correct horse battery", "correct horse battery"), "/")
+	portaltest.WantRedirect(t, submitRegister(c, "x@example.com", "correct horse battery", "correct horse battery"), "/")
 }
 
 // TestExtraRegistrationFields: --register-field adds validated fields to
 // the register form, editable on the profile page, in the export.
 func TestExtraRegistrationFields(t *testing.T) {
 	t.Parallel()
-	srv := newTestServer(t, func(c *portal.Config) {
+	srv := portaltest.NewServer(t, func(c *portal.Config) {
 		c.RegisterFields = "nickname:text:required,website:url"
 		c.RequireConfirmedEmail = false
 	})
-	c := newClient(t, srv)
+	c := portaltest.NewClient(t, srv)
 	form := c.Get("/account/register").Form(t, "#register-form")
 	if _, ok := form.Values["nickname"]; !ok {
 		t.Fatalf("the register form has no nickname field: %v", form.Values)
 	}
 	form.Set("email", "nick@example.com").Set("password", "correct horse battery").Set("confirm_password", "correct horse battery").Set("website", "nope")
 	p := c.Post(form.Action, form.Values)
-	wantStatus(t, p, http.StatusUnprocessableEntity)
-	if fieldError(t, p, "nickname") == "" || fieldError(t, p, "website") == "" {
+	portaltest.WantStatus(t, p, http.StatusUnprocessableEntity)
+	if portaltest.FieldError(t, p, "nickname") == "" || portaltest.FieldError(t, p, "website") == "" {
 		t.Fatalf("want errors on nickname (required) and website (not a URL):\n%s", p.Body)
 	}
 	form = p.Form(t, "#register-form")
 	form.Set("password", "correct horse battery").Set("confirm_password", "correct horse battery").Set("nickname", "Nick").Set("website", "https://nick.example")
-	wantRedirect(t, c.Post(form.Action, form.Values), "/")
+	portaltest.WantRedirect(t, c.Post(form.Action, form.Values), "/")
 
 	prof := c.Get("/account/manage")
 	if got := prof.Doc(t).Find("#f-nickname").AttrOr("value", ""); got != "Nick" {
@@ -125,9 +126,9 @@ func TestExtraRegistrationFields(t *testing.T) {
 	}
 	f := prof.Form(t, "#profile-form")
 	f.Set("nickname", "")
-	wantStatus(t, c.Post(f.Action, f.Values), http.StatusUnprocessableEntity)
+	portaltest.WantStatus(t, c.Post(f.Action, f.Values), http.StatusUnprocessableEntity)
 	f.Set("nickname", "Nicky")
-	wantRedirect(t, c.Post(f.Action, f.Values), "/account/manage")
+	portaltest.WantRedirect(t, c.Post(f.Action, f.Values), "/account/manage")
 	if got := c.Get("/account/manage").Doc(t).Find("#f-nickname").AttrOr("value", ""); got != "Nicky" {
 		t.Fatalf("after edit nickname=%q", got)
 	}
@@ -154,11 +155,11 @@ func TestRegisterFieldsFromTOML(t *testing.T) {
 	if err := os.WriteFile(file, []byte("[[field]]\nname = \"team\"\ntype = \"text\"\nrequired = true\nlabel = \"Your team\"\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	srv := newTestServer(t, func(c *portal.Config) {
+	srv := portaltest.NewServer(t, func(c *portal.Config) {
 		c.RegisterFieldsFile = file
 		c.RequireConfirmedEmail = false
 	})
-	c := newClient(t, srv)
+	c := portaltest.NewClient(t, srv)
 	reg := c.Get("/account/register")
 	if got := reg.Doc(t).Find(`label[for="f-team"]`).Text(); got != "Your team" {
 		t.Fatalf("register label = %q, want the file's label", got)
@@ -166,13 +167,13 @@ func TestRegisterFieldsFromTOML(t *testing.T) {
 	form := reg.Form(t, "#register-form")
 	form.Set("email", "team@example.com").Set("password", "correct horse battery").Set("confirm_password", "correct horse battery")
 	p := c.Post(form.Action, form.Values)
-	wantStatus(t, p, http.StatusUnprocessableEntity)
-	if fieldError(t, p, "team") == "" {
+	portaltest.WantStatus(t, p, http.StatusUnprocessableEntity)
+	if portaltest.FieldError(t, p, "team") == "" {
 		t.Fatalf("no error on the required team field:\n%s", p.Body)
 	}
 	form = p.Form(t, "#register-form")
 	form.Set("password", "correct horse battery").Set("confirm_password", "correct horse battery").Set("team", "Blue")
-	wantRedirect(t, c.Post(form.Action, form.Values), "/")
+	portaltest.WantRedirect(t, c.Post(form.Action, form.Values), "/")
 	prof := c.Get("/account/manage").Doc(t)
 	if got := prof.Find("#f-team").AttrOr("value", ""); got != "Blue" {
 		t.Fatalf("profile team=%q, want Blue", got)

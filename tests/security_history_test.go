@@ -15,35 +15,13 @@ import (
 	"testing"
 
 	"github.com/PuerkitoBio/goquery"
+	"github.com/accountportal/portal/internal/portaltest"
 )
 
 const (
 	pdSecurityPath = "/account/manage/security"
 	pdNotMePath    = "/account/manage/security/not-me"
-
-	pdUAFirefoxLinux = "Mozilla/5.0 (X11; Linux x86_64; rv:140.0) Gecko/20100101 Firefox/140.0"
-	pdUAChromeWin    = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/138.0.0.0 Safari/537.36"
 )
-
-// pdUATransport sends every request with a fixed User-Agent.
-type pdUATransport struct {
-	ua   string
-	base http.RoundTripper
-}
-
-func (t pdUATransport) RoundTrip(req *http.Request) (*http.Response, error) {
-	req = req.Clone(req.Context())
-	req.Header.Set("User-Agent", t.ua)
-	return t.base.RoundTrip(req)
-}
-
-// pdBrowser is a new client whose every request carries the User-Agent ua.
-func pdBrowser(t testing.TB, srv *testServer, ua string) *client {
-	t.Helper()
-	c := newClient(t, srv)
-	c.http.Transport = pdUATransport{ua: ua, base: http.DefaultTransport}
-	return c
-}
 
 // pdEvent is one entry of the security page.
 type pdEvent struct {
@@ -53,7 +31,7 @@ type pdEvent struct {
 }
 
 // pdEvents reads the entries of a security page, top first.
-func pdEvents(t testing.TB, p *page) []pdEvent {
+func pdEvents(t testing.TB, p *portaltest.Page) []pdEvent {
 	t.Helper()
 	var out []pdEvent
 	p.Doc(t).Find("li[data-testid=security-event]").Each(func(_ int, s *goquery.Selection) {
@@ -67,7 +45,7 @@ func pdEvents(t testing.TB, p *page) []pdEvent {
 }
 
 // pdKinds is the data-kind sequence of a security page, top first.
-func pdKinds(t testing.TB, p *page) []string {
+func pdKinds(t testing.TB, p *portaltest.Page) []string {
 	t.Helper()
 	var out []string
 	for _, e := range pdEvents(t, p) {
@@ -77,30 +55,30 @@ func pdKinds(t testing.TB, p *page) []string {
 }
 
 // pdSecurity GETs the security page (page n, or the first when n is 0).
-func pdSecurity(t testing.TB, c *client, n int) *page {
+func pdSecurity(t testing.TB, c *portaltest.Client, n int) *portaltest.Page {
 	t.Helper()
 	path := pdSecurityPath
 	if n > 0 {
 		path += "?page=" + strconv.Itoa(n)
 	}
 	p := c.Get(path)
-	wantStatus(t, p, http.StatusOK)
+	portaltest.WantStatus(t, p, http.StatusOK)
 	return p
 }
 
 // pdLogout presses c's sign-out button.
-func pdLogout(t testing.TB, c *client) {
+func pdLogout(t testing.TB, c *portaltest.Client) {
 	t.Helper()
 	p := c.Get("/account/manage")
-	wantStatus(t, p, http.StatusOK)
+	portaltest.WantStatus(t, p, http.StatusOK)
 	f := p.Form(t, logoutForm)
-	wantStatus(t, c.Post(f.Action, f.Values), http.StatusSeeOther)
+	portaltest.WantStatus(t, c.Post(f.Action, f.Values), http.StatusSeeOther)
 }
 
 // pdNotMe posts "This wasn't me" for eventID from c, with c's CSRF token.
-func pdNotMe(t testing.TB, c *client, eventID string) *page {
+func pdNotMe(t testing.TB, c *portaltest.Client, eventID string) *portaltest.Page {
 	t.Helper()
-	csrf := pdCSRF(t, pdSecurity(t, c, 0))
+	csrf := pdSecurity(t, c, 0).CSRF(t)
 	return c.Post(pdNotMePath, url.Values{"_csrf": {csrf}, "event_id": {eventID}})
 }
 
@@ -110,17 +88,17 @@ func pdNotMe(t testing.TB, c *client, eventID string) *page {
 // entries, and only sign-ins get a "This wasn't me" button.
 func TestSecurityHistoryTimeline(t *testing.T) {
 	t.Parallel()
-	srv := newTestServer(t)
+	srv := portaltest.NewServer(t)
 	const email = "alice@example.com"
-	wantLoginRedirect(t, newClient(t, srv).Get(pdSecurityPath), pdSecurityPath)
+	portaltest.WantLoginRedirect(t, portaltest.NewClient(t, srv).Get(pdSecurityPath), pdSecurityPath)
 
-	c := pdBrowser(t, srv, pdUAFirefoxLinux)
+	c := portaltest.NewClient(t, srv).WithHeader("User-Agent", mgUAFirefoxLinux)
 	c.Register(email, pdPassword)
 	c.ConfirmEmail(email)
-	wantRedirect(t, c.Login(email, pdPassword, false), "/")
-	wantInvalidLogin(t, pdBrowser(t, srv, pdUAFirefoxLinux).Login(email, "wrong horse battery", false))
+	portaltest.WantRedirect(t, c.Login(email, pdPassword, false), "/")
+	wantInvalidLogin(t, portaltest.NewClient(t, srv).WithHeader("User-Agent", mgUAFirefoxLinux).Login(email, "wrong horse battery", false))
 	pdLogout(t, c)
-	wantRedirect(t, c.Login(email, pdPassword, false), "/")
+	portaltest.WantRedirect(t, c.Login(email, pdPassword, false), "/")
 
 	p := pdSecurity(t, c, 0)
 	events := pdEvents(t, p)
@@ -159,12 +137,12 @@ func TestSecurityHistoryTimeline(t *testing.T) {
 // a#next-page "Older" while older entries remain.
 func TestSecurityHistoryPagination(t *testing.T) {
 	t.Parallel()
-	srv := newTestServer(t)
+	srv := portaltest.NewServer(t)
 	const email = "alice@example.com"
 	c := srv.SignedUp(t, email, pdPassword) // register, email_confirmed, login
 	for range 9 {
 		pdLogout(t, c)
-		wantRedirect(t, c.Login(email, pdPassword, false), "/")
+		portaltest.WantRedirect(t, c.Login(email, pdPassword, false), "/")
 	}
 	// 3 + 9*2 = 21 events: logout/login pairs on top, then the first three.
 
@@ -196,7 +174,7 @@ func TestSecurityHistoryPagination(t *testing.T) {
 	}
 
 	p2 := c.Get(next.AttrOr("href", ""))
-	wantStatus(t, p2, http.StatusOK)
+	portaltest.WantStatus(t, p2, http.StatusOK)
 	if got, want := pdKinds(t, p2), []string{"register"}; !slices.Equal(got, want) {
 		t.Errorf("page 2 kinds=%q, want %q", got, want)
 	}
@@ -213,16 +191,16 @@ func TestSecurityHistoryPagination(t *testing.T) {
 // token, records a not_me event and sends the user to change the password.
 func TestSecurityHistoryNotMe(t *testing.T) {
 	t.Parallel()
-	srv := newTestServer(t)
+	srv := portaltest.NewServer(t)
 	const email = "alice@example.com"
-	a := pdBrowser(t, srv, pdUAFirefoxLinux)
+	a := portaltest.NewClient(t, srv).WithHeader("User-Agent", mgUAFirefoxLinux)
 	a.Register(email, pdPassword)
 	a.ConfirmEmail(email)
-	wantRedirect(t, a.Login(email, pdPassword, false), "/")
-	b := pdBrowser(t, srv, pdUAChromeWin)
-	wantRedirect(t, b.Login(email, pdPassword, false), "/")
-	db := pdDB(t, srv)
-	id := efUserID(t, srv, email)
+	portaltest.WantRedirect(t, a.Login(email, pdPassword, false), "/")
+	b := portaltest.NewClient(t, srv).WithHeader("User-Agent", mgUAChromeWin)
+	portaltest.WantRedirect(t, b.Login(email, pdPassword, false), "/")
+	db := srv.GrayDB(t, false)
+	id := srv.UserID(t, email)
 	stamp := pdScalar[string](t, db, `SELECT security_stamp FROM users WHERE id = ?`, id)
 
 	var bSignIn string
@@ -235,17 +213,17 @@ func TestSecurityHistoryNotMe(t *testing.T) {
 	if bSignIn == "" {
 		t.Fatal("no \"This wasn't me\" form on B's sign-in (Chrome on Windows)")
 	}
-	before := a.Cookie(sessionCookie)
+	before := a.Cookie(portaltest.SessionCookie)
 
 	p := pdNotMe(t, a, bSignIn)
-	wantRedirect(t, p, "/account/manage/change-password")
-	if after := a.Cookie(sessionCookie); after == "" || after == before {
+	portaltest.WantRedirect(t, p, "/account/manage/change-password")
+	if after := a.Cookie(portaltest.SessionCookie); after == "" || after == before {
 		t.Errorf("A's session token after not-me=%q, want a new one (was %q)", after, before)
 	}
-	if efSignedIn(t, b) {
+	if b.SignedIn() {
 		t.Errorf("B is still signed in after \"This wasn't me\"")
 	}
-	if !efSignedIn(t, a) {
+	if !a.SignedIn() {
 		t.Fatalf("A was signed out by its own \"This wasn't me\"")
 	}
 	if got := pdScalar[string](t, db, `SELECT security_stamp FROM users WHERE id = ?`, id); got == stamp {
@@ -255,7 +233,7 @@ func TestSecurityHistoryNotMe(t *testing.T) {
 		t.Errorf("sessions page lists %d sessions after not-me, want 1 (this browser)", got)
 	}
 	// The sign-in is recent, so the change-password page opens at once.
-	wantStatus(t, a.Follow(p), http.StatusOK)
+	portaltest.WantStatus(t, a.Follow(p), http.StatusOK)
 	if got := pdKinds(t, pdSecurity(t, a, 0)); len(got) == 0 || got[0] != "not_me" {
 		t.Errorf("timeline=%q, want not_me on top", got)
 	}
@@ -265,19 +243,19 @@ func TestSecurityHistoryNotMe(t *testing.T) {
 // a non-sign-in event id and garbage are all 404, and nothing ends.
 func TestSecurityHistoryNotMeOnlyOwnSignIns(t *testing.T) {
 	t.Parallel()
-	srv := newTestServer(t)
+	srv := portaltest.NewServer(t)
 	const alice, mallory = "alice@example.com", "mallory@example.com"
 	a1 := srv.SignedUp(t, alice, pdPassword)
-	a2 := newClient(t, srv)
-	wantRedirect(t, a2.Login(alice, pdPassword, false), "/")
+	a2 := portaltest.NewClient(t, srv)
+	portaltest.WantRedirect(t, a2.Login(alice, pdPassword, false), "/")
 	m := srv.SignedUp(t, mallory, pdPassword)
-	m2 := newClient(t, srv)
-	wantRedirect(t, m2.Login(mallory, pdPassword, false), "/")
+	m2 := portaltest.NewClient(t, srv)
+	portaltest.WantRedirect(t, m2.Login(mallory, pdPassword, false), "/")
 	pdLogout(t, m2)
-	wantRedirect(t, m2.Login(mallory, pdPassword, false), "/")
+	portaltest.WantRedirect(t, m2.Login(mallory, pdPassword, false), "/")
 
-	db := pdDB(t, srv)
-	aliceID, malloryID := efUserID(t, srv, alice), efUserID(t, srv, mallory)
+	db := srv.GrayDB(t, false)
+	aliceID, malloryID := srv.UserID(t, alice), srv.UserID(t, mallory)
 	stampOf := func(id string) string {
 		return pdScalar[string](t, db, `SELECT security_stamp FROM users WHERE id = ?`, id)
 	}
@@ -307,12 +285,12 @@ func TestSecurityHistoryNotMeOnlyOwnSignIns(t *testing.T) {
 		"not a number":           "abc",
 	} {
 		t.Run(name, func(t *testing.T) {
-			wantStatus(t, pdNotMe(t, m, eventID), http.StatusNotFound)
+			portaltest.WantStatus(t, pdNotMe(t, m, eventID), http.StatusNotFound)
 		})
 	}
 
-	for name, c := range map[string]*client{"alice 1": a1, "alice 2": a2, "mallory 1": m, "mallory 2": m2} {
-		if !efSignedIn(t, c) {
+	for name, c := range map[string]*portaltest.Client{"alice 1": a1, "alice 2": a2, "mallory 1": m, "mallory 2": m2} {
+		if !c.SignedIn() {
 			t.Errorf("%s was signed out by a refused not-me", name)
 		}
 	}
@@ -345,23 +323,23 @@ func pdLogLines(log, kind, userID string) []string {
 // session cookie or a mailed token.
 func TestSecurityEventsLogged(t *testing.T) {
 	t.Parallel()
-	srv := newTestServer(t)
+	srv := portaltest.NewServer(t)
 	const email, sentinel = "sentinel@example.com", "Sentinel-7f3c9a-pw"
-	c := pdBrowser(t, srv, pdUAFirefoxLinux)
+	c := portaltest.NewClient(t, srv).WithHeader("User-Agent", mgUAFirefoxLinux)
 	c.Register(email, sentinel)
-	confirmCode := efQuery(t, efLastLink(t, srv, email, "", "/account/confirm-email"), "code")
+	confirmCode := efQuery(t, srv.LastLink(t, email, "", "/account/confirm-email"), "code")
 	c.ConfirmEmail(email)
-	wantRedirect(t, c.Login(email, sentinel, false), "/")
-	cookie1 := c.Cookie(sessionCookie)
-	wantInvalidLogin(t, newClient(t, srv).Login(email, "Sentinel-wrong-pw", false))
+	portaltest.WantRedirect(t, c.Login(email, sentinel, false), "/")
+	cookie1 := c.Cookie(portaltest.SessionCookie)
+	wantInvalidLogin(t, portaltest.NewClient(t, srv).Login(email, "Sentinel-wrong-pw", false))
 	pdLogout(t, c)
-	wantRedirect(t, c.Login(email, sentinel, false), "/")
-	cookie2 := c.Cookie(sessionCookie)
+	portaltest.WantRedirect(t, c.Login(email, sentinel, false), "/")
+	cookie2 := c.Cookie(portaltest.SessionCookie)
 	resetCode := efQuery(t, efResetLink(t, srv, email), "code")
 	pdLogout(t, c)
 	srv.Mails(t) // the mail worker is idle: every line is written
 
-	id := efUserID(t, srv, email)
+	id := srv.UserID(t, email)
 	log := srv.Log.String()
 	for kind, n := range map[string]int{"register": 1, "email_confirmed": 1, "login": 2, "login_failed": 1, "logout": 2, "password_reset_requested": 1} {
 		lines := pdLogLines(log, kind, id)
@@ -399,14 +377,14 @@ func TestSecurityEventsLogged(t *testing.T) {
 // a log line; every line is one slog record starting with "time=".
 func TestSecurityEventsLogInjection(t *testing.T) {
 	t.Parallel()
-	srv := newTestServer(t)
+	srv := portaltest.NewServer(t)
 	const injected = "x\r\nINFO login ok user=admin@example.com"
-	confirmedUser(t, srv, "admin@example.com", pdPassword)
-	c := newClient(t, srv)
+	srv.SignedUp(t, "admin@example.com", pdPassword)
+	c := portaltest.NewClient(t, srv)
 	// Control characters are refused with 422 before any handler runs
 	// (REL-11); either way nothing reaches the log raw.
 	for _, email := range []string{injected, "x\r\nINFO login ok user=admin@example.com\r\n@example.com"} {
-		wantStatus(t, c.Login(email, pdPassword, false), http.StatusUnprocessableEntity)
+		portaltest.WantStatus(t, c.Login(email, pdPassword, false), http.StatusUnprocessableEntity)
 	}
 	// The same value through forgot-password (refused as an invalid
 	// address, or accepted and logged as an unknown one).
@@ -436,14 +414,14 @@ func TestSecurityEventsLogInjection(t *testing.T) {
 // re-authentication page first and ends nothing.
 func TestSecurityHistoryNotMeNeedsRecentAuth(t *testing.T) {
 	t.Parallel()
-	srv := newTestServer(t)
+	srv := portaltest.NewServer(t)
 	const email = "alice@example.com"
-	a := pdBrowser(t, srv, pdUAFirefoxLinux)
+	a := portaltest.NewClient(t, srv).WithHeader("User-Agent", mgUAFirefoxLinux)
 	a.Register(email, pdPassword)
 	a.ConfirmEmail(email)
-	wantRedirect(t, a.Login(email, pdPassword, false), "/")
-	b := pdBrowser(t, srv, pdUAChromeWin)
-	wantRedirect(t, b.Login(email, pdPassword, false), "/")
+	portaltest.WantRedirect(t, a.Login(email, pdPassword, false), "/")
+	b := portaltest.NewClient(t, srv).WithHeader("User-Agent", mgUAChromeWin)
+	portaltest.WantRedirect(t, b.Login(email, pdPassword, false), "/")
 	var signIn string
 	for _, e := range pdEvents(t, pdSecurity(t, a, 0)) {
 		if e.Kind == "login" && e.EventID != "" {
@@ -455,13 +433,13 @@ func TestSecurityHistoryNotMeNeedsRecentAuth(t *testing.T) {
 		t.Fatal("no \"This wasn't me\" form")
 	}
 	srv.Clock.Advance(mgPastWindow)
-	wantRedirect(t, pdNotMe(t, a, signIn), mgReauthURL(pdSecurityPath))
-	if !efSignedIn(t, b) {
+	portaltest.WantRedirect(t, pdNotMe(t, a, signIn), portaltest.ReauthURL(pdSecurityPath))
+	if !b.SignedIn() {
 		t.Fatal("\"This wasn't me\" past the re-auth window ended a session without re-authentication")
 	}
-	wantRedirect(t, mgReauth(a, mgReauthURL(pdSecurityPath), pdPassword), pdSecurityPath)
-	wantRedirect(t, pdNotMe(t, a, signIn), "/account/manage/change-password")
-	if efSignedIn(t, b) {
+	portaltest.WantRedirect(t, a.Reauth(portaltest.ReauthURL(pdSecurityPath), pdPassword, ""), pdSecurityPath)
+	portaltest.WantRedirect(t, pdNotMe(t, a, signIn), "/account/manage/change-password")
+	if b.SignedIn() {
 		t.Errorf("B is still signed in after \"This wasn't me\" with a recent authentication")
 	}
 }

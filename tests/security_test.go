@@ -8,6 +8,8 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+
+	"github.com/accountportal/portal/internal/portaltest"
 )
 
 // csrfCase is one state-changing form. setup creates what the form needs
@@ -16,30 +18,30 @@ import (
 // accounts and mails are made, so that no rate limit interferes.
 type csrfCase struct {
 	name  string
-	setup func(t *testing.T, srv *testServer) (prepare func(t *testing.T, n int) (*client, *form, func(t *testing.T)))
+	setup func(t *testing.T, srv *portaltest.Server) (prepare func(t *testing.T, n int) (*portaltest.Client, *portaltest.Form, func(t *testing.T)))
 }
 
 var csrfCases = []csrfCase{
-	{"login", func(t *testing.T, srv *testServer) func(t *testing.T, n int) (*client, *form, func(t *testing.T)) {
+	{"login", func(t *testing.T, srv *portaltest.Server) func(t *testing.T, n int) (*portaltest.Client, *portaltest.Form, func(t *testing.T)) {
 		const email, pw = "login@example.com", "correct horse battery"
-		confirmedUser(t, srv, email, pw)
-		return func(t *testing.T, _ int) (*client, *form, func(t *testing.T)) {
-			c := newClient(t, srv)
+		srv.SignedUp(t, email, pw)
+		return func(t *testing.T, _ int) (*portaltest.Client, *portaltest.Form, func(t *testing.T)) {
+			c := portaltest.NewClient(t, srv)
 			f := c.Get("/account/login").Form(t, "#login-form")
 			f.Set("email", email).Set("password", pw)
 			return c, f, func(t *testing.T) {
 				t.Helper()
-				if got := c.Cookie(sessionCookie); got != "" {
+				if got := c.Cookie(portaltest.SessionCookie); got != "" {
 					t.Errorf("the refused login left a session cookie")
 				}
-				wantLoginRedirect(t, c.Get("/account/manage"), "/account/manage")
+				portaltest.WantLoginRedirect(t, c.Get("/account/manage"), "/account/manage")
 			}
 		}
 	}},
-	{"register", func(t *testing.T, srv *testServer) func(t *testing.T, n int) (*client, *form, func(t *testing.T)) {
-		return func(t *testing.T, n int) (*client, *form, func(t *testing.T)) {
+	{"register", func(t *testing.T, srv *portaltest.Server) func(t *testing.T, n int) (*portaltest.Client, *portaltest.Form, func(t *testing.T)) {
+		return func(t *testing.T, n int) (*portaltest.Client, *portaltest.Form, func(t *testing.T)) {
 			email := fmt.Sprintf("register%d@example.com", n)
-			c := newClient(t, srv)
+			c := portaltest.NewClient(t, srv)
 			f := c.Get("/account/register").Form(t, "#register-form")
 			f.Set("email", email).Set("password", "correct horse battery").Set("confirm_password", "correct horse battery")
 			return c, f, func(t *testing.T) {
@@ -53,16 +55,16 @@ var csrfCases = []csrfCase{
 			}
 		}
 	}},
-	{"logout", func(t *testing.T, srv *testServer) func(t *testing.T, n int) (*client, *form, func(t *testing.T)) {
+	{"logout", func(t *testing.T, srv *portaltest.Server) func(t *testing.T, n int) (*portaltest.Client, *portaltest.Form, func(t *testing.T)) {
 		const email, pw = "logout@example.com", "correct horse battery"
-		confirmedUser(t, srv, email, pw)
-		return func(t *testing.T, _ int) (*client, *form, func(t *testing.T)) {
-			c := newClient(t, srv)
-			wantRedirect(t, c.Login(email, pw, false), "/")
+		srv.SignedUp(t, email, pw)
+		return func(t *testing.T, _ int) (*portaltest.Client, *portaltest.Form, func(t *testing.T)) {
+			c := portaltest.NewClient(t, srv)
+			portaltest.WantRedirect(t, c.Login(email, pw, false), "/")
 			f := c.Get("/account/manage").Form(t, logoutForm)
 			return c, f, func(t *testing.T) {
 				t.Helper()
-				wantStatus(t, c.Get("/account/manage"), http.StatusOK)
+				portaltest.WantStatus(t, c.Get("/account/manage"), http.StatusOK)
 			}
 		}
 	}},
@@ -70,13 +72,13 @@ var csrfCases = []csrfCase{
 
 // wantCSRFRefused fails the test unless p is the 403 of a refused form
 // that started no session.
-func wantCSRFRefused(t testing.TB, p *page) {
+func wantCSRFRefused(t testing.TB, p *portaltest.Page) {
 	t.Helper()
-	wantStatus(t, p, http.StatusForbidden)
+	portaltest.WantStatus(t, p, http.StatusForbidden)
 	if got := p.Header.Get("Content-Type"); !strings.HasPrefix(got, "text/html") {
 		t.Errorf("403 Content-Type=%q, want text/html", got)
 	}
-	if got := sessionSetCookies(p); len(got) != 0 {
+	if got := p.SessionSetCookies(); len(got) != 0 {
 		t.Errorf("403 set the session cookie: %q", got)
 	}
 }
@@ -87,17 +89,17 @@ func TestCSRF(t *testing.T) {
 	t.Parallel()
 	attacks := []struct {
 		name string
-		send func(c *client, f, other *form) *page
+		send func(c *portaltest.Client, f, other *portaltest.Form) *portaltest.Page
 	}{
-		{"BRW-06a missing token", func(c *client, f, _ *form) *page {
+		{"BRW-06a missing token", func(c *portaltest.Client, f, _ *portaltest.Form) *portaltest.Page {
 			f.Values.Del("_csrf")
 			return c.Post(f.Action, f.Values)
 		}},
-		{"BRW-06a empty token", func(c *client, f, _ *form) *page {
+		{"BRW-06a empty token", func(c *portaltest.Client, f, _ *portaltest.Form) *portaltest.Page {
 			f.Set("_csrf", "")
 			return c.Post(f.Action, f.Values)
 		}},
-		{"BRW-06a wrong token", func(c *client, f, _ *form) *page {
+		{"BRW-06a wrong token", func(c *portaltest.Client, f, _ *portaltest.Form) *portaltest.Page {
 			tok := []byte(f.Values.Get("_csrf"))
 			if tok[0] == 'A' {
 				tok[0] = 'B'
@@ -107,30 +109,30 @@ func TestCSRF(t *testing.T) {
 			f.Set("_csrf", string(tok))
 			return c.Post(f.Action, f.Values)
 		}},
-		{"BRW-06b token of another browser", func(c *client, f, other *form) *page {
+		{"BRW-06b token of another browser", func(c *portaltest.Client, f, other *portaltest.Form) *portaltest.Page {
 			f.Set("_csrf", other.Values.Get("_csrf"))
 			return c.Post(f.Action, f.Values)
 		}},
-		{"BRW-06c cross-site", func(c *client, f, _ *form) *page {
+		{"BRW-06c cross-site", func(c *portaltest.Client, f, _ *portaltest.Form) *portaltest.Page {
 			return c.PostWithHeaders(f.Action, f.Values, http.Header{"Sec-Fetch-Site": {"cross-site"}})
 		}},
-		{"BRW-06c cross-site from evil origin", func(c *client, f, _ *form) *page {
+		{"BRW-06c cross-site from evil origin", func(c *portaltest.Client, f, _ *portaltest.Form) *portaltest.Page {
 			return c.PostWithHeaders(f.Action, f.Values, http.Header{"Sec-Fetch-Site": {"cross-site"}, "Origin": {"https://evil.example"}})
 		}},
-		{"BRW-06c same-site sibling", func(c *client, f, _ *form) *page {
+		{"BRW-06c same-site sibling", func(c *portaltest.Client, f, _ *portaltest.Form) *portaltest.Page {
 			return c.PostWithHeaders(f.Action, f.Values, http.Header{"Sec-Fetch-Site": {"same-site"}, "Origin": {"http://sibling.localhost"}})
 		}},
-		{"BRW-06d evil origin without Sec-Fetch-Site", func(c *client, f, _ *form) *page {
+		{"BRW-06d evil origin without Sec-Fetch-Site", func(c *portaltest.Client, f, _ *portaltest.Form) *portaltest.Page {
 			return c.PostWithHeaders(f.Action, f.Values, http.Header{"Origin": {"https://evil.example"}})
 		}},
-		{"BRW-06e null origin", func(c *client, f, _ *form) *page {
+		{"BRW-06e null origin", func(c *portaltest.Client, f, _ *portaltest.Form) *portaltest.Page {
 			return c.PostWithHeaders(f.Action, f.Values, http.Header{"Origin": {"null"}})
 		}},
 	}
 	for _, cc := range csrfCases {
 		t.Run(cc.name, func(t *testing.T) {
 			t.Parallel()
-			srv := newTestServer(t)
+			srv := portaltest.NewServer(t)
 			prepare := cc.setup(t, srv)
 			n := 0
 			for _, a := range attacks {
@@ -146,15 +148,11 @@ func TestCSRF(t *testing.T) {
 			// not for some other reason.
 			t.Run("control", func(t *testing.T) {
 				c, f, _ := prepare(t, n)
-				wantStatus(t, c.Post(f.Action, f.Values), http.StatusSeeOther)
+				portaltest.WantStatus(t, c.Post(f.Action, f.Values), http.StatusSeeOther)
 			})
 		})
 	}
 }
-
-// csrfCookie is the cookie the anonymous CSRF token is bound to
-// (__Host-portal_csrf on https).
-const csrfCookie = "portal_csrf"
 
 // TestCSRFTokenBoundToSession (BRW-06b, AUTH-05): once signed in, a token
 // works only with its own session: not with another browser's session even
@@ -162,41 +160,41 @@ const csrfCookie = "portal_csrf"
 // token from before sign-in is stale.
 func TestCSRFTokenBoundToSession(t *testing.T) {
 	t.Parallel()
-	srv := newTestServer(t)
+	srv := portaltest.NewServer(t)
 	const email, pw = "alice@example.com", "correct horse battery"
 	a := srv.SignedUp(t, email, pw)
 
 	t.Run("tossed cookie", func(t *testing.T) {
-		b := newClient(t, srv)
-		wantRedirect(t, b.Login(email, pw, false), "/")
+		b := portaltest.NewClient(t, srv)
+		portaltest.WantRedirect(t, b.Login(email, pw, false), "/")
 		f := a.Get("/account/manage").Form(t, logoutForm)
-		if a.Cookie(csrfCookie) == "" {
-			t.Fatalf("no %s cookie", csrfCookie)
+		if a.Cookie(portaltest.CSRFCookie) == "" {
+			t.Fatalf("no %s cookie", portaltest.CSRFCookie)
 		}
-		b.SetCookie(csrfCookie, a.Cookie(csrfCookie))
+		b.SetCookie(portaltest.CSRFCookie, a.Cookie(portaltest.CSRFCookie))
 		wantCSRFRefused(t, b.Post(f.Action, f.Values))
-		wantStatus(t, b.Get("/account/manage"), http.StatusOK)
-		wantStatus(t, a.Get("/account/manage"), http.StatusOK)
+		portaltest.WantStatus(t, b.Get("/account/manage"), http.StatusOK)
+		portaltest.WantStatus(t, a.Get("/account/manage"), http.StatusOK)
 	})
 
 	t.Run("token from before sign-in", func(t *testing.T) {
-		c := newClient(t, srv)
+		c := portaltest.NewClient(t, srv)
 		before := c.Get("/account/login").Form(t, "#login-form").Values.Get("_csrf")
-		wantRedirect(t, c.Login(email, pw, false), "/")
+		portaltest.WantRedirect(t, c.Login(email, pw, false), "/")
 		f := c.Get("/account/manage").Form(t, logoutForm)
 		if got := f.Values.Get("_csrf"); got == before {
 			t.Errorf("the CSRF token did not change at sign-in")
 		}
 		stale := url.Values{"_csrf": {before}}
 		wantCSRFRefused(t, c.Post(f.Action, stale))
-		wantStatus(t, c.Get("/account/manage"), http.StatusOK)
-		wantStatus(t, c.Post(f.Action, f.Values), http.StatusSeeOther)
+		portaltest.WantStatus(t, c.Get("/account/manage"), http.StatusOK)
+		portaltest.WantStatus(t, c.Post(f.Action, f.Values), http.StatusSeeOther)
 	})
 }
 
 // checkSecurityHeaders asserts the headers of BRW-03, BRW-04 and BRW-05 on
 // an HTML page and returns its CSP nonce.
-func checkSecurityHeaders(t testing.TB, p *page) string {
+func checkSecurityHeaders(t testing.TB, p *portaltest.Page) string {
 	t.Helper()
 	h := p.Header
 	if got, want := h.Get("Content-Type"), "text/html; charset=utf-8"; !strings.EqualFold(got, want) {
@@ -250,25 +248,25 @@ func checkSecurityHeaders(t testing.TB, p *page) string {
 // and a signed-in page; a fresh nonce each time.
 func TestSecurityHeaders(t *testing.T) {
 	t.Parallel()
-	srv := newTestServer(t)
+	srv := portaltest.NewServer(t)
 	const email, pw = "alice@example.com", "correct horse battery"
 	signedIn := srv.SignedUp(t, email, pw)
-	c := newClient(t, srv)
+	c := portaltest.NewClient(t, srv)
 
 	home := c.Get("/")
-	wantStatus(t, home, http.StatusOK)
+	portaltest.WantStatus(t, home, http.StatusOK)
 	notFound := c.Get("/no/such/page")
-	wantStatus(t, notFound, http.StatusNotFound)
+	portaltest.WantStatus(t, notFound, http.StatusNotFound)
 	invalid := c.Login(email, "wrong horse battery", false)
-	wantStatus(t, invalid, http.StatusUnprocessableEntity)
+	portaltest.WantStatus(t, invalid, http.StatusUnprocessableEntity)
 	forbidden := c.Post("/account/login", url.Values{"email": {email}, "password": {pw}})
-	wantStatus(t, forbidden, http.StatusForbidden)
+	portaltest.WantStatus(t, forbidden, http.StatusForbidden)
 	manage := signedIn.Get("/account/manage")
-	wantStatus(t, manage, http.StatusOK)
+	portaltest.WantStatus(t, manage, http.StatusOK)
 	home2 := c.Get("/")
 
 	seen := map[string]string{}
-	for _, p := range []*page{home, notFound, invalid, forbidden, manage, home2} {
+	for _, p := range []*portaltest.Page{home, notFound, invalid, forbidden, manage, home2} {
 		nonce := checkSecurityHeaders(t, p)
 		if nonce == "" {
 			continue
@@ -284,11 +282,11 @@ func TestSecurityHeaders(t *testing.T) {
 // with no Go or echo error text.
 func TestNotFoundPage(t *testing.T) {
 	t.Parallel()
-	srv := newTestServer(t)
-	c := newClient(t, srv)
+	srv := portaltest.NewServer(t)
+	c := portaltest.NewClient(t, srv)
 	for _, path := range []string{"/no-such-page", "/account/no-such-page", "/.env", "/account/no-such-page/"} {
 		p := c.Get(path)
-		wantStatus(t, p, http.StatusNotFound)
+		portaltest.WantStatus(t, p, http.StatusNotFound)
 		if got := p.Header.Get("Content-Type"); !strings.HasPrefix(got, "text/html") {
 			t.Errorf("%s: Content-Type=%q, want text/html", path, got)
 		}
@@ -306,10 +304,10 @@ func TestNotFoundPage(t *testing.T) {
 // TestHealthz: 200 when the store answers.
 func TestHealthz(t *testing.T) {
 	t.Parallel()
-	srv := newTestServer(t)
-	p := newClient(t, srv).Get("/healthz")
-	wantStatus(t, p, http.StatusOK)
-	if got := sessionSetCookies(p); len(got) != 0 {
+	srv := portaltest.NewServer(t)
+	p := portaltest.NewClient(t, srv).Get("/healthz")
+	portaltest.WantStatus(t, p, http.StatusOK)
+	if got := p.SessionSetCookies(); len(got) != 0 {
 		t.Errorf("/healthz set a session cookie: %q", got)
 	}
 }
@@ -318,16 +316,16 @@ func TestHealthz(t *testing.T) {
 // stylesheet that is served as text/css and cached as immutable.
 func TestStaticStylesheet(t *testing.T) {
 	t.Parallel()
-	srv := newTestServer(t)
-	c := newClient(t, srv)
+	srv := portaltest.NewServer(t)
+	c := portaltest.NewClient(t, srv)
 	p := c.Get("/")
-	wantStatus(t, p, http.StatusOK)
+	portaltest.WantStatus(t, p, http.StatusOK)
 	href := p.Doc(t).Find(`link[rel=stylesheet]`).AttrOr("href", "")
 	if !regexp.MustCompile(`^/static/portal\.[0-9A-Za-z_-]{8,}\.css$`).MatchString(href) {
 		t.Fatalf("stylesheet href=%q, want /static/portal.<hash>.css", href)
 	}
 	css := c.Get(href)
-	wantStatus(t, css, http.StatusOK)
+	portaltest.WantStatus(t, css, http.StatusOK)
 	if got := css.Header.Get("Content-Type"); !strings.HasPrefix(got, "text/css") {
 		t.Errorf("Content-Type=%q, want text/css", got)
 	}
@@ -337,7 +335,7 @@ func TestStaticStylesheet(t *testing.T) {
 	if got := css.Header.Get("X-Content-Type-Options"); got != "nosniff" {
 		t.Errorf("X-Content-Type-Options=%q, want nosniff", got)
 	}
-	if got := sessionSetCookies(css); len(got) != 0 {
+	if got := css.SessionSetCookies(); len(got) != 0 {
 		t.Errorf("the stylesheet set a session cookie: %q", got)
 	}
 	if len(css.Body) == 0 {
@@ -348,13 +346,13 @@ func TestStaticStylesheet(t *testing.T) {
 // TestLoginReturnURL (BRW-08): after login, only a local path is followed.
 func TestLoginReturnURL(t *testing.T) {
 	t.Parallel()
-	srv := newTestServer(t)
+	srv := portaltest.NewServer(t)
 	const email, pw = "alice@example.com", "correct horse battery"
-	confirmedUser(t, srv, email, pw)
+	srv.SignedUp(t, email, pw)
 
-	login := func(t *testing.T, rawQuery string) *page {
+	login := func(t *testing.T, rawQuery string) *portaltest.Page {
 		t.Helper()
-		c := newClient(t, srv)
+		c := portaltest.NewClient(t, srv)
 		f := c.Get("/account/login").Form(t, "#login-form")
 		f.Set("email", email).Set("password", pw)
 		return c.Post("/account/login?"+rawQuery, f.Values)
@@ -379,17 +377,17 @@ func TestLoginReturnURL(t *testing.T) {
 	for _, v := range evil {
 		t.Run(v, func(t *testing.T) {
 			// The value as the parameter's decoded content.
-			wantRedirect(t, login(t, "returnUrl="+url.QueryEscape(v)), "/")
+			portaltest.WantRedirect(t, login(t, "returnUrl="+url.QueryEscape(v)), "/")
 			// And, where it is a valid query, as typed into the URL.
 			if !strings.ContainsAny(v, "\r\n\t \\<>") {
 				p := login(t, "returnUrl="+v)
-				wantRedirect(t, p, "/")
+				portaltest.WantRedirect(t, p, "/")
 			}
 		})
 	}
 	for _, good := range []string{"/account/manage?x=1", "/account/manage", "/"} {
 		t.Run(good, func(t *testing.T) {
-			wantRedirect(t, login(t, "returnUrl="+url.QueryEscape(good)), good)
+			portaltest.WantRedirect(t, login(t, "returnUrl="+url.QueryEscape(good)), good)
 		})
 	}
 }
@@ -397,19 +395,19 @@ func TestLoginReturnURL(t *testing.T) {
 // TestBodyLimit (REL-08): a form body over 64 KiB is refused with 413.
 func TestBodyLimit(t *testing.T) {
 	t.Parallel()
-	srv := newTestServer(t)
-	c := newClient(t, srv)
+	srv := portaltest.NewServer(t)
+	c := portaltest.NewClient(t, srv)
 	f := c.Get("/account/login").Form(t, "#login-form")
 	f.Set("email", "alice@example.com").Set("password", strings.Repeat("a", 65*1024))
 	p := c.Post(f.Action, f.Values)
-	wantStatus(t, p, http.StatusRequestEntityTooLarge)
+	portaltest.WantStatus(t, p, http.StatusRequestEntityTooLarge)
 	if got := p.Header.Get("Content-Type"); !strings.HasPrefix(got, "text/html") {
 		t.Errorf("413 Content-Type=%q, want text/html", got)
 	}
 
 	// Just under the limit is a normal (failed) login.
 	f.Set("password", strings.Repeat("a", 60*1024))
-	wantStatus(t, c.Post(f.Action, f.Values), http.StatusUnprocessableEntity)
+	portaltest.WantStatus(t, c.Post(f.Action, f.Values), http.StatusUnprocessableEntity)
 }
 
 // TestOneSessionCookiePerResponse (CONVENTIONS 11): no response carries
@@ -418,37 +416,37 @@ func TestBodyLimit(t *testing.T) {
 // time moved on).
 func TestOneSessionCookiePerResponse(t *testing.T) {
 	t.Parallel()
-	srv := newTestServer(t)
-	c := newClient(t, srv)
+	srv := portaltest.NewServer(t)
+	c := portaltest.NewClient(t, srv)
 	// Every response of this test goes through check.
-	check := func(p *page) *page {
+	check := func(p *portaltest.Page) *portaltest.Page {
 		t.Helper()
-		if n := len(sessionSetCookies(p)); n > 1 {
-			t.Errorf("%s: %d Set-Cookie headers for %s, want at most 1: %q", p.URL, n, sessionCookie, sessionSetCookies(p))
+		if n := len(p.SessionSetCookies()); n > 1 {
+			t.Errorf("%s: %d Set-Cookie headers for %s, want at most 1: %q", p.URL, n, portaltest.SessionCookie, p.SessionSetCookies())
 		}
 		return p
 	}
-	wantOne := func(p *page) {
+	wantOne := func(p *portaltest.Page) {
 		t.Helper()
-		if got, want := len(sessionSetCookies(p)), 1; got != want {
-			t.Errorf("%s: %d Set-Cookie headers for %s, want %d", p.URL, got, sessionCookie, want)
+		if got, want := len(p.SessionSetCookies()), 1; got != want {
+			t.Errorf("%s: %d Set-Cookie headers for %s, want %d", p.URL, got, portaltest.SessionCookie, want)
 		}
 	}
 	// wantAtMostOne: a response that need not touch the session (the
 	// registry, not the cookie session, records activity).
-	wantAtMostOne := func(p *page) {
+	wantAtMostOne := func(p *portaltest.Page) {
 		t.Helper()
-		if got := len(sessionSetCookies(p)); got > 1 {
-			t.Errorf("%s: %d Set-Cookie headers for %s, want at most 1", p.URL, got, sessionCookie)
+		if got := len(p.SessionSetCookies()); got > 1 {
+			t.Errorf("%s: %d Set-Cookie headers for %s, want at most 1", p.URL, got, portaltest.SessionCookie)
 		}
 	}
 	const pw = "correct horse battery"
 	// register registers email and returns the confirm form of its link.
-	register := func(email string) *form {
+	register := func(email string) *portaltest.Form {
 		t.Helper()
 		f := check(c.Get("/account/register")).Form(t, "#register-form")
 		f.Set("email", email).Set("password", pw).Set("confirm_password", pw)
-		wantRedirect(t, check(c.Post(f.Action, f.Values)), "/account/register-confirmation")
+		portaltest.WantRedirect(t, check(c.Post(f.Action, f.Values)), "/account/register-confirmation")
 		mails := srv.MailsTo(t, email)
 		if len(mails) != 1 {
 			t.Fatalf("mails to %s=%d, want 1", email, len(mails))
@@ -458,17 +456,17 @@ func TestOneSessionCookiePerResponse(t *testing.T) {
 			t.Fatal(err)
 		}
 		p := check(c.Get(link.RequestURI()))
-		wantStatus(t, p, http.StatusOK)
+		portaltest.WantStatus(t, p, http.StatusOK)
 		return p.Form(t, "#confirm-email-form")
 	}
 	// confirm spends the link: the session gets a flash.
-	confirm := func(f *form) {
+	confirm := func(f *portaltest.Form) {
 		t.Helper()
 		p := check(c.Post(f.Action, f.Values))
-		wantRedirect(t, p, "/account/login")
+		portaltest.WantRedirect(t, p, "/account/login")
 		wantOne(p)
 	}
-	wantFlash := func(p *page) {
+	wantFlash := func(p *portaltest.Page) {
 		t.Helper()
 		if got := p.Text(t, "#status-message"); !strings.Contains(got, "Thank you") {
 			t.Errorf("%s: #status-message=%q, want the flash", p.URL, got)
@@ -477,21 +475,21 @@ func TestOneSessionCookiePerResponse(t *testing.T) {
 
 	// A 422 page that pops the flash.
 	f1 := register("one@example.com")
-	bogus := &form{Action: f1.Action, Values: url.Values{}}
+	bogus := &portaltest.Form{Action: f1.Action, Values: url.Values{}}
 	for k, v := range f1.Values {
 		bogus.Values[k] = append([]string(nil), v...)
 	}
 	bogus.Set("code", "bogus")
 	confirm(f1)
 	p := check(c.Post(bogus.Action, bogus.Values))
-	wantStatus(t, p, http.StatusUnprocessableEntity)
+	portaltest.WantStatus(t, p, http.StatusUnprocessableEntity)
 	wantOne(p)
 	wantFlash(p)
 
 	// A 404 page (echo's error handler) that pops the flash.
 	confirm(register("two@example.com"))
 	p = check(c.Get("/no-such-page"))
-	wantStatus(t, p, http.StatusNotFound)
+	portaltest.WantStatus(t, p, http.StatusNotFound)
 	wantOne(p)
 	wantFlash(p)
 
@@ -501,7 +499,7 @@ func TestOneSessionCookiePerResponse(t *testing.T) {
 	confirm(f3)
 	login.Values.Del("_csrf")
 	p = check(c.Post(login.Action, login.Values))
-	wantStatus(t, p, http.StatusForbidden)
+	portaltest.WantStatus(t, p, http.StatusForbidden)
 	wantOne(p)
 	wantFlash(p)
 
@@ -509,28 +507,28 @@ func TestOneSessionCookiePerResponse(t *testing.T) {
 	login = check(c.Get("/account/login")).Form(t, "#login-form")
 	login.Set("email", "one@example.com").Set("password", pw)
 	p = check(c.Post(login.Action, login.Values))
-	wantRedirect(t, p, "/")
+	portaltest.WantRedirect(t, p, "/")
 	wantOne(p)
-	wantStatus(t, check(c.Get("/no-such-page")), http.StatusNotFound)
+	portaltest.WantStatus(t, check(c.Get("/no-such-page")), http.StatusNotFound)
 	srv.Clock.Advance(2 * srv.Config.SessionIdleTimeout / 10)
 	p = check(c.Get("/no-such-page"))
-	wantStatus(t, p, http.StatusNotFound)
+	portaltest.WantStatus(t, p, http.StatusNotFound)
 	wantAtMostOne(p)
 	logout := check(c.Get("/account/manage")).Form(t, logoutForm)
 	logout.Values.Del("_csrf")
 	srv.Clock.Advance(2 * srv.Config.SessionIdleTimeout / 10)
 	p = check(c.Post(logout.Action, logout.Values))
-	wantStatus(t, p, http.StatusForbidden)
+	portaltest.WantStatus(t, p, http.StatusForbidden)
 	wantAtMostOne(p)
-	wantStatus(t, check(c.Get("/account/manage")), http.StatusOK)
+	portaltest.WantStatus(t, check(c.Get("/account/manage")), http.StatusOK)
 }
 
 // TestAttackSurface: unsupported methods get 405 with Allow, not a CSRF 403,
 // and an unknown static file gets the HTML 404 page (BRW-09).
 func TestAttackSurface(t *testing.T) {
 	t.Parallel()
-	srv := newTestServer(t)
-	c := newClient(t, srv)
+	srv := portaltest.NewServer(t)
+	c := portaltest.NewClient(t, srv)
 	for _, tc := range []struct{ method, path string }{
 		{"TRACE", "/"},
 		{http.MethodDelete, "/account/login"},
@@ -540,7 +538,7 @@ func TestAttackSurface(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		p := c.do(req)
+		p := c.Do(req)
 		if got, want := p.Status, http.StatusMethodNotAllowed; got != want {
 			t.Errorf("%s %s status=%d, want %d", tc.method, tc.path, got, want)
 		}

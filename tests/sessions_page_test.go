@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/PuerkitoBio/goquery"
+	"github.com/accountportal/portal/internal/portaltest"
 )
 
 // This file: the sessions page /account/manage/sessions (SES-04, SES-02,
@@ -24,32 +25,11 @@ const (
 	mgChromeWin    = "Chrome on Windows"
 )
 
-// mgUATransport sends every request with a fixed User-Agent.
-type mgUATransport struct {
-	ua   string
-	base http.RoundTripper
-}
-
-func (t mgUATransport) RoundTrip(req *http.Request) (*http.Response, error) {
-	req = req.Clone(req.Context())
-	req.Header.Set("User-Agent", t.ua)
-	return t.base.RoundTrip(req)
-}
-
-// mgBrowserClient is a new client whose every request — the sign-in
-// included, where the session registry records the agent — carries ua.
-func mgBrowserClient(t testing.TB, srv *testServer, ua string) *client {
-	t.Helper()
-	c := newClient(t, srv)
-	c.http.Transport = mgUATransport{ua: ua, base: http.DefaultTransport}
-	return c
-}
-
 // mgSignInAs signs a new client with user agent ua in as email.
-func mgSignInAs(t testing.TB, srv *testServer, ua, email, password string) *client {
+func mgSignInAs(t testing.TB, srv *portaltest.Server, ua, email, password string) *portaltest.Client {
 	t.Helper()
-	c := mgBrowserClient(t, srv, ua)
-	wantRedirect(t, c.Login(email, password, false), "/")
+	c := portaltest.NewClient(t, srv).WithHeader("User-Agent", ua)
+	portaltest.WantRedirect(t, c.Login(email, password, false), "/")
 	return c
 }
 
@@ -62,10 +42,10 @@ type mgSession struct {
 }
 
 // mgSessions reads the sessions page of c.
-func mgSessions(t testing.TB, c *client) (*page, []mgSession) {
+func mgSessions(t testing.TB, c *portaltest.Client) (*portaltest.Page, []mgSession) {
 	t.Helper()
 	p := c.Get("/account/manage/sessions")
-	wantStatus(t, p, http.StatusOK)
+	portaltest.WantStatus(t, p, http.StatusOK)
 	var out []mgSession
 	p.Doc(t).Find("[data-testid=session]").Each(func(_ int, s *goquery.Selection) {
 		out = append(out, mgSession{
@@ -95,27 +75,27 @@ func mgSessionOn(t testing.TB, list []mgSession, device string) mgSession {
 }
 
 // mgEndSession posts session_id to /account/manage/sessions/end from c.
-func mgEndSession(t testing.TB, c *client, sessionID string) *page {
+func mgEndSession(t testing.TB, c *portaltest.Client, sessionID string) *portaltest.Page {
 	t.Helper()
-	return mgPost(t, c, "/account/manage/sessions", "/account/manage/sessions/end", url.Values{"session_id": {sessionID}})
+	return c.PostFrom("/account/manage/sessions", "/account/manage/sessions/end", url.Values{"session_id": {sessionID}})
 }
 
 // mgAccount registers and confirms an account without leaving any
-// session signed in (confirmedUser leaves one).
-func mgAccount(t testing.TB, srv *testServer, email, password string) {
+// session signed in (Server.SignedUp leaves one).
+func mgAccount(t testing.TB, srv *portaltest.Server, email, password string) {
 	t.Helper()
-	c := newClient(t, srv)
+	c := portaltest.NewClient(t, srv)
 	c.Register(email, password)
 	if srv.Config.RequireConfirmedEmail {
 		c.ConfirmEmail(email)
 		return
 	}
-	wantStatus(t, c.Post("/account/logout", url.Values{"_csrf": {mgCSRF(t, c.Get("/account/manage"))}}), http.StatusSeeOther)
+	portaltest.WantStatus(t, c.Post("/account/logout", url.Values{"_csrf": {c.Get("/account/manage").CSRF(t)}}), http.StatusSeeOther)
 }
 
 // mgThreeBrowsers signs alice in from Firefox on Linux (a), Safari on
 // iOS (b) and Chrome on Windows (c).
-func mgThreeBrowsers(t testing.TB, srv *testServer) (a, b, c *client) {
+func mgThreeBrowsers(t testing.TB, srv *portaltest.Server) (a, b, c *portaltest.Client) {
 	t.Helper()
 	const email = "alice@example.com"
 	mgAccount(t, srv, email, mgPassword)
@@ -131,13 +111,13 @@ func mgThreeBrowsers(t testing.TB, srv *testServer) (a, b, c *client) {
 // handles, not session tokens.
 func TestSessionsPageLists(t *testing.T) {
 	t.Parallel()
-	srv := newTestServer(t)
+	srv := portaltest.NewServer(t)
 	signedInAt := srv.Clock.Now()
 	a, b, c := mgThreeBrowsers(t, srv)
 	other := srv.SignedUp(t, "bob@example.com", mgPassword) // another user's session is not listed
 
 	srv.Clock.Advance(5 * time.Minute)
-	wantStatus(t, b.Get("/account/manage"), http.StatusOK) // b is active again; c is not
+	portaltest.WantStatus(t, b.Get("/account/manage"), http.StatusOK) // b is active again; c is not
 	activeAt := srv.Clock.Now()
 	srv.Clock.Advance(time.Minute) // a's request below is the latest
 
@@ -195,8 +175,8 @@ func TestSessionsPageLists(t *testing.T) {
 
 	// AUTH-06: the handles are not the session tokens, and no token is on
 	// the page.
-	for _, cl := range []*client{a, b, c, other} {
-		tok := cl.Cookie(sessionCookie)
+	for _, cl := range []*portaltest.Client{a, b, c, other} {
+		tok := cl.Cookie(portaltest.SessionCookie)
 		if tok == "" {
 			t.Fatalf("a client has no session cookie")
 		}
@@ -226,19 +206,19 @@ func TestSessionsPageLists(t *testing.T) {
 // out at its next request; the others stay.
 func TestSessionsPageEndOne(t *testing.T) {
 	t.Parallel()
-	srv := newTestServer(t)
+	srv := portaltest.NewServer(t)
 	a, b, c := mgThreeBrowsers(t, srv)
 
 	_, list := mgSessions(t, a)
 	p := mgEndSession(t, a, mgSessionOn(t, list, mgSafariIOS).ID)
-	wantRedirect(t, p, "/account/manage/sessions")
+	portaltest.WantRedirect(t, p, "/account/manage/sessions")
 	p = a.Follow(p)
-	mgWantStatusMessage(t, p)
+	portaltest.WantStatusMessage(t, p)
 
-	if mgSignedIn(t, b) {
+	if b.SignedIn() {
 		t.Errorf("the ended session (Safari on iOS) is still signed in")
 	}
-	if !mgSignedIn(t, a) || !mgSignedIn(t, c) {
+	if !a.SignedIn() || !c.SignedIn() {
 		t.Errorf("ending one session signed another out")
 	}
 	_, list = mgSessions(t, a)
@@ -251,7 +231,7 @@ func TestSessionsPageEndOne(t *testing.T) {
 		}
 	}
 	// Ending it again: it is gone.
-	wantStatus(t, mgEndSession(t, a, mgSessionOn(t, list, mgChromeWin).ID), http.StatusSeeOther)
+	portaltest.WantStatus(t, mgEndSession(t, a, mgSessionOn(t, list, mgChromeWin).ID), http.StatusSeeOther)
 	_, list = mgSessions(t, a)
 	if len(list) != 1 || !list[0].Current {
 		t.Errorf("sessions=%+v, want only this one", list)
@@ -265,24 +245,24 @@ func TestSessionsPageEndOne(t *testing.T) {
 // leaves only this one.
 func TestSessionsPageEndOthers(t *testing.T) {
 	t.Parallel()
-	srv := newTestServer(t)
+	srv := portaltest.NewServer(t)
 	a, b, c := mgThreeBrowsers(t, srv)
 	other := srv.SignedUp(t, "bob@example.com", mgPassword)
-	before := a.Cookie(sessionCookie)
+	before := a.Cookie(portaltest.SessionCookie)
 
 	p := a.Submit("/account/manage/sessions", "#end-others-form", nil)
-	wantRedirect(t, p, "/account/manage/sessions")
-	mgWantStatusMessage(t, a.Follow(p))
-	if mgSignedIn(t, b) || mgSignedIn(t, c) {
+	portaltest.WantRedirect(t, p, "/account/manage/sessions")
+	portaltest.WantStatusMessage(t, a.Follow(p))
+	if b.SignedIn() || c.SignedIn() {
 		t.Errorf("end-others left another session signed in")
 	}
-	if !mgSignedIn(t, a) {
+	if !a.SignedIn() {
 		t.Fatalf("end-others signed this browser out")
 	}
-	if !mgSignedIn(t, other) {
+	if !other.SignedIn() {
 		t.Errorf("end-others signed another user out")
 	}
-	if got := a.Cookie(sessionCookie); got == "" {
+	if got := a.Cookie(portaltest.SessionCookie); got == "" {
 		t.Errorf("this browser lost its session cookie (before %q)", before)
 	}
 	_, list := mgSessions(t, a)
@@ -295,7 +275,7 @@ func TestSessionsPageEndOthers(t *testing.T) {
 // Y's session id, a made-up id or none gets 404 and ends nothing.
 func TestSessionsPageOtherUsersSession(t *testing.T) {
 	t.Parallel()
-	srv := newTestServer(t)
+	srv := portaltest.NewServer(t)
 	const yEmail = "yvonne@example.com"
 	x := srv.SignedUp(t, "xavier@example.com", mgPassword)
 	mgAccount(t, srv, yEmail, mgPassword)
@@ -318,13 +298,13 @@ func TestSessionsPageOtherUsersSession(t *testing.T) {
 			t.Errorf("%s: status=%d, want %d (Location %q)", tc.name, got, want, p.Location())
 		}
 	}
-	if !mgSignedIn(t, y2) || !mgSignedIn(t, y1) {
+	if !y2.SignedIn() || !y1.SignedIn() {
 		t.Errorf("ACC-03: X's request ended one of Y's sessions")
 	}
 	if _, ys := mgSessions(t, y1); len(ys) != 2 {
 		t.Errorf("Y has %d sessions, want 2", len(ys))
 	}
-	if !mgSignedIn(t, x) {
+	if !x.SignedIn() {
 		t.Errorf("X was signed out")
 	}
 }
@@ -333,21 +313,21 @@ func TestSessionsPageOtherUsersSession(t *testing.T) {
 // session (its handle read from another browser's page) signs it out.
 func TestSessionsPageEndCurrent(t *testing.T) {
 	t.Parallel()
-	srv := newTestServer(t)
+	srv := portaltest.NewServer(t)
 	a, b, _ := mgThreeBrowsers(t, srv)
 
 	_, fromB := mgSessions(t, b)
 	aID := mgSessionOn(t, fromB, mgFirefoxLinux).ID
-	old := a.Cookie(sessionCookie)
+	old := a.Cookie(portaltest.SessionCookie)
 	p := mgEndSession(t, a, aID)
-	wantStatus(t, p, http.StatusSeeOther)
-	if mgSignedIn(t, a) {
+	portaltest.WantStatus(t, p, http.StatusSeeOther)
+	if a.SignedIn() {
 		t.Errorf("ending its own session left the browser signed in")
 	}
-	replay := newClient(t, srv)
-	replay.SetCookie(sessionCookie, old)
-	wantLoginRedirect(t, replay.Get("/account/manage"), "/account/manage")
-	if !mgSignedIn(t, b) {
+	replay := portaltest.NewClient(t, srv)
+	replay.SetCookie(portaltest.SessionCookie, old)
+	portaltest.WantLoginRedirect(t, replay.Get("/account/manage"), "/account/manage")
+	if !b.SignedIn() {
 		t.Errorf("ending A's own session signed B out")
 	}
 	if _, list := mgSessions(t, b); len(list) != 2 {
@@ -359,12 +339,12 @@ func TestSessionsPageEndCurrent(t *testing.T) {
 // than 30 minutes is over: not listed, and signed out.
 func TestSessionsPageIdleSessionDisappears(t *testing.T) {
 	t.Parallel()
-	srv := newTestServer(t)
+	srv := portaltest.NewServer(t)
 	a, b, c := mgThreeBrowsers(t, srv)
 
 	srv.Clock.Advance(16 * time.Minute)
-	wantStatus(t, a.Get("/account/manage"), http.StatusOK)
-	wantStatus(t, b.Get("/account/manage"), http.StatusOK)
+	portaltest.WantStatus(t, a.Get("/account/manage"), http.StatusOK)
+	portaltest.WantStatus(t, b.Get("/account/manage"), http.StatusOK)
 	srv.Clock.Advance(15 * time.Minute) // c: 31 min idle
 
 	_, list := mgSessions(t, a)
@@ -376,7 +356,7 @@ func TestSessionsPageIdleSessionDisappears(t *testing.T) {
 			t.Errorf("the idle session is still listed")
 		}
 	}
-	if mgSignedIn(t, c) {
+	if c.SignedIn() {
 		t.Errorf("the idle session is still signed in")
 	}
 }

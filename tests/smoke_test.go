@@ -3,10 +3,12 @@ package tests
 import (
 	"net/http"
 	"testing"
+
+	"github.com/accountportal/portal/internal/portaltest"
 )
 
 func TestSmokeSignUpAndManage(t *testing.T) {
-	srv := newTestServer(t)
+	srv := portaltest.NewServer(t)
 	c := srv.SignedUp(t, "alice@example.com", "correct horse battery")
 	p := c.Get("/account/manage")
 	if got, want := p.Status, http.StatusOK; got != want {

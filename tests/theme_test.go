@@ -22,6 +22,7 @@ import (
 	"github.com/a-h/templ"
 
 	"github.com/accountportal/portal"
+	"github.com/accountportal/portal/internal/portaltest"
 	"github.com/accountportal/portal/pages"
 )
 
@@ -44,20 +45,10 @@ func thThemeDir(t testing.TB, files map[string]string) string {
 }
 
 // thServer starts Portal with a theme made of files.
-func thServer(t testing.TB, files map[string]string, opts ...func(*portal.Config)) *testServer {
+func thServer(t testing.TB, files map[string]string, opts ...func(*portal.Config)) *portaltest.Server {
 	t.Helper()
 	dir := thThemeDir(t, files)
-	return newTestServer(t, append([]func(*portal.Config){func(c *portal.Config) { c.Theme = dir }}, opts...)...)
-}
-
-// thSignUp registers and confirms email without signing in (the login page
-// may be overridden).
-func thSignUp(t testing.TB, srv *testServer, email string) *client {
-	t.Helper()
-	c := newClient(t, srv)
-	c.Register(email, thPassword)
-	c.ConfirmEmail(email)
-	return c
+	return portaltest.NewServer(t, append([]func(*portal.Config){func(c *portal.Config) { c.Theme = dir }}, opts...)...)
 }
 
 const thLayout = `<!DOCTYPE html>
@@ -79,10 +70,10 @@ const thLayout = `<!DOCTYPE html>
 func TestThemeLayoutWrapsPages(t *testing.T) {
 	t.Parallel()
 	srv := thServer(t, map[string]string{"layout.html": thLayout})
-	c := newClient(t, srv)
+	c := portaltest.NewClient(t, srv)
 
 	p := c.Get("/account/login")
-	wantStatus(t, p, http.StatusOK)
+	portaltest.WantStatus(t, p, http.StatusOK)
 	if !p.Has(t, "#th-top") || !p.Has(t, "#th-bottom") || !p.Has(t, "#th-main #login-form") {
 		t.Fatalf("the login page is not inside the theme's layout:\n%s", p.Body)
 	}
@@ -105,7 +96,7 @@ func TestThemeLayoutWrapsPages(t *testing.T) {
 
 	// The status message after an action is the layout's to show.
 	p = a.Submit("/account/manage", "#profile-form", map[string]string{"username": "layout_user", "phone_number": ""})
-	wantRedirect(t, p, "/account/manage")
+	portaltest.WantRedirect(t, p, "/account/manage")
 	p = a.Follow(p)
 	if got, want := p.Text(t, "#status-message"), "Your profile has been updated."; got != want {
 		t.Fatalf("#status-message=%q, want %q:\n%s", got, want, p.Body)
@@ -119,8 +110,8 @@ func TestThemeLayoutWrapsPages(t *testing.T) {
 	if f.Values.Get("_csrf") == "" {
 		t.Fatalf("the layout's sign-out form has no _csrf:\n%s", p.Body)
 	}
-	wantStatus(t, a.Post(f.Action, f.Values), http.StatusSeeOther)
-	if tfSignedIn(t, a) {
+	portaltest.WantStatus(t, a.Post(f.Action, f.Values), http.StatusSeeOther)
+	if a.SignedIn() {
 		t.Fatal("still signed in after the layout's sign-out form")
 	}
 }
@@ -138,10 +129,10 @@ func TestThemePageOverrideKeepsPostWorking(t *testing.T) {
 <input name="password" type="password">
 <button type="submit">Go</button>
 </form></div>`})
-	c := thSignUp(t, srv, "override@example.com")
+	c := srv.ConfirmedUser(t, "override@example.com", thPassword)
 
 	p := c.Get("/account/login?returnUrl=%2Faccount%2Fmanage")
-	wantStatus(t, p, http.StatusOK)
+	portaltest.WantStatus(t, p, http.StatusOK)
 	if !p.Has(t, "#th-login-page") || p.Has(t, "#login-form") {
 		t.Fatalf("the login page is not the override:\n%s", p.Body)
 	}
@@ -154,7 +145,7 @@ func TestThemePageOverrideKeepsPostWorking(t *testing.T) {
 
 	// A wrong password re-renders the override with the message.
 	p = c.Submit("/account/login", "#th-login", map[string]string{"email": "override@example.com", "password": "wrong password here"})
-	wantStatus(t, p, http.StatusUnprocessableEntity)
+	portaltest.WantStatus(t, p, http.StatusUnprocessableEntity)
 	if got := p.Text(t, "#th-login-page .form-error"); got != invalidLogin {
 		t.Fatalf("message=%q, want %q:\n%s", got, invalidLogin, p.Body)
 	}
@@ -168,8 +159,8 @@ func TestThemePageOverrideKeepsPostWorking(t *testing.T) {
 	noToken := url.Values{"email": {"override@example.com"}, "password": {thPassword}}
 	wantCSRFRefused(t, c.Post(f.Action, noToken))
 	p = c.Post(f.Action, f.Values)
-	wantRedirect(t, p, "/")
-	if !tfSignedIn(t, c) {
+	portaltest.WantRedirect(t, p, "/")
+	if !c.SignedIn() {
 		t.Fatal("not signed in through the overridden login form")
 	}
 }
@@ -183,14 +174,14 @@ func TestThemeStaticOverride(t *testing.T) {
 		"static/portal.css": css,
 		"static/logo.svg":   `<svg xmlns="http://www.w3.org/2000/svg"/>`,
 	})
-	c := newClient(t, srv)
+	c := portaltest.NewClient(t, srv)
 	p := c.Get("/account/login")
 	href := p.Doc(t).Find(`link[rel="stylesheet"]`).AttrOr("href", "")
 	if !strings.HasPrefix(href, "/static/portal.") || !strings.HasSuffix(href, ".css") || href == "/static/portal.css" {
 		t.Fatalf("stylesheet href=%q, want /static/portal.<hash>.css", href)
 	}
 	got := c.Get(href)
-	wantStatus(t, got, http.StatusOK)
+	portaltest.WantStatus(t, got, http.StatusOK)
 	if got.Body != css {
 		t.Fatalf("%s served %q, want the theme's stylesheet", href, got.Body)
 	}
@@ -216,7 +207,7 @@ func TestThemeBadRefusedAtStart(t *testing.T) {
 		{map[string]string{"theme.json": "{}"}, "theme.json"},
 		{map[string]string{"messages.toml": "[login]\ntitel = \"Hi\""}, `unknown key "login.titel"`},
 	} {
-		cfg, _ := testConfig(t)
+		cfg, _ := portaltest.Config(t)
 		cfg.Theme = thThemeDir(t, tc.files)
 		cfg.BaseURL = "http://127.0.0.1:1"
 		p, err := portal.New(cfg)
@@ -240,14 +231,14 @@ func TestThemeOverrideFailsAtRequestTimeFallsBack(t *testing.T) {
 <form method="post" action="/account/login" id="login-form">{{csrfField}}<input name="email" value="{{.Email}}"><input name="password" type="password"></form></div>`,
 		"layout.html": `<!DOCTYPE html><html><body><div id="th-top"></div>{{if eq .Page "lockout"}}{{.User.Email}}{{end}}{{.Body}}</body></html>`,
 	})
-	c := newClient(t, srv)
+	c := portaltest.NewClient(t, srv)
 	p := c.Get("/account/login")
 	if !p.Has(t, "#th-top") || !p.Has(t, "#th-login-page") {
 		t.Fatalf("the theme is not used:\n%s", p.Body)
 	}
 
 	p = c.Submit("/account/login", "#login-form", map[string]string{"email": "boom@example.com", "password": "not the password"})
-	wantStatus(t, p, http.StatusUnprocessableEntity)
+	portaltest.WantStatus(t, p, http.StatusUnprocessableEntity)
 	if p.Has(t, "#th-login-page") || !p.Has(t, "#login-submit") {
 		t.Fatalf("the failing override was not replaced by the built-in page:\n%s", p.Body)
 	}
@@ -263,7 +254,7 @@ func TestThemeOverrideFailsAtRequestTimeFallsBack(t *testing.T) {
 
 	// The layout fails for the lockout page (no user): the built-in layout.
 	p = c.Get("/account/lockout")
-	wantStatus(t, p, http.StatusOK)
+	portaltest.WantStatus(t, p, http.StatusOK)
 	if p.Has(t, "#th-top") || !p.Has(t, ".site-header") {
 		t.Fatalf("the failing layout was not replaced by the built-in one:\n%s", p.Body)
 	}
@@ -278,10 +269,10 @@ func TestThemeOverrideFailsAtRequestTimeFallsBack(t *testing.T) {
 // the status message.
 func TestThemeReferenceTheme(t *testing.T) {
 	t.Parallel()
-	srv := newTestServer(t, func(c *portal.Config) { c.Theme = filepath.Join("..", "theme", "example") })
-	anon := newClient(t, srv)
+	srv := portaltest.NewServer(t, func(c *portal.Config) { c.Theme = filepath.Join("..", "theme", "example") })
+	anon := portaltest.NewClient(t, srv)
 	p := anon.Get("/account/login")
-	wantStatus(t, p, http.StatusOK)
+	portaltest.WantStatus(t, p, http.StatusOK)
 	if !p.Has(t, "#theme-banner") || p.Text(t, "h1") != "Welcome back" || !p.Has(t, "#login-form") {
 		t.Fatalf("the login page is not the example theme's:\n%s", p.Body)
 	}
@@ -344,7 +335,7 @@ func TestOverridePageFromGo(t *testing.T) {
 	if err := p.OverridePage("register", register); err != nil {
 		t.Fatal(err)
 	}
-	c := newClient(t, srv)
+	c := portaltest.NewClient(t, srv)
 	page := c.Get("/account/register")
 	if !page.Has(t, "#go-register") || !page.Has(t, ".site-header") {
 		t.Fatalf("the register page is not the Go override in the layout:\n%s", page.Body)
@@ -388,7 +379,7 @@ func TestOverridePageFromGo(t *testing.T) {
 		t.Fatalf("the forgot-password page is not the Go override:\n%s", page.Body)
 	}
 	page = c.Submit("/account/forgot-password", "#forgot-form", map[string]string{"email": "boom@"})
-	wantStatus(t, page, http.StatusUnprocessableEntity)
+	portaltest.WantStatus(t, page, http.StatusUnprocessableEntity)
 	if page.Has(t, "#go-forgot") || !page.Has(t, ".field-error") {
 		t.Fatalf("the panicking override was not replaced by the built-in page:\n%s", page.Body)
 	}

@@ -3,6 +3,8 @@ package tests
 import (
 	"net/http"
 	"testing"
+
+	"github.com/accountportal/portal/internal/portaltest"
 )
 
 // TestTwoFactorRememberSurvivesLogout: signing out keeps "remember this
@@ -10,19 +12,19 @@ import (
 // password sign-in from this browser skips the code.
 func TestTwoFactorRememberSurvivesLogout(t *testing.T) {
 	t.Parallel()
-	srv := newTestServer(t)
+	srv := portaltest.NewServer(t)
 	_, key, _ := tfUser(t, srv, "remember@example.com")
 	c := tfPending(t, srv, "remember@example.com")
-	wantRedirect(t, tfSubmitCode(c, tfCode(t, srv, key, 0), true), "/")
+	portaltest.WantRedirect(t, tfSubmitCode(c, tfCode(t, srv, key, 0), true), "/")
 	if c.Cookie("portal_2fa_remember") == "" {
 		t.Fatal("no remember-browser cookie after remember_machine")
 	}
 	logout := c.Get("/account/logout").Form(t, "#logout-form")
-	wantStatus(t, c.Post(logout.Action, logout.Values), http.StatusSeeOther)
+	portaltest.WantStatus(t, c.Post(logout.Action, logout.Values), http.StatusSeeOther)
 	if c.Cookie("portal_2fa_remember") == "" {
 		t.Fatal("signing out erased the remember-browser cookie")
 	}
-	wantRedirect(t, tfPasswordStep(c, "remember@example.com", tfPassword, false, ""), "/")
+	portaltest.WantRedirect(t, tfPasswordStep(c, "remember@example.com", tfPassword, false, ""), "/")
 }
 
 // TestTwoFactorRememberedBrowserNeedsCodeToDisable (MFA-05): a session that
@@ -31,23 +33,23 @@ func TestTwoFactorRememberSurvivesLogout(t *testing.T) {
 // and code first — even within the re-authentication window.
 func TestTwoFactorRememberedBrowserNeedsCodeToDisable(t *testing.T) {
 	t.Parallel()
-	srv := newTestServer(t)
+	srv := portaltest.NewServer(t)
 	_, key, _ := tfUser(t, srv, "skip@example.com")
 	c := tfPending(t, srv, "skip@example.com")
-	wantRedirect(t, tfSubmitCode(c, tfCode(t, srv, key, 0), true), "/")
+	portaltest.WantRedirect(t, tfSubmitCode(c, tfCode(t, srv, key, 0), true), "/")
 	srv.Clock.Advance(tfStep)
 	// A fresh sign-in from the remembered browser skips the code.
-	fresh := newClient(t, srv)
+	fresh := portaltest.NewClient(t, srv)
 	fresh.SetCookie("portal_2fa_remember", c.Cookie("portal_2fa_remember"))
-	wantRedirect(t, tfPasswordStep(fresh, "skip@example.com", tfPassword, false, ""), "/")
+	portaltest.WantRedirect(t, tfPasswordStep(fresh, "skip@example.com", tfPassword, false, ""), "/")
 	for _, path := range []string{"/account/manage/disable-2fa", "/account/manage/reset-authenticator", "/account/manage/generate-recovery-codes"} {
-		wantRedirect(t, fresh.Get(path), tfReauthURL(path))
+		portaltest.WantRedirect(t, fresh.Get(path), portaltest.ReauthURL(path))
 	}
 	// Password and code: then the change is allowed.
-	wantRedirect(t, tfReauth(fresh, "/account/manage/disable-2fa", tfPassword, tfCode(t, srv, key, 0)), "/account/manage/disable-2fa")
-	wantStatus(t, fresh.Get("/account/manage/disable-2fa"), http.StatusOK)
+	portaltest.WantRedirect(t, fresh.Reauth(portaltest.ReauthURL("/account/manage/disable-2fa"), tfPassword, tfCode(t, srv, key, 0)), "/account/manage/disable-2fa")
+	portaltest.WantStatus(t, fresh.Get("/account/manage/disable-2fa"), http.StatusOK)
 	// A session that entered the code at sign-in needs nothing more.
 	srv.Clock.Advance(tfStep)
 	coded := tfSignIn(t, srv, "skip@example.com", key)
-	wantStatus(t, coded.Get("/account/manage/disable-2fa"), http.StatusOK)
+	portaltest.WantStatus(t, coded.Get("/account/manage/disable-2fa"), http.StatusOK)
 }

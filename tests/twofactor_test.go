@@ -9,7 +9,6 @@ package tests
 
 import (
 	"encoding/json"
-	"io"
 	"net/http"
 	"net/url"
 	"regexp"
@@ -20,10 +19,9 @@ import (
 	"time"
 
 	"github.com/PuerkitoBio/goquery"
-	"github.com/pquerna/otp"
-	"github.com/pquerna/otp/totp"
 
 	"github.com/accountportal/portal"
+	"github.com/accountportal/portal/internal/portaltest"
 )
 
 const (
@@ -49,25 +47,15 @@ var (
 	tfKeyRE = regexp.MustCompile(`^[A-Za-z2-7]{4}( [A-Za-z2-7]{4})*( [A-Za-z2-7]{1,3})?$`)
 )
 
-// tfCodeAt is the TOTP code of secret at at (SHA-1, 6 digits, 30 s).
-func tfCodeAt(t testing.TB, secret string, at time.Time) string {
-	t.Helper()
-	code, err := totp.GenerateCodeCustom(secret, at, totp.ValidateOpts{Period: 30, Digits: otp.DigitsSix, Algorithm: otp.AlgorithmSHA1})
-	if err != nil {
-		t.Fatalf("totp code of %q: %v", secret, err)
-	}
-	return code
-}
-
 // tfCode is the code of secret steps time steps away from the server's now.
-func tfCode(t testing.TB, srv *testServer, secret string, steps int) string {
+func tfCode(t testing.TB, srv *portaltest.Server, secret string, steps int) string {
 	t.Helper()
-	return tfCodeAt(t, secret, srv.Clock.Now().Add(time.Duration(steps)*tfStep))
+	return portaltest.TOTP(t, secret, srv.Clock.Now().Add(time.Duration(steps)*tfStep))
 }
 
 // tfWrongCode is a six-digit code that matches none of secret's codes
 // within three steps of the server's now.
-func tfWrongCode(t testing.TB, srv *testServer, secret string) string {
+func tfWrongCode(t testing.TB, srv *portaltest.Server, secret string) string {
 	t.Helper()
 	valid := map[string]bool{}
 	for s := -3; s <= 3; s++ {
@@ -82,85 +70,17 @@ func tfWrongCode(t testing.TB, srv *testServer, secret string) string {
 	return ""
 }
 
-// tfCSRF is the _csrf value of the first form on p.
-func tfCSRF(t testing.TB, p *page) string {
-	t.Helper()
-	v := p.Doc(t).Find("input[name=_csrf]").First().AttrOr("value", "")
-	if v == "" {
-		t.Fatalf("%s: no _csrf field:\n%s", p.URL, p.Body)
-	}
-	return v
-}
-
-// tfPost posts fields with c's CSRF token, read from the page at from.
-func tfPost(t testing.TB, c *client, from, path string, fields url.Values) *page {
-	t.Helper()
-	p := c.Get(from)
-	wantStatus(t, p, http.StatusOK)
-	vals := url.Values{"_csrf": {tfCSRF(t, p)}}
-	for k, vs := range fields {
-		vals[k] = vs
-	}
-	return c.Post(path, vals)
-}
-
-// tfSignedIn reports whether c is signed in: /account/manage answers 200,
-// or sends it to the login page.
-func tfSignedIn(t testing.TB, c *client) bool {
-	t.Helper()
-	p := c.Get("/account/manage")
-	switch {
-	case p.Status == http.StatusOK:
-		return true
-	case p.Status == http.StatusSeeOther && strings.HasPrefix(p.Location(), "/account/login"):
-		return false
-	}
-	t.Fatalf("GET /account/manage: status=%d Location=%q, want 200 or a redirect to the login page", p.Status, p.Location())
-	return false
-}
-
-// tfSetCookie is the parsed Set-Cookie of p for name, or nil.
-func tfSetCookie(t testing.TB, p *page, name string) *http.Cookie {
-	t.Helper()
-	for _, v := range p.Header.Values("Set-Cookie") {
-		if strings.HasPrefix(v, name+"=") {
-			ck, err := http.ParseSetCookie(v)
-			if err != nil {
-				t.Fatalf("parse Set-Cookie %q: %v", v, err)
-			}
-			return ck
-		}
-	}
-	return nil
-}
-
-// tfReauthURL is the re-authentication page that returns to path.
-func tfReauthURL(path string) string {
-	return "/account/reauthenticate?" + url.Values{"returnUrl": {path}}.Encode()
-}
-
-// tfReauth submits the re-authentication form returning to path; code is
-// left empty when "".
-func tfReauth(c *client, path, password, code string) *page {
-	c.t.Helper()
-	fields := map[string]string{"password": password}
-	if code != "" {
-		fields["code"] = code
-	}
-	return c.Submit(tfReauthURL(path), "#reauth-form", fields)
-}
-
 // tfOverview fetches the two-factor overview page.
-func tfOverview(t testing.TB, c *client) *page {
+func tfOverview(t testing.TB, c *portaltest.Client) *portaltest.Page {
 	t.Helper()
 	p := c.Get(tfOverviewPath)
-	wantStatus(t, p, http.StatusOK)
+	portaltest.WantStatus(t, p, http.StatusOK)
 	return p
 }
 
 // tfWantEnabled fails the test unless the overview on p shows 2FA as on
 // (want) or off.
-func tfWantEnabled(t testing.TB, p *page, want bool) {
+func tfWantEnabled(t testing.TB, p *portaltest.Page, want bool) {
 	t.Helper()
 	on, off := p.Has(t, "[data-testid='2fa-enabled']"), p.Has(t, "[data-testid='2fa-disabled']")
 	if on != want || off != !want {
@@ -170,15 +90,15 @@ func tfWantEnabled(t testing.TB, p *page, want bool) {
 
 // tfEnablePage opens the enable page and returns it with the key shown
 // (spaces stripped, upper case), checked against the otpauth URI's secret.
-func tfEnablePage(t testing.TB, c *client) (*page, string) {
+func tfEnablePage(t testing.TB, c *portaltest.Client) (*portaltest.Page, string) {
 	t.Helper()
 	p := c.Get(tfEnablePath)
-	wantStatus(t, p, http.StatusOK)
+	portaltest.WantStatus(t, p, http.StatusOK)
 	return p, tfKeyOn(t, p)
 }
 
 // tfKeyOn reads the key from #shared-key on p.
-func tfKeyOn(t testing.TB, p *page) string {
+func tfKeyOn(t testing.TB, p *portaltest.Page) string {
 	t.Helper()
 	el := p.Doc(t).Find("#shared-key")
 	if el.Length() != 1 {
@@ -200,10 +120,10 @@ func tfKeyOn(t testing.TB, p *page) string {
 }
 
 // tfShownCodes reads the recovery codes from the show-once page.
-func tfShownCodes(t testing.TB, c *client) []string {
+func tfShownCodes(t testing.TB, c *portaltest.Client) []string {
 	t.Helper()
 	p := c.Get(tfShowPath)
-	wantStatus(t, p, http.StatusOK)
+	portaltest.WantStatus(t, p, http.StatusOK)
 	var codes []string
 	p.Doc(t).Find(".recovery-code").Each(func(_ int, s *goquery.Selection) {
 		codes = append(codes, strings.TrimSpace(s.Text()))
@@ -226,18 +146,18 @@ func tfShownCodes(t testing.TB, c *client) []string {
 
 // tfEnable turns 2FA on for the signed-in c with the current code and
 // returns the key and the recovery codes shown once.
-func tfEnable(t testing.TB, srv *testServer, c *client) (string, []string) {
+func tfEnable(t testing.TB, srv *portaltest.Server, c *portaltest.Client) (string, []string) {
 	t.Helper()
 	_, key := tfEnablePage(t, c)
 	p := c.Submit(tfEnablePath, "form#send-code", map[string]string{"code": tfCode(t, srv, key, 0)})
-	wantRedirect(t, p, tfShowPath)
+	portaltest.WantRedirect(t, p, tfShowPath)
 	return key, tfShownCodes(t, c)
 }
 
 // tfUser signs up email with 2FA on and moves the clock to the next step
 // (the enrolment step's code is spent). It returns the signed-in browser,
 // the key and the recovery codes.
-func tfUser(t testing.TB, srv *testServer, email string) (*client, string, []string) {
+func tfUser(t testing.TB, srv *portaltest.Server, email string) (*portaltest.Client, string, []string) {
 	t.Helper()
 	c := srv.SignedUp(t, email, tfPassword)
 	key, codes := tfEnable(t, srv, c)
@@ -246,8 +166,8 @@ func tfUser(t testing.TB, srv *testServer, email string) (*client, string, []str
 }
 
 // tfPasswordStep submits the login form with returnUrl (if any).
-func tfPasswordStep(c *client, email, password string, remember bool, returnURL string) *page {
-	c.t.Helper()
+func tfPasswordStep(c *portaltest.Client, email, password string, remember bool, returnURL string) *portaltest.Page {
+	c.T().Helper()
 	path := "/account/login"
 	if returnURL != "" {
 		path += "?" + url.Values{"returnUrl": {returnURL}}.Encode()
@@ -261,16 +181,16 @@ func tfPasswordStep(c *client, email, password string, remember bool, returnURL 
 
 // tfPending gives a fresh browser the password step of email and asserts
 // it is asked for the second factor.
-func tfPending(t testing.TB, srv *testServer, email string) *client {
+func tfPending(t testing.TB, srv *portaltest.Server, email string) *portaltest.Client {
 	t.Helper()
-	c := newClient(t, srv)
-	wantRedirect(t, tfPasswordStep(c, email, tfPassword, false, ""), tf2FAPath)
+	c := portaltest.NewClient(t, srv)
+	portaltest.WantRedirect(t, tfPasswordStep(c, email, tfPassword, false, ""), tf2FAPath)
 	return c
 }
 
 // tfSubmitCode submits the authenticator-code form.
-func tfSubmitCode(c *client, code string, rememberMachine bool) *page {
-	c.t.Helper()
+func tfSubmitCode(c *portaltest.Client, code string, rememberMachine bool) *portaltest.Page {
+	c.T().Helper()
 	fields := map[string]string{"code": code}
 	if rememberMachine {
 		fields["remember_machine"] = "true"
@@ -279,34 +199,25 @@ func tfSubmitCode(c *client, code string, rememberMachine bool) *page {
 }
 
 // tfSubmitRecovery submits the recovery-code form.
-func tfSubmitRecovery(c *client, code string) *page {
-	c.t.Helper()
+func tfSubmitRecovery(c *portaltest.Client, code string) *portaltest.Page {
+	c.T().Helper()
 	return c.Submit(tfRecoveryPath, "#login-recovery-form", map[string]string{"recovery_code": code})
-}
-
-// tfWantRefused fails the test unless p is a 422 with a message on field.
-func tfWantRefused(t testing.TB, p *page, field string) {
-	t.Helper()
-	wantStatus(t, p, http.StatusUnprocessableEntity)
-	if fieldError(t, p, field) == "" {
-		t.Fatalf("%s: 422 without a .field-error on %s:\n%s", p.URL, field, p.Body)
-	}
 }
 
 // tfSignIn signs email in from a fresh browser with the current code, then
 // moves the clock to the next step so that the next sign-in has an unused
 // code.
-func tfSignIn(t testing.TB, srv *testServer, email, key string) *client {
+func tfSignIn(t testing.TB, srv *portaltest.Server, email, key string) *portaltest.Client {
 	t.Helper()
 	c := tfPending(t, srv, email)
-	wantRedirect(t, tfSubmitCode(c, tfCode(t, srv, key, 0), false), "/")
+	portaltest.WantRedirect(t, tfSubmitCode(c, tfCode(t, srv, key, 0), false), "/")
 	srv.Clock.Advance(tfStep)
 	return c
 }
 
 // tfCodesLeft checks the overview's count of recovery codes and whether
 // the low-codes warning shows.
-func tfCodesLeft(t testing.TB, c *client, left int) {
+func tfCodesLeft(t testing.TB, c *portaltest.Client, left int) {
 	t.Helper()
 	p := tfOverview(t, c)
 	tfWantEnabled(t, p, true)
@@ -326,25 +237,6 @@ func tfCodesLeft(t testing.TB, c *client, left int) {
 	}
 }
 
-// tfRawPost posts form from c without touching testing.T (for use in
-// goroutines) and returns the status and Location.
-func tfRawPost(c *client, path string, form url.Values) (int, string, error) {
-	req, err := http.NewRequest(http.MethodPost, c.abs(path), strings.NewReader(form.Encode()))
-	if err != nil {
-		return 0, "", err
-	}
-	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	req.Header.Set("Origin", c.srv.URL)
-	req.Header.Set("Sec-Fetch-Site", "same-origin")
-	resp, err := c.http.Do(req)
-	if err != nil {
-		return 0, "", err
-	}
-	defer resp.Body.Close()
-	_, _ = io.Copy(io.Discard, resp.Body)
-	return resp.StatusCode, resp.Header.Get("Location"), nil
-}
-
 // tfHighLockout raises the lockout threshold, so that a test of another
 // rule is not cut short by the account lockout.
 func tfHighLockout(cfg *portal.Config) { cfg.LockoutThreshold = 1000 }
@@ -356,11 +248,11 @@ func tfHighLockout(cfg *portal.Config) { cfg.LockoutThreshold = 1000 }
 // never shown again; the enrolment code cannot sign in.
 func TestTwoFactorEnable(t *testing.T) {
 	t.Parallel()
-	srv := newTestServer(t)
+	srv := portaltest.NewServer(t)
 	const email = "alice@example.com"
 	a := srv.SignedUp(t, email, tfPassword)
-	b := newClient(t, srv)
-	wantRedirect(t, b.Login(email, tfPassword, false), "/")
+	b := portaltest.NewClient(t, srv)
+	portaltest.WantRedirect(t, b.Login(email, tfPassword, false), "/")
 
 	tfWantEnabled(t, tfOverview(t, a), false)
 
@@ -397,31 +289,31 @@ func TestTwoFactorEnable(t *testing.T) {
 
 	// MFA-01: a wrong code leaves 2FA off.
 	p = a.Submit(tfEnablePath, "form#send-code", map[string]string{"code": tfWrongCode(t, srv, key)})
-	tfWantRefused(t, p, "code")
+	portaltest.WantFieldError(t, p, "code")
 	if got := tfKeyOn(t, p); got != key {
 		t.Errorf("after a wrong code the page shows key %q, want the same %q", got, key)
 	}
 	tfWantEnabled(t, tfOverview(t, a), false)
-	wantRedirect(t, newClient(t, srv).Login(email, tfPassword, false), "/")
+	portaltest.WantRedirect(t, portaltest.NewClient(t, srv).Login(email, tfPassword, false), "/")
 
 	// The right code: on, this session renewed (AUTH-05), others ended (SES-03).
-	before := a.Cookie(sessionCookie)
+	before := a.Cookie(portaltest.SessionCookie)
 	code := tfCode(t, srv, key, 0)
 	p = a.Submit(tfEnablePath, "form#send-code", map[string]string{"code": code})
-	wantRedirect(t, p, tfShowPath)
-	if after := a.Cookie(sessionCookie); after == "" || after == before {
+	portaltest.WantRedirect(t, p, tfShowPath)
+	if after := a.Cookie(portaltest.SessionCookie); after == "" || after == before {
 		t.Errorf("session cookie after enabling 2FA=%q, want a new value (was %q)", after, before)
 	}
-	if !tfSignedIn(t, a) {
+	if !a.SignedIn() {
 		t.Fatal("the browser that enabled 2FA was signed out")
 	}
-	if tfSignedIn(t, b) {
+	if b.SignedIn() {
 		t.Error("another session of the user is still signed in after 2FA was enabled (SES-03)")
 	}
 
 	codes := tfShownCodes(t, a)
 	// MFA-04: shown once.
-	wantRedirect(t, a.Get(tfShowPath), tfOverviewPath)
+	portaltest.WantRedirect(t, a.Get(tfShowPath), tfOverviewPath)
 
 	p = tfOverview(t, a)
 	tfWantEnabled(t, p, true)
@@ -437,7 +329,7 @@ func TestTwoFactorEnable(t *testing.T) {
 
 	// MFA-01: the key is never shown again.
 	p = a.Get(tfEnablePath)
-	wantRedirect(t, p, tfOverviewPath)
+	portaltest.WantRedirect(t, p, tfOverviewPath)
 	for _, body := range []string{p.Body, a.Follow(p).Body} {
 		if strings.Contains(strings.ToUpper(strings.ReplaceAll(body, " ", "")), key) {
 			t.Errorf("the key is shown again after 2FA is on:\n%s", body)
@@ -446,9 +338,9 @@ func TestTwoFactorEnable(t *testing.T) {
 
 	// MFA-02: the code used to enable does not sign in; the next step's does.
 	c := tfPending(t, srv, email)
-	tfWantRefused(t, tfSubmitCode(c, code, false), "code")
+	portaltest.WantFieldError(t, tfSubmitCode(c, code, false), "code")
 	srv.Clock.Advance(tfStep)
-	wantRedirect(t, tfSubmitCode(c, tfCode(t, srv, key, 0), false), "/")
+	portaltest.WantRedirect(t, tfSubmitCode(c, tfCode(t, srv, key, 0), false), "/")
 }
 
 // TestTwoFactorEnableNeedsRecentAuth (SES-05): past the re-authentication
@@ -457,23 +349,23 @@ func TestTwoFactorEnable(t *testing.T) {
 // password only, then comes back.
 func TestTwoFactorEnableNeedsRecentAuth(t *testing.T) {
 	t.Parallel()
-	srv := newTestServer(t)
+	srv := portaltest.NewServer(t)
 	const email = "alice@example.com"
 	a := srv.SignedUp(t, email, tfPassword)
 	srv.Clock.Advance(10*time.Minute + time.Second)
 
 	for _, path := range []string{tfEnablePath, tfResetPath} {
-		wantRedirect(t, a.Get(path), tfReauthURL(path))
+		portaltest.WantRedirect(t, a.Get(path), portaltest.ReauthURL(path))
 	}
-	p := tfPost(t, a, tfOverviewPath, tfEnablePath, url.Values{"code": {"123456"}})
-	wantRedirect(t, p, tfReauthURL(tfEnablePath))
+	p := a.PostFrom(tfOverviewPath, tfEnablePath, url.Values{"code": {"123456"}})
+	portaltest.WantRedirect(t, p, portaltest.ReauthURL(tfEnablePath))
 
-	rp := a.Get(tfReauthURL(tfEnablePath))
-	wantStatus(t, rp, http.StatusOK)
+	rp := a.Get(portaltest.ReauthURL(tfEnablePath))
+	portaltest.WantStatus(t, rp, http.StatusOK)
 	if rp.Has(t, "#reauth-form input[name=code]") {
 		t.Error("the re-authentication page asks a user without 2FA for a code")
 	}
-	wantRedirect(t, tfReauth(a, tfEnablePath, tfPassword, ""), tfEnablePath)
+	portaltest.WantRedirect(t, a.Reauth(portaltest.ReauthURL(tfEnablePath), tfPassword, ""), tfEnablePath)
 	tfEnablePage(t, a)
 }
 
@@ -484,60 +376,60 @@ func TestTwoFactorEnableNeedsRecentAuth(t *testing.T) {
 // with another new token.
 func TestTwoFactorLoginNeedsCode(t *testing.T) {
 	t.Parallel()
-	srv := newTestServer(t)
+	srv := portaltest.NewServer(t)
 	const email = "alice@example.com"
 	_, key, _ := tfUser(t, srv, email)
 
-	c := newClient(t, srv)
+	c := portaltest.NewClient(t, srv)
 	lp := c.Get("/account/login")
-	wantStatus(t, lp, http.StatusOK)
-	v0 := c.Cookie(sessionCookie)
+	portaltest.WantStatus(t, lp, http.StatusOK)
+	v0 := c.Cookie(portaltest.SessionCookie)
 	f := lp.Form(t, "#login-form")
 	f.Set("email", email).Set("password", tfPassword)
 	p := c.Post(f.Action, f.Values)
-	wantRedirect(t, p, tf2FAPath)
-	if got := len(sessionSetCookies(p)); got != 1 {
-		t.Errorf("password step: %d Set-Cookie for %s, want 1 (a renewed token)", got, sessionCookie)
+	portaltest.WantRedirect(t, p, tf2FAPath)
+	if got := len(p.SessionSetCookies()); got != 1 {
+		t.Errorf("password step: %d Set-Cookie for %s, want 1 (a renewed token)", got, portaltest.SessionCookie)
 	}
-	v1 := c.Cookie(sessionCookie)
+	v1 := c.Cookie(portaltest.SessionCookie)
 	if v1 == "" || v1 == v0 {
 		t.Errorf("session cookie after the password step=%q, want a new value (was %q) (AUTH-05)", v1, v0)
 	}
 
 	// SES-06: the half-authenticated session grants nothing.
 	for _, path := range []string{"/account/manage", tfOverviewPath, tfEnablePath, "/account/manage/personal-data", "/account/manage/sessions"} {
-		wantLoginRedirect(t, c.Get(path), path)
+		portaltest.WantLoginRedirect(t, c.Get(path), path)
 	}
 	tp := c.Get(tf2FAPath)
-	wantStatus(t, tp, http.StatusOK)
+	portaltest.WantStatus(t, tp, http.StatusOK)
 	for _, sel := range []string{"#login-2fa-form input[name=code]", "#login-2fa-form input[name=remember_machine]"} {
 		if !tp.Has(t, sel) {
 			t.Errorf("the code page has no %s:\n%s", sel, tp.Body)
 		}
 	}
-	wantLoginRedirect(t, c.Post("/account/manage", url.Values{"_csrf": {tfCSRF(t, tp)}, "username": {"mallory"}}), "/account/manage")
+	portaltest.WantLoginRedirect(t, c.Post("/account/manage", url.Values{"_csrf": {tp.CSRF(t)}, "username": {"mallory"}}), "/account/manage")
 
 	// The pre-login token, replayed, holds no pending sign-in (AUTH-05).
 	if v0 != "" {
-		old := newClient(t, srv)
-		old.SetCookie(sessionCookie, v0)
-		wantRedirect(t, old.Get(tf2FAPath), "/account/login")
+		old := portaltest.NewClient(t, srv)
+		old.SetCookie(portaltest.SessionCookie, v0)
+		portaltest.WantRedirect(t, old.Get(tf2FAPath), "/account/login")
 	}
 
 	// A browser that never gave the password cannot use a valid code.
-	stranger := newClient(t, srv)
-	p = tfPost(t, stranger, "/account/login", tf2FAPath, url.Values{"code": {tfCode(t, srv, key, 0)}})
-	wantRedirect(t, p, "/account/login")
-	if tfSignedIn(t, stranger) {
+	stranger := portaltest.NewClient(t, srv)
+	p = stranger.PostFrom("/account/login", tf2FAPath, url.Values{"code": {tfCode(t, srv, key, 0)}})
+	portaltest.WantRedirect(t, p, "/account/login")
+	if stranger.SignedIn() {
 		t.Fatal("a code without the password step signed in (SES-06)")
 	}
 
 	p = tfSubmitCode(c, tfCode(t, srv, key, 0), false)
-	wantRedirect(t, p, "/")
-	if v2 := c.Cookie(sessionCookie); v2 == "" || v2 == v1 {
+	portaltest.WantRedirect(t, p, "/")
+	if v2 := c.Cookie(portaltest.SessionCookie); v2 == "" || v2 == v1 {
 		t.Errorf("session cookie after the code=%q, want a new value (was %q) (AUTH-05)", v2, v1)
 	}
-	if !tfSignedIn(t, c) {
+	if !c.SignedIn() {
 		t.Fatal("not signed in after the right code")
 	}
 }
@@ -547,18 +439,18 @@ func TestTwoFactorLoginNeedsCode(t *testing.T) {
 // and the session cookie is persistent only when remember_me was set.
 func TestTwoFactorLoginReturnURLAndRememberMe(t *testing.T) {
 	t.Parallel()
-	srv := newTestServer(t)
+	srv := portaltest.NewServer(t)
 	const email = "alice@example.com"
 	_, key, _ := tfUser(t, srv, email)
 
 	for _, remember := range []bool{false, true} {
-		c := newClient(t, srv)
-		wantRedirect(t, tfPasswordStep(c, email, tfPassword, remember, "/account/manage/sessions"), tf2FAPath)
+		c := portaltest.NewClient(t, srv)
+		portaltest.WantRedirect(t, tfPasswordStep(c, email, tfPassword, remember, "/account/manage/sessions"), tf2FAPath)
 		p := tfSubmitCode(c, tfCode(t, srv, key, 0), false)
-		wantRedirect(t, p, "/account/manage/sessions")
-		raw := sessionSetCookies(p)
+		portaltest.WantRedirect(t, p, "/account/manage/sessions")
+		raw := p.SessionSetCookies()
 		if len(raw) != 1 {
-			t.Fatalf("remember_me=%v: %d Set-Cookie for %s after the code, want 1: %q", remember, len(raw), sessionCookie, p.Header.Values("Set-Cookie"))
+			t.Fatalf("remember_me=%v: %d Set-Cookie for %s after the code, want 1: %q", remember, len(raw), portaltest.SessionCookie, p.Header.Values("Set-Cookie"))
 		}
 		ck, err := http.ParseSetCookie(raw[0])
 		if err != nil {
@@ -567,7 +459,7 @@ func TestTwoFactorLoginReturnURLAndRememberMe(t *testing.T) {
 		if persistent := ck.MaxAge > 0 || ck.RawExpires != ""; persistent != remember {
 			t.Errorf("remember_me=%v: session cookie persistent=%v after 2FA: %q", remember, persistent, raw[0])
 		}
-		wantStatus(t, c.Get("/account/manage/sessions"), http.StatusOK)
+		portaltest.WantStatus(t, c.Get("/account/manage/sessions"), http.StatusOK)
 		srv.Clock.Advance(tfStep)
 	}
 }
@@ -577,29 +469,29 @@ func TestTwoFactorLoginReturnURLAndRememberMe(t *testing.T) {
 // the next step's code works.
 func TestTwoFactorCodeSingleUse(t *testing.T) {
 	t.Parallel()
-	srv := newTestServer(t)
+	srv := portaltest.NewServer(t)
 	const email = "alice@example.com"
 	_, key, _ := tfUser(t, srv, email)
 
 	code := tfCode(t, srv, key, 0)
 	a := tfPending(t, srv, email)
-	wantRedirect(t, tfSubmitCode(a, code, false), "/")
+	portaltest.WantRedirect(t, tfSubmitCode(a, code, false), "/")
 
 	b := tfPending(t, srv, email)
-	tfWantRefused(t, tfSubmitCode(b, code, false), "code")
-	tfWantRefused(t, tfSubmitCode(b, tfCode(t, srv, key, -1), false), "code")
-	if tfSignedIn(t, b) {
+	portaltest.WantFieldError(t, tfSubmitCode(b, code, false), "code")
+	portaltest.WantFieldError(t, tfSubmitCode(b, tfCode(t, srv, key, -1), false), "code")
+	if b.SignedIn() {
 		t.Fatal("a replayed code signed in")
 	}
 	srv.Clock.Advance(tfStep)
-	wantRedirect(t, tfSubmitCode(b, tfCode(t, srv, key, 0), false), "/")
+	portaltest.WantRedirect(t, tfSubmitCode(b, tfCode(t, srv, key, 0), false), "/")
 }
 
 // TestTwoFactorCodeWindow (MFA-02): the codes of steps -2 and +2 are
 // refused; the code of step -1 is accepted, once.
 func TestTwoFactorCodeWindow(t *testing.T) {
 	t.Parallel()
-	srv := newTestServer(t)
+	srv := portaltest.NewServer(t)
 	const email = "alice@example.com"
 	_, key, _ := tfUser(t, srv, email)
 	srv.Clock.Advance(10 * tfStep)
@@ -612,17 +504,17 @@ func TestTwoFactorCodeWindow(t *testing.T) {
 		}
 	}
 	prev := tfCode(t, srv, key, -1)
-	wantRedirect(t, tfSubmitCode(c, prev, false), "/")
+	portaltest.WantRedirect(t, tfSubmitCode(c, prev, false), "/")
 
 	d := tfPending(t, srv, email)
-	tfWantRefused(t, tfSubmitCode(d, prev, false), "code")
+	portaltest.WantFieldError(t, tfSubmitCode(d, prev, false), "code")
 }
 
 // TestTwoFactorCodeConcurrent (MFA-02, REL-04): one code posted by 20
 // browsers at once, each in its own pending sign-in, signs in exactly one.
 func TestTwoFactorCodeConcurrent(t *testing.T) {
 	t.Parallel()
-	srv := newTestServer(t, tfHighLockout)
+	srv := portaltest.NewServer(t, tfHighLockout)
 	const email = "alice@example.com"
 	_, key, _ := tfUser(t, srv, email)
 	code := tfCode(t, srv, key, 0)
@@ -632,15 +524,15 @@ func TestTwoFactorCodeConcurrent(t *testing.T) {
 // tfRace puts 20 browsers in a pending sign-in of email, one after the
 // other, then posts value as field of the form sel at path from all of
 // them at once: exactly one must succeed (303 to /), the others 422.
-func tfRace(t *testing.T, srv *testServer, email, path, sel, field, value string) {
+func tfRace(t *testing.T, srv *portaltest.Server, email, path, sel, field, value string) {
 	t.Helper()
 	const n = 20
-	clients := make([]*client, n)
+	clients := make([]*portaltest.Client, n)
 	forms := make([]url.Values, n)
 	for i := range clients {
 		clients[i] = tfPending(t, srv, email)
 		p := clients[i].Get(path)
-		wantStatus(t, p, http.StatusOK)
+		portaltest.WantStatus(t, p, http.StatusOK)
 		forms[i] = p.Form(t, sel).Set(field, value).Values
 	}
 	type result struct {
@@ -656,8 +548,12 @@ func tfRace(t *testing.T, srv *testServer, email, path, sel, field, value string
 		go func() {
 			defer wg.Done()
 			<-start
-			s, l, err := tfRawPost(clients[i], path, forms[i])
-			results[i] = result{s, l, err}
+			p, err := clients[i].TryPost(path, forms[i])
+			if err != nil {
+				results[i] = result{err: err}
+				return
+			}
+			results[i] = result{p.Status, p.Location(), nil}
 		}()
 	}
 	close(start)
@@ -680,7 +576,7 @@ func tfRace(t *testing.T, srv *testServer, email, path, sel, field, value string
 	}
 	signedIn := 0
 	for _, c := range clients {
-		if tfSignedIn(t, c) {
+		if c.SignedIn() {
 			signedIn++
 		}
 	}
@@ -696,31 +592,31 @@ func tfRace(t *testing.T, srv *testServer, email, path, sel, field, value string
 // is set high so that this rule is tested on its own.)
 func TestTwoFactorWrongCodesDropPending(t *testing.T) {
 	t.Parallel()
-	srv := newTestServer(t, tfHighLockout)
+	srv := portaltest.NewServer(t, tfHighLockout)
 	const email = "alice@example.com"
 	_, key, _ := tfUser(t, srv, email)
 	wrong := tfWrongCode(t, srv, key)
 
 	c := tfPending(t, srv, email)
 	for i := 1; i <= 4; i++ {
-		tfWantRefused(t, tfSubmitCode(c, wrong, false), "code")
+		portaltest.WantFieldError(t, tfSubmitCode(c, wrong, false), "code")
 	}
 	p := tfSubmitCode(c, wrong, false)
-	wantRedirect(t, p, "/account/login")
+	portaltest.WantRedirect(t, p, "/account/login")
 	lp := c.Follow(p)
-	wantStatus(t, lp, http.StatusOK)
+	portaltest.WantStatus(t, lp, http.StatusOK)
 	if lp.Text(t, "#status-message") == "" {
 		t.Errorf("no #status-message on the login page after too many wrong codes:\n%s", lp.Body)
 	}
-	wantRedirect(t, c.Get(tf2FAPath), "/account/login")
-	p = tfPost(t, c, "/account/login", tf2FAPath, url.Values{"code": {tfCode(t, srv, key, 0)}})
-	wantRedirect(t, p, "/account/login")
-	if tfSignedIn(t, c) {
+	portaltest.WantRedirect(t, c.Get(tf2FAPath), "/account/login")
+	p = c.PostFrom("/account/login", tf2FAPath, url.Values{"code": {tfCode(t, srv, key, 0)}})
+	portaltest.WantRedirect(t, p, "/account/login")
+	if c.SignedIn() {
 		t.Fatal("the right code signed in after the pending sign-in was dropped")
 	}
 
-	wantRedirect(t, tfPasswordStep(c, email, tfPassword, false, ""), tf2FAPath)
-	wantRedirect(t, tfSubmitCode(c, tfCode(t, srv, key, 0), false), "/")
+	portaltest.WantRedirect(t, tfPasswordStep(c, email, tfPassword, false, ""), tf2FAPath)
+	portaltest.WantRedirect(t, tfSubmitCode(c, tfCode(t, srv, key, 0), false), "/")
 }
 
 // TestTwoFactorWrongCodesLockOut (MFA-03, AUTH-03): wrong codes count
@@ -729,31 +625,31 @@ func TestTwoFactorWrongCodesDropPending(t *testing.T) {
 // password and code fail; after the lockout the code works.
 func TestTwoFactorWrongCodesLockOut(t *testing.T) {
 	t.Parallel()
-	srv := newTestServer(t)
+	srv := portaltest.NewServer(t)
 	const email = "alice@example.com"
 	_, key, _ := tfUser(t, srv, email)
 	wrong := tfWrongCode(t, srv, key)
 
 	a := tfPending(t, srv, email)
 	for i := 1; i <= 4; i++ {
-		tfWantRefused(t, tfSubmitCode(a, wrong, false), "code")
+		portaltest.WantFieldError(t, tfSubmitCode(a, wrong, false), "code")
 	}
 	b := tfPending(t, srv, email)
 	p := tfSubmitCode(b, wrong, false)
-	wantRedirect(t, p, "/account/login")
+	portaltest.WantRedirect(t, p, "/account/login")
 	if lp := b.Follow(p); lp.Text(t, "#status-message") == "" {
 		t.Errorf("no #status-message on the login page after the lockout:\n%s", lp.Body)
 	}
 
-	wantInvalidLogin(t, tfPasswordStep(newClient(t, srv), email, tfPassword, false, ""))
-	wantRedirect(t, tfSubmitCode(a, tfCode(t, srv, key, 0), false), "/account/login")
-	if tfSignedIn(t, a) {
+	wantInvalidLogin(t, tfPasswordStep(portaltest.NewClient(t, srv), email, tfPassword, false, ""))
+	portaltest.WantRedirect(t, tfSubmitCode(a, tfCode(t, srv, key, 0), false), "/account/login")
+	if a.SignedIn() {
 		t.Fatal("the right code signed in while the account is locked")
 	}
 
 	srv.Clock.Advance(srv.Config.LockoutDuration + time.Second)
 	c := tfPending(t, srv, email)
-	wantRedirect(t, tfSubmitCode(c, tfCode(t, srv, key, 0), false), "/")
+	portaltest.WantRedirect(t, tfSubmitCode(c, tfCode(t, srv, key, 0), false), "/")
 }
 
 // TestTwoFactorPendingExpires (SES-06): the pending sign-in lasts 5
@@ -761,29 +657,29 @@ func TestTwoFactorWrongCodesLockOut(t *testing.T) {
 // (the refused code was not spent).
 func TestTwoFactorPendingExpires(t *testing.T) {
 	t.Parallel()
-	srv := newTestServer(t)
+	srv := portaltest.NewServer(t)
 	const email = "alice@example.com"
 	_, key, _ := tfUser(t, srv, email)
 
 	a := tfPending(t, srv, email)
 	srv.Clock.Advance(5*time.Minute - time.Second)
-	wantRedirect(t, tfSubmitCode(a, tfCode(t, srv, key, 0), false), "/")
+	portaltest.WantRedirect(t, tfSubmitCode(a, tfCode(t, srv, key, 0), false), "/")
 
 	b := tfPending(t, srv, email)
 	srv.Clock.Advance(5*time.Minute + time.Second)
 	code := tfCode(t, srv, key, 0)
-	p := tfPost(t, b, "/account/login", tf2FAPath, url.Values{"code": {code}})
-	wantRedirect(t, p, "/account/login")
+	p := b.PostFrom("/account/login", tf2FAPath, url.Values{"code": {code}})
+	portaltest.WantRedirect(t, p, "/account/login")
 	if lp := b.Follow(p); lp.Text(t, "#status-message") == "" {
 		t.Errorf("no #status-message on the login page after the pending sign-in expired:\n%s", lp.Body)
 	}
-	if tfSignedIn(t, b) {
+	if b.SignedIn() {
 		t.Fatal("a code after the pending sign-in expired signed in")
 	}
-	wantRedirect(t, b.Get(tf2FAPath), "/account/login")
+	portaltest.WantRedirect(t, b.Get(tf2FAPath), "/account/login")
 
-	wantRedirect(t, tfPasswordStep(b, email, tfPassword, false, ""), tf2FAPath)
-	wantRedirect(t, tfSubmitCode(b, code, false), "/")
+	portaltest.WantRedirect(t, tfPasswordStep(b, email, tfPassword, false, ""), tf2FAPath)
+	portaltest.WantRedirect(t, tfSubmitCode(b, code, false), "/")
 }
 
 // TestTwoFactorRecoveryCodes (MFA-04): a recovery code signs in once,
@@ -793,49 +689,49 @@ func TestTwoFactorPendingExpires(t *testing.T) {
 // three or fewer.
 func TestTwoFactorRecoveryCodes(t *testing.T) {
 	t.Parallel()
-	srv := newTestServer(t)
+	srv := portaltest.NewServer(t)
 	const email = "alice@example.com"
 	a, _, codes := tfUser(t, srv, email)
-	if got := len(mailsWithSubject(t, srv, email, "recovery code")); got != 0 {
+	if got := len(srv.MailsWith(t, email, "recovery code")); got != 0 {
 		t.Fatalf("%d recovery-code mails before any use, want 0", got)
 	}
 
-	c := newClient(t, srv)
-	wantRedirect(t, tfPasswordStep(c, email, tfPassword, false, "/account/manage"), tf2FAPath)
+	c := portaltest.NewClient(t, srv)
+	portaltest.WantRedirect(t, tfPasswordStep(c, email, tfPassword, false, "/account/manage"), tf2FAPath)
 	if p := c.Get(tf2FAPath); !p.Has(t, "a[href='"+tfRecoveryPath+"']") {
 		t.Errorf("the code page has no link to %s:\n%s", tfRecoveryPath, p.Body)
 	}
 	rp := c.Get(tfRecoveryPath)
-	wantStatus(t, rp, http.StatusOK)
+	portaltest.WantStatus(t, rp, http.StatusOK)
 	if !rp.Has(t, "#login-recovery-form input[name=recovery_code]") {
 		t.Fatalf("no recovery_code field:\n%s", rp.Body)
 	}
 	typed := strings.ToLower(codes[0][:5] + " " + codes[0][6:])
 	p := c.Submit(tfRecoveryPath, "#login-recovery-form", map[string]string{"recovery_code": typed, "remember_machine": "true"})
-	wantRedirect(t, p, "/account/manage")
-	if ck := tfSetCookie(t, p, tfRememberCookie); ck != nil || c.Cookie(tfRememberCookie) != "" {
+	portaltest.WantRedirect(t, p, "/account/manage")
+	if ck := p.SetCookie(t, tfRememberCookie); ck != nil || c.Cookie(tfRememberCookie) != "" {
 		t.Errorf("a recovery-code sign-in remembered the browser: %v", ck)
 	}
-	if !tfSignedIn(t, c) {
+	if !c.SignedIn() {
 		t.Fatal("not signed in after a recovery code")
 	}
-	if got := len(mailsWithSubject(t, srv, email, "recovery code")); got != 1 {
+	if got := len(srv.MailsWith(t, email, "recovery code")); got != 1 {
 		t.Errorf("%d recovery-code mails after one use, want 1", got)
 	}
 
 	d := tfPending(t, srv, email)
-	tfWantRefused(t, tfSubmitRecovery(d, codes[0]), "recovery_code")
-	wantRedirect(t, tfSubmitRecovery(d, strings.ToLower(strings.ReplaceAll(codes[1], "-", ""))), "/")
+	portaltest.WantFieldError(t, tfSubmitRecovery(d, codes[0]), "recovery_code")
+	portaltest.WantRedirect(t, tfSubmitRecovery(d, strings.ToLower(strings.ReplaceAll(codes[1], "-", ""))), "/")
 	tfCodesLeft(t, a, 8)
 
 	for i := 2; i <= 6; i++ {
 		e := tfPending(t, srv, email)
-		wantRedirect(t, tfSubmitRecovery(e, codes[i]), "/")
+		portaltest.WantRedirect(t, tfSubmitRecovery(e, codes[i]), "/")
 		if left := 10 - (i + 1); left == 4 || left == 3 {
 			tfCodesLeft(t, a, left)
 		}
 	}
-	if got := len(mailsWithSubject(t, srv, email, "recovery code")); got != 7 {
+	if got := len(srv.MailsWith(t, email, "recovery code")); got != 7 {
 		t.Errorf("%d recovery-code mails after 7 uses, want 7", got)
 	}
 }
@@ -846,7 +742,7 @@ func TestTwoFactorRecoveryCodes(t *testing.T) {
 // refusals do not lock the account.)
 func TestTwoFactorRecoveryCodeConcurrent(t *testing.T) {
 	t.Parallel()
-	srv := newTestServer(t, tfHighLockout)
+	srv := portaltest.NewServer(t, tfHighLockout)
 	const email = "alice@example.com"
 	a, _, codes := tfUser(t, srv, email)
 	tfRace(t, srv, email, tfRecoveryPath, "#login-recovery-form", "recovery_code", codes[0])
@@ -858,21 +754,21 @@ func TestTwoFactorRecoveryCodeConcurrent(t *testing.T) {
 // code, used or not, is refused and the new ones work.
 func TestTwoFactorGenerateRecoveryCodes(t *testing.T) {
 	t.Parallel()
-	srv := newTestServer(t)
+	srv := portaltest.NewServer(t)
 	const email = "alice@example.com"
 	a, key, codes := tfUser(t, srv, email)
 
 	srv.Clock.Advance(10 * time.Minute)
-	wantRedirect(t, a.Get(tfGeneratePath), tfReauthURL(tfGeneratePath))
-	wantRedirect(t, tfPost(t, a, tfOverviewPath, tfGeneratePath, nil), tfReauthURL(tfGeneratePath))
+	portaltest.WantRedirect(t, a.Get(tfGeneratePath), portaltest.ReauthURL(tfGeneratePath))
+	portaltest.WantRedirect(t, a.PostFrom(tfOverviewPath, tfGeneratePath, nil), portaltest.ReauthURL(tfGeneratePath))
 	// Nothing changed: an old code still works.
-	wantRedirect(t, tfSubmitRecovery(tfPending(t, srv, email), codes[0]), "/")
+	portaltest.WantRedirect(t, tfSubmitRecovery(tfPending(t, srv, email), codes[0]), "/")
 
-	wantRedirect(t, tfReauth(a, tfGeneratePath, tfPassword, tfCode(t, srv, key, 0)), tfGeneratePath)
+	portaltest.WantRedirect(t, a.Reauth(portaltest.ReauthURL(tfGeneratePath), tfPassword, tfCode(t, srv, key, 0)), tfGeneratePath)
 	p := a.Submit(tfGeneratePath, "#generate-codes-form", nil)
-	wantRedirect(t, p, tfShowPath)
+	portaltest.WantRedirect(t, p, tfShowPath)
 	fresh := tfShownCodes(t, a)
-	wantRedirect(t, a.Get(tfShowPath), tfOverviewPath)
+	portaltest.WantRedirect(t, a.Get(tfShowPath), tfOverviewPath)
 	for _, n := range fresh {
 		for _, o := range codes {
 			if n == o {
@@ -883,9 +779,9 @@ func TestTwoFactorGenerateRecoveryCodes(t *testing.T) {
 	tfCodesLeft(t, a, 10)
 
 	for _, old := range []string{codes[0], codes[1], codes[9]} {
-		tfWantRefused(t, tfSubmitRecovery(tfPending(t, srv, email), old), "recovery_code")
+		portaltest.WantFieldError(t, tfSubmitRecovery(tfPending(t, srv, email), old), "recovery_code")
 	}
-	wantRedirect(t, tfSubmitRecovery(tfPending(t, srv, email), fresh[0]), "/")
+	portaltest.WantRedirect(t, tfSubmitRecovery(tfPending(t, srv, email), fresh[0]), "/")
 	tfCodesLeft(t, a, 9)
 }
 
@@ -893,16 +789,16 @@ func TestTwoFactorGenerateRecoveryCodes(t *testing.T) {
 // recovery codes end the account's other sessions; this browser stays.
 func TestTwoFactorGenerateRecoveryCodesEndsOtherSessions(t *testing.T) {
 	t.Parallel()
-	srv := newTestServer(t)
+	srv := portaltest.NewServer(t)
 	const email = "alice@example.com"
 	a, key, _ := tfUser(t, srv, email)
 	b := tfSignIn(t, srv, email, key)
 
-	wantRedirect(t, a.Submit(tfGeneratePath, "#generate-codes-form", nil), tfShowPath)
-	if !tfSignedIn(t, a) {
+	portaltest.WantRedirect(t, a.Submit(tfGeneratePath, "#generate-codes-form", nil), tfShowPath)
+	if !a.SignedIn() {
 		t.Fatal("the browser that generated new codes was signed out")
 	}
-	if tfSignedIn(t, b) {
+	if b.SignedIn() {
 		t.Error("another session is still signed in after the recovery codes were regenerated (SES-03)")
 	}
 }
@@ -914,15 +810,15 @@ func TestTwoFactorGenerateRecoveryCodesEndsOtherSessions(t *testing.T) {
 // sign-in asks again.
 func TestTwoFactorRememberBrowser(t *testing.T) {
 	t.Parallel()
-	srv := newTestServer(t)
+	srv := portaltest.NewServer(t)
 	const email, bob = "alice@example.com", "bob@example.com"
 	_, key, _ := tfUser(t, srv, email)
 	tfUser(t, srv, bob)
 
 	a := tfPending(t, srv, email)
 	p := tfSubmitCode(a, tfCode(t, srv, key, 0), true)
-	wantRedirect(t, p, "/")
-	ck := tfSetCookie(t, p, tfRememberCookie)
+	portaltest.WantRedirect(t, p, "/")
+	ck := p.SetCookie(t, tfRememberCookie)
 	if ck == nil {
 		t.Fatalf("no %s cookie after remember_machine=true: %q", tfRememberCookie, p.Header.Values("Set-Cookie"))
 	}
@@ -943,29 +839,29 @@ func TestTwoFactorRememberBrowser(t *testing.T) {
 	}
 
 	// The same browser after a restart (only the persistent cookie is left).
-	r := newClient(t, srv)
+	r := portaltest.NewClient(t, srv)
 	r.SetCookie(tfRememberCookie, remembered)
-	wantRedirect(t, tfPasswordStep(r, email, tfPassword, false, "/account/manage/sessions"), "/account/manage/sessions")
-	if !tfSignedIn(t, r) {
+	portaltest.WantRedirect(t, tfPasswordStep(r, email, tfPassword, false, "/account/manage/sessions"), "/account/manage/sessions")
+	if !r.SignedIn() {
 		t.Fatal("the remembered browser is not signed in")
 	}
 
 	// Copied to Bob's browser, it does not skip Bob's code.
-	o := newClient(t, srv)
+	o := portaltest.NewClient(t, srv)
 	o.SetCookie(tfRememberCookie, remembered)
-	wantRedirect(t, tfPasswordStep(o, bob, tfPassword, false, ""), tf2FAPath)
+	portaltest.WantRedirect(t, tfPasswordStep(o, bob, tfPassword, false, ""), tf2FAPath)
 
 	// Forget this browser.
 	p = a.Submit(tfOverviewPath, "#forget-browser-form", nil)
-	wantRedirect(t, p, tfOverviewPath)
+	portaltest.WantRedirect(t, p, tfOverviewPath)
 	if got := a.Cookie(tfRememberCookie); got != "" {
 		t.Errorf("%s still set after forgetting the browser", tfRememberCookie)
 	}
 	if tfOverview(t, a).Has(t, "#forget-browser-form") {
 		t.Error("the overview still offers to forget the browser")
 	}
-	wantRedirect(t, a.Submit("/account/logout", "#logout-form", nil), "/account/logout")
-	wantRedirect(t, tfPasswordStep(a, email, tfPassword, false, ""), tf2FAPath)
+	portaltest.WantRedirect(t, a.Submit("/account/logout", "#logout-form", nil), "/account/logout")
+	portaltest.WantRedirect(t, tfPasswordStep(a, email, tfPassword, false, ""), tf2FAPath)
 }
 
 // TestTwoFactorRememberBrowserEnds: a remembered browser is asked for the
@@ -973,14 +869,14 @@ func TestTwoFactorRememberBrowser(t *testing.T) {
 // security stamp rotates).
 func TestTwoFactorRememberBrowserEnds(t *testing.T) {
 	t.Parallel()
-	srv := newTestServer(t)
+	srv := portaltest.NewServer(t)
 	const email = "alice@example.com"
 	_, key, _ := tfUser(t, srv, email)
 
-	remember := func() (*client, string) {
+	remember := func() (*portaltest.Client, string) {
 		t.Helper()
 		c := tfPending(t, srv, email)
-		wantRedirect(t, tfSubmitCode(c, tfCode(t, srv, key, 0), true), "/")
+		portaltest.WantRedirect(t, tfSubmitCode(c, tfCode(t, srv, key, 0), true), "/")
 		srv.Clock.Advance(tfStep)
 		v := c.Cookie(tfRememberCookie)
 		if v == "" {
@@ -988,26 +884,26 @@ func TestTwoFactorRememberBrowserEnds(t *testing.T) {
 		}
 		return c, v
 	}
-	restarted := func(v string) *client {
-		c := newClient(t, srv)
+	restarted := func(v string) *portaltest.Client {
+		c := portaltest.NewClient(t, srv)
 		c.SetCookie(tfRememberCookie, v)
 		return c
 	}
 
 	_, v := remember()
 	srv.Clock.Advance(29 * 24 * time.Hour)
-	wantRedirect(t, tfPasswordStep(restarted(v), email, tfPassword, false, ""), "/")
+	portaltest.WantRedirect(t, tfPasswordStep(restarted(v), email, tfPassword, false, ""), "/")
 	srv.Clock.Advance(24*time.Hour + time.Minute)
-	wantRedirect(t, tfPasswordStep(restarted(v), email, tfPassword, false, ""), tf2FAPath)
+	portaltest.WantRedirect(t, tfPasswordStep(restarted(v), email, tfPassword, false, ""), tf2FAPath)
 
 	c, v := remember()
-	wantRedirect(t, tfPasswordStep(restarted(v), email, tfPassword, false, ""), "/")
+	portaltest.WantRedirect(t, tfPasswordStep(restarted(v), email, tfPassword, false, ""), "/")
 	const newPassword = "a brand new passphrase"
 	p := c.Submit("/account/manage/change-password", "#change-password-form", map[string]string{
 		"old_password": tfPassword, "new_password": newPassword, "confirm_password": newPassword,
 	})
-	wantStatus(t, p, http.StatusSeeOther)
-	wantRedirect(t, tfPasswordStep(restarted(v), email, newPassword, false, ""), tf2FAPath)
+	portaltest.WantStatus(t, p, http.StatusSeeOther)
+	portaltest.WantRedirect(t, tfPasswordStep(restarted(v), email, newPassword, false, ""), tf2FAPath)
 }
 
 // TestTwoFactorDisable (MFA-05, SES-05, SES-03): turning 2FA off needs a
@@ -1016,43 +912,43 @@ func TestTwoFactorRememberBrowserEnds(t *testing.T) {
 // step.
 func TestTwoFactorDisable(t *testing.T) {
 	t.Parallel()
-	srv := newTestServer(t)
+	srv := portaltest.NewServer(t)
 	const email = "alice@example.com"
 	a, key, _ := tfUser(t, srv, email)
 	b := tfSignIn(t, srv, email, key)
 
 	srv.Clock.Advance(10*time.Minute + time.Second)
-	wantRedirect(t, a.Get(tfDisablePath), tfReauthURL(tfDisablePath))
-	wantRedirect(t, tfPost(t, a, tfOverviewPath, tfDisablePath, nil), tfReauthURL(tfDisablePath))
+	portaltest.WantRedirect(t, a.Get(tfDisablePath), portaltest.ReauthURL(tfDisablePath))
+	portaltest.WantRedirect(t, a.PostFrom(tfOverviewPath, tfDisablePath, nil), portaltest.ReauthURL(tfDisablePath))
 	tfWantEnabled(t, tfOverview(t, a), true)
 
-	rp := a.Get(tfReauthURL(tfDisablePath))
-	wantStatus(t, rp, http.StatusOK)
+	rp := a.Get(portaltest.ReauthURL(tfDisablePath))
+	portaltest.WantStatus(t, rp, http.StatusOK)
 	for _, sel := range []string{"#reauth-form input[name=password]", "#reauth-form input[name=code]"} {
 		if !rp.Has(t, sel) {
 			t.Errorf("the re-authentication page of a 2FA user has no %s:\n%s", sel, rp.Body)
 		}
 	}
-	tfWantRefused(t, tfReauth(a, tfDisablePath, tfPassword, ""), "code")
-	tfWantRefused(t, tfReauth(a, tfDisablePath, tfPassword, tfWrongCode(t, srv, key)), "code")
-	wantRedirect(t, a.Get(tfDisablePath), tfReauthURL(tfDisablePath))
-	wantRedirect(t, tfReauth(a, tfDisablePath, tfPassword, tfCode(t, srv, key, 0)), tfDisablePath)
+	portaltest.WantFieldError(t, a.Reauth(portaltest.ReauthURL(tfDisablePath), tfPassword, ""), "code")
+	portaltest.WantFieldError(t, a.Reauth(portaltest.ReauthURL(tfDisablePath), tfPassword, tfWrongCode(t, srv, key)), "code")
+	portaltest.WantRedirect(t, a.Get(tfDisablePath), portaltest.ReauthURL(tfDisablePath))
+	portaltest.WantRedirect(t, a.Reauth(portaltest.ReauthURL(tfDisablePath), tfPassword, tfCode(t, srv, key, 0)), tfDisablePath)
 
-	if got := len(mailsWithSubject(t, srv, email, "turned off")); got != 0 {
+	if got := len(srv.MailsWith(t, email, "turned off")); got != 0 {
 		t.Fatalf("%d 'turned off' mails before disabling, want 0", got)
 	}
-	if !tfSignedIn(t, b) {
+	if !b.SignedIn() {
 		t.Fatal("setup: the second session is not signed in")
 	}
-	wantRedirect(t, a.Submit(tfDisablePath, "#disable-2fa-form", nil), tfOverviewPath)
+	portaltest.WantRedirect(t, a.Submit(tfDisablePath, "#disable-2fa-form", nil), tfOverviewPath)
 	tfWantEnabled(t, tfOverview(t, a), false)
-	if tfSignedIn(t, b) {
+	if b.SignedIn() {
 		t.Error("another session is still signed in after 2FA was turned off (SES-03)")
 	}
-	if got := len(mailsWithSubject(t, srv, email, "turned off")); got != 1 {
+	if got := len(srv.MailsWith(t, email, "turned off")); got != 1 {
 		t.Errorf("%d 'turned off' notice mails, want 1", got)
 	}
-	wantRedirect(t, newClient(t, srv).Login(email, tfPassword, false), "/")
+	portaltest.WantRedirect(t, portaltest.NewClient(t, srv).Login(email, tfPassword, false), "/")
 }
 
 // TestTwoFactorReset (MFA-01): resetting the authenticator makes a new
@@ -1060,20 +956,20 @@ func TestTwoFactorDisable(t *testing.T) {
 // codes neither enable nor sign in.
 func TestTwoFactorReset(t *testing.T) {
 	t.Parallel()
-	srv := newTestServer(t)
+	srv := portaltest.NewServer(t)
 	const email = "alice@example.com"
 	a, oldKey, _ := tfUser(t, srv, email)
 
-	wantStatus(t, a.Get(tfResetPath), http.StatusOK)
-	wantRedirect(t, a.Submit(tfResetPath, "#reset-authenticator-form", nil), tfEnablePath)
+	portaltest.WantStatus(t, a.Get(tfResetPath), http.StatusOK)
+	portaltest.WantRedirect(t, a.Submit(tfResetPath, "#reset-authenticator-form", nil), tfEnablePath)
 	tfWantEnabled(t, tfOverview(t, a), false)
-	wantRedirect(t, newClient(t, srv).Login(email, tfPassword, false), "/")
+	portaltest.WantRedirect(t, portaltest.NewClient(t, srv).Login(email, tfPassword, false), "/")
 
 	_, newKey := tfEnablePage(t, a)
 	if newKey == oldKey {
 		t.Fatalf("the key after a reset is the old one %q", oldKey)
 	}
-	tfWantRefused(t, a.Submit(tfEnablePath, "form#send-code", map[string]string{"code": tfCode(t, srv, oldKey, 0)}), "code")
+	portaltest.WantFieldError(t, a.Submit(tfEnablePath, "form#send-code", map[string]string{"code": tfCode(t, srv, oldKey, 0)}), "code")
 	tfWantEnabled(t, tfOverview(t, a), false)
 	p := a.Submit(tfEnablePath, "form#send-code", map[string]string{"code": tfCode(t, srv, newKey, 0)})
 	if p.Status != http.StatusSeeOther || (p.Location() != tfShowPath && p.Location() != tfOverviewPath) {
@@ -1083,23 +979,23 @@ func TestTwoFactorReset(t *testing.T) {
 
 	srv.Clock.Advance(tfStep)
 	c := tfPending(t, srv, email)
-	tfWantRefused(t, tfSubmitCode(c, tfCode(t, srv, oldKey, 0), false), "code")
-	wantRedirect(t, tfSubmitCode(c, tfCode(t, srv, newKey, 0), false), "/")
+	portaltest.WantFieldError(t, tfSubmitCode(c, tfCode(t, srv, oldKey, 0), false), "code")
+	portaltest.WantRedirect(t, tfSubmitCode(c, tfCode(t, srv, newKey, 0), false), "/")
 }
 
 // TestTwoFactorPersonalData (PRIV): the export of a 2FA user says
 // twoFactorEnabled true and holds neither the key nor a recovery code.
 func TestTwoFactorPersonalData(t *testing.T) {
 	t.Parallel()
-	srv := newTestServer(t)
+	srv := portaltest.NewServer(t)
 	const email = "alice@example.com"
 	a, key, codes := tfUser(t, srv, email)
 
 	pp := a.Get("/account/manage/personal-data")
-	wantStatus(t, pp, http.StatusOK)
+	portaltest.WantStatus(t, pp, http.StatusOK)
 	f := pp.Form(t, "form#download-data")
 	p := a.Post(f.Action, f.Values)
-	wantStatus(t, p, http.StatusOK)
+	portaltest.WantStatus(t, p, http.StatusOK)
 	if ct := p.Header.Get("Content-Type"); !strings.HasPrefix(ct, "application/json") {
 		t.Errorf("Content-Type=%q, want application/json", ct)
 	}

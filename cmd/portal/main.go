@@ -12,7 +12,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"log/slog"
 	"net"
 	"net/url"
 	"os"
@@ -79,6 +78,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	fs := flag.NewFlagSet("portal "+cmd, flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	cfg.BindFlags(fs)
+	var lf logFlags
+	lf.bind(fs, "info")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -88,7 +89,11 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	if err := portal.ApplyEnv(fs, getenv); err != nil {
 		return err
 	}
-	cfg.Logger = slog.New(slog.NewTextHandler(stderr, nil))
+	log, err := lf.logger(stderr)
+	if err != nil {
+		return err
+	}
+	cfg.Logger = log
 
 	if cmd == "migrate" {
 		if err := portal.Migrate(ctx, cfg); err != nil {

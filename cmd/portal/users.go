@@ -7,7 +7,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"log/slog"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -26,6 +25,12 @@ const usersUsage = `Usage: portal users ACTION [flags] [EMAIL]
   delete EMAIL               delete the account and all its data
   confirm-email EMAIL        mark the address confirmed
   reset-2fa EMAIL            turn two-factor authentication off (lost phone and codes)
+  import --format F FILE     move accounts in from another system, passwords and all:
+                             --format aspnet-identity (AspNetUsers CSV; --logins
+                             AspNetUserLogins.csv, --tokens AspNetUserTokens.csv),
+                             csv (email,password_hash[,email_confirmed,username,id,created_at])
+                             or kratos (identities JSON); --dry-run, --skip-bad-rows,
+                             --update, --provider OLD=NEW (external login names)
 
 Each action is recorded in the account's security history. The usual flags
 (--db, --mail, …) and environment variables select the installation.
@@ -43,11 +48,15 @@ func runUsers(ctx context.Context, args []string, getenv func(string) string, st
 	fs := flag.NewFlagSet("portal users "+action, flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	cfg.BindFlags(fs)
+	var lf logFlags
+	lf.bind(fs, "warn")
 	offset := fs.Int("offset", 0, "list: skip this many accounts")
 	limit := fs.Int("limit", 100, "list: show at most this many accounts")
 	confirmed := fs.Bool("confirmed", false, "create: mark the address confirmed")
 	passwordStdin := fs.Bool("password-stdin", false, "create: read the password from standard input")
 	lockFor := fs.Duration("for", 0, "lock: how long (default: until unlocked)")
+	var imp importFlags
+	imp.bind(fs)
 	// Flags may come before or after the address.
 	var positional []string
 	for len(args) > 0 {
@@ -63,7 +72,17 @@ func runUsers(ctx context.Context, args []string, getenv func(string) string, st
 	if err := portal.ApplyEnv(fs, getenv); err != nil {
 		return err
 	}
-	cfg.Logger = slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	log, err := lf.logger(stderr)
+	if err != nil {
+		return err
+	}
+	cfg.Logger = log
+	if action == "import" {
+		if len(positional) != 1 {
+			return errors.New("users import: give one users file")
+		}
+		return runImport(ctx, cfg, imp, positional[0], stdout)
+	}
 	needEmail := action != "list"
 	if needEmail && len(positional) != 1 {
 		return fmt.Errorf("users %s: give one email address", action)

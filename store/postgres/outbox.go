@@ -111,3 +111,16 @@ func (s *Store) ResetRateLimit(ctx context.Context, key string) error {
 	_, err := s.pool.Exec(ctx, `DELETE FROM rate_limits WHERE key = $1`, key)
 	return translate(err)
 }
+
+// OutboxStats counts the outbox and finds its oldest row in one statement.
+func (s *Store) OutboxStats(ctx context.Context) (int, time.Time, error) {
+	var n int
+	var oldest *time.Time
+	if err := s.pool.QueryRow(ctx, `SELECT COUNT(*), MIN(created_at) FROM mail_outbox`).Scan(&n, &oldest); err != nil {
+		return 0, time.Time{}, translate(err)
+	}
+	if oldest == nil {
+		return n, time.Time{}, nil
+	}
+	return n, oldest.UTC(), nil
+}

@@ -104,8 +104,8 @@ func Open(ctx context.Context, url string) (*Store, error) {
 	return &Store{pool: pool}, nil
 }
 
-// Pool is the underlying pool, for the scs session store
-// (github.com/alexedwards/scs/pgxstore) that shares the database.
+// Pool is the underlying pool, for writing outside the store
+// (store/pgcopy copies whole tables into it).
 func (s *Store) Pool() *pgxpool.Pool { return s.pool }
 
 // Migrations is the embedded migration set (for goose).

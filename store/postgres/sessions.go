@@ -9,8 +9,12 @@ import (
 	"github.com/accountportal/portal/store"
 )
 
-const sessionColumns = `s.id, s.user_id, s.stamp, s.remember, s.remembered_2fa, s.ip, s.user_agent,
-	s.created_at, s.auth_at, s.last_seen_at, s.expires_at`
+// sessionColumns are user_sessions' columns in scanSession's order, for
+// CreateSession; sessionColumnsS qualifies them for queries with alias s.
+const sessionColumns = `id, user_id, stamp, remember, remembered_2fa, ip, user_agent,
+	created_at, auth_at, last_seen_at, expires_at`
+
+var sessionColumnsS = prefixed("s.", sessionColumns)
 
 func scanSession(row pgx.Row, extra ...any) (*store.Session, error) {
 	var x store.Session
@@ -25,8 +29,7 @@ func scanSession(row pgx.Row, extra ...any) (*store.Session, error) {
 
 // CreateSession stores x.
 func (s *Store) CreateSession(ctx context.Context, x *store.Session) error {
-	_, err := s.pool.Exec(ctx, `INSERT INTO user_sessions
-		(id, user_id, stamp, remember, remembered_2fa, ip, user_agent, created_at, auth_at, last_seen_at, expires_at)
+	_, err := s.pool.Exec(ctx, `INSERT INTO user_sessions (`+sessionColumns+`)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
 		x.ID, x.UserID, x.Stamp, x.Remember, x.Remembered2FA, x.IP, x.UserAgent,
 		utc(x.CreatedAt), utc(x.AuthAt), utc(x.LastSeenAt), utc(x.ExpiresAt))
@@ -34,7 +37,7 @@ func (s *Store) CreateSession(ctx context.Context, x *store.Session) error {
 }
 
 // findSessionSQL is FindSession's query, built once.
-var findSessionSQL = `SELECT ` + sessionColumns + `, ` + prefixed("u.", userColumns) + `
+var findSessionSQL = `SELECT ` + sessionColumnsS + `, ` + prefixed("u.", userColumns) + `
 		FROM user_sessions s JOIN users u ON u.id = s.user_id WHERE s.id = $1`
 
 // FindSession loads a session and its user in one query: the hot path of
@@ -66,7 +69,7 @@ func (s *Store) SetSessionAuth(ctx context.Context, id string, authAt time.Time,
 // ListSessions returns the user's sessions, most recently seen first. Ties
 // are broken by id in byte order (COLLATE "C"), as in SQLite.
 func (s *Store) ListSessions(ctx context.Context, userID string) ([]*store.Session, error) {
-	rows, err := s.pool.Query(ctx, `SELECT `+sessionColumns+` FROM user_sessions s
+	rows, err := s.pool.Query(ctx, `SELECT `+sessionColumnsS+` FROM user_sessions s
 		WHERE s.user_id = $1 ORDER BY s.last_seen_at DESC, s.id COLLATE "C"`, userID)
 	return collect(rows, err, func(row pgx.Row) (*store.Session, error) { return scanSession(row) })
 }

@@ -8,10 +8,13 @@ import (
 	"github.com/accountportal/portal/store"
 )
 
+// tokenColumns are user_tokens' columns, written by CreateToken and
+// returned by ConsumeToken in this order.
+const tokenColumns = `token_hash, user_id, purpose, stamp, data, expires_at, created_at`
+
 // CreateToken stores t.
 func (s *Store) CreateToken(ctx context.Context, t *store.Token) error {
-	_, err := s.pool.Exec(ctx, `INSERT INTO user_tokens
-		(token_hash, user_id, purpose, stamp, data, expires_at, created_at)
+	_, err := s.pool.Exec(ctx, `INSERT INTO user_tokens (`+tokenColumns+`)
 		VALUES ($1, $2, $3, $4, $5, $6, $7)`,
 		t.Hash, t.UserID, t.Purpose, t.Stamp, t.Data, utc(t.ExpiresAt), utc(t.CreatedAt))
 	return translate(err)
@@ -25,7 +28,7 @@ func (s *Store) ConsumeToken(ctx context.Context, hash []byte, purpose, userID s
 	var t store.Token
 	err := s.pool.QueryRow(ctx, `UPDATE user_tokens SET used_at = $1
 		WHERE token_hash = $2 AND purpose = $3 AND user_id = $4 AND used_at IS NULL AND expires_at > $1
-		RETURNING token_hash, user_id, purpose, stamp, data, expires_at, created_at`,
+		RETURNING `+tokenColumns,
 		utc(now), hash, purpose, userID).
 		Scan(&t.Hash, &t.UserID, &t.Purpose, &t.Stamp, &t.Data, &t.ExpiresAt, &t.CreatedAt)
 	if err != nil {

@@ -90,6 +90,11 @@ func (s *Store) FindUserByEmail(ctx context.Context, normalizedEmail string) (*s
 // such user; ErrConflict when a new email or username is taken. A new
 // security stamp ends the user's other sessions in the same transaction.
 func (s *Store) UpdateUser(ctx context.Context, id string, upd store.UserUpdate) error {
+	return s.inTx(ctx, func(tx pgx.Tx) error { return updateUserTx(ctx, tx, id, upd) })
+}
+
+// updateUserTx is UpdateUser inside tx.
+func updateUserTx(ctx context.Context, tx pgx.Tx, id string, upd store.UserUpdate) error {
 	var sets []string
 	var args []any
 	add := func(col string, v any) {
@@ -135,30 +140,32 @@ func (s *Store) UpdateUser(ctx context.Context, id string, upd store.UserUpdate)
 	add("updated_at", utc(upd.UpdatedAt))
 	args = append(args, id)
 	query := fmt.Sprintf("UPDATE users SET %s WHERE id = $%d", strings.Join(sets, ", "), len(args))
-	return s.inTx(ctx, func(tx pgx.Tx) error {
-		tag, err := tx.Exec(ctx, query, args...)
-		if err != nil {
-			return translate(err)
-		}
-		if tag.RowsAffected() == 0 {
-			return store.ErrNotFound
-		}
-		if upd.SecurityStamp == nil {
-			return nil
-		}
-		// The UPDATE above holds the user's row lock until commit, so two
-		// concurrent rotations are serialised here as in SQLite.
-		if _, err := tx.Exec(ctx, `DELETE FROM user_sessions WHERE user_id = $1 AND id <> $2`,
-			id, upd.KeepSessionID); err != nil {
-			return translate(err)
-		}
-		if _, err := tx.Exec(ctx, `UPDATE user_sessions SET stamp = $1 WHERE user_id = $2 AND id = $3`,
-			*upd.SecurityStamp, id, upd.KeepSessionID); err != nil {
-			return translate(err)
-		}
+	tag, err := tx.Exec(ctx, query, args...)
+	if err != nil {
+		return translate(err)
+	}
+	if tag.RowsAffected() == 0 {
+		return store.ErrNotFound
+	}
+	if upd.SecurityStamp == nil {
 		return nil
-	})
+	}
+	// The UPDATE above holds the user's row lock until commit, so two
+	// concurrent rotations are serialised here as in SQLite.
+	if _, err := tx.Exec(ctx, `DELETE FROM user_sessions WHERE user_id = $1 AND id <> $2`,
+		id, upd.KeepSessionID); err != nil {
+		return translate(err)
+	}
+	if _, err := tx.Exec(ctx, `UPDATE user_sessions SET stamp = $1 WHERE user_id = $2 AND id = $3`,
+		*upd.SecurityStamp, id, upd.KeepSessionID); err != nil {
+		return translate(err)
+	}
+	return nil
 }
+
+// insertKept starts both inserts into kept_events: the account's events,
+// then the deletion itself.
+const insertKept = `INSERT INTO kept_events (tag, kind, created_at)`
 
 // DeleteUser removes the user and everything that hangs off it (foreign
 // keys cascade to tokens, sessions, events, recovery codes and external
@@ -166,11 +173,11 @@ func (s *Store) UpdateUser(ctx context.Context, id string, upd store.UserUpdate)
 func (s *Store) DeleteUser(ctx context.Context, id, email string, keep *store.KeptEvents) error {
 	return s.inTx(ctx, func(tx pgx.Tx) error {
 		if keep != nil {
-			if _, err := tx.Exec(ctx, `INSERT INTO kept_events (tag, kind, created_at)
+			if _, err := tx.Exec(ctx, insertKept+`
 				SELECT $1, kind, created_at FROM security_events WHERE user_id = $2 ORDER BY id`, keep.Tag, id); err != nil {
 				return translate(err)
 			}
-			if _, err := tx.Exec(ctx, `INSERT INTO kept_events (tag, kind, created_at) VALUES ($1, $2, $3)`,
+			if _, err := tx.Exec(ctx, insertKept+` VALUES ($1, $2, $3)`,
 				keep.Tag, keep.Kind, utc(keep.At)); err != nil {
 				return translate(err)
 			}

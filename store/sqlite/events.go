@@ -53,6 +53,10 @@ func (s *Store) FindEvent(ctx context.Context, userID string, id int64) (*store.
 		WHERE id = ? AND user_id = ?`, id, userID))
 }
 
+// insertKept starts both inserts into kept_events: the account's events,
+// then the deletion itself.
+const insertKept = `INSERT INTO kept_events (tag, kind, created_at)`
+
 // DeleteUser removes the user and everything that hangs off it (foreign
 // keys cascade to tokens, sessions and events), and queued mail to its
 // address, in one transaction.
@@ -63,11 +67,11 @@ func (s *Store) DeleteUser(ctx context.Context, id, email string, keep *store.Ke
 	}
 	defer tx.Rollback()
 	if keep != nil {
-		if _, err := tx.ExecContext(ctx, `INSERT INTO kept_events (tag, kind, created_at)
+		if _, err := tx.ExecContext(ctx, insertKept+`
 			SELECT ?, kind, created_at FROM security_events WHERE user_id = ? ORDER BY id`, keep.Tag, id); err != nil {
 			return translate(err)
 		}
-		if _, err := tx.ExecContext(ctx, `INSERT INTO kept_events (tag, kind, created_at) VALUES (?, ?, ?)`,
+		if _, err := tx.ExecContext(ctx, insertKept+` VALUES (?, ?, ?)`,
 			keep.Tag, keep.Kind, utc(keep.At)); err != nil {
 			return translate(err)
 		}

@@ -32,8 +32,7 @@ func (s *Store) CreateUserWithLogin(ctx context.Context, u *store.User, l *store
 		return translate(err)
 	}
 	defer tx.Rollback()
-	if _, err := tx.ExecContext(ctx, `INSERT INTO users (`+userColumns+`)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, userArgs(u)...); err != nil {
+	if _, err := tx.ExecContext(ctx, insertUser, userArgs(u)...); err != nil {
 		return translate(err)
 	}
 	if _, err := tx.ExecContext(ctx, insertExternal, l.Provider, l.Subject, u.ID, l.DisplayName, l.Email, utc(l.CreatedAt)); err != nil {

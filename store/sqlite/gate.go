@@ -91,9 +91,9 @@ func (t *writeTx) leave() {
 	}
 }
 
-// Write runs fn, which writes to DB() outside this package (the scs
-// session store), through the gate.
-func (s *Store) Write(ctx context.Context, fn func() error) error {
+// write runs fn, which writes to the database other than through exec or
+// begin (the scs session store, scs.go), through the gate.
+func (s *Store) write(ctx context.Context, fn func() error) error {
 	if err := s.gate.enter(ctx); err != nil {
 		return err
 	}

@@ -82,8 +82,7 @@ func bnMustFixture(b *testing.B) *bnFixture {
 		b.Fatal(err)
 	}
 	defer tx.Rollback()
-	insUser, err := tx.PrepareContext(ctx, `INSERT INTO users (`+userColumns+`)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
+	insUser, err := tx.PrepareContext(ctx, insertUser)
 	if err != nil {
 		b.Fatal(err)
 	}

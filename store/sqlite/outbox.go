@@ -62,6 +62,27 @@ func (s *Store) RetryMail(ctx context.Context, id int64, next time.Time, lastErr
 	return translate(err)
 }
 
+// OutboxStats counts the outbox and finds its oldest row (a read: no
+// write gate).
+func (s *Store) OutboxStats(ctx context.Context) (int, time.Time, error) {
+	var n int
+	if err := s.db.QueryRowContext(ctx, `SELECT COUNT(*) FROM mail_outbox`).Scan(&n); err != nil {
+		return 0, time.Time{}, translate(err)
+	}
+	if n == 0 {
+		return 0, time.Time{}, nil
+	}
+	var oldest time.Time
+	err := s.db.QueryRowContext(ctx, `SELECT created_at FROM mail_outbox ORDER BY created_at, id LIMIT 1`).Scan(&oldest)
+	if errors.Is(err, sql.ErrNoRows) { // emptied in between
+		return 0, time.Time{}, nil
+	}
+	if err != nil {
+		return 0, time.Time{}, translate(err)
+	}
+	return n, oldest.UTC(), nil
+}
+
 // HitRateLimit counts one event in one upsert, so concurrent hits all count.
 func (s *Store) HitRateLimit(ctx context.Context, key string, window time.Duration, now time.Time) (int, time.Time, error) {
 	var count int

@@ -73,8 +73,8 @@ func escapePath(p string) string {
 	return strings.NewReplacer("?", "%3f", "#", "%23").Replace(p)
 }
 
-// DB is the underlying handle, for the scs session store that shares the
-// database.
+// DB is the underlying handle, for reading outside the store (store/pgcopy
+// reads every table). Writes through it bypass the write gate.
 func (s *Store) DB() *sql.DB { return s.db }
 
 // Migrations is the embedded migration set (for goose).

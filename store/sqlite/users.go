@@ -55,10 +55,13 @@ func prefixed(prefix, columns string) string {
 	return strings.Join(parts, ", ")
 }
 
+// insertUser inserts the values of userArgs.
+const insertUser = `INSERT INTO users (` + userColumns + `)
+	VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
+
 // CreateUser inserts u; ErrConflict when the email or username is taken.
 func (s *Store) CreateUser(ctx context.Context, u *store.User) error {
-	_, err := s.exec(ctx, `INSERT INTO users (`+userColumns+`)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, userArgs(u)...)
+	_, err := s.exec(ctx, insertUser, userArgs(u)...)
 	return translate(err)
 }
 
@@ -84,6 +87,20 @@ func (s *Store) FindUserByEmail(ctx context.Context, normalizedEmail string) (*s
 // UpdateUser applies the set fields of upd. ErrNotFound when there is no
 // such user; ErrConflict when a new email or username is taken.
 func (s *Store) UpdateUser(ctx context.Context, id string, upd store.UserUpdate) error {
+	tx, err := s.begin(ctx)
+	if err != nil {
+		return translate(err)
+	}
+	defer tx.Rollback()
+	if err := updateUserTx(ctx, tx.Tx, id, upd); err != nil {
+		return err
+	}
+	return translate(tx.Commit())
+}
+
+// updateUserTx is UpdateUser inside tx: the row, and — with a new stamp —
+// the end of the user's other sessions.
+func updateUserTx(ctx context.Context, tx *sql.Tx, id string, upd store.UserUpdate) error {
 	var sets []string
 	var args []any
 	add := func(col string, v any) {
@@ -128,11 +145,6 @@ func (s *Store) UpdateUser(ctx context.Context, id string, upd store.UserUpdate)
 	}
 	add("updated_at", utc(upd.UpdatedAt))
 	args = append(args, id)
-	tx, err := s.begin(ctx)
-	if err != nil {
-		return translate(err)
-	}
-	defer tx.Rollback()
 	res, err := tx.ExecContext(ctx,
 		fmt.Sprintf("UPDATE users SET %s WHERE id = ?", strings.Join(sets, ", ")), args...)
 	if err != nil {
@@ -152,7 +164,7 @@ func (s *Store) UpdateUser(ctx context.Context, id string, upd store.UserUpdate)
 			return translate(err)
 		}
 	}
-	return translate(tx.Commit())
+	return nil
 }
 
 // RecordLoginFailure counts a failed password in one statement, so that

@@ -43,6 +43,8 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 	t.Run("Invites", func(t *testing.T) { testInvites(t, open(t)) })
 	t.Run("ListUsers", func(t *testing.T) { testListUsers(t, open(t)) })
 	t.Run("Attributes", func(t *testing.T) { testAttributes(t, open(t)) })
+	t.Run("Import", func(t *testing.T) { testImport(t, open(t)) })
+	t.Run("ImportAllOrNothing", func(t *testing.T) { testImportAllOrNothing(t, open(t)) })
 }
 
 var base = time.Date(2026, 11, 22, 8, 0, 0, 123456000, time.UTC)
@@ -407,6 +409,9 @@ func testOutbox(t *testing.T, s store.Store) {
 			t.Fatal("EnqueueMail did not set the ID")
 		}
 	}
+	if n, oldest, err := s.OutboxStats(ctx); err != nil || n != 2 || !oldest.Equal(base) {
+		t.Fatalf("OutboxStats=%d, %v, %v; want 2, %v", n, oldest, err, base)
+	}
 	got, err := s.ClaimMail(ctx, base, time.Minute, 10)
 	if err != nil {
 		t.Fatal(err)
@@ -430,8 +435,18 @@ func testOutbox(t *testing.T, s store.Store) {
 	if err := s.DeleteMail(ctx, retry[0].ID); err != nil {
 		t.Fatal(err)
 	}
-	if left, _ := s.ClaimMail(ctx, base.Add(time.Hour), time.Minute, 10); len(left) != 1 || left[0].To != "b@example.com" {
+	left, _ := s.ClaimMail(ctx, base.Add(time.Hour), time.Minute, 10)
+	if len(left) != 1 || left[0].To != "b@example.com" {
 		t.Fatalf("after delete, due=%+v, want only b", left)
+	}
+	if n, oldest, err := s.OutboxStats(ctx); err != nil || n != 1 || !oldest.Equal(base) {
+		t.Fatalf("after delete OutboxStats=%d, %v, %v; want 1, %v", n, oldest, err, base)
+	}
+	if err := s.DeleteMail(ctx, left[0].ID); err != nil {
+		t.Fatal(err)
+	}
+	if n, oldest, err := s.OutboxStats(ctx); err != nil || n != 0 || !oldest.IsZero() {
+		t.Fatalf("empty outbox: OutboxStats=%d, %v, %v; want 0 and the zero time", n, oldest, err)
 	}
 }
 
@@ -1018,4 +1033,106 @@ func testAttributes(t *testing.T, s store.Store) {
 	if got, _ := s.UserAttributes(ctx, "u1"); len(got) != 0 {
 		t.Fatalf("attributes survived their user: %v", got)
 	}
+}
+
+func testImport(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	existing := MustCreateUser(t, s, "u-old", "old@example.com")
+	if err := s.AddExternalLogin(ctx, &store.ExternalLogin{Provider: "google", Subject: "g-old", UserID: existing.ID, CreatedAt: base}); err != nil {
+		t.Fatal(err)
+	}
+	q := store.ImportQuery{
+		NormalizedEmails:    []string{"old@example.com", "new@example.com"},
+		IDs:                 []string{"u-old", "u-new"},
+		NormalizedUserNames: []string{"old@example.com", "newname"},
+		Logins:              []store.LoginKey{{Provider: "google", Subject: "g-old"}, {Provider: "google", Subject: "g-new"}},
+	}
+	taken, err := s.ImportTaken(ctx, q)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if u := taken.Emails["old@example.com"]; u == nil || u.ID != "u-old" || len(taken.Emails) != 1 {
+		t.Fatalf("taken emails=%v", taken.Emails)
+	}
+	if taken.IDs["u-old"] != "u-old" || len(taken.IDs) != 1 || taken.UserNames["old@example.com"] != "u-old" || len(taken.UserNames) != 1 {
+		t.Fatalf("taken ids=%v usernames=%v", taken.IDs, taken.UserNames)
+	}
+	if taken.Logins[store.LoginKey{Provider: "google", Subject: "g-old"}] != "u-old" || len(taken.Logins) != 1 {
+		t.Fatalf("taken logins=%v", taken.Logins)
+	}
+
+	nu := NewUser("u-new", "new@example.com")
+	nu.UserName, nu.NormalizedUserName = "NewName", "newname"
+	phone, confirmed := "+100", true
+	batch := &store.ImportBatch{Now: base, Accounts: []*store.ImportAccount{
+		{
+			User:          nu,
+			Logins:        []*store.ExternalLogin{{Provider: "google", Subject: "g-new", DisplayName: "New", CreatedAt: base}},
+			RecoveryCodes: []string{"h1", "h2"},
+			Attributes:    map[string]string{"imported_id": "42"},
+			Events:        []*store.Event{{Kind: "imported", IP: "operator", Detail: "ASP.NET Core Identity", CreatedAt: base}},
+		},
+		{
+			UpdateID:      "u-old",
+			Update:        &store.UserUpdate{PhoneNumber: &phone, EmailConfirmed: &confirmed, UpdatedAt: base},
+			RecoveryCodes: []string{"h3"},
+			Events:        []*store.Event{{Kind: "imported", CreatedAt: base}},
+		},
+	}}
+	// A dry run writes nothing.
+	batch.DryRun = true
+	if err := s.ImportAccounts(ctx, batch); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.FindUserByID(ctx, "u-new"); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("after a dry run FindUserByID(u-new) err=%v, want ErrNotFound", err)
+	}
+	if u, _ := s.FindUserByID(ctx, "u-old"); u.PhoneNumber != "" {
+		t.Fatalf("after a dry run the phone is %q", u.PhoneNumber)
+	}
+	batch.DryRun = false
+	if err := s.ImportAccounts(ctx, batch); err != nil {
+		t.Fatal(err)
+	}
+	got, err := s.FindUserByEmail(ctx, "new@example.com")
+	if err != nil || got.ID != "u-new" || got.UserName != "NewName" {
+		t.Fatalf("imported user=%+v, %v", got, err)
+	}
+	if l, err := s.FindExternalLogin(ctx, "google", "g-new"); err != nil || l.UserID != "u-new" || l.DisplayName != "New" {
+		t.Fatalf("imported login=%+v, %v", l, err)
+	}
+	if codes, _ := s.ListRecoveryCodes(ctx, "u-new"); len(codes) != 2 {
+		t.Fatalf("imported codes=%v", codes)
+	}
+	if a, _ := s.UserAttributes(ctx, "u-new"); a["imported_id"] != "42" {
+		t.Fatalf("attributes=%v", a)
+	}
+	if evs, _ := s.ListEvents(ctx, "u-new", 0, 10); len(evs) != 1 || evs[0].Kind != "imported" || evs[0].Detail != "ASP.NET Core Identity" {
+		t.Fatalf("events=%v", evs)
+	}
+	old, _ := s.FindUserByID(ctx, "u-old")
+	if old.PhoneNumber != "+100" || !old.EmailConfirmed {
+		t.Fatalf("updated user=%+v", old)
+	}
+	if codes, _ := s.ListRecoveryCodes(ctx, "u-old"); len(codes) != 1 || codes[0].Hash != "h3" {
+		t.Fatalf("updated codes=%v", codes)
+	}
+}
+
+// A batch with a row that breaks a unique constraint writes nothing.
+func testImportAllOrNothing(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	MustCreateUser(t, s, "u-old", "old@example.com")
+	batch := &store.ImportBatch{Now: base, Accounts: []*store.ImportAccount{
+		{User: NewUser("u-a", "a@example.com"), Events: []*store.Event{{Kind: "imported", CreatedAt: base}}},
+		{User: NewUser("u-b", "old@example.com")},
+	}}
+	if err := s.ImportAccounts(ctx, batch); !errors.Is(err, store.ErrConflict) {
+		t.Fatalf("ImportAccounts with a taken address err=%v, want ErrConflict", err)
+	}
+	if _, err := s.FindUserByID(ctx, "u-a"); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("the good row of a refused batch was written: %v", err)
+	}
+	// The store still works after the rollback.
+	MustCreateUser(t, s, "u-c", "c@example.com")
 }
