@@ -408,8 +408,8 @@ var ErrInvalidLogin = errKey(EUNAUTHORIZED, "errors.invalid_login")
 //     cookie), attempts count towards the account's lockout: only the
 //     owner's browsers spend it, and a lock from elsewhere does not hold
 //     them up (AUTH-03);
-//   - from an IP that signed in before, a lockout's worth per address and
-//     IP; from any other, LoginFailuresPerIPAccount per address and IP and
+//   - from elsewhere, LoginFailuresPerIPAccount per address and IP and,
+//     from IPs that never signed in to the account,
 //     LoginFailuresPerAccountUnknownIPs per address from everywhere (a
 //     distributed attack, mailed to the owner) — for an address with an
 //     account or without one alike;

@@ -62,8 +62,11 @@ func lockedOut(retry time.Duration) error {
 	var e *Error
 	if retry <= 0 {
 		e = errKey(EUNAUTHORIZED, "errors.locked_reset")
+	} else if minutes := int((retry + time.Minute - time.Nanosecond) / time.Minute); minutes == 1 {
+		e = errKey(EUNAUTHORIZED, "errors.locked_out_one")
+		e.RetryAfter = retry
 	} else {
-		e = errKey(EUNAUTHORIZED, "errors.locked_out", "minutes", int((retry+time.Minute-time.Second)/time.Minute))
+		e = errKey(EUNAUTHORIZED, "errors.locked_out_other", "minutes", minutes)
 		e.RetryAfter = retry
 	}
 	e.Err = ErrLockedOut
@@ -195,31 +198,29 @@ type source struct {
 	// throttles.
 	device bool
 	// knownIP: the address signed in to the account before (people behind
-	// the owner's NAT share it). It has its own budget for the address,
-	// like a lockout, and is not held up by a distributed attack.
+	// the owner's NAT share it). It is not held up by a distributed attack
+	// and its hashes go first (REL-12).
 	knownIP bool
 }
 
 // reserveSourceAttempt counts a password attempt for the address norm from
 // ip before the hash (AUTH-04), for an account or for none alike (the
 // same work and the same answers either way, AUTH-01/02). It returns the
-// rate-limit key to reset on success ("" for none), or ErrLockedOut while the budget is
-// spent: the budget of this address from this IP — a lockout's worth for
-// a known IP, LoginFailuresPerIPAccount for a stranger — and, for
-// strangers, the address's budget over all of them
+// rate-limit key to reset on success ("" for none), or ErrLockedOut while
+// a budget is spent: the budget of this address from this IP
+// (LoginFailuresPerIPAccount) and, for IPs that never signed in to the
+// account, the address's budget over all of them
 // (LoginFailuresPerAccountUnknownIPs, a distributed attack; the owner is
 // mailed when it runs out).
 func (s *Service) reserveSourceAttempt(ctx context.Context, c Client, u *User, norm, ip string, src source) (string, error) {
 	now := s.now()
 	s.maybeCleanRateLimits(ctx, now)
-	l, action := s.opts.RateLimits.LoginFailuresPerIPAccount, "login-fail-ip-account"
-	if src.knownIP {
-		l = Limit{Max: s.opts.Lockout.Threshold, Window: s.opts.Lockout.Duration}
-		action = "login-fail-known-ip"
-	}
+	// Known or not, an IP has the same budget per address: a different one
+	// would tell people behind the owner's address that the account exists.
+	l := s.opts.RateLimits.LoginFailuresPerIPAccount
 	var reset string
 	if l.Max > 0 {
-		key := rateLimitKey(action, norm+"|"+ip)
+		key := rateLimitKey("login-fail-ip-account", norm+"|"+ip)
 		n, end, err := s.store.HitRateLimit(ctx, key, l.Window, now)
 		if err != nil {
 			return "", internal(err)

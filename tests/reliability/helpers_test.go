@@ -139,6 +139,30 @@ func newClientFrom(t testing.TB, base, ip string) *client {
 	}}
 }
 
+// sameBrowser is a fresh, signed-out client from c's address that carries
+// c's device cookie: the browser the owner signed in with, as the lockout
+// rules know it (AUTH-03: only its failures count towards the account's
+// lock).
+func sameBrowser(t testing.TB, c *client) *client {
+	t.Helper()
+	n := newClientFrom(t, c.base, c.ip)
+	u, err := url.Parse(c.base)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var keep []*http.Cookie
+	for _, ck := range c.jar.Cookies(u) {
+		if ck.Name == "portal_device" {
+			keep = append(keep, ck)
+		}
+	}
+	if len(keep) == 0 {
+		t.Fatal("the signed-in browser has no device cookie")
+	}
+	n.jar.SetCookies(u, keep)
+	return n
+}
+
 // page is one response, read whole.
 type page struct {
 	Status int
