@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net"
 	"net/url"
+	"slices"
 	"strings"
 	"time"
 
@@ -24,16 +25,26 @@ import (
 // the default. The zero-configuration defaults serve a new user with no
 // set-up: SQLite in ./portal.db, mail to the log.
 type Config struct {
-	Addr                  string // --addr: listen address
-	BaseURL               string // --base-url: absolute links; https makes cookies Secure
-	DB                    string // --db: SQLite file path, or a postgres:// URL
-	Sessions              string // --sessions: "" keeps sessions in the database, or a redis:// URL (?prefix= starts Portal's keys; default "portal:")
-	Mail                  string // --mail: log, dir:PATH, smtp://user:pass@host:port or smtps://…
-	MailFrom              string // --mail-from
-	Theme                 string // --theme: theme directory
-	Registration          string // --registration: open, invite or closed
-	RequireConfirmedEmail bool   // --require-confirmed-email
-	SiteName              string // --site-name: shown on pages and in mail
+	Addr     string // --addr: listen address
+	BaseURL  string // --base-url: absolute links; https makes cookies Secure
+	DB       string // --db: SQLite file path, or a postgres:// URL
+	Sessions string // --sessions: "" keeps sessions in the database, or a redis:// URL (?prefix= starts Portal's keys; default "portal:")
+	Mail     string // --mail: log, dir:PATH, smtp://user:pass@host:port or smtps://…
+	MailFrom string // --mail-from
+	Theme    string // --theme: theme directory
+	SiteName string // --site-name: shown on pages and in mail
+
+	// Settings are the rules identity enforces — registration and its
+	// allowed domains and extra fields, passwords, lockout, hashing, rate
+	// limits, session and link lifetimes — with their flags, defaults and
+	// checks (identity/settings.go). Its fields read as Config's own:
+	// cfg.PasswordMinLength, cfg.Registration, cfg.RateLimits.
+	identity.Settings
+
+	// RegisterFieldsFile is a TOML file declaring more extra fields, with
+	// labels: [[field]] name = "nickname", type = "text", required = true,
+	// label = "Nickname" (see README). Added after RegisterFields.
+	RegisterFieldsFile string // --register-fields-file
 
 	// External login providers: each appears on the login page when its
 	// client id and secret are set. The generic OpenID Connect provider also
@@ -45,46 +56,11 @@ type Config struct {
 	MicrosoftClientID, MicrosoftClientSecret string
 	OIDCName, OIDCSlug, OIDCIssuer           string
 	OIDCClientID, OIDCClientSecret           string
-	ExternalLoginBypasses2FA                 bool // --external-login-bypasses-2fa
 
-	// AllowedEmailDomains, when set, are the only domains new accounts may
-	// use (comma-separated).
-	AllowedEmailDomains string // --allowed-email-domains
-	// RegisterFields declares extra registration fields:
-	// "nickname:text:required,website:url" (types text, number, tel, url).
-	RegisterFields string // --register-field
-	// RegisterFieldsFile is a TOML file declaring more extra fields, with
-	// labels: [[field]] name = "nickname", type = "text", required = true,
-	// label = "Nickname" (see README). Added after RegisterFields.
-	RegisterFieldsFile string // --register-fields-file
-	// KeepSecurityEvents: deleting an account keeps its security events
-	// anonymised (kind and time only, table kept_events) instead of
-	// deleting them.
-	KeepSecurityEvents bool // --keep-security-events
-
-	// RateLimits adjusts the rate limits: "name=N/duration,…", name=0
-	// turns one off (see identity.RateLimitNames). Empty: the defaults.
-	RateLimits string // --rate-limits
 	// TrustedProxies are the CIDR ranges (or addresses) of reverse proxies
 	// whose X-Forwarded-For is believed; the client is the right-most
 	// address not in them. Empty: the socket's address, always.
 	TrustedProxies string // --trusted-proxies
-
-	PasswordMinLength       int           // --password-min-length (8..128)
-	Argon2Memory            uint          // --argon2-memory, KiB
-	Argon2Iterations        uint          // --argon2-iterations
-	Argon2Parallelism       uint          // --argon2-parallelism
-	HashConcurrency         int           // --hash-concurrency: argon2id hashes at once (0 = number of CPUs)
-	LockoutThreshold        int           // --lockout-threshold: failed passwords before a lockout
-	LockoutDuration         time.Duration // --lockout-duration
-	SessionIdleTimeout      time.Duration // --session-idle-timeout
-	SessionLifetime         time.Duration // --session-lifetime: absolute, without "remember me"
-	RememberMeLifetime      time.Duration // --remember-me-lifetime
-	ReauthWindow            time.Duration // --reauth-window: sensitive actions need a sign-in this recent
-	RememberBrowserLifetime time.Duration // --remember-browser-lifetime: a browser skips 2FA this long
-	ConfirmEmailLifetime    time.Duration // --confirm-email-lifetime
-	ResetPasswordLifetime   time.Duration // --reset-password-lifetime
-	ChangeEmailLifetime     time.Duration // --change-email-lifetime
 
 	// Set from Go only.
 
@@ -95,32 +71,22 @@ type Config struct {
 	// HashingBusy, when set, hears when password hashing starts (true)
 	// and stops (false); cmd/portal tunes the garbage collector with it.
 	HashingBusy func(busy bool)
+
+	// Filled in by Validate: what the strings above say, parsed once.
+	baseURL *url.URL
+	proxies []*net.IPNet
+	extra   identity.ExtraFields // RegisterFields, then RegisterFieldsFile's
 }
 
 // DefaultConfig returns the defaults of README's configuration table.
 func DefaultConfig() Config {
 	return Config{
-		Addr:                    "localhost:8080",
-		DB:                      "portal.db",
-		Mail:                    "log",
-		MailFrom:                "Portal <no-reply@localhost>",
-		Registration:            "open",
-		RequireConfirmedEmail:   true,
-		SiteName:                "Portal",
-		PasswordMinLength:       identity.DefaultPasswordPolicy.MinLength,
-		Argon2Memory:            uint(identity.DefaultHashParams.Memory),
-		Argon2Iterations:        uint(identity.DefaultHashParams.Iterations),
-		Argon2Parallelism:       uint(identity.DefaultHashParams.Parallelism),
-		LockoutThreshold:        identity.DefaultLockoutPolicy.Threshold,
-		LockoutDuration:         identity.DefaultLockoutPolicy.Duration,
-		SessionIdleTimeout:      30 * time.Minute,
-		SessionLifetime:         12 * time.Hour,
-		RememberMeLifetime:      14 * 24 * time.Hour,
-		ReauthWindow:            10 * time.Minute,
-		RememberBrowserLifetime: 30 * 24 * time.Hour,
-		ConfirmEmailLifetime:    24 * time.Hour,
-		ResetPasswordLifetime:   30 * time.Minute,
-		ChangeEmailLifetime:     24 * time.Hour,
+		Addr:     "localhost:8080",
+		DB:       "portal.db",
+		Mail:     "log",
+		MailFrom: "Portal <no-reply@localhost>",
+		SiteName: "Portal",
+		Settings: identity.DefaultSettings(),
 	}
 }
 
@@ -133,12 +99,8 @@ func (c *Config) BindFlags(fs *flag.FlagSet) {
 	fs.StringVar(&c.Mail, "mail", c.Mail, "mail delivery: log, dir:PATH, smtp://user:pass@host:port (STARTTLS when offered) or smtps://user:pass@host:port")
 	fs.StringVar(&c.MailFrom, "mail-from", c.MailFrom, "sender of mail")
 	fs.StringVar(&c.Theme, "theme", c.Theme, "theme directory")
-	fs.StringVar(&c.Registration, "registration", c.Registration, "who may register: open, invite (invited addresses only: portal users invite EMAIL) or closed")
-	fs.StringVar(&c.RegisterFields, "register-field", c.RegisterFields, "extra registration fields: name:type[:required],… (types: text, number, tel, url)")
+	c.Settings.BindFlags(fs)
 	fs.StringVar(&c.RegisterFieldsFile, "register-fields-file", c.RegisterFieldsFile, "TOML file of extra registration fields ([[field]] name, type, required, label)")
-	fs.BoolVar(&c.KeepSecurityEvents, "keep-security-events", c.KeepSecurityEvents, "when an account is deleted, keep its security events anonymised (kind and time only) instead of deleting them")
-	fs.StringVar(&c.AllowedEmailDomains, "allowed-email-domains", c.AllowedEmailDomains, "comma-separated domains new accounts may use (default: any)")
-	fs.BoolVar(&c.RequireConfirmedEmail, "require-confirmed-email", c.RequireConfirmedEmail, "sign-in needs a confirmed email address")
 	fs.StringVar(&c.SiteName, "site-name", c.SiteName, "site name shown on pages and in mail")
 	fs.StringVar(&c.GoogleClientID, "google-client-id", c.GoogleClientID, "Google OAuth client id")
 	fs.StringVar(&c.GoogleClientSecret, "google-client-secret", c.GoogleClientSecret, "Google OAuth client secret")
@@ -151,24 +113,7 @@ func (c *Config) BindFlags(fs *flag.FlagSet) {
 	fs.StringVar(&c.OIDCIssuer, "oidc-issuer", c.OIDCIssuer, "OpenID Connect provider: issuer URL")
 	fs.StringVar(&c.OIDCClientID, "oidc-client-id", c.OIDCClientID, "OpenID Connect provider: client id")
 	fs.StringVar(&c.OIDCClientSecret, "oidc-client-secret", c.OIDCClientSecret, "OpenID Connect provider: client secret")
-	fs.BoolVar(&c.ExternalLoginBypasses2FA, "external-login-bypasses-2fa", c.ExternalLoginBypasses2FA, "an external sign-in skips two-factor authentication")
-	fs.StringVar(&c.RateLimits, "rate-limits", c.RateLimits, "adjust rate limits: name=N/duration,… (name=0 turns one off); names: "+strings.Join(identity.RateLimitNames(), ", "))
 	fs.StringVar(&c.TrustedProxies, "trusted-proxies", c.TrustedProxies, "comma-separated CIDRs of reverse proxies whose X-Forwarded-For is believed")
-	fs.IntVar(&c.PasswordMinLength, "password-min-length", c.PasswordMinLength, "minimum password length in characters (8..128)")
-	fs.UintVar(&c.Argon2Memory, "argon2-memory", c.Argon2Memory, "argon2id memory in KiB")
-	fs.UintVar(&c.Argon2Iterations, "argon2-iterations", c.Argon2Iterations, "argon2id iterations")
-	fs.UintVar(&c.Argon2Parallelism, "argon2-parallelism", c.Argon2Parallelism, "argon2id parallelism")
-	fs.IntVar(&c.HashConcurrency, "hash-concurrency", c.HashConcurrency, "password hashes computed at once (0: number of CPUs)")
-	fs.IntVar(&c.LockoutThreshold, "lockout-threshold", c.LockoutThreshold, "failed passwords in a row before the account locks")
-	fs.DurationVar(&c.LockoutDuration, "lockout-duration", c.LockoutDuration, "how long a lockout lasts")
-	fs.DurationVar(&c.SessionIdleTimeout, "session-idle-timeout", c.SessionIdleTimeout, "a session without requests ends after this")
-	fs.DurationVar(&c.SessionLifetime, "session-lifetime", c.SessionLifetime, "a session ends this long after sign-in")
-	fs.DurationVar(&c.RememberMeLifetime, "remember-me-lifetime", c.RememberMeLifetime, "a \"remember me\" session ends this long after sign-in")
-	fs.DurationVar(&c.RememberBrowserLifetime, "remember-browser-lifetime", c.RememberBrowserLifetime, "\"remember this browser\" skips two-factor authentication this long")
-	fs.DurationVar(&c.ReauthWindow, "reauth-window", c.ReauthWindow, "sensitive actions (password, email, account deletion) need a sign-in or re-authentication this recent")
-	fs.DurationVar(&c.ConfirmEmailLifetime, "confirm-email-lifetime", c.ConfirmEmailLifetime, "how long an email confirmation link works")
-	fs.DurationVar(&c.ResetPasswordLifetime, "reset-password-lifetime", c.ResetPasswordLifetime, "how long a password reset link works")
-	fs.DurationVar(&c.ChangeEmailLifetime, "change-email-lifetime", c.ChangeEmailLifetime, "how long an email change link works")
 }
 
 // EnvName is the environment variable of a flag: PORTAL_ + upper case, with
@@ -216,10 +161,13 @@ func (c *Config) Validate() error {
 		}
 		c.BaseURL = "http://" + net.JoinHostPort(host, port)
 	}
+	c.baseURL = nil
 	if u, err := url.Parse(c.BaseURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		bad("base-url", "%q is not an absolute http:// or https:// URL", c.BaseURL)
 	} else if (u.Path != "" && u.Path != "/") || u.RawQuery != "" || u.Fragment != "" || u.User != nil {
 		bad("base-url", "%q: give only scheme, host and port (Portal serves at the root of its origin)", c.BaseURL)
+	} else {
+		c.baseURL = u
 	}
 
 	switch {
@@ -247,19 +195,13 @@ func (c *Config) Validate() error {
 	if err := mail.ValidateFrom(c.MailFrom); err != nil {
 		bad("mail-from", "%v", err)
 	}
-	switch c.Registration {
-	case "open", "invite", "closed":
-	default:
-		bad("registration", "%q: want open, invite or closed", c.Registration)
+	if err := c.Settings.Validate(); err != nil {
+		errs = append(errs, err)
 	}
-	if _, err := identity.ParseExtraFields(c.RegisterFields); err != nil {
-		bad("register-field", "%v", err)
-	} else if _, err := c.extraFields(); err != nil {
-		bad("register-fields-file", "%v", err)
-	}
-	for _, d := range c.allowedDomains() {
-		if msg := identity.ValidateEmail("x@" + d); msg != "" {
-			bad("allowed-email-domains", "%q is not a domain", d)
+	c.extra = nil
+	if _, err := identity.CheckExtraFields(c.RegisterFields); err == nil {
+		if c.extra, err = c.readFieldsFile(); err != nil {
+			bad("register-fields-file", "%v", err)
 		}
 	}
 	if strings.TrimSpace(c.SiteName) == "" {
@@ -289,64 +231,10 @@ func (c *Config) Validate() error {
 			bad("oidc-slug", "%q: want lower-case letters, digits and dashes, other than google, github and microsoft", slug)
 		}
 	}
-	if _, err := identity.ParseRateLimits(c.RateLimits); err != nil {
-		bad("rate-limits", "%v", err)
-	}
-	if _, err := parseCIDRs(c.TrustedProxies); err != nil {
+	if c.proxies, err = parseCIDRs(c.TrustedProxies); err != nil {
 		bad("trusted-proxies", "%v", err)
 	}
-	if c.PasswordMinLength < 8 || c.PasswordMinLength > identity.DefaultPasswordPolicy.MaxLength {
-		bad("password-min-length", "%d: want 8 to %d", c.PasswordMinLength, identity.DefaultPasswordPolicy.MaxLength)
-	}
-	if c.Argon2Memory > 4<<20 || c.Argon2Iterations > 100 || c.Argon2Parallelism > 255 {
-		bad("argon2-memory", "argon2 parameters out of range (memory ≤ 4 GiB, iterations ≤ 100, parallelism ≤ 255)")
-	} else if err := c.hashParams().Validate(); err != nil {
-		bad("argon2-memory", "%v", err)
-	}
-	if c.HashConcurrency < 0 {
-		bad("hash-concurrency", "must not be negative")
-	}
-	if c.LockoutThreshold < 1 {
-		bad("lockout-threshold", "must be at least 1")
-	}
-	if c.LockoutDuration <= 0 {
-		bad("lockout-duration", "must be positive")
-	}
-	if c.SessionIdleTimeout <= 0 {
-		bad("session-idle-timeout", "must be positive")
-	}
-	if c.SessionLifetime <= 0 || c.SessionLifetime > 24*time.Hour {
-		bad("session-lifetime", "%v: want more than 0 and at most 24h (NIST AAL2)", c.SessionLifetime)
-	}
-	if c.RememberMeLifetime < c.SessionLifetime || c.RememberMeLifetime > 30*24*time.Hour {
-		bad("remember-me-lifetime", "%v: want at least the session lifetime and at most 720h (30 days)", c.RememberMeLifetime)
-	}
-	if c.RememberBrowserLifetime <= 0 || c.RememberBrowserLifetime > 90*24*time.Hour {
-		bad("remember-browser-lifetime", "%v: want more than 0 and at most 2160h (90 days)", c.RememberBrowserLifetime)
-	}
-	if c.ReauthWindow <= 0 || c.ReauthWindow > time.Hour {
-		bad("reauth-window", "%v: want more than 0 and at most 1h", c.ReauthWindow)
-	}
-	if c.ConfirmEmailLifetime <= 0 {
-		bad("confirm-email-lifetime", "must be positive")
-	}
-	if c.ResetPasswordLifetime <= 0 || c.ResetPasswordLifetime > time.Hour {
-		bad("reset-password-lifetime", "%v: want more than 0 and at most 1h (RST-02)", c.ResetPasswordLifetime)
-	}
-	if c.ChangeEmailLifetime <= 0 {
-		bad("change-email-lifetime", "must be positive")
-	}
 	return errors.Join(errs...)
-}
-
-func (c *Config) hashParams() identity.HashParams {
-	return identity.HashParams{
-		Memory:      uint32(c.Argon2Memory),
-		Iterations:  uint32(c.Argon2Iterations),
-		Parallelism: uint8(c.Argon2Parallelism),
-		SaltLength:  identity.DefaultHashParams.SaltLength,
-		KeyLength:   identity.DefaultHashParams.KeyLength,
-	}
 }
 
 func isLoopback(host string) bool {
@@ -409,11 +297,14 @@ func parseCIDRs(list string) ([]*net.IPNet, error) {
 }
 
 // extraFields are the fields of --register-field followed by those of
-// --register-fields-file.
-func (c *Config) extraFields() ([]identity.ExtraField, error) {
-	fields, err := identity.ParseExtraFields(c.RegisterFields)
-	if err != nil || c.RegisterFieldsFile == "" {
-		return fields, err
+// --register-fields-file, checked (labels filled in) by Validate.
+func (c *Config) extraFields() identity.ExtraFields { return c.extra }
+
+// readFieldsFile reads --register-fields-file and returns every extra
+// field: --register-field's, then the file's.
+func (c *Config) readFieldsFile() (identity.ExtraFields, error) {
+	if c.RegisterFieldsFile == "" {
+		return identity.CheckExtraFields(c.RegisterFields)
 	}
 	var file struct {
 		Field []struct {
@@ -433,23 +324,13 @@ func (c *Config) extraFields() ([]identity.ExtraField, error) {
 	if un := md.Undecoded(); len(un) > 0 {
 		return nil, fmt.Errorf("%s: unknown key %q (want [[field]] with name, type, required, label)", c.RegisterFieldsFile, un[0].String())
 	}
+	var fields []identity.ExtraField
 	for _, f := range file.Field {
 		fields = append(fields, identity.ExtraField{Name: f.Name, Type: f.Type, Required: f.Required, Label: f.Label})
 	}
-	fields, err = identity.CheckExtraFields(fields)
+	all, err := identity.CheckExtraFields(append(slices.Clone(c.RegisterFields), fields...))
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", c.RegisterFieldsFile, err)
 	}
-	return fields, nil
-}
-
-// allowedDomains is --allowed-email-domains as a list, lower case.
-func (c *Config) allowedDomains() []string {
-	var out []string
-	for _, d := range strings.Split(c.AllowedEmailDomains, ",") {
-		if d = strings.ToLower(strings.TrimSpace(d)); d != "" {
-			out = append(out, d)
-		}
-	}
-	return out
+	return all, nil
 }

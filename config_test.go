@@ -115,11 +115,11 @@ func TestValidateRefuses(t *testing.T) {
 		{"smtp bad port", func(c *Config) { c.Mail = "smtp://u:secret@host:0" }, "SMTP"},
 		{"bad from", func(c *Config) { c.MailFrom = "not an address" }, "--mail-from"},
 		{"registration", func(c *Config) { c.Registration = "maybe" }, "--registration"},
-		{"bad domain", func(c *Config) { c.AllowedEmailDomains = "example.com, not a domain" }, "--allowed-email-domains"},
-		{"bad register field", func(c *Config) { c.RegisterFields = "nickname:color" }, "--register-field"},
+		{"bad domain", func(c *Config) { c.AllowedEmailDomains = identity.EmailDomains{"example.com", "not a domain"} }, "--allowed-email-domains"},
+		{"bad register field", func(c *Config) { c.RegisterFields = identity.ExtraFields{{Name: "nickname", Type: "color"}} }, "--register-field"},
 		{"min length", func(c *Config) { c.PasswordMinLength = 6 }, "--password-min-length"},
-		{"argon2", func(c *Config) { c.Argon2Iterations = 0 }, "argon2"},
-		{"lockout", func(c *Config) { c.LockoutThreshold = 0 }, "--lockout-threshold"},
+		{"argon2", func(c *Config) { c.Argon2Iterations = 101 }, "argon2"},
+		{"lockout", func(c *Config) { c.LockoutThreshold = -1 }, "--lockout-threshold"},
 		{"session lifetime", func(c *Config) { c.SessionLifetime = 48 * time.Hour }, "--session-lifetime"},
 		{"remember me", func(c *Config) { c.RememberMeLifetime = 60 * 24 * time.Hour }, "--remember-me-lifetime"},
 		{"google id without secret", func(c *Config) { c.GoogleClientID = "x" }, "--google-client-id"},
@@ -176,7 +176,7 @@ func TestRegisterFieldsFile(t *testing.T) {
 		return p
 	}
 	c := DefaultConfig()
-	c.RegisterFields = "website:url"
+	c.RegisterFields = identity.ExtraFields{{Name: "website", Type: "url"}}
 	c.RegisterFieldsFile = write(t, `
 [[field]]
 name = "nickname"
@@ -191,10 +191,7 @@ type = "number"
 	if err := c.Validate(); err != nil {
 		t.Fatal(err)
 	}
-	got, err := c.extraFields()
-	if err != nil {
-		t.Fatal(err)
-	}
+	got := c.extraFields()
 	want := []identity.ExtraField{
 		{Name: "website", Label: "Website", Type: "url"},
 		{Name: "nickname", Label: "What should we call you?", Type: "text", Required: true},
@@ -213,7 +210,7 @@ type = "number"
 	} {
 		t.Run(name, func(t *testing.T) {
 			c := DefaultConfig()
-			c.RegisterFields = "website:url"
+			c.RegisterFields = identity.ExtraFields{{Name: "website", Type: "url"}}
 			c.RegisterFieldsFile = write(t, tc.text)
 			err := c.Validate()
 			if err == nil || !strings.Contains(err.Error(), "--register-fields-file") || !strings.Contains(err.Error(), tc.want) {
@@ -225,5 +222,27 @@ type = "number"
 	c.RegisterFieldsFile = filepath.Join(t.TempDir(), "missing.toml")
 	if err := c.Validate(); err == nil || !strings.Contains(err.Error(), "missing.toml") {
 		t.Fatalf("missing file: err=%v", err)
+	}
+}
+
+// TestZeroSettingsMeanDefaults: identity settings left at zero are valid
+// and take the defaults, resolved once in identity (issue 16).
+func TestZeroSettingsMeanDefaults(t *testing.T) {
+	c := DefaultConfig()
+	c.DB = filepath.Join(t.TempDir(), "zero.db")
+	c.Settings = identity.Settings{RequireConfirmedEmail: true}
+	if err := c.Validate(); err != nil {
+		t.Fatalf("zero settings invalid: %v", err)
+	}
+	p, err := New(c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close()
+	got, want := p.Identity().Settings(), identity.DefaultSettings()
+	if got.PasswordMinLength != want.PasswordMinLength || got.LockoutDuration != want.LockoutDuration ||
+		got.RememberMeLifetime != want.RememberMeLifetime || got.Registration != want.Registration ||
+		got.Argon2Memory != want.Argon2Memory || got.RateLimits != want.RateLimits || got.HashConcurrency < 1 {
+		t.Fatalf("zero settings resolved to %+v\nwant the defaults %+v", got, want)
 	}
 }

@@ -71,7 +71,7 @@ func TestCopyRoundTrip(t *testing.T) {
 	cfg.Argon2Memory = 1024
 	cfg.RequireConfirmedEmail = false
 	cfg.Now = now
-	cfg.RegisterFields = "nickname:text"
+	cfg.RegisterFields = identity.ExtraFields{{Name: "nickname", Type: "text"}}
 	cfg.KeepSecurityEvents = true
 	ctx := context.Background()
 	c := identity.Client{IP: "192.0.2.1", UserAgent: "copy test"}
@@ -104,7 +104,7 @@ func TestCopyRoundTrip(t *testing.T) {
 	if err != nil || len(codes) != 10 {
 		t.Fatalf("enable: %v, %d codes", err, len(codes))
 	}
-	if _, err := id.RegisterExternal(ctx, c, identity.ExternalIdentity{Provider: "acme", ProviderName: "Acme", Subject: "sub-9", Email: "dave@example.com", EmailVerified: true}, "dave@example.com"); err != nil {
+	if _, err := id.StartExternalSignup(ctx, c, identity.ExternalIdentity{Provider: "acme", ProviderName: "Acme", Subject: "sub-9", Email: "dave@example.com", EmailVerified: true}, "dave@example.com", ""); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := id.Register(ctx, c, identity.RegisterInput{Email: "frank@example.com", Password: "correct horse battery"}); err != nil {

@@ -16,7 +16,6 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
-	"net/url"
 	"os"
 	"runtime/debug"
 	"time"
@@ -106,66 +105,41 @@ func New(cfg Config) (*Portal, error) {
 		keys[name] = k
 	}
 
-	rateLimits, _ := identity.ParseRateLimits(cfg.RateLimits) // checked by Validate
-	extraFields, _ := cfg.extraFields()                       // checked by Validate
-	proxies, _ := parseCIDRs(cfg.TrustedProxies)              // checked by Validate
+	settings := cfg.Settings
+	settings.RegisterFields = cfg.extraFields()
 	id, err := identity.New(identity.Options{
-		Store:                   st,
-		Mailer:                  mailer,
-		Log:                     log,
-		SiteName:                cfg.SiteName,
-		BaseURL:                 cfg.BaseURL,
-		RequireConfirmedEmail:   cfg.RequireConfirmedEmail,
-		Registration:            cfg.Registration,
-		AllowedEmailDomains:     cfg.allowedDomains(),
-		ExtraFields:             extraFields,
-		KeepEventsOnDelete:      cfg.KeepSecurityEvents,
-		Passwords:               identity.PasswordPolicy{MinLength: cfg.PasswordMinLength, MaxLength: identity.DefaultPasswordPolicy.MaxLength},
-		Lockout:                 identity.LockoutPolicy{Threshold: cfg.LockoutThreshold, Duration: cfg.LockoutDuration},
-		Hash:                    cfg.hashParams(),
-		HashConcurrency:         cfg.HashConcurrency,
-		HashingBusy:             cfg.HashingBusy,
-		RateLimits:              rateLimits,
-		ConfirmEmailLifetime:    cfg.ConfirmEmailLifetime,
-		ResetPasswordLifetime:   cfg.ResetPasswordLifetime,
-		ChangeEmailLifetime:     cfg.ChangeEmailLifetime,
-		SessionIdleTimeout:      cfg.SessionIdleTimeout,
-		SessionLifetime:         cfg.SessionLifetime,
-		RememberMeLifetime:      cfg.RememberMeLifetime,
-		ReauthWindow:            cfg.ReauthWindow,
-		MailTemplates:           th.Mail,
-		DevLinks:                cfg.Mail == "log",
-		LogKey:                  keys["log-key"],
-		AuthenticatorKeyKey:     keys["authenticator-key-key"],
-		RememberKey:             keys["remember-browser-key"],
-		RememberBrowserLifetime: cfg.RememberBrowserLifetime,
-		Now:                     cfg.Now,
+		Settings:            settings,
+		Store:               st,
+		Mailer:              mailer,
+		Log:                 log,
+		SiteName:            cfg.SiteName,
+		BaseURL:             cfg.BaseURL,
+		HashingBusy:         cfg.HashingBusy,
+		MailTemplates:       th.Mail,
+		DevLinks:            cfg.Mail == "log",
+		LogKey:              keys["log-key"],
+		AuthenticatorKeyKey: keys["authenticator-key-key"],
+		RememberKey:         keys["remember-browser-key"],
+		Now:                 cfg.Now,
 	})
 	if err != nil {
 		b.close()
 		return nil, err
 	}
 
-	base, _ := url.Parse(cfg.BaseURL) // checked by Validate
 	h, err := handlers.New(handlers.Options{
-		Identity:                 id,
-		SessionStore:             b.sessions,
-		Assets:                   assets,
-		Log:                      log,
-		SiteName:                 cfg.SiteName,
-		BaseURL:                  base,
-		Registration:             cfg.Registration,
-		CSRFKey:                  keys["csrf-key"],
-		RememberMeLifetime:       cfg.RememberMeLifetime,
-		LockoutDuration:          cfg.LockoutDuration,
-		ResetPasswordLifetime:    cfg.ResetPasswordLifetime,
-		MinPasswordLength:        cfg.PasswordMinLength,
-		Ping:                     b.ping,
-		Ready:                    b.ready,
-		Providers:                cfg.providers(),
-		TrustedProxies:           proxies,
-		ExternalLoginBypasses2FA: cfg.ExternalLoginBypasses2FA,
-		Theme:                    th,
+		Identity:       id,
+		SessionStore:   b.sessions,
+		Assets:         assets,
+		Log:            log,
+		SiteName:       cfg.SiteName,
+		BaseURL:        cfg.baseURL,
+		CSRFKey:        keys["csrf-key"],
+		Ping:           b.ping,
+		Ready:          b.ready,
+		Providers:      cfg.providers(),
+		TrustedProxies: cfg.proxies,
+		Theme:          th,
 	})
 	if err != nil {
 		b.close()

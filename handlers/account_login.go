@@ -49,7 +49,7 @@ func (h *Handler) loginView(c echo.Context, f loginForm, errs pages.FieldErrors,
 		RememberMe:       f.RememberMe,
 		Errors:           errs,
 		Message:          msg,
-		RegistrationOpen: h.opts.Registration == RegistrationOpen,
+		RegistrationOpen: h.id.RegistrationOpen(),
 		Providers:        h.providerButtons(),
 	}
 }

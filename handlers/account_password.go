@@ -93,7 +93,7 @@ func (h *Handler) handleForgotPost(c echo.Context) error {
 }
 
 func (h *Handler) handleForgotConfirmation(c echo.Context) error {
-	v := pages.ForgotPasswordConfirmationView{Common: h.common(c, h.T("forgot-password-confirmation.title")), LinkMinutes: int(h.opts.ResetPasswordLifetime / time.Minute)}
+	v := pages.ForgotPasswordConfirmationView{Common: h.common(c, h.T("forgot-password-confirmation.title")), LinkMinutes: int(h.id.Settings().ResetPasswordLifetime / time.Minute)}
 	return h.renderPage(c, http.StatusOK, "forgot-password-confirmation", v)
 }
 
@@ -137,7 +137,7 @@ func (f resetForm) Validate(h *Handler) (pages.FieldErrors, string) {
 func (h *Handler) resetView(c echo.Context, f resetForm, errs pages.FieldErrors, msg string) pages.ResetPasswordView {
 	return pages.ResetPasswordView{
 		Common: h.common(c, h.T("reset-password.title")), Code: f.Code, Email: f.Email,
-		Errors: errs, Message: msg, MinPasswordLength: h.opts.MinPasswordLength,
+		Errors: errs, Message: msg, MinPasswordLength: h.id.Settings().PasswordMinLength,
 	}
 }
 

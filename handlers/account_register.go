@@ -56,7 +56,7 @@ func (h *Handler) registerView(c echo.Context, f registerForm, errs pages.FieldE
 		Email:             f.Email,
 		Errors:            errs,
 		Message:           msg,
-		MinPasswordLength: h.opts.MinPasswordLength,
+		MinPasswordLength: h.id.Settings().PasswordMinLength,
 		ExtraFields:       h.extraInputs(f.Attributes, errs),
 	}
 }
@@ -87,7 +87,7 @@ const keyInvite = "invite"
 // registerClosed answers the register page when the visitor may not
 // register: registration closed, or by invitation without one.
 func (h *Handler) registerClosed(c echo.Context, status int) error {
-	v := pages.RegisterClosedView{Common: h.common(c, h.T("register-closed.title")), InviteOnly: h.opts.Registration == RegistrationInvite}
+	v := pages.RegisterClosedView{Common: h.common(c, h.T("register-closed.title")), InviteOnly: h.id.RegistrationPolicy() == identity.RegistrationInvite}
 	if v.InviteOnly {
 		v.Title = h.T("register-closed.invite_heading")
 	}
@@ -103,14 +103,14 @@ func (h *Handler) inviteCode(c echo.Context) string {
 }
 
 func (h *Handler) handleRegisterShow(c echo.Context) error {
-	if code := c.QueryParam("invite"); code != "" && h.opts.Registration != RegistrationClosed {
+	if code := c.QueryParam("invite"); code != "" && h.id.RegistrationOpenTo(code) {
 		// The invitation link: keep the code in the session (out of the
 		// URL from here on) and prefill the invited address.
 		h.sessions.Put(c.Request().Context(), keyInvite, code)
 		c.Response().Header().Set("Referrer-Policy", "no-referrer")
 		return h.renderPage(c, http.StatusOK, "register", h.registerView(c, registerForm{Email: c.QueryParam("email")}, nil, ""))
 	}
-	if h.opts.Registration == RegistrationClosed || (h.opts.Registration == RegistrationInvite && h.inviteCode(c) == "") {
+	if !h.id.RegistrationOpenTo(h.inviteCode(c)) {
 		return h.registerClosed(c, http.StatusOK)
 	}
 	return h.renderPage(c, http.StatusOK, "register", h.registerView(c, registerForm{}, nil, ""))
@@ -118,7 +118,7 @@ func (h *Handler) handleRegisterShow(c echo.Context) error {
 
 func (h *Handler) handleRegisterPost(c echo.Context) error {
 	invite := h.inviteCode(c)
-	if h.opts.Registration == RegistrationClosed || (h.opts.Registration == RegistrationInvite && invite == "") {
+	if !h.id.RegistrationOpenTo(invite) {
 		return h.registerClosed(c, http.StatusForbidden)
 	}
 	f := bindRegisterForm(c)
@@ -141,6 +141,14 @@ func (h *Handler) handleRegisterPost(c echo.Context) error {
 	if res.User != nil && invite != "" {
 		h.sessions.Remove(c.Request().Context(), keyInvite)
 	}
+	// Mark this browser as the one that registered: a confirmation opened
+	// here keeps the password (handleConfirmEmailPost). Every answer sets
+	// the cookie, so it does not tell whether an account was created.
+	uid := ""
+	if res.User != nil {
+		uid = res.User.ID
+	}
+	h.setCreatorCookie(c, uid)
 	if res.SignIn {
 		if err := h.signIn(c, res.User, identity.SessionOptions{}); err != nil {
 			return err

@@ -105,7 +105,7 @@ func (h *Handler) handleError(err error, c echo.Context) {
 func (h *Handler) commonSafe(c echo.Context, title string) (cm pages.Common) {
 	defer func() {
 		if recover() != nil {
-			cm = pages.Common{Title: title, SiteName: h.opts.SiteName, CSSURL: h.assets.URL("portal.css"), IconURL: h.assets.URL("favicon.svg"), Messages: h.msgs}
+			cm = pages.Common{Title: title, SiteName: h.opts.SiteName, CSSURL: h.assets.URL("portal.css"), ThemeCSSURL: h.themeCSSURL(), IconURL: h.assets.URL("favicon.svg"), Messages: h.msgs}
 		}
 	}()
 	return h.common(c, title)

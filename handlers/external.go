@@ -31,6 +31,7 @@ const (
 	keyExtMode     = "ext_mode" // login, link or reauth
 	keyExtAt       = "ext_at"
 	keyExtPending  = "ext_pending" // a verified identity waiting for the confirm page (JSON)
+	keyExtSignup   = "ext_signup"  // an identity.PendingExternalSignup waiting for its mailed code (JSON)
 )
 
 // External login modes.
@@ -264,10 +265,15 @@ func (h *Handler) finishExternalLogin(c echo.Context, ext identity.ExternalIdent
 	u, err := h.id.ExternalSignIn(ctx, clientOf(c), ext)
 	switch {
 	case errors.Is(err, identity.ErrExternalNotLinked):
-		if !h.id.RegistrationOpen() {
-			return h.externalFailed(c, extLogin, h.T("status.external_registration_closed", "provider", ext.ProviderName))
+		if !h.id.RegistrationOpenTo(h.inviteCode(c)) {
+			key := "status.external_registration_closed"
+			if h.id.RegistrationPolicy() == identity.RegistrationInvite {
+				key = "status.external_registration_invite"
+			}
+			return h.externalFailed(c, extLogin, h.T(key, "provider", ext.ProviderName))
 		}
 		raw, _ := json.Marshal(ext)
+		h.sessions.Remove(ctx, keyExtSignup) // a new identity starts over
 		h.sessions.Put(ctx, keyExtPending, string(raw))
 		h.sessions.Put(ctx, keyExtReturn, returnURL)
 		h.sessions.Put(ctx, keyExtAt, h.now().Unix())
@@ -277,7 +283,7 @@ func (h *Handler) finishExternalLogin(c echo.Context, ext identity.ExternalIdent
 	case err != nil:
 		return err
 	}
-	if h.opts.ExternalLoginBypasses2FA {
+	if h.id.Settings().ExternalLoginBypasses2FA {
 		if err := h.signIn(c, u, identity.SessionOptions{Method: ext.ProviderName}); err != nil {
 			return err
 		}
@@ -291,16 +297,23 @@ func (h *Handler) finishExternalLogin(c echo.Context, ext identity.ExternalIdent
 }
 
 // pendingExternal returns the verified identity waiting for the confirm
-// page, if it is fresh.
-func (h *Handler) pendingExternal(c echo.Context) (identity.ExternalIdentity, bool) {
+// page, if it is fresh, and the sign-up waiting for its mailed code, if
+// one is.
+func (h *Handler) pendingExternal(c echo.Context) (identity.ExternalIdentity, *identity.PendingExternalSignup, bool) {
 	ctx := c.Request().Context()
 	var ext identity.ExternalIdentity
+	if raw := h.sessions.GetString(ctx, keyExtSignup); raw != "" {
+		var p identity.PendingExternalSignup
+		if json.Unmarshal([]byte(raw), &p) == nil && p.Live(h.now()) {
+			return p.Ext, &p, true
+		}
+	}
 	raw := h.sessions.GetString(ctx, keyExtPending)
 	at := time.Unix(h.sessions.GetInt64(ctx, keyExtAt), 0)
 	if raw == "" || json.Unmarshal([]byte(raw), &ext) != nil || !h.now().Before(at.Add(extFlowLifetime)) {
-		return ext, false
+		return ext, nil, false
 	}
-	return ext, true
+	return ext, nil, true
 }
 
 func (h *Handler) externalConfirmView(c echo.Context, ext identity.ExternalIdentity, email string, errs pages.FieldErrors, msg string) pages.ExternalConfirmView {
@@ -310,47 +323,94 @@ func (h *Handler) externalConfirmView(c echo.Context, ext identity.ExternalIdent
 	}
 }
 
+// externalCodeView is the confirm page waiting for the code mailed to p's
+// address.
+func (h *Handler) externalCodeView(c echo.Context, p *identity.PendingExternalSignup, code string, errs pages.FieldErrors) pages.ExternalConfirmView {
+	v := h.externalConfirmView(c, p.Ext, p.Email, errs, "")
+	v.SentTo, v.Code = p.Email, code
+	v.CodeMinutes = int(identity.ExternalSignupCodeLifetime() / time.Minute)
+	return v
+}
+
+// handleExternalConfirmShow asks for the address of the new account or,
+// once a code was mailed, for the code (prefilled when the browser comes
+// from the mail's link).
 func (h *Handler) handleExternalConfirmShow(c echo.Context) error {
-	ext, ok := h.pendingExternal(c)
-	if !ok {
+	ext, p, ok := h.pendingExternal(c)
+	code := c.QueryParam("code")
+	if !ok || (code != "" && p == nil) {
+		if code != "" {
+			c.Response().Header().Set("Referrer-Policy", "no-referrer")
+			return h.externalFailed(c, extLogin, h.T("status.external_code_other_browser"))
+		}
 		return h.externalFailed(c, extLogin, h.T("status.external_expired"))
+	}
+	if p != nil {
+		c.Response().Header().Set("Referrer-Policy", "no-referrer") // the URL may hold the code
+		return h.renderPage(c, http.StatusOK, "external-login-confirm", h.externalCodeView(c, p, code, nil))
 	}
 	return h.renderPage(c, http.StatusOK, "external-login-confirm", h.externalConfirmView(c, ext, ext.Email, nil, ""))
 }
 
 // handleExternalConfirmPost creates the account for a new external
-// identity with the address the person confirmed.
+// identity: with an address (email) it starts the sign-up, which creates
+// the account at once only when the address is proven and otherwise mails
+// a code; with the code it completes it (identity decides, OIDC-03).
 func (h *Handler) handleExternalConfirmPost(c echo.Context) error {
 	ctx := c.Request().Context()
-	ext, ok := h.pendingExternal(c)
+	ext, p, ok := h.pendingExternal(c)
 	if !ok {
 		return h.externalFailed(c, extLogin, h.T("status.external_expired"))
 	}
-	email := strings.TrimSpace(c.FormValue("email"))
-	if email == "" {
-		return h.renderPage(c, http.StatusUnprocessableEntity, "external-login-confirm", h.externalConfirmView(c, ext, email, pages.FieldErrors{"email": h.T("errors.email_required")}, ""))
+	var res identity.ExternalSignup
+	var err error
+	if _, withCode := c.Request().PostForm["code"]; withCode && p != nil {
+		code := c.FormValue("code")
+		res, err = h.id.CompleteExternalSignup(ctx, clientOf(c), p, code)
+		if errs, _, ok := h.fieldErrors(err); ok && res.Pending != nil {
+			raw, _ := json.Marshal(res.Pending) // one try less
+			h.sessions.Put(ctx, keyExtSignup, string(raw))
+			return h.renderPage(c, http.StatusUnprocessableEntity, "external-login-confirm", h.externalCodeView(c, res.Pending, code, errs))
+		}
+	} else {
+		email := strings.TrimSpace(c.FormValue("email"))
+		if email == "" {
+			return h.renderPage(c, http.StatusUnprocessableEntity, "external-login-confirm", h.externalConfirmView(c, ext, email, pages.FieldErrors{"email": h.T("errors.email_required")}, ""))
+		}
+		res, err = h.id.StartExternalSignup(ctx, clientOf(c), ext, email, h.inviteCode(c))
+		if errs, msg, ok := h.fieldErrors(err); ok {
+			return h.renderPage(c, http.StatusUnprocessableEntity, "external-login-confirm", h.externalConfirmView(c, ext, email, errs, msg))
+		}
 	}
-	res, err := h.id.RegisterExternalInvited(ctx, clientOf(c), ext, email, h.inviteCode(c))
-	if errs, msg, ok := h.fieldErrors(err); ok {
-		return h.renderPage(c, http.StatusUnprocessableEntity, "external-login-confirm", h.externalConfirmView(c, ext, email, errs, msg))
-	}
-	if identity.ErrorCode(err) == identity.ECONFLICT || errors.Is(err, identity.ErrRegistrationClosed) {
-		h.sessions.Remove(ctx, keyExtPending)
+	switch code := identity.ErrorCode(err); {
+	case code == identity.ECONFLICT || code == identity.EUNAUTHORIZED || code == identity.EINVALID:
+		h.clearExternalSignup(c)
 		return h.externalFailed(c, extLogin, h.errorText(err))
-	}
-	if err != nil {
+	case err != nil:
 		return err
 	}
+	if res.Pending != nil {
+		raw, _ := json.Marshal(res.Pending)
+		h.sessions.Put(ctx, keyExtSignup, string(raw))
+		return h.redirect(c, "/account/external-login/confirm")
+	}
 	returnURL := h.sessions.GetString(ctx, keyExtReturn)
-	h.sessions.Remove(ctx, keyExtPending)
-	h.sessions.Remove(ctx, keyExtReturn)
+	h.clearExternalSignup(c)
 	if res.User == nil || !res.SignIn {
-		return h.redirect(c, "/account/register-confirmation")
+		return h.redirect(c, "/account/login")
 	}
 	if err := h.signIn(c, res.User, identity.SessionOptions{Method: ext.ProviderName}); err != nil {
 		return err
 	}
 	return h.redirect(c, returnTo(returnURL))
+}
+
+// clearExternalSignup forgets the pending identity and sign-up.
+func (h *Handler) clearExternalSignup(c echo.Context) {
+	ctx := c.Request().Context()
+	for _, k := range []string{keyExtPending, keyExtSignup, keyExtReturn} {
+		h.sessions.Remove(ctx, k)
+	}
 }
 
 // --- Manage: external logins ---

@@ -22,7 +22,6 @@ import (
 	"strings"
 	"sync/atomic"
 	"testing"
-	"time"
 
 	"github.com/alexedwards/scs/sqlite3store"
 
@@ -155,8 +154,8 @@ func newFuzzServer(tb testing.TB) *fuzzServer {
 	const base = "http://portal.test"
 	id, err := identity.New(identity.Options{
 		Store: st, Mailer: mailer, Log: log, BaseURL: base,
-		Hash:   identity.HashParams{Memory: 8, Iterations: 1, Parallelism: 1, SaltLength: 16, KeyLength: 32},
-		LogKey: key(0), AuthenticatorKeyKey: key(1), RememberKey: key(2),
+		Settings: identity.Settings{Argon2Memory: 8, Argon2Iterations: 1, Argon2Parallelism: 1},
+		LogKey:   key(0), AuthenticatorKeyKey: key(1), RememberKey: key(2),
 	})
 	if err != nil {
 		tb.Fatal(err)
@@ -169,9 +168,7 @@ func newFuzzServer(tb testing.TB) *fuzzServer {
 	u, _ := url.Parse(base)
 	h, err := New(Options{
 		Identity: id, SessionStore: sessions, Assets: assets, Log: log, SiteName: "Portal",
-		BaseURL: u, Registration: RegistrationOpen, CSRFKey: key(3),
-		RememberMeLifetime: 14 * 24 * time.Hour, LockoutDuration: 5 * time.Minute,
-		ResetPasswordLifetime: 30 * time.Minute, MinPasswordLength: 8, Ping: st.Ping,
+		BaseURL: u, CSRFKey: key(3), Ping: st.Ping,
 	})
 	if err != nil {
 		tb.Fatal(err)

@@ -24,14 +24,9 @@ import (
 	"github.com/accountportal/portal/theme"
 )
 
-// Registration policies.
-const (
-	RegistrationOpen   = "open"
-	RegistrationInvite = "invite"
-	RegistrationClosed = "closed"
-)
-
-// Options are the handlers' dependencies, filled by portal.New.
+// Options are the handlers' dependencies, filled by portal.New. The rules
+// (registration policy, password length, lifetimes) are not here: the
+// handlers ask Identity (Settings, RegistrationOpenTo).
 type Options struct {
 	Identity *identity.Service
 	// SessionStore keeps the server-side sessions (scs).
@@ -42,19 +37,8 @@ type Options struct {
 	// BaseURL is the public origin; https turns on Secure cookies, the
 	// __Host- cookie prefix and HSTS.
 	BaseURL *url.URL
-	// Registration is RegistrationOpen or RegistrationClosed.
-	Registration string
 	// CSRFKey signs CSRF tokens (32 bytes, shared by every instance).
 	CSRFKey []byte
-	// RememberMeLifetime is the longest a session lasts (the lifetime of
-	// the server-side session rows and of a persistent cookie).
-	RememberMeLifetime time.Duration
-	// LockoutDuration is shown on the lockout page.
-	LockoutDuration time.Duration
-	// ResetPasswordLifetime is shown after a forgot-password request.
-	ResetPasswordLifetime time.Duration
-	// MinPasswordLength is shown as a hint on password fields.
-	MinPasswordLength int
 	// Ping checks the store (and Redis) for /healthz; Ready also that the
 	// schema is up to date, for /readyz.
 	Ping  func(ctx context.Context) error
@@ -64,9 +48,6 @@ type Options struct {
 	TrustedProxies []*net.IPNet
 	// Providers are the external login providers (none by default).
 	Providers []ProviderConfig
-	// ExternalLoginBypasses2FA: an external sign-in skips the second
-	// factor (default false: stricter than ASP.NET, OIDC-04).
-	ExternalLoginBypasses2FA bool
 	// Theme is the loaded theme directory: page overrides and layout.html
 	// (nil: none).
 	Theme *theme.Theme
@@ -120,7 +101,7 @@ func New(o Options) (*Handler, error) {
 		theme:  o.Theme,
 		msgs:   o.Theme.Messages(),
 	}
-	h.sessions = newSessionManager(o.SessionStore, h.secure, o.RememberMeLifetime)
+	h.sessions = newSessionManager(o.SessionStore, h.secure, o.Identity.Settings().RememberMeLifetime)
 	ps, err := newProviderSet(o.Providers)
 	if err != nil {
 		return nil, err

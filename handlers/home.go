@@ -12,12 +12,12 @@ import (
 )
 
 func (h *Handler) handleHome(c echo.Context) error {
-	v := pages.HomeView{Common: h.common(c, h.T("home.title")), RegistrationOpen: h.opts.Registration == RegistrationOpen}
+	v := pages.HomeView{Common: h.common(c, h.T("home.title")), RegistrationOpen: h.id.RegistrationOpen()}
 	return h.renderPage(c, http.StatusOK, "home", v)
 }
 
 func (h *Handler) handleLockout(c echo.Context) error {
-	v := pages.LockoutView{Common: h.common(c, h.T("lockout.title")), LockoutMinutes: int(h.opts.LockoutDuration / time.Minute)}
+	v := pages.LockoutView{Common: h.common(c, h.T("lockout.title")), LockoutMinutes: int(h.id.Settings().LockoutDuration / time.Minute)}
 	return h.renderPage(c, http.StatusOK, "lockout", v)
 }
 

@@ -44,11 +44,11 @@ func (f passwordForm) Validate(h *Handler, needOld bool) pages.FieldErrors {
 }
 
 func (h *Handler) changePasswordView(c echo.Context, errs pages.FieldErrors) pages.ChangePasswordView {
-	return pages.ChangePasswordView{Common: h.common(c, h.T("change-password.title")), Errors: errs, MinPasswordLength: h.opts.MinPasswordLength}
+	return pages.ChangePasswordView{Common: h.common(c, h.T("change-password.title")), Errors: errs, MinPasswordLength: h.id.Settings().PasswordMinLength}
 }
 
 func (h *Handler) setPasswordView(c echo.Context, errs pages.FieldErrors) pages.SetPasswordView {
-	return pages.SetPasswordView{Common: h.common(c, h.T("set-password.title")), Errors: errs, MinPasswordLength: h.opts.MinPasswordLength}
+	return pages.SetPasswordView{Common: h.common(c, h.T("set-password.title")), Errors: errs, MinPasswordLength: h.id.Settings().PasswordMinLength}
 }
 
 // handleChangePasswordShow: an account without a password is sent to

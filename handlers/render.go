@@ -25,17 +25,27 @@ func (h *Handler) T(key string, args ...any) string {
 	return h.msgs.T(key, args...)
 }
 
+// themeCSSURL is the URL of the theme's static/theme.css, or "" when the
+// theme has none.
+func (h *Handler) themeCSSURL() string {
+	if !h.assets.Has("theme.css") {
+		return ""
+	}
+	return h.assets.URL("theme.css")
+}
+
 // common builds what every page gets. It pops the status message, so call
 // it once per rendered page.
 func (h *Handler) common(c echo.Context, title string) pages.Common {
 	cm := pages.Common{
-		Title:    title,
-		SiteName: h.opts.SiteName,
-		CSSURL:   h.assets.URL("portal.css"),
-		IconURL:  h.assets.URL("favicon.svg"),
+		Title:       title,
+		SiteName:    h.opts.SiteName,
+		CSSURL:      h.assets.URL("portal.css"),
+		ThemeCSSURL: h.themeCSSURL(),
+		IconURL:     h.assets.URL("favicon.svg"),
 
 		ExternalLogins:   len(h.providers.list) > 0,
-		RegistrationOpen: h.opts.Registration == RegistrationOpen,
+		RegistrationOpen: h.id.RegistrationOpen(),
 		Messages:         h.msgs,
 	}
 	if u := currentUser(c); u != nil {

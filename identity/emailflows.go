@@ -145,6 +145,14 @@ func (s *Service) ResetPassword(ctx context.Context, c Client, in ResetInput) er
 	if err != nil {
 		return err
 	}
+	if !u.EmailConfirmed {
+		// The reset proves the address of an account nobody had proved:
+		// what its creator set up goes before the owner's password is set
+		// (OIDC-03, ACC-04).
+		if _, err := s.removeCreatorCredentials(ctx, c, u, true, ""); err != nil {
+			return err
+		}
+	}
 	stamp, yes, zero, never := newStamp(), true, 0, time.Time{}
 	err = s.store.UpdateUser(ctx, u.ID, store.UserUpdate{
 		PasswordHash: &hash, SecurityStamp: &stamp, EmailConfirmed: &yes,

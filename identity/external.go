@@ -2,8 +2,11 @@ package identity
 
 import (
 	"context"
+	"crypto/subtle"
 	"errors"
+	"net/url"
 	"strings"
+	"time"
 
 	"github.com/google/uuid"
 
@@ -57,79 +60,199 @@ func (s *Service) ExternalSignIn(ctx context.Context, c Client, ext ExternalIden
 
 // ErrAddressHasAccount: the address of a new external account belongs to
 // an existing account; the person must sign in and link the login from the
-// manage page. This reveals nothing the person has not proved: they chose
-// the address.
+// manage page. It is said only to someone who proved the address.
 var ErrAddressHasAccount = fieldErr("email", "errors.external_address_has_account")
 
-// ExternalRegisterResult says what RegisterExternal did.
-type ExternalRegisterResult struct {
+// ExternalSignup says what StartExternalSignup or CompleteExternalSignup
+// did: either an account was created (User set) or a code was mailed to the
+// address and the sign-up waits for it (Pending set).
+type ExternalSignup struct {
 	User *User
-	// SignIn: the account may be signed in at once (its address counts as
-	// confirmed, or confirmation is not required).
+	// SignIn: the new account may be signed in at once.
 	SignIn bool
+	// Pending is the sign-up waiting for the mailed code; the caller keeps
+	// it with the browser (its session) and hands it back to
+	// CompleteExternalSignup, also after a wrong code (Tries counts).
+	Pending *PendingExternalSignup
 }
 
-// RegisterExternal creates an account without a password for a new
-// external identity, with the address the person confirmed on the page. If
-// the provider vouches for that very address (email_verified), it counts as
-// confirmed; otherwise the usual confirmation mail goes out.
-func (s *Service) RegisterExternal(ctx context.Context, c Client, ext ExternalIdentity, email string) (ExternalRegisterResult, error) {
-	return s.RegisterExternalInvited(ctx, c, ext, email, "")
+// PendingExternalSignup is an external sign-up whose address is not proven
+// yet. Neither the account nor the link exists until the code mailed to
+// Email comes back from the browser holding this (OIDC-03, ACC-04): an
+// attacker who types someone else's address never gets an account linked
+// to their own provider identity.
+type PendingExternalSignup struct {
+	Ext        ExternalIdentity
+	Email      string
+	InviteCode string
+	CodeHash   []byte
+	Expires    time.Time
+	Tries      int
 }
 
-// RegisterExternalInvited is RegisterExternal for a person who followed an
-// invitation (required in invite mode).
-func (s *Service) RegisterExternalInvited(ctx context.Context, c Client, ext ExternalIdentity, email, inviteCode string) (ExternalRegisterResult, error) {
+// externalCodeTries wrong codes end a pending sign-up; externalCodeLifetime
+// is how long the code works.
+const (
+	externalCodeTries    = 5
+	externalCodeLifetime = 30 * time.Minute
+)
+
+// ExternalSignupCodeLifetime is how long the code mailed for an external
+// sign-up works.
+func ExternalSignupCodeLifetime() time.Duration { return externalCodeLifetime }
+
+// ErrExternalCode: the code is wrong (the pending sign-up stays, with one
+// try less).
+var ErrExternalCode = fieldErr("code", "errors.external_code_invalid")
+
+// ErrExternalCodeExpired: the pending sign-up is over (expired or too many
+// wrong codes); the person starts again at the provider.
+var ErrExternalCodeExpired = errKey(EUNAUTHORIZED, "errors.external_code_expired")
+
+// StartExternalSignup begins creating an account without a password for a
+// new external identity, with the address the person chose on the page.
+// The account (and its link to the identity) is created at once only when
+// the address is proven: the provider vouches for that very address
+// (email_verified), or the person followed an invitation sent to it.
+// Otherwise nothing is created: a code goes to the address and the result
+// is Pending. An address that has an account gets the "someone tried to
+// register" mail instead — the answer is the same, so it reveals nothing
+// (REG-01) — and both mails count against the per-address mail cap.
+func (s *Service) StartExternalSignup(ctx context.Context, c Client, ext ExternalIdentity, email, inviteCode string) (ExternalSignup, error) {
 	email = strings.TrimSpace(email)
 	if err := validAddress("email", email); err != nil {
-		return ExternalRegisterResult{}, err
+		return ExternalSignup{}, err
 	}
 	invited, err := s.checkSignup(ctx, email, inviteCode)
 	if err != nil {
-		return ExternalRegisterResult{}, err
+		return ExternalSignup{}, err
+	}
+	// The person's own identity being linked (another browser finished
+	// first) is theirs to know.
+	if _, err := s.store.FindExternalLogin(ctx, ext.Provider, ext.Subject); err == nil {
+		return ExternalSignup{}, errKey(ECONFLICT, "errors.external_linked_sign_in")
+	} else if !errors.Is(err, store.ErrNotFound) {
+		return ExternalSignup{}, internal(err)
 	}
 	norm := NormalizeEmail(email)
-	now := s.now()
-	confirmed := invited || (ext.EmailVerified && NormalizeEmail(ext.Email) == norm)
+	if invited || (ext.EmailVerified && NormalizeEmail(ext.Email) == norm) {
+		return s.createExternalAccount(ctx, c, ext, email, inviteCode)
+	}
+	if err := s.limit(ctx, "register-ip", ipKey(c.IP), s.opts.RateLimits.RegistrationsPerIP); err != nil {
+		return ExternalSignup{}, err
+	}
+	code := newExternalCode()
+	p := &PendingExternalSignup{Ext: ext, Email: email, InviteCode: inviteCode, CodeHash: hashToken(code, "external-signup"), Expires: s.now().Add(externalCodeLifetime)}
+	if _, err := s.store.FindUserByEmail(ctx, norm); err == nil {
+		// Taken (or the identity is linked already): nobody learns the
+		// code, so the sign-up can never complete; the owner hears of it.
+		p.CodeHash = hashToken(newExternalCode(), "external-signup")
+		s.sendCapped(ctx, norm, mail.RegisterExisting, mail.Data{To: email, Link: s.link("/account/login", nil)})
+		return ExternalSignup{Pending: p}, nil
+	} else if !errors.Is(err, store.ErrNotFound) {
+		return ExternalSignup{}, internal(err)
+	}
+	d := mail.Data{To: email, Code: code, Provider: ext.ProviderName, Expires: humanDuration(externalCodeLifetime),
+		Link: s.link("/account/external-login/confirm", url.Values{"code": {code}})}
+	s.sendCapped(ctx, norm, mail.ExternalSignup, d)
+	return ExternalSignup{Pending: p}, nil
+}
+
+// CompleteExternalSignup finishes a pending external sign-up with the code
+// mailed to its address: right, and the account is created with the
+// address confirmed and the identity linked — the person who linked it
+// proved the address. A wrong code costs one of externalCodeTries tries
+// (p.Tries counts: the caller stores p again); submissions are limited per
+// IP like every mailed link.
+func (s *Service) CompleteExternalSignup(ctx context.Context, c Client, p *PendingExternalSignup, code string) (ExternalSignup, error) {
+	if err := s.limit(ctx, "link-ip", ipKey(c.IP), s.opts.RateLimits.LinkSubmissionsPerIP); err != nil {
+		return ExternalSignup{}, err
+	}
+	if p == nil || !p.Live(s.now()) {
+		return ExternalSignup{}, ErrExternalCodeExpired
+	}
+	norm, ok := normalizeExternalCode(code)
+	if !ok || subtle.ConstantTimeCompare(hashToken(norm, "external-signup"), p.CodeHash) != 1 {
+		p.Tries++
+		if p.Tries >= externalCodeTries {
+			return ExternalSignup{}, ErrExternalCodeExpired
+		}
+		return ExternalSignup{Pending: p}, ErrExternalCode
+	}
+	if _, err := s.checkSignup(ctx, p.Email, p.InviteCode); err != nil {
+		return ExternalSignup{}, err
+	}
+	return s.createExternalAccount(ctx, c, p.Ext, p.Email, p.InviteCode)
+}
+
+// Live reports whether the pending sign-up may still complete at now.
+func (p *PendingExternalSignup) Live(now time.Time) bool {
+	return p != nil && now.Before(p.Expires) && p.Tries < externalCodeTries
+}
+
+// createExternalAccount creates the account for ext with its address
+// confirmed (the caller established that the person proved it) and links
+// the identity, in one transaction.
+func (s *Service) createExternalAccount(ctx context.Context, c Client, ext ExternalIdentity, email, inviteCode string) (ExternalSignup, error) {
+	norm, now := NormalizeEmail(email), s.now()
 	u := &User{
 		ID: uuid.Must(uuid.NewV7()).String(), Email: email, NormalizedEmail: norm,
-		UserName: email, NormalizedUserName: norm, EmailConfirmed: confirmed,
+		UserName: email, NormalizedUserName: norm, EmailConfirmed: true,
 		SecurityStamp: newStamp(), CreatedAt: now, UpdatedAt: now,
 	}
 	l := &ExternalLogin{Provider: ext.Provider, Subject: ext.Subject, DisplayName: ext.DisplayName, Email: ext.Email, CreatedAt: now}
-	err = s.store.CreateUserWithLogin(ctx, u, l)
+	err := s.store.CreateUserWithLogin(ctx, u, l)
 	if errors.Is(err, store.ErrConflict) {
 		if _, ferr := s.store.FindExternalLogin(ctx, ext.Provider, ext.Subject); ferr == nil {
-			return ExternalRegisterResult{}, errKey(ECONFLICT, "errors.external_linked_sign_in")
+			return ExternalSignup{}, errKey(ECONFLICT, "errors.external_linked_sign_in")
 		}
-		existing, ferr := s.store.FindUserByEmail(ctx, norm)
-		if ferr != nil {
-			return ExternalRegisterResult{}, internal(ferr)
-		}
-		if confirmed {
-			// The provider vouches for the address: saying it has an
-			// account reveals nothing the person has not proved.
-			return ExternalRegisterResult{}, ErrAddressHasAccount
-		}
-		// Not proved: answer as a registration does (REG-01) and tell the
-		// owner.
-		s.sendMail(ctx, mail.RegisterExisting, mail.Data{To: existing.Email, Link: s.link("/account/login", nil)})
-		s.RecordEvent(ctx, existing.ID, EventRegister, c, "attempt with an existing address ("+ext.ProviderName+")")
-		return ExternalRegisterResult{}, nil
+		// The person proved the address: saying it has an account reveals
+		// nothing they do not know.
+		return ExternalSignup{}, ErrAddressHasAccount
 	}
 	if err != nil {
-		return ExternalRegisterResult{}, internal(err)
+		return ExternalSignup{}, internal(err)
 	}
 	s.RecordEvent(ctx, u.ID, EventRegister, c, ext.ProviderName)
 	s.RecordEvent(ctx, u.ID, EventExternalLoginLinked, c, ext.ProviderName)
 	s.useInvite(ctx, email, inviteCode)
-	res := ExternalRegisterResult{User: u, SignIn: confirmed || !s.opts.RequireConfirmedEmail}
-	if !confirmed {
-		if err := s.SendConfirmation(ctx, u); err != nil {
-			s.log.ErrorContext(ctx, "external registration: confirmation mail not queued", "user", u.ID, "err", err)
+	return ExternalSignup{User: u, SignIn: true}, nil
+}
+
+// sendCapped mails name to an address unless the address had
+// MailsPerAccount mails of the registration kind (confirmations, "someone
+// tried to register", external sign-up codes) this window: over the cap
+// nothing is sent and nothing changes in the answer (RST-05).
+func (s *Service) sendCapped(ctx context.Context, norm, name string, d mail.Data) {
+	ok, _, err := s.hit(ctx, "confirm-mail", norm, s.opts.RateLimits.MailsPerAccount)
+	if err != nil {
+		s.log.ErrorContext(ctx, "mail cap not counted; mail not sent", "message", name, "err", err)
+		return
+	}
+	if ok {
+		s.sendMail(ctx, name, d)
+	}
+}
+
+// newExternalCode is XXXX-XXXX from recoveryAlphabet: 40 random bits, for
+// at most externalCodeTries guesses in externalCodeLifetime.
+func newExternalCode() string {
+	c := newRecoveryCode() // XXXXX-XXXXX
+	return c[:4] + "-" + c[6:10]
+}
+
+// normalizeExternalCode makes entry case-, space- and dash-insensitive.
+func normalizeExternalCode(code string) (string, bool) {
+	code = strings.ToUpper(strings.NewReplacer(" ", "", "-", "", "\t", "").Replace(code))
+	if len(code) != 8 {
+		return "", false
+	}
+	for _, r := range code {
+		if !strings.ContainsRune(recoveryAlphabet, r) {
+			return "", false
 		}
 	}
-	return res, nil
+	return code[:4] + "-" + code[4:], true
 }
 
 // LinkExternal links an identity to the signed-in user (who has just
@@ -189,10 +312,6 @@ func (s *Service) UnlinkExternal(ctx context.Context, c Client, u *User, keepSID
 	s.notify(ctx, u, c, "A "+providerName+" login was removed from your account")
 	return nil
 }
-
-// RegistrationOpen reports whether new accounts may be created at all
-// (also through external logins; in invite mode only with an invitation).
-func (s *Service) RegistrationOpen() bool { return s.opts.Registration != RegistrationClosed }
 
 // ReauthenticateExternal records a re-authentication through an external
 // login, if the identity is linked to this very user (SES-05).

@@ -99,7 +99,7 @@ func hasBidiControl(s string) bool {
 }
 
 // ExtraFields are the configured extra registration fields.
-func (s *Service) ExtraFields() []ExtraField { return s.opts.ExtraFields }
+func (s *Service) ExtraFields() []ExtraField { return s.opts.RegisterFields }
 
 // checkAttributes validates values for the configured fields and returns
 // the cleaned values (only configured fields; unknown ones are ignored,
@@ -107,7 +107,7 @@ func (s *Service) ExtraFields() []ExtraField { return s.opts.ExtraFields }
 func (s *Service) checkAttributes(values map[string]string) (map[string]string, map[string]message) {
 	clean := map[string]string{}
 	errs := map[string]message{}
-	for _, f := range s.opts.ExtraFields {
+	for _, f := range s.opts.RegisterFields {
 		v := strings.TrimSpace(values[f.Name])
 		switch {
 		case v == "" && f.Required:
@@ -169,7 +169,7 @@ func (s *Service) ValidateAttributesText(values map[string]string, c *messages.C
 
 // UserAttributes returns the user's extra-field values.
 func (s *Service) UserAttributes(ctx context.Context, userID string) (map[string]string, error) {
-	if len(s.opts.ExtraFields) == 0 {
+	if len(s.opts.RegisterFields) == 0 {
 		return map[string]string{}, nil
 	}
 	a, err := s.store.UserAttributes(ctx, userID)
@@ -178,7 +178,7 @@ func (s *Service) UserAttributes(ctx context.Context, userID string) (map[string
 
 // UpdateAttributes validates and stores the user's extra-field values.
 func (s *Service) UpdateAttributes(ctx context.Context, c Client, u *User, values map[string]string) error {
-	if len(s.opts.ExtraFields) == 0 {
+	if len(s.opts.RegisterFields) == 0 {
 		return nil
 	}
 	clean, errs := s.checkAttributes(values)

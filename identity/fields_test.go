@@ -23,7 +23,7 @@ func TestParseExtraFields(t *testing.T) {
 
 func TestExtraFieldsStoredAndExported(t *testing.T) {
 	fields, _ := ParseExtraFields("nickname:text:required,website:url")
-	f := newFixture(t, func(o *Options) { o.ExtraFields = fields; o.RequireConfirmedEmail = false })
+	f := newFixture(t, func(o *Options) { o.RegisterFields = fields; o.RequireConfirmedEmail = false })
 	ctx := context.Background()
 	_, err := f.svc.Register(ctx, Client{}, RegisterInput{Email: "a@example.com", Password: pw, Attributes: map[string]string{"website": "ftp://x"}})
 	if e, ok := err.(*Error); !ok || e.Fields["nickname"] == "" || e.Fields["website"] == "" {
@@ -62,7 +62,7 @@ func TestExtraFieldsStoredAndExported(t *testing.T) {
 // strconv.ParseFloat takes.
 func TestFieldsRefuseBidiAndNonNumbers(t *testing.T) {
 	fields, _ := ParseExtraFields("nickname:text,website:url,employee_no:number")
-	f := newFixture(t, func(o *Options) { o.ExtraFields = fields })
+	f := newFixture(t, func(o *Options) { o.RegisterFields = fields })
 	for _, r := range []rune{'\u202A', '\u202B', '\u202C', '\u202D', '\u202E', '\u2066', '\u2067', '\u2068', '\u2069'} {
 		errs := f.svc.ValidateAttributes(map[string]string{"nickname": "ann" + string(r) + "moc.exe", "website": "https://a.example/" + string(r)})
 		if errs["nickname"] == "" || errs["website"] == "" {

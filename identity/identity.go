@@ -9,7 +9,7 @@ import (
 	"io/fs"
 	"log/slog"
 	"net/url"
-	"runtime"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -23,8 +23,11 @@ import (
 // User is an account as the rest of Portal sees it.
 type User = store.User
 
-// Options configure a Service. Zero values take the defaults.
+// Options configure a Service: the operator's Settings (embedded; zero
+// values take the defaults) and what the program supplies.
 type Options struct {
+	Settings
+
 	Store    store.Store
 	Mailer   mail.Sender
 	Log      *slog.Logger
@@ -32,40 +35,12 @@ type Options struct {
 	// BaseURL is the absolute origin (and path prefix) of links in mail. It
 	// comes from configuration, never from a request's Host (RST-03).
 	BaseURL string
-	// Registration is "open" (default), "invite" (only invited addresses,
-	// through their invitation link) or "closed" — for every way of
-	// creating an account, the form and external logins alike.
-	Registration string
-	// AllowedEmailDomains, when not empty, are the only domains new
-	// accounts may use (lower case).
-	AllowedEmailDomains []string
 	// InviteLifetime is how long an invitation works; default 7 days.
 	InviteLifetime time.Duration
-	// ExtraFields are the operator's extra registration fields.
-	ExtraFields []ExtraField
-	// KeepEventsOnDelete: deleting an account keeps its security events
-	// anonymised (kind and time only, under a random tag) for the
-	// operator's records instead of deleting them.
-	KeepEventsOnDelete bool
-	// RequireConfirmedEmail: sign-in needs a confirmed address, and
-	// registration does not reveal whether an address has an account.
-	RequireConfirmedEmail bool
-	Passwords             PasswordPolicy
-	Lockout               LockoutPolicy
-	Hash                  HashParams
-	HashConcurrency       int           // hashes at once; default NumCPU
-	HashWait              time.Duration // queue time before EUNAVAILABLE; default 2 s
+	HashWait       time.Duration // queue time before EUNAVAILABLE; default 2 s
 	// HashingBusy, when set, hears when password hashing starts (true)
 	// and stops (false) — see Hasher.OnBusy.
-	HashingBusy           func(busy bool)
-	ConfirmEmailLifetime  time.Duration // default 24 h
-	ResetPasswordLifetime time.Duration // default 30 min
-	ChangeEmailLifetime   time.Duration // default 24 h
-	RateLimits            RateLimits    // default DefaultRateLimits
-	SessionIdleTimeout    time.Duration // default 30 min
-	SessionLifetime       time.Duration // absolute, default 12 h
-	RememberMeLifetime    time.Duration // default 14 days
-	ReauthWindow          time.Duration // sensitive actions need an authentication this recent; default 10 min
+	HashingBusy func(busy bool)
 	// MailTemplates overrides built-in mail templates (a theme's mail/
 	// directory); nil for none.
 	MailTemplates fs.FS
@@ -77,9 +52,6 @@ type Options struct {
 	// Both are shared by every instance (the secrets table).
 	AuthenticatorKeyKey []byte
 	RememberKey         []byte
-	// RememberBrowserLifetime: a remembered browser skips 2FA this long;
-	// default 30 days.
-	RememberBrowserLifetime time.Duration
 	// DevLinks: the mailer only logs, so pages may show the links a mail
 	// would carry (a development aid; never with a real mailer).
 	DevLinks bool
@@ -120,53 +92,20 @@ func New(o Options) (*Service, error) {
 	if o.SiteName == "" {
 		o.SiteName = "Portal"
 	}
-	if o.Passwords == (PasswordPolicy{}) {
-		o.Passwords = DefaultPasswordPolicy
-	}
-	if o.Lockout == (LockoutPolicy{}) {
-		o.Lockout = DefaultLockoutPolicy
-	}
-	if o.Hash == (HashParams{}) {
-		o.Hash = DefaultHashParams
-	}
-	if err := o.Hash.Validate(); err != nil {
+	o.Settings = o.Settings.withDefaults()
+	if err := o.Settings.Validate(); err != nil {
 		return nil, fmt.Errorf("identity: %w", err)
 	}
-	if o.HashConcurrency < 1 {
-		o.HashConcurrency = runtime.NumCPU()
+	fields, err := CheckExtraFields(o.RegisterFields) // fills in labels
+	if err != nil {
+		return nil, fmt.Errorf("identity: %w", err)
 	}
+	o.RegisterFields = fields
 	if o.HashWait <= 0 {
 		o.HashWait = 2 * time.Second
 	}
-	if o.ConfirmEmailLifetime <= 0 {
-		o.ConfirmEmailLifetime = 24 * time.Hour
-	}
-	if o.ResetPasswordLifetime <= 0 {
-		o.ResetPasswordLifetime = 30 * time.Minute
-	}
-	if o.ChangeEmailLifetime <= 0 {
-		o.ChangeEmailLifetime = 24 * time.Hour
-	}
-	if o.SessionIdleTimeout <= 0 {
-		o.SessionIdleTimeout = 30 * time.Minute
-	}
-	if o.SessionLifetime <= 0 {
-		o.SessionLifetime = 12 * time.Hour
-	}
-	if o.RememberMeLifetime <= 0 {
-		o.RememberMeLifetime = 14 * 24 * time.Hour
-	}
-	if o.ReauthWindow <= 0 {
-		o.ReauthWindow = 10 * time.Minute
-	}
-	if o.Registration == "" {
-		o.Registration = RegistrationOpen
-	}
 	if o.InviteLifetime <= 0 {
 		o.InviteLifetime = inviteLifetimeDefault
-	}
-	if o.RememberBrowserLifetime <= 0 {
-		o.RememberBrowserLifetime = 30 * 24 * time.Hour
 	}
 	if len(o.AuthenticatorKeyKey) == 0 || len(o.RememberKey) == 0 || len(o.LogKey) == 0 {
 		return nil, errors.New("identity: AuthenticatorKeyKey, RememberKey and LogKey are required")
@@ -174,9 +113,6 @@ func New(o Options) (*Service, error) {
 	keys, err := newKeyEncryption(o.AuthenticatorKeyKey)
 	if err != nil {
 		return nil, err
-	}
-	if o.RateLimits == (RateLimits{}) {
-		o.RateLimits = DefaultRateLimits
 	}
 	if o.Now == nil {
 		o.Now = time.Now
@@ -187,11 +123,11 @@ func New(o Options) (*Service, error) {
 		return nil, err
 	}
 	now := func() time.Time { return o.Now().UTC() }
-	hasher := NewHasher(o.Hash, o.HashConcurrency, o.HashWait)
+	hasher := NewHasher(o.hashParams(), o.HashConcurrency, o.HashWait)
 	if o.HashingBusy != nil {
 		hasher.OnBusy(o.HashingBusy)
 	}
-	codeParams := o.Hash
+	codeParams := o.hashParams()
 	codeParams.Memory = min(codeParams.Memory, 8192)
 	s := &Service{
 		store:      o.Store,
@@ -216,6 +152,16 @@ func (s *Service) MailQueue() *MailQueue { return s.queue }
 
 // Now is the service's clock (UTC).
 func (s *Service) Now() time.Time { return s.now() }
+
+// Settings are the settings in force, defaults filled in: handlers read
+// the policy from here (the minimum password length, lifetimes) instead
+// of keeping copies.
+func (s *Service) Settings() Settings {
+	x := s.opts.Settings
+	x.AllowedEmailDomains = slices.Clone(x.AllowedEmailDomains)
+	x.RegisterFields = slices.Clone(x.RegisterFields)
+	return x
+}
 
 // RequireConfirmedEmail reports the configured policy.
 func (s *Service) RequireConfirmedEmail() bool { return s.opts.RequireConfirmedEmail }
@@ -344,7 +290,7 @@ func (s *Service) Register(ctx context.Context, c Client, in RegisterInput) (Reg
 	}
 	s.RecordEvent(ctx, u.ID, EventRegister, c, "")
 	s.useInvite(ctx, email, in.InviteCode)
-	if len(s.opts.ExtraFields) > 0 {
+	if len(s.opts.RegisterFields) > 0 {
 		if err := s.store.SetUserAttributes(ctx, u.ID, attrs); err != nil {
 			s.log.ErrorContext(ctx, "registration: extra fields not stored", "user", u.ID, "err", err)
 		}
@@ -431,7 +377,7 @@ func (s *Service) PasswordSignIn(ctx context.Context, c Client, email, password 
 	}
 	norm := NormalizeEmail(email)
 	pw := NormalizePassword(password)
-	if norm == "" || password == "" || len(password) > 4*s.opts.Passwords.MaxLength {
+	if norm == "" || password == "" || len(password) > 4*s.opts.passwords().MaxLength {
 		// Refuse absurd input before hashing it; still spend the time.
 		if err := s.hasher.VerifyDummy(ctx, ""); err != nil {
 			return nil, err

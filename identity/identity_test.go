@@ -75,7 +75,7 @@ func newFixture(t testing.TB, mod ...func(*Options)) *fixture {
 		t.Fatal(err)
 	}
 	f := &fixture{store: st, clock: &fakeClock{now: time.Date(2026, 11, 22, 8, 0, 0, 0, time.UTC)}, mail: &captureMailer{}}
-	o := Options{Store: st, Mailer: f.mail, BaseURL: "https://portal.test", RequireConfirmedEmail: true, Hash: cheap, Now: f.clock.Now,
+	o := Options{Store: st, Mailer: f.mail, BaseURL: "https://portal.test", Settings: cheapSettings(), Now: f.clock.Now,
 		LogKey: testKey, AuthenticatorKeyKey: testKey, RememberKey: testKey}
 	for _, m := range mod {
 		m(&o)
@@ -88,6 +88,12 @@ func newFixture(t testing.TB, mod ...func(*Options)) *fixture {
 }
 
 const pw = "correct horse battery"
+
+// cheapSettings are the defaults with the cheap hash of hasher_test.go
+// (and confirmation required, as by default).
+func cheapSettings() Settings {
+	return Settings{RequireConfirmedEmail: true, Argon2Memory: uint(cheap.Memory), Argon2Iterations: uint(cheap.Iterations), Argon2Parallelism: uint(cheap.Parallelism)}
+}
 
 var testKey = []byte("0123456789abcdef0123456789abcdef")
 
@@ -116,7 +122,7 @@ func (f *fixture) confirm(t *testing.T, u *User) {
 	if err != nil || link == "" {
 		t.Fatalf("no confirmation link in %q", f.lastMail(t).Text)
 	}
-	if _, err := f.svc.ConfirmEmail(context.Background(), Client{IP: "192.0.2.1"}, q.Query().Get("userId"), q.Query().Get("code")); err != nil {
+	if _, err := f.svc.ConfirmEmail(context.Background(), Client{IP: "192.0.2.1"}, q.Query().Get("userId"), q.Query().Get("code"), true); err != nil {
 		t.Fatalf("ConfirmEmail: %v", err)
 	}
 }
@@ -430,11 +436,12 @@ func TestSuccessResetsFailureCount(t *testing.T) {
 func TestSignInRehashes(t *testing.T) {
 	f := newFixture(t, func(o *Options) { o.RequireConfirmedEmail = false })
 	u := f.mustRegister(t, "alice@example.com")
-	stronger := cheap
-	stronger.Iterations = 2
+	stronger := cheapSettings()
+	stronger.Argon2Iterations = 2
+	stronger.RequireConfirmedEmail = false
 	f2 := *f
 	var err error
-	f2.svc, err = New(Options{Store: f.store, Mailer: f.mail, Hash: stronger, Now: f.clock.Now, LogKey: testKey, AuthenticatorKeyKey: testKey, RememberKey: testKey})
+	f2.svc, err = New(Options{Store: f.store, Mailer: f.mail, Settings: stronger, Now: f.clock.Now, LogKey: testKey, AuthenticatorKeyKey: testKey, RememberKey: testKey})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -650,10 +657,10 @@ func TestConfirmationToken(t *testing.T) {
 		if len(code) != 43 {
 			t.Fatalf("code %q: want 43 base64url characters (256 bits)", code)
 		}
-		if _, err := f.svc.ConfirmEmail(ctx, Client{IP: "192.0.2.1"}, id, code); err != nil {
+		if _, err := f.svc.ConfirmEmail(ctx, Client{IP: "192.0.2.1"}, id, code, true); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := f.svc.ConfirmEmail(ctx, Client{IP: "192.0.2.1"}, id, code); !errors.Is(err, ErrInvalidToken) {
+		if _, err := f.svc.ConfirmEmail(ctx, Client{IP: "192.0.2.1"}, id, code, true); !errors.Is(err, ErrInvalidToken) {
 			t.Fatalf("second use err=%v, want ErrInvalidToken", err)
 		}
 	})
@@ -662,7 +669,7 @@ func TestConfirmationToken(t *testing.T) {
 		f.mustRegister(t, "alice@example.com")
 		id, code := confirmLink(t, f.lastMail(t))
 		f.clock.Advance(24 * time.Hour)
-		if _, err := f.svc.ConfirmEmail(ctx, Client{IP: "192.0.2.1"}, id, code); !errors.Is(err, ErrInvalidToken) {
+		if _, err := f.svc.ConfirmEmail(ctx, Client{IP: "192.0.2.1"}, id, code, true); !errors.Is(err, ErrInvalidToken) {
 			t.Fatalf("expired err=%v, want ErrInvalidToken", err)
 		}
 	})
@@ -671,7 +678,7 @@ func TestConfirmationToken(t *testing.T) {
 		u := f.mustRegister(t, "alice@example.com")
 		id, code := confirmLink(t, f.lastMail(t))
 		f.svc.RotateSecurityStamp(ctx, u.ID, "")
-		if _, err := f.svc.ConfirmEmail(ctx, Client{IP: "192.0.2.1"}, id, code); !errors.Is(err, ErrInvalidToken) {
+		if _, err := f.svc.ConfirmEmail(ctx, Client{IP: "192.0.2.1"}, id, code, true); !errors.Is(err, ErrInvalidToken) {
 			t.Fatalf("stale err=%v, want ErrInvalidToken", err)
 		}
 	})
@@ -682,7 +689,7 @@ func TestConfirmationToken(t *testing.T) {
 		flipped := []byte(code)
 		flipped[5] ^= 1
 		for _, tc := range [][2]string{{"someone-else", code}, {id, string(flipped)}, {id, "short"}, {id, ""}} {
-			if _, err := f.svc.ConfirmEmail(ctx, Client{IP: "192.0.2.1"}, tc[0], tc[1]); !errors.Is(err, ErrInvalidToken) {
+			if _, err := f.svc.ConfirmEmail(ctx, Client{IP: "192.0.2.1"}, tc[0], tc[1], true); !errors.Is(err, ErrInvalidToken) {
 				t.Fatalf("ConfirmEmail(%q, %q) err=%v, want ErrInvalidToken", tc[0], tc[1], err)
 			}
 		}
@@ -694,11 +701,11 @@ func TestConfirmationToken(t *testing.T) {
 		if err := f.svc.SendConfirmation(ctx, u); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := f.svc.ConfirmEmail(ctx, Client{IP: "192.0.2.1"}, id, old); !errors.Is(err, ErrInvalidToken) {
+		if _, err := f.svc.ConfirmEmail(ctx, Client{IP: "192.0.2.1"}, id, old, true); !errors.Is(err, ErrInvalidToken) {
 			t.Fatalf("older link err=%v, want ErrInvalidToken", err)
 		}
 		_, fresh := confirmLink(t, f.lastMail(t))
-		if _, err := f.svc.ConfirmEmail(ctx, Client{IP: "192.0.2.1"}, id, fresh); err != nil {
+		if _, err := f.svc.ConfirmEmail(ctx, Client{IP: "192.0.2.1"}, id, fresh, true); err != nil {
 			t.Fatalf("newer link: %v", err)
 		}
 	})

@@ -1,11 +1,13 @@
 package identity
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
 	"io"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/google/uuid"
@@ -172,6 +174,9 @@ func (s *Service) ImportUsers(ctx context.Context, o ImportOptions) (*ImportRepo
 			return rep, ErrImportRefused
 		}
 		batch.DryRun = true
+	}
+	if err := s.hashImportedCodes(ctx, batch.Accounts, batch.DryRun); err != nil {
+		return rep, err
 	}
 	if len(batch.Accounts) > 0 {
 		err := s.store.ImportAccounts(ctx, batch)
@@ -358,12 +363,10 @@ func (s *Service) planImport(ctx context.Context, a *importAccount, taken *store
 	if r.bad {
 		return nil, nil
 	}
-	if len(r.codes) > 0 {
-		hashes, err := s.hashImportedCodes(ctx, r.codes, o.DryRun)
-		if err != nil {
-			return nil, err
-		}
-		ia.RecoveryCodes = hashes
+	for _, c := range r.codes {
+		// The canonical code for now; hashImportedCodes hashes it.
+		canon, _ := canonicalRecoveryCode(c)
+		ia.RecoveryCodes = append(ia.RecoveryCodes, canon)
 	}
 	if !a.keptID && r.oldID != "" && existing == nil {
 		ia.Attributes = map[string]string{ImportedIDAttribute: r.oldID}
@@ -440,21 +443,49 @@ func importUpdate(u *User, a *importAccount, key []byte, now time.Time) *store.U
 	return upd
 }
 
-// hashImportedCodes hashes recovery codes the way Portal stores its own
-// (argon2id, codeHasher). A dry run checks them without the hashing work.
-func (s *Service) hashImportedCodes(ctx context.Context, codes []string, dryRun bool) ([]string, error) {
-	out := make([]string, 0, len(codes))
-	for _, c := range codes {
-		canon, _ := canonicalRecoveryCode(c)
-		if dryRun {
-			out = append(out, "dry-run")
-			continue
-		}
-		h, err := s.codeHasher.Hash(ctx, canon)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, h)
+// dryRunCodeHash stands for a recovery code's hash in a dry run.
+const dryRunCodeHash = "(dry run)"
+
+// hashImportedCodes replaces the plain recovery codes of the accounts by
+// their hashes, made the way Portal stores its own (argon2id, codeHasher),
+// on as many goroutines as there are hashing slots. A dry run writes
+// placeholders instead: it checks the codes without the hashing work, and
+// no plain code goes to the database even in a transaction rolled back.
+func (s *Service) hashImportedCodes(ctx context.Context, accounts []*store.ImportAccount, dryRun bool) error {
+	type job struct {
+		codes []string
+		i     int
 	}
-	return out, nil
+	jobs := make(chan job)
+	var (
+		wg       sync.WaitGroup
+		mu       sync.Mutex
+		firstErr error
+	)
+	for range max(1, s.opts.HashConcurrency) {
+		wg.Go(func() {
+			for j := range jobs {
+				h, err := s.codeHasher.Hash(ctx, j.codes[j.i])
+				if err != nil {
+					mu.Lock()
+					firstErr = cmp.Or(firstErr, err)
+					mu.Unlock()
+					continue
+				}
+				j.codes[j.i] = h
+			}
+		})
+	}
+	for _, a := range accounts {
+		for i := range a.RecoveryCodes {
+			if dryRun {
+				a.RecoveryCodes[i] = dryRunCodeHash
+				continue
+			}
+			jobs <- job{a.RecoveryCodes, i}
+		}
+	}
+	close(jobs)
+	wg.Wait()
+	return firstErr
 }

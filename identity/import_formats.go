@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -212,6 +213,14 @@ func readASPNetUsers(rd io.Reader, file string, ps *problems) ([]*importRecord, 
 		}
 		if r.lockout, e = parseTime(get("lockoutend")); e != nil {
 			errs = append(errs, "LockoutEnd: "+e.Error())
+		}
+		if v := get("lockoutenabled"); v != "" {
+			// ASP.NET ignores LockoutEnd for an account with lockout off.
+			if on, e := parseBool(v); e != nil {
+				errs = append(errs, "LockoutEnabled: "+e.Error())
+			} else if !on {
+				r.lockout = time.Time{}
+			}
 		}
 		if v := get("accessfailedcount"); v != "" {
 			if r.failed, e = strconv.Atoi(v); e != nil || r.failed < 0 {
@@ -425,6 +434,14 @@ type kratosIdentity struct {
 				Provider string `json:"provider"`
 				Subject  string `json:"subject"`
 			} `json:"providers"`
+			// TOTPURL is the totp credential's otpauth:// URI.
+			TOTPURL string `json:"totp_url"`
+			// LookupSecrets are the lookup_secret credential's recovery
+			// codes; a used one has used_at.
+			LookupSecrets []struct {
+				Code   string `json:"code"`
+				UsedAt string `json:"used_at"`
+			} `json:"lookup_secrets"`
 		} `json:"config"`
 	} `json:"credentials"`
 	CreatedAt string `json:"created_at"`
@@ -513,6 +530,33 @@ func kratosRecord(ki *kratosIdentity, file string, line int, mapping map[string]
 	if c, ok := ki.Credentials["oidc"]; ok {
 		for _, p := range c.Config.Providers {
 			r.logins = append(r.logins, importLogin{file: file, line: line, provider: ProviderSlug(p.Provider, mapping), subject: p.Subject})
+		}
+	}
+	if c, ok := ki.Credentials["totp"]; ok && c.Config.TOTPURL != "" {
+		// Kratos' second factor: the key of its otpauth:// URI.
+		u, err := url.Parse(c.Config.TOTPURL)
+		key, kerr := []byte(nil), err
+		if err == nil {
+			key, kerr = decodeAuthenticatorKey(u.Query().Get("secret"))
+		}
+		if kerr != nil {
+			ps.add(file, line, "the totp credential's key is not usable: %v", kerr)
+			r.bad = true
+		} else {
+			r.authKey, r.twoFactor = key, true
+		}
+	}
+	if c, ok := ki.Credentials["lookup_secret"]; ok {
+		for _, ls := range c.Config.LookupSecrets {
+			if ls.UsedAt != "" && !strings.HasPrefix(ls.UsedAt, "0001-01-01") {
+				continue // spent
+			}
+			if _, ok := canonicalRecoveryCode(ls.Code); !ok {
+				ps.add(file, line, "a lookup secret is not 6 to 16 letters and digits")
+				r.bad = true
+				break
+			}
+			r.codes = append(r.codes, ls.Code)
 		}
 	}
 	var err error

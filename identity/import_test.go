@@ -40,7 +40,7 @@ func aspnetUsersCSV() string {
 		"--,--------,------------------,-----,---------------,--------------,------------,-------------,----------------,-----------,--------------------,----------------,----------,--------------,-----------------,---",
 		aliceID + ",alice@example.com,ALICE@EXAMPLE.COM,Alice@Example.com,ALICE@EXAMPLE.COM,1," + aspnetV2("alice password", seqSalt(16)) + ",STAMP,cs,+41 79 123 45 67,0,0,NULL,1,2,blue",
 		"42,bobby,BOBBY,bob@example.com,BOB@EXAMPLE.COM,True," + aspnetV3("bob password", 2, 100000, seqSalt(16), 32) + ",STAMP,cs,NULL,0,False,2999-01-01 00:00:00.0000000 +00:00,True,0,red",
-		"c0ffee00-0000-4000-8000-000000000001,carol@example.com,X,carol@example.com,X,0,NULL,STAMP,cs,NULL,0,0,NULL,1,0,",
+		"c0ffee00-0000-4000-8000-000000000001,carol@example.com,X,carol@example.com,X,0,NULL,STAMP,cs,NULL,0,0,2999-01-01 00:00:00+00:00,0,0,",
 	}, "\r\n") + "\r\n"
 }
 
@@ -61,6 +61,10 @@ func TestImportASPNetUsers(t *testing.T) {
 	bob, _ := f.store.FindUserByEmail(ctx, "bob@example.com")
 	if bob.ID == "42" || bob.UserName != "bobby" || bob.LockoutEnd.Year() != 2999 {
 		t.Fatalf("bob=%+v", bob)
+	}
+	// carol's LockoutEnd is ignored, as ASP.NET does with lockout off.
+	if carol, _ := f.store.FindUserByEmail(ctx, "carol@example.com"); !carol.LockoutEnd.IsZero() || carol.PasswordHash != "" {
+		t.Fatalf("carol=%+v", carol)
 	}
 	if a, _ := f.store.UserAttributes(ctx, bob.ID); a[ImportedIDAttribute] != "42" {
 		t.Fatalf("bob's old id is not kept: %v", a)
@@ -205,12 +209,13 @@ func TestImportCSVAndKratos(t *testing.T) {
 	users := "email,password_hash,email_confirmed,username,id,created_at\n" +
 		"dee@example.com," + string(bc) + ",true,dee,,2020-01-02T03:04:05Z\n" +
 		"jan@example.com," + django + ",true,,7,\n" +
-		"ari@example.com,\"" + argon + "\",false,,,\n"
+		"ari@example.com,\"" + argon + "\",false,,,\n" +
+		"dja2@example.com,\"argon2" + argon + "\",true,,,\n"
 	rep := f.mustImport(t, ImportOptions{Format: ImportCSV, Users: strings.NewReader(users), UsersName: "u.csv"})
-	if rep.Created != 3 {
+	if rep.Created != 4 {
 		t.Fatalf("report=%+v", rep)
 	}
-	for email, pw := range map[string]string{"dee@example.com": "devise password", "jan@example.com": "django password"} {
+	for email, pw := range map[string]string{"dee@example.com": "devise password", "jan@example.com": "django password", "dja2@example.com": "argon password"} {
 		if _, err := f.svc.PasswordSignIn(ctx, Client{IP: "192.0.2.1"}, email, pw+"!"); err == nil {
 			t.Fatalf("%s: a wrong password signed in", email)
 		}
@@ -236,7 +241,9 @@ func TestImportCSVAndKratos(t *testing.T) {
     "verifiable_addresses": [{"value": "kim@example.com", "verified": true, "via": "email", "status": "completed"}],
     "credentials": {
       "password": {"type": "password", "identifiers": ["kim@example.com"], "config": {"hashed_password": %q}},
-      "oidc": {"type": "oidc", "identifiers": ["github:777"], "config": {"providers": [{"subject": "777", "provider": "github"}]}}
+      "oidc": {"type": "oidc", "identifiers": ["github:777"], "config": {"providers": [{"subject": "777", "provider": "github"}]}},
+      "totp": {"type": "totp", "config": {"totp_url": "otpauth://totp/Example:kim@example.com?issuer=Example&secret=JBSWY3DPEHPK3PXP"}},
+      "lookup_secret": {"type": "lookup_secret", "config": {"lookup_secrets": [{"code": "k4a7x9q2"}, {"code": "z8m3w5p1", "used_at": "2024-01-01T00:00:00Z"}]}}
     },
     "created_at": "2023-05-06T07:08:09.123Z"
   },
@@ -247,16 +254,30 @@ func TestImportCSVAndKratos(t *testing.T) {
   }
 ]`, kid, string(bc))
 	rep, err := f.svc.ImportUsers(ctx, ImportOptions{Format: ImportKratos, Users: strings.NewReader(kratos), UsersName: "ids.json"})
-	if !errors.Is(err, ErrImportRefused) || len(rep.Problems) != 1 || rep.Problems[0].Line != 13 {
+	if !errors.Is(err, ErrImportRefused) || len(rep.Problems) != 1 || rep.Problems[0].Line != 15 {
 		t.Fatalf("kratos with an unknown hash: %v %+v", err, rep)
 	}
 	rep = f.mustImport(t, ImportOptions{Format: ImportKratos, Users: strings.NewReader(kratos), UsersName: "ids.json", SkipBadRows: true})
 	if rep.Created != 1 || rep.Logins != 1 {
 		t.Fatalf("kratos report=%+v", rep)
 	}
-	kim, err := f.svc.PasswordSignIn(ctx, Client{IP: "192.0.2.1"}, "kim@example.com", "devise password")
-	if err != nil || kim.User.ID != kid {
-		t.Fatalf("kim: %+v, %v", kim, err)
+	if rep.AuthenticatorKeys != 1 || rep.RecoveryCodes != 1 {
+		t.Fatalf("kratos 2FA: report=%+v", rep)
+	}
+	kimStep := func() *PendingSignIn {
+		t.Helper()
+		res, err := f.svc.PasswordSignIn(ctx, Client{IP: "192.0.2.1"}, "kim@example.com", "devise password")
+		if err != nil || res.Pending == nil || res.Pending.UserID != kid {
+			t.Fatalf("kim: %+v, %v; want a pending second factor", res, err)
+		}
+		return res.Pending
+	}
+	code, _ := totp.GenerateCode("JBSWY3DPEHPK3PXP", f.clock.Now())
+	if _, err := f.svc.TwoFactorSignIn(ctx, Client{IP: "192.0.2.1"}, kimStep(), code); err != nil {
+		t.Fatalf("kim's Kratos TOTP key: %v", err)
+	}
+	if _, err := f.svc.RecoveryCodeSignIn(ctx, Client{IP: "192.0.2.1"}, kimStep(), "K4A7X9Q2"); err != nil {
+		t.Fatalf("kim's Kratos lookup secret: %v", err)
 	}
 	if l, err := f.store.FindExternalLogin(ctx, "github", "777"); err != nil || l.UserID != kid {
 		t.Fatalf("kim's github login: %+v, %v", l, err)

@@ -89,7 +89,7 @@ func parseLegacyHash(s string) (*legacyHash, error) {
 // stores: Django's "argon2$argon2id$…" becomes the PHC string it wraps;
 // everything else is kept as it came.
 func normalizeImportedHash(s string) string {
-	if rest, ok := strings.CutPrefix(s, "argon2$"); ok && strings.HasPrefix(rest, "$argon2id$") {
+	if rest, ok := strings.CutPrefix(s, "argon2"); ok && strings.HasPrefix(rest, "$argon2id$") {
 		return rest
 	}
 	return s

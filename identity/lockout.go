@@ -89,7 +89,7 @@ func lockedOutUser(u *User, now time.Time) error {
 // for the owner's mail.
 func (s *Service) reserveAttempt(ctx context.Context, c Client, u *User, factor string) (*User, error) {
 	now := s.now()
-	after, ok, err := s.store.ReserveLoginAttempt(ctx, u.ID, s.opts.Lockout.attempt(now))
+	after, ok, err := s.store.ReserveLoginAttempt(ctx, u.ID, s.opts.lockout().attempt(now))
 	if errors.Is(err, store.ErrNotFound) {
 		return nil, ErrSessionEnded
 	}
@@ -109,7 +109,7 @@ func (s *Service) reserveAttempt(ctx context.Context, c Client, u *User, factor 
 // fails cannot spend them (one per lock).
 func (s *Service) attemptFailed(ctx context.Context, c Client, after *User, factor string) {
 	now := s.now()
-	if !IsLockedOut(after, now) || after.AccessFailedCount%max(s.opts.Lockout.Threshold, 1) != 0 {
+	if !IsLockedOut(after, now) || after.AccessFailedCount%max(s.opts.lockout().Threshold, 1) != 0 {
 		return
 	}
 	s.RecordEvent(ctx, after.ID, EventLockout, c, factor)

@@ -45,7 +45,7 @@ func (p PasswordPolicy) CheckSite(password, email, site string) string {
 // the policy with the account's address and the site's name as context
 // (PWD-03).
 func (s *Service) checkPassword(password, email string) message {
-	return s.opts.Passwords.check(password, email, s.opts.SiteName)
+	return s.opts.passwords().check(password, email, s.opts.SiteName)
 }
 
 // check is Check as a catalogue message (the zero message: acceptable).

@@ -199,7 +199,7 @@ func (s *Service) DeleteAccount(ctx context.Context, c Client, u *User, password
 // keptEvents is what an account deletion keeps of the security timeline:
 // nil (nothing) unless the operator asked to keep it anonymised.
 func (s *Service) keptEvents() *store.KeptEvents {
-	if !s.opts.KeepEventsOnDelete {
+	if !s.opts.KeepSecurityEvents {
 		return nil
 	}
 	return &store.KeptEvents{Tag: randomID(), Kind: EventAccountDeleted, At: s.now()}

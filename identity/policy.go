@@ -6,19 +6,11 @@ import (
 	"encoding/base64"
 	"errors"
 	"net/url"
-	"slices"
 	"strings"
 	"time"
 
 	"github.com/accountportal/portal/mail"
 	"github.com/accountportal/portal/store"
-)
-
-// Registration policies.
-const (
-	RegistrationOpen   = "open"
-	RegistrationInvite = "invite"
-	RegistrationClosed = "closed"
 )
 
 // ErrRegistrationClosed: no new accounts.
@@ -28,8 +20,28 @@ var ErrRegistrationClosed = errKey(EUNAUTHORIZED, "errors.registration_closed")
 // invitation link, may register.
 var ErrNotInvited = fieldErr("email", "errors.not_invited")
 
-// RegistrationPolicy is "open", "invite" or "closed".
-func (s *Service) RegistrationPolicy() string { return s.opts.Registration }
+// RegistrationPolicy is the configured policy: open, invite or closed.
+func (s *Service) RegistrationPolicy() Registration { return s.opts.Registration }
+
+// RegistrationOpen reports whether anyone may register, without an
+// invitation: the policy is open. Pages show their "register" links only
+// then.
+func (s *Service) RegistrationOpen() bool { return s.opts.Registration == RegistrationOpen }
+
+// RegistrationOpenTo reports whether a visitor who holds inviteCode ("" for
+// none) may start registering, by the form or an external login: always
+// when registration is open, with an invitation when it is by invitation,
+// never when it is closed. Creating the account checks the rest (the
+// invitation is valid and for this very address, the allowed domains).
+func (s *Service) RegistrationOpenTo(inviteCode string) bool {
+	switch s.opts.Registration {
+	case RegistrationOpen:
+		return true
+	case RegistrationInvite:
+		return inviteCode != ""
+	}
+	return false
+}
 
 // checkSignup is the one check every way of creating an account passes
 // (the register form, an external login): the registration policy, the
@@ -42,11 +54,8 @@ func (s *Service) checkSignup(ctx context.Context, email, inviteCode string) (in
 	case RegistrationClosed:
 		return false, ErrRegistrationClosed
 	}
-	if len(s.opts.AllowedEmailDomains) > 0 {
-		_, domain, _ := strings.Cut(norm, "@")
-		if !slices.Contains(s.opts.AllowedEmailDomains, domain) {
-			return false, fieldErr("email", "errors.domain_not_allowed", "domains", strings.Join(s.opts.AllowedEmailDomains, ", "))
-		}
+	if !s.opts.AllowedEmailDomains.allows(norm) {
+		return false, fieldErr("email", "errors.domain_not_allowed", "domains", strings.Join(s.opts.AllowedEmailDomains, ", "))
 	}
 	if inviteCode != "" {
 		ok, err := s.store.HasInvite(ctx, hashToken(inviteCode, ""), norm, s.now())

@@ -15,7 +15,7 @@ func TestRegistrationClosedRefusesEveryPath(t *testing.T) {
 		t.Fatalf("form err=%v, want ErrRegistrationClosed", err)
 	}
 	ext := ExternalIdentity{Provider: "acme", ProviderName: "Acme", Subject: "s1", Email: "a@example.com", EmailVerified: true}
-	if _, err := f.svc.RegisterExternal(ctx, Client{}, ext, "a@example.com"); !errors.Is(err, ErrRegistrationClosed) {
+	if _, err := f.svc.StartExternalSignup(ctx, Client{}, ext, "a@example.com", ""); !errors.Is(err, ErrRegistrationClosed) {
 		t.Fatalf("external err=%v, want ErrRegistrationClosed", err)
 	}
 	if f.svc.RegistrationOpen() {
@@ -56,12 +56,12 @@ func TestInviteOnly(t *testing.T) {
 	}
 	// External sign-up needs the invitation too.
 	ext := ExternalIdentity{Provider: "acme", ProviderName: "Acme", Subject: "s2", Email: "ext@example.com", EmailVerified: true}
-	if _, err := f.svc.RegisterExternal(ctx, Client{}, ext, "ext@example.com"); !errors.Is(err, ErrNotInvited) {
+	if _, err := f.svc.StartExternalSignup(ctx, Client{}, ext, "ext@example.com", ""); !errors.Is(err, ErrNotInvited) {
 		t.Fatalf("uninvited external err=%v", err)
 	}
 	link2, _ := f.svc.Invite(ctx, "ext@example.com")
 	u2, _ := url.Parse(link2)
-	if res, err := f.svc.RegisterExternalInvited(ctx, Client{}, ext, "ext@example.com", u2.Query().Get("invite")); err != nil || res.User == nil {
+	if res, err := f.svc.StartExternalSignup(ctx, Client{}, ext, "ext@example.com", u2.Query().Get("invite")); err != nil || res.User == nil {
 		t.Fatalf("invited external sign-up: %+v, %v", res, err)
 	}
 }
@@ -76,5 +76,32 @@ func TestAllowedEmailDomains(t *testing.T) {
 	}
 	if _, err := f.svc.Register(ctx, Client{}, RegisterInput{Email: "a@Example.COM", Password: pw}); err != nil {
 		t.Fatalf("allowed domain: %v", err)
+	}
+}
+
+// TestRegistrationOpenMeansOneThing: "open" is the policy open, nothing
+// else; in invite mode registration is open only to an invitation — the
+// register form and an external sign-up alike (issue 16: handlers said
+// "closed" for invite mode where identity said "open").
+func TestRegistrationOpenMeansOneThing(t *testing.T) {
+	for _, tc := range []struct {
+		policy             Registration
+		open, none, invite bool
+	}{
+		{"", true, true, true}, // the zero value is open
+		{RegistrationOpen, true, true, true},
+		{RegistrationInvite, false, false, true},
+		{RegistrationClosed, false, false, false},
+	} {
+		f := newFixture(t, func(o *Options) { o.Registration = tc.policy })
+		if got := f.svc.RegistrationOpen(); got != tc.open {
+			t.Errorf("%q: RegistrationOpen()=%v, want %v", tc.policy, got, tc.open)
+		}
+		if got := f.svc.RegistrationOpenTo(""); got != tc.none {
+			t.Errorf("%q: RegistrationOpenTo(no invitation)=%v, want %v", tc.policy, got, tc.none)
+		}
+		if got := f.svc.RegistrationOpenTo("some-code"); got != tc.invite {
+			t.Errorf("%q: RegistrationOpenTo(an invitation)=%v, want %v", tc.policy, got, tc.invite)
+		}
 	}
 }

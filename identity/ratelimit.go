@@ -146,6 +146,48 @@ func ParseRateLimits(spec string) (RateLimits, error) {
 	return r, nil
 }
 
+// Set implements flag.Value: ParseRateLimits.
+func (r *RateLimits) Set(spec string) error {
+	v, err := ParseRateLimits(spec)
+	if err != nil {
+		return err
+	}
+	*r = v
+	return nil
+}
+
+// String is the spec of the limits that differ from the defaults
+// ("name=N/duration" or "name=0"); "" for the defaults.
+func (r *RateLimits) String() string {
+	if r == nil || *r == (RateLimits{}) {
+		return ""
+	}
+	def := DefaultRateLimits
+	defs := def.fields()
+	var out []string
+	for name, l := range r.fields() {
+		switch {
+		case *l == *defs[name]:
+		case l.Max == 0:
+			out = append(out, name+"=0")
+		default:
+			out = append(out, fmt.Sprintf("%s=%d/%v", name, l.Max, l.Window))
+		}
+	}
+	sort.Strings(out)
+	return strings.Join(out, ",")
+}
+
+// check refuses limits set from Go that cannot work.
+func (r RateLimits) check() error {
+	for name, l := range r.fields() {
+		if l.Max < 0 || (l.Max > 0 && l.Window <= 0) {
+			return fmt.Errorf("rate limit %s: %d per %v: want N ≥ 1 per a positive duration, or 0 for off", name, l.Max, l.Window)
+		}
+	}
+	return nil
+}
+
 // rateLimitKey keeps subjects (addresses, IPs) out of the table: only a
 // hash is stored.
 func rateLimitKey(action, subject string) string {

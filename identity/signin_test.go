@@ -76,7 +76,7 @@ func (f *fixture) pending(t *testing.T, email string) *PendingSignIn {
 // ends when the account's credentials change.
 func TestPendingSignInRules(t *testing.T) {
 	f := newFixture(t, func(o *Options) {
-		o.Lockout = LockoutPolicy{Threshold: 1000, Duration: time.Minute}
+		o.LockoutThreshold, o.LockoutDuration = 1000, time.Minute
 		o.RateLimits = DefaultRateLimits
 		o.RateLimits.SecondFactorPerIP = Limit{} // this test is about the pending sign-in's own count
 	})

@@ -108,26 +108,47 @@ func (s *Service) sendConfirmation(ctx context.Context, u *User) (string, error)
 // ConfirmEmail spends a confirmation link. The token is bound to the address
 // it was sent to: after an email change it no longer confirms anything.
 // Submissions are rate-limited per IP against token guessing (REG-03).
-func (s *Service) ConfirmEmail(ctx context.Context, c Client, userID, secret string) (*User, error) {
+//
+// byCreator says the link was opened in the browser that created the
+// account (or one signed in to it). When it was not, the person proved
+// the mailbox but not that they set up the account: whoever created it
+// may have typed someone else's address (a pre-account takeover, OIDC-03,
+// ACC-04). So the sign-in methods set up before the confirmation — the
+// password, external logins, two-factor authentication — are removed, the
+// owner is told, and ResetCode lets them choose a password at once.
+func (s *Service) ConfirmEmail(ctx context.Context, c Client, userID, secret string, byCreator bool) (ConfirmResult, error) {
 	if err := s.limit(ctx, "link-ip", ipKey(c.IP), s.opts.RateLimits.LinkSubmissionsPerIP); err != nil {
-		return nil, err
+		return ConfirmResult{}, err
 	}
 	u, t, err := s.consumeToken(ctx, userID, secret, PurposeConfirmEmail, "")
 	if err != nil {
-		return nil, err
+		return ConfirmResult{}, err
 	}
 	if t.Data != u.NormalizedEmail {
-		return nil, ErrInvalidToken
+		return ConfirmResult{}, ErrInvalidToken
 	}
-	if !u.EmailConfirmed {
-		yes := true
-		if err := s.store.UpdateUser(ctx, u.ID, store.UserUpdate{EmailConfirmed: &yes, UpdatedAt: s.now()}); err != nil {
-			return nil, internal(err)
+	res := ConfirmResult{User: u}
+	if u.EmailConfirmed {
+		return res, nil
+	}
+	hadPassword := u.PasswordHash != ""
+	if !byCreator {
+		if res.Removed, err = s.removeCreatorCredentials(ctx, c, u, true, ""); err != nil {
+			return ConfirmResult{}, err
 		}
-		u.EmailConfirmed = true
-		s.RecordEvent(ctx, u.ID, EventEmailConfirmed, c, "")
 	}
-	return u, nil
+	yes := true
+	if err := s.store.UpdateUser(ctx, u.ID, store.UserUpdate{EmailConfirmed: &yes, UpdatedAt: s.now()}); err != nil {
+		return ConfirmResult{}, internal(err)
+	}
+	u.EmailConfirmed = true
+	s.RecordEvent(ctx, u.ID, EventEmailConfirmed, c, "")
+	if !byCreator && hadPassword {
+		if res.ResetCode, err = s.resetCodeFor(ctx, u); err != nil {
+			return ConfirmResult{}, err
+		}
+	}
+	return res, nil
 }
 
 // humanDuration writes d as a person would: "24 hours", "30 minutes".

@@ -31,6 +31,8 @@ type Data struct {
 	IP       string // from where (notifications)
 	Browser  string // the User-Agent (notifications)
 	Notice   string // security-notice: what happened, one sentence
+	Code     string // external-signup: the code to type on the page
+	Provider string // external-signup: the provider's name ("Google")
 }
 
 // Names of the built-in messages. Each NAME has templates/NAME.txt, whose
@@ -47,10 +49,11 @@ const (
 	AccountDeleted       = "account-deleted"        // the account and its data are gone
 	SecurityNotice       = "security-notice"        // a security setting changed (2FA on/off, codes, …)
 	Invite               = "invite"                 // an invitation to register (--registration invite)
+	ExternalSignup       = "external-signup"        // the code that proves the address of a new external-login account
 )
 
 // Names lists every message.
-var Names = []string{ConfirmEmail, RegisterExisting, ResetPassword, PasswordChanged, ChangeEmail, EmailChangeRequested, EmailChanged, AccountDeleted, SecurityNotice, Invite}
+var Names = []string{ConfirmEmail, RegisterExisting, ResetPassword, PasswordChanged, ChangeEmail, EmailChangeRequested, EmailChanged, AccountDeleted, SecurityNotice, Invite, ExternalSignup}
 
 // SampleData is what theme overrides are checked against at start.
 var SampleData = Data{
@@ -58,7 +61,7 @@ var SampleData = Data{
 	Link: "https://portal.example/account/confirm-email?userId=1&code=abc", Expires: "24 hours",
 	NewEmail: "new@example.com", OldEmail: "old@example.com", Time: "22 Nov 2026 08:00 UTC",
 	IP: "203.0.113.7", Browser: "Mozilla/5.0 (X11; Linux x86_64) Firefox/140.0",
-	Notice: "Two-factor authentication was turned on",
+	Notice: "Two-factor authentication was turned on", Code: "K7QM-3XPD", Provider: "Google",
 }
 
 type templateSet struct {

@@ -328,6 +328,10 @@ func sampleExternalConfirm() []ExternalConfirmView {
 		{Common: anon("Create your account"), ProviderName: "GitHub", DisplayName: "Alice Liddell", Email: "alice@example.com"},
 		{Common: anon("Create your account"), ProviderName: "Google", Email: "alice@", Message: "Registration is closed.",
 			Errors: FieldErrors{"email": "Enter a valid email address."}},
+		{Common: anon("Create your account"), ProviderName: "GitHub", DisplayName: "Alice Liddell", Email: "alice@example.com",
+			SentTo: "alice@example.com", Code: "K7QM-3XPD", CodeMinutes: 30},
+		{Common: anon("Create your account"), ProviderName: "GitHub", Email: "alice@example.com", SentTo: "alice@example.com", CodeMinutes: 30,
+			Errors: FieldErrors{"code": "That code is not right."}},
 	}
 }
 

@@ -31,6 +31,12 @@ func bnCommon(title string, signedIn bool) Common {
 	return c
 }
 
+// bnPage is the whole page: body inside the layout, as the handlers render
+// it.
+func bnPage[V View](body func(V) templ.Component, v V) templ.Component {
+	return WithLayout(v.PageCommon(), body(v))
+}
+
 // bnPages is every page with a representative view model.
 func bnPages() []struct {
 	name string
@@ -64,43 +70,43 @@ func bnPages() []struct {
 		name string
 		page templ.Component
 	}{
-		{"home", Home(HomeView{Common: anon("Home"), RegistrationOpen: true})},
-		{"register", Register(RegisterView{Common: anon("Register"), Email: "alice@example.com", Errors: errs, MinPasswordLength: 8})},
-		{"register-closed", RegisterClosed(RegisterClosedView{Common: anon("Register")})},
-		{"register-confirmation", RegisterConfirmation(RegisterConfirmationView{Common: anon("Check your email"), DevLink: "http://localhost:8080/account/confirm-email?userId=x&code=y"})},
-		{"resend-email-confirmation", ResendEmailConfirmation(EmailFormView{Common: anon("Resend"), Email: "alice@example.com"})},
-		{"forgot-password", ForgotPassword(EmailFormView{Common: anon("Forgot your password?")})},
-		{"forgot-password-confirmation", ForgotPasswordConfirmation(ForgotPasswordConfirmationView{Common: anon("Check your email"), LinkMinutes: 30})},
-		{"reset-password", ResetPassword(ResetPasswordView{Common: anon("Reset password"), Code: "Zm9vYmFyYmF6cXV4", MinPasswordLength: 8})},
-		{"reset-password-confirmation", ResetPasswordConfirmation(ResetPasswordConfirmationView{Common: anon("Password reset")})},
-		{"confirm-email", ConfirmEmail(ConfirmEmailView{Common: anon("Confirm email"), UserID: "u1", Code: "Zm9vYmFy"})},
-		{"confirm-email-change", ConfirmEmailChange(ConfirmEmailChangeView{Common: anon("Confirm email change"), UserID: "u1", Email: "new@example.com", Code: "Zm9vYmFy"})},
-		{"login", Login(LoginView{Common: anon("Sign in"), RegistrationOpen: true})},
-		{"login-error", Login(LoginView{Common: anon("Sign in"), Email: "alice@example.com", Message: "Invalid login attempt.", RegistrationOpen: true, Providers: providers})},
-		{"logout", Logout(LogoutView{Common: user("Sign out")})},
-		{"lockout", Lockout(LockoutView{Common: anon("Locked out"), LockoutMinutes: 5})},
-		{"access-denied", AccessDenied(AccessDeniedView{Common: user("Access denied")})},
-		{"error", Error(ErrorView{Common: anon("Not found"), Status: 404, Message: "The page you asked for does not exist."})},
-		{"manage-profile", ManageProfile(ManageProfileView{Common: user("Profile"), UserName: "alice", Email: "alice@example.com", EmailConfirmed: true, PhoneNumber: "+41791234567", CreatedAt: now})},
-		{"manage-email", ManageEmail(ManageEmailView{Common: user("Email"), Email: "alice@example.com", EmailConfirmed: true})},
-		{"change-password", ChangePassword(ChangePasswordView{Common: user("Change password"), MinPasswordLength: 8})},
-		{"set-password", SetPassword(SetPasswordView{Common: user("Set password"), MinPasswordLength: 8})},
-		{"manage-sessions", Sessions(SessionsView{Common: user("Sessions"), Sessions: sessions})},
-		{"reauthenticate", Reauthenticate(ReauthenticateView{Common: user("Confirm your password"), ReturnURL: "/account/manage/email", WindowMinutes: 10, HasPassword: true})},
-		{"personal-data", PersonalData(PersonalDataView{Common: user("Personal data")})},
-		{"delete-personal-data", DeletePersonalData(DeletePersonalDataView{Common: user("Delete account"), HasPassword: true})},
-		{"account-deleted", Goodbye(GoodbyeView{Common: anon("Account deleted")})},
-		{"manage-security", Security(SecurityView{Common: user("Security"), Events: events, Page: 1, NextPage: 2})},
-		{"two-factor", TwoFactor(TwoFactorView{Common: user("Two-factor authentication"), Enabled: true, HasAuthenticator: true, RecoveryCodesLeft: 8})},
-		{"enable-authenticator", EnableAuthenticator(EnableAuthenticatorView{Common: user("Authenticator app"), FormattedKey: "jbsw y3dp ehpk 3pxp jbsw y3dp ehpk 3pxp", URI: uri, QRCodeSVG: qr})},
-		{"reset-authenticator", ResetAuthenticator(confirm)},
-		{"disable-2fa", Disable2FA(confirm)},
-		{"generate-recovery-codes", GenerateRecoveryCodes(confirm)},
-		{"show-recovery-codes", ShowRecoveryCodes(ShowRecoveryCodesView{Common: user("Recovery codes"), Codes: codes})},
-		{"login-2fa", LoginTwoFactor(LoginTwoFactorView{Common: anon("Two-factor authentication")})},
-		{"login-recovery-code", LoginRecoveryCode(LoginRecoveryCodeView{Common: anon("Recovery code")})},
-		{"external-login-confirm", ExternalConfirm(ExternalConfirmView{Common: anon("Create your account"), ProviderName: "GitHub", DisplayName: "Alice", Email: "alice@example.com"})},
-		{"external-logins", ExternalLogins(ExternalLoginsView{Common: user("External logins"),
+		{"home", bnPage(HomeBody, HomeView{Common: anon("Home"), RegistrationOpen: true})},
+		{"register", bnPage(RegisterBody, RegisterView{Common: anon("Register"), Email: "alice@example.com", Errors: errs, MinPasswordLength: 8})},
+		{"register-closed", bnPage(RegisterClosedBody, RegisterClosedView{Common: anon("Register")})},
+		{"register-confirmation", bnPage(RegisterConfirmationBody, RegisterConfirmationView{Common: anon("Check your email"), DevLink: "http://localhost:8080/account/confirm-email?userId=x&code=y"})},
+		{"resend-email-confirmation", bnPage(ResendEmailConfirmationBody, EmailFormView{Common: anon("Resend"), Email: "alice@example.com"})},
+		{"forgot-password", bnPage(ForgotPasswordBody, EmailFormView{Common: anon("Forgot your password?")})},
+		{"forgot-password-confirmation", bnPage(ForgotPasswordConfirmationBody, ForgotPasswordConfirmationView{Common: anon("Check your email"), LinkMinutes: 30})},
+		{"reset-password", bnPage(ResetPasswordBody, ResetPasswordView{Common: anon("Reset password"), Code: "Zm9vYmFyYmF6cXV4", MinPasswordLength: 8})},
+		{"reset-password-confirmation", bnPage(ResetPasswordConfirmationBody, ResetPasswordConfirmationView{Common: anon("Password reset")})},
+		{"confirm-email", bnPage(ConfirmEmailBody, ConfirmEmailView{Common: anon("Confirm email"), UserID: "u1", Code: "Zm9vYmFy"})},
+		{"confirm-email-change", bnPage(ConfirmEmailChangeBody, ConfirmEmailChangeView{Common: anon("Confirm email change"), UserID: "u1", Email: "new@example.com", Code: "Zm9vYmFy"})},
+		{"login", bnPage(LoginBody, LoginView{Common: anon("Sign in"), RegistrationOpen: true})},
+		{"login-error", bnPage(LoginBody, LoginView{Common: anon("Sign in"), Email: "alice@example.com", Message: "Invalid login attempt.", RegistrationOpen: true, Providers: providers})},
+		{"logout", bnPage(LogoutBody, LogoutView{Common: user("Sign out")})},
+		{"lockout", bnPage(LockoutBody, LockoutView{Common: anon("Locked out"), LockoutMinutes: 5})},
+		{"access-denied", bnPage(AccessDeniedBody, AccessDeniedView{Common: user("Access denied")})},
+		{"error", bnPage(ErrorBody, ErrorView{Common: anon("Not found"), Status: 404, Message: "The page you asked for does not exist."})},
+		{"manage-profile", bnPage(ManageProfileBody, ManageProfileView{Common: user("Profile"), UserName: "alice", Email: "alice@example.com", EmailConfirmed: true, PhoneNumber: "+41791234567", CreatedAt: now})},
+		{"manage-email", bnPage(ManageEmailBody, ManageEmailView{Common: user("Email"), Email: "alice@example.com", EmailConfirmed: true})},
+		{"change-password", bnPage(ChangePasswordBody, ChangePasswordView{Common: user("Change password"), MinPasswordLength: 8})},
+		{"set-password", bnPage(SetPasswordBody, SetPasswordView{Common: user("Set password"), MinPasswordLength: 8})},
+		{"manage-sessions", bnPage(SessionsBody, SessionsView{Common: user("Sessions"), Sessions: sessions})},
+		{"reauthenticate", bnPage(ReauthenticateBody, ReauthenticateView{Common: user("Confirm your password"), ReturnURL: "/account/manage/email", WindowMinutes: 10, HasPassword: true})},
+		{"personal-data", bnPage(PersonalDataBody, PersonalDataView{Common: user("Personal data")})},
+		{"delete-personal-data", bnPage(DeletePersonalDataBody, DeletePersonalDataView{Common: user("Delete account"), HasPassword: true})},
+		{"account-deleted", bnPage(GoodbyeBody, GoodbyeView{Common: anon("Account deleted")})},
+		{"manage-security", bnPage(SecurityBody, SecurityView{Common: user("Security"), Events: events, Page: 1, NextPage: 2})},
+		{"two-factor", bnPage(TwoFactorBody, TwoFactorView{Common: user("Two-factor authentication"), Enabled: true, HasAuthenticator: true, RecoveryCodesLeft: 8})},
+		{"enable-authenticator", bnPage(EnableAuthenticatorBody, EnableAuthenticatorView{Common: user("Authenticator app"), FormattedKey: "jbsw y3dp ehpk 3pxp jbsw y3dp ehpk 3pxp", URI: uri, QRCodeSVG: qr})},
+		{"reset-authenticator", bnPage(ResetAuthenticatorBody, confirm)},
+		{"disable-2fa", bnPage(Disable2FABody, confirm)},
+		{"generate-recovery-codes", bnPage(GenerateRecoveryCodesBody, confirm)},
+		{"show-recovery-codes", bnPage(ShowRecoveryCodesBody, ShowRecoveryCodesView{Common: user("Recovery codes"), Codes: codes})},
+		{"login-2fa", bnPage(LoginTwoFactorBody, LoginTwoFactorView{Common: anon("Two-factor authentication")})},
+		{"login-recovery-code", bnPage(LoginRecoveryCodeBody, LoginRecoveryCodeView{Common: anon("Recovery code")})},
+		{"external-login-confirm", bnPage(ExternalConfirmBody, ExternalConfirmView{Common: anon("Create your account"), ProviderName: "GitHub", DisplayName: "Alice", Email: "alice@example.com"})},
+		{"external-logins", bnPage(ExternalLoginsBody, ExternalLoginsView{Common: user("External logins"),
 			Linked:    []LinkedLogin{{Provider: "github", ProviderName: "GitHub", ProviderKey: "12345", DisplayName: "alice", Email: "alice@example.com"}},
 			Available: providers[:1], CanRemove: true, HasPassword: true})},
 	}

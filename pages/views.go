@@ -26,6 +26,10 @@ type Common struct {
 	StatusIsError bool
 	// CSSURL is the content-hashed URL of the stylesheet.
 	CSSURL string
+	// ThemeCSSURL is the content-hashed URL of the theme's static/theme.css,
+	// linked after the stylesheet so that it only has to hold what the
+	// theme changes; empty when the theme has none.
+	ThemeCSSURL string
 	// IconURL is the content-hashed URL of the favicon.
 	IconURL string
 	// ExternalLogins: at least one external login provider is configured
@@ -395,6 +399,12 @@ type ExternalConfirmView struct {
 	Email        string // prefilled from the provider
 	Errors       FieldErrors
 	Message      string
+	// SentTo: a code was mailed to this address (the address was not
+	// proven); the page asks for it. Code prefills it (from the mail's
+	// link); CodeMinutes is how long it works.
+	SentTo      string
+	Code        string
+	CodeMinutes int
 }
 
 // LinkedLogin is one external login on the manage page.

@@ -84,6 +84,12 @@ func Load(layers ...fs.FS) (*Assets, error) {
 	return a, nil
 }
 
+// Has reports whether the set has the named file.
+func (a *Assets) Has(name string) bool {
+	_, ok := a.byName[name]
+	return ok
+}
+
 // URL returns the content-hashed URL of the named file ("/static/portal.<hash>.css").
 // An unknown name gives its plain URL.
 func (a *Assets) URL(name string) string {

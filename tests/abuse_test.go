@@ -20,8 +20,16 @@ func abuseServer(t *testing.T, limits string) *portaltest.Server {
 	t.Helper()
 	return portaltest.NewServer(t, func(c *portal.Config) {
 		c.TrustedProxies = "127.0.0.1"
-		c.RateLimits = limits
+		setRateLimits(t, c, limits)
 	})
+}
+
+// setRateLimits sets c's rate limits as --rate-limits spec would.
+func setRateLimits(t testing.TB, c *portal.Config, spec string) {
+	t.Helper()
+	if err := c.RateLimits.Set(spec); err != nil {
+		t.Fatal(err)
+	}
 }
 
 func from(t *testing.T, srv *portaltest.Server, ip string) *portaltest.Client {
@@ -42,7 +50,7 @@ func TestLoginFailuresPerIP(t *testing.T) {
 	portaltest.WantTooMany(t, stuffer.Login("victim9@example.com", "guess guess guess", false))
 	// Rotating X-Forwarded-For does not help the attacker when the header
 	// comes from an untrusted peer: the direct server ignores it.
-	direct := portaltest.NewServer(t, func(c *portal.Config) { c.RateLimits = "login-fail-ip=3/10m" })
+	direct := portaltest.NewServer(t, func(c *portal.Config) { setRateLimits(t, c, "login-fail-ip=3/10m") })
 	for i := range 4 {
 		p := portaltest.NewClient(t, direct).WithHeader("X-Forwarded-For", fmt.Sprintf("198.51.100.%d", i)).Login(fmt.Sprintf("v%d@example.com", i), "guess guess guess", false)
 		if i < 3 {
@@ -68,8 +76,7 @@ func TestAttackerCannotLockOutOwner(t *testing.T) {
 	owner.Register("owner@example.com", "correct horse battery")
 	owner.ConfirmEmail("owner@example.com")
 	portaltest.WantRedirect(t, owner.Login("owner@example.com", "correct horse battery", false), "/")
-	logout := owner.Get("/account/logout").Form(t, "#logout-form")
-	owner.Post(logout.Action, logout.Values)
+	owner.Logout()
 
 	attacker := from(t, srv, "203.0.113.66")
 	for range 5 {

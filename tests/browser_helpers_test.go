@@ -177,6 +177,18 @@ func (b *browser) Do(what string, steps ...chromedp.Action[chromedp.Void]) {
 	}
 }
 
+// SubmitRegister types email and password into the register form on the
+// current page and presses its button.
+func (b *browser) SubmitRegister(email, password string) {
+	b.t.Helper()
+	b.Do("fill and submit the register form",
+		chromedp.SendKeys(chromedp.CSS("#f-email"), email),
+		chromedp.SendKeys(chromedp.CSS("#f-password"), password),
+		chromedp.SendKeys(chromedp.CSS("#f-confirm_password"), password),
+		chromedp.Click(chromedp.CSS("button#register-submit")),
+	)
+}
+
 // fatalf fails the test and says where the browser was and what the page
 // showed.
 func (b *browser) fatalf(format string, args ...any) {

@@ -64,12 +64,7 @@ func TestBrowserManageLayout(t *testing.T) {
 
 	b.Navigate(srv.URL + "/account/register")
 	b.WaitVisible("form#register-form")
-	b.Do("fill and submit the register form",
-		chromedp.SendKeys(chromedp.CSS("#f-email"), email),
-		chromedp.SendKeys(chromedp.CSS("#f-password"), password),
-		chromedp.SendKeys(chromedp.CSS("#f-confirm_password"), password),
-		chromedp.Click(chromedp.CSS("button#register-submit")),
-	)
+	b.SubmitRegister(email, password)
 	b.WaitVisible("[data-testid=signed-in-as]")
 
 	pages := []struct{ name, path, ready string }{

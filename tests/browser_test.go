@@ -30,12 +30,7 @@ func TestBrowserRegisterLoginLogout(t *testing.T) {
 	if got := b.Count("[data-testid=signed-in-as]") + b.Count("button[data-testid=logout-button]"); got != 0 {
 		t.Fatalf("register page shows %d signed-in elements before registering", got)
 	}
-	b.Do("fill and submit the register form",
-		chromedp.SendKeys(chromedp.CSS("#f-email"), email),
-		chromedp.SendKeys(chromedp.CSS("#f-password"), password),
-		chromedp.SendKeys(chromedp.CSS("#f-confirm_password"), password),
-		chromedp.Click(chromedp.CSS("button#register-submit")),
-	)
+	b.SubmitRegister(email, password)
 
 	// Registered and signed in: the home page shows the address.
 	b.WaitVisible("[data-testid=signed-in-as]")

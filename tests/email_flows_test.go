@@ -141,17 +141,19 @@ func TestEmailConfirmLinkRejected(t *testing.T) {
 	t.Run("expired after 24h", func(t *testing.T) {
 		t.Parallel()
 		srv := portaltest.NewServer(t)
-		portaltest.NewClient(t, srv).Register("early@example.com", efPassword)
-		portaltest.NewClient(t, srv).Register("late@example.com", efPassword)
+		// Each confirms in the browser that registered (which keeps the
+		// password, OIDC-03).
+		earlyC, lateC := portaltest.NewClient(t, srv), portaltest.NewClient(t, srv)
+		earlyC.Register("early@example.com", efPassword)
+		lateC.Register("late@example.com", efPassword)
 		early := srv.LastLink(t, "early@example.com", "Confirm", "/account/confirm-email?")
 		late := srv.LastLink(t, "late@example.com", "Confirm", "/account/confirm-email?")
 
 		srv.Clock.Advance(24*time.Hour - time.Minute)
-		c := portaltest.NewClient(t, srv)
-		portaltest.WantStatus(t, c.Submit(early, "#confirm-email-form", nil), http.StatusSeeOther)
+		portaltest.WantStatus(t, earlyC.Submit(early, "#confirm-email-form", nil), http.StatusSeeOther)
 
 		srv.Clock.Advance(time.Minute) // exactly 24 h after issue
-		efWantInvalidLink(t, c.Submit(late, "#confirm-email-form", nil), ".alert-error")
+		efWantInvalidLink(t, lateC.Submit(late, "#confirm-email-form", nil), ".alert-error")
 		if srv.CanLogin(t, "late@example.com", efPassword) {
 			t.Fatal("an expired link confirmed the address")
 		}
@@ -206,7 +208,8 @@ func TestEmailResendConfirmation(t *testing.T) {
 		confirmed   = "done@example.com"
 		unknown     = "nobody@example.com"
 	)
-	portaltest.NewClient(t, srv).Register(unconfirmed, efPassword)
+	registrant := portaltest.NewClient(t, srv)
+	registrant.Register(unconfirmed, efPassword)
 	srv.ConfirmedUser(t, confirmed, efPassword)
 	oldLink := srv.LastLink(t, unconfirmed, "Confirm", "/account/confirm-email?")
 	before := map[string]int{}
@@ -249,7 +252,7 @@ func TestEmailResendConfirmation(t *testing.T) {
 	if newLink == oldLink {
 		t.Fatal("resend mailed the same link again")
 	}
-	c := portaltest.NewClient(t, srv)
+	c := registrant // confirms where it registered, keeping the password (OIDC-03)
 	efWantInvalidLink(t, c.Submit(oldLink, "#confirm-email-form", nil), ".alert-error")
 	portaltest.WantRedirect(t, c.Submit(newLink, "#confirm-email-form", nil), "/account/login")
 	if !srv.CanLogin(t, unconfirmed, efPassword) {

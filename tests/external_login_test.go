@@ -215,7 +215,7 @@ func oxNewExternalUser(t testing.TB, srv *portaltest.Server, op *oxOP) *portalte
 // oxSignOut signs c out with the logout form.
 func oxSignOut(t testing.TB, c *portaltest.Client) {
 	t.Helper()
-	portaltest.WantStatus(t, c.Submit("/account/logout", "#logout-form", nil), http.StatusSeeOther)
+	c.Logout()
 	oxWantAnonymous(t, c)
 }
 
@@ -381,9 +381,11 @@ func TestExternalLoginNewUserVerified(t *testing.T) {
 	oxWantSignedIn(t, c2, user.Email)
 }
 
-// TestExternalLoginNewUserUnconfirmed: when the provider does not vouch for
-// the address (email_verified=false), or the person types another address,
-// the account is created but must confirm by mail first: no sign-in.
+// TestExternalLoginNewUserUnconfirmed (OIDC-03): when the provider does not
+// vouch for the address (email_verified=false), or the person types another
+// address, nothing is created: a code goes to the address, and until it
+// comes back from this browser the provider's login is not linked to
+// anything. (The code step itself: TestExternalSignupCodeProvesAddress.)
 func TestExternalLoginNewUserUnconfirmed(t *testing.T) {
 	t.Parallel()
 	for _, tc := range []struct {
@@ -406,22 +408,22 @@ func TestExternalLoginNewUserUnconfirmed(t *testing.T) {
 			c := portaltest.NewClient(t, srv)
 			portaltest.WantRedirect(t, oxLogin(t, c, op), oxConfirmPath)
 			p := c.Submit(oxConfirmPath, "#external-confirm-form", map[string]string{"email": addr})
-			portaltest.WantRedirect(t, p, "/account/register-confirmation")
+			portaltest.WantRedirect(t, p, oxConfirmPath)
 			oxWantAnonymous(t, c)
 			mails := srv.MailsTo(t, addr)
 			if len(mails) != 1 {
-				t.Fatalf("%d mails to %s, want 1 confirmation", len(mails), addr)
+				t.Fatalf("%d mails to %s, want 1 with the code", len(mails), addr)
 			}
-			mails[0].Link(t, "/account/confirm-email")
+			mails[0].Link(t, oxConfirmPath+"?code=")
+			if n := srv.CountUsers(t, ""); n != 0 {
+				t.Errorf("%d accounts before the code, want none", n)
+			}
 
-			// Until confirmed, the provider's login is refused with a message.
+			// Until then, the provider's login is not linked: a new
+			// browser is asked for an address again.
 			c2 := portaltest.NewClient(t, srv)
-			oxWantLoginFailed(t, c2, oxLogin(t, c2, op), "confirm")
-
-			// After confirming, it signs in.
-			c2.ConfirmEmail(addr)
-			portaltest.WantRedirect(t, oxLogin(t, c2, op), "/")
-			oxWantSignedIn(t, c2, addr)
+			portaltest.WantRedirect(t, oxLogin(t, c2, op), oxConfirmPath)
+			oxWantAnonymous(t, c2)
 		})
 	}
 }
@@ -483,7 +485,7 @@ func TestExternalLoginNeverLinksByEmail(t *testing.T) {
 				// The provider does not vouch for the address: the
 				// registration answer, which reveals nothing (see
 				// TestExternalLoginConfirmNoEnumeration).
-				portaltest.WantRedirect(t, p, "/account/register-confirmation")
+				portaltest.WantRedirect(t, p, oxConfirmPath) // "we sent a code"
 			} else {
 				portaltest.WantStatus(t, p, http.StatusUnprocessableEntity)
 				msg := strings.ToLower(portaltest.FieldError(t, p, "email"))
@@ -570,17 +572,20 @@ func TestExternalLoginConfirmNoEnumeration(t *testing.T) {
 		return p
 	}
 	free := answer("free@example.com")
-	portaltest.WantRedirect(t, free, "/account/register-confirmation")
+	portaltest.WantRedirect(t, free, oxConfirmPath) // "we sent a code"
 	got := answer(taken)
 	if got.Status != free.Status || got.Location() != free.Location() {
 		t.Errorf("confirming an address the provider did not vouch for: taken → %d %q (%q), free → %d %q; "+
 			"want the same answer (no enumeration)", got.Status, got.Location(), portaltest.FieldError(t, got, "email"), free.Status, free.Location())
 	}
-	if n := oxLoginRows(t, srv, ""); n != 1 {
-		t.Errorf("%d external logins, want 1 (the free address's account only)", n)
+	if n := oxLoginRows(t, srv, ""); n != 0 {
+		t.Errorf("%d external logins, want 0 (nothing until a code comes back, OIDC-03)", n)
 	}
-	if got := srv.CountUsers(t, ""); got != 2 {
-		t.Errorf("%d users, want 2 (karl and the free address)", got)
+	if got := srv.CountUsers(t, ""); got != 1 {
+		t.Errorf("%d users, want 1 (karl)", got)
+	}
+	if got := len(srv.MailsWith(t, "free@example.com", "code")); got != 1 {
+		t.Errorf("%d code mails to the free address, want 1", got)
 	}
 	// As on the register page, the owner hears of the attempt.
 	if got, want := len(srv.MailsWith(t, taken, "tried to register")), 1; got != want {

@@ -190,7 +190,8 @@ func TestRegisterDuplicateRevealsNothing(t *testing.T) {
 	srv := portaltest.NewServer(t)
 	const email, pw = "alice@example.com", "correct horse battery"
 
-	fresh := submitRegister(portaltest.NewClient(t, srv), email, pw, pw)
+	registrant := portaltest.NewClient(t, srv)
+	fresh := submitRegister(registrant, email, pw, pw)
 	portaltest.WantRedirect(t, fresh, "/account/register-confirmation")
 	user, err := srv.Portal.Identity().FindUserByEmail(context.Background(), email)
 	if err != nil {
@@ -227,8 +228,9 @@ func TestRegisterDuplicateRevealsNothing(t *testing.T) {
 	}
 
 	// The original account is untouched: same id, the old password works
-	// and the one from the duplicate attempts does not.
-	c := portaltest.NewClient(t, srv)
+	// and the one from the duplicate attempts does not. (Confirmed in the
+	// browser that registered, which keeps the password, OIDC-03.)
+	c := registrant
 	confirms := srv.MailsWith(t, email, "Confirm")
 	if got, want := len(confirms), 1; got != want {
 		t.Fatalf("confirmation mails=%d, want %d", got, want)

@@ -23,6 +23,19 @@ const (
 	pdNotMePath    = "/account/manage/security/not-me"
 )
 
+// pdTwoBrowsers registers email from Firefox on Linux (a), confirms it
+// and signs in there, then signs in from Chrome on Windows (b).
+func pdTwoBrowsers(t testing.TB, srv *portaltest.Server, email string) (a, b *portaltest.Client) {
+	t.Helper()
+	a = portaltest.NewClient(t, srv).WithHeader("User-Agent", mgUAFirefoxLinux)
+	a.Register(email, pdPassword)
+	a.ConfirmEmail(email)
+	portaltest.WantRedirect(t, a.Login(email, pdPassword, false), "/")
+	b = portaltest.NewClient(t, srv).WithHeader("User-Agent", mgUAChromeWin)
+	portaltest.WantRedirect(t, b.Login(email, pdPassword, false), "/")
+	return a, b
+}
+
 // pdEvent is one entry of the security page.
 type pdEvent struct {
 	Kind    string
@@ -193,12 +206,7 @@ func TestSecurityHistoryNotMe(t *testing.T) {
 	t.Parallel()
 	srv := portaltest.NewServer(t)
 	const email = "alice@example.com"
-	a := portaltest.NewClient(t, srv).WithHeader("User-Agent", mgUAFirefoxLinux)
-	a.Register(email, pdPassword)
-	a.ConfirmEmail(email)
-	portaltest.WantRedirect(t, a.Login(email, pdPassword, false), "/")
-	b := portaltest.NewClient(t, srv).WithHeader("User-Agent", mgUAChromeWin)
-	portaltest.WantRedirect(t, b.Login(email, pdPassword, false), "/")
+	a, b := pdTwoBrowsers(t, srv, email)
 	db := srv.GrayDB(t, false)
 	id := srv.UserID(t, email)
 	stamp := pdScalar[string](t, db, `SELECT security_stamp FROM users WHERE id = ?`, id)
@@ -416,12 +424,7 @@ func TestSecurityHistoryNotMeNeedsRecentAuth(t *testing.T) {
 	t.Parallel()
 	srv := portaltest.NewServer(t)
 	const email = "alice@example.com"
-	a := portaltest.NewClient(t, srv).WithHeader("User-Agent", mgUAFirefoxLinux)
-	a.Register(email, pdPassword)
-	a.ConfirmEmail(email)
-	portaltest.WantRedirect(t, a.Login(email, pdPassword, false), "/")
-	b := portaltest.NewClient(t, srv).WithHeader("User-Agent", mgUAChromeWin)
-	portaltest.WantRedirect(t, b.Login(email, pdPassword, false), "/")
+	a, b := pdTwoBrowsers(t, srv, email)
 	var signIn string
 	for _, e := range pdEvents(t, pdSecurity(t, a, 0)) {
 		if e.Kind == "login" && e.EventID != "" {

@@ -19,6 +19,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/PuerkitoBio/goquery"
 	"github.com/a-h/templ"
 
 	"github.com/accountportal/portal"
@@ -193,6 +194,46 @@ func TestThemeStaticOverride(t *testing.T) {
 	}
 }
 
+// thStylesheets are the hrefs of p's stylesheet links, in order.
+func thStylesheets(t testing.TB, p *portaltest.Page) []string {
+	t.Helper()
+	var hrefs []string
+	p.Doc(t).Find(`link[rel="stylesheet"]`).Each(func(_ int, s *goquery.Selection) {
+		hrefs = append(hrefs, s.AttrOr("href", ""))
+	})
+	return hrefs
+}
+
+// A theme's static/theme.css is linked after the default stylesheet on
+// every page — by the built-in layout, on the built-in pages, the error
+// page and a page override alike — at a content-hashed URL; without one,
+// only the default stylesheet is linked.
+func TestThemeExtraStylesheet(t *testing.T) {
+	t.Parallel()
+	const css = ":root { --portal-accent: #c2255c; }\n"
+	srv := thServer(t, map[string]string{
+		"static/theme.css":   css,
+		"pages/lockout.html": `<section class="card"><h1 id="th-lockout">{{t "lockout.title"}}</h1></section>`,
+	})
+	c := portaltest.NewClient(t, srv)
+	for _, path := range []string{"/account/login", "/account/lockout", "/account/nope"} {
+		links := thStylesheets(t, c.Get(path))
+		if len(links) != 2 || !strings.HasPrefix(links[0], "/static/portal.") || !strings.HasPrefix(links[1], "/static/theme.") || links[1] == "/static/theme.css" {
+			t.Fatalf("GET %s: stylesheets %q, want /static/portal.<hash>.css then /static/theme.<hash>.css", path, links)
+		}
+		got := c.Get(links[1])
+		portaltest.WantStatus(t, got, http.StatusOK)
+		if got.Body != css {
+			t.Fatalf("%s served %q, want the theme's theme.css", links[1], got.Body)
+		}
+	}
+
+	plain := portaltest.NewClient(t, thServer(t, map[string]string{"static/logo.svg": `<svg xmlns="http://www.w3.org/2000/svg"/>`}))
+	if links := thStylesheets(t, plain.Get("/account/login")); len(links) != 1 {
+		t.Errorf("without theme.css: stylesheets %q, want only the default one", links)
+	}
+}
+
 // A bad theme stops the server at start with the file named.
 func TestThemeBadRefusedAtStart(t *testing.T) {
 	t.Parallel()
@@ -284,8 +325,12 @@ func TestThemeReferenceTheme(t *testing.T) {
 	if got, want := anon.Get("/account/lockout").Text(t, `.account-nav a[href="/account/register"]`), "Sign up"; got != want {
 		t.Errorf("the header's register link=%q, want the theme's wording %q", got, want)
 	}
-	css := anon.Get(p.Doc(t).Find(`link[rel="stylesheet"]`).AttrOr("href", ""))
-	if !strings.Contains(css.Body, "--portal-accent: #0b7285;") {
+	// Its static/theme.css comes after the default stylesheet.
+	links := thStylesheets(t, p)
+	if len(links) != 2 || !strings.HasPrefix(links[0], "/static/portal.") || !strings.HasPrefix(links[1], "/static/theme.") {
+		t.Fatalf("stylesheets %q, want the default one then the theme's", links)
+	}
+	if css := anon.Get(links[1]); !strings.Contains(css.Body, "--portal-accent: #0b7285;") {
 		t.Errorf("the example stylesheet is not served")
 	}
 

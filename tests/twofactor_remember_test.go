@@ -19,8 +19,7 @@ func TestTwoFactorRememberSurvivesLogout(t *testing.T) {
 	if c.Cookie("portal_2fa_remember") == "" {
 		t.Fatal("no remember-browser cookie after remember_machine")
 	}
-	logout := c.Get("/account/logout").Form(t, "#logout-form")
-	portaltest.WantStatus(t, c.Post(logout.Action, logout.Values), http.StatusSeeOther)
+	c.Logout()
 	if c.Cookie("portal_2fa_remember") == "" {
 		t.Fatal("signing out erased the remember-browser cookie")
 	}

@@ -860,7 +860,7 @@ func TestTwoFactorRememberBrowser(t *testing.T) {
 	if tfOverview(t, a).Has(t, "#forget-browser-form") {
 		t.Error("the overview still offers to forget the browser")
 	}
-	portaltest.WantRedirect(t, a.Submit("/account/logout", "#logout-form", nil), "/account/logout")
+	a.Logout()
 	portaltest.WantRedirect(t, tfPasswordStep(a, email, tfPassword, false, ""), tf2FAPath)
 }
 

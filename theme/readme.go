@@ -137,7 +137,8 @@ const readmeIntro = "# A Portal theme\n\n" +
 	"## What a theme holds\n\n" +
 	"```\n" +
 	"DIR/\n" +
-	"  static/            served at /static/ before the built-in files; static/portal.css replaces the default stylesheet\n" +
+	"  static/            served at /static/ before the built-in files; static/portal.css replaces the default stylesheet,\n" +
+	"                     static/theme.css is loaded after it\n" +
 	"  layout.html        html/template wrapping every page: {{.Body}}, {{.Title}}, {{.User}}, {{.Status}}, {{csrfField}}\n" +
 	"  pages/<name>.html  html/template replacing one page's content; it gets the page's own view model\n" +
 	"  mail/<name>.html   mail templates (mail/<name>.txt for the text part)\n" +
@@ -158,7 +159,14 @@ const readmeIntro = "# A Portal theme\n\n" +
 	"named. Page overrides and `layout.html` use the same catalogue: `{{t \"login.title\"}}`, with name/value\n" +
 	"pairs for placeholders: `{{t \"register.password_hint\" \"min\" .MinPasswordLength}}`.\n\n" +
 	"`static/portal.css` is a copy of the default stylesheet. Its custom properties at the top (`--portal-accent`,\n" +
-	"`--portal-radius`, … and their dark-mode values) restyle every page; change those first. Other files in\n" +
+	"`--portal-radius`, … and their dark-mode values) restyle every page; change those first. To change only a\n" +
+	"few of them, delete `static/portal.css` and write just those in `static/theme.css` instead: every page links\n" +
+	"it after the default stylesheet (`{{.ThemeCSSURL}}` in `layout.html`), so it keeps up with Portal's updates:\n\n" +
+	"```css\n" +
+	":root { --portal-accent: #0b7285; --portal-radius: 4px; }\n" +
+	"@media (prefers-color-scheme: dark) { :root { --portal-accent: #3bc9db; } }\n" +
+	"```\n\n" +
+	"Other files in\n" +
 	"`static/` are served too: link them with `{{asset \"logo.svg\"}}`, which gives their content-hashed URL.\n" +
 	"The Content-Security-Policy allows styles and scripts from /static/ only (and inline scripts with\n" +
 	"`nonce=\"{{cspNonce}}\"`), so use files rather than inline `style` attributes.\n\n" +

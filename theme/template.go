@@ -37,8 +37,9 @@ type Vars struct {
 }
 
 // LayoutData is what layout.html gets: the page's Common (so .Title,
-// .SiteName, .User, .CSRFToken, .Status, .StatusIsError, .CSSURL, .IconURL
-// and .Common itself), the rendered page content and the page's name.
+// .SiteName, .User, .CSRFToken, .Status, .StatusIsError, .CSSURL,
+// .ThemeCSSURL, .IconURL and .Common itself), the rendered page content and
+// the page's name.
 type LayoutData struct {
 	pages.Common
 	// Body is the page's content (the built-in page or the theme's

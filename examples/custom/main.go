@@ -51,7 +51,7 @@ func main() {
 func run(ctx context.Context, addr, db, mailSpec string, ready func(net.Addr), tweak ...func(*portal.Config)) error {
 	cfg := portal.DefaultConfig()
 	cfg.Addr, cfg.DB, cfg.Mail = addr, db, mailSpec
-	cfg.RegisterFields = "nickname:text:required" // stored, editable, exported
+	cfg.RegisterFields = identity.ExtraFields{{Name: "nickname", Type: "text", Required: true}} // stored, editable, exported
 	cfg.RequireConfirmedEmail = false
 	for _, t := range tweak {
 		t(&cfg)

@@ -36,10 +36,22 @@ func (c *Client) Login(email, password string, remember bool) *Page {
 	return c.Submit("/account/login", "#login-form", fields)
 }
 
+// Logout signs c out with the form of the sign-out page and asserts the
+// 303 back to that page.
+func (c *Client) Logout() *Page {
+	c.t.Helper()
+	p := c.Submit("/account/logout", "#logout-form", nil)
+	WantRedirect(c.t, p, "/account/logout")
+	return p
+}
+
 // ConfirmEmail follows the confirmation link last mailed to addr and
 // presses the button.
 func (c *Client) ConfirmEmail(addr string) {
 	c.t.Helper()
+	if c.srv == nil {
+		c.t.Fatal("ConfirmEmail reads the kit server's mail box; this browser has none (NewClientAt): use ConfirmWithMail")
+	}
 	mails := c.srv.MailsTo(c.t, addr)
 	if len(mails) == 0 {
 		c.t.Fatalf("no mail to %s", addr)

@@ -96,6 +96,10 @@ func TestServer(t *testing.T) {
 	if n := srv.CountUsers(t, ""); n != 1 {
 		t.Fatalf("CountUsers=%d, want 1", n)
 	}
+	c.Logout()
+	if c.SignedIn() {
+		t.Fatal("signed in after Logout")
+	}
 	before := srv.Clock.Now()
 	srv.Clock.Advance(time.Minute)
 	if got := srv.Clock.Now().Sub(before); got != time.Minute {

@@ -8,11 +8,12 @@ import (
 	"testing"
 
 	"github.com/accountportal/portal"
+	"github.com/accountportal/portal/internal/portaltest"
 )
 
 // dupResult is one registration's answer.
 type dupResult struct {
-	page *page
+	page *portaltest.Page
 	err  error
 }
 
@@ -21,8 +22,8 @@ type dupResult struct {
 // all forms at once.
 func registerRace(t *testing.T, base string, n int, emails []string) []dupResult {
 	t.Helper()
-	forms := make([]*form, n)
-	clients := make([]*client, n)
+	forms := make([]*portaltest.Form, n)
+	clients := make([]*portaltest.Client, n)
 	for i := range n {
 		clients[i] = newClient(t, base)
 		f, err := clients[i].Prepare("/account/register", "#register-form", map[string]string{
@@ -41,7 +42,7 @@ func registerRace(t *testing.T, base string, n int, emails []string) []dupResult
 		go func() {
 			defer wg.Done()
 			<-start
-			p, err := clients[i].Post(forms[i].Action, forms[i].Values)
+			p, err := clients[i].TryPost(forms[i].Action, forms[i].Values)
 			results[i] = dupResult{p, err}
 		}()
 	}
@@ -67,7 +68,7 @@ func TestDuplicateRegistration(t *testing.T) {
 		srv := newInProcess(t)
 		const addr = "josé@example.com"
 		results := registerRace(t, srv.URL, n, []string{addr})
-		statuses := tallyRegistrations(t, results, func(p *page) bool {
+		statuses := tallyRegistrations(t, results, func(p *portaltest.Page) bool {
 			return p.Status == http.StatusSeeOther && p.Location() == "/account/register-confirmation"
 		})
 		accounts := countUsers(t, srv.DBPath, addr)
@@ -86,11 +87,11 @@ func TestDuplicateRegistration(t *testing.T) {
 			"  josé@example.com  ",
 		}
 		results = registerRace(t, srv.URL, n, variants)
-		statuses = tallyRegistrations(t, results, func(p *page) bool {
+		statuses = tallyRegistrations(t, results, func(p *portaltest.Page) bool {
 			return p.Status == http.StatusSeeOther && p.Location() == "/account/register-confirmation"
 		})
 		accounts = countUsers(t, srv.DBPath, addr)
-		confirmations := len(links(srv.Mails(t), addr, "/account/confirm-email?"))
+		confirmations := len(portaltest.Links(srv.Mails(t), addr, "/account/confirm-email?"))
 		t.Logf("REL-03 %d parallel registrations split across %d case/Unicode variants: %s; %d account; %d confirmation mail",
 			n, len(variants), statuses, accounts, confirmations)
 		summary["variants"] = fmt.Sprint(accounts)
@@ -108,10 +109,10 @@ func TestDuplicateRegistration(t *testing.T) {
 		srv := newInProcess(t)
 		variants := []string{"T\u0308om@example.com", "t\u0308om@example.com", "\u1e97om@example.com", "\u1e97OM@EXAMPLE.COM"}
 		results := registerRace(t, srv.URL, 20, variants)
-		statuses := tallyRegistrations(t, results, func(p *page) bool {
+		statuses := tallyRegistrations(t, results, func(p *portaltest.Page) bool {
 			return p.Status == http.StatusSeeOther && p.Location() == "/account/register-confirmation"
 		})
-		accounts := countAllUsers(t, srv.DBPath)
+		accounts := countUsers(t, srv.DBPath, "")
 		summary["composed"] = fmt.Sprint(accounts)
 		t.Logf("REL-03/REG-02 20 parallel registrations across %+q: %s; %d accounts", variants, statuses, accounts)
 		if accounts != 1 {
@@ -124,12 +125,12 @@ func TestDuplicateRegistration(t *testing.T) {
 		const addr = "dup@example.com"
 		results := registerRace(t, srv.URL, n, []string{addr})
 		var wins, taken int
-		statuses := tallyRegistrations(t, results, func(p *page) bool {
+		statuses := tallyRegistrations(t, results, func(p *portaltest.Page) bool {
 			switch {
 			case p.Status == http.StatusSeeOther && p.Location() == "/":
 				wins++
 				return true
-			case p.Status == http.StatusUnprocessableEntity && p.Doc().Find("#register-form").Length() == 1:
+			case p.Status == http.StatusUnprocessableEntity && p.Doc(t).Find("#register-form").Length() == 1:
 				taken++
 				return true
 			}
@@ -147,7 +148,7 @@ func TestDuplicateRegistration(t *testing.T) {
 
 // tallyRegistrations fails t for every transport error, 5xx, or answer ok
 // rejects, and returns the status histogram.
-func tallyRegistrations(t *testing.T, results []dupResult, ok func(*page) bool) string {
+func tallyRegistrations(t *testing.T, results []dupResult, ok func(*portaltest.Page) bool) string {
 	t.Helper()
 	var sc statusCounts
 	bad := 0

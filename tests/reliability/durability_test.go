@@ -12,6 +12,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/accountportal/portal/internal/portaltest"
 )
 
 // TestKill9Durability (REL-01): registrations from concurrent clients while
@@ -108,7 +110,7 @@ func TestKill9Durability(t *testing.T) {
 		loginFailed := 0
 		for _, e := range sample {
 			c := newClient(t, srv.URL)
-			if p := c.Login(t, e, testPassword); p.Status != http.StatusSeeOther {
+			if p := c.Login(e, testPassword, false); p.Status != http.StatusSeeOther {
 				loginFailed++
 				t.Errorf("cycle %d: acknowledged %s cannot log in after kill -9: %v", cycle, e, p)
 			}
@@ -154,7 +156,7 @@ func TestKill9Durability(t *testing.T) {
 // registeredEmails reads every account's normalized address (gray box).
 func registeredEmails(t testing.TB, path string) map[string]bool {
 	t.Helper()
-	db := openDB(t, path)
+	db := portaltest.OpenSQLite(t, path, false)
 	defer db.Close()
 	rows, err := db.Query(`SELECT normalized_email FROM users`)
 	if err != nil {
@@ -179,7 +181,7 @@ func registeredEmails(t testing.TB, path string) map[string]bool {
 // foreign_key_check (want no rows).
 func checkIntegrity(t testing.TB, path string) {
 	t.Helper()
-	db := openDB(t, path)
+	db := portaltest.OpenSQLite(t, path, false)
 	defer db.Close()
 	var res string
 	if err := db.QueryRow(`PRAGMA integrity_check`).Scan(&res); err != nil {

@@ -6,6 +6,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/accountportal/portal/internal/portaltest"
 )
 
 // TestStateSurvivesRestart (REL-05): the binary is stopped and started
@@ -21,8 +23,8 @@ func TestStateSurvivesRestart(t *testing.T) {
 
 	// A signed-in browser.
 	sess := newClient(t, srv.URL)
-	wantRedirect(t, sess.Register(t, "session@example.com", testPassword), "/")
-	if !sess.SignedIn(t) {
+	portaltest.WantRedirectPrefix(t, sess.Register("session@example.com", testPassword), "/")
+	if !sess.SignedIn() {
 		t.Fatal("just registered, not signed in")
 	}
 
@@ -30,39 +32,39 @@ func TestStateSurvivesRestart(t *testing.T) {
 	// to it before (so they count towards the account's lockout, AUTH-03).
 	const lockedAddr = "locked@example.com"
 	ipA := nextIP()
-	wantRedirect(t, newClient(t, srv.URL).Register(t, lockedAddr, testPassword), "/")
+	portaltest.WantRedirectPrefix(t, newClient(t, srv.URL).Register(lockedAddr, testPassword), "/")
 	ownerBrowser := newClientFrom(t, srv.URL, ipA)
-	wantRedirect(t, ownerBrowser.Login(t, lockedAddr, testPassword), "/")
+	portaltest.WantRedirectPrefix(t, ownerBrowser.Login(lockedAddr, testPassword, false), "/")
 	for i := range 4 {
-		if p := sameBrowser(t, ownerBrowser).Login(t, lockedAddr, "wrong-password-"+string(rune('a'+i))); p.Status != http.StatusUnprocessableEntity {
+		if p := sameBrowser(t, srv.URL, ipA, ownerBrowser).Login(lockedAddr, "wrong-password-"+string(rune('a'+i)), false); p.Status != http.StatusUnprocessableEntity {
 			t.Fatalf("wrong password %d: %v, want 422", i+1, p)
 		}
 	}
 
 	// Two reset links and a confirmation link, mailed before the restarts.
 	resetLink := func(addr string) string {
-		wantRedirect(t, newClient(t, srv.URL).Register(t, addr, testPassword), "/")
-		p := newClient(t, srv.URL).Submit(t, "/account/forgot-password", "#forgot-form", map[string]string{"email": addr})
-		wantRedirect(t, p, "/account/forgot-password-confirmation")
+		portaltest.WantRedirectPrefix(t, newClient(t, srv.URL).Register(addr, testPassword), "/")
+		p := newClient(t, srv.URL).Submit("/account/forgot-password", "#forgot-form", map[string]string{"email": addr})
+		portaltest.WantRedirectPrefix(t, p, "/account/forgot-password-confirmation")
 		return waitForLink(t, srv.Outbox, addr, "/account/reset-password?code=")
 	}
 	reset1, reset2 := resetLink("reset1@example.com"), resetLink("reset2@example.com")
-	wantRedirect(t, newClient(t, srv.URL).Register(t, "confirm@example.com", testPassword), "/")
+	portaltest.WantRedirectPrefix(t, newClient(t, srv.URL).Register("confirm@example.com", testPassword), "/")
 	confirmLink := waitForLink(t, srv.Outbox, "confirm@example.com", "/account/confirm-email?")
 
 	useReset := func(link, addr string) {
 		t.Helper()
 		const newPassword = "after-restart-Passw0rd"
-		p := newClient(t, srv.URL).Submit(t, link, "#reset-form", map[string]string{
+		p := newClient(t, srv.URL).Submit(link, "#reset-form", map[string]string{
 			"email": addr, "password": newPassword, "confirm_password": newPassword,
 		})
-		wantRedirect(t, p, "/account/reset-password-confirmation")
-		wantRedirect(t, newClient(t, srv.URL).Login(t, addr, newPassword), "/")
+		portaltest.WantRedirectPrefix(t, p, "/account/reset-password-confirmation")
+		portaltest.WantRedirectPrefix(t, newClient(t, srv.URL).Login(addr, newPassword, false), "/")
 		held++
 	}
 	wantLocked := func(when string) {
 		t.Helper()
-		if p := sameBrowser(t, ownerBrowser).Login(t, lockedAddr, testPassword); p.Status != http.StatusTooManyRequests {
+		if p := sameBrowser(t, srv.URL, ipA, ownerBrowser).Login(lockedAddr, testPassword, false); p.Status != http.StatusTooManyRequests {
 			t.Fatalf("%s: the right password of the locked account: %v, want 429 (locked)", when, p)
 		}
 		end, count := lockoutRow(t, srv.DBPath, lockedAddr)
@@ -72,9 +74,9 @@ func TestStateSurvivesRestart(t *testing.T) {
 		t.Logf("%s: the right password is refused; lockout_end in %v", when, time.Until(end.Time).Round(time.Second))
 		held++
 	}
-	wantSession := func(c *client, when string) {
+	wantSession := func(c *portaltest.Client, when string) {
 		t.Helper()
-		if !c.SignedIn(t) {
+		if !c.SignedIn() {
 			t.Fatalf("%s: the signed-in cookie no longer works", when)
 		}
 		held++
@@ -84,7 +86,7 @@ func TestStateSurvivesRestart(t *testing.T) {
 	srv.Stop(syscall.SIGTERM)
 	srv.Start()
 	wantSession(sess, "after SIGTERM restart")
-	if p := sameBrowser(t, ownerBrowser).Login(t, lockedAddr, "wrong-password-e"); p.Status != http.StatusUnprocessableEntity {
+	if p := sameBrowser(t, srv.URL, ipA, ownerBrowser).Login(lockedAddr, "wrong-password-e", false); p.Status != http.StatusUnprocessableEntity {
 		t.Fatalf("5th wrong password: %v, want 422", p)
 	}
 	wantLocked("after SIGTERM restart + 1 wrong password (5 in all)")
@@ -92,7 +94,7 @@ func TestStateSurvivesRestart(t *testing.T) {
 
 	// A browser signs in just before the kill.
 	late := newClient(t, srv.URL)
-	wantRedirect(t, late.Register(t, "late@example.com", testPassword), "/")
+	portaltest.WantRedirectPrefix(t, late.Register("late@example.com", testPassword), "/")
 
 	// 2. kill -9.
 	srv.Stop(syscall.SIGKILL)
@@ -101,8 +103,8 @@ func TestStateSurvivesRestart(t *testing.T) {
 	wantSession(late, "after SIGKILL restart (session made just before the kill)")
 	wantLocked("after SIGKILL restart")
 	useReset(reset2, "reset2@example.com")
-	p := newClient(t, srv.URL).Submit(t, confirmLink, "#confirm-email-form", nil)
-	wantRedirect(t, p, "")
+	p := newClient(t, srv.URL).Submit(confirmLink, "#confirm-email-form", nil)
+	portaltest.WantRedirectPrefix(t, p, "")
 	if !emailConfirmed(t, srv.DBPath, "confirm@example.com") {
 		t.Fatalf("confirmation link after restart: %v, but the address is not confirmed", p)
 	}
@@ -116,7 +118,7 @@ func TestStateSurvivesRestart(t *testing.T) {
 // lockoutRow reads the lockout columns of an account (gray box).
 func lockoutRow(t testing.TB, path, norm string) (sql.NullTime, int) {
 	t.Helper()
-	db := openDB(t, path)
+	db := portaltest.OpenSQLite(t, path, false)
 	defer db.Close()
 	var end sql.NullTime
 	var count int
@@ -129,7 +131,7 @@ func lockoutRow(t testing.TB, path, norm string) (sql.NullTime, int) {
 // emailConfirmed reads users.email_confirmed (gray box).
 func emailConfirmed(t testing.TB, path, norm string) bool {
 	t.Helper()
-	db := openDB(t, path)
+	db := portaltest.OpenSQLite(t, path, false)
 	defer db.Close()
 	var ok bool
 	if err := db.QueryRow(`SELECT email_confirmed FROM users WHERE normalized_email = ?`, norm).Scan(&ok); err != nil {

@@ -10,10 +10,9 @@ import (
 	"time"
 
 	"github.com/PuerkitoBio/goquery"
-	"github.com/pquerna/otp"
-	"github.com/pquerna/otp/totp"
 
 	"github.com/accountportal/portal"
+	"github.com/accountportal/portal/internal/portaltest"
 )
 
 // raceN is how many browsers redeem one secret at once (REL-04).
@@ -22,13 +21,13 @@ const raceN = 20
 // raceOutcome is what the browsers of one race got.
 type raceOutcome struct {
 	statuses statusCounts
-	pages    []*page
+	pages    []*portaltest.Page
 	errs     []error
 }
 
 // race posts forms[i] from clients[i], all at once.
-func race(clients []*client, forms []*form) *raceOutcome {
-	out := &raceOutcome{pages: make([]*page, len(clients)), errs: make([]error, len(clients))}
+func race(clients []*portaltest.Client, forms []*portaltest.Form) *raceOutcome {
+	out := &raceOutcome{pages: make([]*portaltest.Page, len(clients)), errs: make([]error, len(clients))}
 	start := make(chan struct{})
 	var wg sync.WaitGroup
 	for i := range clients {
@@ -36,7 +35,7 @@ func race(clients []*client, forms []*form) *raceOutcome {
 		go func() {
 			defer wg.Done()
 			<-start
-			p, err := clients[i].Post(forms[i].Action, forms[i].Values)
+			p, err := clients[i].TryPost(forms[i].Action, forms[i].Values)
 			out.pages[i], out.errs[i] = p, err
 			if err != nil {
 				out.statuses.Add(0)
@@ -87,16 +86,6 @@ func (o *raceOutcome) check(t *testing.T, what string) {
 	}
 }
 
-// totpCode is the TOTP code (SHA-1, 6 digits, 30 s) of key at at.
-func totpCode(t testing.TB, key string, at time.Time) string {
-	t.Helper()
-	code, err := totp.GenerateCodeCustom(key, at, totp.ValidateOpts{Period: 30, Digits: otp.DigitsSix, Algorithm: otp.AlgorithmSHA1})
-	if err != nil {
-		t.Fatalf("totp code: %v", err)
-	}
-	return code
-}
-
 // TestSingleUseUnderConcurrency (REL-04): 20 browsers redeem one reset
 // token, one TOTP step and one recovery code at the same moment; each time
 // exactly one succeeds, the others get a generic refusal, none a 5xx.
@@ -110,14 +99,14 @@ func TestSingleUseUnderConcurrency(t *testing.T) {
 
 	t.Run("reset token", func(t *testing.T) {
 		const addr = "reset@example.com"
-		wantRedirect(t, newClient(t, srv.URL).Register(t, addr, testPassword), "/")
-		p := newClient(t, srv.URL).Submit(t, "/account/forgot-password", "#forgot-form", map[string]string{"email": addr})
-		wantRedirect(t, p, "/account/forgot-password-confirmation")
-		ls := links(srv.Mails(t), addr, "/account/reset-password?code=")
+		portaltest.WantRedirectPrefix(t, newClient(t, srv.URL).Register(addr, testPassword), "/")
+		p := newClient(t, srv.URL).Submit("/account/forgot-password", "#forgot-form", map[string]string{"email": addr})
+		portaltest.WantRedirectPrefix(t, p, "/account/forgot-password-confirmation")
+		ls := portaltest.Links(srv.Mails(t), addr, "/account/reset-password?code=")
 		if len(ls) != 1 {
 			t.Fatalf("%d reset links mailed to %s, want 1", len(ls), addr)
 		}
-		clients, forms := make([]*client, raceN), make([]*form, raceN)
+		clients, forms := make([]*portaltest.Client, raceN), make([]*portaltest.Form, raceN)
 		passwords := make([]string, raceN)
 		for i := range raceN {
 			passwords[i] = fmt.Sprintf("new-password-%02d-reliability", i)
@@ -147,8 +136,8 @@ func TestSingleUseUnderConcurrency(t *testing.T) {
 			t.Fatalf("%d successes and %d refusals, want 1 and %d", wins, refused, raceN-1)
 		}
 		// The winner's password is the account's; another's is not.
-		wantRedirect(t, newClient(t, srv.URL).Login(t, addr, passwords[winner]), "/")
-		if p := newClient(t, srv.URL).Login(t, addr, passwords[(winner+1)%raceN]); p.Status != http.StatusUnprocessableEntity {
+		portaltest.WantRedirectPrefix(t, newClient(t, srv.URL).Login(addr, passwords[winner], false), "/")
+		if p := newClient(t, srv.URL).Login(addr, passwords[(winner+1)%raceN], false); p.Status != http.StatusUnprocessableEntity {
 			t.Errorf("a losing browser's password: %v, want 422", p)
 		}
 	})
@@ -156,20 +145,20 @@ func TestSingleUseUnderConcurrency(t *testing.T) {
 	// One 2FA user for the TOTP and recovery-code races.
 	const addr = "tfa@example.com"
 	owner := newClient(t, srv.URL)
-	wantRedirect(t, owner.Register(t, addr, testPassword), "/")
-	enable := owner.MustGet(t, "/account/manage/enable-authenticator")
+	portaltest.WantRedirectPrefix(t, owner.Register(addr, testPassword), "/")
+	enable := owner.Get("/account/manage/enable-authenticator")
 	if enable.Status != http.StatusOK {
 		t.Fatalf("enable page: %v", enable)
 	}
-	key := strings.ToUpper(strings.ReplaceAll(strings.TrimSpace(enable.Doc().Find("#shared-key").Text()), " ", ""))
+	key := strings.ToUpper(strings.ReplaceAll(strings.TrimSpace(enable.Doc(t).Find("#shared-key").Text()), " ", ""))
 	if key == "" {
 		t.Fatalf("no #shared-key on the enable page:\n%s", enable.Body)
 	}
-	p := owner.Submit(t, "/account/manage/enable-authenticator", "form#send-code", map[string]string{"code": totpCode(t, key, srv.Clock.Now())})
-	wantRedirect(t, p, "/account/manage/show-recovery-codes")
-	show := owner.MustGet(t, "/account/manage/show-recovery-codes")
+	p := owner.Submit("/account/manage/enable-authenticator", "form#send-code", map[string]string{"code": portaltest.TOTP(t, key, srv.Clock.Now())})
+	portaltest.WantRedirectPrefix(t, p, "/account/manage/show-recovery-codes")
+	show := owner.Get("/account/manage/show-recovery-codes")
 	var codes []string
-	show.Doc().Find(".recovery-code").Each(func(_ int, s *goquery.Selection) { codes = append(codes, strings.TrimSpace(s.Text())) })
+	show.Doc(t).Find(".recovery-code").Each(func(_ int, s *goquery.Selection) { codes = append(codes, strings.TrimSpace(s.Text())) })
 	if len(codes) == 0 {
 		t.Fatalf("no .recovery-code on the show page:\n%s", show.Body)
 	}
@@ -177,12 +166,12 @@ func TestSingleUseUnderConcurrency(t *testing.T) {
 
 	// pending returns raceN browsers that gave the right password and wait
 	// for the second factor, each with the form at path filled with fields.
-	pending := func(t *testing.T, path, sel string, fields map[string]string) ([]*client, []*form) {
+	pending := func(t *testing.T, path, sel string, fields map[string]string) ([]*portaltest.Client, []*portaltest.Form) {
 		t.Helper()
-		clients, forms := make([]*client, raceN), make([]*form, raceN)
+		clients, forms := make([]*portaltest.Client, raceN), make([]*portaltest.Form, raceN)
 		for i := range raceN {
 			clients[i] = newClient(t, srv.URL)
-			wantRedirect(t, clients[i].Login(t, addr, testPassword), "/account/login-2fa")
+			portaltest.WantRedirectPrefix(t, clients[i].Login(addr, testPassword, false), "/account/login-2fa")
 			f, err := clients[i].Prepare(path, sel, fields)
 			if err != nil {
 				t.Fatal(err)
@@ -191,10 +180,10 @@ func TestSingleUseUnderConcurrency(t *testing.T) {
 		}
 		return clients, forms
 	}
-	signedIn := func(t *testing.T, clients []*client) int {
+	signedIn := func(t *testing.T, clients []*portaltest.Client) int {
 		n := 0
 		for _, c := range clients {
-			if c.SignedIn(t) {
+			if c.SignedIn() {
 				n++
 			}
 		}
@@ -202,7 +191,7 @@ func TestSingleUseUnderConcurrency(t *testing.T) {
 	}
 
 	t.Run("TOTP step", func(t *testing.T) {
-		code := totpCode(t, key, srv.Clock.Now())
+		code := portaltest.TOTP(t, key, srv.Clock.Now())
 		clients, forms := pending(t, "/account/login-2fa", "#login-2fa-form", map[string]string{"code": code})
 		o := race(clients, forms)
 		o.check(t, "TOTP")
