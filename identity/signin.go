@@ -125,6 +125,7 @@ func (s *Service) secondFactor(ctx context.Context, c Client, p *PendingSignIn, 
 	if err := s.CheckPending(p); err != nil {
 		return nil, err
 	}
+	method := pendingMethod(p, okEvent == EventRecoveryCodeUsed) // for the metrics
 	u, err := s.store.FindUserByID(ctx, p.UserID)
 	if errors.Is(err, store.ErrNotFound) {
 		return nil, ErrSessionEnded
@@ -137,6 +138,7 @@ func (s *Service) secondFactor(ctx context.Context, c Client, p *PendingSignIn, 
 	}
 	now := s.now()
 	if IsLockedOut(u, now) {
+		s.obs.SignIn(method, OutcomeLocked)
 		return nil, ErrTwoFactorLocked
 	}
 	try, _, err := s.store.HitRateLimit(ctx, rateLimitKey("pending-sign-in", p.ID), PendingSignInLifetime, now)
@@ -147,8 +149,14 @@ func (s *Service) secondFactor(ctx context.Context, c Client, p *PendingSignIn, 
 		return nil, ErrTooManyCodes
 	}
 	u, err = s.checkCode(ctx, c, u, check)
-	if errors.Is(err, ErrLockedOut) {
+	switch {
+	case errors.Is(err, ErrLockedOut):
+		s.obs.SignIn(method, OutcomeLocked)
 		return nil, ErrTwoFactorLocked
+	case ErrorCode(err) == ERATELIMIT:
+		s.obs.SignIn(method, OutcomeThrottled)
+	case ErrorCode(err) == EINVALID:
+		s.obs.SignIn(method, OutcomeSecondFactorFailed)
 	}
 	if err != nil {
 		if ErrorCode(err) == EINVALID && try >= PendingSignInTries {
