@@ -18,6 +18,7 @@ import (
 	"net/http"
 	"os"
 	"runtime/debug"
+	"strings"
 	"time"
 
 	"github.com/a-h/templ"
@@ -61,6 +62,7 @@ type Portal struct {
 	backend  *backend
 	identity *identity.Service
 	handler  *handlers.Handler
+	serve    http.Handler // handler, or a themeReloader around it
 }
 
 // New validates cfg, opens (creating if needed) and migrates the database,
@@ -87,6 +89,17 @@ func New(cfg Config) (*Portal, error) {
 	mailer, err := mail.New(cfg.Mail, cfg.MailFrom, log)
 	if err != nil {
 		return nil, err
+	}
+	// --mail log is for development. With an https base URL the server
+	// looks public: nobody would get their mail, and links on pages or in
+	// the log would let anyone into the accounts (issue 17 item 9). Say so
+	// loudly, show no development links and log no mail bodies.
+	devLinks := cfg.Mail == "log"
+	if ls, ok := mailer.(*mail.LogSender); ok && strings.HasPrefix(strings.ToLower(cfg.BaseURL), "https://") {
+		devLinks, ls.WithholdBody = false, true
+		log.Warn("MAIL IS NOT SENT: --mail is log but --base-url is https, so this looks like a production server. "+
+			"Nobody receives confirmation, reset or sign-up mail; mail bodies are not logged and no links are shown on pages. "+
+			"Set --mail smtp://… (or dir:PATH).", "base_url", cfg.BaseURL)
 	}
 
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute) // migrations may wait for another instance's lock
@@ -126,7 +139,7 @@ func New(cfg Config) (*Portal, error) {
 		BaseURL:             cfg.BaseURL,
 		HashingBusy:         cfg.HashingBusy,
 		MailTemplates:       th.Mail,
-		DevLinks:            cfg.Mail == "log",
+		DevLinks:            devLinks,
 		LogKey:              keys["log-key"],
 		AuthenticatorKeyKey: keys["authenticator-key-key"],
 		RememberKey:         keys["remember-browser-key"],
@@ -161,7 +174,12 @@ func New(cfg Config) (*Portal, error) {
 	if met != nil {
 		met.observeBacklog(id.MailQueue().Backlog)
 	}
-	return &Portal{cfg: cfg, log: log, backend: b, identity: id, handler: h, metrics: met}, nil
+	p := &Portal{cfg: cfg, log: log, backend: b, identity: id, handler: h, serve: h, metrics: met}
+	if cfg.ThemeReload {
+		p.serve = newThemeReloader(cfg.Theme, log, h, id)
+		log.Warn("--theme-reload: the theme directory is read again on every change (development only)", "dir", cfg.Theme)
+	}
+	return p, nil
 }
 
 func randomKey() ([]byte, error) {
@@ -171,7 +189,7 @@ func randomKey() ([]byte, error) {
 }
 
 // Handler serves every page of Portal.
-func (p *Portal) Handler() http.Handler { return p.handler }
+func (p *Portal) Handler() http.Handler { return p.serve }
 
 // MetricsHandler serves the metrics in the Prometheus text format, or is
 // nil when Config.MetricsAddr is empty. Serve answers it at /metrics on
@@ -228,16 +246,8 @@ func (p *Portal) Helpers() handlers.Helpers { return p.handler.Helpers() }
 // without starting anything: `portal theme check`. The error names every
 // file that is wrong and why.
 func CheckTheme(dir string) error {
-	th, err := theme.Load(dir)
-	if err != nil {
-		return err
-	}
-	if th.Mail != nil {
-		if _, err := mail.LoadTemplates(th.Mail, slog.New(slog.DiscardHandler)); err != nil {
-			return fmt.Errorf("theme %s: %w", dir, err)
-		}
-	}
-	return nil
+	_, _, _, err := loadTheme(dir, slog.New(slog.DiscardHandler))
+	return err
 }
 
 // Config is the validated configuration (with derived defaults filled in).
@@ -275,7 +285,7 @@ func Migrate(ctx context.Context, cfg Config) error {
 func (p *Portal) Server() *http.Server {
 	return &http.Server{
 		Addr:              p.cfg.Addr,
-		Handler:           p.handler,
+		Handler:           p.serve,
 		ReadHeaderTimeout: 5 * time.Second,
 		ReadTimeout:       15 * time.Second,
 		WriteTimeout:      30 * time.Second,
