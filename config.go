@@ -33,6 +33,9 @@ type Config struct {
 	MailFrom string // --mail-from
 	Theme    string // --theme: theme directory
 	SiteName string // --site-name: shown on pages and in mail
+	// MetricsAddr, when set, is where Serve answers /metrics (Prometheus
+	// text format) on a listener of its own, never the public one.
+	MetricsAddr string // --metrics-addr
 
 	// Settings are the rules identity enforces — registration and its
 	// allowed domains and extra fields, passwords, lockout, hashing, rate
@@ -102,6 +105,7 @@ func (c *Config) BindFlags(fs *flag.FlagSet) {
 	c.Settings.BindFlags(fs)
 	fs.StringVar(&c.RegisterFieldsFile, "register-fields-file", c.RegisterFieldsFile, "TOML file of extra registration fields ([[field]] name, type, required, label)")
 	fs.StringVar(&c.SiteName, "site-name", c.SiteName, "site name shown on pages and in mail")
+	fs.StringVar(&c.MetricsAddr, "metrics-addr", c.MetricsAddr, "serve Prometheus metrics at /metrics on this address, e.g. 127.0.0.1:9464 (default: off; never on the public --addr)")
 	fs.StringVar(&c.GoogleClientID, "google-client-id", c.GoogleClientID, "Google OAuth client id")
 	fs.StringVar(&c.GoogleClientSecret, "google-client-secret", c.GoogleClientSecret, "Google OAuth client secret")
 	fs.StringVar(&c.GitHubClientID, "github-client-id", c.GitHubClientID, "GitHub OAuth client id")
@@ -206,6 +210,13 @@ func (c *Config) Validate() error {
 	}
 	if strings.TrimSpace(c.SiteName) == "" {
 		bad("site-name", "empty")
+	}
+	if c.MetricsAddr != "" {
+		if _, _, err := net.SplitHostPort(c.MetricsAddr); err != nil {
+			bad("metrics-addr", "%q is not host:port", c.MetricsAddr)
+		} else if c.MetricsAddr == c.Addr && !strings.HasSuffix(c.Addr, ":0") {
+			bad("metrics-addr", "%q is the public --addr; give the metrics a listener of their own", c.MetricsAddr)
+		}
 	}
 	for _, p := range []struct{ name, id, secret string }{
 		{"google", c.GoogleClientID, c.GoogleClientSecret},

@@ -56,6 +56,7 @@ func VersionString() string {
 // Portal is one running application: its store, domain and handlers.
 type Portal struct {
 	cfg      Config
+	metrics  *metrics // nil unless --metrics-addr
 	log      *slog.Logger
 	backend  *backend
 	identity *identity.Service
@@ -105,6 +106,15 @@ func New(cfg Config) (*Portal, error) {
 		keys[name] = k
 	}
 
+	// Metrics only when asked for: without them neither layer pays for
+	// a single counter.
+	var met *metrics
+	var observer identity.Observer
+	var observeRequest func(route, method string, status int, d time.Duration)
+	if cfg.MetricsAddr != "" {
+		met = newMetrics()
+		observer, observeRequest = met, met.observeRequest
+	}
 	settings := cfg.Settings
 	settings.RegisterFields = cfg.extraFields()
 	id, err := identity.New(identity.Options{
@@ -121,6 +131,7 @@ func New(cfg Config) (*Portal, error) {
 		AuthenticatorKeyKey: keys["authenticator-key-key"],
 		RememberKey:         keys["remember-browser-key"],
 		Now:                 cfg.Now,
+		Observer:            observer,
 	})
 	if err != nil {
 		b.close()
@@ -140,13 +151,17 @@ func New(cfg Config) (*Portal, error) {
 		Providers:      cfg.providers(),
 		TrustedProxies: cfg.proxies,
 		Theme:          th,
+		ObserveRequest: observeRequest,
 	})
 	if err != nil {
 		b.close()
 		return nil, err
 	}
 	id.MailQueue().Start()
-	return &Portal{cfg: cfg, log: log, backend: b, identity: id, handler: h}, nil
+	if met != nil {
+		met.observeBacklog(id.MailQueue().Backlog)
+	}
+	return &Portal{cfg: cfg, log: log, backend: b, identity: id, handler: h, metrics: met}, nil
 }
 
 func randomKey() ([]byte, error) {
@@ -157,6 +172,17 @@ func randomKey() ([]byte, error) {
 
 // Handler serves every page of Portal.
 func (p *Portal) Handler() http.Handler { return p.handler }
+
+// MetricsHandler serves the metrics in the Prometheus text format, or is
+// nil when Config.MetricsAddr is empty. Serve answers it at /metrics on
+// MetricsAddr; a program embedding Portal may mount it where it likes —
+// never on the public listener.
+func (p *Portal) MetricsHandler() http.Handler {
+	if p.metrics == nil {
+		return nil
+	}
+	return p.metrics.handler()
+}
 
 // Identity is the domain service, for Go programs that embed Portal and add
 // their own handlers (and for tests).
@@ -192,10 +218,11 @@ func (p *Portal) OverrideHandler(route string, fn echo.HandlerFunc) error {
 	return p.handler.OverrideHandler(route, fn)
 }
 
-// Helpers gives handlers written outside Portal what the built-in ones
-// use: Identity, Render, Common, SignIn, Redirect, SetFlash, FieldErrors,
-// Client, CurrentUser.
-func (p *Portal) Helpers() *handlers.Handler { return p.handler }
+// Helpers is what a handler written outside Portal (OverrideHandler)
+// uses: the built-in pages' view models filled in as Portal fills them
+// (RegisterView, LoginView, …), Render, SignIn, CurrentUser, FieldErrors,
+// SetFlash, Redirect, T, Identity. See handlers.Helpers.
+func (p *Portal) Helpers() handlers.Helpers { return p.handler.Helpers() }
 
 // CheckTheme runs the checks New runs on a theme directory (--theme),
 // without starting anything: `portal theme check`. The error names every
@@ -262,12 +289,33 @@ func (p *Portal) Server() *http.Server {
 // then stops accepting connections and lets in-flight requests finish (up
 // to 30 seconds). ready, if not nil, is called with the listening address.
 // While it serves, free heap memory goes back to the OS once requests stop
-// for a moment (idleMemory).
+// for a moment (idleMemory). With Config.MetricsAddr it also answers
+// GET /metrics there, on a listener of its own (and nothing else there).
 func (p *Portal) Serve(ctx context.Context, ready func(addr net.Addr)) error {
 	srv := p.Server()
 	ln, err := net.Listen("tcp", p.cfg.Addr)
 	if err != nil {
 		return err
+	}
+	if p.metrics != nil {
+		mln, err := net.Listen("tcp", p.cfg.MetricsAddr)
+		if err != nil {
+			ln.Close()
+			return fmt.Errorf("--metrics-addr: %w", err)
+		}
+		mux := http.NewServeMux()
+		mux.Handle("GET /metrics", p.metrics.handler())
+		msrv := &http.Server{
+			Handler: mux, ReadHeaderTimeout: 5 * time.Second, WriteTimeout: 30 * time.Second, IdleTimeout: 120 * time.Second,
+			ErrorLog: slog.NewLogLogger(p.log.Handler(), slog.LevelWarn),
+		}
+		go func() {
+			if err := msrv.Serve(mln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+				p.log.Error("metrics listener", "err", err)
+			}
+		}()
+		defer msrv.Close()
+		p.log.Info("serving metrics", "url", "http://"+mln.Addr().String()+"/metrics")
 	}
 	if ready != nil {
 		ready(ln.Addr())

@@ -262,16 +262,9 @@ func rawIDToken(sess goth.Session) string {
 // configured otherwise, OIDC-04) or asks a new one for an address.
 func (h *Handler) finishExternalLogin(c echo.Context, ext identity.ExternalIdentity, returnURL string) error {
 	ctx := c.Request().Context()
-	u, err := h.id.ExternalSignIn(ctx, clientOf(c), ext)
+	r, err := h.id.ExternalSignIn(ctx, h.signInClient(c), ext, h.inviteCode(c))
 	switch {
 	case errors.Is(err, identity.ErrExternalNotLinked):
-		if !h.id.RegistrationOpenTo(h.inviteCode(c)) {
-			key := "status.external_registration_closed"
-			if h.id.RegistrationPolicy() == identity.RegistrationInvite {
-				key = "status.external_registration_invite"
-			}
-			return h.externalFailed(c, extLogin, h.T(key, "provider", ext.ProviderName))
-		}
 		raw, _ := json.Marshal(ext)
 		h.sessions.Remove(ctx, keyExtSignup) // a new identity starts over
 		h.sessions.Put(ctx, keyExtPending, string(raw))
@@ -281,16 +274,6 @@ func (h *Handler) finishExternalLogin(c echo.Context, ext identity.ExternalIdent
 	case identity.ErrorCode(err) == identity.EUNAUTHORIZED:
 		return h.externalFailed(c, extLogin, h.errorText(err))
 	case err != nil:
-		return err
-	}
-	if h.id.Settings().ExternalLoginBypasses2FA {
-		if err := h.signIn(c, u, identity.SessionOptions{Method: ext.ProviderName}); err != nil {
-			return err
-		}
-		return h.redirect(c, returnTo(returnURL))
-	}
-	r, err := h.id.BeginSignIn(ctx, h.signInClient(c), u, ext.ProviderName)
-	if err != nil {
 		return err
 	}
 	return h.finishFirstStep(c, r, false, returnURL)

@@ -52,9 +52,10 @@ type Options struct {
 	// (nil: none).
 	Theme *theme.Theme
 	// ObserveRequest, when set, hears of every request once it is
-	// answered: its route pattern ("unmatched" when no route matched), the
-	// status sent and how long it took (portal wires it to the metrics).
-	ObserveRequest func(route string, status int, d time.Duration)
+	// answered: its route pattern ("unmatched" when no route matched), its
+	// method as sent, the status sent and how long it took (portal wires
+	// it to the metrics).
+	ObserveRequest func(route, method string, status int, d time.Duration)
 }
 
 // Handler holds the dependencies of every page handler.

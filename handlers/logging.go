@@ -89,7 +89,7 @@ func (h *Handler) accessLog(next echo.HandlerFunc) echo.HandlerFunc {
 			route = routeUnmatched
 		}
 		if h.opts.ObserveRequest != nil {
-			h.opts.ObserveRequest(route, status, d)
+			h.opts.ObserveRequest(route, r.Method, status, d)
 		}
 		level := slog.LevelDebug
 		switch {

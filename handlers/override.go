@@ -2,16 +2,12 @@ package handlers
 
 import (
 	"fmt"
-	"net/http"
 	"sort"
 	"strings"
 	"sync"
 	"sync/atomic"
 
 	"github.com/labstack/echo/v4"
-
-	"github.com/accountportal/portal/identity"
-	"github.com/accountportal/portal/pages"
 )
 
 // overrides holds handlers registered with OverrideHandler.
@@ -46,8 +42,8 @@ func (h *Handler) overridable(key string, builtin echo.HandlerFunc) echo.Handler
 
 // OverrideHandler replaces the handler of one route, named "METHOD /path"
 // as in routes.go (e.g. "POST /account/register"). The route keeps its
-// middleware. Use the exported helpers (Identity, Render, SignIn, …) to
-// reuse Portal's machinery.
+// middleware. Helpers gives the replacement Portal's machinery (views,
+// Render, SignIn, …).
 func (h *Handler) OverrideHandler(route string, fn echo.HandlerFunc) error {
 	if fn == nil {
 		return fmt.Errorf("override %q: nil handler", route)
@@ -73,45 +69,3 @@ func (h *Handler) OverrideHandler(route string, fn echo.HandlerFunc) error {
 	h.over.byKey.Store(&next)
 	return nil
 }
-
-// --- Helpers for handlers written outside Portal (OverrideHandler) ---
-
-// Identity is the domain service.
-func (h *Handler) Identity() *identity.Service { return h.id }
-
-// CurrentUser is the signed-in user of the request, or nil.
-func (h *Handler) CurrentUser(c echo.Context) *identity.User { return currentUser(c) }
-
-// Client is who made the request (IP, user agent), for identity calls.
-func (h *Handler) Client(c echo.Context) identity.Client { return clientOf(c) }
-
-// Common builds what every page's view model embeds (user, CSRF token,
-// status message, …). Call it once per rendered page.
-func (h *Handler) Common(c echo.Context, title string) pages.Common { return h.common(c, title) }
-
-// Render renders page name (theme and Go overrides included) with view.
-func (h *Handler) Render(c echo.Context, status int, name string, view pages.View) error {
-	return h.renderPage(c, status, name, view)
-}
-
-// Redirect answers 303 See Other (after committing the session).
-func (h *Handler) Redirect(c echo.Context, to string) error { return h.redirect(c, to) }
-
-// SignIn starts a signed-in session for u.
-func (h *Handler) SignIn(c echo.Context, u *identity.User, remember bool) error {
-	return h.signIn(c, u, identity.SessionOptions{Remember: remember})
-}
-
-// SetFlash sets the one-shot status message of the next page.
-func (h *Handler) SetFlash(c echo.Context, msg string, isError bool) { h.setFlash(c, msg, isError) }
-
-// FieldErrors returns the per-field messages of an identity validation
-// error (and its form-level message), and whether err is one.
-func (h *Handler) FieldErrors(err error) (pages.FieldErrors, string, bool) { return h.fieldErrors(err) }
-
-// ReturnTo is the safe place to go after an action: raw when it is a local
-// path (BRW-08), "/" otherwise.
-func ReturnTo(raw string) string { return returnTo(raw) }
-
-// Unprocessable is the status of a form that failed validation.
-const Unprocessable = http.StatusUnprocessableEntity

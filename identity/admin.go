@@ -37,6 +37,7 @@ func (s *Service) AdminCreateUser(ctx context.Context, email, password string, c
 	if err := validAddress("email", email); err != nil {
 		return nil, err
 	}
+	email = CanonicalEmail(email)
 	hash := ""
 	if password != "" {
 		if m := s.checkPassword(password, email); !m.ok() {

@@ -48,6 +48,9 @@ func (s *Service) queueMailRequest(ctx context.Context, c Client, job, limitKey,
 	}
 	norm := NormalizeEmail(email)
 	ok, _, err := s.hit(ctx, limitKey, norm, s.opts.RateLimits.MailsPerAccount)
+	if err == nil && !ok {
+		s.refused("mails-account")
+	}
 	if err != nil || !ok {
 		// Over the per-address cap: answer as usual, send nothing (RST-05).
 		return err
@@ -186,6 +189,7 @@ func (s *Service) RequestEmailChange(ctx context.Context, c Client, u *User, new
 	if err := validAddress("new_email", newEmail); err != nil {
 		return err
 	}
+	newEmail = CanonicalEmail(newEmail)
 	norm := NormalizeEmail(newEmail)
 	if norm == u.NormalizedEmail {
 		return ErrEmailUnchanged
@@ -265,6 +269,7 @@ func (s *Service) SendVerificationEmail(ctx context.Context, u *User) error {
 		return err
 	}
 	if !ok {
+		s.refused("confirm-mail")
 		e := errKey(ERATELIMIT, "errors.too_many_links")
 		e.RetryAfter = retry
 		return e

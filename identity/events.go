@@ -52,6 +52,7 @@ const (
 func (s *Service) RecordEvent(ctx context.Context, userID, kind string, c Client, detail string) {
 	e := &Event{UserID: userID, Kind: kind, IP: c.IP, UserAgent: c.UserAgent, Detail: detail, CreatedAt: s.now()}
 	s.log.InfoContext(ctx, "security event", "event", kind, "user", userID, "ip", c.IP, "user_agent", c.UserAgent)
+	s.observeEvent(kind)
 	if err := s.store.AddEvent(ctx, e); err != nil {
 		s.log.ErrorContext(ctx, "security event not recorded", "event", kind, "user", userID, "err", err)
 	}

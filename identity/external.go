@@ -32,12 +32,27 @@ type ExternalIdentity struct {
 // for an address to create one.
 var ErrExternalNotLinked = errKey(ENOTFOUND, "errors.external_not_linked")
 
-// ExternalSignIn finds the account linked to the identity (by provider and
-// subject only — never by email, OIDC-03). A locked account fails like a
-// password sign-in (AUTH-01/03).
-func (s *Service) ExternalSignIn(ctx context.Context, c Client, ext ExternalIdentity) (*User, error) {
+// ExternalSignIn is the first step of a sign-in through an external
+// provider. It finds the account linked to the identity (by provider and
+// subject only — never by email, OIDC-03); a locked account fails like a
+// password sign-in (AUTH-01/03). From there it goes through the same steps
+// as a password (BeginSignIn): with 2FA on the result is pending the
+// second factor (OIDC-04), unless the operator chose
+// Options.ExternalLoginBypasses2FA or the browser is remembered.
+//
+// An identity linked to no account is ErrExternalNotLinked when the
+// visitor (holding inviteCode, "" for none) may register (the caller asks
+// for an address: see StartExternalSignup), and an EUNAUTHORIZED refusal
+// naming the policy otherwise — the registration gate is decided here.
+func (s *Service) ExternalSignIn(ctx context.Context, c Client, ext ExternalIdentity, inviteCode string) (*SignIn, error) {
 	l, err := s.store.FindExternalLogin(ctx, ext.Provider, ext.Subject)
 	if errors.Is(err, store.ErrNotFound) {
+		if !s.RegistrationOpenTo(inviteCode) {
+			if s.opts.Registration == RegistrationInvite {
+				return nil, errKey(EUNAUTHORIZED, "status.external_registration_invite", "provider", ext.ProviderName)
+			}
+			return nil, errKey(EUNAUTHORIZED, "status.external_registration_closed", "provider", ext.ProviderName)
+		}
 		return nil, ErrExternalNotLinked
 	}
 	if err != nil {
@@ -49,13 +64,18 @@ func (s *Service) ExternalSignIn(ctx context.Context, c Client, ext ExternalIden
 	}
 	if IsLockedOut(u, s.now()) {
 		s.RecordEvent(ctx, u.ID, EventLoginFailed, c, "account locked ("+ext.ProviderName+")")
+		s.obs.SignIn(SignInExternal, OutcomeLocked)
 		return nil, ErrInvalidLogin
 	}
 	if s.opts.RequireConfirmedEmail && !u.EmailConfirmed {
 		s.RecordEvent(ctx, u.ID, EventLoginFailed, c, "email not confirmed ("+ext.ProviderName+")")
+		s.obs.SignIn(SignInExternal, OutcomeUnconfirmed)
 		return nil, errKey(EUNAUTHORIZED, "errors.external_confirm_email_first")
 	}
-	return u, nil
+	if s.opts.ExternalLoginBypasses2FA {
+		return &SignIn{User: u, Session: SessionOptions{Method: ext.ProviderName}}, nil
+	}
+	return s.BeginSignIn(ctx, c, u, ext.ProviderName)
 }
 
 // ErrAddressHasAccount: the address of a new external account belongs to
@@ -123,6 +143,7 @@ func (s *Service) StartExternalSignup(ctx context.Context, c Client, ext Externa
 	if err := validAddress("email", email); err != nil {
 		return ExternalSignup{}, err
 	}
+	email = CanonicalEmail(email)
 	invited, err := s.checkSignup(ctx, email, inviteCode)
 	if err != nil {
 		return ExternalSignup{}, err
@@ -214,6 +235,7 @@ func (s *Service) createExternalAccount(ctx context.Context, c Client, ext Exter
 		return ExternalSignup{}, internal(err)
 	}
 	s.RecordEvent(ctx, u.ID, EventRegister, c, ext.ProviderName)
+	s.obs.Registered()
 	s.RecordEvent(ctx, u.ID, EventExternalLoginLinked, c, ext.ProviderName)
 	s.useInvite(ctx, email, inviteCode)
 	return ExternalSignup{User: u, SignIn: true}, nil

@@ -78,6 +78,15 @@ func (h *Hasher) OnBusy(fn func(busy bool)) {
 	h.slots.onBusy = fn
 }
 
+// OnWait makes fn hear, after each attempt to take a hashing slot, how
+// long it waited and whether it was refused (ErrBusy: the 503). Hashers
+// made with WithParams share it. Call it before hashing starts.
+func (h *Hasher) OnWait(fn func(wait time.Duration, refused bool)) {
+	h.slots.mu.Lock()
+	defer h.slots.mu.Unlock()
+	h.slots.onWait = fn
+}
+
 // ErrBusy is returned when no hashing slot frees up in time.
 var ErrBusy = errKey(EUNAVAILABLE, "errors.busy")
 
@@ -107,6 +116,9 @@ type slotPool struct {
 	// onBusy, when set, hears when the first slot is taken (true) and when
 	// the last is given back (false), under mu, so in order.
 	onBusy func(busy bool)
+	// onWait, when set, hears how long each acquire waited and whether it
+	// was refused (the metrics); set before the first hash.
+	onWait func(wait time.Duration, refused bool)
 }
 
 // memReturn gives the memory of argon2id's buffers (46 MiB per running
@@ -253,10 +265,15 @@ func (p *slotPool) release(held time.Duration) {
 
 // acquire takes a hashing slot; the returned func gives it back.
 func (h *Hasher) acquire(ctx context.Context) (release func(), err error) {
-	if err := h.slots.acquire(ctx, h.wait, priorityFrom(ctx)); err != nil {
+	asked := time.Now()
+	err = h.slots.acquire(ctx, h.wait, priorityFrom(ctx))
+	start := time.Now()
+	if h.slots.onWait != nil {
+		h.slots.onWait(start.Sub(asked), errors.Is(err, ErrBusy))
+	}
+	if err != nil {
 		return nil, err
 	}
-	start := time.Now()
 	return func() { h.slots.release(time.Since(start)) }, nil
 }
 

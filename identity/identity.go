@@ -57,6 +57,9 @@ type Options struct {
 	DevLinks bool
 	// Now is the clock; tests inject one. Default time.Now.
 	Now func() time.Time
+	// Observer hears sign-ins, registrations, refusals, lockouts,
+	// sessions, mail and hashing, for metrics; nil for none.
+	Observer Observer
 }
 
 // Service is the identity domain.
@@ -72,6 +75,7 @@ type Service struct {
 	codeHasher *Hasher
 	log        *slog.Logger
 	hasher     *Hasher
+	obs        Observer
 	opts       Options
 	now        func() time.Time
 	contributorSet
@@ -117,6 +121,9 @@ func New(o Options) (*Service, error) {
 	if o.Now == nil {
 		o.Now = time.Now
 	}
+	if o.Observer == nil {
+		o.Observer = nopObserver{}
+	}
 	o.BaseURL = strings.TrimRight(o.BaseURL, "/")
 	t, err := mail.LoadTemplates(o.MailTemplates, o.Log)
 	if err != nil {
@@ -127,6 +134,7 @@ func New(o Options) (*Service, error) {
 	if o.HashingBusy != nil {
 		hasher.OnBusy(o.HashingBusy)
 	}
+	hasher.OnWait(o.Observer.HashWaited)
 	codeParams := o.hashParams()
 	codeParams.Memory = min(codeParams.Memory, 8192)
 	s := &Service{
@@ -138,9 +146,11 @@ func New(o Options) (*Service, error) {
 		codeHasher: hasher.WithParams(codeParams),
 		log:        o.Log,
 		hasher:     hasher,
+		obs:        o.Observer,
 		opts:       o,
 		now:        now,
 	}
+	s.queue.obs = o.Observer
 	s.queue.jobs[jobForgotPassword] = s.runForgotPassword
 	s.queue.jobs[jobResendConfirm] = s.runResendConfirmation
 	return s, nil
@@ -216,6 +226,9 @@ func (s *Service) Register(ctx context.Context, c Client, in RegisterInput) (Reg
 	fields := map[string]message{}
 	if m := validateEmail(email); !m.ok() {
 		fields["email"] = m
+	} else {
+		// Stored and mailed as it is unique: the domain in IDNA form (REG-02).
+		email = CanonicalEmail(email)
 	}
 	if len(fields) == 0 {
 		if err := s.limit(ctx, "register-ip", ipKey(c.IP), s.opts.RateLimits.RegistrationsPerIP); err != nil {
@@ -289,6 +302,7 @@ func (s *Service) Register(ctx context.Context, c Client, in RegisterInput) (Reg
 		return RegisterResult{}, internal(err)
 	}
 	s.RecordEvent(ctx, u.ID, EventRegister, c, "")
+	s.obs.Registered()
 	s.useInvite(ctx, email, in.InviteCode)
 	if len(s.opts.RegisterFields) > 0 {
 		if err := s.store.SetUserAttributes(ctx, u.ID, attrs); err != nil {
@@ -362,11 +376,16 @@ var ErrInvalidLogin = errKey(EUNAUTHORIZED, "errors.invalid_login")
 func (s *Service) PasswordSignIn(ctx context.Context, c Client, email, password string) (*SignIn, error) {
 	ip := ipKey(c.IP)
 	if err := s.limit(ctx, "login-ip", ip, s.opts.RateLimits.LoginPerIP); err != nil {
+		if ErrorCode(err) == ERATELIMIT {
+			s.obs.SignIn(SignInPassword, OutcomeThrottled)
+		}
 		return nil, err
 	}
 	if over, retry, err := s.over(ctx, "login-fail-ip", ip, s.opts.RateLimits.LoginFailuresPerIP); err != nil {
 		return nil, err
 	} else if over {
+		s.refused("login-fail-ip")
+		s.obs.SignIn(SignInPassword, OutcomeThrottled)
 		return nil, errRateLimited(retry)
 	}
 	norm := NormalizeEmail(email)
@@ -376,6 +395,7 @@ func (s *Service) PasswordSignIn(ctx context.Context, c Client, email, password 
 		if err := s.hasher.VerifyDummy(ctx, ""); err != nil {
 			return nil, err
 		}
+		s.obs.SignIn(SignInPassword, OutcomeWrongPassword)
 		return nil, ErrInvalidLogin
 	}
 	u, err := s.store.FindUserByEmail(ctx, norm)
@@ -384,6 +404,7 @@ func (s *Service) PasswordSignIn(ctx context.Context, c Client, email, password 
 			return nil, err
 		}
 		s.logAnonymous(ctx, EventLoginFailed, norm, c)
+		s.obs.SignIn(SignInPassword, OutcomeUnknownAccount)
 		return nil, s.loginFailedFromIP(ctx, ip)
 	}
 	if err != nil {
@@ -419,9 +440,16 @@ func (s *Service) PasswordSignIn(ctx context.Context, c Client, email, password 
 		// Even the right password fails while locked or throttled, with
 		// the same answer.
 		s.RecordEvent(ctx, u.ID, EventLoginFailed, c, "account locked")
+		if locked {
+			s.obs.SignIn(SignInPassword, OutcomeLocked)
+		} else {
+			s.refused("login-fail-ip-account")
+			s.obs.SignIn(SignInPassword, OutcomeThrottled)
+		}
 		return nil, s.loginFailedFromIP(ctx, ip)
 	case !ok:
 		s.RecordEvent(ctx, u.ID, EventLoginFailed, c, "wrong password")
+		s.obs.SignIn(SignInPassword, OutcomeWrongPassword)
 		if u.PasswordHash != "" {
 			if err := s.countLoginFailure(ctx, c, u, ip, known, now); err != nil {
 				return nil, err
@@ -430,6 +458,7 @@ func (s *Service) PasswordSignIn(ctx context.Context, c Client, email, password 
 		return nil, s.loginFailedFromIP(ctx, ip)
 	case s.opts.RequireConfirmedEmail && !u.EmailConfirmed:
 		s.RecordEvent(ctx, u.ID, EventLoginFailed, c, "email not confirmed")
+		s.obs.SignIn(SignInPassword, OutcomeUnconfirmed)
 		return nil, ErrInvalidLogin
 	}
 	upd := store.UserUpdate{UpdatedAt: now}

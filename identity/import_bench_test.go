@@ -2,9 +2,18 @@ package identity
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"fmt"
+	"net/url"
+	"os"
 	"strings"
 	"testing"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/accountportal/portal/store"
+	"github.com/accountportal/portal/store/postgres"
 )
 
 // BenchmarkImportASPNet100k imports 100,000 AspNetUsers rows (V3 hashes,
@@ -14,6 +23,51 @@ import (
 //
 //	go test ./identity -run '^$' -bench ImportASPNet100k -benchtime=1x
 func BenchmarkImportASPNet100k(b *testing.B) {
+	benchmarkImport(b, nil)
+}
+
+// BenchmarkImportASPNet100kPostgres is the same on a fresh PostgreSQL
+// database of PORTAL_TEST_POSTGRES_URL's server (skipped without it).
+func BenchmarkImportASPNet100kPostgres(b *testing.B) {
+	admin := os.Getenv("PORTAL_TEST_POSTGRES_URL")
+	if admin == "" {
+		b.Skip("PORTAL_TEST_POSTGRES_URL is not set")
+	}
+	benchmarkImport(b, func(b testing.TB) store.Store {
+		ctx := context.Background()
+		conn, err := pgx.Connect(ctx, admin)
+		if err != nil {
+			b.Fatal(err)
+		}
+		defer conn.Close(ctx)
+		suffix := make([]byte, 6)
+		rand.Read(suffix)
+		name := "portal_import_bench_" + hex.EncodeToString(suffix)
+		if _, err := conn.Exec(ctx, "CREATE DATABASE "+name); err != nil {
+			b.Fatal(err)
+		}
+		b.Cleanup(func() {
+			c, err := pgx.Connect(ctx, admin)
+			if err == nil {
+				c.Exec(ctx, "DROP DATABASE IF EXISTS "+name+" WITH (FORCE)")
+				c.Close(ctx)
+			}
+		})
+		u, _ := url.Parse(admin)
+		u.Path = "/" + name
+		st, err := postgres.Open(ctx, u.String())
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.Cleanup(func() { st.Close() })
+		if err := st.Migrate(ctx); err != nil {
+			b.Fatal(err)
+		}
+		return st
+	})
+}
+
+func benchmarkImport(b *testing.B, open func(testing.TB) store.Store) {
 	const n = 100_000
 	hash := aspnetV3("a password", 2, 100000, seqSalt(16), 32)
 	var sb strings.Builder
@@ -26,7 +80,12 @@ func BenchmarkImportASPNet100k(b *testing.B) {
 	b.ResetTimer()
 	for range b.N {
 		b.StopTimer()
-		f := newFixture(b)
+		var mod []func(*Options)
+		if open != nil {
+			st := open(b)
+			mod = append(mod, func(o *Options) { o.Store = st })
+		}
+		f := newFixture(b, mod...)
 		b.StartTimer()
 		rep, err := f.svc.ImportUsers(context.Background(), ImportOptions{Format: ImportASPNet, Users: strings.NewReader(data), UsersName: "bench.csv"})
 		if err != nil || rep.Created != n {

@@ -43,6 +43,7 @@ type MailQueue struct {
 	log    *slog.Logger
 	now    func() time.Time
 	wake   chan struct{}
+	obs    Observer // mail queued, sent, failed
 
 	mu   sync.Mutex // one delivery pass at a time in this process
 	stop context.CancelFunc
@@ -53,7 +54,7 @@ type MailQueue struct {
 }
 
 func newMailQueue(st store.Outbox, sender mail.Sender, log *slog.Logger, now func() time.Time) *MailQueue {
-	return &MailQueue{store: st, sender: sender, log: log, now: now, wake: make(chan struct{}, 1),
+	return &MailQueue{store: st, sender: sender, log: log, now: now, wake: make(chan struct{}, 1), obs: nopObserver{},
 		jobs: map[string]func(context.Context, *store.OutboxMessage) error{}}
 }
 
@@ -81,6 +82,7 @@ func (q *MailQueue) enqueue(ctx context.Context, m mail.Message) error {
 	if err != nil {
 		return internal(err)
 	}
+	q.obs.MailQueued()
 	select {
 	case q.wake <- struct{}{}:
 	default:
@@ -170,6 +172,13 @@ func (q *MailQueue) deliver(ctx context.Context, m *store.OutboxMessage) {
 	// Bookkeeping must happen even when ctx is ending.
 	bctx, bcancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
 	defer bcancel()
+	if m.Kind == "" { // jobs are counted by the mail they queue
+		if err == nil {
+			q.obs.MailSent()
+		} else {
+			q.obs.MailFailed(m.Attempts+1 >= mailMaxAttempts)
+		}
+	}
 	if err == nil {
 		if derr := q.store.DeleteMail(bctx, m.ID); derr != nil {
 			q.log.Error("mail sent but not removed from the outbox", "id", m.ID, "err", derr)
@@ -189,4 +198,15 @@ func (q *MailQueue) deliver(ctx context.Context, m *store.OutboxMessage) {
 	if rerr := q.store.RetryMail(bctx, m.ID, next, err.Error()); rerr != nil {
 		q.log.Error("mail queue", "id", m.ID, "err", rerr)
 	}
+}
+
+// Backlog is the outbox's depth (messages and jobs waiting, retries
+// included) and the age of its oldest entry (0 when empty), for the
+// metrics.
+func (q *MailQueue) Backlog(ctx context.Context) (int, time.Duration, error) {
+	n, oldest, err := q.store.OutboxStats(ctx)
+	if err != nil || n == 0 {
+		return n, 0, err
+	}
+	return n, max(q.now().Sub(oldest), 0), nil
 }

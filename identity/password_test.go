@@ -88,7 +88,7 @@ func TestCommonPasswordList(t *testing.T) {
 }
 
 func TestValidateEmail(t *testing.T) {
-	for _, ok := range []string{"alice@example.com", "a.b+tag@sub.example.org", "Zoë@exämple.ch"} {
+	for _, ok := range []string{"alice@example.com", "a.b+tag@sub.example.org", "Zoë@exämple.ch", "ceo@\u0130bm.com"} {
 		if msg := ValidateEmail(ok); msg != "" {
 			t.Errorf("ValidateEmail(%q)=%q, want ok", ok, msg)
 		}
@@ -129,5 +129,80 @@ func TestRegisterRefusesSiteNamePassword(t *testing.T) {
 	}
 	if _, err := f.svc.Register(ctx, Client{}, RegisterInput{Email: "ann@example.com", Password: "kestrels hunt over cloudy hills"}); err != nil {
 		t.Fatalf("a passphrase with a site word refused: %v", err)
+	}
+}
+
+// TestLookalikeAddresses (REG-02, issue 17 item 3): characters that
+// normalise or lower-case into other letters, compatibility forms and
+// Latin mixed with Cyrillic or Greek are refused; plain Unicode addresses
+// (German, Greek, Japanese) are fine; domains are compared in IDNA form.
+func TestLookalikeAddresses(t *testing.T) {
+	for _, bad := range []string{
+		"\u212Aate@example.com",  // KELVIN SIGN, NFC is K
+		"\u2126mega@example.com", // OHM SIGN, NFC is Ω
+		"\u0130nci@example.com",  // İ lower-cases to i
+		"ｋａｔｅ@example.com",       // full width
+		"\ufb01le@example.com",   // ﬁ ligature
+		"x\u00b2@example.com",    // superscript two
+		"k\u0430te@example.com",  // Latin with a Cyrillic а
+		"p\u03bfst@example.com",  // Latin with a Greek ο
+		"a\u200db@example.com",   // zero-width joiner
+		"a@ex_ample.com",         // not a host name
+	} {
+		if msg := ValidateEmail(bad); msg == "" {
+			t.Errorf("ValidateEmail(%+q) accepted", bad)
+		}
+	}
+	for _, ok := range []string{"zoë@exämple.ch", "zoe\u0308@example.com", "jürgen@straße.de", "σωκράτης@example.gr",
+		"山田@example.jp", "yamada山田@example.jp", "T\u0308om@example.com", "ceo@\u0130bm.com"} {
+		if msg := ValidateEmail(ok); msg != "" {
+			t.Errorf("ValidateEmail(%+q)=%q, want ok", ok, msg)
+		}
+	}
+	if a, b := NormalizeEmail("ceo@\u0130bm.com"), NormalizeEmail("ceo@ibm.com"); a == b {
+		t.Errorf("ceo@İbm.com and ceo@ibm.com share the key %q", a)
+	}
+	if a, b := NormalizeEmail("Zoë@EXÄMPLE.ch"), NormalizeEmail("zoë@exämple.ch"); a != b || a != "zoë@exämple.ch" {
+		t.Errorf("keys %q and %q, want both zoë@exämple.ch (unchanged from before IDNA)", a, b)
+	}
+	if got := CanonicalEmail(" Zoë@EXÄMPLE.ch "); got != "Zoë@xn--exmple-cua.ch" {
+		t.Errorf("CanonicalEmail=%q, want the domain in IDNA ASCII form", got)
+	}
+	if a, ok := DomainASCII("\u0130bm.com"); !ok || a != "xn--ibm-8dc.com" {
+		t.Errorf("DomainASCII(İbm.com)=%q, %v", a, ok)
+	}
+}
+
+// TestLookalikeAddressEveryPath: the email change, external sign-up and
+// the operator's create refuse a lookalike of another account's address;
+// the address mailed is the one stored (REG-02, ACC-01).
+func TestLookalikeAddressEveryPath(t *testing.T) {
+	f := newFixture(t, func(o *Options) { o.AllowedEmailDomains = []string{"ibm.com", "exämple.ch"} })
+	ctx := context.Background()
+	kelvin := "\u212Aate@ibm.com"
+	if _, err := f.svc.Register(ctx, Client{}, RegisterInput{Email: kelvin, Password: pw}); err == nil {
+		t.Fatal("Register took the Kelvin-sign address")
+	}
+	if _, err := f.svc.Register(ctx, Client{}, RegisterInput{Email: "ceo@\u0130bm.com", Password: pw}); err == nil {
+		t.Fatal("Register took ceo@İbm.com with only ibm.com allowed")
+	}
+	u := f.mustRegister(t, "kate@ibm.com")
+	if err := f.svc.RequestEmailChange(ctx, Client{}, u, kelvin); err == nil {
+		t.Error("RequestEmailChange took the Kelvin-sign address")
+	}
+	ext := ExternalIdentity{Provider: "acme", ProviderName: "Acme", Subject: "s9", Email: kelvin, EmailVerified: true}
+	if _, err := f.svc.StartExternalSignup(ctx, Client{}, ext, kelvin, ""); err == nil {
+		t.Error("StartExternalSignup took the Kelvin-sign address")
+	}
+	if _, err := f.svc.AdminCreateUser(ctx, kelvin, "", true); err == nil {
+		t.Error("AdminCreateUser took the Kelvin-sign address")
+	}
+	// An allowed IDN domain configured in Unicode matches its IDNA form.
+	v := f.mustRegister(t, "zoë@EXÄMPLE.ch")
+	if v.Email != "zoë@xn--exmple-cua.ch" || NormalizeEmail(v.Email) != v.NormalizedEmail {
+		t.Errorf("stored %q (key %q): want the IDNA form, whose key is the stored key", v.Email, v.NormalizedEmail)
+	}
+	if to := f.lastMail(t).To; to != v.Email {
+		t.Errorf("confirmation to %q, want the stored address %q", to, v.Email)
 	}
 }

@@ -91,6 +91,7 @@ func (s *Service) Invite(ctx context.Context, email string) (string, error) {
 	if err := validAddress("email", email); err != nil {
 		return "", err
 	}
+	email = CanonicalEmail(email)
 	norm := NormalizeEmail(email)
 	if _, err := s.store.FindUserByEmail(ctx, norm); err == nil {
 		return "", errKey(ECONFLICT, "errors.address_has_account", "email", email)

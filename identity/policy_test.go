@@ -6,6 +6,8 @@ import (
 	"net/url"
 	"regexp"
 	"testing"
+
+	"github.com/accountportal/portal/store"
 )
 
 func TestRegistrationClosedRefusesEveryPath(t *testing.T) {
@@ -18,8 +20,46 @@ func TestRegistrationClosedRefusesEveryPath(t *testing.T) {
 	if _, err := f.svc.StartExternalSignup(ctx, Client{}, ext, "a@example.com", ""); !errors.Is(err, ErrRegistrationClosed) {
 		t.Fatalf("external err=%v, want ErrRegistrationClosed", err)
 	}
-	if f.svc.RegistrationOpen() {
-		t.Fatal("RegistrationOpen with registration closed")
+	// An identity linked to nothing is refused by the gate too, not sent on
+	// to ask for an address (issue 16 §2: identity decides).
+	if _, err := f.svc.ExternalSignIn(ctx, Client{}, ext, ""); err == nil || errors.Is(err, ErrExternalNotLinked) || ErrorCode(err) != EUNAUTHORIZED {
+		t.Fatalf("external sign-in of an unlinked identity err=%v, want the registration-closed refusal", err)
+	}
+}
+
+// TestExternalSignInSteps (OIDC-04, issue 16 §2): an external sign-in goes
+// through the same steps as a password: with 2FA on it is pending the
+// second factor, unless the operator lets external logins bypass it.
+func TestExternalSignInSteps(t *testing.T) {
+	for _, bypass := range []bool{false, true} {
+		f := newFixture(t, func(o *Options) { o.ExternalLoginBypasses2FA = bypass })
+		ctx := context.Background()
+		ext := ExternalIdentity{Provider: "acme", ProviderName: "Acme", Subject: "s-2fa", Email: "x@example.com", EmailVerified: true}
+		if _, err := f.svc.ExternalSignIn(ctx, Client{}, ext, ""); !errors.Is(err, ErrExternalNotLinked) {
+			t.Fatalf("unlinked identity with registration open: err=%v, want ErrExternalNotLinked", err)
+		}
+		res, err := f.svc.StartExternalSignup(ctx, Client{}, ext, "x@example.com", "")
+		if err != nil || res.User == nil {
+			t.Fatalf("verified external sign-up: %+v, %v", res, err)
+		}
+		r, err := f.svc.ExternalSignIn(ctx, Client{}, ext, "")
+		if err != nil || !r.Complete() {
+			t.Fatalf("without 2FA: %+v, %v; want a complete sign-in", r, err)
+		}
+		yes := true
+		if err := f.store.UpdateUser(ctx, res.User.ID, store.UserUpdate{TwoFactorEnabled: &yes, UpdatedAt: f.clock.now}); err != nil {
+			t.Fatal(err)
+		}
+		r, err = f.svc.ExternalSignIn(ctx, Client{}, ext, "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got, want := r.Complete(), bypass; got != want {
+			t.Errorf("bypass=%v with 2FA on: complete=%v, want %v", bypass, got, want)
+		}
+		if !bypass && (r.Pending == nil || r.Pending.Method != "Acme") {
+			t.Errorf("pending sign-in %+v, want one whose first step is Acme", r.Pending)
+		}
 	}
 }
 

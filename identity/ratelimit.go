@@ -254,6 +254,7 @@ func (s *Service) limit(ctx context.Context, action, subject string, l Limit) er
 		return err
 	}
 	if !ok {
+		s.refused(action)
 		return errRateLimited(retry)
 	}
 	return nil

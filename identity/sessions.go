@@ -50,6 +50,8 @@ func (s *Service) StartSession(ctx context.Context, u *User, c Client, o Session
 	if err := s.store.CreateSession(ctx, x); err != nil {
 		return nil, internal(err)
 	}
+	s.obs.SessionCreated()
+	s.obs.SignIn(sessionMethod(o.Method), OutcomeOK)
 	s.rememberIP(ctx, u.ID, ipKey(c.IP))
 	detail := o.Method
 	if remember {

@@ -300,13 +300,22 @@ func (d EmailDomains) check() error {
 	return nil
 }
 
-// allows reports whether an address (normalised) may register.
-func (d EmailDomains) allows(normalizedEmail string) bool {
+// allows reports whether an address may register. Domains are compared
+// in their IDNA ASCII form: "İbm.com" is xn--ibm-8dc.com, not ibm.com
+// (REG-02), and "exämple.ch" configured in Unicode matches
+// xn--exmple-cua.ch.
+func (d EmailDomains) allows(email string) bool {
 	if len(d) == 0 {
 		return true
 	}
-	_, domain, _ := strings.Cut(normalizedEmail, "@")
-	return slices.ContainsFunc(d, func(x string) bool { return strings.EqualFold(x, domain) })
+	domain, ok := DomainASCII(email[strings.LastIndexByte(email, '@')+1:])
+	if !ok {
+		return false
+	}
+	return slices.ContainsFunc(d, func(x string) bool {
+		a, ok := DomainASCII(x)
+		return ok && a == domain
+	})
 }
 
 // ExtraFields are the operator's extra registration fields. As a

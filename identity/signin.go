@@ -124,7 +124,11 @@ func (s *Service) secondFactor(ctx context.Context, c Client, p *PendingSignIn, 
 	if err := s.CheckPending(p); err != nil {
 		return nil, err
 	}
+	method := pendingMethod(p, okEvent == EventRecoveryCodeUsed) // for the metrics
 	if err := s.limit(ctx, "second-factor-ip", ipKey(c.IP), s.opts.RateLimits.SecondFactorPerIP); err != nil {
+		if ErrorCode(err) == ERATELIMIT {
+			s.obs.SignIn(method, OutcomeThrottled)
+		}
 		return nil, err
 	}
 	u, err := s.store.FindUserByID(ctx, p.UserID)
@@ -139,6 +143,7 @@ func (s *Service) secondFactor(ctx context.Context, c Client, p *PendingSignIn, 
 	}
 	now := s.now()
 	if IsLockedOut(u, now) {
+		s.obs.SignIn(method, OutcomeLocked)
 		return nil, ErrTwoFactorLocked
 	}
 	try, _, err := s.store.HitRateLimit(ctx, rateLimitKey("pending-sign-in", p.ID), PendingSignInLifetime, now)
@@ -153,6 +158,7 @@ func (s *Service) secondFactor(ctx context.Context, c Client, p *PendingSignIn, 
 			return nil, err
 		}
 		s.RecordEvent(ctx, u.ID, EventLoginFailed, c, "wrong second factor")
+		s.obs.SignIn(method, OutcomeSecondFactorFailed)
 		after, ferr := s.store.RecordLoginFailure(ctx, u.ID, s.opts.lockout().failure(now))
 		if ferr != nil {
 			return nil, internal(ferr)

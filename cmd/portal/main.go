@@ -113,6 +113,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	err = p.Serve(ctx, func(addr net.Addr) {
 		fmt.Fprintf(stdout, "Portal %s is listening on http://%s (public URL %s; database %s; mail %s)\n",
 			portal.VersionString(), addr, p.Config().BaseURL, redactURL(cfg.DB), redactURL(cfg.Mail))
+		if cfg.MetricsAddr != "" {
+			fmt.Fprintf(stdout, "Metrics at http://%s/metrics\n", cfg.MetricsAddr)
+		}
 	})
 	if err == nil {
 		fmt.Fprintln(stdout, "Portal stopped")

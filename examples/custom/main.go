@@ -93,26 +93,22 @@ func customize(p *portal.Portal) error {
 	// application's own.
 	if err := p.OverrideHandler("POST /account/register", func(c echo.Context) error {
 		nick := strings.TrimSpace(c.FormValue("nickname"))
-		email := strings.TrimSpace(c.FormValue("email"))
-		view := func(errs pages.FieldErrors, msg string) pages.RegisterView {
-			v := pages.RegisterView{Common: h.Common(c, h.T("register.title")), Email: email, Errors: errs, Message: msg, MinPasswordLength: 8}
-			for _, f := range h.Identity().ExtraFields() {
-				v.ExtraFields = append(v.ExtraFields, pages.ExtraFieldInput{Name: f.Name, Label: f.Label, Type: f.Type, Required: f.Required,
-					Value: c.FormValue(f.Name), Error: errs.Get(f.Name)})
-			}
-			return v
+		// The page again, as Portal builds it: what was typed, the
+		// configured password length and extra fields, and the errors.
+		again := func(errs pages.FieldErrors, msg string) error {
+			return h.Render(c, handlers.Unprocessable, "register", h.RegisterView(c, errs, msg))
 		}
 		if !nicknameRE.MatchString(nick) {
-			return h.Render(c, handlers.Unprocessable, "register", view(pages.FieldErrors{"nickname": "Use 3 to 20 letters, digits, _ . or -."}, ""))
+			return again(pages.FieldErrors{"nickname": "Use 3 to 20 letters, digits, _ . or -."}, "")
 		}
 		if c.FormValue("password") != c.FormValue("confirm_password") {
-			return h.Render(c, handlers.Unprocessable, "register", view(pages.FieldErrors{"confirm_password": h.T("validation.passwords_differ")}, ""))
+			return again(pages.FieldErrors{"confirm_password": h.T("validation.passwords_differ")}, "")
 		}
 		res, err := h.Identity().Register(c.Request().Context(), h.Client(c), identity.RegisterInput{
-			Email: email, Password: c.FormValue("password"), Attributes: map[string]string{"nickname": nick},
+			Email: strings.TrimSpace(c.FormValue("email")), Password: c.FormValue("password"), Attributes: map[string]string{"nickname": nick},
 		})
 		if errs, msg, ok := h.FieldErrors(err); ok {
-			return h.Render(c, handlers.Unprocessable, "register", view(errs, msg))
+			return again(errs, msg)
 		}
 		if err != nil {
 			return err

@@ -32,7 +32,7 @@ func TestCustomProgram(t *testing.T) {
 	done := make(chan error, 1)
 	go func() {
 		done <- run(ctx, "127.0.0.1:0", filepath.Join(dir, "c.db"), "dir:"+filepath.Join(dir, "outbox"),
-			func(a net.Addr) { addrc <- a }, func(c *portal.Config) { c.Argon2Memory = 1024 })
+			func(a net.Addr) { addrc <- a }, func(c *portal.Config) { c.Argon2Memory = 1024; c.PasswordMinLength = 12 })
 	}()
 	var base string
 	select {
@@ -78,6 +78,14 @@ func TestCustomProgram(t *testing.T) {
 	bad := do(http.MethodPost, "/account/register", form)
 	if bad.status != http.StatusUnprocessableEntity || bad.doc.Find(".field-error").Text() == "" {
 		t.Fatalf("a bad nickname: status %d", bad.status)
+	}
+	// The page again is Portal's own view (Helpers.RegisterView): what was
+	// typed, and the configured minimum length, not a copy of the default.
+	if got := bad.doc.Find("#f-email").AttrOr("value", ""); got != "nick@example.com" {
+		t.Errorf("the address typed is gone: %q", got)
+	}
+	if hint := bad.doc.Find("form").Text(); !strings.Contains(hint, "At least 12 characters") {
+		t.Errorf("the register page again does not show the configured minimum length (12):\n%s", hint)
 	}
 	form.Set("_csrf", csrf(bad))
 	form.Set("nickname", "nick_42")

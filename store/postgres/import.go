@@ -2,6 +2,7 @@ package postgres
 
 import (
 	"context"
+	"strings"
 
 	"github.com/jackc/pgx/v5"
 
@@ -76,70 +77,91 @@ func (s *Store) ImportTaken(ctx context.Context, q store.ImportQuery) (*store.Im
 	return t, nil
 }
 
-// importBatchSize is how many accounts' statements go to the server in
-// one round trip (pgx pipelines a Batch).
-const importBatchSize = 1000
-
-// ImportAccounts writes the batch in one transaction, its statements
-// pipelined a thousand accounts at a time.
+// ImportAccounts writes the batch in one transaction: the new rows with
+// COPY (pgx's CopyFrom; a unique violation fails it like an INSERT), the
+// updates of existing accounts one by one, as UpdateUser does them.
 func (s *Store) ImportAccounts(ctx context.Context, b *store.ImportBatch) error {
 	tx, err := s.pool.Begin(ctx)
 	if err != nil {
 		return translate(err)
 	}
 	defer tx.Rollback(context.WithoutCancel(ctx))
-	batch := &pgx.Batch{}
-	flush := func() error {
-		if batch.Len() == 0 {
-			return nil
-		}
-		err := tx.SendBatch(ctx, batch).Close()
-		batch = &pgx.Batch{}
-		return translate(err)
-	}
-	for i, a := range b.Accounts {
+	var users, logins, codes, attrs, events [][]any
+	for _, a := range b.Accounts {
 		id := a.UpdateID
 		if a.User != nil {
 			id = a.User.ID
-			batch.Queue(insertUser, userArgs(a.User)...)
-		} else if a.Update != nil {
-			if err := flush(); err != nil {
-				return err
-			}
-			if err := updateUserTx(ctx, tx, id, *a.Update); err != nil {
-				return err
-			}
+			users = append(users, userArgs(a.User))
 		}
 		for _, l := range a.Logins {
-			batch.Queue(insertExternal, l.Provider, l.Subject, id, l.DisplayName, l.Email, utc(l.CreatedAt))
+			logins = append(logins, []any{l.Provider, l.Subject, id, l.DisplayName, l.Email, utc(l.CreatedAt)})
 		}
-		if a.RecoveryCodes != nil {
-			if a.User == nil {
-				batch.Queue(`DELETE FROM recovery_codes WHERE user_id = $1`, id)
-			}
-			for _, h := range a.RecoveryCodes {
-				batch.Queue(`INSERT INTO recovery_codes (user_id, code_hash, created_at) VALUES ($1, $2, $3)`, id, h, utc(b.Now))
-			}
+		for _, h := range a.RecoveryCodes {
+			codes = append(codes, []any{id, h, utc(b.Now)})
 		}
 		for name, v := range a.Attributes {
-			batch.Queue(`INSERT INTO user_attributes (user_id, name, value) VALUES ($1, $2, $3)
-				ON CONFLICT (user_id, name) DO UPDATE SET value = excluded.value`, id, name, v)
+			attrs = append(attrs, []any{id, name, v})
 		}
 		for _, e := range a.Events {
-			batch.Queue(`INSERT INTO security_events (user_id, kind, ip, user_agent, detail, created_at)
-				VALUES ($1, $2, $3, $4, $5, $6)`, id, e.Kind, e.IP, e.UserAgent, e.Detail, utc(e.CreatedAt))
+			events = append(events, []any{id, e.Kind, e.IP, e.UserAgent, e.Detail, utc(e.CreatedAt)})
 		}
-		if (i+1)%importBatchSize == 0 {
-			if err := flush(); err != nil {
+	}
+	copyRows := func(table string, cols []string, rows [][]any) error {
+		if len(rows) == 0 {
+			return nil
+		}
+		_, err := tx.CopyFrom(ctx, pgx.Identifier{table}, cols, pgx.CopyFromRows(rows))
+		return translate(err)
+	}
+	if err := copyRows("users", columnList(userColumns), users); err != nil {
+		return err
+	}
+	for _, a := range b.Accounts {
+		if a.User != nil {
+			continue
+		}
+		if a.Update != nil {
+			if err := updateUserTx(ctx, tx, a.UpdateID, *a.Update); err != nil {
 				return err
+			}
+		}
+		if a.RecoveryCodes != nil {
+			if _, err := tx.Exec(ctx, `DELETE FROM recovery_codes WHERE user_id = $1`, a.UpdateID); err != nil {
+				return translate(err)
+			}
+		}
+		for name := range a.Attributes {
+			// COPY below cannot upsert: clear what it will write.
+			if _, err := tx.Exec(ctx, `DELETE FROM user_attributes WHERE user_id = $1 AND name = $2`, a.UpdateID, name); err != nil {
+				return translate(err)
 			}
 		}
 	}
-	if err := flush(); err != nil {
-		return err
+	for _, c := range []struct {
+		table string
+		cols  []string
+		rows  [][]any
+	}{
+		{"external_logins", columnList(externalColumns), logins},
+		{"recovery_codes", []string{"user_id", "code_hash", "created_at"}, codes},
+		{"user_attributes", []string{"user_id", "name", "value"}, attrs},
+		{"security_events", []string{"user_id", "kind", "ip", "user_agent", "detail", "created_at"}, events},
+	} {
+		if err := copyRows(c.table, c.cols, c.rows); err != nil {
+			return err
+		}
 	}
 	if b.DryRun {
 		return translate(tx.Rollback(ctx))
 	}
 	return translate(tx.Commit(ctx))
+}
+
+// columnList splits a comma-separated column list.
+func columnList(cols string) []string {
+	parts := strings.Split(cols, ",")
+	for i, p := range parts {
+		parts[i] = strings.TrimSpace(p)
+	}
+	return parts
 }
