@@ -294,7 +294,10 @@ func (s *Service) Register(ctx context.Context, c Client, in RegisterInput) (Reg
 		if ferr != nil {
 			return RegisterResult{}, internal(ferr)
 		}
-		s.sendMail(ctx, mail.RegisterExisting, mail.Data{To: existing.Email, Link: s.link("/account/login", nil)})
+		// Counted against the per-address mail cap like every mail a
+		// stranger can trigger (RST-05): registering an address over and
+		// over does not flood its owner.
+		s.sendCapped(ctx, existing.NormalizedEmail, mail.RegisterExisting, mail.Data{To: existing.Email, Link: s.link("/account/login", nil)})
 		s.RecordEvent(ctx, existing.ID, EventRegister, c, "attempt with an existing address")
 		return RegisterResult{}, nil
 	}

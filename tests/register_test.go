@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/PuerkitoBio/goquery"
 	_ "github.com/mattn/go-sqlite3" // countUsers reads the test database
@@ -268,5 +269,32 @@ func TestRegisterDuplicateWithoutConfirmation(t *testing.T) {
 	}
 	if got, want := srv.CountUsers(t, ""), 1; got != want {
 		t.Errorf("accounts=%d, want %d", got, want)
+	}
+}
+
+// TestRegisterExistingMailCapped (RST-05, REG-01; issue 17 item 14): the
+// "someone tried to register with your address" mail counts against the
+// per-address mail cap (3 an hour by default), so registering a taken
+// address over and over does not flood its owner; the answer stays the
+// one a new address gets.
+func TestRegisterExistingMailCapped(t *testing.T) {
+	t.Parallel()
+	srv := portaltest.NewServer(t)
+	const email, pw = "capped@example.com", "correct horse battery"
+	srv.ConfirmedUser(t, email, pw)
+	for i := range 6 {
+		p := submitRegister(portaltest.NewClient(t, srv), email, pw+" again", pw+" again")
+		if p.Status != http.StatusSeeOther || p.Location() != "/account/register-confirmation" {
+			t.Fatalf("attempt %d: status %d Location %q, want the usual 303 to /account/register-confirmation", i+1, p.Status, p.Location())
+		}
+	}
+	if got, want := len(srv.MailsWith(t, email, "tried to register")), 3; got != want {
+		t.Errorf("%d “tried to register” mails after 6 attempts, want %d (the per-address cap)", got, want)
+	}
+	// An hour later the owner hears again.
+	srv.Clock.Advance(61 * time.Minute)
+	submitRegister(portaltest.NewClient(t, srv), email, pw+" again", pw+" again")
+	if got, want := len(srv.MailsWith(t, email, "tried to register")), 4; got != want {
+		t.Errorf("%d “tried to register” mails after the window, want %d", got, want)
 	}
 }
