@@ -18,6 +18,7 @@ import (
 	"net/http"
 	"os"
 	"runtime/debug"
+	"strings"
 	"time"
 
 	"github.com/a-h/templ"
@@ -88,6 +89,17 @@ func New(cfg Config) (*Portal, error) {
 	if err != nil {
 		return nil, err
 	}
+	// --mail log is for development. With an https base URL the server
+	// looks public: nobody would get their mail, and links on pages or in
+	// the log would let anyone into the accounts (issue 17 item 9). Say so
+	// loudly, show no development links and log no mail bodies.
+	devLinks := cfg.Mail == "log"
+	if ls, ok := mailer.(*mail.LogSender); ok && strings.HasPrefix(strings.ToLower(cfg.BaseURL), "https://") {
+		devLinks, ls.WithholdBody = false, true
+		log.Warn("MAIL IS NOT SENT: --mail is log but --base-url is https, so this looks like a production server. "+
+			"Nobody receives confirmation, reset or sign-up mail; mail bodies are not logged and no links are shown on pages. "+
+			"Set --mail smtp://… (or dir:PATH).", "base_url", cfg.BaseURL)
+	}
 
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute) // migrations may wait for another instance's lock
 	defer cancel()
@@ -126,7 +138,7 @@ func New(cfg Config) (*Portal, error) {
 		BaseURL:             cfg.BaseURL,
 		HashingBusy:         cfg.HashingBusy,
 		MailTemplates:       th.Mail,
-		DevLinks:            cfg.Mail == "log",
+		DevLinks:            devLinks,
 		LogKey:              keys["log-key"],
 		AuthenticatorKeyKey: keys["authenticator-key-key"],
 		RememberKey:         keys["remember-browser-key"],
