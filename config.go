@@ -32,7 +32,11 @@ type Config struct {
 	Mail     string // --mail: log, dir:PATH, smtp://user:pass@host:port or smtps://…
 	MailFrom string // --mail-from
 	Theme    string // --theme: theme directory
-	SiteName string // --site-name: shown on pages and in mail
+	// ThemeReload reads the theme directory again when a file in it
+	// changes (checked on each request): for designers working against
+	// the real flows. Development only; refused with an https base URL.
+	ThemeReload bool   // --theme-reload
+	SiteName    string // --site-name: shown on pages and in mail
 	// MetricsAddr, when set, is where Serve answers /metrics (Prometheus
 	// text format) on a listener of its own, never the public one.
 	MetricsAddr string // --metrics-addr
@@ -102,6 +106,7 @@ func (c *Config) BindFlags(fs *flag.FlagSet) {
 	fs.StringVar(&c.Mail, "mail", c.Mail, "mail delivery: log, dir:PATH, smtp://user:pass@host:port (STARTTLS when offered) or smtps://user:pass@host:port")
 	fs.StringVar(&c.MailFrom, "mail-from", c.MailFrom, "sender of mail")
 	fs.StringVar(&c.Theme, "theme", c.Theme, "theme directory")
+	fs.BoolVar(&c.ThemeReload, "theme-reload", c.ThemeReload, "development: read the theme directory again when a file in it changes (refused with an https base URL)")
 	c.Settings.BindFlags(fs)
 	fs.StringVar(&c.RegisterFieldsFile, "register-fields-file", c.RegisterFieldsFile, "TOML file of extra registration fields ([[field]] name, type, required, label)")
 	fs.StringVar(&c.SiteName, "site-name", c.SiteName, "site name shown on pages and in mail")
@@ -198,6 +203,12 @@ func (c *Config) Validate() error {
 	}
 	if err := mail.ValidateFrom(c.MailFrom); err != nil {
 		bad("mail-from", "%v", err)
+	}
+	if c.ThemeReload && c.Theme == "" {
+		bad("theme-reload", "needs --theme")
+	}
+	if c.ThemeReload && c.baseURL != nil && c.baseURL.Scheme == "https" {
+		bad("theme-reload", "development only: it reads the theme on every request; turn it off with an https base URL")
 	}
 	if err := c.Settings.Validate(); err != nil {
 		errs = append(errs, err)

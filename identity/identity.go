@@ -66,7 +66,7 @@ type Options struct {
 type Service struct {
 	store     store.Store
 	mailer    mail.Sender
-	templates *mail.Templates
+	templates atomic.Pointer[mail.Templates] // SetMailTemplates swaps it
 	queue     *MailQueue
 	keys      *keyEncryption
 	// codeHasher hashes recovery codes: argon2id with at most 8 MiB (50-bit
@@ -140,7 +140,6 @@ func New(o Options) (*Service, error) {
 	s := &Service{
 		store:      o.Store,
 		mailer:     o.Mailer,
-		templates:  t,
 		queue:      newMailQueue(o.Store, o.Mailer, o.Log, now),
 		keys:       keys,
 		codeHasher: hasher.WithParams(codeParams),
@@ -150,11 +149,16 @@ func New(o Options) (*Service, error) {
 		opts:       o,
 		now:        now,
 	}
+	s.templates.Store(t)
 	s.queue.obs = o.Observer
 	s.queue.jobs[jobForgotPassword] = s.runForgotPassword
 	s.queue.jobs[jobResendConfirm] = s.runResendConfirmation
 	return s, nil
 }
+
+// SetMailTemplates replaces the mail templates (a theme's mail/ read
+// again by --theme-reload).
+func (s *Service) SetMailTemplates(t *mail.Templates) { s.templates.Store(t) }
 
 // MailQueue is the outbox worker: Start it after New, Stop it before
 // closing the store.
@@ -330,7 +334,7 @@ func (s *Service) Register(ctx context.Context, c Client, in RegisterInput) (Reg
 // queue delivers it. Site name and base URL are filled in.
 func (s *Service) queueMail(ctx context.Context, name string, d mail.Data) error {
 	d.SiteName, d.BaseURL = s.opts.SiteName, s.opts.BaseURL+"/"
-	m, err := s.templates.Render(name, d)
+	m, err := s.templates.Load().Render(name, d)
 	if err != nil {
 		return internal(err)
 	}

@@ -41,8 +41,8 @@ const usage = `Usage:
                            move an installation to PostgreSQL
   portal users ACTION …    list, create, invite, lock, unlock, delete,
                            confirm-email, reset-2fa (see portal users)
-  portal theme init|check|eject …
-                           start, check or extend a theme directory
+  portal theme init|check|eject|preview …
+                           start, check, extend or preview a theme directory
   portal version           print the version
 
 Every flag can also be set by an environment variable: --base-url is
@@ -60,7 +60,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	case "copy":
 		return runCopy(ctx, args, stdout, stderr)
 	case "theme":
-		return runTheme(args, stdout, stderr)
+		return runTheme(ctx, args, stdout, stderr)
 	case "users":
 		return runUsers(ctx, args, getenv, os.Stdin, stdout, stderr)
 	case "version":
