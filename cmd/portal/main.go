@@ -37,6 +37,8 @@ func main() {
 const usage = `Usage:
   portal [serve] [flags]   serve the portal (default)
   portal migrate [flags]   apply database migrations and exit
+  portal check [flags]     check the configuration, database, Redis, mail
+                           server and theme without serving (same flags as serve)
   portal copy --from sqlite://portal.db --to postgres://… [--sessions]
                            move an installation to PostgreSQL
   portal users ACTION …    list, create, invite, lock, unlock, delete,
@@ -56,7 +58,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		cmd, args = args[0], args[1:]
 	}
 	switch cmd {
-	case "serve", "migrate":
+	case "serve", "migrate", "check":
 	case "copy":
 		return runCopy(ctx, args, stdout, stderr)
 	case "theme":
@@ -75,19 +77,30 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	}
 
 	cfg := portal.DefaultConfig()
-	fs := flag.NewFlagSet("portal "+cmd, flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	cfg.BindFlags(fs)
+	all := flag.NewFlagSet("portal "+cmd, flag.ContinueOnError)
+	cfg.BindFlags(all)
 	var lf logFlags
-	lf.bind(fs, "info")
+	lf.bind(all, "info")
+	fs := all
+	check := new(bool)
+	if cmd == "migrate" {
+		// migrate uses the database and the log, nothing else.
+		fs = subset(all, "db", "log-format", "log-level")
+	} else if cmd == "serve" {
+		check = fs.Bool("check", false, "check the configuration, database, Redis, mail server and theme, print one line each, and exit (as portal check)")
+	}
+	fs.SetOutput(stderr)
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
 	if fs.NArg() > 0 {
 		return fmt.Errorf("unexpected arguments: %v", fs.Args())
 	}
-	if err := portal.ApplyEnv(fs, getenv); err != nil {
+	if err := applyEnv(all, fs, getenv); err != nil {
 		return err
+	}
+	if cmd == "check" || *check {
+		return runCheck(ctx, cfg, stdout)
 	}
 	log, err := lf.logger(stderr)
 	if err != nil {
