@@ -33,6 +33,14 @@ type Config struct {
 	MailFrom string // --mail-from
 	Theme    string // --theme: theme directory
 	SiteName string // --site-name: shown on pages and in mail
+	// SecretKeyFile holds the operator's secret key (at least 32 bytes,
+	// e.g. openssl rand -base64 48): the server keys — the encryption of
+	// authenticator keys, "remember this browser", CSRF, the log's address
+	// hash — are derived from it (HKDF-SHA256) instead of kept in the
+	// database, so a copy of the database alone decrypts nothing. The
+	// production setting; move an existing database's keys to it with
+	// portal move-secrets.
+	SecretKeyFile string // --secret-key-file
 	// MetricsAddr, when set, is where Serve answers /metrics (Prometheus
 	// text format) on a listener of its own, never the public one.
 	MetricsAddr string // --metrics-addr
@@ -102,6 +110,7 @@ func (c *Config) BindFlags(fs *flag.FlagSet) {
 	fs.StringVar(&c.Mail, "mail", c.Mail, "mail delivery: log, dir:PATH, smtp://user:pass@host:port (STARTTLS when offered) or smtps://user:pass@host:port")
 	fs.StringVar(&c.MailFrom, "mail-from", c.MailFrom, "sender of mail")
 	fs.StringVar(&c.Theme, "theme", c.Theme, "theme directory")
+	fs.StringVar(&c.SecretKeyFile, "secret-key-file", c.SecretKeyFile, "file with the secret key (≥ 32 bytes) the server keys are derived from, kept out of the database (production setting; move existing keys with portal move-secrets)")
 	c.Settings.BindFlags(fs)
 	fs.StringVar(&c.RegisterFieldsFile, "register-fields-file", c.RegisterFieldsFile, "TOML file of extra registration fields ([[field]] name, type, required, label)")
 	fs.StringVar(&c.SiteName, "site-name", c.SiteName, "site name shown on pages and in mail")

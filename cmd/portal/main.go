@@ -37,6 +37,9 @@ func main() {
 const usage = `Usage:
   portal [serve] [flags]   serve the portal (default)
   portal migrate [flags]   apply database migrations and exit
+  portal move-secrets --secret-key-file FILE [--old-secret-key-file OLD] [flags]
+                           put the server keys under a key file kept outside
+                           the database (re-encrypts stored 2FA keys)
   portal copy --from sqlite://portal.db --to postgres://… [--sessions]
                            move an installation to PostgreSQL
   portal users ACTION …    list, create, invite, lock, unlock, delete,
@@ -56,7 +59,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		cmd, args = args[0], args[1:]
 	}
 	switch cmd {
-	case "serve", "migrate":
+	case "serve", "migrate", "move-secrets":
 	case "copy":
 		return runCopy(ctx, args, stdout, stderr)
 	case "theme":
@@ -78,6 +81,10 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	fs := flag.NewFlagSet("portal "+cmd, flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	cfg.BindFlags(fs)
+	var oldKeyFile string
+	if cmd == "move-secrets" {
+		fs.StringVar(&oldKeyFile, "old-secret-key-file", "", "the key file the database's secrets are under now (to rotate the key)")
+	}
 	var lf logFlags
 	lf.bind(fs, "info")
 	if err := fs.Parse(args); err != nil {
@@ -95,6 +102,14 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	}
 	cfg.Logger = log
 
+	if cmd == "move-secrets" {
+		n, err := portal.MoveSecrets(ctx, cfg, oldKeyFile)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "server keys now derived from %s: %d authenticator keys re-encrypted; the database holds no server key. Start portal with the same --secret-key-file.\n", cfg.SecretKeyFile, n)
+		return nil
+	}
 	if cmd == "migrate" {
 		if err := portal.Migrate(ctx, cfg); err != nil {
 			return err
