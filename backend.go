@@ -156,6 +156,10 @@ func (w withRateLimits) DeleteExpiredRateLimits(ctx context.Context, t time.Time
 	return w.RateLimits.DeleteExpiredRateLimits(ctx, t)
 }
 
+func (w withRateLimits) ResetRateLimit(ctx context.Context, key string) error {
+	return w.RateLimits.ResetRateLimit(ctx, key)
+}
+
 // defaultRedisPrefix starts every key Portal keeps in Redis.
 const defaultRedisPrefix = "portal:"
 

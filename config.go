@@ -32,7 +32,6 @@ type Config struct {
 	Mail     string // --mail: log, dir:PATH, smtp://user:pass@host:port or smtps://…
 	MailFrom string // --mail-from
 	Theme    string // --theme: theme directory
-	SiteName string // --site-name: shown on pages and in mail
 	// SecretKeyFile holds the operator's secret key (at least 32 bytes,
 	// e.g. openssl rand -base64 48): the server keys — the encryption of
 	// authenticator keys, "remember this browser", CSRF, the log's address
@@ -41,6 +40,11 @@ type Config struct {
 	// production setting; move an existing database's keys to it with
 	// portal move-secrets.
 	SecretKeyFile string // --secret-key-file
+	// ThemeReload reads the theme directory again when a file in it
+	// changes (checked on each request): for designers working against
+	// the real flows. Development only; refused with an https base URL.
+	ThemeReload bool   // --theme-reload
+	SiteName    string // --site-name: shown on pages and in mail
 	// MetricsAddr, when set, is where Serve answers /metrics (Prometheus
 	// text format) on a listener of its own, never the public one.
 	MetricsAddr string // --metrics-addr
@@ -111,6 +115,7 @@ func (c *Config) BindFlags(fs *flag.FlagSet) {
 	fs.StringVar(&c.MailFrom, "mail-from", c.MailFrom, "sender of mail")
 	fs.StringVar(&c.Theme, "theme", c.Theme, "theme directory")
 	fs.StringVar(&c.SecretKeyFile, "secret-key-file", c.SecretKeyFile, "file with the secret key (≥ 32 bytes) the server keys are derived from, kept out of the database (production setting; move existing keys with portal move-secrets)")
+	fs.BoolVar(&c.ThemeReload, "theme-reload", c.ThemeReload, "development: read the theme directory again when a file in it changes (refused with an https base URL)")
 	c.Settings.BindFlags(fs)
 	fs.StringVar(&c.RegisterFieldsFile, "register-fields-file", c.RegisterFieldsFile, "TOML file of extra registration fields ([[field]] name, type, required, label)")
 	fs.StringVar(&c.SiteName, "site-name", c.SiteName, "site name shown on pages and in mail")
@@ -207,6 +212,12 @@ func (c *Config) Validate() error {
 	}
 	if err := mail.ValidateFrom(c.MailFrom); err != nil {
 		bad("mail-from", "%v", err)
+	}
+	if c.ThemeReload && c.Theme == "" {
+		bad("theme-reload", "needs --theme")
+	}
+	if c.ThemeReload && c.baseURL != nil && c.baseURL.Scheme == "https" {
+		bad("theme-reload", "development only: it reads the theme on every request; turn it off with an https base URL")
 	}
 	if err := c.Settings.Validate(); err != nil {
 		errs = append(errs, err)

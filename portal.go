@@ -62,6 +62,7 @@ type Portal struct {
 	backend  *backend
 	identity *identity.Service
 	handler  *handlers.Handler
+	serve    http.Handler // handler, or a themeReloader around it
 }
 
 // New validates cfg, opens (creating if needed) and migrates the database,
@@ -176,7 +177,12 @@ func New(cfg Config) (*Portal, error) {
 	if met != nil {
 		met.observeBacklog(id.MailQueue().Backlog)
 	}
-	return &Portal{cfg: cfg, log: log, backend: b, identity: id, handler: h, metrics: met}, nil
+	p := &Portal{cfg: cfg, log: log, backend: b, identity: id, handler: h, serve: h, metrics: met}
+	if cfg.ThemeReload {
+		p.serve = newThemeReloader(cfg.Theme, log, h, id)
+		log.Warn("--theme-reload: the theme directory is read again on every change (development only)", "dir", cfg.Theme)
+	}
+	return p, nil
 }
 
 func randomKey() ([]byte, error) {
@@ -186,7 +192,7 @@ func randomKey() ([]byte, error) {
 }
 
 // Handler serves every page of Portal.
-func (p *Portal) Handler() http.Handler { return p.handler }
+func (p *Portal) Handler() http.Handler { return p.serve }
 
 // MetricsHandler serves the metrics in the Prometheus text format, or is
 // nil when Config.MetricsAddr is empty. Serve answers it at /metrics on
@@ -243,16 +249,8 @@ func (p *Portal) Helpers() handlers.Helpers { return p.handler.Helpers() }
 // without starting anything: `portal theme check`. The error names every
 // file that is wrong and why.
 func CheckTheme(dir string) error {
-	th, err := theme.Load(dir)
-	if err != nil {
-		return err
-	}
-	if th.Mail != nil {
-		if _, err := mail.LoadTemplates(th.Mail, slog.New(slog.DiscardHandler)); err != nil {
-			return fmt.Errorf("theme %s: %w", dir, err)
-		}
-	}
-	return nil
+	_, _, _, err := loadTheme(dir, slog.New(slog.DiscardHandler))
+	return err
 }
 
 // Config is the validated configuration (with derived defaults filled in).
@@ -324,7 +322,7 @@ func Migrate(ctx context.Context, cfg Config) error {
 func (p *Portal) Server() *http.Server {
 	return &http.Server{
 		Addr:              p.cfg.Addr,
-		Handler:           p.handler,
+		Handler:           p.serve,
 		ReadHeaderTimeout: 5 * time.Second,
 		ReadTimeout:       15 * time.Second,
 		WriteTimeout:      30 * time.Second,

@@ -3,7 +3,9 @@ package handlers
 import (
 	"errors"
 	"net/http"
+	"strconv"
 	"strings"
+	"time"
 
 	"github.com/labstack/echo/v4"
 
@@ -65,6 +67,14 @@ func (h *Handler) handleLoginPost(c echo.Context) error {
 	if errors.Is(err, identity.ErrInvalidLogin) {
 		// The same answer for every failure (AUTH-01).
 		return h.renderPage(c, http.StatusUnprocessableEntity, "login", h.loginView(c, f, nil, h.errorText(identity.ErrInvalidLogin)))
+	}
+	if errors.Is(err, identity.ErrLockedOut) {
+		// Too many attempts: say so, and when it ends, whatever the
+		// password — for addresses without an account alike (AUTH-03).
+		if d := identity.RetryAfter(err); d > 0 {
+			c.Response().Header().Set("Retry-After", strconv.Itoa(int((d+time.Second-1)/time.Second)))
+		}
+		return h.renderPage(c, http.StatusTooManyRequests, "login", h.loginView(c, f, nil, h.errorText(err)))
 	}
 	if err != nil {
 		return err

@@ -49,7 +49,7 @@ func (h *Handler) handleReauthShow(c echo.Context) error {
 // token (AUTH-05) and goes back to where the user was.
 func (h *Handler) handleReauthPost(c echo.Context) error {
 	password := c.FormValue("password")
-	if password == "" {
+	if password == "" && currentUser(c).PasswordHash != "" {
 		return h.renderPage(c, http.StatusUnprocessableEntity, "reauthenticate", h.reauthView(c, pages.FieldErrors{"password": h.T("validation.password_required")}))
 	}
 	err := h.id.Reauthenticate(c.Request().Context(), clientOf(c), currentUser(c), currentSession(c), password, c.FormValue("code"))

@@ -61,7 +61,7 @@ func (h *Handler) statusOf(err error) (int, string) {
 
 // errorTitle is the error page's title for status (the page shows the
 // same heading).
-func (h *Handler) errorTitle(status int) string { return pages.ErrorTitle(h.msgs, status) }
+func (h *Handler) errorTitle(status int) string { return pages.ErrorTitle(h.look().msgs, status) }
 
 // handleError is echo's one error sink (CONVENTIONS 10): it maps the error
 // to a status, logs internal errors with their detail, and renders the
@@ -105,7 +105,8 @@ func (h *Handler) handleError(err error, c echo.Context) {
 func (h *Handler) commonSafe(c echo.Context, title string) (cm pages.Common) {
 	defer func() {
 		if recover() != nil {
-			cm = pages.Common{Title: title, SiteName: h.opts.SiteName, CSSURL: h.assets.URL("portal.css"), ThemeCSSURL: h.themeCSSURL(), IconURL: h.assets.URL("favicon.svg"), Messages: h.msgs}
+			lk := h.look()
+			cm = pages.Common{Title: title, SiteName: h.opts.SiteName, CSSURL: lk.assets.URL("portal.css"), ThemeCSSURL: lk.themeCSSURL(), IconURL: lk.assets.URL("favicon.svg"), Messages: lk.msgs}
 		}
 	}()
 	return h.common(c, title)

@@ -62,7 +62,6 @@ type Options struct {
 type Handler struct {
 	id        *identity.Service
 	sessions  *scs.SessionManager
-	assets    *static.Assets
 	log       *slog.Logger
 	opts      Options
 	secure    bool
@@ -70,8 +69,10 @@ type Handler struct {
 	cop       *http.CrossOriginProtection
 	providers *providerSet
 	over      overrides // OverrideHandler
-	theme     *theme.Theme
-	msgs      *messages.Catalog // the theme's, or the built-in one
+	// look is the theme, the static files over the built-in ones and the
+	// message catalogue, in one pointer so that SetTheme
+	// (--theme-reload) swaps all three at once.
+	lookPtr atomic.Pointer[look]
 	// cspHead + nonce + cspTail is the Content-Security-Policy header.
 	cspHead, cspTail string
 	// csrfMACs are HMAC-SHA256s keyed with CSRFKey (csrfTokenFor).
@@ -95,13 +96,11 @@ func New(o Options) (*Handler, error) {
 	}
 	h := &Handler{
 		id:     o.Identity,
-		assets: o.Assets,
 		log:    o.Log,
 		opts:   o,
 		secure: o.BaseURL.Scheme == "https",
-		theme:  o.Theme,
-		msgs:   o.Theme.Messages(),
 	}
+	h.SetTheme(o.Theme, o.Assets)
 	h.sessions = newSessionManager(o.SessionStore, h.secure, o.Identity.Settings().RememberMeLifetime)
 	ps, err := newProviderSet(o.Providers)
 	if err != nil {
@@ -118,6 +117,21 @@ func New(o Options) (*Handler, error) {
 	}
 	h.echo = h.routes()
 	return h, nil
+}
+
+// look is what a theme decides for every page.
+type look struct {
+	theme  *theme.Theme
+	assets *static.Assets
+	msgs   *messages.Catalog // the theme's, or the built-in one
+}
+
+func (h *Handler) look() *look { return h.lookPtr.Load() }
+
+// SetTheme replaces the theme and the static files (a theme read again by
+// --theme-reload); requests already under way finish with the old ones.
+func (h *Handler) SetTheme(th *theme.Theme, assets *static.Assets) {
+	h.lookPtr.Store(&look{theme: th, assets: assets, msgs: th.Messages()})
 }
 
 // Served returns how many requests the handler has begun to serve.

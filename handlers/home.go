@@ -52,7 +52,7 @@ func (h *Handler) probe(c echo.Context, check func(context.Context) error) error
 }
 
 func (h *Handler) handleStatic(c echo.Context) error {
-	if !h.assets.ServeFile(c.Response(), c.Request(), strings.TrimPrefix(c.Param("*"), "/")) {
+	if !h.look().assets.ServeFile(c.Response(), c.Request(), strings.TrimPrefix(c.Param("*"), "/")) {
 		return echo.ErrNotFound
 	}
 	return nil

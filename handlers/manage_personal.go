@@ -89,9 +89,9 @@ func (h *Handler) handleSecurityShow(c echo.Context) error {
 		v.NextPage = page + 1
 	}
 	for _, e := range events {
-		device := identity.DescribeUserAgentText(e.UserAgent, h.msgs)
+		device := identity.DescribeUserAgentText(e.UserAgent, h.look().msgs)
 		v.Events = append(v.Events, pages.SecurityEventItem{
-			ID: e.ID, Kind: e.Kind, Text: pages.EventText(h.msgs, e.Kind, e.Detail, device, e.IP),
+			ID: e.ID, Kind: e.Kind, Text: pages.EventText(h.look().msgs, e.Kind, e.Detail, device, e.IP),
 			Time: e.CreatedAt, Device: device, IP: e.IP, SignIn: identity.IsSignInEvent(e.Kind),
 		})
 	}

@@ -65,7 +65,7 @@ func (h *Handler) handleManageProfilePost(c echo.Context) error {
 	if errs == nil {
 		errs = pages.FieldErrors{}
 	}
-	for k, v := range h.id.ValidateAttributesText(f.Attributes, h.msgs) {
+	for k, v := range h.id.ValidateAttributesText(f.Attributes, h.look().msgs) {
 		errs[k] = v
 	}
 	if len(errs) > 0 {

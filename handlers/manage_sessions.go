@@ -22,7 +22,7 @@ func (h *Handler) handleSessionsShow(c echo.Context) error {
 	v := pages.SessionsView{Common: h.common(c, h.T("manage-sessions.title"))}
 	for _, x := range list {
 		v.Sessions = append(v.Sessions, pages.SessionItem{
-			ID: x.ID, Device: identity.DescribeUserAgentText(x.UserAgent, h.msgs), IP: x.IP,
+			ID: x.ID, Device: identity.DescribeUserAgentText(x.UserAgent, h.look().msgs), IP: x.IP,
 			CreatedAt: x.CreatedAt, LastSeenAt: x.LastSeenAt, Current: x.ID == cur,
 			Remember: x.Remember, Remembered2FA: x.Remembered2FA,
 		})

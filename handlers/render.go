@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"fmt"
-	"html/template"
 	"io"
 	"net/http"
 	"strings"
@@ -22,31 +21,32 @@ import (
 // over the built-in wording), with its {placeholders} filled in from
 // name/value pairs.
 func (h *Handler) T(key string, args ...any) string {
-	return h.msgs.T(key, args...)
+	return h.look().msgs.T(key, args...)
 }
 
 // themeCSSURL is the URL of the theme's static/theme.css, or "" when the
 // theme has none.
-func (h *Handler) themeCSSURL() string {
-	if !h.assets.Has("theme.css") {
+func (lk *look) themeCSSURL() string {
+	if !lk.assets.Has("theme.css") {
 		return ""
 	}
-	return h.assets.URL("theme.css")
+	return lk.assets.URL("theme.css")
 }
 
 // common builds what every page gets. It pops the status message, so call
 // it once per rendered page.
 func (h *Handler) common(c echo.Context, title string) pages.Common {
+	lk := h.look()
 	cm := pages.Common{
 		Title:       title,
 		SiteName:    h.opts.SiteName,
-		CSSURL:      h.assets.URL("portal.css"),
-		ThemeCSSURL: h.themeCSSURL(),
-		IconURL:     h.assets.URL("favicon.svg"),
+		CSSURL:      lk.assets.URL("portal.css"),
+		ThemeCSSURL: lk.themeCSSURL(),
+		IconURL:     lk.assets.URL("favicon.svg"),
 
 		ExternalLogins:   len(h.providers.list) > 0,
 		RegistrationOpen: h.id.RegistrationOpen(),
-		Messages:         h.msgs,
+		Messages:         lk.msgs,
 	}
 	if u := currentUser(c); u != nil {
 		cm.User = &pages.UserInfo{ID: u.ID, Email: u.Email, UserName: u.UserName, EmailConfirmed: u.EmailConfirmed}
@@ -143,7 +143,8 @@ func (h *Handler) renderPage(c echo.Context, status int, name string, view pages
 	}
 	out := getBuf()
 	defer bufPool.Put(out)
-	themed, goOverride, layout := h.theme.Page(name), h.pageOverride(name), h.theme.Layout()
+	lk := h.look()
+	themed, goOverride, layout := lk.theme.Page(name), h.pageOverride(name), lk.theme.Layout()
 	if themed == nil && goOverride == nil && layout == nil {
 		// The common case: the built-in page in one pass.
 		if err := page.Render(view).Render(ctx, out); err != nil {
@@ -154,39 +155,19 @@ func (h *Handler) renderPage(c echo.Context, status int, name string, view pages
 
 	cm := view.PageCommon()
 	vars := theme.Vars{CSRFToken: cm.CSRFToken, Nonce: nonce, Messages: cm.Messages}
-	body := getBuf()
-	defer bufPool.Put(body)
-	done := false
-	if themed != nil {
-		if err := themed.Execute(body, view, vars); err != nil {
-			h.log.ErrorContext(ctx, "theme page override failed; serving the built-in page", "page", name, "file", themed.File, "err", err)
-			body.Reset()
+	var override func(io.Writer) error
+	if goOverride != nil {
+		override = func(w io.Writer) error { return renderSafe(ctx, goOverride, view, w) }
+	}
+	fallbacks, err := lk.theme.RenderPage(ctx, out, page, view, vars, override)
+	for _, f := range fallbacks {
+		if f.File != "" {
+			h.log.ErrorContext(ctx, f.What, "page", name, "file", f.File, "err", f.Err)
 		} else {
-			done = true
+			h.log.ErrorContext(ctx, f.What, "page", name, "err", f.Err)
 		}
 	}
-	if !done && goOverride != nil {
-		if err := renderSafe(ctx, goOverride, view, body); err != nil {
-			h.log.ErrorContext(ctx, "page override failed; serving the built-in page", "page", name, "err", err)
-			body.Reset()
-		} else {
-			done = true
-		}
-	}
-	if !done {
-		if err := page.Body(view).Render(ctx, body); err != nil {
-			return err
-		}
-	}
-	if layout != nil {
-		err := layout.Execute(out, theme.LayoutData{Common: cm, Body: template.HTML(body.String()), Page: name}, vars)
-		if err == nil {
-			return c.HTMLBlob(status, out.Bytes())
-		}
-		h.log.ErrorContext(ctx, "theme layout failed; using the built-in layout", "page", name, "file", layout.File, "err", err)
-		out.Reset()
-	}
-	if err := pages.WithLayout(cm, templ.Raw(body.String())).Render(ctx, out); err != nil {
+	if err != nil {
 		return err
 	}
 	return c.HTMLBlob(status, out.Bytes())
@@ -207,13 +188,13 @@ func (h *Handler) fieldErrors(err error) (pages.FieldErrors, string, bool) {
 	if !asIdentityError(err, &e) || e.Code != identity.EINVALID {
 		return nil, "", false
 	}
-	fe := pages.FieldErrors(e.FieldTexts(h.msgs))
+	fe := pages.FieldErrors(e.FieldTexts(h.look().msgs))
 	msg := ""
 	if len(fe) == 0 {
-		msg = e.Text(h.msgs)
+		msg = e.Text(h.look().msgs)
 	}
 	return fe, msg, true
 }
 
 // errorText is the user-safe message of err, in the catalogue's wording.
-func (h *Handler) errorText(err error) string { return identity.ErrorText(err, h.msgs) }
+func (h *Handler) errorText(err error) string { return identity.ErrorText(err, h.look().msgs) }

@@ -182,7 +182,9 @@ func currentSessionID(c echo.Context) string {
 func (h *Handler) signIn(c echo.Context, u *identity.User, o identity.SessionOptions) error {
 	ctx := c.Request().Context()
 	remember := o.Remember
-	x, err := h.id.StartSession(ctx, u, clientOf(c), o)
+	cl := clientOf(c)
+	cl.Device = h.ensureDeviceCookie(c)
+	x, err := h.id.StartSession(ctx, u, cl, o)
 	if err != nil {
 		return err
 	}
@@ -315,13 +317,44 @@ func clientOf(c echo.Context) identity.Client {
 }
 
 // signInClient is clientOf with what a sign-in step needs of the browser:
-// its "remember this browser" cookie.
+// its "remember this browser" and device cookies.
 func (h *Handler) signInClient(c echo.Context) identity.Client {
 	cl := clientOf(c)
 	if ck, err := c.Cookie(h.rememberCookieName()); err == nil {
 		cl.RememberBrowser = ck.Value
 	}
+	if ck, err := c.Cookie(h.deviceCookieName()); err == nil && len(ck.Value) == 43 {
+		cl.Device = ck.Value
+	}
 	return cl
+}
+
+// deviceCookieLifetime: the device cookie outlives sessions; identity
+// trusts a device for 90 days after its last sign-in.
+const deviceCookieLifetime = 400 * 24 * time.Hour
+
+func (h *Handler) deviceCookieName() string {
+	if h.secure {
+		return "__Host-portal_device"
+	}
+	return "portal_device"
+}
+
+// ensureDeviceCookie returns this browser's device handle — a random
+// value that lets the lockout rules tell the owner's browsers from
+// strangers (identity.Client.Device, AUTH-03) — setting a new one when
+// the browser has none. Signing out keeps it, like "remember this
+// browser".
+func (h *Handler) ensureDeviceCookie(c echo.Context) string {
+	if ck, err := c.Cookie(h.deviceCookieName()); err == nil && len(ck.Value) == 43 {
+		return ck.Value
+	}
+	v := randomString(32)
+	c.SetCookie(&http.Cookie{
+		Name: h.deviceCookieName(), Value: v, Path: "/", MaxAge: int(deviceCookieLifetime / time.Second),
+		Expires: h.now().Add(deviceCookieLifetime), HttpOnly: true, Secure: h.secure, SameSite: http.SameSiteLaxMode,
+	})
+	return v
 }
 
 func randomString(n int) string {

@@ -159,7 +159,7 @@ func (s *Service) ChangePassword(ctx context.Context, c Client, u *User, keepSID
 	if m := s.checkPassword(in.NewPassword, u.Email); !m.ok() {
 		return msgErr("new_password", m)
 	}
-	if err := s.checkCurrentPassword(ctx, u, in.OldPassword, "old_password"); err != nil {
+	if err := s.checkCurrentPassword(ctx, c, u, in.OldPassword, "old_password"); err != nil {
 		s.RecordEvent(ctx, u.ID, EventReauthFailed, c, "password change")
 		return err
 	}

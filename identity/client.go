@@ -15,6 +15,11 @@ type Client struct {
 	// if it sent one (see RememberBrowserToken): a sign-in from it skips
 	// the second factor.
 	RememberBrowser string
+	// Device is the browser's long-lived device cookie, if it sent one: a
+	// random handle that tells the lockout rules this browser signed in
+	// to the account before (AUTH-03). The owner's browsers are not held
+	// up by strangers' failures.
+	Device string
 }
 
 // NewClient cleans what the handler saw: the user agent is cut to 256

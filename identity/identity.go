@@ -66,7 +66,7 @@ type Options struct {
 type Service struct {
 	store     store.Store
 	mailer    mail.Sender
-	templates *mail.Templates
+	templates atomic.Pointer[mail.Templates] // SetMailTemplates swaps it
 	queue     *MailQueue
 	keys      *keyEncryption
 	// codeHasher hashes recovery codes: argon2id with at most 8 MiB (50-bit
@@ -140,7 +140,6 @@ func New(o Options) (*Service, error) {
 	s := &Service{
 		store:      o.Store,
 		mailer:     o.Mailer,
-		templates:  t,
 		queue:      newMailQueue(o.Store, o.Mailer, o.Log, now),
 		keys:       keys,
 		codeHasher: hasher.WithParams(codeParams),
@@ -150,11 +149,16 @@ func New(o Options) (*Service, error) {
 		opts:       o,
 		now:        now,
 	}
+	s.templates.Store(t)
 	s.queue.obs = o.Observer
 	s.queue.jobs[jobForgotPassword] = s.runForgotPassword
 	s.queue.jobs[jobResendConfirm] = s.runResendConfirmation
 	return s, nil
 }
+
+// SetMailTemplates replaces the mail templates (a theme's mail/ read
+// again by --theme-reload).
+func (s *Service) SetMailTemplates(t *mail.Templates) { s.templates.Store(t) }
 
 // MailQueue is the outbox worker: Start it after New, Stop it before
 // closing the store.
@@ -330,7 +334,7 @@ func (s *Service) Register(ctx context.Context, c Client, in RegisterInput) (Reg
 // queue delivers it. Site name and base URL are filled in.
 func (s *Service) queueMail(ctx context.Context, name string, d mail.Data) error {
 	d.SiteName, d.BaseURL = s.opts.SiteName, s.opts.BaseURL+"/"
-	m, err := s.templates.Render(name, d)
+	m, err := s.templates.Load().Render(name, d)
 	if err != nil {
 		return internal(err)
 	}
@@ -358,21 +362,27 @@ func (s *Service) eventData(to string, c Client) mail.Data {
 }
 
 // ErrInvalidLogin is the one answer to every failed sign-in: unknown
-// address, wrong password, locked account, unconfirmed address (AUTH-01).
+// address, wrong password, unconfirmed address (AUTH-01).
 var ErrInvalidLogin = errKey(EUNAUTHORIZED, "errors.invalid_login")
 
 // PasswordSignIn checks an email and password. It costs one argon2id
 // verification whatever the outcome (AUTH-02) and answers every failure
-// alike (AUTH-01). Throttling (AUTH-03/04):
+// alike (AUTH-01). Each attempt is counted before the hash, atomically, so
+// that parallel requests get no more than the limits allow (AUTH-04):
 //   - per IP: attempts, and failures over all accounts (credential
 //     stuffing), answer 429;
-//   - a wrong password from an IP that has signed in to the account before
-//     counts towards the account's lockout (Lockout.Threshold);
-//   - from any other IP it counts towards that IP's budget for the account
-//     (LoginFailuresPerIPAccount): over it, that IP is refused for the
-//     account while the account stays open to its owner — an attacker
-//     cannot lock a victim out (no Keycloak-style lockout DoS); only a
-//     distributed attack (LoginFailuresPerAccountUnknownIPs) locks it.
+//   - from a browser that signed in to the account before (its device
+//     cookie), attempts count towards the account's lockout: only the
+//     owner's browsers spend it, and a lock from elsewhere does not hold
+//     them up (AUTH-03);
+//   - from elsewhere, LoginFailuresPerIPAccount per address and IP and,
+//     from IPs that never signed in to the account,
+//     LoginFailuresPerAccountUnknownIPs per address from everywhere (a
+//     distributed attack, mailed to the owner) — for an address with an
+//     account or without one alike;
+//   - while a budget is spent the answer is ErrLockedOut, "too many
+//     attempts, try again in N minutes or reset your password", whatever
+//     the password (AUTH-03).
 //
 // Success resets the count, rehashes a password stored with old
 // parameters, and goes on to the second factor (BeginSignIn).
@@ -403,6 +413,50 @@ func (s *Service) PasswordSignIn(ctx context.Context, c Client, email, password 
 	}
 	u, err := s.store.FindUserByEmail(ctx, norm)
 	if errors.Is(err, store.ErrNotFound) {
+		u = nil
+	} else if err != nil {
+		return nil, internal(err)
+	}
+	var src source
+	if u != nil {
+		if src.device, err = s.knownDevice(ctx, u.ID, c.Device); err != nil {
+			return nil, err
+		}
+		if src.knownIP, err = s.knownIP(ctx, u.ID, ip); err != nil {
+			return nil, err
+		}
+	}
+	now := s.now()
+	resetKey := ""
+	if src.device {
+		if u, err = s.reserveAttempt(ctx, c, u, "password"); err != nil {
+			if u != nil && errors.Is(err, ErrLockedOut) {
+				s.RecordEvent(ctx, u.ID, EventLoginFailed, c, "account locked")
+				s.obs.SignIn(SignInPassword, OutcomeLocked)
+			}
+			return nil, err
+		}
+	} else {
+		if resetKey, err = s.reserveSourceAttempt(ctx, c, u, norm, ip, src); err != nil {
+			if errors.Is(err, ErrLockedOut) {
+				s.refused("login-fail-ip-account")
+				s.obs.SignIn(SignInPassword, OutcomeThrottled)
+				if u != nil {
+					s.RecordEvent(ctx, u.ID, EventLoginFailed, c, "too many attempts")
+				}
+			}
+			return nil, err
+		}
+		if u != nil && IsLockedOut(u, now) {
+			// Locked by the owner's own browsers, the second factor or
+			// the operator: the same answer for everyone but the owner's
+			// browsers, whatever the password.
+			s.RecordEvent(ctx, u.ID, EventLoginFailed, c, "account locked")
+			s.obs.SignIn(SignInPassword, OutcomeLocked)
+			return nil, lockedOutUser(u, now)
+		}
+	}
+	if u == nil {
 		if err := s.hasher.VerifyDummy(ctx, pw); err != nil {
 			return nil, err
 		}
@@ -410,28 +464,10 @@ func (s *Service) PasswordSignIn(ctx context.Context, c Client, email, password 
 		s.obs.SignIn(SignInPassword, OutcomeUnknownAccount)
 		return nil, s.loginFailedFromIP(ctx, ip)
 	}
-	if err != nil {
-		return nil, internal(err)
-	}
-	now := s.now()
-	locked := IsLockedOut(u, now)
-	known, err := s.knownIP(ctx, u.ID, ip)
-	if err != nil {
-		return nil, err
-	}
-	throttled := false
-	if !known {
-		over, _, err := s.over(ctx, "login-fail-ip-account", u.ID+"|"+ip, s.opts.RateLimits.LoginFailuresPerIPAccount)
-		if err != nil {
-			return nil, err
-		}
-		throttled = over
-	}
 	hctx := ctx
-	if known {
-		// The owner's usual address is served before anonymous traffic,
-		// so a login flood does not lock owners out (REL-12). Only someone
-		// who signed in from this address before gets here.
+	if src.device || src.knownIP {
+		// The owner's usual browser or address is served before anonymous
+		// traffic, so a login flood does not lock owners out (REL-12).
 		hctx = WithHashPriority(ctx)
 	}
 	ok, rehash, err := s.hasher.Verify(hctx, pw, u.PasswordHash)
@@ -439,30 +475,22 @@ func (s *Service) PasswordSignIn(ctx context.Context, c Client, email, password 
 		return nil, err
 	}
 	switch {
-	case locked, throttled:
-		// Even the right password fails while locked or throttled, with
-		// the same answer.
-		s.RecordEvent(ctx, u.ID, EventLoginFailed, c, "account locked")
-		if locked {
-			s.obs.SignIn(SignInPassword, OutcomeLocked)
-		} else {
-			s.refused("login-fail-ip-account")
-			s.obs.SignIn(SignInPassword, OutcomeThrottled)
-		}
-		return nil, s.loginFailedFromIP(ctx, ip)
 	case !ok:
 		s.RecordEvent(ctx, u.ID, EventLoginFailed, c, "wrong password")
 		s.obs.SignIn(SignInPassword, OutcomeWrongPassword)
-		if u.PasswordHash != "" {
-			if err := s.countLoginFailure(ctx, c, u, ip, known, now); err != nil {
-				return nil, err
-			}
+		if src.device {
+			s.attemptFailed(ctx, c, u, "password")
 		}
 		return nil, s.loginFailedFromIP(ctx, ip)
 	case s.opts.RequireConfirmedEmail && !u.EmailConfirmed:
 		s.RecordEvent(ctx, u.ID, EventLoginFailed, c, "email not confirmed")
 		s.obs.SignIn(SignInPassword, OutcomeUnconfirmed)
 		return nil, ErrInvalidLogin
+	}
+	if resetKey != "" {
+		if err := s.store.ResetRateLimit(ctx, resetKey); err != nil {
+			return nil, internal(err)
+		}
 	}
 	upd := store.UserUpdate{UpdatedAt: now}
 	dirty := false

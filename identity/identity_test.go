@@ -41,6 +41,12 @@ func (m *captureMailer) Send(_ context.Context, msg mail.Message) error {
 	return nil
 }
 
+func (m *captureMailer) all() []mail.Message {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return append([]mail.Message(nil), m.sent...)
+}
+
 func (m *captureMailer) last(t testing.TB) mail.Message {
 	t.Helper()
 	m.mu.Lock()
@@ -182,6 +188,13 @@ func (f *fixture) knownOwner(t *testing.T, u *User) {
 	}
 }
 
+// TestLockout (AUTH-03, issue 17 item 7): five wrong passwords from the
+// owner's usual address (another browser there) hold that address for
+// the address (login-fail-ip-account, 15 minutes); then
+// even the right password gets "too many attempts, try again in N
+// minutes" — not "invalid login", which the owner would take for a wrong
+// password — and an address without an account gets the same answer after
+// as many failures.
 func TestLockout(t *testing.T) {
 	f := newFixture(t)
 	ctx := context.Background()
@@ -191,29 +204,83 @@ func TestLockout(t *testing.T) {
 		if _, err := f.svc.PasswordSignIn(ctx, owner, "alice@example.com", "wrong password"); !errors.Is(err, ErrInvalidLogin) {
 			t.Fatalf("failure %d err=%v", i+1, err)
 		}
+		if _, err := f.svc.PasswordSignIn(ctx, owner, "nobody@example.com", "wrong password"); !errors.Is(err, ErrInvalidLogin) {
+			t.Fatalf("unknown address, failure %d err=%v", i+1, err)
+		}
 	}
-	// AUTH-03: locked — even the right password fails, with the same error.
-	if _, err := f.svc.PasswordSignIn(ctx, owner, "alice@example.com", pw); !errors.Is(err, ErrInvalidLogin) {
-		t.Fatalf("right password while locked err=%v, want ErrInvalidLogin", err)
+	_, err := f.svc.PasswordSignIn(ctx, owner, "alice@example.com", pw)
+	if !errors.Is(err, ErrLockedOut) || RetryAfter(err) != 15*time.Minute || !strings.Contains(ErrorMessage(err), "15 minutes") {
+		t.Fatalf("right password while locked err=%v (retry %v), want ErrLockedOut in 15 minutes", err, RetryAfter(err))
 	}
-	f.clock.Advance(5*time.Minute - time.Second)
-	if _, err := f.svc.PasswordSignIn(ctx, owner, "alice@example.com", pw); !errors.Is(err, ErrInvalidLogin) {
-		t.Fatalf("right password 1 s before the end err=%v, want ErrInvalidLogin", err)
+	stranger := Client{IP: "203.0.113.9"}
+	for range 5 {
+		f.svc.PasswordSignIn(ctx, stranger, "alice@example.com", "wrong password")
+		f.svc.PasswordSignIn(ctx, stranger, "nobody2@example.com", "wrong password")
+	}
+	_, strangerErr := f.svc.PasswordSignIn(ctx, stranger, "alice@example.com", pw)
+	_, unknownErr := f.svc.PasswordSignIn(ctx, stranger, "nobody2@example.com", pw)
+	if !errors.Is(strangerErr, ErrLockedOut) || ErrorMessage(strangerErr) != ErrorMessage(unknownErr) {
+		t.Fatalf("after 5 failures from a stranger: account %v, no account %v; want the same ErrLockedOut (AUTH-01)", strangerErr, unknownErr)
+	}
+	f.clock.Advance(15*time.Minute - time.Second)
+	if _, err := f.svc.PasswordSignIn(ctx, owner, "alice@example.com", pw); !errors.Is(err, ErrLockedOut) || RetryAfter(err) != time.Second {
+		t.Fatalf("right password 1 s before the end err=%v, want ErrLockedOut for 1 s", err)
 	}
 	f.clock.Advance(time.Second)
-	got, err := f.svc.PasswordSignIn(ctx, owner, "alice@example.com", pw)
-	if err != nil {
+	if _, err := f.svc.PasswordSignIn(ctx, owner, "alice@example.com", pw); err != nil {
 		t.Fatalf("right password after the lockout: %v", err)
 	}
-	if got.User.AccessFailedCount != 0 || !got.User.LockoutEnd.IsZero() {
-		t.Fatalf("after success count=%d lockout=%v, want reset", got.User.AccessFailedCount, got.User.LockoutEnd)
+	// The success ended the run: five more failures are allowed.
+	for i := range 5 {
+		if _, err := f.svc.PasswordSignIn(ctx, owner, "alice@example.com", "wrong password"); !errors.Is(err, ErrInvalidLogin) {
+			t.Fatalf("failure %d after a success err=%v", i+1, err)
+		}
 	}
 }
 
-// TestAttackerCannotLockOwnerOut: failures from an IP that never signed in
-// slow that IP down for the account; the owner, from a known IP, still
-// signs in, and the account is not locked (no lockout DoS). Only a
-// distributed attack beyond LoginFailuresPerAccountUnknownIPs locks it.
+// deviceOwner is the owner's browser: owner's address and a device cookie.
+var deviceOwner = Client{IP: "192.0.2.10", UserAgent: "owner", Device: "owner-device-0123456789abcdef0123456789abcde"}
+
+// TestOwnerBrowserSignsInDuringLock (AUTH-03, issue 17 item 4): strangers —
+// even behind the owner's own address (a shared NAT) — cannot keep the
+// owner's browser out: it signed in before (its device cookie), so it is
+// not held up by their failures. Its own failures lock the account.
+func TestOwnerBrowserSignsInDuringLock(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	u := f.mustRegister(t, "alice@example.com")
+	f.confirm(t, u)
+	if _, err := f.svc.StartSession(ctx, u, deviceOwner, SessionOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	natMate := Client{IP: deviceOwner.IP, UserAgent: "someone else"}
+	for range 20 {
+		f.svc.PasswordSignIn(ctx, natMate, "alice@example.com", "wrong password")
+	}
+	if _, err := f.svc.PasswordSignIn(ctx, natMate, "alice@example.com", pw); !errors.Is(err, ErrLockedOut) {
+		t.Fatalf("the NAT mate after 20 failures: %v, want ErrLockedOut", err)
+	}
+	if _, err := f.svc.PasswordSignIn(ctx, deviceOwner, "alice@example.com", pw); err != nil {
+		t.Fatalf("the owner's browser was kept out by someone behind the same address: %v", err)
+	}
+	// The owner's browser's own failures count towards the account's lock.
+	for range 5 {
+		f.svc.PasswordSignIn(ctx, deviceOwner, "alice@example.com", "wrong password")
+	}
+	if _, err := f.svc.PasswordSignIn(ctx, deviceOwner, "alice@example.com", pw); !errors.Is(err, ErrLockedOut) {
+		t.Fatalf("after 5 failures of its own: %v, want ErrLockedOut", err)
+	}
+	if got, _ := f.store.FindUserByID(ctx, u.ID); !IsLockedOut(got, f.clock.Now()) {
+		t.Fatal("5 failures from the owner's browser did not lock the account")
+	}
+}
+
+// TestAttackerCannotLockOwnerOut (AUTH-03, issue 17 item 4): failures from
+// an IP that never signed in slow that IP down for the account; the owner,
+// from a known IP, still signs in, and the account is not locked (no
+// lockout DoS). A distributed attack beyond
+// LoginFailuresPerAccountUnknownIPs holds every stranger — and mails the
+// owner once — but the owner's address and browser still sign in.
 func TestAttackerCannotLockOwnerOut(t *testing.T) {
 	f := newFixture(t, func(o *Options) {
 		o.RateLimits = DefaultRateLimits
@@ -226,8 +293,8 @@ func TestAttackerCannotLockOwnerOut(t *testing.T) {
 	for range 8 {
 		f.svc.PasswordSignIn(ctx, attacker, "alice@example.com", "guess guess guess")
 	}
-	if _, err := f.svc.PasswordSignIn(ctx, attacker, "alice@example.com", pw); !errors.Is(err, ErrInvalidLogin) {
-		t.Fatalf("throttled attacker with the right password err=%v, want the generic failure", err)
+	if _, err := f.svc.PasswordSignIn(ctx, attacker, "alice@example.com", pw); !errors.Is(err, ErrLockedOut) {
+		t.Fatalf("throttled attacker with the right password err=%v, want ErrLockedOut", err)
 	}
 	if _, err := f.svc.PasswordSignIn(ctx, owner, "alice@example.com", pw); err != nil {
 		t.Fatalf("the owner was locked out by an attacker: %v", err)
@@ -239,17 +306,69 @@ func TestAttackerCannotLockOwnerOut(t *testing.T) {
 	if _, err := f.svc.PasswordSignIn(ctx, Client{IP: "198.51.100.4"}, "alice@example.com", pw); err != nil {
 		t.Fatalf("a fresh IP with the right password: %v", err)
 	}
-	// A distributed attack (many IPs, 4 failures each) locks the account.
+	// A distributed attack (many IPs, 4 failures each) holds strangers…
 	for i := range 4 {
 		for range 4 {
 			f.svc.PasswordSignIn(ctx, Client{IP: fmt.Sprintf("203.0.113.%d", 100+i)}, "alice@example.com", "guess guess guess")
 		}
 	}
-	if got, _ := f.store.FindUserByID(ctx, u.ID); !IsLockedOut(got, f.clock.Now()) {
-		t.Fatal("a distributed attack beyond the account's budget did not lock it")
+	if _, err := f.svc.PasswordSignIn(ctx, Client{IP: "198.51.100.77"}, "alice@example.com", pw); !errors.Is(err, ErrLockedOut) {
+		t.Fatalf("a new address during a distributed attack: %v, want ErrLockedOut", err)
 	}
-	if _, err := f.svc.PasswordSignIn(ctx, owner, "alice@example.com", pw); !errors.Is(err, ErrInvalidLogin) {
-		t.Fatalf("locked account signed in: %v", err)
+	// …but not the owner, and the owner hears of it once.
+	if _, err := f.svc.PasswordSignIn(ctx, owner, "alice@example.com", pw); err != nil {
+		t.Fatalf("the owner's address was kept out by a distributed attack: %v", err)
+	}
+	if err := f.svc.MailQueue().Flush(ctx); err != nil {
+		t.Fatal(err)
+	}
+	notices := 0
+	for _, m := range f.mail.all() {
+		if strings.Contains(m.Text, "never signed in from") {
+			notices++
+		}
+	}
+	if notices != 1 {
+		t.Fatalf("%d mails about the distributed attack, want 1", notices)
+	}
+}
+
+// TestParallelGuessesReserved (AUTH-04, issue 17 item 5): 40 parallel wrong
+// passwords from one address against one account: no more than the limit
+// (5) are evaluated; the rest are refused before the hash.
+func TestParallelGuessesReserved(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		c    Client
+	}{{"stranger", Client{IP: "203.0.113.5"}}, {"known address", owner}, {"owner's browser", deviceOwner}} {
+		t.Run(tc.name, func(t *testing.T) {
+			f := newFixture(t)
+			ctx := context.Background()
+			u := f.mustRegister(t, "alice@example.com")
+			f.confirm(t, u)
+			if _, err := f.svc.StartSession(ctx, u, deviceOwner, SessionOptions{}); err != nil {
+				t.Fatal(err)
+			}
+			var wg sync.WaitGroup
+			var mu sync.Mutex
+			evaluated := 0
+			for range 40 {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					_, err := f.svc.PasswordSignIn(ctx, tc.c, "alice@example.com", "wrong password")
+					if errors.Is(err, ErrInvalidLogin) {
+						mu.Lock()
+						evaluated++
+						mu.Unlock()
+					}
+				}()
+			}
+			wg.Wait()
+			if evaluated > 5 {
+				t.Fatalf("%d of 40 parallel wrong passwords were evaluated, want at most 5", evaluated)
+			}
+		})
 	}
 }
 

@@ -178,7 +178,7 @@ func (s *Service) ExportPersonalData(ctx context.Context, c Client, u *User) ([]
 // confirmation goes to the old address; the address can register again.
 func (s *Service) DeleteAccount(ctx context.Context, c Client, u *User, password string) error {
 	if u.PasswordHash != "" {
-		if err := s.checkCurrentPassword(ctx, u, password, "password"); err != nil {
+		if err := s.checkCurrentPassword(ctx, c, u, password, "password"); err != nil {
 			s.RecordEvent(ctx, u.ID, EventReauthFailed, c, "account deletion")
 			return err
 		}

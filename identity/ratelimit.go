@@ -27,10 +27,11 @@ type RateLimits struct {
 	// login-fail-ip: failed sign-ins per IP, over all accounts (credential
 	// stuffing, AUTH-04): over it, 429.
 	LoginFailuresPerIP Limit
-	// login-fail-ip-account: failed sign-ins to one account from one IP
-	// that never signed in to it: over it that IP is refused for that
-	// account until the window ends — the attacker slows down, the
-	// account does not lock (no lockout denial of service).
+	// login-fail-ip-account: sign-in attempts to one address from one IP
+	// (counted before the password is checked; a success starts again):
+	// over it that IP is refused for that address until the window ends —
+	// the attacker slows down, the account does not lock (no lockout
+	// denial of service), and the owner's browsers are not held up.
 	LoginFailuresPerIPAccount Limit
 	// login-fail-account-unknown: failed sign-ins to one account from IPs
 	// that never signed in to it, from everywhere: over it the account

@@ -52,7 +52,7 @@ func (s *Service) StartSession(ctx context.Context, u *User, c Client, o Session
 	}
 	s.obs.SessionCreated()
 	s.obs.SignIn(sessionMethod(o.Method), OutcomeOK)
-	s.rememberIP(ctx, u.ID, ipKey(c.IP))
+	s.rememberClient(ctx, u.ID, c)
 	detail := o.Method
 	if remember {
 		detail = strings.TrimPrefix(detail+", remember me", ", ")
@@ -175,22 +175,24 @@ var ErrIncorrectPassword = fieldErr("password", "errors.incorrect_password")
 
 // Reauthenticate checks the signed-in user's password again — and, with
 // 2FA on, a code from the authenticator app (MFA-05) — and, if right,
-// records the time on the session. A wrong password or code counts
-// towards the lockout like a failed sign-in (PWD-05).
+// records the time on the session. An account without a password confirms
+// with its code alone (or through its provider, ReauthenticateExternal);
+// without either it cannot re-authenticate here. Password and code go
+// through the guarded paths of sign-in: counted before they are checked,
+// the lock enforced, rate-limited (MFA-03, SES-05, PWD-05).
 func (s *Service) Reauthenticate(ctx context.Context, c Client, u *User, x *Session, password, code string) error {
-	// An account without a password confirms with its 2FA code alone.
-	if u.PasswordHash != "" || !u.TwoFactorEnabled {
-		if err := s.checkCurrentPassword(ctx, u, password, "password"); err != nil {
+	switch {
+	case u.PasswordHash != "":
+		if err := s.checkCurrentPassword(ctx, c, u, password, "password"); err != nil {
 			s.RecordEvent(ctx, u.ID, EventReauthFailed, c, "")
 			return err
 		}
+	case !u.TwoFactorEnabled:
+		return fieldErr("password", "errors.no_password")
 	}
 	if u.TwoFactorEnabled {
-		if err := s.verifyTOTP(ctx, u, code); err != nil {
+		if err := s.checkTOTPField(ctx, c, u, code); err != nil {
 			s.RecordEvent(ctx, u.ID, EventReauthFailed, c, "wrong code")
-			if _, ferr := s.store.RecordLoginFailure(ctx, u.ID, s.opts.lockout().failure(s.now())); ferr != nil {
-				return internal(ferr)
-			}
 			return err
 		}
 	}
@@ -206,32 +208,56 @@ func (s *Service) Reauthenticate(ctx context.Context, c Client, u *User, x *Sess
 	return nil
 }
 
-// checkCurrentPassword verifies the signed-in user's password, counting a
-// failure towards the lockout; a locked account fails even with the right
-// password. The error is a field error on field.
-func (s *Service) checkCurrentPassword(ctx context.Context, u *User, password, field string) error {
+// checkTOTPField checks a signed-in user's authenticator code through
+// checkCode; the errors are field errors on "code".
+func (s *Service) checkTOTPField(ctx context.Context, c Client, u *User, code string) error {
+	if _, ok := normalizeTOTP(code); !ok {
+		return ErrInvalidCode // not a guess: nothing to count
+	}
+	_, err := s.checkCode(ctx, c, u, func(u *User) error { return s.verifyTOTP(ctx, u, code) })
+	if errors.Is(err, ErrLockedOut) {
+		return fieldErr("code", "errors.too_many_codes")
+	}
+	return err
+}
+
+// checkCurrentPassword verifies the signed-in user's password. The attempt
+// is counted before the hash like a sign-in's (AUTH-04); a locked account
+// fails even with the right password. The right password takes its count
+// back: with 2FA on, the codes' count stays as it was (a known password
+// buys no code guesses, MFA-03); without, it resets as a sign-in does. The
+// error is a field error on field.
+func (s *Service) checkCurrentPassword(ctx context.Context, c Client, u *User, password, field string) error {
 	if u.PasswordHash == "" {
 		return fieldErr(field, "errors.no_password")
 	}
-	now := s.now()
-	// A signed-in user is served before anonymous sign-ins (REL-12).
-	ok, _, err := s.hasher.Verify(WithHashPriority(ctx), NormalizePassword(password), u.PasswordHash)
+	after, err := s.reserveAttempt(ctx, c, u, "password")
+	if errors.Is(err, ErrLockedOut) {
+		return fieldErr(field, "errors.too_many_passwords")
+	}
 	if err != nil {
 		return err
 	}
-	if IsLockedOut(u, now) {
-		return fieldErr(field, "errors.too_many_passwords")
+	// A signed-in user is served before anonymous sign-ins (REL-12).
+	ok, _, err := s.hasher.Verify(WithHashPriority(ctx), NormalizePassword(password), after.PasswordHash)
+	if err != nil {
+		return err
 	}
 	if !ok {
-		after, err := s.store.RecordLoginFailure(ctx, u.ID, s.opts.lockout().failure(now))
-		if err != nil {
-			return internal(err)
-		}
-		if IsLockedOut(after, now) {
+		s.attemptFailed(ctx, c, after, "password")
+		if IsLockedOut(after, s.now()) {
 			return fieldErr(field, "errors.too_many_passwords")
 		}
 		return fieldErr(field, "errors.incorrect_password")
 	}
+	count, never := 0, time.Time{}
+	if after.TwoFactorEnabled {
+		count = max(after.AccessFailedCount-1, 0)
+	}
+	if err := s.store.UpdateUser(ctx, u.ID, store.UserUpdate{AccessFailedCount: &count, LockoutEnd: &never, UpdatedAt: s.now()}); err != nil {
+		return internal(err)
+	}
+	u.AccessFailedCount, u.LockoutEnd = count, never
 	return nil
 }
 

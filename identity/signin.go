@@ -119,18 +119,13 @@ func joinMethod(first, second string) string {
 // secondFactor is the second step of a pending sign-in: the pending state
 // must be fresh and belong to the account as it is now; its tries are
 // reserved in the store before the code is checked, so that no number of
-// parallel requests gets more than PendingSignInTries checks.
+// parallel requests gets more than PendingSignInTries checks; then the
+// code goes through checkCode like every other code check.
 func (s *Service) secondFactor(ctx context.Context, c Client, p *PendingSignIn, check func(*User) error, okEvent string) (*User, error) {
 	if err := s.CheckPending(p); err != nil {
 		return nil, err
 	}
 	method := pendingMethod(p, okEvent == EventRecoveryCodeUsed) // for the metrics
-	if err := s.limit(ctx, "second-factor-ip", ipKey(c.IP), s.opts.RateLimits.SecondFactorPerIP); err != nil {
-		if ErrorCode(err) == ERATELIMIT {
-			s.obs.SignIn(method, OutcomeThrottled)
-		}
-		return nil, err
-	}
 	u, err := s.store.FindUserByID(ctx, p.UserID)
 	if errors.Is(err, store.ErrNotFound) {
 		return nil, ErrSessionEnded
@@ -153,21 +148,18 @@ func (s *Service) secondFactor(ctx context.Context, c Client, p *PendingSignIn, 
 	if try > PendingSignInTries {
 		return nil, ErrTooManyCodes
 	}
-	if err := check(u); err != nil {
-		if ErrorCode(err) != EINVALID {
-			return nil, err
-		}
-		s.RecordEvent(ctx, u.ID, EventLoginFailed, c, "wrong second factor")
+	u, err = s.checkCode(ctx, c, u, check)
+	switch {
+	case errors.Is(err, ErrLockedOut):
+		s.obs.SignIn(method, OutcomeLocked)
+		return nil, ErrTwoFactorLocked
+	case ErrorCode(err) == ERATELIMIT:
+		s.obs.SignIn(method, OutcomeThrottled)
+	case ErrorCode(err) == EINVALID:
 		s.obs.SignIn(method, OutcomeSecondFactorFailed)
-		after, ferr := s.store.RecordLoginFailure(ctx, u.ID, s.opts.lockout().failure(now))
-		if ferr != nil {
-			return nil, internal(ferr)
-		}
-		if IsLockedOut(after, now) {
-			s.RecordEvent(ctx, u.ID, EventLockout, c, "")
-			return nil, ErrTwoFactorLocked
-		}
-		if try >= PendingSignInTries {
+	}
+	if err != nil {
+		if ErrorCode(err) == EINVALID && try >= PendingSignInTries {
 			return nil, ErrTooManyCodes
 		}
 		return nil, err
@@ -175,12 +167,39 @@ func (s *Service) secondFactor(ctx context.Context, c Client, p *PendingSignIn, 
 	if okEvent != "" {
 		s.RecordEvent(ctx, u.ID, okEvent, c, "")
 	}
-	if u.AccessFailedCount != 0 || !u.LockoutEnd.IsZero() {
-		zero, never := 0, time.Time{}
-		if err := s.store.UpdateUser(ctx, u.ID, store.UserUpdate{AccessFailedCount: &zero, LockoutEnd: &never, UpdatedAt: now}); err != nil {
-			return nil, internal(err)
-		}
-		u.AccessFailedCount, u.LockoutEnd = 0, time.Time{}
-	}
 	return u, nil
+}
+
+// checkCode is the one guarded path of every second-factor check —
+// sign-in, re-authentication, turning 2FA off (MFA-03, SES-05, MFA-05):
+// the per-IP rate limit, the account's lock enforced, and the attempt
+// counted atomically before the code is checked (ReserveLoginAttempt), so
+// parallel guesses get no more than the lockout allows; a lock caused here
+// is mailed to the owner (the password, if any, was right); the hard cap
+// holds the account until a password reset. check returns an EINVALID
+// error for a wrong code. It returns the user as it is afterwards, or an
+// ErrLockedOut error while locked.
+func (s *Service) checkCode(ctx context.Context, c Client, u *User, check func(*User) error) (*User, error) {
+	if err := s.limit(ctx, "second-factor-ip", ipKey(c.IP), s.opts.RateLimits.SecondFactorPerIP); err != nil {
+		return nil, err
+	}
+	after, err := s.reserveAttempt(ctx, c, u, "two-factor codes")
+	if err != nil {
+		return nil, err
+	}
+	if err := check(after); err != nil {
+		if ErrorCode(err) != EINVALID {
+			return nil, err
+		}
+		s.RecordEvent(ctx, u.ID, EventLoginFailed, c, "wrong second factor")
+		s.attemptFailed(ctx, c, after, "two-factor codes")
+		if IsLockedOut(after, s.now()) {
+			return nil, lockedOutUser(after, s.now())
+		}
+		return nil, err
+	}
+	if err := s.attemptSucceeded(ctx, after); err != nil {
+		return nil, err
+	}
+	return after, nil
 }

@@ -3,12 +3,17 @@ package identity
 import (
 	"context"
 	"errors"
+	"net/url"
+	"regexp"
+	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/pquerna/otp"
 	"github.com/pquerna/otp/totp"
+
+	"github.com/accountportal/portal/store"
 )
 
 // mustEnable2FA turns 2FA on for u (confirmed, known from owner) and
@@ -159,5 +164,129 @@ func TestBeginSignInIsTheSameForEveryWayIn(t *testing.T) {
 	r, err = f.svc.PasswordSignIn(ctx, remembered, "alice@example.com", pw)
 	if err != nil || !r.Complete() || !r.Session.Remembered2FA {
 		t.Fatalf("PasswordSignIn from a remembered browser: %+v, %v; want complete", r, err)
+	}
+}
+
+// TestReauthCodeGuarded (MFA-03, SES-05, issue 17 item 2): an account
+// without a password re-authenticates with its code — and that code check
+// is the guarded one: of 40 parallel wrong codes no more than the lockout
+// allows are checked, the lock is enforced (even the right code then
+// fails), and nothing is skipped because there is no password.
+func TestReauthCodeGuarded(t *testing.T) {
+	f := newFixture(t, func(o *Options) {
+		o.RateLimits = DefaultRateLimits
+		o.RateLimits.SecondFactorPerIP = Limit{} // the account's own count is under test
+	})
+	ctx := context.Background()
+	u := f.mustRegister(t, "alice@example.com")
+	f.knownOwner(t, u)
+	key := f.mustEnable2FA(t, u)
+	empty := ""
+	if err := f.store.UpdateUser(ctx, u.ID, store.UserUpdate{PasswordHash: &empty, UpdatedAt: f.clock.Now()}); err != nil {
+		t.Fatal(err)
+	}
+	u, _ = f.store.FindUserByID(ctx, u.ID)
+	x, err := f.svc.StartSession(ctx, u, owner, SessionOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	wrong := f.wrongCode(t, key)
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	checked := 0
+	for range 40 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			err := f.svc.Reauthenticate(ctx, owner, u, x, "anything", wrong)
+			if errors.Is(err, ErrInvalidCode) {
+				mu.Lock()
+				checked++
+				mu.Unlock()
+			}
+		}()
+	}
+	wg.Wait()
+	if checked >= DefaultLockoutPolicy.Threshold {
+		t.Fatalf("%d of 40 parallel wrong codes were checked, want fewer than %d (the last one locks)", checked, DefaultLockoutPolicy.Threshold)
+	}
+	err = f.svc.Reauthenticate(ctx, owner, u, x, "", f.code(t, key, 0))
+	if err == nil || ErrorCode(err) != EINVALID || ErrorText(err, nil) != "Too many wrong codes. Wait a few minutes, then sign in again." {
+		t.Fatalf("right code while locked: %v, want the too-many-codes field error", err)
+	}
+	f.clock.Advance(DefaultLockoutPolicy.Duration + time.Second)
+	if err := f.svc.Reauthenticate(ctx, owner, u, x, "", f.code(t, key, 0)); err != nil {
+		t.Fatalf("right code after the lock: %v", err)
+	}
+}
+
+// TestSecondFactorHardCap (MFA-03, AUTH-03, issue 17 item 6): the password
+// right each time, wrong codes lock the account at every fifth; each lock
+// is mailed to the owner (when, where, which browser); after 20 in a row a
+// valid code no longer works — the lock lasts until the owner resets the
+// password with the link mailed then.
+func TestSecondFactorHardCap(t *testing.T) {
+	f := newFixture(t, func(o *Options) {
+		o.RateLimits = DefaultRateLimits
+		o.RateLimits.SecondFactorPerIP = Limit{}
+	})
+	ctx := context.Background()
+	u := f.mustRegister(t, "alice@example.com")
+	f.knownOwner(t, u)
+	key := f.mustEnable2FA(t, u)
+	attacker := Client{IP: "203.0.113.80", UserAgent: "attacker-agent"}
+	wrong := f.wrongCode(t, key)
+	for round := range hardLockRounds {
+		p := f.pending(t, "alice@example.com")
+		for i := range DefaultLockoutPolicy.Threshold {
+			_, err := f.svc.TwoFactorSignIn(ctx, attacker, p, wrong)
+			if i < DefaultLockoutPolicy.Threshold-1 && ErrorCode(err) != EINVALID {
+				t.Fatalf("round %d, code %d: %v", round, i+1, err)
+			}
+			if i == DefaultLockoutPolicy.Threshold-1 && !errors.Is(err, ErrTwoFactorLocked) {
+				t.Fatalf("round %d, code %d: %v, want ErrTwoFactorLocked", round, i+1, err)
+			}
+		}
+		f.clock.Advance(DefaultLockoutPolicy.Duration + time.Second)
+	}
+	// The ordinary lock's length has passed (the loop's last Advance):
+	// still locked, until a reset.
+	if _, err := f.svc.PasswordSignIn(ctx, owner, "alice@example.com", pw); !errors.Is(err, ErrLockedOut) || RetryAfter(err) != 0 {
+		t.Fatalf("after 20 wrong codes: %v, want ErrLockedOut until a reset", err)
+	}
+	if u, _ := f.store.FindUserByID(ctx, u.ID); !isHardLocked(u, f.clock.Now().Add(30*24*time.Hour)) {
+		t.Fatalf("after 20 wrong codes the lock ends at %v, want one that lasts until a reset", u.LockoutEnd)
+	}
+	if err := f.svc.MailQueue().Flush(ctx); err != nil {
+		t.Fatal(err)
+	}
+	var locks []string
+	for _, m := range f.mail.all() {
+		if strings.Contains(m.Text, "wrong attempts in a row") {
+			locks = append(locks, m.Text)
+		}
+	}
+	if len(locks) != hardLockRounds {
+		t.Fatalf("%d lock mails, want %d (one per lock)", len(locks), hardLockRounds)
+	}
+	for _, want := range []string{"203.0.113.80", "attacker-agent"} {
+		if !strings.Contains(locks[0], want) {
+			t.Errorf("the lock mail does not say %q:\n%s", want, locks[0])
+		}
+	}
+	link := regexp.MustCompile(`https://portal\.test/account/reset-password\?code=\S+`).FindString(locks[len(locks)-1])
+	if link == "" {
+		t.Fatalf("the hard-lock mail has no reset link:\n%s", locks[len(locks)-1])
+	}
+	q, _ := url.Parse(link)
+	if err := f.svc.ResetPassword(ctx, owner, ResetInput{Email: "alice@example.com", Code: q.Query().Get("code"), Password: "a brand new passphrase"}); err != nil {
+		t.Fatalf("reset from the lock mail: %v", err)
+	}
+	r, err := f.svc.PasswordSignIn(ctx, owner, "alice@example.com", "a brand new passphrase")
+	if err != nil {
+		t.Fatalf("after the reset: %v", err)
+	}
+	if _, err := f.svc.TwoFactorSignIn(ctx, owner, r.Pending, f.code(t, key, 0)); err != nil {
+		t.Fatalf("the right code after the reset: %v", err)
 	}
 }

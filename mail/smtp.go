@@ -284,3 +284,22 @@ type smtpSendError struct {
 
 func (e *smtpSendError) Error() string { return e.text }
 func (e *smtpSendError) Unwrap() error { return e.err }
+
+// Check connects to the server as Send would — EHLO, STARTTLS when
+// offered (or implicit TLS), AUTH when the URL has credentials — and says
+// QUIT without sending anything: `portal check`.
+func (s *SMTPSender) Check(ctx context.Context) error {
+	client, err := gomail.NewClient(s.cfg.dialHost(), s.options()...)
+	if err != nil {
+		return s.wrap(err)
+	}
+	ctx, cancel := context.WithTimeout(ctx, s.timeout)
+	defer cancel()
+	if err := client.DialWithContext(ctx); err != nil {
+		return s.wrap(err)
+	}
+	if err := client.Close(); err != nil {
+		return s.wrap(err)
+	}
+	return nil
+}

@@ -14,6 +14,7 @@ import (
 	"mime"
 	"net/http"
 	"path"
+	"slices"
 	"strings"
 	"time"
 )
@@ -121,4 +122,22 @@ func (a *Assets) ServeFile(w http.ResponseWriter, r *http.Request, p string) boo
 	}
 	http.ServeContent(w, r, "", a.modTime, bytes.NewReader(as.data))
 	return true
+}
+
+// File is one static file of a set.
+type File struct {
+	Name        string // the logical name, "portal.css"
+	Hashed      string // the content-hashed name, "portal.3f2a9c1d7e4b.css"
+	ContentType string
+	Data        []byte
+}
+
+// Files returns every file of the set, by name.
+func (a *Assets) Files() []File {
+	out := make([]File, 0, len(a.byName))
+	for _, as := range a.byName {
+		out = append(out, File{Name: as.name, Hashed: as.hashed, ContentType: as.ctype, Data: as.data})
+	}
+	slices.SortFunc(out, func(x, y File) int { return strings.Compare(x.Name, y.Name) })
+	return out
 }

@@ -115,10 +115,30 @@ type Users interface {
 	// RecordLoginFailure counts one failed password attempt atomically (two
 	// concurrent failures both count) and returns the user as it is after it.
 	RecordLoginFailure(ctx context.Context, id string, f LoginFailure) (*User, error)
+	// ReserveLoginAttempt counts one attempt at an account's password or
+	// second factor before it is checked, atomically (AUTH-04, MFA-03):
+	// unless the account is locked at a.Now, the count goes up by one —
+	// locking the account at every a.Threshold-th attempt in a row, and
+	// until a.HardLockUntil at a.HardCap — and reserved is true; a locked
+	// account is left as it is and reserved is false. The count is of
+	// attempts in a row: the caller resets it (UpdateUser) when the
+	// attempt succeeds. ErrNotFound when there is no such user.
+	ReserveLoginAttempt(ctx context.Context, id string, a LoginAttempt) (u *User, reserved bool, err error)
 	// AdvanceTOTPStep records step as the last accepted TOTP step if it is
 	// later than the stored one, atomically: of two concurrent calls with
 	// the same step one wins (MFA-02). It reports whether this call did.
 	AdvanceTOTPStep(ctx context.Context, id string, step int64) (bool, error)
+}
+
+// LoginAttempt describes how ReserveLoginAttempt counts: Threshold (at
+// least 1) attempts in a row lock the account until LockUntil, and HardCap
+// (0: none) in a row until HardLockUntil.
+type LoginAttempt struct {
+	Threshold     int
+	LockUntil     time.Time
+	HardCap       int
+	HardLockUntil time.Time
+	Now           time.Time
 }
 
 // UserUpdate lists the fields UpdateUser may change; nil means unchanged.
@@ -217,6 +237,9 @@ type RateLimits interface {
 	PeekRateLimit(ctx context.Context, key string, now time.Time) (count int, windowEnd time.Time, err error)
 	// DeleteExpiredRateLimits forgets windows that ended before t.
 	DeleteExpiredRateLimits(ctx context.Context, t time.Time) error
+	// ResetRateLimit forgets key's window: a success ends a run of failures
+	// that were counted before they were checked (AUTH-04).
+	ResetRateLimit(ctx context.Context, key string) error
 }
 
 // Session is one signed-in browser in the registry.

@@ -1,8 +1,10 @@
 package tests
 
 import (
+	"fmt"
 	"net/http"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -18,6 +20,27 @@ func wantInvalidLogin(t testing.TB, p *portaltest.Page) {
 	portaltest.WantStatus(t, p, http.StatusUnprocessableEntity)
 	if got, want := p.Text(t, ".form-error"), invalidLogin; got != want {
 		t.Fatalf(".form-error=%q, want %q", got, want)
+	}
+}
+
+// wantLockedOut fails the test unless p is the login page saying "too many
+// attempts — try again in N minutes or reset your password" (AUTH-03,
+// issue 17 item 7), with a Retry-After.
+func wantLockedOut(t testing.TB, p *portaltest.Page, minutes int) {
+	t.Helper()
+	portaltest.WantStatus(t, p, http.StatusTooManyRequests)
+	want := fmt.Sprintf("Too many attempts. Try again in %d minutes, or reset your password.", minutes)
+	if minutes == 1 {
+		want = "Too many attempts. Try again in 1 minute, or reset your password."
+	}
+	if got := p.Text(t, ".form-error"); got != want {
+		t.Fatalf(".form-error=%q, want %q", got, want)
+	}
+	if !p.Has(t, "#login-form") {
+		t.Fatalf("the lockout answer is not the login page:\n%s", p.Body)
+	}
+	if ra, err := strconv.Atoi(p.Header.Get("Retry-After")); err != nil || ra < 1 || ra > minutes*60 {
+		t.Fatalf("Retry-After=%q, want 1..%d seconds", p.Header.Get("Retry-After"), minutes*60)
 	}
 }
 
@@ -44,9 +67,11 @@ func TestLoginSucceeds(t *testing.T) {
 }
 
 // TestLoginFailuresLookAlike (AUTH-01): a wrong password, an unknown
-// address, an unconfirmed account and a locked account (with the right
-// password) get the same status, message, headers and — with the CSRF
-// token, nonce and typed address masked — the same body.
+// address and an unconfirmed account get the same status, message, headers
+// and — with the CSRF token, nonce and typed address masked — the same
+// body. After five failures a locked account (with the right password) and
+// an address without an account (AUTH-03, issue 17 item 7) get the same
+// "too many attempts" answer as each other.
 func TestLoginFailuresLookAlike(t *testing.T) {
 	t.Parallel()
 	srv := portaltest.NewServer(t)
@@ -56,35 +81,41 @@ func TestLoginFailuresLookAlike(t *testing.T) {
 	portaltest.NewClient(t, srv).Register("bob@example.com", pw) // never confirmed
 	for range 5 {
 		wantInvalidLogin(t, portaltest.NewClient(t, srv).Login("carol@example.com", "wrong horse battery", false))
+		wantInvalidLogin(t, portaltest.NewClient(t, srv).Login("dave@example.com", "wrong horse battery", false))
 	}
 
-	cases := []struct{ name, email, password string }{
+	alike := func(want func(testing.TB, *portaltest.Page), cases []struct{ name, email, password string }) {
+		var first *portaltest.Page
+		var firstBody string
+		for _, tc := range cases {
+			c := portaltest.NewClient(t, srv)
+			p := c.Login(tc.email, tc.password, false)
+			want(t, p)
+			if got := c.Cookie(portaltest.SessionCookie); got != "" {
+				t.Errorf("%s: a session cookie was set", tc.name)
+			}
+			body := portaltest.MaskedBody(t, p, tc.email)
+			if first == nil {
+				first, firstBody = p, body
+				continue
+			}
+			if got, want := headerNames(p.Header), headerNames(first.Header); !slices.Equal(got, want) {
+				t.Errorf("%s: headers=%v, want %v as for %s", tc.name, got, want, cases[0].name)
+			}
+			if body != firstBody {
+				t.Errorf("%s: body differs from %s:\n--- %s\n%s\n--- %s\n%s", tc.name, cases[0].name, tc.name, body, cases[0].name, firstBody)
+			}
+		}
+	}
+	alike(wantInvalidLogin, []struct{ name, email, password string }{
 		{"wrong password", "alice@example.com", "wrong horse battery"},
 		{"unknown email", "nobody@example.com", pw},
 		{"unconfirmed", "bob@example.com", pw},
+	})
+	alike(func(t testing.TB, p *portaltest.Page) { wantLockedOut(t, p, 15) }, []struct{ name, email, password string }{
 		{"locked, right password", "carol@example.com", pw},
-	}
-	var first *portaltest.Page
-	var firstBody string
-	for _, tc := range cases {
-		c := portaltest.NewClient(t, srv)
-		p := c.Login(tc.email, tc.password, false)
-		wantInvalidLogin(t, p)
-		if got := c.Cookie(portaltest.SessionCookie); got != "" {
-			t.Errorf("%s: a session cookie was set", tc.name)
-		}
-		body := portaltest.MaskedBody(t, p, tc.email)
-		if first == nil {
-			first, firstBody = p, body
-			continue
-		}
-		if got, want := headerNames(p.Header), headerNames(first.Header); !slices.Equal(got, want) {
-			t.Errorf("%s: headers=%v, want %v as for %s", tc.name, got, want, cases[0].name)
-		}
-		if body != firstBody {
-			t.Errorf("%s: body differs from %s:\n--- %s\n%s\n--- %s\n%s", tc.name, cases[0].name, tc.name, body, cases[0].name, firstBody)
-		}
-	}
+		{"no account, as many failures", "dave@example.com", pw},
+	})
 }
 
 // TestLoginEmailIsCaseInsensitive (REG-02): any case of the address signs in.
@@ -101,8 +132,11 @@ func TestLoginEmailIsCaseInsensitive(t *testing.T) {
 	}
 }
 
-// TestLoginLockout (AUTH-03): after 5 wrong passwords even the right one
-// fails, with the generic answer, until the lockout has passed.
+// TestLoginLockout (AUTH-03, issue 17 item 7): after 5 wrong passwords
+// from a browser that never signed in, even the right one fails from there
+// until the window (login-fail-ip-account, 15 minutes) has passed — and the page
+// says so, with the minutes left, instead of "invalid login attempt"
+// (which the owner would take for a wrong password).
 func TestLoginLockout(t *testing.T) {
 	t.Parallel()
 	srv := portaltest.NewServer(t)
@@ -110,24 +144,40 @@ func TestLoginLockout(t *testing.T) {
 	srv.SignedUp(t, email, pw)
 
 	c := portaltest.NewClient(t, srv)
-	var wrong *portaltest.Page
 	for range 5 {
-		wrong = c.Login(email, "wrong horse battery", false)
-		wantInvalidLogin(t, wrong)
+		wantInvalidLogin(t, c.Login(email, "wrong horse battery", false))
 	}
-	locked := c.Login(email, pw, false)
-	wantInvalidLogin(t, locked)
-	if got, want := portaltest.MaskedBody(t, locked), portaltest.MaskedBody(t, wrong); got != want {
-		t.Errorf("locked login differs from a wrong password (AUTH-01):\n--- locked\n%s\n--- wrong\n%s", got, want)
-	}
+	wantLockedOut(t, c.Login(email, pw, false), 15)
+	wantLockedOut(t, c.Login(email, "wrong horse battery", false), 15)
 	portaltest.WantLoginRedirect(t, c.Get("/account/manage"), "/account/manage")
 
-	srv.Clock.Advance(4 * time.Minute)
-	wantInvalidLogin(t, c.Login(email, pw, false))
+	srv.Clock.Advance(14 * time.Minute)
+	wantLockedOut(t, c.Login(email, pw, false), 1)
 
-	srv.Clock.Advance(time.Minute + time.Second) // 5 min 1 s after the lockout began
+	srv.Clock.Advance(time.Minute + time.Second) // 15 min 1 s after the first failure (login-fail-ip-account)
 	portaltest.WantRedirect(t, c.Login(email, pw, false), "/")
 	portaltest.WantStatus(t, c.Get("/account/manage"), http.StatusOK)
+}
+
+// TestLoginOwnerBrowserNotHeldByStrangers (AUTH-03, issue 17 item 4): the
+// owner's browser signed in before (its device cookie), so strangers'
+// failures — even from the owner's own address, people behind the same
+// NAT — do not keep it out; they are held themselves.
+func TestLoginOwnerBrowserNotHeldByStrangers(t *testing.T) {
+	t.Parallel()
+	srv := portaltest.NewServer(t)
+	const email, pw = "alice@example.com", "correct horse battery"
+	owner := srv.SignedUp(t, email, pw) // signed in: this browser is known
+	logout := owner.Get("/account/logout").Form(t, "#logout-form")
+	owner.Post(logout.Action, logout.Values)
+
+	natMate := portaltest.NewClient(t, srv) // the same address, another browser
+	for range 25 {
+		natMate.Login(email, "wrong horse battery", false)
+	}
+	wantLockedOut(t, natMate.Login(email, pw, false), 15)
+	portaltest.WantRedirect(t, owner.Login(email, pw, false), "/")
+	portaltest.WantStatus(t, owner.Get("/account/manage"), http.StatusOK)
 }
 
 // TestLoginSuccessResetsFailures (AUTH-03): the counter counts failures in

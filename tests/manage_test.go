@@ -527,13 +527,14 @@ func TestManageChangePasswordWrongCurrentLocksOut(t *testing.T) {
 			t.Fatalf("wrong current password #%d: no .field-error on old_password:\n%s", i+1, p.Body)
 		}
 	}
-	// Locked: the right password fails from a fresh browser, generically.
-	wantInvalidLogin(t, portaltest.NewClient(t, srv).Login(email, mgPassword, false))
+	// Locked: the right password fails from a fresh browser, saying so
+	// (AUTH-03, issue 17 item 7).
+	wantLockedOut(t, portaltest.NewClient(t, srv).Login(email, mgPassword, false), 5)
 	// ... and the right current password cannot change it either.
 	portaltest.WantFieldError(t, mgChangePassword(a, mgPassword, mgNewPassword, mgNewPassword), "old_password")
 
 	srv.Clock.Advance(4 * time.Minute)
-	wantInvalidLogin(t, portaltest.NewClient(t, srv).Login(email, mgPassword, false))
+	wantLockedOut(t, portaltest.NewClient(t, srv).Login(email, mgPassword, false), 1)
 	srv.Clock.Advance(time.Minute + time.Second)
 	if !srv.CanLogin(t, email, mgPassword) {
 		t.Errorf("5 min 1 s after the lockout, the (unchanged) password does not sign in")

@@ -104,18 +104,20 @@ func TestMetricsFollowAFlow(t *testing.T) {
 	}
 
 	const email, pw = "ops-metrics@example.com", "Tangerine-river-42"
-	c := srv.SignedUp(t, email, pw) // register, confirm (mail), sign in
-	wantInvalidLogin(t, portaltest.NewClient(t, srv).Login(email, "wrong-password-1", false))
-	wantInvalidLogin(t, portaltest.NewClient(t, srv).Login(email, "wrong-password-2", false)) // locks (threshold 2)
+	c := srv.SignedUp(t, email, pw) // register, confirm (mail), sign in: this browser is the owner's
+	c.Logout()
+	// The owner's browser's failures count towards the account's lock (AUTH-03).
+	wantInvalidLogin(t, c.Login(email, "wrong-password-1", false))
+	wantInvalidLogin(t, c.Login(email, "wrong-password-2", false)) // locks (threshold 2)
 	wantInvalidLogin(t, portaltest.NewClient(t, srv).Login("nobody-ops@example.com", "whatever-pw-1", false))
-	wantInvalidLogin(t, portaltest.NewClient(t, srv).Login(email, pw, false)) // locked: the right password fails
-	p := portaltest.NewClient(t, srv).Login(email, pw, false)                 // fifth failure from this IP: 429
-	portaltest.WantStatus(t, p, http.StatusTooManyRequests)
-	_ = c
+	wantLockedOut(t, c.Login(email, pw, false), 5) // locked: the right password fails, saying so
+	wantInvalidLogin(t, portaltest.NewClient(t, srv).Login("nobody-ops-2@example.com", "whatever-pw-2", false))
+	p := portaltest.NewClient(t, srv).Login(email, pw, false) // after the fourth failure from this IP: 429
+	portaltest.WantTooMany(t, p)
 	srv.Mails(t) // delivers the outbox
 
 	after := opsScrape(t, mts.URL)
-	for name, want := range map[string]float64{"ok": 1, "wrong_password": 2, "unknown_account": 1, "locked": 1, "throttled": 1} {
+	for name, want := range map[string]float64{"ok": 1, "wrong_password": 2, "unknown_account": 2, "locked": 1, "throttled": 1} {
 		if got := signIn(after, name) - signIn(before, name); got != want {
 			t.Errorf("sign-ins %s moved by %v, want %v", name, got, want)
 		}

@@ -641,7 +641,7 @@ func TestTwoFactorWrongCodesLockOut(t *testing.T) {
 		t.Errorf("no #status-message on the login page after the lockout:\n%s", lp.Body)
 	}
 
-	wantInvalidLogin(t, tfPasswordStep(portaltest.NewClient(t, srv), email, tfPassword, false, ""))
+	wantLockedOut(t, tfPasswordStep(portaltest.NewClient(t, srv), email, tfPassword, false, ""), 5)
 	portaltest.WantRedirect(t, tfSubmitCode(a, tfCode(t, srv, key, 0), false), "/account/login")
 	if a.SignedIn() {
 		t.Fatal("the right code signed in while the account is locked")

@@ -40,12 +40,14 @@ const usage = `Usage:
   portal move-secrets --secret-key-file FILE [--old-secret-key-file OLD] [flags]
                            put the server keys under a key file kept outside
                            the database (re-encrypts stored 2FA keys)
+  portal check [flags]     check the configuration, database, Redis, mail
+                           server and theme without serving (same flags as serve)
   portal copy --from sqlite://portal.db --to postgres://… [--sessions]
                            move an installation to PostgreSQL
   portal users ACTION …    list, create, invite, lock, unlock, delete,
                            confirm-email, reset-2fa (see portal users)
-  portal theme init|check|eject …
-                           start, check or extend a theme directory
+  portal theme init|check|eject|preview …
+                           start, check, extend or preview a theme directory
   portal version           print the version
 
 Every flag can also be set by an environment variable: --base-url is
@@ -59,11 +61,11 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		cmd, args = args[0], args[1:]
 	}
 	switch cmd {
-	case "serve", "migrate", "move-secrets":
+	case "serve", "migrate", "check", "move-secrets":
 	case "copy":
 		return runCopy(ctx, args, stdout, stderr)
 	case "theme":
-		return runTheme(args, stdout, stderr)
+		return runTheme(ctx, args, stdout, stderr)
 	case "users":
 		return runUsers(ctx, args, getenv, os.Stdin, stdout, stderr)
 	case "version":
@@ -78,23 +80,34 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	}
 
 	cfg := portal.DefaultConfig()
-	fs := flag.NewFlagSet("portal "+cmd, flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	cfg.BindFlags(fs)
+	all := flag.NewFlagSet("portal "+cmd, flag.ContinueOnError)
+	cfg.BindFlags(all)
 	var oldKeyFile string
 	if cmd == "move-secrets" {
-		fs.StringVar(&oldKeyFile, "old-secret-key-file", "", "the key file the database's secrets are under now (to rotate the key)")
+		all.StringVar(&oldKeyFile, "old-secret-key-file", "", "the key file the database's secrets are under now (to rotate the key)")
 	}
 	var lf logFlags
-	lf.bind(fs, "info")
+	lf.bind(all, "info")
+	fs := all
+	check := new(bool)
+	if cmd == "migrate" {
+		// migrate uses the database and the log, nothing else.
+		fs = subset(all, "db", "log-format", "log-level")
+	} else if cmd == "serve" {
+		check = fs.Bool("check", false, "check the configuration, database, Redis, mail server and theme, print one line each, and exit (as portal check)")
+	}
+	fs.SetOutput(stderr)
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
 	if fs.NArg() > 0 {
 		return fmt.Errorf("unexpected arguments: %v", fs.Args())
 	}
-	if err := portal.ApplyEnv(fs, getenv); err != nil {
+	if err := applyEnv(all, fs, getenv); err != nil {
 		return err
+	}
+	if cmd == "check" || *check {
+		return runCheck(ctx, cfg, stdout)
 	}
 	log, err := lf.logger(stderr)
 	if err != nil {

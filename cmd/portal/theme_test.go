@@ -103,3 +103,24 @@ func TestThemeUsage(t *testing.T) {
 		t.Errorf("theme help: %v\n%s", err, out)
 	}
 }
+
+// `theme preview --snapshot OUT` writes the gallery (the directory may come
+// before or after the flags); the preview refuses a non-loopback address
+// before it listens.
+func TestThemePreviewCommand(t *testing.T) {
+	out := filepath.Join(t.TempDir(), "gallery")
+	if msg, err := thRun(t, "preview", "../../theme/example", "--snapshot", out); err != nil || !strings.Contains(msg, "wrote") {
+		t.Fatalf("theme preview --snapshot: %v\n%s", err, msg)
+	}
+	for _, f := range []string{"index.html", "pages/login-1.html", "frames/login-1.html", "frames/login-1.dark.html", "mail/reset-password.html"} {
+		if _, err := os.Stat(filepath.Join(out, f)); err != nil {
+			t.Errorf("the snapshot lacks %s", f)
+		}
+	}
+	if msg, err := thRun(t, "preview", "--addr", "0.0.0.0:0"); err == nil || !strings.Contains(err.Error(), "loopback") {
+		t.Fatalf("preview on 0.0.0.0: %v\n%s", err, msg)
+	}
+	if _, err := thRun(t, "preview", "a", "b"); err == nil {
+		t.Fatal("preview accepted two directories")
+	}
+}

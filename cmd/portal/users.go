@@ -45,18 +45,40 @@ func runUsers(ctx context.Context, args []string, getenv func(string) string, st
 	}
 	action, args := args[0], args[1:]
 	cfg := portal.DefaultConfig()
-	fs := flag.NewFlagSet("portal users "+action, flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	cfg.BindFlags(fs)
+	all := flag.NewFlagSet("portal users "+action, flag.ContinueOnError)
+	cfg.BindFlags(all)
 	var lf logFlags
-	lf.bind(fs, "warn")
-	offset := fs.Int("offset", 0, "list: skip this many accounts")
-	limit := fs.Int("limit", 100, "list: show at most this many accounts")
-	confirmed := fs.Bool("confirmed", false, "create: mark the address confirmed")
-	passwordStdin := fs.Bool("password-stdin", false, "create: read the password from standard input")
-	lockFor := fs.Duration("for", 0, "lock: how long (default: until unlocked)")
+	lf.bind(all, "warn")
+	offset := all.Int("offset", 0, "skip this many accounts")
+	limit := all.Int("limit", 100, "show at most this many accounts")
+	confirmed := all.Bool("confirmed", false, "mark the address confirmed")
+	passwordStdin := all.Bool("password-stdin", false, "read the password from standard input")
+	lockFor := all.Duration("for", 0, "how long (default: until unlocked)")
 	var imp importFlags
-	imp.bind(fs)
+	impSet := flag.NewFlagSet("", flag.ContinueOnError)
+	imp.bind(impSet)
+	var impNames []string
+	impSet.VisitAll(func(f *flag.Flag) {
+		all.Var(f.Value, f.Name, f.Usage)
+		impNames = append(impNames, f.Name)
+	})
+	// Each action shows (-h) and takes only the flags it uses.
+	base := []string{"db", "sessions", "log-format", "log-level"}
+	mailing := append(base[:len(base):len(base)], "mail", "mail-from", "base-url", "site-name", "theme")
+	fs := all
+	switch action {
+	case "list":
+		fs = subset(all, append(base, "offset", "limit")...)
+	case "create":
+		fs = subset(all, append(mailing, "confirmed", "password-stdin", "password-min-length", "argon2-memory", "argon2-iterations", "argon2-parallelism")...)
+	case "lock":
+		fs = subset(all, append(mailing, "for")...)
+	case "invite", "unlock", "delete", "confirm-email", "reset-2fa":
+		fs = subset(all, mailing...)
+	case "import":
+		fs = subset(all, append(base, impNames...)...)
+	}
+	fs.SetOutput(stderr)
 	// Flags may come before or after the address.
 	var positional []string
 	for len(args) > 0 {
@@ -69,7 +91,7 @@ func runUsers(ctx context.Context, args []string, getenv func(string) string, st
 			args = args[1:]
 		}
 	}
-	if err := portal.ApplyEnv(fs, getenv); err != nil {
+	if err := applyEnv(all, fs, getenv); err != nil {
 		return err
 	}
 	log, err := lf.logger(stderr)

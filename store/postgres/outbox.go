@@ -106,6 +106,12 @@ func (s *Store) DeleteExpiredRateLimits(ctx context.Context, t time.Time) error 
 	return translate(err)
 }
 
+// ResetRateLimit forgets key's window.
+func (s *Store) ResetRateLimit(ctx context.Context, key string) error {
+	_, err := s.pool.Exec(ctx, `DELETE FROM rate_limits WHERE key = $1`, key)
+	return translate(err)
+}
+
 // OutboxStats counts the outbox and finds its oldest row in one statement.
 func (s *Store) OutboxStats(ctx context.Context) (int, time.Time, error) {
 	var n int

@@ -2,6 +2,7 @@ package postgres
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -206,6 +207,27 @@ func (s *Store) RecordLoginFailure(ctx context.Context, id string, f store.Login
 		updated_at = $3
 		WHERE id = $4
 		RETURNING `+userColumns, f.Threshold, utc(f.LockUntil), utc(f.Now), id))
+}
+
+// ReserveLoginAttempt counts an attempt in one statement that also checks
+// the lock: a concurrent UPDATE waits for the first and re-checks the
+// condition against its committed row, so no more than the threshold get
+// through.
+func (s *Store) ReserveLoginAttempt(ctx context.Context, id string, a store.LoginAttempt) (*store.User, bool, error) {
+	u, err := scanUser(s.pool.QueryRow(ctx, `UPDATE users SET
+		lockout_end = CASE
+			WHEN $2 > 0 AND access_failed_count + 1 >= $2 THEN $3::timestamptz
+			WHEN (access_failed_count + 1) % $1 = 0 THEN $4::timestamptz
+			ELSE lockout_end END,
+		access_failed_count = access_failed_count + 1,
+		updated_at = $5
+		WHERE id = $6 AND (lockout_end IS NULL OR lockout_end <= $5)
+		RETURNING `+userColumns, max(a.Threshold, 1), a.HardCap, utc(a.HardLockUntil), utc(a.LockUntil), utc(a.Now), id))
+	if errors.Is(err, store.ErrNotFound) {
+		u, err = s.FindUserByID(ctx, id) // locked, or no such user
+		return u, false, err
+	}
+	return u, err == nil, err
 }
 
 // AdvanceTOTPStep is a compare-and-set on the last accepted step: of two

@@ -98,3 +98,8 @@ func toInt(v any) int64 {
 	}
 	return n
 }
+
+// ResetRateLimit forgets key's window.
+func (r *RateLimits) ResetRateLimit(ctx context.Context, key string) error {
+	return r.client.Del(ctx, r.prefix+key).Err()
+}

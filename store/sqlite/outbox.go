@@ -124,3 +124,9 @@ func (s *Store) DeleteExpiredRateLimits(ctx context.Context, t time.Time) error 
 	_, err := s.exec(ctx, `DELETE FROM rate_limits WHERE window_end < ?`, t.UnixMilli())
 	return translate(err)
 }
+
+// ResetRateLimit forgets key's window.
+func (s *Store) ResetRateLimit(ctx context.Context, key string) error {
+	_, err := s.exec(ctx, `DELETE FROM rate_limits WHERE key = ?`, key)
+	return translate(err)
+}

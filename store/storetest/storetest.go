@@ -24,6 +24,8 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 	t.Run("UpdateUser", func(t *testing.T) { testUpdate(t, open(t)) })
 	t.Run("RecordLoginFailure", func(t *testing.T) { testLoginFailure(t, open(t)) })
 	t.Run("RecordLoginFailureConcurrent", func(t *testing.T) { testLoginFailureConcurrent(t, open(t)) })
+	t.Run("ReserveLoginAttempt", func(t *testing.T) { testReserveLoginAttempt(t, open(t)) })
+	t.Run("ReserveLoginAttemptConcurrent", func(t *testing.T) { testReserveLoginAttemptConcurrent(t, open(t)) })
 	t.Run("Tokens", func(t *testing.T) { testTokens(t, open(t)) })
 	t.Run("TokenConsumedOnce", func(t *testing.T) { testTokenOnce(t, open(t)) })
 	t.Run("Secrets", func(t *testing.T) { testSecrets(t, open(t)) })
@@ -193,6 +195,85 @@ func testLoginFailure(t *testing.T, s store.Store) {
 	}
 	if _, err := s.RecordLoginFailure(ctx, "nope", store.LoginFailure{Threshold: 3, Now: now}); !errors.Is(err, store.ErrNotFound) {
 		t.Fatalf("unknown user err=%v, want ErrNotFound", err)
+	}
+}
+
+// testReserveLoginAttempt (AUTH-04, MFA-03): attempts count before they
+// are checked; every Threshold-th in a row locks, a locked account takes no
+// reservation, the count goes on after a lock ends, and HardCap locks until
+// HardLockUntil.
+func testReserveLoginAttempt(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	MustCreateUser(t, s, "u1", "alice@example.com")
+	now := base
+	hard := now.AddDate(100, 0, 0)
+	attempt := func(now time.Time) store.LoginAttempt {
+		return store.LoginAttempt{Threshold: 3, LockUntil: now.Add(5 * time.Minute), HardCap: 6, HardLockUntil: hard, Now: now}
+	}
+	for i := 1; i <= 3; i++ {
+		u, ok, err := s.ReserveLoginAttempt(ctx, "u1", attempt(now))
+		if err != nil || !ok {
+			t.Fatalf("attempt %d: ok=%v err=%v", i, ok, err)
+		}
+		if u.AccessFailedCount != i || (i < 3) != u.LockoutEnd.IsZero() {
+			t.Fatalf("after attempt %d: count=%d lockout=%v", i, u.AccessFailedCount, u.LockoutEnd)
+		}
+	}
+	u, ok, err := s.ReserveLoginAttempt(ctx, "u1", attempt(now.Add(time.Minute)))
+	if err != nil || ok || u.AccessFailedCount != 3 || !u.LockoutEnd.Equal(now.Add(5*time.Minute)) {
+		t.Fatalf("attempt while locked: ok=%v err=%v count=%d lockout=%v, want refused and unchanged", ok, err, u.AccessFailedCount, u.LockoutEnd)
+	}
+	later := now.Add(5 * time.Minute)
+	for i := 4; i <= 6; i++ {
+		u, ok, err = s.ReserveLoginAttempt(ctx, "u1", attempt(later))
+		if err != nil || !ok || u.AccessFailedCount != i {
+			t.Fatalf("attempt %d after the lock: ok=%v err=%v count=%d", i, ok, err, u.AccessFailedCount)
+		}
+	}
+	if !u.LockoutEnd.Equal(hard) {
+		t.Fatalf("after HardCap attempts lockout=%v, want %v", u.LockoutEnd, hard)
+	}
+	if _, ok, _ := s.ReserveLoginAttempt(ctx, "u1", attempt(later.Add(24*time.Hour))); ok {
+		t.Fatal("an attempt a day after the hard lock was reserved")
+	}
+	zero, never := 0, time.Time{}
+	if err := s.UpdateUser(ctx, "u1", store.UserUpdate{AccessFailedCount: &zero, LockoutEnd: &never, UpdatedAt: later}); err != nil {
+		t.Fatal(err)
+	}
+	if u, ok, err := s.ReserveLoginAttempt(ctx, "u1", attempt(later)); err != nil || !ok || u.AccessFailedCount != 1 {
+		t.Fatalf("after a reset: ok=%v err=%v count=%v", ok, err, u)
+	}
+	if _, _, err := s.ReserveLoginAttempt(ctx, "nope", attempt(now)); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("unknown user err=%v, want ErrNotFound", err)
+	}
+}
+
+// testReserveLoginAttemptConcurrent (AUTH-04): of 40 concurrent attempts
+// with a threshold of 5, exactly 5 are reserved.
+func testReserveLoginAttemptConcurrent(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	MustCreateUser(t, s, "u1", "alice@example.com")
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	reserved := 0
+	for range 40 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			_, ok, err := s.ReserveLoginAttempt(ctx, "u1", store.LoginAttempt{Threshold: 5, LockUntil: base.Add(time.Minute), Now: base})
+			if err != nil {
+				t.Errorf("ReserveLoginAttempt: %v", err)
+			}
+			if ok {
+				mu.Lock()
+				reserved++
+				mu.Unlock()
+			}
+		}()
+	}
+	wg.Wait()
+	if reserved != 5 {
+		t.Fatalf("%d of 40 concurrent attempts reserved, want 5", reserved)
 	}
 }
 
@@ -437,6 +518,20 @@ func testRateLimits(t *testing.T, s store.RateLimits) {
 	}
 	if n, _, _ := s.HitRateLimit(ctx, "other", time.Minute, base); n != 1 {
 		t.Fatalf("another key count=%d, want 1", n)
+	}
+	// ResetRateLimit forgets one key's window and no other's (AUTH-04).
+	s.HitRateLimit(ctx, "reset-me", time.Minute, base)
+	if err := s.ResetRateLimit(ctx, "reset-me"); err != nil {
+		t.Fatal(err)
+	}
+	if n, _, _ := s.PeekRateLimit(ctx, "reset-me", base); n != 0 {
+		t.Fatalf("after ResetRateLimit count=%d, want 0", n)
+	}
+	if n, _, _ := s.PeekRateLimit(ctx, "other", base); n != 1 {
+		t.Fatalf("ResetRateLimit touched another key: count=%d, want 1", n)
+	}
+	if err := s.ResetRateLimit(ctx, "never-hit"); err != nil {
+		t.Fatalf("ResetRateLimit of an unknown key: %v", err)
 	}
 	n, end, _ := s.HitRateLimit(ctx, "k", time.Minute, base.Add(time.Second+time.Minute))
 	if n != 1 || !end.Equal(base.Add(time.Second+2*time.Minute).Truncate(time.Millisecond)) {

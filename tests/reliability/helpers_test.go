@@ -112,6 +112,21 @@ func newClient(t testing.TB, base string) *portaltest.Client {
 	return newClientFrom(t, base, nextIP())
 }
 
+// sameBrowser is a fresh, signed-out browser on base from ip that carries
+// the device cookie of owner: the browser the owner signed in with, as the
+// lockout rules know it (AUTH-03: only its failures count towards the
+// account's lock).
+func sameBrowser(t testing.TB, base, ip string, owner *portaltest.Client) *portaltest.Client {
+	t.Helper()
+	dev := owner.Cookie("portal_device")
+	if dev == "" {
+		t.Fatal("the signed-in browser has no device cookie")
+	}
+	n := newClientFrom(t, base, ip)
+	n.SetCookie("portal_device", dev)
+	return n
+}
+
 // newClientFrom is a browser on the server at base that connects from ip.
 func newClientFrom(t testing.TB, base, ip string) *portaltest.Client {
 	t.Helper()

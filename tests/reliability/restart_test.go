@@ -28,14 +28,15 @@ func TestStateSurvivesRestart(t *testing.T) {
 		t.Fatal("just registered, not signed in")
 	}
 
-	// An account with 4 wrong passwords from an address that has signed in
+	// An account with 4 wrong passwords from a browser that has signed in
 	// to it before (so they count towards the account's lockout, AUTH-03).
 	const lockedAddr = "locked@example.com"
 	ipA := nextIP()
 	portaltest.WantRedirectPrefix(t, newClient(t, srv.URL).Register(lockedAddr, testPassword), "/")
-	portaltest.WantRedirectPrefix(t, newClientFrom(t, srv.URL, ipA).Login(lockedAddr, testPassword, false), "/")
+	ownerBrowser := newClientFrom(t, srv.URL, ipA)
+	portaltest.WantRedirectPrefix(t, ownerBrowser.Login(lockedAddr, testPassword, false), "/")
 	for i := range 4 {
-		if p := newClientFrom(t, srv.URL, ipA).Login(lockedAddr, "wrong-password-"+string(rune('a'+i)), false); p.Status != http.StatusUnprocessableEntity {
+		if p := sameBrowser(t, srv.URL, ipA, ownerBrowser).Login(lockedAddr, "wrong-password-"+string(rune('a'+i)), false); p.Status != http.StatusUnprocessableEntity {
 			t.Fatalf("wrong password %d: %v, want 422", i+1, p)
 		}
 	}
@@ -63,8 +64,8 @@ func TestStateSurvivesRestart(t *testing.T) {
 	}
 	wantLocked := func(when string) {
 		t.Helper()
-		if p := newClientFrom(t, srv.URL, ipA).Login(lockedAddr, testPassword, false); p.Status != http.StatusUnprocessableEntity {
-			t.Fatalf("%s: the right password of the locked account: %v, want 422 (locked)", when, p)
+		if p := sameBrowser(t, srv.URL, ipA, ownerBrowser).Login(lockedAddr, testPassword, false); p.Status != http.StatusTooManyRequests {
+			t.Fatalf("%s: the right password of the locked account: %v, want 429 (locked)", when, p)
 		}
 		end, count := lockoutRow(t, srv.DBPath, lockedAddr)
 		if !end.Valid || !end.Time.After(time.Now()) {
@@ -85,7 +86,7 @@ func TestStateSurvivesRestart(t *testing.T) {
 	srv.Stop(syscall.SIGTERM)
 	srv.Start()
 	wantSession(sess, "after SIGTERM restart")
-	if p := newClientFrom(t, srv.URL, ipA).Login(lockedAddr, "wrong-password-e", false); p.Status != http.StatusUnprocessableEntity {
+	if p := sameBrowser(t, srv.URL, ipA, ownerBrowser).Login(lockedAddr, "wrong-password-e", false); p.Status != http.StatusUnprocessableEntity {
 		t.Fatalf("5th wrong password: %v, want 422", p)
 	}
 	wantLocked("after SIGTERM restart + 1 wrong password (5 in all)")
