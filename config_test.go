@@ -166,7 +166,7 @@ func TestProvidersFromConfig(t *testing.T) {
 	}
 }
 
-// Extra registration fields from a TOML file (issue 8), after the flag's.
+// Extra registration fields from a TOML file (README, Configuration), after the flag's.
 func TestRegisterFieldsFile(t *testing.T) {
 	write := func(t *testing.T, text string) string {
 		p := filepath.Join(t.TempDir(), "fields.toml")

@@ -15,7 +15,8 @@ const idleMemoryTick = 500 * time.Millisecond
 // once the server has been idle for a tick after serving requests. An
 // account portal idles most of the time; without this the runtime keeps
 // the peak of the last burst of traffic resident for minutes, since no
-// collection runs while nothing allocates (issue 11's idle-RSS budget).
+// collection runs while nothing allocates (the idle-RSS budget of
+// docs/performance.md).
 // It frees at most once per idle period, so a steady trickle of requests
 // never pays for it, and a burst pays one collection of a small heap
 // afterwards. (identity's hashing slots return argon2id's much larger

@@ -7,7 +7,7 @@ import (
 
 // Memory goes back to the OS once per idle period: on the first tick
 // without new requests after some, not while requests keep coming, and
-// not again until more come (issue 11, idle RSS).
+// not again until more come (idle RSS, docs/performance.md).
 func TestIdleMemory(t *testing.T) {
 	var served uint64
 	frees := 0

@@ -1,4 +1,4 @@
-// Command bench is Portal's performance harness (issue 11).
+// Command bench is Portal's performance harness (docs/performance.md).
 //
 //	go run ./bench                       # 10,000 users, every scenario
 //	go run ./bench -runs 3               # medians of 3 runs per scenario

@@ -11,7 +11,7 @@ import (
 	"time"
 )
 
-// The budgets of issue 11 (2 cores).
+// The budgets (2 cores; docs/performance.md, "Budgets").
 const (
 	bnLoginPageRatio = 0.40 // GET /account/login vs the baseline's throughput
 	bnManageRatio    = 0.25 // signed-in GET /account/manage vs the baseline

@@ -1,6 +1,6 @@
 package handlers
 
-// Fuzz targets for the HTTP layer (issue 10, reliability suite item 7). A
+// Fuzz targets for the HTTP layer (the reliability suite's fuzzing part). A
 // plain `go test ./handlers/` runs the seed corpus below; CI does not fuzz.
 // To fuzz one target locally:
 //

@@ -13,7 +13,7 @@ import (
 	"unicode"
 )
 
-// Every text a person reads comes from the message catalogue (issue 8):
+// Every text a person reads comes from the message catalogue (messages/defaults):
 // no handler passes English of its own to a page. The test walks the
 // package's source and reports string literals with a letter in them where
 // user-visible text goes:

@@ -38,7 +38,7 @@ func newSessionManager(store scs.Store, secure bool, lifetime time.Duration) *sc
 	sm := scs.New()
 	sm.Store = store
 	sm.HashTokenInStore = true // the sessions table holds SHA-256 of the token (AUTH-06)
-	sm.Codec = sessionCodec{}  // reads gob too: sessions survive the upgrade
+	sm.Codec = sessionCodec{}  // typed, not gob: gob compiles a decoder per request
 	// scs's Lifetime is the longest a session row can live (a remembered
 	// one); the shorter absolute and idle limits of ordinary sessions are
 	// enforced by the registry (identity.SessionUser).

@@ -12,31 +12,27 @@ import (
 // sessionCodec is scs's Codec for Portal's sessions: a small typed binary
 // format for the value types Portal stores (string, []byte, bool, int,
 // int64), and scs's GobCodec for anything else. scs's default, gob,
-// compiles a decoder for every session it reads: about 14 µs and 200
-// allocations on every signed-in request, against well under 1 µs here
-// (issue 11; BenchmarkSessionCodec in tests).
+// compiles a decoder for every session it reads, on every signed-in
+// request (figures in docs/performance.md, BenchmarkSessionCodec).
 //
-// The format: the byte sessionCodecV1, the deadline (varint seconds,
+// The first byte says which: sessionCodecV1 for the typed format,
+// sessionCodecGob for a session holding a value of any other type (a Go
+// handler override may store one), written with GobCodec as a whole so
+// that nothing is lost (it still needs gob.Register for interface values,
+// as with scs's default). Anything else is malformed.
+//
+// The typed format: the byte sessionCodecV1, the deadline (varint seconds,
 // uvarint nanoseconds since the Unix epoch), the number of values
 // (uvarint), then per value its key (uvarint length, bytes), a one-byte
 // type tag and the value: a string or []byte as uvarint length and bytes,
 // a bool as one byte 0 or 1, an int or int64 as a varint.
-//
-// Compatibility both ways within one deployment's lifetime:
-//   - Decode reads data that does not start with sessionCodecV1 with
-//     GobCodec, so sessions written before the upgrade stay valid. A gob
-//     stream starts with its first message's length, a uint in gob's
-//     encoding: one byte 0x01–0x7F, or 0xF8–0xFF (the negated byte count of
-//     a longer number). 0x80–0xF7 never start one, so the tag is
-//     unambiguous.
-//   - Encode writes a session holding a value of any other type (a Go
-//     handler override may store one) with GobCodec as a whole, so nothing
-//     is lost; it still needs gob.Register for interface values, as with
-//     scs's default.
 type sessionCodec struct{}
 
-// sessionCodecV1 is the first byte of the typed format, version 1.
-const sessionCodecV1 byte = 0xC1
+// The first byte of an encoded session.
+const (
+	sessionCodecV1  byte = 0xC1 // the typed format, version 1
+	sessionCodecGob byte = 0xC2 // GobCodec's encoding follows
+)
 
 // Type tags of the typed format.
 const (
@@ -63,7 +59,11 @@ func (sessionCodec) Encode(deadline time.Time, values map[string]any) ([]byte, e
 			size += len(v)
 		case bool, int, int64:
 		default:
-			return scs.GobCodec{}.Encode(deadline, values)
+			enc, err := scs.GobCodec{}.Encode(deadline, values)
+			if err != nil {
+				return nil, err
+			}
+			return append([]byte{sessionCodecGob}, enc...), nil
 		}
 	}
 	buf := make([]byte, 0, size)
@@ -93,11 +93,16 @@ func (sessionCodec) Encode(deadline time.Time, values map[string]any) ([]byte, e
 	return buf, nil
 }
 
-// Decode decodes data written by Encode, or by scs's GobCodec. Malformed
-// data is an error (scs then fails the request), never a panic.
+// Decode decodes data written by Encode. Malformed data is an error (scs
+// then fails the request), never a panic.
 func (sessionCodec) Decode(data []byte) (time.Time, map[string]any, error) {
-	if len(data) == 0 || data[0] != sessionCodecV1 {
-		return scs.GobCodec{}.Decode(data)
+	switch {
+	case len(data) == 0:
+		return time.Time{}, nil, errSessionData
+	case data[0] == sessionCodecGob:
+		return scs.GobCodec{}.Decode(data[1:])
+	case data[0] != sessionCodecV1:
+		return time.Time{}, nil, errSessionData
 	}
 	d := sessionDecoder{b: data[1:]}
 	sec := d.varint()

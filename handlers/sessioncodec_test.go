@@ -50,26 +50,6 @@ func TestSessionCodecRoundTrip(t *testing.T) {
 	}
 }
 
-// Sessions written by scs's default codec before the upgrade still decode.
-func TestSessionCodecReadsGob(t *testing.T) {
-	deadline := time.Now().Add(time.Hour).Round(0)
-	values := sampleSessionValues()
-	enc, err := scs.GobCodec{}.Encode(deadline, values)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if b := enc[0]; b >= 0x80 && b <= 0xF7 {
-		t.Fatalf("a gob stream starts with %#x: the typed format's tag range is not free", b)
-	}
-	gotDeadline, got, err := sessionCodec{}.Decode(enc)
-	if err != nil {
-		t.Fatalf("Decode(gob): %v", err)
-	}
-	if !gotDeadline.Equal(deadline) || !reflect.DeepEqual(got, values) {
-		t.Fatalf("Decode(gob)=%v %#v, want %v %#v", gotDeadline, got, deadline, values)
-	}
-}
-
 // A value the typed format has no tag for sends the whole session
 // through gob: nothing is lost.
 func TestSessionCodecFallsBackToGob(t *testing.T) {
@@ -81,8 +61,8 @@ func TestSessionCodecFallsBackToGob(t *testing.T) {
 	if err != nil {
 		t.Fatalf("Encode: %v", err)
 	}
-	if enc[0] == sessionCodecV1 {
-		t.Fatal("a session with a float64 and a []string was written in the typed format")
+	if enc[0] != sessionCodecGob {
+		t.Fatalf("a session with a float64 and a []string starts with %#x, want %#x (gob)", enc[0], sessionCodecGob)
 	}
 	gotDeadline, got, err := sessionCodec{}.Decode(enc)
 	if err != nil {
@@ -113,7 +93,13 @@ func TestSessionCodecCorrupt(t *testing.T) {
 		}
 	}
 	v1 := sessionCodecV1
+	untagged, err := scs.GobCodec{}.Encode(time.Now(), sampleSessionValues())
+	if err != nil {
+		t.Fatal(err)
+	}
 	for name, data := range map[string][]byte{
+		"untagged gob":    untagged,
+		"tagged non-gob":  {sessionCodecGob, 1, 2, 3},
 		"trailing byte":   append(bytes.Clone(enc), 0),
 		"huge count":      {v1, 0, 0, 0xff, 0xff, 0xff, 0xff, 0x0f},
 		"huge key length": {v1, 0, 0, 1, 0xff, 0xff, 0xff, 0xff, 0x0f, 'k', tagBool, 1},
@@ -141,7 +127,7 @@ func FuzzSessionCodecDecode(f *testing.F) {
 		f.Fatal(err)
 	}
 	f.Add(enc)
-	f.Add(gobEnc)
+	f.Add(append([]byte{sessionCodecGob}, gobEnc...))
 	f.Add([]byte{sessionCodecV1})
 	f.Fuzz(func(t *testing.T, data []byte) {
 		deadline, values, err := sessionCodec{}.Decode(data)

@@ -1,7 +1,7 @@
 package identity
 
-// Fuzz targets for the input rules of identity (issue 10, reliability
-// suite item 7). A plain `go test ./identity/` runs the seed corpus below;
+// Fuzz targets for the input rules of identity (the reliability suite's
+// fuzzing part; REL-11). A plain `go test ./identity/` runs the seed corpus below;
 // CI does not fuzz. To fuzz one target locally:
 //
 //	go test -run '^$' -fuzz FuzzNormalizeEmail -fuzztime 30s ./identity/

@@ -124,10 +124,10 @@ type slotPool struct {
 // memReturn gives the memory of argon2id's buffers (46 MiB per running
 // hash at the default parameters) back to the OS once the slots have been
 // idle for delay: otherwise the runtime keeps a burst of sign-ins' peak
-// (about 225 MB for two hashes) while the server idles, because no
-// collection runs (issue 11: RSS 201 MB right after 8 hashes, 13 MB
-// 1.5 s later; sign-in CPU unchanged). It runs at most once per idle period,
-// never per hash: a steady stream of sign-ins keeps its buffers. Guarded
+// while the server idles, because no collection runs (figures in
+// docs/performance.md, "Hasher returns memory"). It runs at most once per
+// idle period, never per hash: a steady stream of sign-ins keeps its
+// buffers. Guarded
 // by slotPool.mu; now, afterFunc and free are injected by tests.
 type memReturn struct {
 	delay     time.Duration

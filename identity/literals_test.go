@@ -16,7 +16,7 @@ import (
 )
 
 // The messages identity returns to people come from the message catalogue
-// (issue 8). The test walks the package's source and reports:
+// (messages/defaults). The test walks the package's source and reports:
 //
 //   - a string literal with a letter given to FieldError or Errorf (they
 //     stay for code outside Portal; Portal itself uses fieldErr/errKey),

@@ -219,8 +219,8 @@ func attr(n *html.Node, key string) string {
 }
 
 // Every piece of text on every page, in every sample, comes from the
-// message catalogue (issue 8: "all page copy goes through one message
-// catalogue"), or is data of the view model. Rendered with a
+// message catalogue (messages/defaults: "all page copy goes through one
+// message catalogue"), or is data of the view model. Rendered with a
 // pseudo-translated catalogue, text without its marks is a literal left
 // in a template.
 func TestAllCopyFromCatalogue(t *testing.T) {

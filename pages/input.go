@@ -18,7 +18,7 @@ import (
 // than templ because every form page renders several, and templ's
 // generated code formats each of the dozen attribute expressions with
 // fmt.Sprint: this is one write per piece, escaped as templ escapes
-// (issue 11; theme/builtin_test.go checks the html/template versions
+// (docs/performance.md; theme/builtin_test.go checks the html/template versions
 // render the same).
 func Input(f Field) InputComponent { return InputComponent(f) }
 

@@ -14,7 +14,7 @@ import (
 // with "External logins" only when a provider is configured. Every manage
 // page renders it, so it is written in Go from tags built once (the hrefs
 // and ids are constants) rather than by templ, which formats each
-// attribute expression with fmt.Sprint (issue 11).
+// attribute expression with fmt.Sprint (docs/performance.md).
 type manageNavList struct {
 	c      Common
 	active string

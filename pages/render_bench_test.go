@@ -1,6 +1,6 @@
 package pages
 
-// Micro-benchmarks of rendering every page (issue 11): each view model is
+// Micro-benchmarks of rendering every page (docs/performance.md): each view model is
 // built by hand, as a handler would fill it, and rendered to io.Discard.
 //
 //	go test -run '^$' -bench Render -benchmem ./pages

@@ -10,7 +10,7 @@ import (
 // Text is a string as a component: @Text(s) writes s HTML-escaped, as
 // { s } does in a templ file, but without the fmt.Sprint that templ's
 // generated code runs for every { expression } (with the message
-// catalogue that was about 40% of a page's render time; issue 11).
+// catalogue, a large part of a page's render time; docs/performance.md).
 type Text string
 
 // Render writes the text, escaped.

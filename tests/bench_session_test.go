@@ -1,7 +1,7 @@
 package tests
 
 // Micro-benchmarks of the session middleware through the full handler
-// (issue 11): the whole application built by portal.New on a temp SQLite
+// (docs/performance.md): the whole application built by portal.New on a temp SQLite
 // file, driven in-process with httptest (no network), so that a profile
 // shows only Portal's own work per request:
 //

@@ -1,6 +1,6 @@
 package tests
 
-// End-to-end tests of the message catalogue (issue 8): a theme's
+// End-to-end tests of the message catalogue (README, Themes): a theme's
 // messages.toml changes the wording of the pages — a page's heading and
 // tab title, the layout's navigation, and an error message of identity —
 // and a messages.toml with a key the catalogue does not have stops the

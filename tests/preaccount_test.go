@@ -1,6 +1,6 @@
 package tests
 
-// Pre-account takeover (issue 17 item 1; SECURITY.md OIDC-03, ACC-04): an
+// Pre-account takeover (issue 17 item 1; OIDC-03, ACC-04): an
 // attacker creates or prepares an account for the victim's address before
 // the victim does, and keeps a way in after the victim claims it. No
 // external identity may stay linked to an account whose address was not

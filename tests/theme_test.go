@@ -1,7 +1,7 @@
 package tests
 
 // End-to-end tests of the theme directory (--theme) and of page overrides
-// from Go (issue 8): a layout wraps every page, a page override replaces
+// from Go (README, Themes): a layout wraps every page, a page override replaces
 // one page and its form still posts, the theme's static files are served,
 // a bad theme stops the server, an override that fails on a request falls
 // back to the built-in page, and the reference theme (theme/example/)

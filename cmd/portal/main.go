@@ -196,12 +196,12 @@ const (
 // while a password hash runs. A page allocates some 18 KB in small
 // short-lived objects over a live heap near 10 MB, so at the default 100
 // the collector runs dozens of times a second under load; at 200 half as
-// often (issue 11: manage's throughput +10–15%). During hashing the live
+// often. During hashing the live
 // heap holds argon2id's 46 MiB buffers: a goal of three times that would
 // sit above the memory limit (setMemoryLimit), which then binds and the
-// collector runs all the time (sign-ins measured 0.61× the raw hash rate
-// at a constant 200), so hashing keeps the default that limit was sized
-// for. Idle memory is given back either way (memory.go, identity's
+// collector runs all the time, so hashing keeps the default that limit
+// was sized for (figures in docs/performance.md, "The collector follows
+// the hashing"). Idle memory is given back either way (memory.go, identity's
 // memReturn). With GOGC set the operator's value stands and nothing
 // switches.
 func tuneGC(getenv func(string) string, setPercent func(int) int) func(busy bool) {
@@ -221,7 +221,7 @@ func tuneGC(getenv func(string) string, setPercent func(int) int) func(busy bool
 // setMemoryLimit gives the Go runtime a soft memory limit when GOMEMLIMIT is
 // not set: 128 MiB plus 1.5 times the argon2id memory of every hashing
 // slot. Under a login flood the garbage collector then returns the hashing
-// buffers instead of letting them pile up (REL-12: peak memory about halves).
+// buffers instead of letting them pile up (REL-12; docs/performance.md).
 func setMemoryLimit(getenv func(string) string, cfg portal.Config) {
 	if getenv("GOMEMLIMIT") != "" {
 		return

@@ -137,7 +137,7 @@ func TestRedactURL(t *testing.T) {
 	}
 }
 
-// TestTuneGC (issue 11): without GOGC pages run at 200 and a running
+// TestTuneGC (docs/performance.md): without GOGC pages run at 200 and a running
 // password hash at 100; an operator's GOGC is left alone.
 func TestTuneGC(t *testing.T) {
 	var set []int

@@ -1,6 +1,6 @@
 package sqlite
 
-// Micro-benchmarks of the store's hot queries (issue 11) on a temp
+// Micro-benchmarks of the store's hot queries (docs/performance.md) on a temp
 // database of 10,000 users:
 //
 //	go test -run '^$' -bench . -benchmem ./store/sqlite

@@ -35,8 +35,8 @@ func (s *Store) CreateSession(ctx context.Context, x *store.Session) error {
 	return translate(err)
 }
 
-// findSessionSQL is FindSession's query, built once (it was 9% of
-// FindSession's time when built per call).
+// findSessionSQL is FindSession's query, built once: built per call it was
+// a noticeable part of FindSession's time (docs/performance.md).
 var findSessionSQL = `SELECT ` + sessionColumnsS + `, ` + prefixed("u.", userColumns) + `
 		FROM user_sessions s JOIN users u ON u.id = s.user_id WHERE s.id = +?`
 
@@ -44,7 +44,8 @@ var findSessionSQL = `SELECT ` + sessionColumnsS + `, ` + prefixed("u.", userCol
 // every signed-in request. "+?" (not "?"): with a plain parameter SQLite
 // re-prepares this join whenever the value changes (seen in perf as
 // sqlite3Reprepare under every call); the plan is the same primary-key
-// lookup (TestNoFullScanOnHotQueries). 44 → 26 µs in BenchmarkFindSession.
+// lookup (TestNoFullScanOnHotQueries); BenchmarkFindSessionQueryForms
+// measures both forms (docs/performance.md).
 func (s *Store) FindSession(ctx context.Context, id string) (*store.Session, *store.User, error) {
 	row := s.db.QueryRowContext(pointLookup(ctx), findSessionSQL, id)
 	var u userScan

@@ -47,7 +47,7 @@ func Open(path string) (*Store, error) {
 	q.Set("_foreign_keys", "on")
 	q.Set("_txlock", "immediate")
 	// Prepared statements are cached per connection (the driver prepares
-	// every query afresh otherwise): FindUserByEmail 14 → 5 µs (bench).
+	// every query afresh otherwise; docs/performance.md, "Store hot queries").
 	q.Set("_stmt_cache_size", "64")
 	dsn := "file:" + escapePath(path) + "?" + q.Encode()
 	db, err := sql.Open("sqlite3", dsn)
@@ -127,9 +127,8 @@ func translate(err error) error {
 // hot lookups of every request: TestNoFullScanOnHotQueries keeps them
 // index lookups, microseconds long). It drops ctx's cancellation, which
 // for such a read buys nothing and costs a watcher per query in
-// database/sql and the driver (a goroutine, an AfterFunc registration):
-// FindSession 22 → 17 µs, 56 → 50 allocations, FindUserByEmail 15 → 11 µs
-// (serial benchmarks with a cancellable context, as a request has).
+// database/sql and the driver (a goroutine, an AfterFunc registration;
+// figures in docs/performance.md, "Point lookups without cancellation").
 func pointLookup(ctx context.Context) context.Context {
 	if ctx.Done() == nil {
 		return ctx
@@ -169,12 +168,11 @@ func (s *Store) MigrationsPending(ctx context.Context) (bool, error) {
 // ReleaseMemory asks the idle connections to give back their page caches
 // (PRAGMA shrink_memory): they are C memory, which the Go runtime's
 // debug.FreeOSMemory cannot return, and they grow to 2 MiB per connection
-// under load. Portal calls it when the server goes idle (issue 11, idle
-// RSS). It waits at most 50 ms for a connection and leaves alone those in
+// under load. Portal calls it when the server goes idle (idle RSS,
+// docs/performance.md). It waits at most 50 ms for a connection and leaves alone those in
 // use; a shrunk cache refills from the OS's file cache on the next queries.
 // Then glibc's malloc_trim hands the freed pages back: glibc keeps them in
-// its per-thread arenas otherwise (idle RSS after the harness's manage
-// load: 39.5–40.0 MB without, 37.5–37.8 MB with).
+// its per-thread arenas otherwise (docs/performance.md, `e589f80`).
 func (s *Store) ReleaseMemory(ctx context.Context) {
 	ctx, cancel := context.WithTimeout(ctx, 50*time.Millisecond)
 	defer cancel()

@@ -100,7 +100,7 @@ func TestNoFullScanOnHotQueries(t *testing.T) {
 
 // ReleaseMemory shrinks the idle connections' caches and leaves the store
 // working; with every connection busy it gives up within its timeout
-// rather than wait for them (issue 11, idle RSS).
+// rather than wait for them (idle RSS, docs/performance.md).
 func TestReleaseMemory(t *testing.T) {
 	s := MustOpenStore(t)
 	ctx := context.Background()
