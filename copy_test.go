@@ -94,13 +94,13 @@ func TestCopyRoundTrip(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	a, err := id.AuthenticatorSetup(ctx, alice)
+	a, err := id.AuthenticatorSetup(ctx, alice, "")
 	if err != nil {
 		t.Fatal(err)
 	}
 	alice, _ = id.FindUserByEmail(ctx, "alice@example.com")
 	code, _ := totp.GenerateCodeCustom(a.Key, clock, totp.ValidateOpts{Period: 30, Digits: otp.DigitsSix, Algorithm: otp.AlgorithmSHA1})
-	codes, err := id.EnableAuthenticator(ctx, c, alice, x.ID, code)
+	codes, err := id.EnableAuthenticator(ctx, c, alice, x.ID, a.Enrolment, code)
 	if err != nil || len(codes) != 10 {
 		t.Fatalf("enable: %v, %d codes", err, len(codes))
 	}

@@ -14,6 +14,22 @@ import (
 // displays them once.
 const keyShowCodes = "show_codes"
 
+// keyEnrolment holds the sealed key the enable page shows, until its first
+// code turns 2FA on (identity stores nothing before, MFA-01).
+const keyEnrolment = "tfa_enrolment"
+
+// authenticatorSetup is the key this session enrols (the same one on every
+// showing of the page), kept in the session.
+func (h *Handler) authenticatorSetup(c echo.Context, u *identity.User) (*identity.Authenticator, error) {
+	ctx := c.Request().Context()
+	a, err := h.id.AuthenticatorSetup(ctx, u, h.sessions.GetString(ctx, keyEnrolment))
+	if err != nil {
+		return nil, err
+	}
+	h.sessions.Put(ctx, keyEnrolment, a.Enrolment)
+	return a, nil
+}
+
 const twoFactorPath = "/account/manage/two-factor"
 
 func (h *Handler) handleTwoFactorShow(c echo.Context) error {
@@ -53,7 +69,7 @@ func (h *Handler) handleEnableAuthenticatorShow(c echo.Context) error {
 		h.setFlash(c, h.T("status.two_factor_already_on"), false)
 		return h.redirect(c, twoFactorPath)
 	}
-	a, err := h.id.AuthenticatorSetup(c.Request().Context(), u)
+	a, err := h.authenticatorSetup(c, u)
 	if err != nil {
 		return err
 	}
@@ -74,13 +90,14 @@ func (h *Handler) handleEnableAuthenticatorPost(c echo.Context) error {
 	if code == "" {
 		return h.renderEnableError(c, u, pages.FieldErrors{"code": h.T("validation.app_code_required")})
 	}
-	codes, err := h.id.EnableAuthenticator(ctx, clientOf(c), u, currentSessionID(c), code)
+	codes, err := h.id.EnableAuthenticator(ctx, clientOf(c), u, currentSessionID(c), h.sessions.GetString(ctx, keyEnrolment), code)
 	if errs, _, ok := h.fieldErrors(err); ok && len(errs) > 0 {
 		return h.renderEnableError(c, u, errs)
 	}
 	if err != nil {
 		return err
 	}
+	h.sessions.Remove(ctx, keyEnrolment)
 	if err := h.refreshSignIn(c, u); err != nil {
 		return err
 	}
@@ -95,7 +112,7 @@ func (h *Handler) handleEnableAuthenticatorPost(c echo.Context) error {
 // renderEnableError shows the enable page again, with the same key, and
 // the code's error (422).
 func (h *Handler) renderEnableError(c echo.Context, u *identity.User, errs pages.FieldErrors) error {
-	a, err := h.id.AuthenticatorSetup(c.Request().Context(), u)
+	a, err := h.authenticatorSetup(c, u)
 	if err != nil {
 		return err
 	}
@@ -115,6 +132,7 @@ func (h *Handler) handleResetAuthenticatorPost(c echo.Context) error {
 	if err := h.id.ResetAuthenticator(c.Request().Context(), clientOf(c), u, currentSessionID(c)); err != nil {
 		return err
 	}
+	h.sessions.Remove(c.Request().Context(), keyEnrolment)
 	h.clearRememberCookie(c)
 	if err := h.refreshSignIn(c, u); err != nil {
 		return err

@@ -21,11 +21,11 @@ import (
 func (f *fixture) mustEnable2FA(t *testing.T, u *User) string {
 	t.Helper()
 	ctx := context.Background()
-	a, err := f.svc.AuthenticatorSetup(ctx, u)
+	a, err := f.svc.AuthenticatorSetup(ctx, u, "")
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := f.svc.EnableAuthenticator(ctx, owner, u, "", f.code(t, a.Key, 0)); err != nil {
+	if _, err := f.svc.EnableAuthenticator(ctx, owner, u, "", a.Enrolment, f.code(t, a.Key, 0)); err != nil {
 		t.Fatalf("EnableAuthenticator: %v", err)
 	}
 	f.clock.Advance(30 * time.Second) // the enrolment code's step is spent

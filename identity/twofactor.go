@@ -81,6 +81,11 @@ type Authenticator struct {
 	Key          string // base32, unformatted
 	FormattedKey string // groups of four
 	URI          string // otpauth://totp/<issuer>:<email>?secret=…
+	// Enrolment is the key sealed for this user (AES-256-GCM), to be kept
+	// with the browser's server-side session and handed back to
+	// AuthenticatorSetup (the same key again) and EnableAuthenticator.
+	// Nothing is stored on the account until the first code is verified.
+	Enrolment string
 }
 
 // authenticatorKey returns u's decrypted key (base32), or "" when none.
@@ -95,38 +100,40 @@ func (s *Service) authenticatorKey(u *User) (string, error) {
 	return b32.EncodeToString(raw), nil
 }
 
-// newAuthenticatorKey gives u a new random key (stored encrypted) and
-// returns it.
-func (s *Service) newAuthenticatorKey(ctx context.Context, u *User, upd *store.UserUpdate) string {
-	raw := make([]byte, authenticatorKeyBytes)
-	if _, err := rand.Read(raw); err != nil {
-		panic(err)
+// openEnrolment returns the key sealed in enrolment for u, or "".
+func (s *Service) openEnrolment(u *User, enrolment string) string {
+	sealed, err := base64.RawURLEncoding.DecodeString(enrolment)
+	if err != nil || enrolment == "" {
+		return ""
 	}
-	sealed := s.keys.seal(u.ID, raw)
-	upd.AuthenticatorKey = &sealed
-	u.AuthenticatorKey = sealed
+	raw, err := s.keys.open(u.ID, sealed)
+	if err != nil || len(raw) != authenticatorKeyBytes {
+		return ""
+	}
 	return b32.EncodeToString(raw)
 }
 
-// AuthenticatorSetup returns the key to enrol, creating one when the user
-// has none. It is only for users whose 2FA is off: once on, the key is
-// never shown again (MFA-01).
-func (s *Service) AuthenticatorSetup(ctx context.Context, u *User) (*Authenticator, error) {
+// AuthenticatorSetup returns the key to enrol: the one sealed in enrolment
+// (from an earlier call, kept by the caller) or a new random one. Nothing
+// is stored on the account: the key is created on enrolment, when
+// EnableAuthenticator verifies its first code (MFA-01). It is only for
+// users whose 2FA is off: once on, the key is never shown again.
+func (s *Service) AuthenticatorSetup(ctx context.Context, u *User, enrolment string) (*Authenticator, error) {
 	if u.TwoFactorEnabled {
 		return nil, errKey(ECONFLICT, "errors.two_factor_already_on")
 	}
-	key, err := s.authenticatorKey(u)
-	if err != nil {
-		return nil, err
-	}
+	key := s.openEnrolment(u, enrolment)
 	if key == "" {
-		upd := store.UserUpdate{UpdatedAt: s.now()}
-		key = s.newAuthenticatorKey(ctx, u, &upd)
-		if err := s.store.UpdateUser(ctx, u.ID, upd); err != nil {
-			return nil, internal(err)
+		raw := make([]byte, authenticatorKeyBytes)
+		if _, err := rand.Read(raw); err != nil {
+			panic(err)
 		}
+		key = b32.EncodeToString(raw)
+		enrolment = base64.RawURLEncoding.EncodeToString(s.keys.seal(u.ID, raw))
 	}
-	return s.describeKey(u, key), nil
+	a := s.describeKey(u, key)
+	a.Enrolment = enrolment
+	return a, nil
 }
 
 func (s *Service) describeKey(u *User, key string) *Authenticator {
@@ -166,13 +173,18 @@ func normalizeTOTP(code string) (string, bool) {
 // same code (or an older one) is refused afterwards in any browser, and of
 // two concurrent uses one wins (MFA-02).
 func (s *Service) verifyTOTP(ctx context.Context, u *User, code string) error {
-	code, ok := normalizeTOTP(code)
-	if !ok {
-		return ErrInvalidCode
-	}
 	key, err := s.authenticatorKey(u)
 	if err != nil {
 		return err
+	}
+	return s.verifyTOTPKey(ctx, u, key, code)
+}
+
+// verifyTOTPKey is verifyTOTP against key (base32).
+func (s *Service) verifyTOTPKey(ctx context.Context, u *User, key, code string) error {
+	code, ok := normalizeTOTP(code)
+	if !ok {
+		return ErrInvalidCode
 	}
 	if key == "" {
 		return ErrInvalidCode
@@ -195,64 +207,72 @@ func (s *Service) verifyTOTP(ctx context.Context, u *User, code string) error {
 	return ErrInvalidCode
 }
 
-// EnableAuthenticator verifies the first code from the app; it turns 2FA
-// on, rotates the stamp (every other session ends; keepSID stays) and,
-// when the user has no recovery codes, generates them and returns them to
-// be shown once.
-func (s *Service) EnableAuthenticator(ctx context.Context, c Client, u *User, keepSID, code string) ([]string, error) {
+// EnableAuthenticator verifies the first code from the app against the
+// key sealed in enrolment (from AuthenticatorSetup); only then is the key
+// stored on the account and 2FA turned on. The stamp rotates (every other
+// session ends; keepSID stays), and a new set of recovery codes replaces
+// any old one and is returned, to be shown once (MFA-01).
+func (s *Service) EnableAuthenticator(ctx context.Context, c Client, u *User, keepSID, enrolment, code string) ([]string, error) {
 	if u.TwoFactorEnabled {
 		return nil, errKey(ECONFLICT, "errors.two_factor_already_on")
 	}
-	if err := s.verifyTOTP(ctx, u, code); err != nil {
+	key := s.openEnrolment(u, enrolment)
+	if key == "" {
+		return nil, ErrInvalidCode // no key was shown to this browser (or it expired with the session)
+	}
+	if err := s.verifyTOTPKey(ctx, u, key, code); err != nil {
 		return nil, err
 	}
+	sealed, _ := base64.RawURLEncoding.DecodeString(enrolment)
 	stamp, yes := newStamp(), true
-	if err := s.store.UpdateUser(ctx, u.ID, store.UserUpdate{TwoFactorEnabled: &yes, SecurityStamp: &stamp, KeepSessionID: keepSID, UpdatedAt: s.now()}); err != nil {
+	if err := s.store.UpdateUser(ctx, u.ID, store.UserUpdate{TwoFactorEnabled: &yes, AuthenticatorKey: &sealed, SecurityStamp: &stamp, KeepSessionID: keepSID, UpdatedAt: s.now()}); err != nil {
 		return nil, internal(err)
 	}
-	u.TwoFactorEnabled, u.SecurityStamp = true, stamp
+	u.TwoFactorEnabled, u.AuthenticatorKey, u.SecurityStamp = true, sealed, stamp
 	s.RecordEvent(ctx, u.ID, Event2FAEnabled, c, "")
 	s.notify(ctx, u, c, "Two-factor authentication was turned on")
-	existing, err := s.store.ListRecoveryCodes(ctx, u.ID)
-	if err != nil {
-		return nil, internal(err)
-	}
-	if len(existing) > 0 {
-		return nil, nil
-	}
 	return s.replaceRecoveryCodes(ctx, u)
 }
 
 // DisableTwoFactor turns 2FA off (the caller has re-authenticated with
-// password and code, SES-05/MFA-05). The key and recovery codes stay until
-// a reset or regeneration. The stamp rotates, which also forgets every
-// remembered browser.
+// password and code, SES-05/MFA-05) and deletes the key and the recovery
+// codes: turning it on again enrols a new key with new codes (MFA-01). The
+// stamp rotates, which also forgets every remembered browser.
 func (s *Service) DisableTwoFactor(ctx context.Context, c Client, u *User, keepSID string) error {
 	if !u.TwoFactorEnabled {
 		return errKey(EINVALID, "errors.two_factor_not_on")
 	}
-	stamp, no := newStamp(), false
-	if err := s.store.UpdateUser(ctx, u.ID, store.UserUpdate{TwoFactorEnabled: &no, SecurityStamp: &stamp, KeepSessionID: keepSID, UpdatedAt: s.now()}); err != nil {
-		return internal(err)
+	if err := s.dropAuthenticator(ctx, u, keepSID); err != nil {
+		return err
 	}
-	u.TwoFactorEnabled, u.SecurityStamp = false, stamp
 	s.RecordEvent(ctx, u.ID, Event2FADisabled, c, "")
 	s.notify(ctx, u, c, "Two-factor authentication was turned off")
 	return nil
 }
 
-// ResetAuthenticator replaces the key: 2FA is off until the new key is
-// verified; the stamp rotates.
+// ResetAuthenticator forgets the key (and the recovery codes): 2FA is off
+// until a new key is enrolled; the stamp rotates.
 func (s *Service) ResetAuthenticator(ctx context.Context, c Client, u *User, keepSID string) error {
-	stamp, no := newStamp(), false
-	upd := store.UserUpdate{TwoFactorEnabled: &no, SecurityStamp: &stamp, KeepSessionID: keepSID, UpdatedAt: s.now()}
-	s.newAuthenticatorKey(ctx, u, &upd)
-	if err := s.store.UpdateUser(ctx, u.ID, upd); err != nil {
-		return internal(err)
+	if err := s.dropAuthenticator(ctx, u, keepSID); err != nil {
+		return err
 	}
-	u.TwoFactorEnabled, u.SecurityStamp = false, stamp
 	s.RecordEvent(ctx, u.ID, Event2FAReset, c, "")
 	s.notify(ctx, u, c, "Your authenticator app key was reset")
+	return nil
+}
+
+// dropAuthenticator turns 2FA off and deletes the key and every recovery
+// code, rotating the stamp (sessions but keepSID end; remembered browsers
+// are forgotten).
+func (s *Service) dropAuthenticator(ctx context.Context, u *User, keepSID string) error {
+	stamp, no, none := newStamp(), false, []byte{}
+	if err := s.store.UpdateUser(ctx, u.ID, store.UserUpdate{TwoFactorEnabled: &no, AuthenticatorKey: &none, SecurityStamp: &stamp, KeepSessionID: keepSID, UpdatedAt: s.now()}); err != nil {
+		return internal(err)
+	}
+	u.TwoFactorEnabled, u.AuthenticatorKey, u.SecurityStamp = false, nil, stamp
+	if err := s.store.ReplaceRecoveryCodes(ctx, u.ID, nil, s.now()); err != nil {
+		return internal(err)
+	}
 	return nil
 }
 

@@ -109,13 +109,13 @@ func TestUsersCLI(t *testing.T) {
 
 	// reset-2fa: turn 2FA on for ann, then off through the CLI.
 	ann, _ = id.FindUserByEmail(ctx, "ann@example.com")
-	a, err := id.AuthenticatorSetup(ctx, ann)
+	a, err := id.AuthenticatorSetup(ctx, ann, "")
 	if err != nil {
 		t.Fatal(err)
 	}
 	ann, _ = id.FindUserByEmail(ctx, "ann@example.com")
 	code, _ := totp.GenerateCodeCustom(a.Key, id.Now(), totp.ValidateOpts{Period: 30, Digits: otp.DigitsSix, Algorithm: otp.AlgorithmSHA1})
-	if _, err := id.EnableAuthenticator(ctx, c, ann, "", code); err != nil {
+	if _, err := id.EnableAuthenticator(ctx, c, ann, "", a.Enrolment, code); err != nil {
 		t.Fatal(err)
 	}
 	mustUsers(t, getenv, "", "reset-2fa", "ann@example.com")
