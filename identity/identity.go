@@ -302,7 +302,9 @@ func (s *Service) Register(ctx context.Context, c Client, in RegisterInput) (Reg
 		// stranger can trigger (RST-05): registering an address over and
 		// over does not flood its owner.
 		s.sendCapped(ctx, existing.NormalizedEmail, mail.RegisterExisting, mail.Data{To: existing.Email, Link: s.link("/account/login", nil)})
-		s.RecordEvent(ctx, existing.ID, EventRegister, c, "attempt with an existing address")
+		// The owner's history says what happened, not "Account created"
+		// (issue 18 item 3); the stranger's page stays the same.
+		s.RecordEvent(ctx, existing.ID, EventRegisterAttempt, c, "")
 		return RegisterResult{}, nil
 	}
 	if err != nil {
