@@ -127,7 +127,13 @@ var registry = []Page{
 	def("two-factor", "/account/manage/two-factor", TwoFactorBody, sampleTwoFactor),
 	def("enable-authenticator", "/account/manage/enable-authenticator", EnableAuthenticatorBody, sampleEnableAuthenticator),
 	def("reset-authenticator", "/account/manage/reset-authenticator", ResetAuthenticatorBody, sampleConfirmAction("Reset authenticator app")),
-	def("disable-2fa", "/account/manage/disable-2fa", Disable2FABody, sampleConfirmAction("Turn off two-factor authentication")),
+	def("disable-2fa", "/account/manage/disable-2fa", Disable2FABody, func() []DisableTwoFactorView {
+		return []DisableTwoFactorView{
+			{Common: user("Turn off two-factor authentication"), HasPassword: true},
+			{Common: user("Turn off two-factor authentication"), HasPassword: true, Errors: FieldErrors{"code": "The code is not valid."}},
+			{Common: user("Turn off two-factor authentication")},
+		}
+	}),
 	def("generate-recovery-codes", "/account/manage/generate-recovery-codes", GenerateRecoveryCodesBody, sampleConfirmAction("Generate new recovery codes")),
 	def("show-recovery-codes", "GET /account/manage/show-recovery-codes", ShowRecoveryCodesBody, sampleShowRecoveryCodes),
 	def("manage-sessions", "/account/manage/sessions", SessionsBody, sampleSessions),

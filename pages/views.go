@@ -364,9 +364,19 @@ type EnableAuthenticatorView struct {
 }
 
 // ConfirmActionView is the confirmation page of a POST-only action:
-// reset-authenticator, disable-2fa, generate-recovery-codes.
+// reset-authenticator, generate-recovery-codes.
 type ConfirmActionView struct {
 	Common
+}
+
+// DisableTwoFactorView is the "disable-2fa" page: turning two-factor
+// authentication off asks for the password (when the account has one) and
+// a current code from the authenticator app, even right after a
+// re-authentication (MFA-05).
+type DisableTwoFactorView struct {
+	Common
+	HasPassword bool // the form has a password field
+	Errors      FieldErrors
 }
 
 // ShowRecoveryCodesView shows new recovery codes once
