@@ -355,6 +355,7 @@ func sampleReauthenticate() []ReauthenticateView {
 			Providers: sampleProviders[1:], Errors: FieldErrors{"password": "The password is not correct.", "code": "The code is not valid."}},
 		{Common: user("Confirm it is you"), WindowMinutes: 10, Providers: sampleProviders},
 		{Common: user("Confirm it is you"), WindowMinutes: 10},
+		{Common: user("Confirm it is you"), ReturnURL: "/account/manage/email", WindowMinutes: 10, NeedsCode: true}, // no password, 2FA on
 	}
 }
 
