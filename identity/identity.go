@@ -365,8 +365,16 @@ func (s *Service) eventData(to string, c Client) mail.Data {
 }
 
 // ErrInvalidLogin is the one answer to every failed sign-in: unknown
-// address, wrong password, unconfirmed address (AUTH-01).
+// address, wrong password, an unconfirmed address with a wrong password
+// (AUTH-01).
 var ErrInvalidLogin = errKey(EUNAUTHORIZED, "errors.invalid_login")
+
+// ErrEmailUnconfirmed answers the right password for an account whose
+// address is not confirmed yet (RequireConfirmedEmail): the person is told
+// to confirm it and offered a new link (issue 18 item 4). It tells nothing
+// the right password does not already prove; a wrong password gets
+// ErrInvalidLogin as for every other account (AUTH-01).
+var ErrEmailUnconfirmed = errKey(EUNAUTHORIZED, "errors.email_unconfirmed")
 
 // PasswordSignIn checks an email and password. It costs one argon2id
 // verification whatever the outcome (AUTH-02) and answers every failure
@@ -460,6 +468,9 @@ func (s *Service) PasswordSignIn(ctx context.Context, c Client, email, password 
 		}
 	}
 	if u == nil {
+		if err := s.sameWorkAsAccount(ctx, c, norm, ip); err != nil {
+			return nil, err
+		}
 		if err := s.hasher.VerifyDummy(ctx, pw); err != nil {
 			return nil, err
 		}
@@ -488,7 +499,7 @@ func (s *Service) PasswordSignIn(ctx context.Context, c Client, email, password 
 	case s.opts.RequireConfirmedEmail && !u.EmailConfirmed:
 		s.RecordEvent(ctx, u.ID, EventLoginFailed, c, "email not confirmed")
 		s.obs.SignIn(SignInPassword, OutcomeUnconfirmed)
-		return nil, ErrInvalidLogin
+		return nil, ErrEmailUnconfirmed
 	}
 	if resetKey != "" {
 		if err := s.store.ResetRateLimit(ctx, resetKey); err != nil {
@@ -519,6 +530,24 @@ func (s *Service) PasswordSignIn(ctx context.Context, c Client, email, password 
 		}
 	}
 	return s.BeginSignIn(ctx, c, u, "")
+}
+
+// sameWorkAsAccount does, for an address without an account, the store
+// work a wrong password for an account costs — the known-browser and
+// known-IP reads and the failed sign-in's event write — so the time of the
+// answer does not tell the two apart (AUTH-02, ACC-01). The write counts
+// the address's failures; nothing reads it.
+func (s *Service) sameWorkAsAccount(ctx context.Context, c Client, norm, ip string) error {
+	if _, err := s.knownDevice(ctx, norm, c.Device); err != nil {
+		return err
+	}
+	if _, err := s.knownIP(ctx, norm, ip); err != nil {
+		return err
+	}
+	if _, _, err := s.store.HitRateLimit(ctx, rateLimitKey("login-fail-no-account", norm), time.Hour, s.now()); err != nil {
+		return internal(err)
+	}
+	return nil
 }
 
 // FindUserByEmail returns the account with this address (any case or

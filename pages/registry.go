@@ -300,6 +300,8 @@ func sampleLogin() []LoginView {
 		{Common: withStatus(anon("Sign in"), "Your session has expired. Please sign in again.", true), ReturnURL: "/account/manage", Email: "alice@example.com", RememberMe: true,
 			Message: "Invalid login attempt.", Providers: sampleProviders, Errors: FieldErrors{"password": "Enter your password."}},
 		{Common: anon("Sign in"), Email: "alice@", Errors: FieldErrors{"email": "Enter a valid email address."}},
+		{Common: anon("Sign in"), Email: "bob@example.com", Unconfirmed: true, RegistrationOpen: true,
+			Message: "Your email address is not confirmed yet. Follow the link in the confirmation email, or have a new one sent."},
 	}
 }
 

@@ -196,7 +196,10 @@ type LoginView struct {
 	RememberMe bool
 	Errors     FieldErrors
 	// Message is the form-level error: "Invalid login attempt." etc.
-	Message          string
+	Message string
+	// Unconfirmed: the password was right but the address is not
+	// confirmed; the page offers to resend the confirmation to Email.
+	Unconfirmed      bool
 	RegistrationOpen bool
 	// Providers are the external login buttons (none when none is
 	// configured).

@@ -4,6 +4,7 @@ package tests
 // unconfirmed sign-in, dead ends, the 429 page. Helpers start with "ux".
 
 import (
+	"net/http"
 	"slices"
 	"testing"
 
@@ -41,5 +42,40 @@ func TestRegisterExistingAddressHistory(t *testing.T) {
 	}
 	if events[0].EventID != "" {
 		t.Error("the attempt entry offers \"This wasn't me\"; it is not a sign-in")
+	}
+}
+
+// TestLoginUnconfirmedOffersResend (issue 18 item 4, AUTH-01): the right
+// password of an unconfirmed account is told the address is unconfirmed
+// and gets a button (a plain form, no JavaScript) that mails a new link; a
+// wrong password still gets "Invalid login attempt.".
+func TestLoginUnconfirmedOffersResend(t *testing.T) {
+	t.Parallel()
+	srv := portaltest.NewServer(t)
+	const email = "bob@example.com"
+	portaltest.NewClient(t, srv).Register(email, uxPassword)
+	before := len(srv.MailsWith(t, email, "Confirm"))
+
+	wantInvalidLogin(t, portaltest.NewClient(t, srv).Login(email, "wrong horse battery", false))
+
+	c := portaltest.NewClient(t, srv)
+	p := c.Login(email, uxPassword, false)
+	portaltest.WantStatus(t, p, http.StatusForbidden)
+	if got, want := p.Text(t, ".form-error"), "Your email address is not confirmed yet. Follow the link in the confirmation email, or have a new one sent."; got != want {
+		t.Errorf(".form-error=%q, want %q", got, want)
+	}
+	if c.Cookie(portaltest.SessionCookie) != "" {
+		t.Error("a session cookie was set for an unconfirmed account")
+	}
+	f := p.Form(t, "#resend-confirmation-form")
+	if f.Action != "/account/resend-email-confirmation" || f.Values.Get("email") != email || f.Values.Get("_csrf") == "" {
+		t.Fatalf("resend form action=%q values=%v, want the resend route with the address and _csrf", f.Action, f.Values)
+	}
+	r := c.Post(f.Action, f.Values)
+	if r.Status != http.StatusSeeOther {
+		t.Fatalf("resend: status=%d, want 303", r.Status)
+	}
+	if got, want := len(srv.MailsWith(t, email, "Confirm")), before+1; got != want {
+		t.Errorf("confirmation mails=%d, want %d", got, want)
 	}
 }
