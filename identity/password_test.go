@@ -212,21 +212,21 @@ func TestLookalikeAddressEveryPath(t *testing.T) {
 	}
 }
 
-// countingStore counts the store calls that would make a request's time
+// callCountingStore counts the store calls that would make a request's time
 // depend on whether an address has an account.
-type countingStore struct {
+type callCountingStore struct {
 	store.Store
 	mu    sync.Mutex
 	calls map[string]int
 }
 
-func (c *countingStore) count(name string) {
+func (c *callCountingStore) count(name string) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.calls[name]++
 }
 
-func (c *countingStore) snapshot() map[string]int {
+func (c *callCountingStore) snapshot() map[string]int {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	out := maps.Clone(c.calls)
@@ -234,17 +234,17 @@ func (c *countingStore) snapshot() map[string]int {
 	return out
 }
 
-func (c *countingStore) FindUserByEmail(ctx context.Context, norm string) (*store.User, error) {
+func (c *callCountingStore) FindUserByEmail(ctx context.Context, norm string) (*store.User, error) {
 	c.count("FindUserByEmail")
 	return c.Store.FindUserByEmail(ctx, norm)
 }
 
-func (c *countingStore) CreateToken(ctx context.Context, t *store.Token) error {
+func (c *callCountingStore) CreateToken(ctx context.Context, t *store.Token) error {
 	c.count("CreateToken")
 	return c.Store.CreateToken(ctx, t)
 }
 
-func (c *countingStore) EnqueueMail(ctx context.Context, m *store.OutboxMessage) error {
+func (c *callCountingStore) EnqueueMail(ctx context.Context, m *store.OutboxMessage) error {
 	c.count("EnqueueMail:" + m.Kind)
 	return c.Store.EnqueueMail(ctx, m)
 }
@@ -255,9 +255,9 @@ func (c *countingStore) EnqueueMail(ctx context.Context, m *store.OutboxMessage)
 // store calls for a free and a taken address — the notice and one outbox
 // job — and the worker decides; only the free address gets a link.
 func TestEmailChangeSameWorkEitherWay(t *testing.T) {
-	var cs *countingStore
+	var cs *callCountingStore
 	f := newFixture(t, func(o *Options) {
-		cs = &countingStore{Store: o.Store, calls: map[string]int{}}
+		cs = &callCountingStore{Store: o.Store, calls: map[string]int{}}
 		o.Store = cs
 	})
 	ctx := context.Background()
