@@ -32,6 +32,14 @@ type Config struct {
 	Mail     string // --mail: log, dir:PATH, smtp://user:pass@host:port or smtps://…
 	MailFrom string // --mail-from
 	Theme    string // --theme: theme directory
+	// SecretKeyFile holds the operator's secret key (at least 32 bytes,
+	// e.g. openssl rand -base64 48): the server keys — the encryption of
+	// authenticator keys, "remember this browser", CSRF, the log's address
+	// hash — are derived from it (HKDF-SHA256) instead of kept in the
+	// database, so a copy of the database alone decrypts nothing. The
+	// production setting; move an existing database's keys to it with
+	// portal move-secrets.
+	SecretKeyFile string // --secret-key-file
 	// ThemeReload reads the theme directory again when a file in it
 	// changes (checked on each request): for designers working against
 	// the real flows. Development only; refused with an https base URL.
@@ -106,6 +114,7 @@ func (c *Config) BindFlags(fs *flag.FlagSet) {
 	fs.StringVar(&c.Mail, "mail", c.Mail, "mail delivery: log, dir:PATH, smtp://user:pass@host:port (STARTTLS when offered) or smtps://user:pass@host:port")
 	fs.StringVar(&c.MailFrom, "mail-from", c.MailFrom, "sender of mail")
 	fs.StringVar(&c.Theme, "theme", c.Theme, "theme directory")
+	fs.StringVar(&c.SecretKeyFile, "secret-key-file", c.SecretKeyFile, "file with the secret key (≥ 32 bytes) the server keys are derived from, kept out of the database (production setting; move existing keys with portal move-secrets)")
 	fs.BoolVar(&c.ThemeReload, "theme-reload", c.ThemeReload, "development: read the theme directory again when a file in it changes (refused with an https base URL)")
 	c.Settings.BindFlags(fs)
 	fs.StringVar(&c.RegisterFieldsFile, "register-fields-file", c.RegisterFieldsFile, "TOML file of extra registration fields ([[field]] name, type, required, label)")

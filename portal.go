@@ -109,14 +109,17 @@ func New(cfg Config) (*Portal, error) {
 		return nil, err
 	}
 	st := b.store
-	keys := map[string][]byte{}
-	for _, name := range []string{"csrf-key", "log-key", "authenticator-key-key", "remember-browser-key"} {
-		k, err := st.Secret(ctx, name, randomKey)
-		if err != nil {
+	var master []byte
+	if cfg.SecretKeyFile != "" {
+		if master, err = identity.ReadSecretKeyFile(cfg.SecretKeyFile); err != nil {
 			b.close()
-			return nil, fmt.Errorf("secret %s: %w", name, err)
+			return nil, err
 		}
-		keys[name] = k
+	}
+	keys, err := identity.ServerKeys(ctx, st, master, randomKey)
+	if err != nil {
+		b.close()
+		return nil, err
 	}
 
 	// Metrics only when asked for: without them neither layer pays for
@@ -268,6 +271,40 @@ func (p *Portal) FlushMail(ctx context.Context) error {
 
 // Migrate applies pending migrations to the configured database and
 // returns: `portal migrate`.
+// MoveSecrets is `portal move-secrets`: it puts the database's server keys
+// under cfg.SecretKeyFile — from the database's own keys, or from
+// oldKeyFile when the database was moved to a key file before (rotation)
+// — re-encrypting every stored authenticator key in one transaction (see
+// identity.MoveServerKeys). It returns how many it re-encrypted.
+func MoveSecrets(ctx context.Context, cfg Config, oldKeyFile string) (int, error) {
+	if err := cfg.Validate(); err != nil {
+		return 0, err
+	}
+	if cfg.SecretKeyFile == "" {
+		return 0, errors.New("--secret-key-file (PORTAL_SECRET_KEY_FILE) names the key to move the secrets to")
+	}
+	master, err := identity.ReadSecretKeyFile(cfg.SecretKeyFile)
+	if err != nil {
+		return 0, err
+	}
+	var old []byte
+	if oldKeyFile != "" {
+		if old, err = identity.ReadSecretKeyFile(oldKeyFile); err != nil {
+			return 0, err
+		}
+	}
+	db, err := openStore(ctx, cfg.DB)
+	if err != nil {
+		return 0, err
+	}
+	defer db.Close()
+	if err := db.Migrate(ctx); err != nil {
+		return 0, err
+	}
+	return identity.MoveServerKeys(ctx, db, old, master)
+}
+
+// Migrate applies the database migrations (portal migrate).
 func Migrate(ctx context.Context, cfg Config) error {
 	if err := cfg.Validate(); err != nil {
 		return err

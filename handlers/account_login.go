@@ -68,6 +68,13 @@ func (h *Handler) handleLoginPost(c echo.Context) error {
 		// The same answer for every failure (AUTH-01).
 		return h.renderPage(c, http.StatusUnprocessableEntity, "login", h.loginView(c, f, nil, h.errorText(identity.ErrInvalidLogin)))
 	}
+	if errors.Is(err, identity.ErrEmailUnconfirmed) {
+		// The right password for an unconfirmed address: say so and offer
+		// a new link (issue 18 item 4); a wrong one got ErrInvalidLogin.
+		v := h.loginView(c, f, nil, h.errorText(err))
+		v.Unconfirmed = true
+		return h.renderPage(c, http.StatusForbidden, "login", v)
+	}
 	if errors.Is(err, identity.ErrLockedOut) {
 		// Too many attempts: say so, and when it ends, whatever the
 		// password — for addresses without an account alike (AUTH-03).

@@ -6,6 +6,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/accountportal/portal/identity"
 	"github.com/accountportal/portal/pages"
 )
 
@@ -62,6 +63,7 @@ func (h *Handler) handleReauthPost(c echo.Context) error {
 	if err := h.sessions.RenewToken(c.Request().Context()); err != nil {
 		return err
 	}
+	h.putAMR(c, identity.ReauthAMR(currentUser(c)))
 	to := safeReturnURL(c.QueryParam("returnUrl"))
 	if to == "" {
 		to = "/account/manage"

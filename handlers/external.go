@@ -492,6 +492,7 @@ func (h *Handler) finishExternalReauth(c echo.Context, ext identity.ExternalIden
 	if err := h.sessions.RenewToken(c.Request().Context()); err != nil {
 		return err
 	}
+	h.putAMR(c, []string{identity.AMRFed})
 	if returnURL == "" {
 		returnURL = "/account/manage"
 	}

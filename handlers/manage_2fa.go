@@ -158,17 +158,26 @@ func (h *Handler) handleResetAuthenticatorPost(c echo.Context) error {
 	return h.redirect(c, "/account/manage/enable-authenticator")
 }
 
+func (h *Handler) disable2FAView(c echo.Context, errs pages.FieldErrors) pages.DisableTwoFactorView {
+	return pages.DisableTwoFactorView{Common: h.common(c, h.T("disable-2fa.title")), HasPassword: currentUser(c).PasswordHash != "", Errors: errs}
+}
+
 func (h *Handler) handleDisable2FAShow(c echo.Context) error {
 	if !currentUser(c).TwoFactorEnabled {
 		h.setFlash(c, h.T("errors.two_factor_not_on"), true)
 		return h.redirect(c, twoFactorPath)
 	}
-	return h.renderPage(c, http.StatusOK, "disable-2fa", pages.ConfirmActionView{Common: h.common(c, h.T("disable-2fa.title"))})
+	return h.renderPage(c, http.StatusOK, "disable-2fa", h.disable2FAView(c, nil))
 }
 
+// handleDisable2FAPost turns 2FA off with the password and a current code
+// (MFA-05); a wrong one shows the form again.
 func (h *Handler) handleDisable2FAPost(c echo.Context) error {
 	u := currentUser(c)
-	err := h.id.DisableTwoFactor(c.Request().Context(), clientOf(c), u, currentSessionID(c))
+	err := h.id.DisableTwoFactor(c.Request().Context(), clientOf(c), u, currentSessionID(c), c.FormValue("password"), c.FormValue("code"))
+	if errs, _, ok := h.fieldErrors(err); ok && len(errs) > 0 {
+		return h.renderPage(c, http.StatusUnprocessableEntity, "disable-2fa", h.disable2FAView(c, errs))
+	}
 	if identity.ErrorCode(err) == identity.EINVALID {
 		h.setFlash(c, h.errorText(err), true)
 		return h.redirect(c, twoFactorPath)

@@ -82,6 +82,9 @@ func (h *Handler) routes() *echo.Echo {
 	add(http.MethodGet, "/account/login-recovery-code", h.handleLoginRecoveryShow, h.guestOnly)
 	add(http.MethodPost, "/account/login-recovery-code", h.handleLoginRecoveryPost, h.guestOnly)
 
+	// For the applications around Portal (DESIGN.md "Apps around Portal")
+	add(http.MethodGet, sessionPath, h.handleSession)
+
 	// Signed-in pages
 	add(http.MethodGet, "/account/reauthenticate", h.handleReauthShow, h.requireUser)
 	add(http.MethodPost, "/account/reauthenticate", h.handleReauthPost, h.requireUser)

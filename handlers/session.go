@@ -193,6 +193,7 @@ func (h *Handler) signIn(c echo.Context, u *identity.User, o identity.SessionOpt
 	}
 	h.sessions.Put(ctx, keySessionID, x.ID)
 	h.sessions.Put(ctx, keyCSRF, randomString(32))
+	h.putAMR(c, identity.AMR(o))
 	h.sessions.RememberMe(ctx, remember)
 	c.Set(ctxUser, u)
 	c.Set(ctxRegistry, x)

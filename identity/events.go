@@ -17,6 +17,7 @@ type Event = store.Event
 // security page and the personal-data export show them.
 const (
 	EventRegister             = "register"
+	EventRegisterAttempt      = "register_attempt" // someone tried to register the owner's address (the account is not new)
 	EventEmailConfirmed       = "email_confirmed"
 	EventLogin                = "login"
 	EventLoginFailed          = "login_failed"

@@ -302,7 +302,9 @@ func (s *Service) Register(ctx context.Context, c Client, in RegisterInput) (Reg
 		// stranger can trigger (RST-05): registering an address over and
 		// over does not flood its owner.
 		s.sendCapped(ctx, existing.NormalizedEmail, mail.RegisterExisting, mail.Data{To: existing.Email, Link: s.link("/account/login", nil)})
-		s.RecordEvent(ctx, existing.ID, EventRegister, c, "attempt with an existing address")
+		// The owner's history says what happened, not "Account created"
+		// (issue 18 item 3); the stranger's page stays the same.
+		s.RecordEvent(ctx, existing.ID, EventRegisterAttempt, c, "")
 		return RegisterResult{}, nil
 	}
 	if err != nil {
@@ -362,8 +364,16 @@ func (s *Service) eventData(to string, c Client) mail.Data {
 }
 
 // ErrInvalidLogin is the one answer to every failed sign-in: unknown
-// address, wrong password, unconfirmed address (AUTH-01).
+// address, wrong password, an unconfirmed address with a wrong password
+// (AUTH-01).
 var ErrInvalidLogin = errKey(EUNAUTHORIZED, "errors.invalid_login")
+
+// ErrEmailUnconfirmed answers the right password for an account whose
+// address is not confirmed yet (RequireConfirmedEmail): the person is told
+// to confirm it and offered a new link (issue 18 item 4). It tells nothing
+// the right password does not already prove; a wrong password gets
+// ErrInvalidLogin as for every other account (AUTH-01).
+var ErrEmailUnconfirmed = errKey(EUNAUTHORIZED, "errors.email_unconfirmed")
 
 // PasswordSignIn checks an email and password. It costs one argon2id
 // verification whatever the outcome (AUTH-02) and answers every failure
@@ -485,7 +495,7 @@ func (s *Service) PasswordSignIn(ctx context.Context, c Client, email, password 
 	case s.opts.RequireConfirmedEmail && !u.EmailConfirmed:
 		s.RecordEvent(ctx, u.ID, EventLoginFailed, c, "email not confirmed")
 		s.obs.SignIn(SignInPassword, OutcomeUnconfirmed)
-		return nil, ErrInvalidLogin
+		return nil, ErrEmailUnconfirmed
 	}
 	if resetKey != "" {
 		if err := s.store.ResetRateLimit(ctx, resetKey); err != nil {

@@ -165,8 +165,11 @@ func TestRegisterWithoutConfirmation(t *testing.T) {
 func TestSignInNeedsConfirmedEmail(t *testing.T) {
 	f := newFixture(t)
 	u := f.mustRegister(t, "alice@example.com")
-	if _, err := f.svc.PasswordSignIn(context.Background(), Client{}, "alice@example.com", pw); !errors.Is(err, ErrInvalidLogin) {
-		t.Fatalf("unconfirmed sign-in err=%v, want ErrInvalidLogin", err)
+	if _, err := f.svc.PasswordSignIn(context.Background(), Client{}, "alice@example.com", pw); !errors.Is(err, ErrEmailUnconfirmed) {
+		t.Fatalf("unconfirmed sign-in err=%v, want ErrEmailUnconfirmed", err)
+	}
+	if _, err := f.svc.PasswordSignIn(context.Background(), Client{}, "alice@example.com", "wrong password"); !errors.Is(err, ErrInvalidLogin) {
+		t.Fatalf("unconfirmed sign-in with a wrong password err=%v, want ErrInvalidLogin (AUTH-01)", err)
 	}
 	f.confirm(t, u)
 	got, err := f.svc.PasswordSignIn(context.Background(), Client{}, " Alice@Example.COM ", pw)

@@ -228,7 +228,7 @@ func TestImportCSVAndKratos(t *testing.T) {
 		t.Fatalf("dee=%+v", dee)
 	}
 	// Unconfirmed: the right password does not sign in until confirmed.
-	if _, err := f.svc.PasswordSignIn(ctx, Client{IP: "192.0.2.1"}, "ari@example.com", "argon password"); !errors.Is(err, ErrInvalidLogin) {
+	if _, err := f.svc.PasswordSignIn(ctx, Client{IP: "192.0.2.1"}, "ari@example.com", "argon password"); !errors.Is(err, ErrEmailUnconfirmed) {
 		t.Fatalf("unconfirmed import signed in: %v", err)
 	}
 

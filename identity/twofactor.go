@@ -234,13 +234,24 @@ func (s *Service) EnableAuthenticator(ctx context.Context, c Client, u *User, ke
 	return s.replaceRecoveryCodes(ctx, u)
 }
 
-// DisableTwoFactor turns 2FA off (the caller has re-authenticated with
-// password and code, SES-05/MFA-05) and deletes the key and the recovery
-// codes: turning it on again enrols a new key with new codes (MFA-01). The
-// stamp rotates, which also forgets every remembered browser.
-func (s *Service) DisableTwoFactor(ctx context.Context, c Client, u *User, keepSID string) error {
+// DisableTwoFactor turns 2FA off and deletes the key and the recovery
+// codes: turning it on again enrols a new key with new codes (MFA-01). It
+// needs the password (when the account has one) and a current code from
+// the authenticator app, every time — a recent re-authentication alone
+// does not do (MFA-05) — both through the guarded paths (counted before
+// they are checked, the lock enforced). The stamp rotates, which also
+// forgets every remembered browser.
+func (s *Service) DisableTwoFactor(ctx context.Context, c Client, u *User, keepSID, password, code string) error {
 	if !u.TwoFactorEnabled {
 		return errKey(EINVALID, "errors.two_factor_not_on")
+	}
+	if u.PasswordHash != "" {
+		if err := s.checkCurrentPassword(ctx, c, u, password, "password"); err != nil {
+			return err
+		}
+	}
+	if err := s.checkTOTPField(ctx, c, u, code); err != nil {
+		return err
 	}
 	if err := s.dropAuthenticator(ctx, u, keepSID); err != nil {
 		return err

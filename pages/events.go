@@ -18,6 +18,8 @@ func EventText(c *messages.Catalog, kind, detail, device, ip string) string {
 	switch kind {
 	case "register":
 		return c.T("events.register", args...)
+	case "register_attempt":
+		return c.T("events.register_attempt", args...)
 	case "email_confirmed":
 		return c.T("events.email_confirmed", args...)
 	case "login":

@@ -127,7 +127,13 @@ var registry = []Page{
 	def("two-factor", "/account/manage/two-factor", TwoFactorBody, sampleTwoFactor),
 	def("enable-authenticator", "/account/manage/enable-authenticator", EnableAuthenticatorBody, sampleEnableAuthenticator),
 	def("reset-authenticator", "/account/manage/reset-authenticator", ResetAuthenticatorBody, sampleConfirmAction("Reset authenticator app")),
-	def("disable-2fa", "/account/manage/disable-2fa", Disable2FABody, sampleConfirmAction("Turn off two-factor authentication")),
+	def("disable-2fa", "/account/manage/disable-2fa", Disable2FABody, func() []DisableTwoFactorView {
+		return []DisableTwoFactorView{
+			{Common: user("Turn off two-factor authentication"), HasPassword: true},
+			{Common: user("Turn off two-factor authentication"), HasPassword: true, Errors: FieldErrors{"code": "The code is not valid."}},
+			{Common: user("Turn off two-factor authentication")},
+		}
+	}),
 	def("generate-recovery-codes", "/account/manage/generate-recovery-codes", GenerateRecoveryCodesBody, sampleConfirmAction("Generate new recovery codes")),
 	def("show-recovery-codes", "GET /account/manage/show-recovery-codes", ShowRecoveryCodesBody, sampleShowRecoveryCodes),
 	def("manage-sessions", "/account/manage/sessions", SessionsBody, sampleSessions),
@@ -294,6 +300,8 @@ func sampleLogin() []LoginView {
 		{Common: withStatus(anon("Sign in"), "Your session has expired. Please sign in again.", true), ReturnURL: "/account/manage", Email: "alice@example.com", RememberMe: true,
 			Message: "Invalid login attempt.", Providers: sampleProviders, Errors: FieldErrors{"password": "Enter your password."}},
 		{Common: anon("Sign in"), Email: "alice@", Errors: FieldErrors{"email": "Enter a valid email address."}},
+		{Common: anon("Sign in"), Email: "bob@example.com", Unconfirmed: true, RegistrationOpen: true,
+			Message: "Your email address is not confirmed yet. Follow the link in the confirmation email, or have a new one sent."},
 	}
 }
 
@@ -349,6 +357,7 @@ func sampleReauthenticate() []ReauthenticateView {
 			Providers: sampleProviders[1:], Errors: FieldErrors{"password": "The password is not correct.", "code": "The code is not valid."}},
 		{Common: user("Confirm it is you"), WindowMinutes: 10, Providers: sampleProviders},
 		{Common: user("Confirm it is you"), WindowMinutes: 10},
+		{Common: user("Confirm it is you"), ReturnURL: "/account/manage/email", WindowMinutes: 10, NeedsCode: true}, // no password, 2FA on
 	}
 }
 

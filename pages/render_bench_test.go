@@ -100,7 +100,7 @@ func bnPages() []struct {
 		{"two-factor", bnPage(TwoFactorBody, TwoFactorView{Common: user("Two-factor authentication"), Enabled: true, HasAuthenticator: true, RecoveryCodesLeft: 8})},
 		{"enable-authenticator", bnPage(EnableAuthenticatorBody, EnableAuthenticatorView{Common: user("Authenticator app"), FormattedKey: "jbsw y3dp ehpk 3pxp jbsw y3dp ehpk 3pxp", URI: uri, QRCodeSVG: qr})},
 		{"reset-authenticator", bnPage(ResetAuthenticatorBody, confirm)},
-		{"disable-2fa", bnPage(Disable2FABody, confirm)},
+		{"disable-2fa", bnPage(Disable2FABody, DisableTwoFactorView{Common: user("Confirm"), HasPassword: true})},
 		{"generate-recovery-codes", bnPage(GenerateRecoveryCodesBody, confirm)},
 		{"show-recovery-codes", bnPage(ShowRecoveryCodesBody, ShowRecoveryCodesView{Common: user("Recovery codes"), Codes: codes})},
 		{"login-2fa", bnPage(LoginTwoFactorBody, LoginTwoFactorView{Common: anon("Two-factor authentication")})},

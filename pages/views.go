@@ -196,7 +196,10 @@ type LoginView struct {
 	RememberMe bool
 	Errors     FieldErrors
 	// Message is the form-level error: "Invalid login attempt." etc.
-	Message          string
+	Message string
+	// Unconfirmed: the password was right but the address is not
+	// confirmed; the page offers to resend the confirmation to Email.
+	Unconfirmed      bool
 	RegistrationOpen bool
 	// Providers are the external login buttons (none when none is
 	// configured).
@@ -364,9 +367,19 @@ type EnableAuthenticatorView struct {
 }
 
 // ConfirmActionView is the confirmation page of a POST-only action:
-// reset-authenticator, disable-2fa, generate-recovery-codes.
+// reset-authenticator, generate-recovery-codes.
 type ConfirmActionView struct {
 	Common
+}
+
+// DisableTwoFactorView is the "disable-2fa" page: turning two-factor
+// authentication off asks for the password (when the account has one) and
+// a current code from the authenticator app, even right after a
+// re-authentication (MFA-05).
+type DisableTwoFactorView struct {
+	Common
+	HasPassword bool // the form has a password field
+	Errors      FieldErrors
 }
 
 // ShowRecoveryCodesView shows new recovery codes once

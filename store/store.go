@@ -186,6 +186,11 @@ type Secrets interface {
 	// value of generate when there is none. Concurrent callers, in one or
 	// many processes, all get the same value.
 	Secret(ctx context.Context, name string, generate func() ([]byte, error)) ([]byte, error)
+	// RekeySecrets, in one transaction, replaces every stored authenticator
+	// key with what rekey makes of it (identity re-encrypts it under a new
+	// key), stores put and removes drop from the secrets table: moving the
+	// keys out of the database, or rotating them, is all or nothing.
+	RekeySecrets(ctx context.Context, rekey func(userID string, sealed []byte) ([]byte, error), put map[string][]byte, drop []string) error
 }
 
 // OutboxMessage is a mail waiting to be sent, or (Kind set) a job that

@@ -32,7 +32,8 @@ type efAnswer struct {
 }
 
 // efHeaderLines lists h as sorted "Name: value" lines, without Date and
-// Set-Cookie, with the CSP nonce masked.
+// Set-Cookie, with the CSP nonce and the request id (a random value per
+// request, like the nonce) masked.
 func efHeaderLines(h http.Header) (lines, names []string) {
 	for k, vs := range h {
 		if k == "Date" || k == "Set-Cookie" {
@@ -40,6 +41,9 @@ func efHeaderLines(h http.Header) (lines, names []string) {
 		}
 		names = append(names, k)
 		for _, v := range vs {
+			if k == "X-Request-Id" {
+				v = "REQUEST-ID"
+			}
 			lines = append(lines, k+": "+efCSPNonce.ReplaceAllString(v, "'nonce-NONCE'"))
 		}
 	}

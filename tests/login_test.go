@@ -67,7 +67,9 @@ func TestLoginSucceeds(t *testing.T) {
 }
 
 // TestLoginFailuresLookAlike (AUTH-01): a wrong password, an unknown
-// address and an unconfirmed account get the same status, message, headers
+// address and an unconfirmed account with a wrong password (the right one
+// is told to confirm, TestLoginUnconfirmedOffersResend) get the same
+// status, message, headers
 // and — with the CSRF token, nonce and typed address masked — the same
 // body. After five failures a locked account (with the right password) and
 // an address without an account (AUTH-03, issue 17 item 7) get the same
@@ -110,7 +112,7 @@ func TestLoginFailuresLookAlike(t *testing.T) {
 	alike(wantInvalidLogin, []struct{ name, email, password string }{
 		{"wrong password", "alice@example.com", "wrong horse battery"},
 		{"unknown email", "nobody@example.com", pw},
-		{"unconfirmed", "bob@example.com", pw},
+		{"unconfirmed, wrong password", "bob@example.com", "wrong horse battery"},
 	})
 	alike(func(t testing.TB, p *portaltest.Page) { wantLockedOut(t, p, 15) }, []struct{ name, email, password string }{
 		{"locked, right password", "carol@example.com", pw},

@@ -907,7 +907,8 @@ func TestTwoFactorRememberBrowserEnds(t *testing.T) {
 }
 
 // TestTwoFactorDisable (MFA-05, SES-05, SES-03): turning 2FA off needs a
-// recent authentication with password and code; afterwards 2FA is off,
+// recent authentication with password and code, and then the password and
+// a current code again on the form itself (issue 17 item 11); afterwards 2FA is off,
 // other sessions end, a notice is mailed and the next sign-in has no code
 // step.
 func TestTwoFactorDisable(t *testing.T) {
@@ -940,7 +941,16 @@ func TestTwoFactorDisable(t *testing.T) {
 	if !b.SignedIn() {
 		t.Fatal("setup: the second session is not signed in")
 	}
-	portaltest.WantRedirect(t, a.Submit(tfDisablePath, "#disable-2fa-form", nil), tfOverviewPath)
+	// Inside the re-auth window the form still needs the password and a
+	// current code (MFA-05, issue 17 item 11): a session alone, or a wrong
+	// code, changes nothing.
+	portaltest.WantFieldError(t, a.Submit(tfDisablePath, "#disable-2fa-form", nil), "password")
+	srv.Clock.Advance(30 * time.Second) // the re-auth code's step is spent
+	portaltest.WantFieldError(t, a.Submit(tfDisablePath, "#disable-2fa-form", map[string]string{"password": tfPassword}), "code")
+	portaltest.WantFieldError(t, a.Submit(tfDisablePath, "#disable-2fa-form", map[string]string{"password": "wrong horse battery", "code": tfCode(t, srv, key, 0)}), "password")
+	portaltest.WantFieldError(t, a.Submit(tfDisablePath, "#disable-2fa-form", map[string]string{"password": tfPassword, "code": tfWrongCode(t, srv, key)}), "code")
+	tfWantEnabled(t, tfOverview(t, a), true)
+	portaltest.WantRedirect(t, a.Submit(tfDisablePath, "#disable-2fa-form", map[string]string{"password": tfPassword, "code": tfCode(t, srv, key, 0)}), tfOverviewPath)
 	tfWantEnabled(t, tfOverview(t, a), false)
 	if b.SignedIn() {
 		t.Error("another session is still signed in after 2FA was turned off (SES-03)")

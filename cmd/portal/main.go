@@ -37,6 +37,9 @@ func main() {
 const usage = `Usage:
   portal [serve] [flags]   serve the portal (default)
   portal migrate [flags]   apply database migrations and exit
+  portal move-secrets --secret-key-file FILE [--old-secret-key-file OLD] [flags]
+                           put the server keys under a key file kept outside
+                           the database (re-encrypts stored 2FA keys)
   portal check [flags]     check the configuration, database, Redis, mail
                            server and theme without serving (same flags as serve)
   portal copy --from sqlite://portal.db --to postgres://… [--sessions]
@@ -58,7 +61,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		cmd, args = args[0], args[1:]
 	}
 	switch cmd {
-	case "serve", "migrate", "check":
+	case "serve", "migrate", "check", "move-secrets":
 	case "copy":
 		return runCopy(ctx, args, stdout, stderr)
 	case "theme":
@@ -79,6 +82,10 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	cfg := portal.DefaultConfig()
 	all := flag.NewFlagSet("portal "+cmd, flag.ContinueOnError)
 	cfg.BindFlags(all)
+	var oldKeyFile string
+	if cmd == "move-secrets" {
+		all.StringVar(&oldKeyFile, "old-secret-key-file", "", "the key file the database's secrets are under now (to rotate the key)")
+	}
 	var lf logFlags
 	lf.bind(all, "info")
 	fs := all
@@ -108,6 +115,14 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	}
 	cfg.Logger = log
 
+	if cmd == "move-secrets" {
+		n, err := portal.MoveSecrets(ctx, cfg, oldKeyFile)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "server keys now derived from %s: %d authenticator keys re-encrypted; the database holds no server key. Start portal with the same --secret-key-file.\n", cfg.SecretKeyFile, n)
+		return nil
+	}
 	if cmd == "migrate" {
 		if err := portal.Migrate(ctx, cfg); err != nil {
 			return err

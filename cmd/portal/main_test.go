@@ -5,6 +5,7 @@ import (
 	"context"
 	"database/sql"
 	"net/http"
+	"os"
 	"path/filepath"
 	"regexp"
 	"slices"
@@ -159,5 +160,41 @@ func TestTuneGC(t *testing.T) {
 	}
 	if hook := tuneGC(withGOGC, record); hook != nil || len(set) > 0 {
 		t.Fatalf("with GOGC set: hook %v, percents set %v; want none", hook != nil, set)
+	}
+}
+
+// TestMoveSecrets (issue 17 item 10): portal move-secrets, with the key
+// file from the environment (PORTAL_SECRET_KEY_FILE), leaves the secrets
+// table without server keys; a second run needs the old key file.
+func TestMoveSecrets(t *testing.T) {
+	dir := t.TempDir()
+	db, key := filepath.Join(dir, "m.db"), filepath.Join(dir, "key")
+	if err := os.WriteFile(key, []byte("cli-test-secret-key-0123456789abcdef"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	env := func(k string) string {
+		return map[string]string{"PORTAL_DB": db, "PORTAL_SECRET_KEY_FILE": key}[k]
+	}
+	var out bytes.Buffer
+	if err := run(context.Background(), []string{"migrate"}, env, &out, &out); err != nil {
+		t.Fatal(err)
+	}
+	if err := run(context.Background(), []string{"move-secrets"}, env, &out, &out); err != nil {
+		t.Fatalf("move-secrets: %v\n%s", err, out.String())
+	}
+	if !strings.Contains(out.String(), "0 authenticator keys re-encrypted") {
+		t.Errorf("output %q", out.String())
+	}
+	conn, err := sql.Open("sqlite3", db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	var n int
+	if err := conn.QueryRow(`SELECT count(*) FROM secrets WHERE name IN ('csrf-key', 'log-key', 'authenticator-key-key', 'remember-browser-key')`).Scan(&n); err != nil || n != 0 {
+		t.Fatalf("server keys left in the database: %d (%v)", n, err)
+	}
+	if err := run(context.Background(), []string{"move-secrets"}, env, &out, &out); err == nil || !strings.Contains(err.Error(), "old-secret-key-file") {
+		t.Fatalf("second move-secrets err=%v, want a pointer to --old-secret-key-file", err)
 	}
 }

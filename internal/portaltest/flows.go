@@ -104,7 +104,9 @@ func (s *Server) SignIn(t testing.TB, email, password string, remember bool) *Cl
 }
 
 // CanLogin reports whether email/password signs in from a new browser: a
-// 303, or a 422 with the generic message (anything else fails the test).
+// 303, or a 422 with the generic message, or a 403 saying the address is
+// not confirmed (the right password of an unconfirmed account); anything
+// else fails the test.
 func (s *Server) CanLogin(t testing.TB, email, password string) bool {
 	t.Helper()
 	p := NewClient(t, s).Login(email, password, false)
@@ -116,8 +118,13 @@ func (s *Server) CanLogin(t testing.TB, email, password string) bool {
 			t.Fatalf("login %s: .form-error=%q, want the generic %q", email, got, want)
 		}
 		return false
+	case http.StatusForbidden:
+		if got, want := p.Text(t, ".form-error"), identity.ErrEmailUnconfirmed.Message; got != want {
+			t.Fatalf("login %s: .form-error=%q, want %q", email, got, want)
+		}
+		return false
 	}
-	t.Fatalf("login %s: status=%d, want 303 or 422; body:\n%s", email, p.Status, p.Body)
+	t.Fatalf("login %s: status=%d, want 303, 403 or 422; body:\n%s", email, p.Status, p.Body)
 	return false
 }
 

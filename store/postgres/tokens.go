@@ -5,6 +5,8 @@ import (
 	"errors"
 	"time"
 
+	"github.com/jackc/pgx/v5"
+
 	"github.com/accountportal/portal/store"
 )
 
@@ -70,4 +72,56 @@ func (s *Store) Secret(ctx context.Context, name string, generate func() ([]byte
 		return nil, translate(err)
 	}
 	return v, nil
+}
+
+// RekeySecrets re-encrypts every authenticator key and changes the secrets
+// table in one transaction; the rows are locked (FOR UPDATE) so that a
+// concurrent 2FA enrolment waits for it.
+func (s *Store) RekeySecrets(ctx context.Context, rekey func(userID string, sealed []byte) ([]byte, error), put map[string][]byte, drop []string) error {
+	return s.inTx(ctx, func(tx pgx.Tx) error {
+		rows, err := tx.Query(ctx, `SELECT id, authenticator_key FROM users
+			WHERE authenticator_key IS NOT NULL AND length(authenticator_key) > 0 FOR UPDATE`)
+		if err != nil {
+			return translate(err)
+		}
+		type row struct {
+			id  string
+			key []byte
+		}
+		var all []row
+		for rows.Next() {
+			var r row
+			if err := rows.Scan(&r.id, &r.key); err != nil {
+				rows.Close()
+				return translate(err)
+			}
+			all = append(all, r)
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return translate(err)
+		}
+		for _, r := range all {
+			fresh, err := rekey(r.id, r.key)
+			if err != nil {
+				return err
+			}
+			if _, err := tx.Exec(ctx, `UPDATE users SET authenticator_key = $1 WHERE id = $2`, fresh, r.id); err != nil {
+				return translate(err)
+			}
+		}
+		now := time.Now().UTC()
+		for name, v := range put {
+			if _, err := tx.Exec(ctx, `INSERT INTO secrets (name, value, created_at) VALUES ($1, $2, $3)
+				ON CONFLICT (name) DO UPDATE SET value = excluded.value, created_at = excluded.created_at`, name, v, now); err != nil {
+				return translate(err)
+			}
+		}
+		for _, name := range drop {
+			if _, err := tx.Exec(ctx, `DELETE FROM secrets WHERE name = $1`, name); err != nil {
+				return translate(err)
+			}
+		}
+		return nil
+	})
 }

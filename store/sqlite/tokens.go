@@ -77,3 +77,56 @@ func (s *Store) Secret(ctx context.Context, name string, generate func() ([]byte
 	}
 	return v, nil
 }
+
+// RekeySecrets re-encrypts every authenticator key and changes the secrets
+// table in one write transaction.
+func (s *Store) RekeySecrets(ctx context.Context, rekey func(userID string, sealed []byte) ([]byte, error), put map[string][]byte, drop []string) error {
+	tx, err := s.begin(ctx)
+	if err != nil {
+		return translate(err)
+	}
+	defer tx.Rollback()
+	rows, err := tx.QueryContext(ctx, `SELECT id, authenticator_key FROM users WHERE authenticator_key IS NOT NULL AND length(authenticator_key) > 0`)
+	if err != nil {
+		return translate(err)
+	}
+	type row struct {
+		id  string
+		key []byte
+	}
+	var all []row
+	for rows.Next() {
+		var r row
+		if err := rows.Scan(&r.id, &r.key); err != nil {
+			rows.Close()
+			return translate(err)
+		}
+		all = append(all, r)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return translate(err)
+	}
+	for _, r := range all {
+		fresh, err := rekey(r.id, r.key)
+		if err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE users SET authenticator_key = ? WHERE id = ?`, fresh, r.id); err != nil {
+			return translate(err)
+		}
+	}
+	now := utc(time.Now())
+	for name, v := range put {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO secrets (name, value, created_at) VALUES (?, ?, ?)
+			ON CONFLICT (name) DO UPDATE SET value = excluded.value, created_at = excluded.created_at`, name, v, now); err != nil {
+			return translate(err)
+		}
+	}
+	for _, name := range drop {
+		if _, err := tx.ExecContext(ctx, `DELETE FROM secrets WHERE name = ?`, name); err != nil {
+			return translate(err)
+		}
+	}
+	return translate(tx.Commit())
+}

@@ -29,6 +29,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 	t.Run("Tokens", func(t *testing.T) { testTokens(t, open(t)) })
 	t.Run("TokenConsumedOnce", func(t *testing.T) { testTokenOnce(t, open(t)) })
 	t.Run("Secrets", func(t *testing.T) { testSecrets(t, open(t)) })
+	t.Run("RekeySecrets", func(t *testing.T) { testRekeySecrets(t, open(t)) })
 	t.Run("Outbox", func(t *testing.T) { testOutbox(t, open(t)) })
 	t.Run("OutboxClaimedOnce", func(t *testing.T) { testOutboxClaimOnce(t, open(t)) })
 	t.Run("RateLimits", func(t *testing.T) { testRateLimits(t, open(t)) })
@@ -1186,5 +1187,63 @@ func testRememberedBrowsers(t *testing.T, s store.Store) {
 	}
 	if n, err := s.DeleteRememberedBrowsers(ctx, "rb-b", ""); err != nil || n != 1 {
 		t.Errorf("rb-b's rows after an add past b3's expiry: %d, %v; want 1 (b3 dropped)", n, err)
+	}
+}
+
+// testRekeySecrets: RekeySecrets rewrites every stored authenticator key
+// and the secrets table at once, and a failing rekey changes nothing
+// (issue 17 item 10: moving keys out of the database is all or nothing).
+func testRekeySecrets(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	for i, id := range []string{"u1", "u2", "u3"} {
+		u := NewUser(id, id+"@example.com")
+		if i < 2 {
+			u.AuthenticatorKey = []byte("sealed-" + id)
+		}
+		if err := s.CreateUser(ctx, u); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := s.Secret(ctx, "old-key", func() ([]byte, error) { return []byte("old"), nil }); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Secret(ctx, "marker", func() ([]byte, error) { return []byte("before"), nil }); err != nil {
+		t.Fatal(err)
+	}
+	boom := errors.New("boom")
+	err := s.RekeySecrets(ctx, func(id string, sealed []byte) ([]byte, error) {
+		if id == "u2" {
+			return nil, boom
+		}
+		return []byte("new-" + id), nil
+	}, map[string][]byte{"marker": []byte("after")}, []string{"old-key"})
+	if !errors.Is(err, boom) {
+		t.Fatalf("failing rekey err=%v, want boom", err)
+	}
+	if u, _ := s.FindUserByID(ctx, "u1"); string(u.AuthenticatorKey) != "sealed-u1" {
+		t.Fatalf("a failed rekey changed u1's key to %q", u.AuthenticatorKey)
+	}
+	seen := map[string]string{}
+	err = s.RekeySecrets(ctx, func(id string, sealed []byte) ([]byte, error) {
+		seen[id] = string(sealed)
+		return []byte("new-" + id), nil
+	}, map[string][]byte{"marker": []byte("after")}, []string{"old-key"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(seen) != 2 || seen["u1"] != "sealed-u1" || seen["u2"] != "sealed-u2" {
+		t.Fatalf("rekey saw %v, want the two stored keys", seen)
+	}
+	for id, want := range map[string]string{"u1": "new-u1", "u2": "new-u2", "u3": ""} {
+		u, err := s.FindUserByID(ctx, id)
+		if err != nil || string(u.AuthenticatorKey) != want {
+			t.Fatalf("%s key=%q, %v; want %q", id, u.AuthenticatorKey, err, want)
+		}
+	}
+	if v, _ := s.Secret(ctx, "marker", func() ([]byte, error) { return []byte("regenerated"), nil }); string(v) != "after" {
+		t.Fatalf("marker=%q, want after (put overwrites)", v)
+	}
+	if v, _ := s.Secret(ctx, "old-key", func() ([]byte, error) { return []byte("regenerated"), nil }); string(v) != "regenerated" {
+		t.Fatalf("old-key=%q, want it dropped", v)
 	}
 }

@@ -1,0 +1,43 @@
+package identity
+
+import (
+	"slices"
+	"testing"
+)
+
+func TestAMR(t *testing.T) {
+	for _, tc := range []struct {
+		o    SessionOptions
+		want []string
+	}{
+		{SessionOptions{}, []string{"pwd"}},
+		{SessionOptions{Remember: true}, []string{"pwd"}},
+		{SessionOptions{Remembered2FA: true}, []string{"pwd"}},
+		{SessionOptions{Method: joinMethod("", "authenticator app")}, []string{"pwd", "otp", "mfa"}},
+		{SessionOptions{Method: joinMethod("", "recovery code")}, []string{"pwd", "otp", "mfa"}},
+		{SessionOptions{Method: "GitHub"}, []string{"fed"}},
+		{SessionOptions{Method: "GitHub", Remembered2FA: true}, []string{"fed"}},
+		{SessionOptions{Method: joinMethod("GitHub", "authenticator app")}, []string{"fed", "otp", "mfa"}},
+		{SessionOptions{Method: joinMethod("My IdP, Inc", "recovery code")}, []string{"fed", "otp", "mfa"}},
+		{SessionOptions{Method: "passkey"}, []string{"hwk"}},
+	} {
+		if got := AMR(tc.o); !slices.Equal(got, tc.want) {
+			t.Errorf("AMR(%+v) = %v, want %v", tc.o, got, tc.want)
+		}
+		if HasSecondFactor(AMR(tc.o)) != slices.Contains(tc.want, "mfa") {
+			t.Errorf("HasSecondFactor(%v) wrong", tc.want)
+		}
+	}
+	for _, tc := range []struct {
+		u    User
+		want []string
+	}{
+		{User{PasswordHash: "x"}, []string{"pwd"}},
+		{User{PasswordHash: "x", TwoFactorEnabled: true}, []string{"pwd", "otp", "mfa"}},
+		{User{TwoFactorEnabled: true}, []string{"otp"}},
+	} {
+		if got := ReauthAMR(&tc.u); !slices.Equal(got, tc.want) {
+			t.Errorf("ReauthAMR(%+v) = %v, want %v", tc.u, got, tc.want)
+		}
+	}
+}

@@ -1,0 +1,81 @@
+package tests
+
+// Flow tests for issue 18 (what a newcomer stumbled on): honest history,
+// unconfirmed sign-in, dead ends, the 429 page. Helpers start with "ux".
+
+import (
+	"net/http"
+	"slices"
+	"testing"
+
+	"github.com/accountportal/portal/internal/portaltest"
+)
+
+const uxPassword = "correct horse battery"
+
+// TestRegisterExistingAddressHistory (issue 18 item 3, LOG-01): someone
+// registering an address that has an account does not write "Account
+// created" into the owner's history; the owner reads that someone tried,
+// from which device.
+func TestRegisterExistingAddressHistory(t *testing.T) {
+	t.Parallel()
+	srv := portaltest.NewServer(t)
+	const email = "alice@example.com"
+	owner := portaltest.NewClient(t, srv).WithHeader("User-Agent", mgUAFirefoxLinux)
+	owner.Register(email, uxPassword)
+	owner.ConfirmEmail(email)
+	portaltest.WantRedirect(t, owner.Login(email, uxPassword, false), "/")
+
+	stranger := portaltest.NewClient(t, srv).WithHeader("User-Agent", mgUAChromeWin)
+	portaltest.WantRedirect(t, stranger.Register(email, "another fine passphrase"), "/account/register-confirmation")
+
+	events := pdEvents(t, pdSecurity(t, owner, 0))
+	kinds := pdKinds(t, pdSecurity(t, owner, 0))
+	if want := []string{"register_attempt", "login", "email_confirmed", "register"}; !slices.Equal(kinds, want) {
+		t.Fatalf("timeline kinds=%q, want %q", kinds, want)
+	}
+	if got, want := events[0].Text, "Someone tried to create an account with your email address from Chrome on Windows, 127.0.0.1"; got != want {
+		t.Errorf("attempt entry=%q, want %q", got, want)
+	}
+	if got, want := events[3].Text, "Account created from Firefox on Linux, 127.0.0.1"; got != want {
+		t.Errorf("register entry=%q, want %q", got, want)
+	}
+	if events[0].EventID != "" {
+		t.Error("the attempt entry offers \"This wasn't me\"; it is not a sign-in")
+	}
+}
+
+// TestLoginUnconfirmedOffersResend (issue 18 item 4, AUTH-01): the right
+// password of an unconfirmed account is told the address is unconfirmed
+// and gets a button (a plain form, no JavaScript) that mails a new link; a
+// wrong password still gets "Invalid login attempt.".
+func TestLoginUnconfirmedOffersResend(t *testing.T) {
+	t.Parallel()
+	srv := portaltest.NewServer(t)
+	const email = "bob@example.com"
+	portaltest.NewClient(t, srv).Register(email, uxPassword)
+	before := len(srv.MailsWith(t, email, "Confirm"))
+
+	wantInvalidLogin(t, portaltest.NewClient(t, srv).Login(email, "wrong horse battery", false))
+
+	c := portaltest.NewClient(t, srv)
+	p := c.Login(email, uxPassword, false)
+	portaltest.WantStatus(t, p, http.StatusForbidden)
+	if got, want := p.Text(t, ".form-error"), "Your email address is not confirmed yet. Follow the link in the confirmation email, or have a new one sent."; got != want {
+		t.Errorf(".form-error=%q, want %q", got, want)
+	}
+	if c.Cookie(portaltest.SessionCookie) != "" {
+		t.Error("a session cookie was set for an unconfirmed account")
+	}
+	f := p.Form(t, "#resend-confirmation-form")
+	if f.Action != "/account/resend-email-confirmation" || f.Values.Get("email") != email || f.Values.Get("_csrf") == "" {
+		t.Fatalf("resend form action=%q values=%v, want the resend route with the address and _csrf", f.Action, f.Values)
+	}
+	r := c.Post(f.Action, f.Values)
+	if r.Status != http.StatusSeeOther {
+		t.Fatalf("resend: status=%d, want 303", r.Status)
+	}
+	if got, want := len(srv.MailsWith(t, email, "Confirm")), before+1; got != want {
+		t.Errorf("confirmation mails=%d, want %d", got, want)
+	}
+}
