@@ -77,6 +77,15 @@ type Config struct {
 	// address not in them. Empty: the socket's address, always.
 	TrustedProxies string // --trusted-proxies
 
+	// CORSOrigins are the other origins (https://app.example.com, exact,
+	// comma-separated) whose pages may read GET /account/session with the
+	// browser's cookie. Never "*".
+	CORSOrigins string // --cors-origins
+	// AllowedReturnOrigins are the origins an absolute returnUrl may lead
+	// to after sign-in (the applications behind forward auth);
+	// otherwise only paths on Portal's own origin are followed.
+	AllowedReturnOrigins string // --allowed-return-origins
+
 	// Set from Go only.
 
 	// Logger receives the log; default: text to stderr.
@@ -90,6 +99,8 @@ type Config struct {
 	// Filled in by Validate: what the strings above say, parsed once.
 	baseURL *url.URL
 	proxies []*net.IPNet
+	cors    []string             // CORSOrigins, normalised
+	returns []string             // AllowedReturnOrigins, normalised
 	extra   identity.ExtraFields // RegisterFields, then RegisterFieldsFile's
 }
 
@@ -132,6 +143,8 @@ func (c *Config) BindFlags(fs *flag.FlagSet) {
 	fs.StringVar(&c.OIDCClientID, "oidc-client-id", c.OIDCClientID, "OpenID Connect provider: client id")
 	fs.StringVar(&c.OIDCClientSecret, "oidc-client-secret", c.OIDCClientSecret, "OpenID Connect provider: client secret")
 	fs.StringVar(&c.TrustedProxies, "trusted-proxies", c.TrustedProxies, "comma-separated CIDRs of reverse proxies whose X-Forwarded-For is believed")
+	fs.StringVar(&c.CORSOrigins, "cors-origins", c.CORSOrigins, "comma-separated origins (https://app.example.com) whose pages may read /account/session with credentials; exact origins, never *")
+	fs.StringVar(&c.AllowedReturnOrigins, "allowed-return-origins", c.AllowedReturnOrigins, "comma-separated origins an absolute returnUrl may lead to after sign-in (apps behind forward auth)")
 }
 
 // EnvName is the environment variable of a flag: PORTAL_ + upper case, with
@@ -264,6 +277,12 @@ func (c *Config) Validate() error {
 	}
 	if c.proxies, err = parseCIDRs(c.TrustedProxies); err != nil {
 		bad("trusted-proxies", "%v", err)
+	}
+	if c.cors, err = handlers.ParseOrigins(c.CORSOrigins); err != nil {
+		bad("cors-origins", "%v", err)
+	}
+	if c.returns, err = handlers.ParseOrigins(c.AllowedReturnOrigins); err != nil {
+		bad("allowed-return-origins", "%v", err)
 	}
 	return errors.Join(errs...)
 }

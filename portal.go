@@ -166,6 +166,8 @@ func New(cfg Config) (*Portal, error) {
 		Ready:          b.ready,
 		Providers:      cfg.providers(),
 		TrustedProxies: cfg.proxies,
+		CORSOrigins:    cfg.cors,
+		ReturnOrigins:  cfg.returns,
 		Theme:          th,
 		ObserveRequest: observeRequest,
 	})

@@ -68,7 +68,7 @@ func (h *Handler) finishFirstStep(c echo.Context, r *identity.SignIn, remember b
 		if err := h.signIn(c, r.User, o); err != nil {
 			return err
 		}
-		return h.redirect(c, returnTo(returnURL))
+		return h.redirect(c, h.returnTo(returnURL))
 	}
 	raw, err := json.Marshal(r.Pending)
 	if err != nil {
@@ -171,7 +171,7 @@ func (h *Handler) completeSecondFactor(c echo.Context, r *identity.SignIn) error
 	ctx := c.Request().Context()
 	o := r.Session
 	o.Remember = h.sessions.GetBool(ctx, keyTFARemember)
-	to := returnTo(h.sessions.GetString(ctx, keyTFAReturn))
+	to := h.returnTo(h.sessions.GetString(ctx, keyTFAReturn))
 	h.clearSecondFactor(c)
 	if err := h.signIn(c, r.User, o); err != nil {
 		return err

@@ -44,7 +44,7 @@ func (f loginForm) Validate(h *Handler) pages.FieldErrors {
 func (h *Handler) loginView(c echo.Context, f loginForm, errs pages.FieldErrors, msg string) pages.LoginView {
 	return pages.LoginView{
 		Common:           h.common(c, h.T("login.title")),
-		ReturnURL:        safeReturnURL(c.QueryParam("returnUrl")),
+		ReturnURL:        h.returnURL(c.QueryParam("returnUrl")),
 		Email:            f.Email,
 		RememberMe:       f.RememberMe,
 		Errors:           errs,
@@ -86,7 +86,7 @@ func (h *Handler) handleLoginPost(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return h.finishFirstStep(c, r, f.RememberMe, safeReturnURL(c.QueryParam("returnUrl")))
+	return h.finishFirstStep(c, r, f.RememberMe, h.returnURL(c.QueryParam("returnUrl")))
 }
 
 // clearBrowser asks the browser to drop cached pages and storage, and
@@ -109,7 +109,7 @@ func (h *Handler) handleLogoutPost(c echo.Context) error {
 		return err
 	}
 	h.clearBrowser(c)
-	if to := safeReturnURL(c.QueryParam("returnUrl")); to != "" {
+	if to := h.returnURL(c.QueryParam("returnUrl")); to != "" {
 		return h.redirect(c, to)
 	}
 	return h.redirect(c, "/account/logout")

@@ -13,7 +13,7 @@ import (
 func (h *Handler) reauthView(c echo.Context, errs pages.FieldErrors) pages.ReauthenticateView {
 	v := pages.ReauthenticateView{
 		Common:        h.common(c, h.T("reauthenticate.title")),
-		ReturnURL:     safeReturnURL(c.QueryParam("returnUrl")),
+		ReturnURL:     h.returnURL(c.QueryParam("returnUrl")),
 		Errors:        errs,
 		WindowMinutes: int(h.id.ReauthWindow() / time.Minute),
 		HasPassword:   currentUser(c).PasswordHash != "",
@@ -64,7 +64,7 @@ func (h *Handler) handleReauthPost(c echo.Context) error {
 		return err
 	}
 	h.putAMR(c, identity.ReauthAMR(currentUser(c)))
-	to := safeReturnURL(c.QueryParam("returnUrl"))
+	to := h.returnURL(c.QueryParam("returnUrl"))
 	if to == "" {
 		to = "/account/manage"
 	}

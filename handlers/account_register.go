@@ -52,7 +52,7 @@ func (f registerForm) Validate(h *Handler) pages.FieldErrors {
 func (h *Handler) registerView(c echo.Context, f registerForm, errs pages.FieldErrors, msg string) pages.RegisterView {
 	return pages.RegisterView{
 		Common:            h.common(c, h.T("register.title")),
-		ReturnURL:         safeReturnURL(c.QueryParam("returnUrl")),
+		ReturnURL:         h.returnURL(c.QueryParam("returnUrl")),
 		Email:             f.Email,
 		Errors:            errs,
 		Message:           msg,
@@ -153,7 +153,7 @@ func (h *Handler) handleRegisterPost(c echo.Context) error {
 		if err := h.signIn(c, res.User, identity.SessionOptions{}); err != nil {
 			return err
 		}
-		return h.redirect(c, returnTo(c.QueryParam("returnUrl")))
+		return h.redirect(c, h.returnTo(c.QueryParam("returnUrl")))
 	}
 	if res.DevLink != "" {
 		h.sessions.Put(c.Request().Context(), keyDevLink, res.DevLink)

@@ -2,10 +2,13 @@ package handlers
 
 import (
 	"net/http"
+	"net/url"
 	"strings"
 	"time"
 
 	"github.com/labstack/echo/v4"
+
+	"github.com/accountportal/portal/identity"
 )
 
 // The routes other programs drive (DESIGN.md "Apps around Portal"): their
@@ -81,4 +84,103 @@ func (h *Handler) handleSession(c echo.Context) error {
 			AMR:             h.sessionAMR(c),
 		},
 	})
+}
+
+// maxOriginalURL bounds the original URL read from a proxy's headers; a
+// longer one is not carried along as returnUrl.
+const maxOriginalURL = 2048
+
+// handleForwardAuth answers a reverse proxy's "may this request through?"
+// (nginx auth_request, Caddy forward_auth, Traefik forwardAuth) for every
+// method: 200 with the user in X-Portal-* headers for a live session,
+// otherwise 401 — or, with ?redirect=1 and a browser navigation, a 302 to
+// the login page that comes back to the original URL. ?require=2fa also
+// needs a second factor in this session (403, or on to set one up or
+// re-authenticate with it). It changes nothing and needs no CSRF token:
+// the proxy forwards the browser's cookie, and a page view's once-a-minute
+// last-seen touch is all it writes.
+func (h *Handler) handleForwardAuth(c echo.Context) error {
+	require := c.QueryParam("require")
+	if require != "" && require != "2fa" {
+		return c.JSON(http.StatusBadRequest, map[string]string{"error": "unknown requirement"})
+	}
+	redirect := c.QueryParam("redirect") == "1" && isNavigation(c.Request())
+	u, x := currentUser(c), currentSession(c)
+	if u == nil || x == nil {
+		if redirect {
+			return c.Redirect(http.StatusFound, withReturn("/account/login", h.originalURL(c)))
+		}
+		return c.JSON(http.StatusUnauthorized, errUnauthenticated)
+	}
+	amr := h.sessionAMR(c)
+	if require == "2fa" && !identity.HasSecondFactor(amr) {
+		if redirect {
+			if !u.TwoFactorEnabled {
+				return c.Redirect(http.StatusFound, "/account/manage/two-factor")
+			}
+			return c.Redirect(http.StatusFound, withReturn("/account/reauthenticate", h.originalURL(c)))
+		}
+		return c.JSON(http.StatusForbidden, map[string]string{"error": "second_factor_required"})
+	}
+	hd := c.Response().Header()
+	hd.Set(headerUserID, u.ID)
+	hd.Set(headerEmail, u.Email)
+	hd.Set(headerUsername, u.UserName)
+	hd.Set(headerAMR, strings.Join(amr, ","))
+	return c.NoContent(http.StatusOK)
+}
+
+// withReturn is page with returnUrl=to, or page alone when to is "".
+func withReturn(page, to string) string {
+	if to == "" || to == "/" {
+		return page
+	}
+	return page + "?" + url.Values{"returnUrl": {to}}.Encode()
+}
+
+// isNavigation reports whether r is a browser loading a page (not a
+// fetch or an API client): Sec-Fetch-Mode navigate, or, from a browser
+// that does not send it, an Accept that asks for HTML.
+func isNavigation(r *http.Request) bool {
+	if m := r.Header.Get("Sec-Fetch-Mode"); m != "" {
+		return m == "navigate"
+	}
+	return strings.Contains(r.Header.Get("Accept"), "text/html")
+}
+
+// originalURL is the URL the proxy was asked for, from X-Original-URL or
+// X-Forwarded-Proto/-Host/-Uri, as a returnUrl Portal may follow: a path
+// when it is on Portal's own origin, the absolute URL when its origin is
+// in --allowed-return-origins, else "" (BRW-08). Oversized values, control
+// characters and other schemes give "".
+func (h *Handler) originalURL(c echo.Context) string {
+	hd := c.Request().Header
+	raw := hd.Get("X-Original-URL")
+	if raw == "" {
+		proto, host, uri := hd.Get("X-Forwarded-Proto"), hd.Get("X-Forwarded-Host"), hd.Get("X-Forwarded-Uri")
+		if proto == "" || host == "" || !strings.HasPrefix(uri, "/") || strings.HasPrefix(uri, "//") {
+			return ""
+		}
+		raw = proto + "://" + host + uri
+	}
+	if len(raw) > maxOriginalURL {
+		return ""
+	}
+	for _, r := range raw {
+		if r < 0x20 || r == 0x7f {
+			return ""
+		}
+	}
+	o, ok := originOf(raw)
+	if !ok {
+		return ""
+	}
+	if self, _ := originOf(h.opts.BaseURL.String()); o == self {
+		u, err := url.Parse(raw)
+		if err != nil {
+			return ""
+		}
+		return safeReturnURL(u.RequestURI())
+	}
+	return h.absoluteReturnURL(raw)
 }

@@ -62,9 +62,9 @@ func (h *Handler) providerButtons() []pages.ProviderButton {
 // handleExternalLogin starts a flow from the login page: POST provider.
 func (h *Handler) handleExternalLogin(c echo.Context) error {
 	if currentUser(c) != nil {
-		return h.redirect(c, returnTo(c.QueryParam("returnUrl")))
+		return h.redirect(c, h.returnTo(c.QueryParam("returnUrl")))
 	}
-	return h.startExternal(c, c.FormValue("provider"), extLogin, safeReturnURL(c.FormValue("returnUrl")))
+	return h.startExternal(c, c.FormValue("provider"), extLogin, h.returnURL(c.FormValue("returnUrl")))
 }
 
 // startExternal sends the browser to the provider with a fresh state, and
@@ -385,7 +385,7 @@ func (h *Handler) handleExternalConfirmPost(c echo.Context) error {
 	if err := h.signIn(c, res.User, identity.SessionOptions{Method: ext.ProviderName}); err != nil {
 		return err
 	}
-	return h.redirect(c, returnTo(returnURL))
+	return h.redirect(c, h.returnTo(returnURL))
 }
 
 // clearExternalSignup forgets the pending identity and sign-up.
@@ -470,7 +470,7 @@ func (h *Handler) finishLink(c echo.Context, ext identity.ExternalIdentity) erro
 // handleReauthExternal re-authenticates through a linked provider (for
 // accounts without a password, SES-05).
 func (h *Handler) handleReauthExternal(c echo.Context) error {
-	return h.startExternal(c, c.FormValue("provider"), extReauth, safeReturnURL(c.QueryParam("returnUrl")))
+	return h.startExternal(c, c.FormValue("provider"), extReauth, h.returnURL(c.QueryParam("returnUrl")))
 }
 
 func (h *Handler) finishExternalReauth(c echo.Context, ext identity.ExternalIdentity, returnURL string) error {

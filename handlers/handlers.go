@@ -46,6 +46,11 @@ type Options struct {
 	// TrustedProxies are the reverse proxies whose X-Forwarded-For is
 	// believed (none by default: the socket's address is the client).
 	TrustedProxies []*net.IPNet
+	// CORSOrigins may read GET /account/session cross-origin with
+	// credentials; ReturnOrigins may be the origin of an absolute returnUrl
+	// (both exact origins, "https://app.example.com"; ParseOrigins).
+	CORSOrigins   []string
+	ReturnOrigins []string
 	// Providers are the external login providers (none by default).
 	Providers []ProviderConfig
 	// Theme is the loaded theme directory: page overrides and layout.html

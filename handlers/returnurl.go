@@ -2,6 +2,7 @@ package handlers
 
 import (
 	"net/url"
+	"slices"
 	"strings"
 )
 
@@ -61,4 +62,50 @@ func loginURL(path string) string {
 		return "/account/login"
 	}
 	return "/account/login?" + url.Values{"returnUrl": {path}}.Encode()
+}
+
+// returnURL is safeReturnURL, and also an absolute http(s) URL whose
+// origin is in --allowed-return-origins (the applications behind forward
+// auth), normalised; "" for anything else (BRW-08). Every returnUrl Portal
+// reads goes through it.
+func (h *Handler) returnURL(raw string) string {
+	if s := safeReturnURL(raw); s != "" {
+		return s
+	}
+	return h.absoluteReturnURL(raw)
+}
+
+// absoluteReturnURL is raw when it is an absolute URL on an allowed
+// return origin, else "".
+func (h *Handler) absoluteReturnURL(raw string) string {
+	if raw == "" || len(raw) > 2048 || len(h.opts.ReturnOrigins) == 0 || strings.ContainsAny(raw, "\\") {
+		return ""
+	}
+	for _, r := range raw {
+		if r < 0x20 || r == 0x7f {
+			return ""
+		}
+	}
+	o, ok := originOf(raw)
+	if !ok || !slices.Contains(h.opts.ReturnOrigins, o) {
+		return ""
+	}
+	u, err := url.Parse(raw)
+	if err != nil {
+		return ""
+	}
+	u.Scheme, u.Host = strings.ToLower(u.Scheme), strings.ToLower(u.Host)
+	if s := u.String(); strings.HasPrefix(s, o) || strings.HasPrefix(s, u.Scheme+"://"+u.Host) {
+		return s
+	}
+	return ""
+}
+
+// returnTo is where to go after an action: the return URL when it is
+// allowed, otherwise the home page.
+func (h *Handler) returnTo(raw string) string {
+	if s := h.returnURL(raw); s != "" {
+		return s
+	}
+	return "/"
 }

@@ -83,7 +83,9 @@ func (h *Handler) routes() *echo.Echo {
 	add(http.MethodPost, "/account/login-recovery-code", h.handleLoginRecoveryPost, h.guestOnly)
 
 	// For the applications around Portal (DESIGN.md "Apps around Portal")
-	add(http.MethodGet, sessionPath, h.handleSession)
+	add(http.MethodGet, sessionPath, h.handleSession, h.cors)
+	e.Add(http.MethodOptions, sessionPath, echo.NotFoundHandler, h.cors)               // the preflight, answered by cors
+	e.Any(forwardAuthPath, h.overridable("ANY "+forwardAuthPath, h.handleForwardAuth)) // every method; no CSRF (checkCSRF)
 
 	// Signed-in pages
 	add(http.MethodGet, "/account/reauthenticate", h.handleReauthShow, h.requireUser)

@@ -305,7 +305,7 @@ func (h *Handler) requireRecentAuthBack(back string) echo.MiddlewareFunc {
 func (h *Handler) guestOnly(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		if currentUser(c) != nil {
-			return h.redirect(c, returnTo(c.QueryParam("returnUrl")))
+			return h.redirect(c, h.returnTo(c.QueryParam("returnUrl")))
 		}
 		return next(c)
 	}

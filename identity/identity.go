@@ -467,6 +467,9 @@ func (s *Service) PasswordSignIn(ctx context.Context, c Client, email, password 
 		}
 	}
 	if u == nil {
+		if err := s.sameWorkAsAccount(ctx, c, norm, ip); err != nil {
+			return nil, err
+		}
 		if err := s.hasher.VerifyDummy(ctx, pw); err != nil {
 			return nil, err
 		}
@@ -526,6 +529,24 @@ func (s *Service) PasswordSignIn(ctx context.Context, c Client, email, password 
 		}
 	}
 	return s.BeginSignIn(ctx, c, u, "")
+}
+
+// sameWorkAsAccount does, for an address without an account, the store
+// work a wrong password for an account costs — the known-browser and
+// known-IP reads and the failed sign-in's event write — so the time of the
+// answer does not tell the two apart (AUTH-02, ACC-01). The write counts
+// the address's failures; nothing reads it.
+func (s *Service) sameWorkAsAccount(ctx context.Context, c Client, norm, ip string) error {
+	if _, err := s.knownDevice(ctx, norm, c.Device); err != nil {
+		return err
+	}
+	if _, err := s.knownIP(ctx, norm, ip); err != nil {
+		return err
+	}
+	if _, _, err := s.store.HitRateLimit(ctx, rateLimitKey("login-fail-no-account", norm), time.Hour, s.now()); err != nil {
+		return internal(err)
+	}
+	return nil
 }
 
 // FindUserByEmail returns the account with this address (any case or

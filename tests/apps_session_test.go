@@ -4,9 +4,11 @@ import (
 	"encoding/json"
 	"net/http"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
+	"github.com/accountportal/portal"
 	"github.com/accountportal/portal/internal/portaltest"
 )
 
@@ -219,5 +221,60 @@ func TestSessionJSONAMR(t *testing.T) {
 	}
 	if at, _ := time.Parse(time.RFC3339, s.Session.AuthenticatedAt); !at.Equal(srv.Clock.Now()) {
 		t.Errorf("authenticated_at=%s, want the re-authentication %s", s.Session.AuthenticatedAt, srv.Clock.Now().Format(time.RFC3339))
+	}
+}
+
+// apDo sends method path from c with extra headers.
+func apDo(t testing.TB, c *portaltest.Client, method, path string, hdr map[string]string) *portaltest.Page {
+	t.Helper()
+	req, err := http.NewRequest(method, c.URL(path), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for k, v := range hdr {
+		req.Header.Set(k, v)
+	}
+	return c.Do(req)
+}
+
+// TestSessionJSONCORS (BRW-06): only the exact origins of --cors-origins
+// may read the session with credentials; any other origin, its preflight
+// included, gets no CORS headers; "*" is never sent and never accepted.
+func TestSessionJSONCORS(t *testing.T) {
+	t.Parallel()
+	const app = "https://app.example.com"
+	srv := portaltest.NewServer(t, func(cfg *portal.Config) { cfg.CORSOrigins = app + ", http://localhost:3000" })
+	c := srv.SignedUp(t, "ada@example.com", mgPassword)
+
+	p := apDo(t, c, http.MethodGet, apSessionPath, map[string]string{"Origin": app})
+	portaltest.WantStatus(t, p, http.StatusOK)
+	if p.Header.Get("Access-Control-Allow-Origin") != app || p.Header.Get("Access-Control-Allow-Credentials") != "true" {
+		t.Errorf("listed origin: ACAO=%q ACAC=%q", p.Header.Get("Access-Control-Allow-Origin"), p.Header.Get("Access-Control-Allow-Credentials"))
+	}
+	if !slices.Contains(p.Header.Values("Vary"), "Origin") {
+		t.Errorf("Vary=%q, want Origin", p.Header.Values("Vary"))
+	}
+	pre := apDo(t, c, http.MethodOptions, apSessionPath, map[string]string{"Origin": app, "Access-Control-Request-Method": "GET"})
+	if pre.Status != http.StatusNoContent || pre.Header.Get("Access-Control-Allow-Origin") != app || pre.Header.Get("Access-Control-Allow-Credentials") != "true" {
+		t.Errorf("listed preflight: %d %v", pre.Status, pre.Header)
+	}
+
+	for _, origin := range []string{"https://evil.example", "https://app.example.com.evil.example", "http://app.example.com", "null", "https://APP.example.com:444"} {
+		for _, method := range []string{http.MethodGet, http.MethodOptions} {
+			p := apDo(t, c, method, apSessionPath, map[string]string{"Origin": origin, "Access-Control-Request-Method": "GET"})
+			for k := range p.Header {
+				if len(k) > 13 && k[:13] == "Access-Contro" {
+					t.Errorf("%s from %s: CORS header %s=%q", method, origin, k, p.Header.Get(k))
+				}
+			}
+		}
+	}
+
+	for _, bad := range []string{"*", "https://*.example.com", "https://app.example.com/path"} {
+		cfg, _ := portaltest.Config(t)
+		cfg.CORSOrigins = bad
+		if err := cfg.Validate(); err == nil || !strings.Contains(err.Error(), "--cors-origins") {
+			t.Errorf("--cors-origins %q: Validate()=%v, want a --cors-origins error", bad, err)
+		}
 	}
 }
