@@ -147,7 +147,10 @@ func (h *Handler) handleResetShow(c echo.Context) error {
 	c.Response().Header().Set("Referrer-Policy", "no-referrer") // the URL holds a token (RST-03)
 	code := c.QueryParam("code")
 	if code == "" {
+		// No form that cannot work: the message and a way to a new link
+		// (issue 18 item 6).
 		v := h.resetView(c, resetForm{}, nil, h.T("validation.reset_link_no_code"))
+		v.NoCode = true
 		return h.renderPage(c, http.StatusBadRequest, "reset-password", v)
 	}
 	return h.renderPage(c, http.StatusOK, "reset-password", h.resetView(c, resetForm{Code: code}, nil, ""))

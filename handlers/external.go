@@ -406,6 +406,12 @@ func (h *Handler) handleExternalLoginsShow(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	if len(h.providers.list) == 0 && len(links) == 0 {
+		// No provider is configured: the page (hidden from the navigation)
+		// has nothing to offer (issue 18 item 6). An account that still has
+		// a login of a provider removed since keeps the page to remove it.
+		return echo.ErrNotFound
+	}
 	v := pages.ExternalLoginsView{Common: h.common(c, h.T("external-logins.title")), HasPassword: u.PasswordHash != ""}
 	linked := map[string]bool{}
 	for _, l := range links {
@@ -430,6 +436,9 @@ func (h *Handler) handleExternalLoginsShow(c echo.Context) error {
 func (h *Handler) handleExternalLoginsPost(c echo.Context) error {
 	slug, key := c.FormValue("provider"), c.FormValue("provider_key")
 	if key == "" {
+		if len(h.providers.list) == 0 {
+			return echo.ErrNotFound // nothing to link (issue 18 item 6)
+		}
 		return h.startExternal(c, slug, extLink, "")
 	}
 	u := currentUser(c)

@@ -287,6 +287,8 @@ func sampleResetPassword() []ResetPasswordView {
 		{Common: anon("Choose a new password"), Code: sampleCode, Email: "alice@example.com", MinPasswordLength: 8,
 			Message: "This link is invalid or has expired.",
 			Errors:  FieldErrors{"email": "Enter your email address.", "password": "Use at least 8 characters.", "confirm_password": "The passwords do not match."}},
+		{Common: anon("Choose a new password"), MinPasswordLength: 8, NoCode: true,
+			Message: "A reset link must carry a code. Copy the whole link from the mail, or ask for a new one."},
 	}
 }
 

@@ -146,6 +146,9 @@ type ResetPasswordView struct {
 	// Message is a form-level error (an invalid or expired link), or "".
 	Message           string
 	MinPasswordLength int
+	// NoCode: the page was opened without a link's code; it shows Message
+	// and a way to ask for a new link instead of a form that cannot work.
+	NoCode bool
 }
 
 // ResetPasswordConfirmationView follows a successful reset

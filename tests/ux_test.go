@@ -5,6 +5,7 @@ package tests
 
 import (
 	"net/http"
+	"net/url"
 	"slices"
 	"testing"
 
@@ -77,5 +78,48 @@ func TestLoginUnconfirmedOffersResend(t *testing.T) {
 	}
 	if got, want := len(srv.MailsWith(t, email, "Confirm")), before+1; got != want {
 		t.Errorf("confirmation mails=%d, want %d", got, want)
+	}
+}
+
+// TestResetWithoutCodeIsNoForm (issue 18 item 6): the reset page opened
+// without a link's code explains it and offers a new link, not a form that
+// cannot work.
+func TestResetWithoutCodeIsNoForm(t *testing.T) {
+	t.Parallel()
+	srv := portaltest.NewServer(t)
+	p := portaltest.NewClient(t, srv).Get("/account/reset-password")
+	portaltest.WantStatus(t, p, http.StatusBadRequest)
+	if got, want := p.Text(t, ".form-error"), "A reset link must carry a code. Copy the whole link from the mail, or ask for a new one."; got != want {
+		t.Errorf(".form-error=%q, want %q", got, want)
+	}
+	if p.Has(t, "#reset-form") || p.Has(t, "input[type=password]") {
+		t.Errorf("the page without a code still shows the reset form:\n%s", p.Body)
+	}
+	if got := p.Doc(t).Find("a#request-new-link").AttrOr("href", ""); got != "/account/forgot-password" {
+		t.Errorf("request-new-link href=%q, want /account/forgot-password", got)
+	}
+}
+
+// TestExternalLoginsWithoutProviders (issue 18 item 6): with no provider
+// configured the external-logins page is not in the navigation and
+// answers 404 (GET and the link POST).
+func TestExternalLoginsWithoutProviders(t *testing.T) {
+	t.Parallel()
+	srv := portaltest.NewServer(t)
+	c := srv.SignedUp(t, "alice@example.com", uxPassword)
+	m := c.Get("/account/manage")
+	portaltest.WantStatus(t, m, http.StatusOK)
+	if m.Has(t, `a[href="/account/manage/external-logins"]`) {
+		t.Error("the navigation links to external logins though no provider is configured")
+	}
+	portaltest.WantStatus(t, c.Get("/account/manage/external-logins"), http.StatusNotFound)
+	csrf := m.CSRF(t)
+	p := c.Post("/account/manage/external-logins", url.Values{"_csrf": {csrf}, "provider": {"github"}})
+	if p.Status != http.StatusNotFound && p.Status != http.StatusSeeOther {
+		t.Errorf("link POST status=%d, want 404 (or the re-authentication redirect)", p.Status)
+	}
+	if p.Status == http.StatusSeeOther {
+		c.Reauth(p.Location(), uxPassword, "")
+		portaltest.WantStatus(t, c.Post("/account/manage/external-logins", url.Values{"_csrf": {csrf}, "provider": {"github"}}), http.StatusNotFound)
 	}
 }
