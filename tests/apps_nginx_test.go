@@ -70,6 +70,12 @@ http {
       proxy_set_header X-Portal-User-Id $portal_user;
       proxy_pass http://%[4]s;
     }
+    location /page/ {
+      auth_request /_portal_auth;
+      error_page 401 = @login;
+      proxy_pass http://%[4]s;
+    }
+    location @login { return 302 /account/login?returnUrl=$request_uri; }
     location /secure/ {
       auth_request /_portal_auth_2fa;
       auth_request_set $portal_user $upstream_http_x_portal_user_id;
@@ -131,9 +137,15 @@ func TestForwardAuthNginx(t *testing.T) {
 	if p := apDo(t, c, http.MethodGet, "/app/", forged); p.Status != http.StatusUnauthorized || strings.Contains(p.Body, "user=") {
 		t.Fatalf("anonymous through nginx: %d %q", p.Status, p.Body)
 	}
+	if p := apDo(t, c, http.MethodGet, "/page/x", nil); p.Status != http.StatusFound || strings.TrimPrefix(p.Location(), base) != "/account/login?returnUrl=/page/x" {
+		t.Fatalf("anonymous page through nginx: %d to %q, want 302 to the login page", p.Status, p.Location())
+	}
 	const email = "ada@example.com"
 	srv.ConfirmedUser(t, email, mgPassword)
 	portaltest.WantRedirect(t, c.Login(email, mgPassword, false), "/")
+	if p := apDo(t, c, http.MethodGet, "/page/x", nil); p.Status != http.StatusOK {
+		t.Errorf("signed-in page through nginx: %d", p.Status)
+	}
 	id := srv.UserID(t, email)
 	p := apDo(t, c, http.MethodGet, "/app/orders", forged)
 	if p.Status != http.StatusOK || p.Body != "user="+id {
