@@ -34,15 +34,19 @@ func (h *Handler) rememberCookieName() string {
 // this browser" cookie for u.
 func (h *Handler) browserRemembered(c echo.Context, u *identity.User) bool {
 	ck, err := c.Cookie(h.rememberCookieName())
-	return err == nil && h.id.IsBrowserRemembered(u, ck.Value)
+	return err == nil && h.id.IsBrowserRemembered(c.Request().Context(), u, ck.Value)
 }
 
-func (h *Handler) setRememberCookie(c echo.Context, u *identity.User) {
-	v, exp := h.id.RememberBrowserToken(u)
+func (h *Handler) setRememberCookie(c echo.Context, u *identity.User) error {
+	v, exp, err := h.id.RememberBrowserToken(c.Request().Context(), u)
+	if err != nil {
+		return err
+	}
 	c.SetCookie(&http.Cookie{
 		Name: h.rememberCookieName(), Value: v, Path: "/", Expires: exp, MaxAge: int(time.Until(exp).Seconds()),
 		HttpOnly: true, Secure: h.secure, SameSite: http.SameSiteLaxMode,
 	})
+	return nil
 }
 
 func (h *Handler) clearRememberCookie(c echo.Context) {
@@ -141,7 +145,9 @@ func (h *Handler) handleLogin2FAPost(c echo.Context) error {
 	}
 	remember := c.FormValue("remember_machine")
 	if remember == "true" || remember == "on" || remember == "1" {
-		h.setRememberCookie(c, r.User)
+		if err := h.setRememberCookie(c, r.User); err != nil {
+			return err
+		}
 		r.Session.Remembered2FA = true
 	}
 	return h.completeSecondFactor(c, r)

@@ -45,8 +45,25 @@ func (h *Handler) handleTwoFactorShow(c echo.Context) error {
 	return h.renderPage(c, http.StatusOK, "two-factor", v)
 }
 
-// handleForgetBrowser is the two-factor page's POST: forget this browser.
+// handleForgetBrowser is the two-factor page's POST: forget this browser
+// (revoked on the server, so a copy of its cookie stops working too), or
+// with forget=all every browser remembered for the account.
 func (h *Handler) handleForgetBrowser(c echo.Context) error {
+	ctx := c.Request().Context()
+	u := currentUser(c)
+	if c.FormValue("forget") == "all" {
+		if _, err := h.id.ForgetAllBrowsers(ctx, clientOf(c), u); err != nil {
+			return err
+		}
+		h.clearRememberCookie(c)
+		h.setFlash(c, h.T("status.browsers_forgotten"), false)
+		return h.redirect(c, twoFactorPath)
+	}
+	if ck, err := c.Cookie(h.rememberCookieName()); err == nil {
+		if err := h.id.ForgetBrowser(ctx, u, ck.Value); err != nil {
+			return err
+		}
+	}
 	h.clearRememberCookie(c)
 	h.setFlash(c, h.T("status.browser_forgotten"), false)
 	return h.redirect(c, twoFactorPath)

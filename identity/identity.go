@@ -153,6 +153,7 @@ func New(o Options) (*Service, error) {
 	s.queue.obs = o.Observer
 	s.queue.jobs[jobForgotPassword] = s.runForgotPassword
 	s.queue.jobs[jobResendConfirm] = s.runResendConfirmation
+	s.queue.jobs[jobEmailChange] = s.runEmailChange
 	return s, nil
 }
 

@@ -67,7 +67,7 @@ func (s *Service) BeginSignIn(ctx context.Context, c Client, u *User, method str
 	if !u.TwoFactorEnabled {
 		return &SignIn{User: u, Session: SessionOptions{Method: method}}, nil
 	}
-	if c.RememberBrowser != "" && s.IsBrowserRemembered(u, c.RememberBrowser) {
+	if c.RememberBrowser != "" && s.IsBrowserRemembered(ctx, u, c.RememberBrowser) {
 		return &SignIn{User: u, Session: SessionOptions{Method: method, Remembered2FA: true}}, nil
 	}
 	p := &PendingSignIn{ID: randomID(), UserID: u.ID, Stamp: u.SecurityStamp, Method: method, Started: s.now()}

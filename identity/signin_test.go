@@ -154,7 +154,10 @@ func TestBeginSignInIsTheSameForEveryWayIn(t *testing.T) {
 	if err != nil || r.Complete() || r.Pending.UserID != u.ID || r.Pending.Method != "Google" {
 		t.Fatalf("BeginSignIn with 2FA on: %+v, %v; want pending", r, err)
 	}
-	tok, _ := f.svc.RememberBrowserToken(u)
+	tok, _, err := f.svc.RememberBrowserToken(ctx, u)
+	if err != nil {
+		t.Fatal(err)
+	}
 	remembered := owner
 	remembered.RememberBrowser = tok
 	r, err = f.svc.BeginSignIn(ctx, remembered, u, "Google")

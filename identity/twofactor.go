@@ -433,14 +433,21 @@ var ErrInvalidRecoveryCode = fieldErr("recovery_code", "errors.invalid_recovery_
 // ErrTwoFactorLocked: too many wrong codes; sign in again later.
 var ErrTwoFactorLocked = errKey(EUNAUTHORIZED, "errors.too_many_codes")
 
-// RememberBrowserToken returns the value of the "remember this browser"
-// cookie for u: the user id, an expiry, and an HMAC over both and the
-// security stamp — so a stamp change (password change, "this wasn't me",
-// 2FA off) forgets every remembered browser.
-func (s *Service) RememberBrowserToken(u *User) (string, time.Time) {
-	exp := s.now().Add(s.opts.RememberBrowserLifetime)
-	payload := u.ID + "|" + strconv.FormatInt(exp.Unix(), 10)
-	return base64.RawURLEncoding.EncodeToString([]byte(payload)) + "." + s.rememberMAC(payload, u.SecurityStamp), exp
+// RememberBrowserToken remembers a browser for u and returns the value of
+// its "remember this browser" cookie: the user id, an expiry and a random
+// browser id, with an HMAC over them and the security stamp. The browser
+// id is recorded in the store, so that forgetting the browser revokes the
+// cookie on the server (a copied cookie stops working), and a stamp change
+// (password change, "this wasn't me", 2FA off) forgets every browser.
+func (s *Service) RememberBrowserToken(ctx context.Context, u *User) (string, time.Time, error) {
+	now := s.now()
+	exp := now.Add(s.opts.RememberBrowserLifetime)
+	id := randomID()
+	if err := s.store.AddRememberedBrowser(ctx, u.ID, id, exp, now); err != nil {
+		return "", time.Time{}, internal(err)
+	}
+	payload := u.ID + "|" + strconv.FormatInt(exp.Unix(), 10) + "|" + id
+	return base64.RawURLEncoding.EncodeToString([]byte(payload)) + "." + s.rememberMAC(payload, u.SecurityStamp), exp, nil
 }
 
 func (s *Service) rememberMAC(payload, stamp string) string {
@@ -449,27 +456,71 @@ func (s *Service) rememberMAC(payload, stamp string) string {
 	return base64.RawURLEncoding.EncodeToString(m.Sum(nil))
 }
 
-// IsBrowserRemembered reports whether token (the cookie value) remembers
-// this browser for u, so that the second factor is skipped.
-func (s *Service) IsBrowserRemembered(u *User, token string) bool {
+// rememberedID returns the browser id of token if its MAC is right for u
+// and it has not expired, or "".
+func (s *Service) rememberedID(u *User, token string) string {
 	enc, mac, ok := strings.Cut(token, ".")
 	if !ok {
-		return false
+		return ""
 	}
 	raw, err := base64.RawURLEncoding.DecodeString(enc)
 	if err != nil {
-		return false
+		return ""
 	}
 	payload := string(raw)
-	id, expStr, ok := strings.Cut(payload, "|")
-	if !ok || id != u.ID {
-		return false
+	parts := strings.Split(payload, "|")
+	if len(parts) != 3 || parts[0] != u.ID || parts[2] == "" {
+		return ""
 	}
-	exp, err := strconv.ParseInt(expStr, 10, 64)
+	exp, err := strconv.ParseInt(parts[1], 10, 64)
 	if err != nil || !s.now().Before(time.Unix(exp, 0)) {
+		return ""
+	}
+	if !hmac.Equal([]byte(mac), []byte(s.rememberMAC(payload, u.SecurityStamp))) {
+		return ""
+	}
+	return parts[2]
+}
+
+// IsBrowserRemembered reports whether token (the cookie value) remembers
+// this browser for u — signed for u's current stamp, unexpired, and not
+// forgotten on the server — so that the second factor is skipped.
+func (s *Service) IsBrowserRemembered(ctx context.Context, u *User, token string) bool {
+	id := s.rememberedID(u, token)
+	if id == "" {
 		return false
 	}
-	return hmac.Equal([]byte(mac), []byte(s.rememberMAC(payload, u.SecurityStamp)))
+	ok, err := s.store.RememberedBrowserActive(ctx, u.ID, id, s.now())
+	if err != nil {
+		s.log.ErrorContext(ctx, "remembered browser not checked; the second factor is asked", "err", err)
+		return false
+	}
+	return ok
+}
+
+// ForgetBrowser revokes the browser whose cookie is token, on the server:
+// a copy of the cookie no longer skips the second factor.
+func (s *Service) ForgetBrowser(ctx context.Context, u *User, token string) error {
+	id := s.rememberedID(u, token)
+	if id == "" {
+		return nil
+	}
+	if _, err := s.store.DeleteRememberedBrowsers(ctx, u.ID, id); err != nil {
+		return internal(err)
+	}
+	return nil
+}
+
+// ForgetAllBrowsers revokes every browser remembered for u (the two-factor
+// page's "forget every browser") and returns how many there were; the
+// owner is told.
+func (s *Service) ForgetAllBrowsers(ctx context.Context, c Client, u *User) (int, error) {
+	n, err := s.store.DeleteRememberedBrowsers(ctx, u.ID, "")
+	if err != nil {
+		return 0, internal(err)
+	}
+	s.notify(ctx, u, c, "Every browser remembered for two-factor authentication was forgotten")
+	return n, nil
 }
 
 // RememberBrowserLifetime is how long a remembered browser skips 2FA.

@@ -82,6 +82,7 @@ type Store interface {
 	ExternalLogins
 	Invites
 	Attributes
+	RememberedBrowsers
 	Importer
 
 	// Ping checks that the database answers.
@@ -445,4 +446,19 @@ type Importer interface {
 	// on any error, nothing. ErrConflict when a unique constraint refuses
 	// a row (the database changed since ImportTaken).
 	ImportAccounts(ctx context.Context, b *ImportBatch) error
+}
+
+// RememberedBrowsers are the browsers told to skip the second factor: the
+// "remember this browser" cookie names one, so forgetting it on the server
+// revokes the cookie wherever it was copied.
+type RememberedBrowsers interface {
+	// AddRememberedBrowser records browser id of the user until expiresAt
+	// (and drops the user's expired ones).
+	AddRememberedBrowser(ctx context.Context, userID, id string, expiresAt, now time.Time) error
+	// RememberedBrowserActive reports whether browser id of the user is
+	// remembered and unexpired at now (another user's id: false).
+	RememberedBrowserActive(ctx context.Context, userID, id string, now time.Time) (bool, error)
+	// DeleteRememberedBrowsers forgets browser id of the user, or all of the
+	// user's when id is "", and returns how many were forgotten.
+	DeleteRememberedBrowsers(ctx context.Context, userID, id string) (int, error)
 }

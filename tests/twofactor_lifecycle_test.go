@@ -98,3 +98,69 @@ func TestTwoFactorDisableDeletesKeyAndCodes(t *testing.T) {
 		t.Errorf("signed in as %q, want %q", got, email)
 	}
 }
+
+// tlRemembered signs email in with the code and "remember this browser"
+// in a new browser and returns it with its cookie.
+func tlRemembered(t testing.TB, srv *portaltest.Server, email, key string, step int) (*portaltest.Client, string) {
+	t.Helper()
+	c := tfPending(t, srv, email)
+	portaltest.WantRedirect(t, tfSubmitCode(c, tfCode(t, srv, key, step), true), "/")
+	v := c.Cookie(tfRememberCookie)
+	if v == "" {
+		t.Fatalf("no %s after remember_machine", tfRememberCookie)
+	}
+	return c, v
+}
+
+// tlSkipsCode reports whether a new browser holding the cookie value
+// skips the second factor when signing in to email.
+func tlSkipsCode(t testing.TB, srv *portaltest.Server, email, cookie string) bool {
+	t.Helper()
+	o := portaltest.NewClient(t, srv)
+	o.SetCookie(tfRememberCookie, cookie)
+	p := tfPasswordStep(o, email, tfPassword, false, "")
+	switch p.Location() {
+	case "/":
+		return true
+	case tf2FAPath:
+		return false
+	}
+	t.Fatalf("sign-in with a remember cookie: status %d Location %q", p.Status, p.Location())
+	return false
+}
+
+// TestTwoFactorForgetBrowserRevokes (MFA-05, SES-03; issue 17 item 13):
+// "Forget this browser" revokes that browser on the server — a copy of
+// its cookie no longer skips the code — and "Forget every remembered
+// browser" revokes them all, wherever their cookies are.
+func TestTwoFactorForgetBrowserRevokes(t *testing.T) {
+	t.Parallel()
+	srv := portaltest.NewServer(t)
+	const email = "forget@example.com"
+	owner, key, _ := tfUser(t, srv, email)
+
+	b, copied := tlRemembered(t, srv, email, key, 0)
+	if !tlSkipsCode(t, srv, email, copied) {
+		t.Fatal("setup: a copy of the remember cookie does not skip the code")
+	}
+	portaltest.WantRedirect(t, b.Submit(tfOverviewPath, "#forget-browser-form", nil), tfOverviewPath)
+	if tlSkipsCode(t, srv, email, copied) {
+		t.Error("after “Forget this browser”, a copy of its cookie still skips the code")
+	}
+
+	srv.Clock.Advance(tfStep)
+	_, c1 := tlRemembered(t, srv, email, key, 0)
+	srv.Clock.Advance(tfStep)
+	_, c2 := tlRemembered(t, srv, email, key, 0)
+	if !tlSkipsCode(t, srv, email, c1) || !tlSkipsCode(t, srv, email, c2) {
+		t.Fatal("setup: the two remembered browsers do not skip the code")
+	}
+	p := owner.Submit(tfOverviewPath, "#forget-all-browsers-form", nil)
+	portaltest.WantRedirect(t, p, tfOverviewPath)
+	if tlSkipsCode(t, srv, email, c1) || tlSkipsCode(t, srv, email, c2) {
+		t.Error("after “Forget every remembered browser”, a remembered browser still skips the code")
+	}
+	if got := len(srv.MailsWith(t, email, "")); got == 0 {
+		t.Error("no mail at all to the owner")
+	}
+}

@@ -22,7 +22,7 @@ import (
 
 // Tables are copied in this order (parents before children).
 var Tables = []string{
-	"users", "external_logins", "user_tokens", "recovery_codes", "user_sessions",
+	"users", "external_logins", "user_tokens", "recovery_codes", "user_sessions", "remembered_browsers",
 	"security_events", "kept_events", "user_attributes", "invites", "secrets", "mail_outbox", "rate_limits",
 }
 

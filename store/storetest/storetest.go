@@ -40,6 +40,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 	t.Run("DeleteUserKeepsEvents", func(t *testing.T) { testDeleteUserKeepsEvents(t, open(t)) })
 	t.Run("TOTPStep", func(t *testing.T) { testTOTPStep(t, open(t)) })
 	t.Run("RecoveryCodes", func(t *testing.T) { testRecoveryCodes(t, open(t)) })
+	t.Run("RememberedBrowsers", func(t *testing.T) { testRememberedBrowsers(t, open(t)) })
 	t.Run("ExternalLogins", func(t *testing.T) { testExternalLogins(t, open(t)) })
 	t.Run("Invites", func(t *testing.T) { testInvites(t, open(t)) })
 	t.Run("ListUsers", func(t *testing.T) { testListUsers(t, open(t)) })
@@ -1136,6 +1137,57 @@ func testImportAllOrNothing(t *testing.T, s store.Store) {
 	}
 	// The store still works after the rollback.
 	MustCreateUser(t, s, "u-c", "c@example.com")
+}
+
+// testRememberedBrowsers: a remembered browser is active until it expires
+// or is forgotten, only for its own user; forgetting all of a user's
+// leaves other users.
+func testRememberedBrowsers(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	now := time.Date(2026, 11, 22, 8, 0, 0, 0, time.UTC)
+	MustCreateUser(t, s, "rb-a", "rb-a@example.com")
+	MustCreateUser(t, s, "rb-b", "rb-b@example.com")
+	for _, b := range []struct{ user, id string }{{"rb-a", "b1"}, {"rb-a", "b2"}, {"rb-b", "b3"}} {
+		if err := s.AddRememberedBrowser(ctx, b.user, b.id, now.Add(time.Hour), now); err != nil {
+			t.Fatal(err)
+		}
+	}
+	active := func(user, id string, at time.Time) bool {
+		t.Helper()
+		ok, err := s.RememberedBrowserActive(ctx, user, id, at)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return ok
+	}
+	if !active("rb-a", "b1", now) || active("rb-b", "b1", now) || active("rb-a", "nope", now) {
+		t.Fatal("active: want b1 for its user only")
+	}
+	if active("rb-a", "b1", now.Add(time.Hour)) {
+		t.Error("a browser is still remembered at its expiry")
+	}
+	if n, err := s.DeleteRememberedBrowsers(ctx, "rb-b", "b1"); err != nil || n != 0 {
+		t.Errorf("another user forgot b1: %d, %v", n, err)
+	}
+	if n, err := s.DeleteRememberedBrowsers(ctx, "rb-a", "b1"); err != nil || n != 1 {
+		t.Errorf("forget b1: %d, %v; want 1", n, err)
+	}
+	if active("rb-a", "b1", now) || !active("rb-a", "b2", now) {
+		t.Error("after forgetting b1: b1 active or b2 gone")
+	}
+	if n, err := s.DeleteRememberedBrowsers(ctx, "rb-a", ""); err != nil || n != 1 {
+		t.Errorf("forget all of rb-a: %d, %v; want 1", n, err)
+	}
+	if active("rb-a", "b2", now) || !active("rb-b", "b3", now) {
+		t.Error("forgetting all of rb-a's browsers: b2 still active, or rb-b's b3 gone")
+	}
+	// An expired row is dropped when the user remembers another browser.
+	if err := s.AddRememberedBrowser(ctx, "rb-b", "b4", now.Add(3*time.Hour), now.Add(2*time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	if n, err := s.DeleteRememberedBrowsers(ctx, "rb-b", ""); err != nil || n != 1 {
+		t.Errorf("rb-b's rows after an add past b3's expiry: %d, %v; want 1 (b3 dropped)", n, err)
+	}
 }
 
 // testRekeySecrets: RekeySecrets rewrites every stored authenticator key
