@@ -4,6 +4,7 @@ import (
 	"errors"
 	"net/http"
 	"strconv"
+	"time"
 
 	"github.com/labstack/echo/v4"
 
@@ -87,6 +88,12 @@ func (h *Handler) handleError(err error, c echo.Context) {
 		}
 		return
 	}
+	if status == http.StatusTooManyRequests {
+		// Say how long to wait, as Retry-After does (issue 18 item 10).
+		if d := identity.RetryAfter(err); d > 0 {
+			msg += " " + h.waitText(d)
+		}
+	}
 	v := pages.ErrorView{Common: h.commonSafe(c, h.errorTitle(status)), Status: status, Message: msg}
 	if status >= 500 {
 		// The id the log line of this failure carries (LOG-03).
@@ -98,6 +105,21 @@ func (h *Handler) handleError(err error, c echo.Context) {
 			_ = c.String(status, msg)
 		}
 	}
+}
+
+// waitText is "Try again in N seconds/minutes." for d, rounded up.
+func (h *Handler) waitText(d time.Duration) string {
+	if secs := int((d + time.Second - 1) / time.Second); secs < 60 {
+		if secs == 1 {
+			return h.T("http.retry_in_seconds_one", "n", secs)
+		}
+		return h.T("http.retry_in_seconds_other", "n", secs)
+	}
+	mins := int((d + time.Minute - 1) / time.Minute)
+	if mins == 1 {
+		return h.T("http.retry_in_minutes_one", "n", mins)
+	}
+	return h.T("http.retry_in_minutes_other", "n", mins)
 }
 
 // commonSafe is common for the error page: it must not fail even when the

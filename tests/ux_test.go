@@ -4,9 +4,12 @@ package tests
 // unconfirmed sign-in, dead ends, the 429 page. Helpers start with "ux".
 
 import (
+	"fmt"
 	"net/http"
 	"net/url"
 	"slices"
+	"strconv"
+	"strings"
 	"testing"
 
 	"github.com/accountportal/portal/internal/portaltest"
@@ -121,5 +124,29 @@ func TestExternalLoginsWithoutProviders(t *testing.T) {
 	if p.Status == http.StatusSeeOther {
 		c.Reauth(p.Location(), uxPassword, "")
 		portaltest.WantStatus(t, c.Post("/account/manage/external-logins", url.Values{"_csrf": {csrf}, "provider": {"github"}}), http.StatusNotFound)
+	}
+}
+
+// TestTooManyRequestsSaysHowLong (issue 18 item 10): the 429 page says how
+// long to wait, in step with its Retry-After header.
+func TestTooManyRequestsSaysHowLong(t *testing.T) {
+	t.Parallel()
+	srv := portaltest.NewServer(t)
+	c := portaltest.NewClient(t, srv)
+	f := c.Get("/account/forgot-password").Form(t, "#forgot-form")
+	for i := range 20 {
+		f.Set("email", "user"+strconv.Itoa(i)+"@example.com")
+		portaltest.WantRedirect(t, c.Post(f.Action, f.Values), "/account/forgot-password-confirmation")
+	}
+	f.Set("email", "user20@example.com")
+	p := c.Post(f.Action, f.Values)
+	portaltest.WantTooMany(t, p)
+	secs, _ := strconv.Atoi(p.Header.Get("Retry-After"))
+	want := fmt.Sprintf("Try again in %d minutes.", (secs+59)/60)
+	if secs < 60 {
+		want = fmt.Sprintf("Try again in %d seconds.", secs)
+	}
+	if got := p.Text(t, "[data-testid=error-message]"); !strings.HasSuffix(got, want) {
+		t.Errorf("429 message=%q, want it to end %q (Retry-After %d)", got, want, secs)
 	}
 }
