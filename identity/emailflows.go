@@ -172,8 +172,14 @@ func (s *Service) ResetPassword(ctx context.Context, c Client, in ResetInput) er
 	}
 	s.RecordEvent(ctx, u.ID, EventPasswordReset, c, "")
 	// The owner proved the mailbox from here: this IP is trusted by the
-	// lockout rules, so an attacker's throttling of it ends.
+	// lockout rules, so an attacker's throttling of it ends, and the
+	// failures that held this address from this IP are forgotten: the
+	// reset clears the lockout the owner sees (RST-04), while other IPs'
+	// holds stay.
 	s.rememberIP(ctx, u.ID, ipKey(c.IP))
+	if err := s.store.ResetRateLimit(ctx, rateLimitKey("login-fail-ip-account", u.NormalizedEmail+"|"+ipKey(c.IP))); err != nil {
+		s.log.ErrorContext(ctx, "reset: the sign-in failures of this IP were not forgotten", "err", err)
+	}
 	d := s.eventData(u.Email, c)
 	d.Link = s.link("/account/forgot-password", nil)
 	s.sendMail(ctx, mail.PasswordChanged, d)
