@@ -125,6 +125,11 @@ func TestCopyRoundTrip(t *testing.T) {
 		t.Fatal(err)
 	}
 	src := st.DB()
+	// A browser remembered for the second factor (store-level: the
+	// service makes one only at a sign-in through a browser).
+	if err := st.AddRememberedBrowser(ctx, alice.ID, "browser-1", clock.Add(30*24*time.Hour), clock); err != nil {
+		t.Fatal(err)
+	}
 	// An scs session row (Julian-day expiry in SQLite).
 	if _, err := src.Exec(`INSERT INTO sessions (token, data, expiry) VALUES ('tok-1', x'0102', julianday('now', '+1 day'))`); err != nil {
 		t.Fatal(err)

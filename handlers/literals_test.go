@@ -10,7 +10,8 @@ import (
 	"strconv"
 	"strings"
 	"testing"
-	"unicode"
+
+	"github.com/accountportal/portal/internal/literals"
 )
 
 // Every text a person reads comes from the message catalogue (messages/defaults):
@@ -41,23 +42,6 @@ var userTextCalls = map[string]bool{
 var userTextFields = map[string]bool{"Error": true, "Title": true, "Message": true, "Status": true}
 
 var catalogueKey = regexp.MustCompile(`^[a-z0-9-]+\.[a-z0-9_]+$`)
-
-// visibleLiteral returns the text of e when it is a string literal with a
-// letter in it.
-func visibleLiteral(e ast.Expr) (string, bool) {
-	lit, ok := e.(*ast.BasicLit)
-	if !ok || lit.Kind != token.STRING {
-		return "", false
-	}
-	s, err := strconv.Unquote(lit.Value)
-	if err != nil || strings.IndexFunc(formatVerb.ReplaceAllString(s, ""), unicode.IsLetter) < 0 {
-		return "", false
-	}
-	return s, true
-}
-
-// formatVerb: "%s" alone is not text.
-var formatVerb = regexp.MustCompile(`%[-+# 0-9.]*[a-zA-Z]`)
 
 func calleeName(fun ast.Expr) string {
 	switch f := fun.(type) {
@@ -91,13 +75,13 @@ func userLiterals(fset *token.FileSet, f *ast.File) []string {
 			name := calleeName(n.Fun)
 			if userTextCalls[name] {
 				for _, a := range n.Args {
-					if s, ok := visibleLiteral(a); ok {
+					if s, ok := literals.Visible(a); ok {
 						report(a, name+"(…) is given", s)
 					}
 				}
 			}
 			if name == "T" && len(n.Args) > 0 {
-				if s, ok := visibleLiteral(n.Args[0]); ok && !catalogueKey.MatchString(s) {
+				if s, ok := literals.Visible(n.Args[0]); ok && !catalogueKey.MatchString(s) {
 					report(n.Args[0], "T(…) is given a text, not a key:", s)
 				}
 			}
@@ -108,7 +92,7 @@ func userLiterals(fset *token.FileSet, f *ast.File) []string {
 				if !ok {
 					continue
 				}
-				s, ok := visibleLiteral(kv.Value)
+				s, ok := literals.Visible(kv.Value)
 				if !ok {
 					continue
 				}
@@ -123,7 +107,7 @@ func userLiterals(fset *token.FileSet, f *ast.File) []string {
 				if i >= len(n.Rhs) {
 					break
 				}
-				s, ok := visibleLiteral(n.Rhs[i])
+				s, ok := literals.Visible(n.Rhs[i])
 				if !ok {
 					continue
 				}
@@ -143,28 +127,7 @@ func userLiterals(fset *token.FileSet, f *ast.File) []string {
 }
 
 func TestNoUserVisibleLiterals(t *testing.T) {
-	files, err := filepath.Glob("*.go")
-	if err != nil {
-		t.Fatal(err)
-	}
-	fset := token.NewFileSet()
-	n := 0
-	for _, name := range files {
-		if strings.HasSuffix(name, "_test.go") {
-			continue
-		}
-		f, err := parser.ParseFile(fset, name, nil, 0)
-		if err != nil {
-			t.Fatal(err)
-		}
-		n++
-		for _, msg := range userLiterals(fset, f) {
-			t.Errorf("%s: use a catalogue key (h.T(\"section.name\"), messages/defaults/*.toml)", msg)
-		}
-	}
-	if n < 10 {
-		t.Fatalf("checked only %d files", n)
-	}
+	literals.CheckPackage(t, userLiterals, "use a catalogue key (h.T(\"section.name\"), messages/defaults/*.toml)", 10)
 }
 
 // The check finds what it is meant to find (and leaves keys, variables,

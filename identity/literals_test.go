@@ -5,12 +5,12 @@ import (
 	"go/parser"
 	"go/token"
 	"path/filepath"
-	"regexp"
 	"slices"
 	"strconv"
 	"strings"
 	"testing"
-	"unicode"
+
+	"github.com/accountportal/portal/internal/literals"
 
 	"github.com/accountportal/portal/messages"
 )
@@ -27,21 +27,6 @@ import (
 //
 // literalAllowed lists what may stay, with the reason.
 var literalAllowed = map[string]string{}
-
-func visibleLiteral(e ast.Expr) (string, bool) {
-	lit, ok := e.(*ast.BasicLit)
-	if !ok || lit.Kind != token.STRING {
-		return "", false
-	}
-	s, err := strconv.Unquote(lit.Value)
-	if err != nil || strings.IndexFunc(formatVerb.ReplaceAllString(s, ""), unicode.IsLetter) < 0 {
-		return "", false
-	}
-	return s, true
-}
-
-// formatVerb: "%s" alone is not text.
-var formatVerb = regexp.MustCompile(`%[-+# 0-9.]*[a-zA-Z]`)
 
 func typeName(t ast.Expr) string {
 	switch t := t.(type) {
@@ -91,7 +76,7 @@ func userLiterals(fset *token.FileSet, f *ast.File) []string {
 			case "FieldError", "Errorf":
 				// The field name and the code are not text; the message is.
 				for _, a := range n.Args[min(1, len(n.Args)):] {
-					if s, ok := visibleLiteral(a); ok {
+					if s, ok := literals.Visible(a); ok {
 						report(a, name+"(…) is given", s)
 					}
 				}
@@ -113,7 +98,7 @@ func userLiterals(fset *token.FileSet, f *ast.File) []string {
 				}
 				switch {
 				case tn == "Error" && id.Name == "Message":
-					if s, ok := visibleLiteral(kv.Value); ok {
+					if s, ok := literals.Visible(kv.Value); ok {
 						report(kv.Value, "Error{Message: …} is", s)
 					}
 				case (tn == "Error" || tn == "message") && id.Name == "Key":
@@ -125,7 +110,7 @@ func userLiterals(fset *token.FileSet, f *ast.File) []string {
 				if _, ok := lhs.(*ast.IndexExpr); !ok || i >= len(n.Rhs) {
 					continue
 				}
-				if s, ok := visibleLiteral(n.Rhs[i]); ok {
+				if s, ok := literals.Visible(n.Rhs[i]); ok {
 					report(n.Rhs[i], "a field error is", s)
 				}
 			}
@@ -136,28 +121,7 @@ func userLiterals(fset *token.FileSet, f *ast.File) []string {
 }
 
 func TestNoUserVisibleLiterals(t *testing.T) {
-	files, err := filepath.Glob("*.go")
-	if err != nil {
-		t.Fatal(err)
-	}
-	fset := token.NewFileSet()
-	n := 0
-	for _, name := range files {
-		if strings.HasSuffix(name, "_test.go") {
-			continue
-		}
-		f, err := parser.ParseFile(fset, name, nil, 0)
-		if err != nil {
-			t.Fatal(err)
-		}
-		n++
-		for _, msg := range userLiterals(fset, f) {
-			t.Errorf("%s: use fieldErr/errKey with a key of messages/defaults/errors.toml", msg)
-		}
-	}
-	if n < 10 {
-		t.Fatalf("checked only %d files", n)
-	}
+	literals.CheckPackage(t, userLiterals, "use fieldErr/errKey with a key of messages/defaults/errors.toml", 10)
 }
 
 // The check finds what it is meant to find.

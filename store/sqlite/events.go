@@ -30,21 +30,8 @@ func (s *Store) AddEvent(ctx context.Context, e *store.Event) error {
 
 // ListEvents returns the user's events, newest first.
 func (s *Store) ListEvents(ctx context.Context, userID string, offset, limit int) ([]*store.Event, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT `+eventColumns+` FROM security_events
+	return queryAll(ctx, s.db, scanEvent, `SELECT `+eventColumns+` FROM security_events
 		WHERE user_id = ? ORDER BY id DESC LIMIT ? OFFSET ?`, userID, limit, offset)
-	if err != nil {
-		return nil, translate(err)
-	}
-	defer rows.Close()
-	var out []*store.Event
-	for rows.Next() {
-		e, err := scanEvent(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, e)
-	}
-	return out, translate(rows.Err())
 }
 
 // FindEvent returns one of the user's events.

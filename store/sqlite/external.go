@@ -49,21 +49,8 @@ func (s *Store) FindExternalLogin(ctx context.Context, provider, subject string)
 
 // ListExternalLogins returns the user's links.
 func (s *Store) ListExternalLogins(ctx context.Context, userID string) ([]*store.ExternalLogin, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT `+externalColumns+` FROM external_logins
+	return queryAll(ctx, s.db, scanExternal, `SELECT `+externalColumns+` FROM external_logins
 		WHERE user_id = ? ORDER BY created_at, provider`, userID)
-	if err != nil {
-		return nil, translate(err)
-	}
-	defer rows.Close()
-	var out []*store.ExternalLogin
-	for rows.Next() {
-		l, err := scanExternal(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, l)
-	}
-	return out, translate(rows.Err())
 }
 
 // DeleteExternalLogin unlinks one of the user's logins.

@@ -44,18 +44,5 @@ func (s *Store) HasInvite(ctx context.Context, hash []byte, normalizedEmail stri
 
 // ListUsers returns users ordered by creation.
 func (s *Store) ListUsers(ctx context.Context, offset, limit int) ([]*store.User, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT `+userColumns+` FROM users ORDER BY created_at, id LIMIT ? OFFSET ?`, limit, offset)
-	if err != nil {
-		return nil, translate(err)
-	}
-	defer rows.Close()
-	var out []*store.User
-	for rows.Next() {
-		u, err := scanUser(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, u)
-	}
-	return out, translate(rows.Err())
+	return queryAll(ctx, s.db, scanUser, `SELECT `+userColumns+` FROM users ORDER BY created_at, id LIMIT ? OFFSET ?`, limit, offset)
 }

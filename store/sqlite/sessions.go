@@ -72,21 +72,8 @@ func (s *Store) SetSessionAuth(ctx context.Context, id string, authAt time.Time,
 
 // ListSessions returns the user's sessions, most recently seen first.
 func (s *Store) ListSessions(ctx context.Context, userID string) ([]*store.Session, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT `+sessionColumnsS+` FROM user_sessions s
+	return queryAll(ctx, s.db, func(r scanner) (*store.Session, error) { return scanSession(r) }, `SELECT `+sessionColumnsS+` FROM user_sessions s
 		WHERE s.user_id = ? ORDER BY s.last_seen_at DESC, s.id`, userID)
-	if err != nil {
-		return nil, translate(err)
-	}
-	defer rows.Close()
-	var out []*store.Session
-	for rows.Next() {
-		x, err := scanSession(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, x)
-	}
-	return out, translate(rows.Err())
 }
 
 // DeleteSession ends one session of the user.

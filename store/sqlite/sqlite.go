@@ -195,3 +195,22 @@ func (s *Store) ReleaseMemory(ctx context.Context) {
 		}
 	}
 }
+
+// queryAll runs query and scans every row it returns with scan: the one
+// loop of the store's list reads.
+func queryAll[T any](ctx context.Context, db *sql.DB, scan func(scanner) (T, error), query string, args ...any) ([]T, error) {
+	rows, err := db.QueryContext(ctx, query, args...)
+	if err != nil {
+		return nil, translate(err)
+	}
+	defer rows.Close()
+	var out []T
+	for rows.Next() {
+		v, err := scan(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, v)
+	}
+	return out, translate(rows.Err())
+}
