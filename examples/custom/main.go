@@ -21,6 +21,7 @@ import (
 	"io"
 	"log"
 	"net"
+	"net/http"
 	"os"
 	"os/signal"
 	"regexp"
@@ -30,7 +31,6 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/accountportal/portal"
-	"github.com/accountportal/portal/handlers"
 	"github.com/accountportal/portal/identity"
 	"github.com/accountportal/portal/pages"
 )
@@ -96,7 +96,7 @@ func customize(p *portal.Portal) error {
 		// The page again, as Portal builds it: what was typed, the
 		// configured password length and extra fields, and the errors.
 		again := func(errs pages.FieldErrors, msg string) error {
-			return h.Render(c, handlers.Unprocessable, "register", h.RegisterView(c, errs, msg))
+			return h.Render(c, http.StatusUnprocessableEntity, "register", h.RegisterView(c, errs, msg))
 		}
 		if !nicknameRE.MatchString(nick) {
 			return again(pages.FieldErrors{"nickname": "Use 3 to 20 letters, digits, _ . or -."}, "")
