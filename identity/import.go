@@ -228,6 +228,8 @@ func (s *Service) checkImport(recs []*importRecord, now time.Time, ps *problems,
 			bad("the address %q is not usable: %s", r.email, m.text(nil))
 			continue
 		}
+		// Stored and mailed in the form registration stores (REG-02).
+		r.email = CanonicalEmail(r.email)
 		a.norm = NormalizeEmail(r.email)
 		if l, dup := seenEmail[a.norm]; dup {
 			bad("the address %s is on line %d already", r.email, l)

@@ -283,3 +283,23 @@ func TestImportCSVAndKratos(t *testing.T) {
 		t.Fatalf("kim's github login: %+v, %v", l, err)
 	}
 }
+
+// An imported address is stored and mailed in the form registration
+// stores it (REG-02): the domain in its IDNA ASCII form, so a later
+// sign-in or registration with either spelling finds the one account.
+func TestImportStoresCanonicalAddress(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	csv := "Id,UserName,Email,EmailConfirmed,PasswordHash\r\n" +
+		"c0ffee00-0000-4000-8000-000000000002,anna,anna@bücher.example,1," + aspnetV2("anna password", seqSalt(16)) + "\r\n"
+	if rep := f.mustImport(t, aspnetOpts(csv)); rep.Created != 1 {
+		t.Fatalf("report=%+v", rep)
+	}
+	u, err := f.store.FindUserByEmail(ctx, NormalizeEmail("anna@xn--bcher-kva.example"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if u.Email != "anna@xn--bcher-kva.example" {
+		t.Fatalf("stored address %q, want the IDNA ASCII domain registration stores", u.Email)
+	}
+}
