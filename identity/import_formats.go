@@ -182,25 +182,34 @@ func (p *problems) add(file string, line int, format string, args ...any) {
 	p.list = append(p.list, ImportProblem{File: file, Line: line, Message: fmt.Sprintf(format, args...)})
 }
 
-// readASPNetUsers reads an AspNetUsers export.
-func readASPNetUsers(rd io.Reader, file string, ps *problems) ([]*importRecord, error) {
-	t, err := newCSVTable(rd, "id", "email")
+// readCSV reads a CSV export whose header names required: each
+// well-formed row goes to row; a malformed row is a problem on its line; a
+// file without a usable header is an error.
+func readCSV(rd io.Reader, file string, ps *problems, required []string, row func(get func(col string) string, line int)) error {
+	t, err := newCSVTable(rd, required...)
 	if err != nil {
-		return nil, fmt.Errorf("%s: %v", file, err)
+		return fmt.Errorf("%s: %v", file, err)
 	}
-	var out []*importRecord
 	for {
 		get, line, err := t.next()
 		if errors.Is(err, io.EOF) {
-			return out, nil
+			return nil
 		}
 		if err != nil {
 			if line == 0 {
-				return nil, fmt.Errorf("%s: %v", file, err)
+				return fmt.Errorf("%s: %v", file, err)
 			}
 			ps.add(file, line, "%v", err)
 			continue
 		}
+		row(get, line)
+	}
+}
+
+// readASPNetUsers reads an AspNetUsers export.
+func readASPNetUsers(rd io.Reader, file string, ps *problems) ([]*importRecord, error) {
+	var out []*importRecord
+	err := readCSV(rd, file, ps, []string{"id", "email"}, func(get func(string) string, line int) {
 		r := &importRecord{file: file, line: line, oldID: get("id"), email: get("email"), username: get("username"),
 			phone: get("phonenumber"), hash: get("passwordhash")}
 		var errs []string
@@ -235,7 +244,8 @@ func readASPNetUsers(rd io.Reader, file string, ps *problems) ([]*importRecord, 
 			r.bad = true
 		}
 		out = append(out, r)
-	}
+	})
+	return out, err
 }
 
 // aspnetProviders maps ASP.NET's authentication scheme names to Portal's
@@ -276,22 +286,7 @@ func ProviderSlug(name string, mapping map[string]string) string {
 // readASPNetLogins reads AspNetUserLogins and attaches each login to its
 // user (by the old id).
 func readASPNetLogins(rd io.Reader, file string, byOldID map[string]*importRecord, mapping map[string]string, ps *problems) error {
-	t, err := newCSVTable(rd, "loginprovider", "providerkey", "userid")
-	if err != nil {
-		return fmt.Errorf("%s: %v", file, err)
-	}
-	for {
-		get, line, err := t.next()
-		if errors.Is(err, io.EOF) {
-			return nil
-		}
-		if err != nil {
-			if line == 0 {
-				return fmt.Errorf("%s: %v", file, err)
-			}
-			ps.add(file, line, "%v", err)
-			continue
-		}
+	return readCSV(rd, file, ps, []string{"loginprovider", "providerkey", "userid"}, func(get func(string) string, line int) {
 		r, ok := byOldID[get("userid")]
 		switch {
 		case !ok:
@@ -303,50 +298,35 @@ func readASPNetLogins(rd io.Reader, file string, byOldID map[string]*importRecor
 			r.logins = append(r.logins, importLogin{file: file, line: line, provider: ProviderSlug(get("loginprovider"), mapping),
 				subject: get("providerkey"), displayName: get("providerdisplayname")})
 		}
-	}
+	})
 }
 
 // readASPNetTokens reads AspNetUserTokens: the authenticator key and the
 // recovery codes ASP.NET keeps under the [AspNetUserStore] provider; other
 // tokens (an external provider's access tokens) are not needed.
 func readASPNetTokens(rd io.Reader, file string, byOldID map[string]*importRecord, ps *problems) error {
-	t, err := newCSVTable(rd, "userid", "loginprovider", "name", "value")
-	if err != nil {
-		return fmt.Errorf("%s: %v", file, err)
-	}
-	for {
-		get, line, err := t.next()
-		if errors.Is(err, io.EOF) {
-			return nil
-		}
-		if err != nil {
-			if line == 0 {
-				return fmt.Errorf("%s: %v", file, err)
-			}
-			ps.add(file, line, "%v", err)
-			continue
-		}
+	return readCSV(rd, file, ps, []string{"userid", "loginprovider", "name", "value"}, func(get func(string) string, line int) {
 		if get("loginprovider") != "[AspNetUserStore]" {
-			continue
+			return
 		}
 		name := get("name")
 		if name != "AuthenticatorKey" && name != "RecoveryCodes" {
-			continue
+			return
 		}
 		r, ok := byOldID[get("userid")]
 		if !ok {
 			ps.add(file, line, "user %q is not in the users file", get("userid"))
-			continue
+			return
 		}
 		if name == "AuthenticatorKey" {
 			key, err := decodeAuthenticatorKey(get("value"))
 			if err != nil {
 				ps.add(file, line, "the authenticator key is not usable: %v", err)
 				r.bad = true
-				continue
+				return
 			}
 			r.authKey = key
-			continue
+			return
 		}
 		for _, c := range strings.Split(get("value"), ";") {
 			if c = strings.TrimSpace(c); c == "" {
@@ -359,7 +339,7 @@ func readASPNetTokens(rd io.Reader, file string, byOldID map[string]*importRecor
 			}
 			r.codes = append(r.codes, c)
 		}
-	}
+	})
 }
 
 // decodeAuthenticatorKey reads a base32 TOTP key (ASP.NET's: 20 random
@@ -379,23 +359,8 @@ func decodeAuthenticatorKey(s string) ([]byte, error) {
 // readGenericCSV reads --format csv: email, password_hash and optionally
 // email_confirmed, username, id, created_at.
 func readGenericCSV(rd io.Reader, file string, ps *problems) ([]*importRecord, error) {
-	t, err := newCSVTable(rd, "email", "password_hash")
-	if err != nil {
-		return nil, fmt.Errorf("%s: %v", file, err)
-	}
 	var out []*importRecord
-	for {
-		get, line, err := t.next()
-		if errors.Is(err, io.EOF) {
-			return out, nil
-		}
-		if err != nil {
-			if line == 0 {
-				return nil, fmt.Errorf("%s: %v", file, err)
-			}
-			ps.add(file, line, "%v", err)
-			continue
-		}
+	err := readCSV(rd, file, ps, []string{"email", "password_hash"}, func(get func(string) string, line int) {
 		r := &importRecord{file: file, line: line, oldID: get("id"), email: get("email"), username: get("username"), hash: get("password_hash")}
 		var errs []string
 		var e error
@@ -410,7 +375,8 @@ func readGenericCSV(rd io.Reader, file string, ps *problems) ([]*importRecord, e
 			r.bad = true
 		}
 		out = append(out, r)
-	}
+	})
+	return out, err
 }
 
 // kratosIdentity is the part of an identity that Kratos' admin API and
