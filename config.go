@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/BurntSushi/toml"
+	"golang.org/x/text/language"
 
 	"github.com/accountportal/portal/handlers"
 	"github.com/accountportal/portal/identity"
@@ -45,6 +46,12 @@ type Config struct {
 	// the real flows. Development only; refused with an https base URL.
 	ThemeReload bool   // --theme-reload
 	SiteName    string // --site-name: shown on pages and in mail
+	// Languages limits the languages offered (comma-separated BCP 47
+	// tags, "en,de"); empty offers every built-in language and every one
+	// the theme adds. DefaultLanguage is the language of a reader whose
+	// browser asks for none of them; it must be offered.
+	Languages       string // --languages
+	DefaultLanguage string // --default-language
 	// MetricsAddr, when set, is where Serve answers /metrics (Prometheus
 	// text format) on a listener of its own, never the public one.
 	MetricsAddr string // --metrics-addr
@@ -107,12 +114,13 @@ type Config struct {
 // DefaultConfig returns the defaults of README's configuration table.
 func DefaultConfig() Config {
 	return Config{
-		Addr:     "localhost:8080",
-		DB:       "portal.db",
-		Mail:     "log",
-		MailFrom: "Portal <no-reply@localhost>",
-		SiteName: "Portal",
-		Settings: identity.DefaultSettings(),
+		Addr:            "localhost:8080",
+		DB:              "portal.db",
+		Mail:            "log",
+		MailFrom:        "Portal <no-reply@localhost>",
+		SiteName:        "Portal",
+		DefaultLanguage: "en",
+		Settings:        identity.DefaultSettings(),
 	}
 }
 
@@ -130,6 +138,8 @@ func (c *Config) BindFlags(fs *flag.FlagSet) {
 	c.Settings.BindFlags(fs)
 	fs.StringVar(&c.RegisterFieldsFile, "register-fields-file", c.RegisterFieldsFile, "TOML file of extra registration fields ([[field]] name, type, required, label)")
 	fs.StringVar(&c.SiteName, "site-name", c.SiteName, "site name shown on pages and in mail")
+	fs.StringVar(&c.Languages, "languages", c.Languages, "languages offered, comma-separated BCP 47 tags, e.g. en,de,fr (default: every built-in language and every one the theme adds)")
+	fs.StringVar(&c.DefaultLanguage, "default-language", c.DefaultLanguage, "language for a reader whose browser asks for none of the offered ones")
 	fs.StringVar(&c.MetricsAddr, "metrics-addr", c.MetricsAddr, "serve Prometheus metrics at /metrics on this address, e.g. 127.0.0.1:9464 (default: off; never on the public --addr)")
 	fs.StringVar(&c.GoogleClientID, "google-client-id", c.GoogleClientID, "Google OAuth client id")
 	fs.StringVar(&c.GoogleClientSecret, "google-client-secret", c.GoogleClientSecret, "Google OAuth client secret")
@@ -243,6 +253,20 @@ func (c *Config) Validate() error {
 	}
 	if strings.TrimSpace(c.SiteName) == "" {
 		bad("site-name", "empty")
+	}
+	var langs []string
+	for _, l := range c.languages() {
+		tag, err := language.Parse(l)
+		if err != nil {
+			bad("languages", "%q is not a BCP 47 language tag (e.g. de, pt-BR)", l)
+			continue
+		}
+		langs = append(langs, tag.String())
+	}
+	if def, err := language.Parse(c.DefaultLanguage); err != nil {
+		bad("default-language", "%q is not a BCP 47 language tag (e.g. en, de)", c.DefaultLanguage)
+	} else if len(langs) > 0 && !slices.Contains(langs, def.String()) {
+		bad("default-language", "%s is not one of --languages %s", def, c.Languages)
 	}
 	if c.MetricsAddr != "" {
 		if _, _, err := net.SplitHostPort(c.MetricsAddr); err != nil {
@@ -383,4 +407,15 @@ func (c *Config) readFieldsFile() (identity.ExtraFields, error) {
 		return nil, fmt.Errorf("%s: %w", c.RegisterFieldsFile, err)
 	}
 	return all, nil
+}
+
+// languages are the tags of --languages (nil: every language there is).
+func (c *Config) languages() []string {
+	var out []string
+	for _, l := range strings.Split(c.Languages, ",") {
+		if l = strings.TrimSpace(l); l != "" {
+			out = append(out, l)
+		}
+	}
+	return out
 }

@@ -155,21 +155,23 @@ func New(cfg Config) (*Portal, error) {
 	}
 
 	h, err := handlers.New(handlers.Options{
-		Identity:       id,
-		SessionStore:   b.sessions,
-		Assets:         assets,
-		Log:            log,
-		SiteName:       cfg.SiteName,
-		BaseURL:        cfg.baseURL,
-		CSRFKey:        keys["csrf-key"],
-		Ping:           b.ping,
-		Ready:          b.ready,
-		Providers:      cfg.providers(),
-		TrustedProxies: cfg.proxies,
-		CORSOrigins:    cfg.cors,
-		ReturnOrigins:  cfg.returns,
-		Theme:          th,
-		ObserveRequest: observeRequest,
+		Identity:        id,
+		SessionStore:    b.sessions,
+		Assets:          assets,
+		Log:             log,
+		SiteName:        cfg.SiteName,
+		BaseURL:         cfg.baseURL,
+		CSRFKey:         keys["csrf-key"],
+		Ping:            b.ping,
+		Ready:           b.ready,
+		Providers:       cfg.providers(),
+		TrustedProxies:  cfg.proxies,
+		CORSOrigins:     cfg.cors,
+		ReturnOrigins:   cfg.returns,
+		Theme:           th,
+		Languages:       cfg.languages(),
+		DefaultLanguage: cfg.DefaultLanguage,
+		ObserveRequest:  observeRequest,
 	})
 	if err != nil {
 		b.close()

@@ -117,7 +117,7 @@ func (h *Handler) restartSignIn(c echo.Context, msg string) error {
 }
 
 func (h *Handler) twoFactorView(c echo.Context, errs pages.FieldErrors) pages.LoginTwoFactorView {
-	return pages.LoginTwoFactorView{Common: h.common(c, h.T("login-2fa.title")), Errors: errs}
+	return pages.LoginTwoFactorView{Common: h.common(c, h.T(c, "login-2fa.title")), Errors: errs}
 }
 
 func (h *Handler) handleLogin2FAShow(c echo.Context) error {
@@ -130,15 +130,15 @@ func (h *Handler) handleLogin2FAShow(c echo.Context) error {
 func (h *Handler) handleLogin2FAPost(c echo.Context) error {
 	p := h.pendingSignIn(c)
 	if p == nil {
-		return h.restartSignIn(c, h.T("status.sign_in_too_slow"))
+		return h.restartSignIn(c, h.T(c, "status.sign_in_too_slow"))
 	}
 	code := c.FormValue("code")
 	if code == "" {
-		return h.renderPage(c, http.StatusUnprocessableEntity, "login-2fa", h.twoFactorView(c, pages.FieldErrors{"code": h.T("validation.code_required")}))
+		return h.renderPage(c, http.StatusUnprocessableEntity, "login-2fa", h.twoFactorView(c, pages.FieldErrors{"code": h.T(c, "validation.code_required")}))
 	}
 	r, err := h.id.TwoFactorSignIn(c.Request().Context(), clientOf(c), p, code)
 	if identity.ErrorCode(err) == identity.EINVALID {
-		return h.renderPage(c, http.StatusUnprocessableEntity, "login-2fa", h.twoFactorView(c, pages.FieldErrors{"code": h.errorText(identity.ErrInvalidCode)}))
+		return h.renderPage(c, http.StatusUnprocessableEntity, "login-2fa", h.twoFactorView(c, pages.FieldErrors{"code": h.errorText(c, identity.ErrInvalidCode)}))
 	}
 	if err != nil {
 		return h.secondFactorFailed(c, err)
@@ -161,7 +161,7 @@ func (h *Handler) secondFactorFailed(c echo.Context, err error) error {
 		return h.restartSignIn(c, "")
 	case identity.ErrorCode(err) == identity.EUNAUTHORIZED:
 		// expired, too many codes for this sign-in, or the account locked
-		return h.restartSignIn(c, h.errorText(err))
+		return h.restartSignIn(c, h.errorText(c, err))
 	}
 	return err
 }
@@ -180,7 +180,7 @@ func (h *Handler) completeSecondFactor(c echo.Context, r *identity.SignIn) error
 }
 
 func (h *Handler) recoveryView(c echo.Context, errs pages.FieldErrors) pages.LoginRecoveryCodeView {
-	return pages.LoginRecoveryCodeView{Common: h.common(c, h.T("login-recovery-code.title")), Errors: errs}
+	return pages.LoginRecoveryCodeView{Common: h.common(c, h.T(c, "login-recovery-code.title")), Errors: errs}
 }
 
 func (h *Handler) handleLoginRecoveryShow(c echo.Context) error {
@@ -195,15 +195,15 @@ func (h *Handler) handleLoginRecoveryShow(c echo.Context) error {
 func (h *Handler) handleLoginRecoveryPost(c echo.Context) error {
 	p := h.pendingSignIn(c)
 	if p == nil {
-		return h.restartSignIn(c, h.T("status.sign_in_too_slow"))
+		return h.restartSignIn(c, h.T(c, "status.sign_in_too_slow"))
 	}
 	code := c.FormValue("recovery_code")
 	if code == "" {
-		return h.renderPage(c, http.StatusUnprocessableEntity, "login-recovery-code", h.recoveryView(c, pages.FieldErrors{"recovery_code": h.T("validation.recovery_code_required")}))
+		return h.renderPage(c, http.StatusUnprocessableEntity, "login-recovery-code", h.recoveryView(c, pages.FieldErrors{"recovery_code": h.T(c, "validation.recovery_code_required")}))
 	}
 	r, err := h.id.RecoveryCodeSignIn(c.Request().Context(), clientOf(c), p, code)
 	if identity.ErrorCode(err) == identity.EINVALID {
-		return h.renderPage(c, http.StatusUnprocessableEntity, "login-recovery-code", h.recoveryView(c, pages.FieldErrors{"recovery_code": h.errorText(identity.ErrInvalidRecoveryCode)}))
+		return h.renderPage(c, http.StatusUnprocessableEntity, "login-recovery-code", h.recoveryView(c, pages.FieldErrors{"recovery_code": h.errorText(c, identity.ErrInvalidRecoveryCode)}))
 	}
 	if err != nil {
 		return h.secondFactorFailed(c, err)

@@ -16,12 +16,12 @@ import (
 func (h *Handler) handleConfirmEmailShow(c echo.Context) error {
 	c.Response().Header().Set("Referrer-Policy", "no-referrer") // the URL holds a token (RST-03)
 	v := pages.ConfirmEmailView{
-		Common: h.common(c, h.T("confirm-email.title")),
+		Common: h.common(c, h.T(c, "confirm-email.title")),
 		UserID: c.QueryParam("userId"),
 		Code:   c.QueryParam("code"),
 	}
 	if v.UserID == "" || v.Code == "" {
-		v.Error = h.T("validation.link_incomplete")
+		v.Error = h.T(c, "validation.link_incomplete")
 		return h.renderPage(c, http.StatusBadRequest, "confirm-email", v)
 	}
 	return h.renderPage(c, http.StatusOK, "confirm-email", v)
@@ -39,17 +39,17 @@ func (h *Handler) handleConfirmEmailPost(c echo.Context) error {
 	}
 	res, err := h.id.ConfirmEmail(c.Request().Context(), clientOf(c), userID, c.FormValue("code"), byCreator)
 	if identity.ErrorCode(err) == identity.EINVALID {
-		v := pages.ConfirmEmailView{Common: h.common(c, h.T("confirm-email.title")), Error: h.errorText(err)}
+		v := pages.ConfirmEmailView{Common: h.common(c, h.T(c, "confirm-email.title")), Error: h.errorText(c, err)}
 		return h.renderPage(c, http.StatusUnprocessableEntity, "confirm-email", v)
 	}
 	if err != nil {
 		return err
 	}
 	if res.ResetCode != "" {
-		h.setFlash(c, h.T("status.email_confirmed_choose_password"), false)
+		h.setFlash(c, h.T(c, "status.email_confirmed_choose_password"), false)
 		return h.redirect(c, identity.ResetPasswordPath(res.ResetCode))
 	}
-	h.setFlash(c, h.T("status.email_confirmed"), false)
+	h.setFlash(c, h.T(c, "status.email_confirmed"), false)
 	if currentUser(c) != nil {
 		return h.redirect(c, "/account/manage")
 	}

@@ -30,20 +30,20 @@ func bindLoginForm(c echo.Context) loginForm {
 }
 
 // Validate checks the fields are filled in.
-func (f loginForm) Validate(h *Handler) pages.FieldErrors {
+func (f loginForm) Validate(h *Handler, c echo.Context) pages.FieldErrors {
 	errs := pages.FieldErrors{}
 	if f.Email == "" {
-		errs["email"] = h.T("errors.email_required")
+		errs["email"] = h.T(c, "errors.email_required")
 	}
 	if f.Password == "" {
-		errs["password"] = h.T("validation.password_required")
+		errs["password"] = h.T(c, "validation.password_required")
 	}
 	return errs
 }
 
 func (h *Handler) loginView(c echo.Context, f loginForm, errs pages.FieldErrors, msg string) pages.LoginView {
 	return pages.LoginView{
-		Common:           h.common(c, h.T("login.title")),
+		Common:           h.common(c, h.T(c, "login.title")),
 		ReturnURL:        h.returnURL(c.QueryParam("returnUrl")),
 		Email:            f.Email,
 		RememberMe:       f.RememberMe,
@@ -60,18 +60,18 @@ func (h *Handler) handleLoginShow(c echo.Context) error {
 
 func (h *Handler) handleLoginPost(c echo.Context) error {
 	f := bindLoginForm(c)
-	if errs := f.Validate(h); len(errs) > 0 {
+	if errs := f.Validate(h, c); len(errs) > 0 {
 		return h.renderPage(c, http.StatusUnprocessableEntity, "login", h.loginView(c, f, errs, ""))
 	}
 	r, err := h.id.PasswordSignIn(c.Request().Context(), h.signInClient(c), f.Email, f.Password)
 	if errors.Is(err, identity.ErrInvalidLogin) {
 		// The same answer for every failure (AUTH-01).
-		return h.renderPage(c, http.StatusUnprocessableEntity, "login", h.loginView(c, f, nil, h.errorText(identity.ErrInvalidLogin)))
+		return h.renderPage(c, http.StatusUnprocessableEntity, "login", h.loginView(c, f, nil, h.errorText(c, identity.ErrInvalidLogin)))
 	}
 	if errors.Is(err, identity.ErrEmailUnconfirmed) {
 		// The right password for an unconfirmed address: say so and offer
 		// a new link (issue 18 item 4); a wrong one got ErrInvalidLogin.
-		v := h.loginView(c, f, nil, h.errorText(err))
+		v := h.loginView(c, f, nil, h.errorText(c, err))
 		v.Unconfirmed = true
 		return h.renderPage(c, http.StatusForbidden, "login", v)
 	}
@@ -81,7 +81,7 @@ func (h *Handler) handleLoginPost(c echo.Context) error {
 		if d := identity.RetryAfter(err); d > 0 {
 			c.Response().Header().Set("Retry-After", strconv.Itoa(int((d+time.Second-1)/time.Second)))
 		}
-		return h.renderPage(c, http.StatusTooManyRequests, "login", h.loginView(c, f, nil, h.errorText(err)))
+		return h.renderPage(c, http.StatusTooManyRequests, "login", h.loginView(c, f, nil, h.errorText(c, err)))
 	}
 	if err != nil {
 		return err
@@ -99,7 +99,7 @@ func (h *Handler) clearBrowser(c echo.Context) {
 }
 
 func (h *Handler) handleLogoutShow(c echo.Context) error {
-	return h.renderPage(c, http.StatusOK, "logout", pages.LogoutView{Common: h.common(c, h.T("logout.title"))})
+	return h.renderPage(c, http.StatusOK, "logout", pages.LogoutView{Common: h.common(c, h.T(c, "logout.title"))})
 }
 
 // handleLogoutPost ends the session on the server and asks the browser to

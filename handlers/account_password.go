@@ -19,9 +19,9 @@ func bindEmailForm(c echo.Context) emailForm {
 }
 
 // Validate checks the field is filled in; identity checks the syntax.
-func (f emailForm) Validate(h *Handler) pages.FieldErrors {
+func (f emailForm) Validate(h *Handler, c echo.Context) pages.FieldErrors {
 	if f.Email == "" {
-		return pages.FieldErrors{"email": h.T("errors.email_required")}
+		return pages.FieldErrors{"email": h.T(c, "errors.email_required")}
 	}
 	return nil
 }
@@ -42,58 +42,58 @@ func (h *Handler) emailFormView(c echo.Context, title string, f emailForm, errs 
 // --- Resend email confirmation ---
 
 func (h *Handler) handleResendShow(c echo.Context) error {
-	v := h.emailFormView(c, h.T("resend-email-confirmation.title"), emailForm{}, nil)
+	v := h.emailFormView(c, h.T(c, "resend-email-confirmation.title"), emailForm{}, nil)
 	return h.renderPage(c, http.StatusOK, "resend-email-confirmation", v)
 }
 
 // handleResendPost answers the same for every address (no enumeration).
 func (h *Handler) handleResendPost(c echo.Context) error {
 	f := bindEmailForm(c)
-	errs := f.Validate(h)
+	errs := f.Validate(h, c)
 	if len(errs) == 0 {
 		err := h.id.ResendConfirmation(c.Request().Context(), clientOf(c), f.Email)
-		if fe, msg, ok := h.fieldErrors(err); ok {
+		if fe, msg, ok := h.fieldErrors(c, err); ok {
 			errs = emailErrors(fe, msg)
 		} else if err != nil {
 			return err
 		}
 	}
 	if len(errs) > 0 {
-		v := h.emailFormView(c, h.T("resend-email-confirmation.title"), f, errs)
+		v := h.emailFormView(c, h.T(c, "resend-email-confirmation.title"), f, errs)
 		return h.renderPage(c, http.StatusUnprocessableEntity, "resend-email-confirmation", v)
 	}
-	h.setFlash(c, h.T("status.confirmation_resent"), false)
+	h.setFlash(c, h.T(c, "status.confirmation_resent"), false)
 	return h.redirect(c, "/account/resend-email-confirmation")
 }
 
 // --- Forgot password ---
 
 func (h *Handler) handleForgotShow(c echo.Context) error {
-	v := h.emailFormView(c, h.T("forgot-password.title"), emailForm{}, nil)
+	v := h.emailFormView(c, h.T(c, "forgot-password.title"), emailForm{}, nil)
 	return h.renderPage(c, http.StatusOK, "forgot-password", v)
 }
 
 // handleForgotPost answers the same for every address (RST-01).
 func (h *Handler) handleForgotPost(c echo.Context) error {
 	f := bindEmailForm(c)
-	errs := f.Validate(h)
+	errs := f.Validate(h, c)
 	if len(errs) == 0 {
 		err := h.id.ForgotPassword(c.Request().Context(), clientOf(c), f.Email)
-		if fe, msg, ok := h.fieldErrors(err); ok {
+		if fe, msg, ok := h.fieldErrors(c, err); ok {
 			errs = emailErrors(fe, msg)
 		} else if err != nil {
 			return err
 		}
 	}
 	if len(errs) > 0 {
-		v := h.emailFormView(c, h.T("forgot-password.title"), f, errs)
+		v := h.emailFormView(c, h.T(c, "forgot-password.title"), f, errs)
 		return h.renderPage(c, http.StatusUnprocessableEntity, "forgot-password", v)
 	}
 	return h.redirect(c, "/account/forgot-password-confirmation")
 }
 
 func (h *Handler) handleForgotConfirmation(c echo.Context) error {
-	v := pages.ForgotPasswordConfirmationView{Common: h.common(c, h.T("forgot-password-confirmation.title")), LinkMinutes: int(h.id.Settings().ResetPasswordLifetime / time.Minute)}
+	v := pages.ForgotPasswordConfirmationView{Common: h.common(c, h.T(c, "forgot-password-confirmation.title")), LinkMinutes: int(h.id.Settings().ResetPasswordLifetime / time.Minute)}
 	return h.renderPage(c, http.StatusOK, "forgot-password-confirmation", v)
 }
 
@@ -114,29 +114,29 @@ func bindResetForm(c echo.Context) resetForm {
 }
 
 // Validate checks what the form alone can tell.
-func (f resetForm) Validate(h *Handler) (pages.FieldErrors, string) {
+func (f resetForm) Validate(h *Handler, c echo.Context) (pages.FieldErrors, string) {
 	errs := pages.FieldErrors{}
 	if f.Email == "" {
-		errs["email"] = h.T("errors.email_required")
+		errs["email"] = h.T(c, "errors.email_required")
 	}
 	if f.Password == "" {
-		errs["password"] = h.T("validation.new_password_required")
+		errs["password"] = h.T(c, "validation.new_password_required")
 	}
 	if f.ConfirmPassword == "" {
-		errs["confirm_password"] = h.T("validation.new_password_again")
+		errs["confirm_password"] = h.T(c, "validation.new_password_again")
 	} else if f.Password != f.ConfirmPassword {
-		errs["confirm_password"] = h.T("validation.passwords_differ")
+		errs["confirm_password"] = h.T(c, "validation.passwords_differ")
 	}
 	msg := ""
 	if f.Code == "" {
-		msg = h.errorText(identity.ErrInvalidToken)
+		msg = h.errorText(c, identity.ErrInvalidToken)
 	}
 	return errs, msg
 }
 
 func (h *Handler) resetView(c echo.Context, f resetForm, errs pages.FieldErrors, msg string) pages.ResetPasswordView {
 	return pages.ResetPasswordView{
-		Common: h.common(c, h.T("reset-password.title")), Code: f.Code, Email: f.Email,
+		Common: h.common(c, h.T(c, "reset-password.title")), Code: f.Code, Email: f.Email,
 		Errors: errs, Message: msg, MinPasswordLength: h.id.Settings().PasswordMinLength,
 	}
 }
@@ -149,7 +149,7 @@ func (h *Handler) handleResetShow(c echo.Context) error {
 	if code == "" {
 		// No form that cannot work: the message and a way to a new link
 		// (issue 18 item 6).
-		v := h.resetView(c, resetForm{}, nil, h.T("validation.reset_link_no_code"))
+		v := h.resetView(c, resetForm{}, nil, h.T(c, "validation.reset_link_no_code"))
 		v.NoCode = true
 		return h.renderPage(c, http.StatusBadRequest, "reset-password", v)
 	}
@@ -159,11 +159,11 @@ func (h *Handler) handleResetShow(c echo.Context) error {
 func (h *Handler) handleResetPost(c echo.Context) error {
 	c.Response().Header().Set("Referrer-Policy", "no-referrer")
 	f := bindResetForm(c)
-	if errs, msg := f.Validate(h); len(errs) > 0 || msg != "" {
+	if errs, msg := f.Validate(h, c); len(errs) > 0 || msg != "" {
 		return h.renderPage(c, http.StatusUnprocessableEntity, "reset-password", h.resetView(c, f, errs, msg))
 	}
 	err := h.id.ResetPassword(c.Request().Context(), clientOf(c), identity.ResetInput{Email: f.Email, Code: f.Code, Password: f.Password})
-	if errs, msg, ok := h.fieldErrors(err); ok {
+	if errs, msg, ok := h.fieldErrors(c, err); ok {
 		return h.renderPage(c, http.StatusUnprocessableEntity, "reset-password", h.resetView(c, f, errs, msg))
 	}
 	if err != nil {
@@ -180,6 +180,6 @@ func (h *Handler) handleResetPost(c echo.Context) error {
 }
 
 func (h *Handler) handleResetConfirmation(c echo.Context) error {
-	v := pages.ResetPasswordConfirmationView{Common: h.common(c, h.T("reset-password-confirmation.title"))}
+	v := pages.ResetPasswordConfirmationView{Common: h.common(c, h.T(c, "reset-password-confirmation.title"))}
 	return h.renderPage(c, http.StatusOK, "reset-password-confirmation", v)
 }

@@ -12,7 +12,7 @@ import (
 
 func (h *Handler) reauthView(c echo.Context, errs pages.FieldErrors) pages.ReauthenticateView {
 	v := pages.ReauthenticateView{
-		Common:        h.common(c, h.T("reauthenticate.title")),
+		Common:        h.common(c, h.T(c, "reauthenticate.title")),
 		ReturnURL:     h.returnURL(c.QueryParam("returnUrl")),
 		Errors:        errs,
 		WindowMinutes: int(h.id.ReauthWindow() / time.Minute),
@@ -51,10 +51,10 @@ func (h *Handler) handleReauthShow(c echo.Context) error {
 func (h *Handler) handleReauthPost(c echo.Context) error {
 	password := c.FormValue("password")
 	if password == "" && currentUser(c).PasswordHash != "" {
-		return h.renderPage(c, http.StatusUnprocessableEntity, "reauthenticate", h.reauthView(c, pages.FieldErrors{"password": h.T("validation.password_required")}))
+		return h.renderPage(c, http.StatusUnprocessableEntity, "reauthenticate", h.reauthView(c, pages.FieldErrors{"password": h.T(c, "validation.password_required")}))
 	}
 	err := h.id.Reauthenticate(c.Request().Context(), clientOf(c), currentUser(c), currentSession(c), password, c.FormValue("code"))
-	if errs, _, ok := h.fieldErrors(err); ok {
+	if errs, _, ok := h.fieldErrors(c, err); ok {
 		return h.renderPage(c, http.StatusUnprocessableEntity, "reauthenticate", h.reauthView(c, errs))
 	}
 	if err != nil {

@@ -30,28 +30,28 @@ func bindRegisterForm(c echo.Context) registerForm {
 
 // Validate checks what the form alone can tell; identity checks the rest
 // (address syntax, password policy, uniqueness).
-func (f registerForm) Validate(h *Handler) pages.FieldErrors {
+func (f registerForm) Validate(h *Handler, c echo.Context) pages.FieldErrors {
 	errs := pages.FieldErrors{}
 	if f.Email == "" {
-		errs["email"] = h.T("errors.email_required")
+		errs["email"] = h.T(c, "errors.email_required")
 	}
 	if f.Password == "" {
-		errs["password"] = h.T("errors.password_required")
+		errs["password"] = h.T(c, "errors.password_required")
 	}
 	if f.ConfirmPassword == "" {
-		errs["confirm_password"] = h.T("validation.password_again")
+		errs["confirm_password"] = h.T(c, "validation.password_again")
 	} else if f.Password != f.ConfirmPassword {
-		errs["confirm_password"] = h.T("validation.passwords_differ")
+		errs["confirm_password"] = h.T(c, "validation.passwords_differ")
 	}
 	if !utf8.ValidString(f.Email) || !utf8.ValidString(f.Password) {
-		errs["email"] = h.T("validation.form_bad_chars")
+		errs["email"] = h.T(c, "validation.form_bad_chars")
 	}
 	return errs
 }
 
 func (h *Handler) registerView(c echo.Context, f registerForm, errs pages.FieldErrors, msg string) pages.RegisterView {
 	return pages.RegisterView{
-		Common:            h.common(c, h.T("register.title")),
+		Common:            h.common(c, h.T(c, "register.title")),
 		ReturnURL:         h.returnURL(c.QueryParam("returnUrl")),
 		Email:             f.Email,
 		Errors:            errs,
@@ -87,9 +87,9 @@ const keyInvite = "invite"
 // registerClosed answers the register page when the visitor may not
 // register: registration closed, or by invitation without one.
 func (h *Handler) registerClosed(c echo.Context, status int) error {
-	v := pages.RegisterClosedView{Common: h.common(c, h.T("register-closed.title")), InviteOnly: h.id.RegistrationPolicy() == identity.RegistrationInvite}
+	v := pages.RegisterClosedView{Common: h.common(c, h.T(c, "register-closed.title")), InviteOnly: h.id.RegistrationPolicy() == identity.RegistrationInvite}
 	if v.InviteOnly {
-		v.Title = h.T("register-closed.invite_heading")
+		v.Title = h.T(c, "register-closed.invite_heading")
 	}
 	return h.renderPage(c, status, "register-closed", v)
 }
@@ -123,13 +123,13 @@ func (h *Handler) handleRegisterPost(c echo.Context) error {
 	}
 	f := bindRegisterForm(c)
 	f.Attributes = h.bindExtraFields(c)
-	if errs := f.Validate(h); len(errs) > 0 {
+	if errs := f.Validate(h, c); len(errs) > 0 {
 		return h.renderPage(c, http.StatusUnprocessableEntity, "register", h.registerView(c, f, errs, ""))
 	}
 	res, err := h.id.Register(c.Request().Context(), clientOf(c), identity.RegisterInput{
 		Email: f.Email, Password: f.Password, InviteCode: invite, Attributes: f.Attributes,
 	})
-	if errs, msg, ok := h.fieldErrors(err); ok {
+	if errs, msg, ok := h.fieldErrors(c, err); ok {
 		return h.renderPage(c, http.StatusUnprocessableEntity, "register", h.registerView(c, f, errs, msg))
 	}
 	if errors.Is(err, identity.ErrRegistrationClosed) {
@@ -162,7 +162,7 @@ func (h *Handler) handleRegisterPost(c echo.Context) error {
 }
 
 func (h *Handler) handleRegisterConfirmation(c echo.Context) error {
-	v := pages.RegisterConfirmationView{Common: h.common(c, h.T("register-confirmation.title"))}
+	v := pages.RegisterConfirmationView{Common: h.common(c, h.T(c, "register-confirmation.title"))}
 	if hasSession(c) && h.sessions.Exists(c.Request().Context(), keyDevLink) {
 		v.DevLink = h.sessions.PopString(c.Request().Context(), keyDevLink)
 	}

@@ -16,53 +16,55 @@ func asIdentityError(err error, target **identity.Error) bool { return errors.As
 
 // statusOf maps an error to a status and a message safe to show, in the
 // catalogue's wording.
-func (h *Handler) statusOf(err error) (int, string) {
+func (h *Handler) statusOf(c echo.Context, err error) (int, string) {
 	var he *echo.HTTPError
 	if errors.As(err, &he) {
 		switch he {
 		case errCSRF:
-			return he.Code, h.T("http.csrf")
+			return he.Code, h.T(c, "http.csrf")
 		case errURLTooLong:
-			return he.Code, h.T("http.uri_too_long")
+			return he.Code, h.T(c, "http.uri_too_long")
 		case errUnsupportedForm:
-			return he.Code, h.T("http.form_encoding")
+			return he.Code, h.T(c, "http.form_encoding")
 		case errBadInput:
-			return he.Code, h.T("http.bad_input")
+			return he.Code, h.T(c, "http.bad_input")
 		}
 		switch {
 		case he.Code >= 500:
-			return he.Code, h.T("errors.internal")
+			return he.Code, h.T(c, "errors.internal")
 		case he.Code == http.StatusNotFound:
-			return he.Code, h.T("http.not_found")
+			return he.Code, h.T(c, "http.not_found")
 		case he.Code == http.StatusMethodNotAllowed:
-			return he.Code, h.T("http.method_not_allowed")
+			return he.Code, h.T(c, "http.method_not_allowed")
 		case he.Code == http.StatusRequestEntityTooLarge:
-			return he.Code, h.T("http.too_large")
+			return he.Code, h.T(c, "http.too_large")
 		case he.Code == http.StatusBadRequest:
-			return he.Code, h.T("http.bad_request")
+			return he.Code, h.T(c, "http.bad_request")
 		}
-		return he.Code, h.errorTitle(he.Code)
+		return he.Code, h.errorTitle(c, he.Code)
 	}
 	switch identity.ErrorCode(err) {
 	case identity.EINVALID:
-		return http.StatusUnprocessableEntity, h.errorText(err)
+		return http.StatusUnprocessableEntity, h.errorText(c, err)
 	case identity.ENOTFOUND:
-		return http.StatusNotFound, h.errorText(err)
+		return http.StatusNotFound, h.errorText(c, err)
 	case identity.ECONFLICT:
-		return http.StatusConflict, h.errorText(err)
+		return http.StatusConflict, h.errorText(c, err)
 	case identity.EUNAUTHORIZED:
-		return http.StatusForbidden, h.errorText(err)
+		return http.StatusForbidden, h.errorText(c, err)
 	case identity.ERATELIMIT:
-		return http.StatusTooManyRequests, h.errorText(err)
+		return http.StatusTooManyRequests, h.errorText(c, err)
 	case identity.EUNAVAILABLE:
-		return http.StatusServiceUnavailable, h.errorText(err)
+		return http.StatusServiceUnavailable, h.errorText(c, err)
 	}
-	return http.StatusInternalServerError, h.T("errors.internal")
+	return http.StatusInternalServerError, h.T(c, "errors.internal")
 }
 
 // errorTitle is the error page's title for status (the page shows the
 // same heading).
-func (h *Handler) errorTitle(status int) string { return pages.ErrorTitle(h.look().msgs, status) }
+func (h *Handler) errorTitle(c echo.Context, status int) string {
+	return pages.ErrorTitle(h.cat(c), status)
+}
 
 // handleError is echo's one error sink (CONVENTIONS 10): it maps the error
 // to a status, logs internal errors with their detail, and renders the
@@ -71,7 +73,7 @@ func (h *Handler) handleError(err error, c echo.Context) {
 	if c.Response().Committed {
 		return
 	}
-	status, msg := h.statusOf(err)
+	status, msg := h.statusOf(c, err)
 	if status >= 500 {
 		h.log.ErrorContext(c.Request().Context(), "request failed", "route", c.Path(), "status", status, "err", err)
 	}
@@ -91,10 +93,10 @@ func (h *Handler) handleError(err error, c echo.Context) {
 	if status == http.StatusTooManyRequests {
 		// Say how long to wait, as Retry-After does (issue 18 item 10).
 		if d := identity.RetryAfter(err); d > 0 {
-			msg += " " + h.waitText(d)
+			msg += " " + h.waitText(c, d)
 		}
 	}
-	v := pages.ErrorView{Common: h.commonSafe(c, h.errorTitle(status)), Status: status, Message: msg}
+	v := pages.ErrorView{Common: h.commonSafe(c, h.errorTitle(c, status)), Status: status, Message: msg}
 	if status >= 500 {
 		// The id the log line of this failure carries (LOG-03).
 		v.RequestID = RequestID(c.Request().Context())
@@ -108,18 +110,12 @@ func (h *Handler) handleError(err error, c echo.Context) {
 }
 
 // waitText is "Try again in N seconds/minutes." for d, rounded up.
-func (h *Handler) waitText(d time.Duration) string {
+func (h *Handler) waitText(c echo.Context, d time.Duration) string {
 	if secs := int((d + time.Second - 1) / time.Second); secs < 60 {
-		if secs == 1 {
-			return h.T("http.retry_in_seconds_one", "n", secs)
-		}
-		return h.T("http.retry_in_seconds_other", "n", secs)
+		return h.cat(c).N("http.retry_in_seconds", secs, "n", secs)
 	}
 	mins := int((d + time.Minute - 1) / time.Minute)
-	if mins == 1 {
-		return h.T("http.retry_in_minutes_one", "n", mins)
-	}
-	return h.T("http.retry_in_minutes_other", "n", mins)
+	return h.cat(c).N("http.retry_in_minutes", mins, "n", mins)
 }
 
 // commonSafe is common for the error page: it must not fail even when the
@@ -128,7 +124,7 @@ func (h *Handler) commonSafe(c echo.Context, title string) (cm pages.Common) {
 	defer func() {
 		if recover() != nil {
 			lk := h.look()
-			cm = pages.Common{Title: title, SiteName: h.opts.SiteName, CSSURL: lk.assets.URL("portal.css"), ThemeCSSURL: lk.themeCSSURL(), IconURL: lk.assets.URL("favicon.svg"), Messages: lk.msgs}
+			cm = pages.Common{Title: title, SiteName: h.opts.SiteName, CSSURL: lk.assets.URL("portal.css"), ThemeCSSURL: lk.themeCSSURL(), IconURL: lk.assets.URL("favicon.svg"), Messages: h.cat(c)}
 		}
 	}()
 	return h.common(c, title)

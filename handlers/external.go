@@ -72,17 +72,17 @@ func (h *Handler) handleExternalLogin(c echo.Context) error {
 func (h *Handler) startExternal(c echo.Context, slug, mode, returnURL string) error {
 	p, ok := h.providers.bySlug[slug]
 	if !ok {
-		return h.externalFailed(c, mode, h.T("status.external_unavailable"))
+		return h.externalFailed(c, mode, h.T(c, "status.external_unavailable"))
 	}
 	gp, verifier, err := p.get(c.Request().Context(), h.callbackURL())
 	if err != nil {
 		h.log.ErrorContext(c.Request().Context(), "external login provider unavailable", "provider", slug, "err", err)
-		return h.externalFailed(c, mode, h.T("status.external_unreachable", "provider", p.cfg.Name))
+		return h.externalFailed(c, mode, h.T(c, "status.external_unreachable", "provider", p.cfg.Name))
 	}
 	state, nonce, pkce := randomString(32), randomString(32), oauth2.GenerateVerifier()
 	sess, err := gp.BeginAuth(state)
 	if err != nil {
-		return h.externalFailed(c, mode, h.T("status.external_unreachable", "provider", p.cfg.Name))
+		return h.externalFailed(c, mode, h.T(c, "status.external_unreachable", "provider", p.cfg.Name))
 	}
 	authURL, err := sess.GetAuthURL()
 	if err != nil {
@@ -148,23 +148,23 @@ func (h *Handler) handleExternalCallback(c echo.Context) error {
 	h.clearExternal(c) // a state is good for one callback only
 	got := c.QueryParam("state")
 	if want == "" || got == "" || subtle.ConstantTimeCompare([]byte(want), []byte(got)) != 1 || !h.now().Before(started.Add(extFlowLifetime)) {
-		return h.externalFailed(c, mode, h.T("status.external_state"))
+		return h.externalFailed(c, mode, h.T(c, "status.external_state"))
 	}
 	p := h.providers.bySlug[slug]
 	if p == nil {
-		return h.externalFailed(c, mode, h.T("status.external_unavailable"))
+		return h.externalFailed(c, mode, h.T(c, "status.external_unavailable"))
 	}
 	if e := c.QueryParam("error"); e != "" {
-		msg := h.T("status.external_refused", "provider", p.cfg.Name)
+		msg := h.T(c, "status.external_refused", "provider", p.cfg.Name)
 		if e == "access_denied" {
-			msg = h.T("status.external_cancelled", "provider", p.cfg.Name)
+			msg = h.T(c, "status.external_cancelled", "provider", p.cfg.Name)
 		}
 		return h.externalFailed(c, mode, msg)
 	}
 	ext, err := h.verifyExternal(c, p, marshalled, nonce, pkce)
 	if err != nil {
 		h.log.WarnContext(ctx, "external login failed", "provider", slug, "err", err)
-		return h.externalFailed(c, mode, h.T("status.external_failed", "provider", p.cfg.Name))
+		return h.externalFailed(c, mode, h.T(c, "status.external_failed", "provider", p.cfg.Name))
 	}
 	switch mode {
 	case extLink:
@@ -272,7 +272,7 @@ func (h *Handler) finishExternalLogin(c echo.Context, ext identity.ExternalIdent
 		h.sessions.Put(ctx, keyExtAt, h.now().Unix())
 		return h.redirect(c, "/account/external-login/confirm")
 	case identity.ErrorCode(err) == identity.EUNAUTHORIZED:
-		return h.externalFailed(c, extLogin, h.errorText(err))
+		return h.externalFailed(c, extLogin, h.errorText(c, err))
 	case err != nil:
 		return err
 	}
@@ -301,7 +301,7 @@ func (h *Handler) pendingExternal(c echo.Context) (identity.ExternalIdentity, *i
 
 func (h *Handler) externalConfirmView(c echo.Context, ext identity.ExternalIdentity, email string, errs pages.FieldErrors, msg string) pages.ExternalConfirmView {
 	return pages.ExternalConfirmView{
-		Common: h.common(c, h.T("external-login-confirm.title")), ProviderName: ext.ProviderName, DisplayName: ext.DisplayName,
+		Common: h.common(c, h.T(c, "external-login-confirm.title")), ProviderName: ext.ProviderName, DisplayName: ext.DisplayName,
 		Email: email, Errors: errs, Message: msg,
 	}
 }
@@ -324,9 +324,9 @@ func (h *Handler) handleExternalConfirmShow(c echo.Context) error {
 	if !ok || (code != "" && p == nil) {
 		if code != "" {
 			c.Response().Header().Set("Referrer-Policy", "no-referrer")
-			return h.externalFailed(c, extLogin, h.T("status.external_code_other_browser"))
+			return h.externalFailed(c, extLogin, h.T(c, "status.external_code_other_browser"))
 		}
-		return h.externalFailed(c, extLogin, h.T("status.external_expired"))
+		return h.externalFailed(c, extLogin, h.T(c, "status.external_expired"))
 	}
 	if p != nil {
 		c.Response().Header().Set("Referrer-Policy", "no-referrer") // the URL may hold the code
@@ -343,14 +343,14 @@ func (h *Handler) handleExternalConfirmPost(c echo.Context) error {
 	ctx := c.Request().Context()
 	ext, p, ok := h.pendingExternal(c)
 	if !ok {
-		return h.externalFailed(c, extLogin, h.T("status.external_expired"))
+		return h.externalFailed(c, extLogin, h.T(c, "status.external_expired"))
 	}
 	var res identity.ExternalSignup
 	var err error
 	if _, withCode := c.Request().PostForm["code"]; withCode && p != nil {
 		code := c.FormValue("code")
 		res, err = h.id.CompleteExternalSignup(ctx, clientOf(c), p, code)
-		if errs, _, ok := h.fieldErrors(err); ok && res.Pending != nil {
+		if errs, _, ok := h.fieldErrors(c, err); ok && res.Pending != nil {
 			raw, _ := json.Marshal(res.Pending) // one try less
 			h.sessions.Put(ctx, keyExtSignup, string(raw))
 			return h.renderPage(c, http.StatusUnprocessableEntity, "external-login-confirm", h.externalCodeView(c, res.Pending, code, errs))
@@ -358,17 +358,17 @@ func (h *Handler) handleExternalConfirmPost(c echo.Context) error {
 	} else {
 		email := strings.TrimSpace(c.FormValue("email"))
 		if email == "" {
-			return h.renderPage(c, http.StatusUnprocessableEntity, "external-login-confirm", h.externalConfirmView(c, ext, email, pages.FieldErrors{"email": h.T("errors.email_required")}, ""))
+			return h.renderPage(c, http.StatusUnprocessableEntity, "external-login-confirm", h.externalConfirmView(c, ext, email, pages.FieldErrors{"email": h.T(c, "errors.email_required")}, ""))
 		}
 		res, err = h.id.StartExternalSignup(ctx, clientOf(c), ext, email, h.inviteCode(c))
-		if errs, msg, ok := h.fieldErrors(err); ok {
+		if errs, msg, ok := h.fieldErrors(c, err); ok {
 			return h.renderPage(c, http.StatusUnprocessableEntity, "external-login-confirm", h.externalConfirmView(c, ext, email, errs, msg))
 		}
 	}
 	switch code := identity.ErrorCode(err); {
 	case code == identity.ECONFLICT || code == identity.EUNAUTHORIZED || code == identity.EINVALID:
 		h.clearExternalSignup(c)
-		return h.externalFailed(c, extLogin, h.errorText(err))
+		return h.externalFailed(c, extLogin, h.errorText(c, err))
 	case err != nil:
 		return err
 	}
@@ -412,7 +412,7 @@ func (h *Handler) handleExternalLoginsShow(c echo.Context) error {
 		// a login of a provider removed since keeps the page to remove it.
 		return echo.ErrNotFound
 	}
-	v := pages.ExternalLoginsView{Common: h.common(c, h.T("external-logins.title")), HasPassword: u.PasswordHash != ""}
+	v := pages.ExternalLoginsView{Common: h.common(c, h.T(c, "external-logins.title")), HasPassword: u.PasswordHash != ""}
 	linked := map[string]bool{}
 	for _, l := range links {
 		name := l.Provider
@@ -448,7 +448,7 @@ func (h *Handler) handleExternalLoginsPost(c echo.Context) error {
 	}
 	err := h.id.UnlinkExternal(c.Request().Context(), clientOf(c), u, currentSessionID(c), slug, key, name)
 	if errors.Is(err, identity.ErrLastLogin) {
-		h.setFlash(c, h.errorText(identity.ErrLastLogin), true)
+		h.setFlash(c, h.errorText(c, identity.ErrLastLogin), true)
 		return h.redirect(c, externalLoginsPath)
 	}
 	if err != nil {
@@ -457,22 +457,22 @@ func (h *Handler) handleExternalLoginsPost(c echo.Context) error {
 	if err := h.refreshSignIn(c, u); err != nil {
 		return err
 	}
-	h.setFlash(c, h.T("status.external_removed"), false)
+	h.setFlash(c, h.T(c, "status.external_removed"), false)
 	return h.redirect(c, externalLoginsPath)
 }
 
 func (h *Handler) finishLink(c echo.Context, ext identity.ExternalIdentity) error {
 	u := currentUser(c)
 	if u == nil {
-		return h.externalFailed(c, extLogin, h.T("status.external_sign_in_first"))
+		return h.externalFailed(c, extLogin, h.T(c, "status.external_sign_in_first"))
 	}
 	if err := h.id.LinkExternal(c.Request().Context(), clientOf(c), u, ext); identity.ErrorCode(err) == identity.ECONFLICT {
-		h.setFlash(c, h.errorText(err), true)
+		h.setFlash(c, h.errorText(c, err), true)
 		return h.redirect(c, externalLoginsPath)
 	} else if err != nil {
 		return err
 	}
-	h.setFlash(c, h.T("status.external_added", "provider", ext.ProviderName), false)
+	h.setFlash(c, h.T(c, "status.external_added", "provider", ext.ProviderName), false)
 	return h.redirect(c, externalLoginsPath)
 }
 
@@ -485,11 +485,11 @@ func (h *Handler) handleReauthExternal(c echo.Context) error {
 func (h *Handler) finishExternalReauth(c echo.Context, ext identity.ExternalIdentity, returnURL string) error {
 	u, x := currentUser(c), currentSession(c)
 	if u == nil || x == nil {
-		return h.externalFailed(c, extLogin, h.T("status.external_sign_in_again"))
+		return h.externalFailed(c, extLogin, h.T(c, "status.external_sign_in_again"))
 	}
 	if err := h.id.ReauthenticateExternal(c.Request().Context(), clientOf(c), u, x, ext); err != nil {
 		if identity.ErrorCode(err) == identity.EUNAUTHORIZED {
-			h.setFlash(c, h.errorText(err), true)
+			h.setFlash(c, h.errorText(c, err), true)
 			back := "/account/reauthenticate"
 			if returnURL != "" {
 				back += "?" + url.Values{"returnUrl": {returnURL}}.Encode()

@@ -20,6 +20,7 @@ import (
 
 	"github.com/accountportal/portal/identity"
 	"github.com/accountportal/portal/messages"
+	"github.com/accountportal/portal/pages"
 	"github.com/accountportal/portal/static"
 	"github.com/accountportal/portal/theme"
 )
@@ -56,6 +57,11 @@ type Options struct {
 	// Theme is the loaded theme directory: page overrides and layout.html
 	// (nil: none).
 	Theme *theme.Theme
+	// Languages are the languages offered (BCP 47 tags; empty: every
+	// built-in language and every one the theme adds), DefaultLanguage the
+	// one for a reader whose browser asks for none of them ("" is "en").
+	Languages       []string
+	DefaultLanguage string
 	// ObserveRequest, when set, hears of every request once it is
 	// answered: its route pattern ("unmatched" when no route matched), its
 	// method as sent, the status sent and how long it took (portal wires
@@ -105,6 +111,9 @@ func New(o Options) (*Handler, error) {
 		opts:   o,
 		secure: o.BaseURL.Scheme == "https",
 	}
+	if _, err := o.Theme.MessageSet(o.Languages, o.DefaultLanguage); err != nil {
+		return nil, err
+	}
 	h.SetTheme(o.Theme, o.Assets)
 	h.sessions = newSessionManager(o.SessionStore, h.secure, o.Identity.Settings().RememberMeLifetime)
 	ps, err := newProviderSet(o.Providers)
@@ -128,15 +137,28 @@ func New(o Options) (*Handler, error) {
 type look struct {
 	theme  *theme.Theme
 	assets *static.Assets
-	msgs   *messages.Catalog // the theme's, or the built-in one
+	msgs   *messages.Set // the offered languages (the theme's wording over the built-in)
+	// languages are the language picker's choices (nil: one language).
+	languages []pages.LanguageOption
 }
 
 func (h *Handler) look() *look { return h.lookPtr.Load() }
 
 // SetTheme replaces the theme and the static files (a theme read again by
 // --theme-reload); requests already under way finish with the old ones.
+// A theme that no longer has an offered language (its
+// messages.<lang>.toml is gone) keeps the others; the error is logged.
 func (h *Handler) SetTheme(th *theme.Theme, assets *static.Assets) {
-	h.lookPtr.Store(&look{theme: th, assets: assets, msgs: th.Messages()})
+	set, err := th.MessageSet(h.opts.Languages, h.opts.DefaultLanguage)
+	if err != nil {
+		h.log.Error("theme languages", "err", err)
+		set, _ = th.MessageSet(nil, h.opts.DefaultLanguage)
+		if set == nil {
+			set, _ = th.MessageSet(nil, "")
+		}
+	}
+	h.lookPtr.Store(&look{theme: th, assets: assets, msgs: set, languages: languageOptions(set)})
+	h.id.SetMessages(set)
 }
 
 // Served returns how many requests the handler has begun to serve.

@@ -6,6 +6,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/accountportal/portal/identity"
+	"github.com/accountportal/portal/messages"
 	"github.com/accountportal/portal/pages"
 )
 
@@ -37,10 +38,14 @@ func (x Helpers) CurrentUser(c echo.Context) *identity.User { return currentUser
 // Client is who made the request (IP, user agent), for identity calls.
 func (x Helpers) Client(c echo.Context) identity.Client { return clientOf(c) }
 
-// T is the text of a message catalogue key (the theme's wording, or the
-// built-in one), with {name} placeholders filled from args (name, value,
-// …).
-func (x Helpers) T(key string, args ...any) string { return x.h.T(key, args...) }
+// T is the text of a message catalogue key in the request's language (the
+// theme's wording, or the built-in one), with {name} placeholders filled
+// from args (name, value, …).
+func (x Helpers) T(c echo.Context, key string, args ...any) string { return x.h.T(c, key, args...) }
+
+// Messages is the message catalogue of the request's language (for plural
+// messages, N; dates, Time).
+func (x Helpers) Messages(c echo.Context) *messages.Catalog { return x.h.cat(c) }
 
 // Common builds what every page's view model embeds (user, CSRF token,
 // status message, site name, asset URLs) for a page of your own. Call it
@@ -69,8 +74,8 @@ func (x Helpers) SetFlash(c echo.Context, msg string, isError bool) { x.h.setFla
 // FieldErrors returns the per-field messages of an identity validation
 // error (in the catalogue's wording) and its form-level message, and
 // whether err is one.
-func (x Helpers) FieldErrors(err error) (pages.FieldErrors, string, bool) {
-	return x.h.fieldErrors(err)
+func (x Helpers) FieldErrors(c echo.Context, err error) (pages.FieldErrors, string, bool) {
+	return x.h.fieldErrors(c, err)
 }
 
 // RegisterView is the register page's view model as the built-in handler

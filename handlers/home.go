@@ -12,17 +12,17 @@ import (
 )
 
 func (h *Handler) handleHome(c echo.Context) error {
-	v := pages.HomeView{Common: h.common(c, h.T("home.title")), RegistrationOpen: h.id.RegistrationOpen()}
+	v := pages.HomeView{Common: h.common(c, h.T(c, "home.title")), RegistrationOpen: h.id.RegistrationOpen()}
 	return h.renderPage(c, http.StatusOK, "home", v)
 }
 
 func (h *Handler) handleLockout(c echo.Context) error {
-	v := pages.LockoutView{Common: h.common(c, h.T("lockout.title")), LockoutMinutes: int(h.id.Settings().LockoutDuration / time.Minute)}
+	v := pages.LockoutView{Common: h.common(c, h.T(c, "lockout.title")), LockoutMinutes: int(h.id.Settings().LockoutDuration / time.Minute)}
 	return h.renderPage(c, http.StatusOK, "lockout", v)
 }
 
 func (h *Handler) handleAccessDenied(c echo.Context) error {
-	v := pages.AccessDeniedView{Common: h.common(c, h.T("access-denied.title"))}
+	v := pages.AccessDeniedView{Common: h.common(c, h.T(c, "access-denied.title"))}
 	return h.renderPage(c, http.StatusForbidden, "access-denied", v)
 }
 

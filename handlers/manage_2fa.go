@@ -39,7 +39,7 @@ func (h *Handler) handleTwoFactorShow(c echo.Context) error {
 		return err
 	}
 	v := pages.TwoFactorView{
-		Common: h.common(c, h.T("two-factor.title")), Enabled: st.Enabled, HasAuthenticator: st.HasAuthenticator,
+		Common: h.common(c, h.T(c, "two-factor.title")), Enabled: st.Enabled, HasAuthenticator: st.HasAuthenticator,
 		RecoveryCodesLeft: st.RecoveryCodesLeft, BrowserRemembered: h.browserRemembered(c, u),
 	}
 	return h.renderPage(c, http.StatusOK, "two-factor", v)
@@ -56,7 +56,7 @@ func (h *Handler) handleForgetBrowser(c echo.Context) error {
 			return err
 		}
 		h.clearRememberCookie(c)
-		h.setFlash(c, h.T("status.browsers_forgotten"), false)
+		h.setFlash(c, h.T(c, "status.browsers_forgotten"), false)
 		return h.redirect(c, twoFactorPath)
 	}
 	if ck, err := c.Cookie(h.rememberCookieName()); err == nil {
@@ -65,7 +65,7 @@ func (h *Handler) handleForgetBrowser(c echo.Context) error {
 		}
 	}
 	h.clearRememberCookie(c)
-	h.setFlash(c, h.T("status.browser_forgotten"), false)
+	h.setFlash(c, h.T(c, "status.browser_forgotten"), false)
 	return h.redirect(c, twoFactorPath)
 }
 
@@ -75,7 +75,7 @@ func (h *Handler) enableView(c echo.Context, a *identity.Authenticator, errs pag
 		return pages.EnableAuthenticatorView{}, err
 	}
 	return pages.EnableAuthenticatorView{
-		Common: h.common(c, h.T("enable-authenticator.title")), FormattedKey: strings.ToLower(a.FormattedKey),
+		Common: h.common(c, h.T(c, "enable-authenticator.title")), FormattedKey: strings.ToLower(a.FormattedKey),
 		URI: a.URI, QRCodeSVG: svg, Errors: errs,
 	}, nil
 }
@@ -83,7 +83,7 @@ func (h *Handler) enableView(c echo.Context, a *identity.Authenticator, errs pag
 func (h *Handler) handleEnableAuthenticatorShow(c echo.Context) error {
 	u := currentUser(c)
 	if u.TwoFactorEnabled {
-		h.setFlash(c, h.T("status.two_factor_already_on"), false)
+		h.setFlash(c, h.T(c, "status.two_factor_already_on"), false)
 		return h.redirect(c, twoFactorPath)
 	}
 	a, err := h.authenticatorSetup(c, u)
@@ -105,10 +105,10 @@ func (h *Handler) handleEnableAuthenticatorPost(c echo.Context) error {
 	}
 	code := strings.TrimSpace(c.FormValue("code"))
 	if code == "" {
-		return h.renderEnableError(c, u, pages.FieldErrors{"code": h.T("validation.app_code_required")})
+		return h.renderEnableError(c, u, pages.FieldErrors{"code": h.T(c, "validation.app_code_required")})
 	}
 	codes, err := h.id.EnableAuthenticator(ctx, clientOf(c), u, currentSessionID(c), h.sessions.GetString(ctx, keyEnrolment), code)
-	if errs, _, ok := h.fieldErrors(err); ok && len(errs) > 0 {
+	if errs, _, ok := h.fieldErrors(c, err); ok && len(errs) > 0 {
 		return h.renderEnableError(c, u, errs)
 	}
 	if err != nil {
@@ -118,7 +118,7 @@ func (h *Handler) handleEnableAuthenticatorPost(c echo.Context) error {
 	if err := h.refreshSignIn(c, u); err != nil {
 		return err
 	}
-	h.setFlash(c, h.T("status.authenticator_verified"), false)
+	h.setFlash(c, h.T(c, "status.authenticator_verified"), false)
 	if len(codes) > 0 {
 		h.sessions.Put(ctx, keyShowCodes, strings.Join(codes, "\n"))
 		return h.redirect(c, "/account/manage/show-recovery-codes")
@@ -141,7 +141,7 @@ func (h *Handler) renderEnableError(c echo.Context, u *identity.User, errs pages
 }
 
 func (h *Handler) handleResetAuthenticatorShow(c echo.Context) error {
-	return h.renderPage(c, http.StatusOK, "reset-authenticator", pages.ConfirmActionView{Common: h.common(c, h.T("reset-authenticator.title"))})
+	return h.renderPage(c, http.StatusOK, "reset-authenticator", pages.ConfirmActionView{Common: h.common(c, h.T(c, "reset-authenticator.title"))})
 }
 
 func (h *Handler) handleResetAuthenticatorPost(c echo.Context) error {
@@ -154,17 +154,17 @@ func (h *Handler) handleResetAuthenticatorPost(c echo.Context) error {
 	if err := h.refreshSignIn(c, u); err != nil {
 		return err
 	}
-	h.setFlash(c, h.T("status.authenticator_reset"), false)
+	h.setFlash(c, h.T(c, "status.authenticator_reset"), false)
 	return h.redirect(c, "/account/manage/enable-authenticator")
 }
 
 func (h *Handler) disable2FAView(c echo.Context, errs pages.FieldErrors) pages.DisableTwoFactorView {
-	return pages.DisableTwoFactorView{Common: h.common(c, h.T("disable-2fa.title")), HasPassword: currentUser(c).PasswordHash != "", Errors: errs}
+	return pages.DisableTwoFactorView{Common: h.common(c, h.T(c, "disable-2fa.title")), HasPassword: currentUser(c).PasswordHash != "", Errors: errs}
 }
 
 func (h *Handler) handleDisable2FAShow(c echo.Context) error {
 	if !currentUser(c).TwoFactorEnabled {
-		h.setFlash(c, h.T("errors.two_factor_not_on"), true)
+		h.setFlash(c, h.T(c, "errors.two_factor_not_on"), true)
 		return h.redirect(c, twoFactorPath)
 	}
 	return h.renderPage(c, http.StatusOK, "disable-2fa", h.disable2FAView(c, nil))
@@ -175,11 +175,11 @@ func (h *Handler) handleDisable2FAShow(c echo.Context) error {
 func (h *Handler) handleDisable2FAPost(c echo.Context) error {
 	u := currentUser(c)
 	err := h.id.DisableTwoFactor(c.Request().Context(), clientOf(c), u, currentSessionID(c), c.FormValue("password"), c.FormValue("code"))
-	if errs, _, ok := h.fieldErrors(err); ok && len(errs) > 0 {
+	if errs, _, ok := h.fieldErrors(c, err); ok && len(errs) > 0 {
 		return h.renderPage(c, http.StatusUnprocessableEntity, "disable-2fa", h.disable2FAView(c, errs))
 	}
 	if identity.ErrorCode(err) == identity.EINVALID {
-		h.setFlash(c, h.errorText(err), true)
+		h.setFlash(c, h.errorText(c, err), true)
 		return h.redirect(c, twoFactorPath)
 	}
 	if err != nil {
@@ -189,16 +189,16 @@ func (h *Handler) handleDisable2FAPost(c echo.Context) error {
 	if err := h.refreshSignIn(c, u); err != nil {
 		return err
 	}
-	h.setFlash(c, h.T("status.two_factor_off"), false)
+	h.setFlash(c, h.T(c, "status.two_factor_off"), false)
 	return h.redirect(c, twoFactorPath)
 }
 
 func (h *Handler) handleGenerateCodesShow(c echo.Context) error {
 	if !currentUser(c).TwoFactorEnabled {
-		h.setFlash(c, h.T("errors.two_factor_first"), true)
+		h.setFlash(c, h.T(c, "errors.two_factor_first"), true)
 		return h.redirect(c, twoFactorPath)
 	}
-	return h.renderPage(c, http.StatusOK, "generate-recovery-codes", pages.ConfirmActionView{Common: h.common(c, h.T("generate-recovery-codes.title"))})
+	return h.renderPage(c, http.StatusOK, "generate-recovery-codes", pages.ConfirmActionView{Common: h.common(c, h.T(c, "generate-recovery-codes.title"))})
 }
 
 func (h *Handler) handleGenerateCodesPost(c echo.Context) error {
@@ -206,7 +206,7 @@ func (h *Handler) handleGenerateCodesPost(c echo.Context) error {
 	u := currentUser(c)
 	codes, err := h.id.GenerateRecoveryCodes(ctx, clientOf(c), u, currentSessionID(c))
 	if identity.ErrorCode(err) == identity.EINVALID {
-		h.setFlash(c, h.errorText(err), true)
+		h.setFlash(c, h.errorText(c, err), true)
 		return h.redirect(c, twoFactorPath)
 	}
 	if err != nil {
@@ -216,7 +216,7 @@ func (h *Handler) handleGenerateCodesPost(c echo.Context) error {
 		return err
 	}
 	h.sessions.Put(ctx, keyShowCodes, strings.Join(codes, "\n"))
-	h.setFlash(c, h.T("status.recovery_codes_new"), false)
+	h.setFlash(c, h.T(c, "status.recovery_codes_new"), false)
 	return h.redirect(c, "/account/manage/show-recovery-codes")
 }
 
@@ -228,5 +228,5 @@ func (h *Handler) handleShowCodes(c echo.Context) error {
 		return h.redirect(c, twoFactorPath)
 	}
 	codes := strings.Split(h.sessions.PopString(ctx, keyShowCodes), "\n")
-	return h.renderPage(c, http.StatusOK, "show-recovery-codes", pages.ShowRecoveryCodesView{Common: h.common(c, h.T("show-recovery-codes.title")), Codes: codes})
+	return h.renderPage(c, http.StatusOK, "show-recovery-codes", pages.ShowRecoveryCodesView{Common: h.common(c, h.T(c, "show-recovery-codes.title")), Codes: codes})
 }

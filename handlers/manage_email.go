@@ -13,7 +13,7 @@ import (
 func (h *Handler) manageEmailView(c echo.Context, newEmail string, errs pages.FieldErrors) pages.ManageEmailView {
 	u := currentUser(c)
 	return pages.ManageEmailView{
-		Common: h.common(c, h.T("manage-email.title")), Email: u.Email, EmailConfirmed: u.EmailConfirmed,
+		Common: h.common(c, h.T(c, "manage-email.title")), Email: u.Email, EmailConfirmed: u.EmailConfirmed,
 		NewEmail: newEmail, Errors: errs,
 	}
 }
@@ -31,29 +31,29 @@ func (h *Handler) handleManageEmailPost(c echo.Context) error {
 	if c.FormValue("action") == "send-verification" {
 		err := h.id.SendVerificationEmail(ctx, u)
 		if identity.ErrorCode(err) == identity.EINVALID || identity.ErrorCode(err) == identity.ERATELIMIT {
-			h.setFlash(c, h.errorText(err), true)
+			h.setFlash(c, h.errorText(c, err), true)
 			return h.redirect(c, "/account/manage/email")
 		}
 		if err != nil {
 			return err
 		}
-		h.setFlash(c, h.T("status.verification_sent"), false)
+		h.setFlash(c, h.T(c, "status.verification_sent"), false)
 		return h.redirect(c, "/account/manage/email")
 	}
 	newEmail := strings.TrimSpace(c.FormValue("new_email"))
 	if newEmail == "" {
-		errs := pages.FieldErrors{"new_email": h.T("validation.new_email_required")}
+		errs := pages.FieldErrors{"new_email": h.T(c, "validation.new_email_required")}
 		return h.renderPage(c, http.StatusUnprocessableEntity, "manage-email", h.manageEmailView(c, newEmail, errs))
 	}
 	err := h.id.RequestEmailChange(ctx, clientOf(c), u, newEmail)
-	if errs, _, ok := h.fieldErrors(err); ok {
+	if errs, _, ok := h.fieldErrors(c, err); ok {
 		return h.renderPage(c, http.StatusUnprocessableEntity, "manage-email", h.manageEmailView(c, newEmail, errs))
 	}
 	if err != nil {
 		return err
 	}
 	// The same message whether or not the address is free (no enumeration).
-	h.setFlash(c, h.T("status.email_change_sent", "email", newEmail), false)
+	h.setFlash(c, h.T(c, "status.email_change_sent", "email", newEmail), false)
 	return h.redirect(c, "/account/manage/email")
 }
 
@@ -62,11 +62,11 @@ func (h *Handler) handleManageEmailPost(c echo.Context) error {
 func (h *Handler) handleConfirmEmailChangeShow(c echo.Context) error {
 	c.Response().Header().Set("Referrer-Policy", "no-referrer")
 	v := pages.ConfirmEmailChangeView{
-		Common: h.common(c, h.T("confirm-email-change.title")),
+		Common: h.common(c, h.T(c, "confirm-email-change.title")),
 		UserID: c.QueryParam("userId"), Email: c.QueryParam("email"), Code: c.QueryParam("code"),
 	}
 	if v.UserID == "" || v.Email == "" || v.Code == "" {
-		v.Error = h.T("validation.link_incomplete")
+		v.Error = h.T(c, "validation.link_incomplete")
 		return h.renderPage(c, http.StatusBadRequest, "confirm-email-change", v)
 	}
 	return h.renderPage(c, http.StatusOK, "confirm-email-change", v)
@@ -80,7 +80,7 @@ func (h *Handler) handleConfirmEmailChangePost(c echo.Context) error {
 	}
 	u, err := h.id.ConfirmEmailChange(c.Request().Context(), clientOf(c), c.FormValue("userId"), c.FormValue("email"), c.FormValue("code"), keep)
 	if identity.ErrorCode(err) == identity.EINVALID {
-		v := pages.ConfirmEmailChangeView{Common: h.common(c, h.T("confirm-email-change.title")), Error: h.errorText(err)}
+		v := pages.ConfirmEmailChangeView{Common: h.common(c, h.T(c, "confirm-email-change.title")), Error: h.errorText(c, err)}
 		return h.renderPage(c, http.StatusUnprocessableEntity, "confirm-email-change", v)
 	}
 	if err != nil {
@@ -92,9 +92,9 @@ func (h *Handler) handleConfirmEmailChangePost(c echo.Context) error {
 		if err := h.refreshSignIn(c, u); err != nil {
 			return err
 		}
-		h.setFlash(c, h.T("status.email_change_confirmed"), false)
+		h.setFlash(c, h.T(c, "status.email_change_confirmed"), false)
 		return h.redirect(c, "/account/manage/email")
 	}
-	h.setFlash(c, h.T("status.email_change_confirmed_sign_in"), false)
+	h.setFlash(c, h.T(c, "status.email_change_confirmed_sign_in"), false)
 	return h.redirect(c, "/account/login")
 }

@@ -27,28 +27,28 @@ func bindPasswordForm(c echo.Context) passwordForm {
 
 // Validate checks the fields are filled in and the confirmation matches;
 // needOld: the current password is required (change, not set).
-func (f passwordForm) Validate(h *Handler, needOld bool) pages.FieldErrors {
+func (f passwordForm) Validate(h *Handler, c echo.Context, needOld bool) pages.FieldErrors {
 	errs := pages.FieldErrors{}
 	if needOld && f.OldPassword == "" {
-		errs["old_password"] = h.T("validation.current_password_required")
+		errs["old_password"] = h.T(c, "validation.current_password_required")
 	}
 	if f.NewPassword == "" {
-		errs["new_password"] = h.T("validation.new_password_required")
+		errs["new_password"] = h.T(c, "validation.new_password_required")
 	}
 	if f.ConfirmPassword == "" {
-		errs["confirm_password"] = h.T("validation.new_password_again")
+		errs["confirm_password"] = h.T(c, "validation.new_password_again")
 	} else if f.NewPassword != f.ConfirmPassword {
-		errs["confirm_password"] = h.T("validation.new_passwords_differ")
+		errs["confirm_password"] = h.T(c, "validation.new_passwords_differ")
 	}
 	return errs
 }
 
 func (h *Handler) changePasswordView(c echo.Context, errs pages.FieldErrors) pages.ChangePasswordView {
-	return pages.ChangePasswordView{Common: h.common(c, h.T("change-password.title")), Errors: errs, MinPasswordLength: h.id.Settings().PasswordMinLength}
+	return pages.ChangePasswordView{Common: h.common(c, h.T(c, "change-password.title")), Errors: errs, MinPasswordLength: h.id.Settings().PasswordMinLength}
 }
 
 func (h *Handler) setPasswordView(c echo.Context, errs pages.FieldErrors) pages.SetPasswordView {
-	return pages.SetPasswordView{Common: h.common(c, h.T("set-password.title")), Errors: errs, MinPasswordLength: h.id.Settings().PasswordMinLength}
+	return pages.SetPasswordView{Common: h.common(c, h.T(c, "set-password.title")), Errors: errs, MinPasswordLength: h.id.Settings().PasswordMinLength}
 }
 
 // handleChangePasswordShow: an account without a password is sent to
@@ -68,12 +68,12 @@ func (h *Handler) handleChangePasswordPost(c echo.Context) error {
 		return h.redirect(c, "/account/manage/set-password")
 	}
 	f := bindPasswordForm(c)
-	if errs := f.Validate(h, true); len(errs) > 0 {
+	if errs := f.Validate(h, c, true); len(errs) > 0 {
 		return h.renderPage(c, http.StatusUnprocessableEntity, "change-password", h.changePasswordView(c, errs))
 	}
 	err := h.id.ChangePassword(c.Request().Context(), clientOf(c), u, currentSessionID(c),
 		identity.ChangePasswordInput{OldPassword: f.OldPassword, NewPassword: f.NewPassword})
-	if errs, _, ok := h.fieldErrors(err); ok && len(errs) > 0 {
+	if errs, _, ok := h.fieldErrors(c, err); ok && len(errs) > 0 {
 		return h.renderPage(c, http.StatusUnprocessableEntity, "change-password", h.changePasswordView(c, errs))
 	}
 	if err != nil {
@@ -82,7 +82,7 @@ func (h *Handler) handleChangePasswordPost(c echo.Context) error {
 	if err := h.refreshSignIn(c, u); err != nil {
 		return err
 	}
-	h.setFlash(c, h.T("status.password_changed"), false)
+	h.setFlash(c, h.T(c, "status.password_changed"), false)
 	return h.redirect(c, "/account/manage/change-password")
 }
 
@@ -98,14 +98,14 @@ func (h *Handler) handleSetPasswordShow(c echo.Context) error {
 func (h *Handler) handleSetPasswordPost(c echo.Context) error {
 	u := currentUser(c)
 	f := bindPasswordForm(c)
-	if errs := f.Validate(h, false); len(errs) > 0 {
+	if errs := f.Validate(h, c, false); len(errs) > 0 {
 		return h.renderPage(c, http.StatusUnprocessableEntity, "set-password", h.setPasswordView(c, errs))
 	}
 	err := h.id.SetPassword(c.Request().Context(), clientOf(c), u, currentSessionID(c), f.NewPassword)
 	if errors.Is(err, identity.ErrHasPassword) {
 		return h.redirect(c, "/account/manage/change-password")
 	}
-	if errs, _, ok := h.fieldErrors(err); ok && len(errs) > 0 {
+	if errs, _, ok := h.fieldErrors(c, err); ok && len(errs) > 0 {
 		return h.renderPage(c, http.StatusUnprocessableEntity, "set-password", h.setPasswordView(c, errs))
 	}
 	if err != nil {
@@ -114,6 +114,6 @@ func (h *Handler) handleSetPasswordPost(c echo.Context) error {
 	if err := h.refreshSignIn(c, u); err != nil {
 		return err
 	}
-	h.setFlash(c, h.T("status.password_set"), false)
+	h.setFlash(c, h.T(c, "status.password_set"), false)
 	return h.redirect(c, "/account/manage/change-password")
 }

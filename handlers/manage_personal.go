@@ -13,7 +13,7 @@ import (
 const personalDataPath = "/account/manage/personal-data"
 
 func (h *Handler) handlePersonalDataShow(c echo.Context) error {
-	return h.renderPage(c, http.StatusOK, "personal-data", pages.PersonalDataView{Common: h.common(c, h.T("personal-data.title"))})
+	return h.renderPage(c, http.StatusOK, "personal-data", pages.PersonalDataView{Common: h.common(c, h.T(c, "personal-data.title"))})
 }
 
 // handleDownloadPersonalData answers PersonalData.json (POST only: a GET is
@@ -32,7 +32,7 @@ func (h *Handler) handleDownloadPersonalData(c echo.Context) error {
 
 func (h *Handler) deleteView(c echo.Context, errs pages.FieldErrors) pages.DeletePersonalDataView {
 	return pages.DeletePersonalDataView{
-		Common: h.common(c, h.T("delete-personal-data.title")), HasPassword: currentUser(c).PasswordHash != "", Errors: errs,
+		Common: h.common(c, h.T(c, "delete-personal-data.title")), HasPassword: currentUser(c).PasswordHash != "", Errors: errs,
 	}
 }
 
@@ -46,10 +46,10 @@ func (h *Handler) handleDeletePersonalDataPost(c echo.Context) error {
 	u := currentUser(c)
 	password := c.FormValue("password")
 	if u.PasswordHash != "" && password == "" {
-		return h.renderPage(c, http.StatusUnprocessableEntity, "delete-personal-data", h.deleteView(c, pages.FieldErrors{"password": h.T("validation.password_required")}))
+		return h.renderPage(c, http.StatusUnprocessableEntity, "delete-personal-data", h.deleteView(c, pages.FieldErrors{"password": h.T(c, "validation.password_required")}))
 	}
 	err := h.id.DeleteAccount(c.Request().Context(), clientOf(c), u, password)
-	if errs, _, ok := h.fieldErrors(err); ok && len(errs) > 0 {
+	if errs, _, ok := h.fieldErrors(c, err); ok && len(errs) > 0 {
 		return h.renderPage(c, http.StatusUnprocessableEntity, "delete-personal-data", h.deleteView(c, errs))
 	}
 	if err != nil {
@@ -66,7 +66,7 @@ func (h *Handler) handleDeletePersonalDataPost(c echo.Context) error {
 }
 
 func (h *Handler) handleGoodbye(c echo.Context) error {
-	return h.renderPage(c, http.StatusOK, "account-deleted", pages.GoodbyeView{Common: h.common(c, h.T("account-deleted.title"))})
+	return h.renderPage(c, http.StatusOK, "account-deleted", pages.GoodbyeView{Common: h.common(c, h.T(c, "account-deleted.title"))})
 }
 
 // securityPath is the security timeline; "This wasn't me" comes back here
@@ -81,7 +81,7 @@ func (h *Handler) handleSecurityShow(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	v := pages.SecurityView{Common: h.common(c, h.T("manage-security.title")), Page: page}
+	v := pages.SecurityView{Common: h.common(c, h.T(c, "manage-security.title")), Page: page}
 	if page > 1 {
 		v.PrevPage = page - 1
 	}
@@ -89,9 +89,9 @@ func (h *Handler) handleSecurityShow(c echo.Context) error {
 		v.NextPage = page + 1
 	}
 	for _, e := range events {
-		device := identity.DescribeUserAgentText(e.UserAgent, h.look().msgs)
+		device := identity.DescribeUserAgentText(e.UserAgent, h.cat(c))
 		v.Events = append(v.Events, pages.SecurityEventItem{
-			ID: e.ID, Kind: e.Kind, Text: pages.EventText(h.look().msgs, e.Kind, e.Detail, device, e.IP),
+			ID: e.ID, Kind: e.Kind, Text: pages.EventText(h.cat(c), e.Kind, e.Detail, device, e.IP),
 			Time: e.CreatedAt, Device: device, IP: e.IP, SignIn: identity.IsSignInEvent(e.Kind),
 		})
 	}
@@ -112,6 +112,6 @@ func (h *Handler) handleNotMe(c echo.Context) error {
 	if err := h.refreshSignIn(c, u); err != nil {
 		return err
 	}
-	h.setFlash(c, h.T("status.not_me"), false)
+	h.setFlash(c, h.T(c, "status.not_me"), false)
 	return h.redirect(c, "/account/manage/change-password")
 }

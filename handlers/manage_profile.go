@@ -26,9 +26,9 @@ func bindProfileForm(c echo.Context) profileForm {
 }
 
 // Validate checks what the form alone can tell; identity checks the rest.
-func (f profileForm) Validate(h *Handler) pages.FieldErrors {
+func (f profileForm) Validate(h *Handler, c echo.Context) pages.FieldErrors {
 	if f.UserName == "" {
-		return pages.FieldErrors{"username": h.T("errors.username_required")}
+		return pages.FieldErrors{"username": h.T(c, "errors.username_required")}
 	}
 	return nil
 }
@@ -36,7 +36,7 @@ func (f profileForm) Validate(h *Handler) pages.FieldErrors {
 func (h *Handler) profileView(c echo.Context, f profileForm, errs pages.FieldErrors) pages.ManageProfileView {
 	u := currentUser(c)
 	return pages.ManageProfileView{
-		Common:         h.common(c, h.T("manage-profile.title")),
+		Common:         h.common(c, h.T(c, "manage-profile.title")),
 		UserName:       f.UserName,
 		Email:          u.Email,
 		EmailConfirmed: u.EmailConfirmed,
@@ -61,11 +61,11 @@ func (h *Handler) handleManageProfilePost(c echo.Context) error {
 	ctx := c.Request().Context()
 	f := bindProfileForm(c)
 	f.Attributes = h.bindExtraFields(c)
-	errs := f.Validate(h)
+	errs := f.Validate(h, c)
 	if errs == nil {
 		errs = pages.FieldErrors{}
 	}
-	for k, v := range h.id.ValidateAttributesText(f.Attributes, h.look().msgs) {
+	for k, v := range h.id.ValidateAttributesText(f.Attributes, h.cat(c)) {
 		errs[k] = v
 	}
 	if len(errs) > 0 {
@@ -73,7 +73,7 @@ func (h *Handler) handleManageProfilePost(c echo.Context) error {
 	}
 	u := currentUser(c)
 	changed, err := h.id.UpdateProfile(ctx, clientOf(c), u, identity.ProfileInput{UserName: f.UserName, PhoneNumber: f.PhoneNumber})
-	if errs, _, ok := h.fieldErrors(err); ok {
+	if errs, _, ok := h.fieldErrors(c, err); ok {
 		return h.renderPage(c, http.StatusUnprocessableEntity, "manage-profile", h.profileView(c, f, errs))
 	}
 	if err != nil {
@@ -92,9 +92,9 @@ func (h *Handler) handleManageProfilePost(c echo.Context) error {
 		}
 	}
 	if changed {
-		h.setFlash(c, h.T("status.profile_updated"), false)
+		h.setFlash(c, h.T(c, "status.profile_updated"), false)
 	} else {
-		h.setFlash(c, h.T("status.profile_unchanged"), false)
+		h.setFlash(c, h.T(c, "status.profile_unchanged"), false)
 	}
 	return h.redirect(c, "/account/manage")
 }

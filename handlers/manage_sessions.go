@@ -19,10 +19,10 @@ func (h *Handler) handleSessionsShow(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	v := pages.SessionsView{Common: h.common(c, h.T("manage-sessions.title"))}
+	v := pages.SessionsView{Common: h.common(c, h.T(c, "manage-sessions.title"))}
 	for _, x := range list {
 		v.Sessions = append(v.Sessions, pages.SessionItem{
-			ID: x.ID, Device: identity.DescribeUserAgentText(x.UserAgent, h.look().msgs), IP: x.IP,
+			ID: x.ID, Device: identity.DescribeUserAgentText(x.UserAgent, h.cat(c)), IP: x.IP,
 			CreatedAt: x.CreatedAt, LastSeenAt: x.LastSeenAt, Current: x.ID == cur,
 			Remember: x.Remember, Remembered2FA: x.Remembered2FA,
 		})
@@ -44,7 +44,7 @@ func (h *Handler) handleSessionEnd(c echo.Context) error {
 	if err := h.id.EndUserSession(c.Request().Context(), clientOf(c), currentUser(c).ID, sid); err != nil {
 		return err
 	}
-	h.setFlash(c, h.T("status.session_ended"), false)
+	h.setFlash(c, h.T(c, "status.session_ended"), false)
 	return h.redirect(c, sessionsPath)
 }
 
@@ -55,6 +55,6 @@ func (h *Handler) handleSessionEndOthers(c echo.Context) error {
 	if err := h.id.EndOtherSessions(c.Request().Context(), clientOf(c), currentUser(c).ID, currentSessionID(c)); err != nil {
 		return err
 	}
-	h.setFlash(c, h.T("status.other_sessions_ended"), false)
+	h.setFlash(c, h.T(c, "status.other_sessions_ended"), false)
 	return h.redirect(c, sessionsPath)
 }

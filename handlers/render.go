@@ -20,8 +20,8 @@ import (
 // T returns the message key of the catalogue (the theme's messages.toml
 // over the built-in wording), with its {placeholders} filled in from
 // name/value pairs.
-func (h *Handler) T(key string, args ...any) string {
-	return h.look().msgs.T(key, args...)
+func (h *Handler) T(c echo.Context, key string, args ...any) string {
+	return h.cat(c).T(key, args...)
 }
 
 // themeCSSURL is the URL of the theme's static/theme.css, or "" when the
@@ -46,7 +46,11 @@ func (h *Handler) common(c echo.Context, title string) pages.Common {
 
 		ExternalLogins:   len(h.providers.list) > 0,
 		RegistrationOpen: h.id.RegistrationOpen(),
-		Messages:         lk.msgs,
+		Messages:         h.cat(c),
+		Languages:        lk.languages,
+	}
+	if cm.Languages != nil {
+		cm.CurrentURL = c.Request().URL.RequestURI()
 	}
 	if u := currentUser(c); u != nil {
 		cm.User = &pages.UserInfo{ID: u.ID, Email: u.Email, UserName: u.UserName, EmailConfirmed: u.EmailConfirmed}
@@ -183,18 +187,20 @@ func (h *Handler) redirect(c echo.Context, to string) error {
 
 // fieldErrors returns the per-field messages of an identity EINVALID
 // error, in the catalogue's wording.
-func (h *Handler) fieldErrors(err error) (pages.FieldErrors, string, bool) {
+func (h *Handler) fieldErrors(c echo.Context, err error) (pages.FieldErrors, string, bool) {
 	var e *identity.Error
 	if !asIdentityError(err, &e) || e.Code != identity.EINVALID {
 		return nil, "", false
 	}
-	fe := pages.FieldErrors(e.FieldTexts(h.look().msgs))
+	fe := pages.FieldErrors(e.FieldTexts(h.cat(c)))
 	msg := ""
 	if len(fe) == 0 {
-		msg = e.Text(h.look().msgs)
+		msg = e.Text(h.cat(c))
 	}
 	return fe, msg, true
 }
 
 // errorText is the user-safe message of err, in the catalogue's wording.
-func (h *Handler) errorText(err error) string { return identity.ErrorText(err, h.look().msgs) }
+func (h *Handler) errorText(c echo.Context, err error) string {
+	return identity.ErrorText(err, h.cat(c))
+}

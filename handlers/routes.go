@@ -31,6 +31,7 @@ func (h *Handler) routes() *echo.Echo {
 	e.Use(h.securityHeaders)
 	e.Use(middleware.BodyLimit("64K")) // REL-08: forms are small
 	e.Use(h.checkInput)                // REL-09/11: bad URLs and form values never reach a handler
+	e.Use(h.language)                  // the reader's language (DESIGN.md "Languages")
 	e.Use(h.loadSession)               // skips /static and /healthz
 	e.Use(h.loadUser)
 	e.Use(h.checkCSRF) // every POST: same origin and a valid _csrf (BRW-06)
@@ -65,6 +66,7 @@ func (h *Handler) routes() *echo.Echo {
 	add(http.MethodPost, "/account/reset-password", h.handleResetPost)
 	add(http.MethodGet, "/account/reset-password-confirmation", h.handleResetConfirmation)
 	add(http.MethodGet, "/account/deleted", h.handleGoodbye)
+	add(http.MethodPost, "/account/language", h.handleLanguagePost)
 	add(http.MethodGet, "/account/confirm-email-change", h.handleConfirmEmailChangeShow)
 	add(http.MethodPost, "/account/confirm-email-change", h.handleConfirmEmailChangePost)
 

@@ -33,8 +33,13 @@ type Error struct {
 	// Text shows the catalogue's wording for it, so a theme's
 	// messages.toml can change it. Empty when Message is plain text
 	// (FieldError, Errorf).
-	Key    string
-	Args   []any
+	Key  string
+	Args []any
+	// Plural marks Key as a plural message's base key
+	// ("errors.locked_out" for _one, _other, …), shown in the form of
+	// Count by the catalogue's language's rules.
+	Plural bool
+	Count  int
 	Fields map[string]string
 	// fieldMsgs are the catalogue keys of Fields' messages (fieldsErr).
 	fieldMsgs map[string]message
@@ -68,6 +73,12 @@ func errKey(code, key string, args ...any) *Error {
 	return &Error{Code: code, Message: messages.Default().T(key, args...), Key: key, Args: args}
 }
 
+// errPlural is errKey for a plural message (its base key) in the form of
+// the count n.
+func errPlural(code, key string, n int, args ...any) *Error {
+	return &Error{Code: code, Message: messages.Default().N(key, n, args...), Key: key, Args: args, Plural: true, Count: n}
+}
+
 // fieldErr is an EINVALID error about one form field whose message is
 // the catalogue's key.
 func fieldErr(field, key string, args ...any) *Error {
@@ -82,6 +93,10 @@ func fieldErr(field, key string, args ...any) *Error {
 type message struct {
 	Key  string
 	Args []any
+	// Plural: Key is the base key of a plural message, in the form of
+	// Count.
+	Plural bool
+	Count  int
 }
 
 func (m message) ok() bool { return m.Key == "" }
@@ -92,11 +107,22 @@ func (m message) text(c *messages.Catalog) string {
 	if m.Key == "" {
 		return ""
 	}
+	if m.Plural {
+		return c.N(m.Key, m.Count, m.Args...)
+	}
 	return c.T(m.Key, m.Args...)
 }
 
 // msgErr is fieldErr for a message a validator returned.
-func msgErr(field string, m message) *Error { return fieldErr(field, m.Key, m.Args...) }
+func msgErr(field string, m message) *Error {
+	if !m.Plural {
+		return fieldErr(field, m.Key, m.Args...)
+	}
+	e := errPlural(EINVALID, m.Key, m.Count, m.Args...)
+	e.Fields = map[string]string{field: e.Message}
+	e.fieldMsgs = map[string]message{field: m}
+	return e
+}
 
 // fieldsErr is an EINVALID error about several form fields ("Please
 // correct the marked fields." with a message per field).
@@ -115,6 +141,9 @@ func fieldsErr(fields map[string]message) *Error {
 func (e *Error) Text(c *messages.Catalog) string {
 	if e.Key == "" {
 		return e.Message
+	}
+	if e.Plural {
+		return c.N(e.Key, e.Count, e.Args...)
 	}
 	return c.T(e.Key, e.Args...)
 }

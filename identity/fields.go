@@ -33,7 +33,7 @@ var fieldName = regexp.MustCompile(`^[a-z][a-z0-9_]{0,31}$`)
 // reservedFields are the forms' own field names.
 var reservedFields = map[string]bool{
 	"email": true, "password": true, "confirm_password": true, "username": true, "phone_number": true,
-	"code": true, "invite": true, "_csrf": true, "returnurl": true, "remember_me": true,
+	"code": true, "invite": true, LanguageAttribute: true, ImportedIDAttribute: true, "_csrf": true, "returnurl": true, "remember_me": true,
 }
 
 // ParseExtraFields reads "nickname:text:required,company:text" (each

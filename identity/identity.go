@@ -17,6 +17,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/accountportal/portal/mail"
+	"github.com/accountportal/portal/messages"
 	"github.com/accountportal/portal/store"
 )
 
@@ -67,6 +68,7 @@ type Service struct {
 	store     store.Store
 	mailer    mail.Sender
 	templates atomic.Pointer[mail.Templates] // SetMailTemplates swaps it
+	msgs      atomic.Pointer[messages.Set]   // SetMessages swaps it; nil: English
 	queue     *MailQueue
 	keys      *keyEncryption
 	// codeHasher hashes recovery codes: argon2id with at most 8 MiB (50-bit

@@ -55,7 +55,7 @@ func userLiterals(fset *token.FileSet, f *ast.File) []string {
 			return
 		}
 		key, _ := strconv.Unquote(lit.Value)
-		if !messages.Has(key) {
+		if !messages.Has(key) && !messages.Has(key+"_other") {
 			report(e, where+" uses a key not in messages/defaults:", key)
 		}
 	}
@@ -64,7 +64,7 @@ func userLiterals(fset *token.FileSet, f *ast.File) []string {
 		case *ast.FuncDecl:
 			// The helpers themselves pass their parameters on.
 			switch n.Name.Name {
-			case "errKey", "fieldErr", "msgErr", "Errorf", "FieldError":
+			case "errKey", "errPlural", "fieldErr", "msgErr", "Errorf", "FieldError":
 				return n.Recv != nil
 			}
 		case *ast.CallExpr:

@@ -62,11 +62,9 @@ func lockedOut(retry time.Duration) error {
 	var e *Error
 	if retry <= 0 {
 		e = errKey(EUNAUTHORIZED, "errors.locked_reset")
-	} else if minutes := int((retry + time.Minute - time.Nanosecond) / time.Minute); minutes == 1 {
-		e = errKey(EUNAUTHORIZED, "errors.locked_out_one")
-		e.RetryAfter = retry
 	} else {
-		e = errKey(EUNAUTHORIZED, "errors.locked_out_other", "minutes", minutes)
+		minutes := int((retry + time.Minute - time.Nanosecond) / time.Minute)
+		e = errPlural(EUNAUTHORIZED, "errors.locked_out", minutes, "minutes", minutes)
 		e.RetryAfter = retry
 	}
 	e.Err = ErrLockedOut

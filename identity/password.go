@@ -150,18 +150,12 @@ func repeated(s string) bool {
 
 // minLength is "Use at least {min} characters." (one/other).
 func minLength(n int) message {
-	if n == 1 {
-		return message{Key: "errors.min_length_one", Args: []any{"min", n}}
-	}
-	return message{Key: "errors.min_length_other", Args: []any{"min", n}}
+	return message{Key: "errors.min_length", Args: []any{"min", n}, Plural: true, Count: n}
 }
 
 // maxLength is "Use at most {max} characters." (one/other).
 func maxLength(n int) message {
-	if n == 1 {
-		return message{Key: "errors.max_length_one", Args: []any{"max", n}}
-	}
-	return message{Key: "errors.max_length_other", Args: []any{"max", n}}
+	return message{Key: "errors.max_length", Args: []any{"max", n}, Plural: true, Count: n}
 }
 
 //go:embed common_passwords.txt

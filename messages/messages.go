@@ -16,8 +16,13 @@
 // value that is not a string, or an unknown placeholder is refused with the
 // file and the key named.
 //
-// This is the basis of translation: a translated catalogue is a
-// messages.toml with every key.
+// Languages: English is defaults/; every other built-in language is a
+// directory named by its BCP 47 tag (de/, fr/, es/, ar/) holding files of
+// the same names with the same keys. A key missing in a language falls
+// back to English. A theme adds or rewords a language with
+// messages.<lang>.toml. Plural messages are keys ending in a CLDR plural
+// form (_zero, _one, _two, _few, _many, _other); N picks the form of a
+// count by the language's CLDR rules.
 package messages
 
 import (
@@ -34,13 +39,19 @@ import (
 	"github.com/BurntSushi/toml"
 )
 
-//go:embed defaults/*.toml
+//go:embed */*.toml
 var defaultFiles embed.FS
 
-// Catalog maps message keys to text. A Catalog is immutable and safe for
-// concurrent use; the nil *Catalog is the built-in catalogue.
+// Catalog maps message keys to text in one language. A Catalog is
+// immutable and safe for concurrent use; the nil *Catalog is the built-in
+// English catalogue.
 type Catalog struct {
 	text map[string]string
+	// plurals holds the forms of every plural message by its base key
+	// ("errors.min_length"), indexed by plural.Form, so that N looks a
+	// form up without building a key.
+	plurals map[string]*forms
+	loc     *locale
 }
 
 var (
@@ -52,7 +63,7 @@ var (
 )
 
 func loadDefaults() {
-	defaultCat = &Catalog{text: map[string]string{}}
+	defaultCat = &Catalog{text: map[string]string{}, loc: newLocale("en")}
 	defaultFrom = map[string]string{}
 	files, err := fs.Glob(defaultFiles, "defaults/*.toml")
 	if err != nil {
@@ -79,6 +90,8 @@ func loadDefaults() {
 			defaultCat.text[k] = v
 		}
 	}
+	defaultCat.index()
+	defaultErr = loadLanguages()
 }
 
 // Default returns the built-in catalogue. It panics if the embedded files
@@ -108,6 +121,37 @@ func Has(key string) bool {
 	return ok
 }
 
+// Valid reports whether a translation may define key: a key of the
+// built-in catalogue, or another CLDR plural form of one of its plural
+// messages (errors.min_length_few when errors.min_length_other is one).
+func Valid(key string) bool {
+	if Has(key) {
+		return true
+	}
+	base, _, ok := splitPlural(key)
+	return ok && Has(base+"_other")
+}
+
+// allowedPlaceholders are the placeholders a translation of key may use:
+// the English message's, or for a plural message those of every English
+// form (the English "_one" form may spell out "1" where another
+// language's "_one" needs {n}).
+func allowedPlaceholders(key string) []string {
+	d := Default()
+	base, _, plural := splitPlural(key)
+	if !plural || !Has(base+"_other") {
+		return Placeholders(d.text[key])
+	}
+	var out []string
+	for _, f := range formNames {
+		if s, ok := d.text[base+"_"+f]; ok {
+			out = append(out, Placeholders(s)...)
+		}
+	}
+	slices.Sort(out)
+	return slices.Compact(out)
+}
+
 // T returns the text of key with the placeholders filled in from args,
 // which are name/value pairs: T("register.password_hint", "min", 12).
 // A missing key returns the key itself (and a test fails on it); a
@@ -125,11 +169,12 @@ func (c *Catalog) T(key string, args ...any) string {
 	if len(args) == 0 || strings.IndexByte(s, '{') < 0 {
 		return s
 	}
-	return fill(s, args)
+	return c.fill(s, args)
 }
 
-// fill replaces {name} in s with the value that follows name in args.
-func fill(s string, args []any) string {
+// fill replaces {name} in s with the value that follows name in args
+// (numbers written the catalogue's language's way).
+func (c *Catalog) fill(s string, args []any) string {
 	var b strings.Builder
 	b.Grow(len(s) + 16)
 	for {
@@ -145,7 +190,7 @@ func fill(s string, args []any) string {
 		val, found := "", false
 		for k := 0; k+1 < len(args); k += 2 {
 			if n, _ := args[k].(string); n == name {
-				val, found = fmt.Sprint(args[k+1]), true
+				val, found = c.format(args[k+1]), true
 				break
 			}
 		}
@@ -197,11 +242,30 @@ func validName(s string) bool {
 // error naming every key that is wrong (unknown, not a string, or with a
 // placeholder the built-in message does not have).
 func Parse(src []byte) (*Catalog, error) {
+	return Default().Override(src)
+}
+
+// Override returns c with the messages of src (a messages.toml or
+// messages.<lang>.toml) over its own, in c's language; the nil catalogue
+// is the built-in English one. The checks are Parse's.
+func (c *Catalog) Override(src []byte) (*Catalog, error) {
+	if c == nil {
+		c = Default()
+	}
 	flat, err := parse(src)
 	if err != nil {
 		return nil, err
 	}
-	d := Default()
+	if err := Check(flat); err != nil {
+		return nil, err
+	}
+	return c.with(c.loc, flat), nil
+}
+
+// Check returns an error naming every key of flat that a catalogue may
+// not hold: unknown (see Valid) or with a placeholder its English message
+// does not have.
+func Check(flat map[string]string) error {
 	var problems []string
 	keys := make([]string, 0, len(flat))
 	for k := range flat {
@@ -209,12 +273,11 @@ func Parse(src []byte) (*Catalog, error) {
 	}
 	slices.Sort(keys)
 	for _, k := range keys {
-		def, known := d.text[k]
-		if !known {
+		if !Valid(k) {
 			problems = append(problems, fmt.Sprintf("unknown key %q%s", k, suggest(k)))
 			continue
 		}
-		allowed := Placeholders(def)
+		allowed := allowedPlaceholders(k)
 		for _, p := range slices.Compact(slices.Sorted(slices.Values(Placeholders(flat[k])))) {
 			if !slices.Contains(allowed, p) {
 				if len(allowed) == 0 {
@@ -226,16 +289,22 @@ func Parse(src []byte) (*Catalog, error) {
 		}
 	}
 	if len(problems) > 0 {
-		return nil, fmt.Errorf("%s", strings.Join(problems, "; "))
+		return fmt.Errorf("%s", strings.Join(problems, "; "))
 	}
-	c := &Catalog{text: make(map[string]string, len(d.text))}
-	for k, v := range d.text {
-		c.text[k] = v
+	return nil
+}
+
+// with returns a copy of c in locale loc with the messages of over on top.
+func (c *Catalog) with(loc *locale, over map[string]string) *Catalog {
+	n := &Catalog{text: make(map[string]string, len(c.text)+len(over)), loc: loc}
+	for k, v := range c.text {
+		n.text[k] = v
 	}
-	for k, v := range flat {
-		c.text[k] = v
+	for k, v := range over {
+		n.text[k] = v
 	}
-	return c, nil
+	n.index()
+	return n
 }
 
 // suggest names the page section a mistyped key was probably meant for.
@@ -320,10 +389,18 @@ var keyLine = regexp.MustCompile(`^[a-z0-9_]+\s*=`)
 // f(key, text): pseudo-translations for tests that find text which does
 // not come from the catalogue.
 func Transform(f func(key, text string) string) *Catalog {
-	d := Default()
-	c := &Catalog{text: make(map[string]string, len(d.text))}
-	for k, v := range d.text {
-		c.text[k] = f(k, v)
+	return Default().Transform(f)
+}
+
+// Transform returns c with every message replaced by f(key, text).
+func (c *Catalog) Transform(f func(key, text string) string) *Catalog {
+	if c == nil {
+		c = Default()
 	}
-	return c
+	n := &Catalog{text: make(map[string]string, len(c.text)), loc: c.loc}
+	for k, v := range c.text {
+		n.text[k] = f(k, v)
+	}
+	n.index()
+	return n
 }

@@ -32,10 +32,10 @@ func TestDefaultsLoad(t *testing.T) {
 var keyPattern = regexp.MustCompile(`^[a-z0-9-]+\.[a-z0-9_]+$`)
 
 func TestT(t *testing.T) {
-	if got, want := fill("Log {who} on, {who}! {missing} {", []any{"who", "Ann", "n", 3}), "Log Ann on, Ann! {missing} {"; got != want {
+	if got, want := Default().fill("Log {who} on, {who}! {missing} {", []any{"who", "Ann", "n", 3}), "Log Ann on, Ann! {missing} {"; got != want {
 		t.Errorf("fill=%q, want %q", got, want)
 	}
-	if got, want := fill("{n} left", []any{"n", 3}), "3 left"; got != want {
+	if got, want := Default().fill("{n} left", []any{"n", 3}), "3 left"; got != want {
 		t.Errorf("fill=%q, want %q", got, want)
 	}
 	c := mustParse(t, "[layout]\nsign_in = \"Log on\"\n")
@@ -128,11 +128,16 @@ func TestTemplateRoundTrip(t *testing.T) {
 
 // keyUse finds message keys in source: v.T("key", …), h.T("key"),
 // {{t "key" …}} and the identity package's fieldErr/errKey("key").
-var keyUse = regexp.MustCompile(`(?:\bT\(|\bt\s+|\bfieldErr\([^,]+,\s*|\berrKey\([^,"]+,\s*|\bKey:\s*)"([a-z0-9-]+\.[a-z0-9_]+)"`)
+var keyUse = regexp.MustCompile(`(?:\bT\((?:c,\s*)?|\bt\s+|\.[TP]\s+|\bfieldErr\([^,]+,\s*|\berrKey\([^,"]+,\s*|\bKey:\s*|\bnotify\([^")]*|\bTime\([^,()]+,\s*|\bdate\s+\S+\s+)"([a-z0-9-]+\.[a-z0-9_]+)"`)
+
+// pluralUse finds plural messages by their base key: v.N("key", n, …),
+// v.Plural("key", …), {{tn "key" …}}, errPlural(code, "key", …).
+var pluralUse = regexp.MustCompile(`(?:\bN\(|\bPlural\(|\btn\s+|\.N\s+|\berrPlural\([^,"]+,\s*)"([a-z0-9-]+\.[a-z0-9_]+)"`)
 
 // sources are the files whose text goes through the catalogue.
 var sources = []string{"pages/*.templ", "theme/builtin/*.html", "theme/builtin/pages/*.html", "theme/example/*.html",
-	"theme/example/pages/*.html", "pages/*.go", "handlers/*.go", "identity/*.go", "*.go", "examples/custom/*.go"}
+	"theme/example/pages/*.html", "pages/*.go", "handlers/*.go", "identity/*.go", "*.go", "examples/custom/*.go",
+	"mail/templates/*", "messages/*.go"}
 
 // Every key the pages and the Go code use is in the built-in catalogue,
 // and every key of the catalogue is used somewhere.
@@ -152,7 +157,27 @@ func TestKeysUsedExist(t *testing.T) {
 				t.Fatal(err)
 			}
 			for _, m := range keyUse.FindAllSubmatch(src, -1) {
-				used[string(m[1])] = append(used[string(m[1])], f)
+				k := string(m[1])
+				if !Has(k) && Has(k+"_other") {
+					for _, pk := range Keys() {
+						if b, _, ok := splitPlural(pk); ok && b == k {
+							used[pk] = append(used[pk], f)
+						}
+					}
+					continue
+				}
+				used[k] = append(used[k], f)
+			}
+			for _, m := range pluralUse.FindAllSubmatch(src, -1) {
+				base := string(m[1])
+				if !Has(base + "_other") {
+					t.Errorf("%s uses the plural message %q, which has no %s_other in messages/defaults", f, base, base)
+				}
+				for _, k := range Keys() {
+					if b, _, ok := splitPlural(k); ok && b == base {
+						used[k] = append(used[k], f)
+					}
+				}
 			}
 		}
 	}
@@ -162,6 +187,12 @@ func TestKeysUsedExist(t *testing.T) {
 	for k, files := range used {
 		if !Has(k) {
 			t.Errorf("%s uses %q, which is not in messages/defaults", strings.Join(slices.Compact(files), ", "), k)
+		}
+	}
+	// The month names are Catalog.Time's (format.go builds their keys).
+	for _, k := range Keys() {
+		if strings.HasPrefix(k, "date.month_") {
+			used[k] = append(used[k], "messages/format.go")
 		}
 	}
 	for _, k := range Keys() {

@@ -35,6 +35,10 @@ func pseudoCatalog() *messages.Catalog {
 		if isLayoutKey(key) {
 			return pseudoLayout
 		}
+		if strings.HasPrefix(key, "date.month_") {
+			// Month names are part of a formatted time (data).
+			return text
+		}
 		return pseudoOpen + text + pseudoClose
 	})
 }
@@ -79,7 +83,7 @@ func formattedTimes(v any, c *messages.Catalog) []string {
 	}
 	walkView(v, nil, func(t time.Time) {
 		for _, l := range layouts {
-			out = append(out, t.Format(l))
+			out = append(out, c.FormatTime(t, l))
 		}
 	})
 	return out

@@ -299,7 +299,7 @@ func ManageProfileBody(v ManageProfileView) templ.Component {
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = Text(v.CreatedAt.Format(v.T("manage-profile.date_format"))).Render(ctx, templ_7745c5c3_Buffer)
+			templ_7745c5c3_Err = Text(v.Time(v.CreatedAt, "manage-profile.date_format")).Render(ctx, templ_7745c5c3_Buffer)
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
@@ -823,7 +823,7 @@ func SessionsBody(v SessionsView) templ.Component {
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}
-				templ_7745c5c3_Err = v.Msg("manage-sessions.signed_in", "time", s.CreatedAt.Format(v.T("manage-sessions.time_format"))).Render(ctx, templ_7745c5c3_Buffer)
+				templ_7745c5c3_Err = v.Msg("manage-sessions.signed_in", "time", v.Time(s.CreatedAt, "manage-sessions.time_format")).Render(ctx, templ_7745c5c3_Buffer)
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}
@@ -831,7 +831,7 @@ func SessionsBody(v SessionsView) templ.Component {
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}
-				templ_7745c5c3_Err = v.Msg("manage-sessions.last_active", "time", s.LastSeenAt.Format(v.T("manage-sessions.time_format"))).Render(ctx, templ_7745c5c3_Buffer)
+				templ_7745c5c3_Err = v.Msg("manage-sessions.last_active", "time", v.Time(s.LastSeenAt, "manage-sessions.time_format")).Render(ctx, templ_7745c5c3_Buffer)
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}
@@ -1306,7 +1306,7 @@ func SecurityBody(v SecurityView) templ.Component {
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}
-				templ_7745c5c3_Err = Text(e.Time.Format(v.T("manage-security.time_format"))).Render(ctx, templ_7745c5c3_Buffer)
+				templ_7745c5c3_Err = Text(v.Time(e.Time, "manage-security.time_format")).Render(ctx, templ_7745c5c3_Buffer)
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}

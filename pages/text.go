@@ -3,6 +3,7 @@ package pages
 import (
 	"context"
 	"io"
+	"time"
 
 	"github.com/a-h/templ"
 )
@@ -22,3 +23,15 @@ func (t Text) Render(_ context.Context, w io.Writer) error {
 // Msg is T as a component, for the text between tags:
 // <h1>@v.Msg("login.title")</h1>.
 func (c Common) Msg(key string, args ...any) Text { return Text(c.T(key, args...)) }
+
+// N returns the plural message key (its base: "lockout.explanation" for
+// lockout.explanation_one, _other, …) in the form the count n takes in the
+// page's language (CLDR plural rules).
+func (c Common) N(key string, n int, args ...any) string { return c.Messages.N(key, n, args...) }
+
+// Plural is N as a component, for the text between tags.
+func (c Common) Plural(key string, n int, args ...any) Text { return Text(c.N(key, n, args...)) }
+
+// Time formats t with the Go time layout of the message layoutKey in the
+// page's language (month names and digits; see messages.Catalog.Time).
+func (c Common) Time(t time.Time, layoutKey string) string { return c.Messages.Time(t, layoutKey) }

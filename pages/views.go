@@ -42,6 +42,20 @@ type Common struct {
 	// theme's messages.toml over the built-in wording); nil means the
 	// built-in one. Templates call {{t "key"}}, templ pages v.T("key").
 	Messages *messages.Catalog
+	// Languages are the language picker's choices, in the order offered
+	// (nil when the site offers one language: no picker); the page's
+	// language is Messages.Lang().
+	Languages []LanguageOption
+	// CurrentURL is the path and query of this page: where the picker
+	// comes back to (its returnUrl).
+	CurrentURL string
+}
+
+// LanguageOption is a language of the picker.
+type LanguageOption struct {
+	Tag  string // BCP 47, the form value of "lang" ("de")
+	Name string // the language's name in itself ("Deutsch")
+	Dir  string // its text direction, "ltr" or "rtl"
 }
 
 // T returns the message key of the page's catalogue, with its

@@ -7,6 +7,7 @@ import (
 	"net/url"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/accountportal/portal/messages"
 	"github.com/accountportal/portal/pages"
@@ -59,6 +60,10 @@ type instance struct {
 var Funcs = [][3]string{
 	{"csrfField", "the hidden _csrf input every POST form must carry", `{{csrfField}}`},
 	{"t", "a message of the catalogue by key (messages.toml overrides it), with name/value pairs for its {placeholders}", `{{t "login.title"}}, {{t "register.password_hint" "min" .MinPasswordLength}}`},
+	{"tn", "a plural message by its base key (lockout.explanation for _one, _other, …) in the form the count takes in the page's language, then name/value pairs", `{{tn "lockout.explanation" .LockoutMinutes "minutes" .LockoutMinutes}}`},
+	{"date", "a time formatted with the Go layout of a message key (the keys ending in _format) in the page's language: month names and digits", `{{date .CreatedAt "manage-profile.date_format"}}`},
+	{"lang", "the page's language (BCP 47), for <html lang>", `<html lang="{{lang}}" dir="{{dir}}">`},
+	{"dir", "the text direction of the page's language: rtl (Arabic, Hebrew, …) or ltr", `<html lang="{{lang}}" dir="{{dir}}">`},
 	{"cspNonce", "the response's Content-Security-Policy nonce, for an inline script", `<script nonce="{{cspNonce}}">`},
 	{"asset", "the content-hashed URL of a static file, built-in or the theme's", `<img src="{{asset "logo.svg"}}" alt="">`},
 	{"withReturn", "a path with ?returnUrl= added when the return URL is not empty", `action="{{withReturn "/account/login" .ReturnURL}}"`},
@@ -89,6 +94,14 @@ func (th *Theme) funcs(in *instance) template.FuncMap {
 			}
 			return th.Messages().T(key, args...)
 		},
+		"tn": func(key string, n int, args ...any) string {
+			return th.catalog(in).N(key, n, args...)
+		},
+		"date": func(t time.Time, layoutKey string) string {
+			return th.catalog(in).Time(t, layoutKey)
+		},
+		"lang":       func() string { return th.catalog(in).T("layout.lang") },
+		"dir":        func() string { return th.catalog(in).Dir() },
 		"asset":      th.assetURL,
 		"withReturn": WithReturn,
 		"qrCode": func(uri string) (template.HTML, error) {
@@ -102,6 +115,15 @@ func (th *Theme) funcs(in *instance) template.FuncMap {
 			return template.URL(uri)
 		},
 	}
+}
+
+// catalog is the catalogue of the page being rendered (in is nil while
+// parsing).
+func (th *Theme) catalog(in *instance) *messages.Catalog {
+	if in != nil && in.vars.Messages != nil {
+		return in.vars.Messages
+	}
+	return th.Messages()
 }
 
 // WithReturn adds ?returnUrl= to path when returnURL is not empty, as the

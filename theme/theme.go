@@ -26,6 +26,8 @@ import (
 	"strings"
 	"sync"
 
+	"golang.org/x/text/language"
+
 	"github.com/accountportal/portal/messages"
 	"github.com/accountportal/portal/pages"
 )
@@ -42,6 +44,10 @@ type Theme struct {
 	layout   *Template
 	pages    map[string]*Template
 	messages *messages.Catalog
+	// langs are the catalogues of messages.<lang>.toml: the built-in
+	// language (or English, for one Portal does not have) with the
+	// theme's messages over it.
+	langs map[string]*messages.Catalog
 
 	mu    sync.RWMutex
 	asset func(name string) string
@@ -113,7 +119,7 @@ func Load(dir string) (*Theme, error) {
 	// messages.toml first: the templates are checked against the
 	// catalogue they will be rendered with.
 	slices.SortStableFunc(entries, func(a, b os.DirEntry) int {
-		return boolInt(b.Name() == "messages.toml") - boolInt(a.Name() == "messages.toml")
+		return boolInt(isMessages(b.Name())) - boolInt(isMessages(a.Name()))
 	})
 	for _, e := range entries {
 		name := e.Name()
@@ -130,14 +136,21 @@ func Load(dir string) (*Theme, error) {
 		case name == "README.md":
 		case name == "messages.toml" && !e.IsDir():
 			t.loadMessages(fail)
+		case isMessages(name) && !e.IsDir():
+			t.loadLanguage(name, fail)
 		default:
-			fail(name, "unknown entry (a theme holds static/, layout.html, pages/, mail/, messages.toml and README.md)")
+			fail(name, "unknown entry (a theme holds static/, layout.html, pages/, mail/, messages.toml, messages.<lang>.toml and README.md)")
 		}
 	}
 	if err := errors.Join(errs...); err != nil {
 		return nil, err
 	}
 	return t, nil
+}
+
+// isMessages reports whether name is messages.toml or messages.<lang>.toml.
+func isMessages(name string) bool {
+	return strings.HasPrefix(name, "messages.") && strings.HasSuffix(name, ".toml")
 }
 
 func boolInt(b bool) int {
@@ -256,4 +269,121 @@ func Fingerprint(dir string) ([32]byte, error) {
 	})
 	copy(sum[:], h.Sum(nil))
 	return sum, err
+}
+
+// loadLanguage reads messages.<lang>.toml: the wording of a built-in
+// language, or a language the theme adds (its missing messages are
+// English; `portal theme check` warns of them).
+func (t *Theme) loadLanguage(file string, fail func(file, format string, args ...any)) {
+	lang := strings.TrimSuffix(strings.TrimPrefix(file, "messages."), ".toml")
+	tag, err := language.Parse(lang)
+	if err != nil || tag.String() != lang {
+		want := ""
+		if err == nil {
+			want = fmt.Sprintf(" (name it messages.%s.toml)", tag)
+		}
+		fail(file, "%q is not a language tag in BCP 47 form, such as de or pt-BR%s", lang, want)
+		return
+	}
+	if lang == "en" {
+		fail(file, "English is messages.toml")
+		return
+	}
+	src, err := os.ReadFile(filepath.Join(t.Dir, file))
+	if err != nil {
+		fail(file, "%v", err)
+		return
+	}
+	base, err := messages.ForLanguage(lang)
+	if err != nil {
+		fail(file, "%v", err)
+		return
+	}
+	c, err := base.Override(src)
+	if err != nil {
+		fail(file, "%v", err)
+		return
+	}
+	if t.langs == nil {
+		t.langs = map[string]*messages.Catalog{}
+	}
+	t.langs[lang] = c
+}
+
+// Languages returns the languages the theme can show: English, the other
+// built-in languages and those its messages.<lang>.toml add, English first
+// and the others sorted.
+func (t *Theme) Languages() []string {
+	out := messages.Languages()
+	if t != nil {
+		for l := range t.langs {
+			if !slices.Contains(out, l) {
+				out = append(out, l)
+			}
+		}
+	}
+	slices.Sort(out[1:])
+	return out
+}
+
+// Catalog returns the catalogue of lang (a tag of Languages) with the
+// theme's wording over the built-in one, or nil when there is no such
+// language.
+func (t *Theme) Catalog(lang string) *messages.Catalog {
+	if lang == "en" {
+		return t.Messages()
+	}
+	if t != nil {
+		if c := t.langs[lang]; c != nil {
+			return c
+		}
+	}
+	return messages.Builtin(lang)
+}
+
+// MessageSet returns the languages a site offers: offered (every one of
+// Languages when empty) with def ("" is "en") the default. Each must be a
+// language the theme can show.
+func (t *Theme) MessageSet(offered []string, def string) (*messages.Set, error) {
+	if def == "" {
+		def = "en"
+	}
+	canon := func(l string) (string, error) {
+		tag, err := language.Parse(strings.TrimSpace(l))
+		if err != nil {
+			return "", fmt.Errorf("language %q is not a BCP 47 tag (e.g. de, pt-BR)", l)
+		}
+		return tag.String(), nil
+	}
+	def, err := canon(def)
+	if err != nil {
+		return nil, err
+	}
+	if len(offered) == 0 {
+		offered = t.Languages()
+	}
+	var langs []string
+	for _, l := range offered {
+		l, err := canon(l)
+		if err != nil {
+			return nil, err
+		}
+		if !slices.Contains(langs, l) {
+			langs = append(langs, l)
+		}
+	}
+	i := slices.Index(langs, def)
+	if i < 0 {
+		return nil, fmt.Errorf("the default language %s is not one of the languages offered (%s)", def, strings.Join(langs, ","))
+	}
+	langs = append([]string{def}, slices.Delete(langs, i, i+1)...)
+	cats := make([]*messages.Catalog, 0, len(langs))
+	for _, l := range langs {
+		c := t.Catalog(l)
+		if c == nil {
+			return nil, fmt.Errorf("language %s: Portal has %s built in; a theme adds a language with messages.%s.toml", l, strings.Join(messages.Languages(), ", "), l)
+		}
+		cats = append(cats, c)
+	}
+	return messages.NewSet(cats...)
 }

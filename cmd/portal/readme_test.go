@@ -50,7 +50,7 @@ var (
 	parenthetic  = regexp.MustCompile(`\s*\([^)]*\)`)
 	readmeValues = map[string]string{
 		// Words README uses for a flag's empty default.
-		"none": "", "any": "", "the database": "", "on": "", "off": "",
+		"none": "", "any": "", "all": "", "the database": "", "on": "", "off": "",
 		"http:// + addr": "", // derived from --addr by Validate
 		"number of CPUs": "0",
 	}

@@ -102,12 +102,12 @@ func customize(p *portal.Portal) error {
 			return again(pages.FieldErrors{"nickname": "Use 3 to 20 letters, digits, _ . or -."}, "")
 		}
 		if c.FormValue("password") != c.FormValue("confirm_password") {
-			return again(pages.FieldErrors{"confirm_password": h.T("validation.passwords_differ")}, "")
+			return again(pages.FieldErrors{"confirm_password": h.T(c, "validation.passwords_differ")}, "")
 		}
 		res, err := h.Identity().Register(c.Request().Context(), h.Client(c), identity.RegisterInput{
 			Email: strings.TrimSpace(c.FormValue("email")), Password: c.FormValue("password"), Attributes: map[string]string{"nickname": nick},
 		})
-		if errs, msg, ok := h.FieldErrors(err); ok {
+		if errs, msg, ok := h.FieldErrors(c, err); ok {
 			return again(errs, msg)
 		}
 		if err != nil {
