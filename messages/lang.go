@@ -6,6 +6,7 @@ import (
 	"path"
 	"slices"
 	"strings"
+	"sync"
 
 	"golang.org/x/text/feature/plural"
 	"golang.org/x/text/language"
@@ -19,6 +20,21 @@ var (
 	langOrder []string
 	langFiles map[string]map[string]string
 )
+
+var (
+	langOnce sync.Once
+	langErr  error
+)
+
+// langs loads the built-in languages once; it panics if their files are
+// broken, which a test catches before any build ships.
+func langs() {
+	Default()
+	langOnce.Do(func() { langErr = loadLanguages() })
+	if langErr != nil {
+		panic(langErr)
+	}
+}
 
 // loadLanguages reads every directory beside defaults/ as a language.
 func loadLanguages() error {
@@ -84,21 +100,21 @@ func defaultFileNames() map[string]struct{} {
 // Languages returns the tags of the built-in languages: "en" first, then
 // the others sorted.
 func Languages() []string {
-	Default()
+	langs()
 	return slices.Clone(langOrder)
 }
 
 // Builtin returns the built-in catalogue of lang (a tag of Languages), or
 // nil when Portal has no such language.
 func Builtin(lang string) *Catalog {
-	Default()
+	langs()
 	return builtin[lang]
 }
 
 // Defined returns the messages the built-in files of lang define
 // themselves (without the English fallback), for completeness checks.
 func Defined(lang string) map[string]string {
-	Default()
+	langs()
 	return langFiles[lang]
 }
 

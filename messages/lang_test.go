@@ -1,6 +1,8 @@
 package messages
 
 import (
+	"io/fs"
+	"path"
 	"slices"
 	"strings"
 	"testing"
@@ -155,6 +157,96 @@ func TestLookupAllocs(t *testing.T) {
 		}
 		if n := testing.AllocsPerRun(100, func() { _ = c.N("errors.min_length", 5) }); n != 0 {
 			t.Errorf("%s: N allocates %v times", c.Lang(), n)
+		}
+	}
+}
+
+// Every built-in language is complete: every key of the English
+// catalogue (no English left for a reader of that language), each plural
+// message in every form CLDR gives a whole number in that language, the
+// placeholders of the English message (a translation that drops {min}
+// loses information; one that adds {x} shows "{x}"), and <html lang>
+// naming the language itself. Runs for whatever messages/<lang>/ exist.
+func TestTranslationsComplete(t *testing.T) {
+	langs := Languages()
+	if len(langs) < 2 {
+		t.Log("no translation in messages/ yet: nothing to check")
+	}
+	plurals := PluralKeys()
+	for _, lang := range langs[1:] {
+		t.Run(lang, func(t *testing.T) {
+			own := Defined(lang)
+			if got := own["layout.lang"]; got != lang {
+				t.Errorf("layout.lang = %q, want %q (the directory's name)", got, lang)
+			}
+			for _, k := range Keys() {
+				if _, _, plural := splitPlural(k); plural {
+					continue
+				}
+				v, ok := own[k]
+				if !ok {
+					t.Errorf("%s: missing (in defaults/%s)", k, defaultFrom[k])
+					continue
+				}
+				if strings.TrimSpace(v) == "" {
+					t.Errorf("%s: empty", k)
+				}
+				want := slices.Compact(slices.Sorted(slices.Values(Placeholders(Default().T(k)))))
+				got := slices.Compact(slices.Sorted(slices.Values(Placeholders(v))))
+				if !slices.Equal(got, want) {
+					t.Errorf("%s: placeholders %v, want %v as in English", k, got, want)
+				}
+			}
+			forms := PluralForms(lang)
+			for _, base := range plurals {
+				for _, f := range forms {
+					if _, ok := own[base+"_"+f]; !ok {
+						t.Errorf("%s_%s: missing (%s needs the forms %s)", base, f, lang, strings.Join(forms, ", "))
+					}
+				}
+				other := slices.Compact(slices.Sorted(slices.Values(Placeholders(own[base+"_other"]))))
+				want := slices.Compact(slices.Sorted(slices.Values(Placeholders(Default().T(base + "_other")))))
+				if !slices.Equal(other, want) {
+					t.Errorf("%s_other: placeholders %v, want %v as in English", base, other, want)
+				}
+			}
+			for k := range own {
+				if base, f, ok := splitPlural(k); ok && Has(base+"_other") && !slices.Contains(forms, formNames[f]) {
+					t.Errorf("%s: %s has no plural form %q for whole numbers (its forms: %s)", k, lang, formNames[f], strings.Join(forms, ", "))
+				}
+			}
+			for k, v := range own {
+				if strings.HasSuffix(k, "_format") {
+					if d := Builtin(lang).FormatTime(time.Date(2026, 5, 4, 10, 30, 0, 0, time.UTC), v); !strings.ContainsAny(d, "0123456789٠١٢٣٤٥٦٧٨٩") {
+						t.Errorf("%s = %q is not a Go time layout (formats as %q)", k, v, d)
+					}
+				}
+			}
+		})
+	}
+}
+
+// The translations are the same files as defaults/, each key in the file
+// that has it in English (a translator finds a key where they expect it).
+func TestTranslationFiles(t *testing.T) {
+	for _, lang := range Languages()[1:] {
+		files, _ := fs.Glob(defaultFiles, lang+"/*.toml")
+		for _, f := range files {
+			src, _ := defaultFiles.ReadFile(f)
+			flat, err := parse(src)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for k := range flat {
+				base, _, plural := splitPlural(k)
+				want := defaultFrom[k]
+				if plural && want == "" {
+					want = defaultFrom[base+"_other"]
+				}
+				if want != path.Base(f) {
+					t.Errorf("%s: %s is in defaults/%s", f, k, want)
+				}
+			}
 		}
 	}
 }

@@ -91,7 +91,6 @@ func loadDefaults() {
 		}
 	}
 	defaultCat.index()
-	defaultErr = loadLanguages()
 }
 
 // Default returns the built-in catalogue. It panics if the embedded files
