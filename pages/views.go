@@ -38,6 +38,10 @@ type Common struct {
 	// RegistrationOpen: anyone may register (the header shows "Create
 	// account"); false when registration is closed or by invitation.
 	RegistrationOpen bool
+	// Page is the registry name of the page being rendered ("login",
+	// "manage-profile", …). The renderer sets it; a handler need not. The
+	// header leaves out its link to the page itself.
+	Page string
 	// Messages is the message catalogue the page's text comes from (the
 	// theme's messages.toml over the built-in wording); nil means the
 	// built-in one. Templates call {{t "key"}}, templ pages v.T("key").
@@ -100,6 +104,11 @@ type RegisterView struct {
 	MinPasswordLength int
 	// ExtraFields are the operator's extra registration fields.
 	ExtraFields []ExtraFieldInput
+	// Providers are the external login buttons, to sign up with a
+	// provider instead (none when none is configured, or when
+	// registration is by invitation: an uninvited external sign-up is
+	// refused).
+	Providers []ProviderButton
 }
 
 // RegisterClosedView is shown instead of the register form when
