@@ -5,6 +5,9 @@
 package pages
 
 import (
+	"html/template"
+	"net/url"
+	"strings"
 	"time"
 
 	"github.com/accountportal/portal/messages"
@@ -399,6 +402,23 @@ type DisableTwoFactorView struct {
 type ShowRecoveryCodesView struct {
 	Common
 	Codes []string
+}
+
+// DownloadURL is the codes as a text file in a data: URL, for a link with
+// a download attribute: the download works without JavaScript and without
+// a second request, since the codes are shown only once (MFA-04).
+func (v ShowRecoveryCodesView) DownloadURL() template.URL {
+	var b strings.Builder
+	email := ""
+	if v.User != nil {
+		email = v.User.Email
+	}
+	b.WriteString(v.T("show-recovery-codes.file_intro", "site", v.SiteName, "email", email))
+	b.WriteString("\n\n")
+	for _, c := range v.Codes {
+		b.WriteString(c + "\n")
+	}
+	return template.URL("data:text/plain;charset=utf-8," + url.PathEscape(b.String()))
 }
 
 // LoginTwoFactorView asks for the authenticator code after the password

@@ -123,3 +123,56 @@ func TestRegisterPageOffersProviders(t *testing.T) {
 		}
 	})
 }
+
+// TestRecoveryCodesDownload (issue 18 item 19, MFA-04): the page that
+// shows the codes once has a "Download" link that works without
+// JavaScript and without a second request: a data: URL of a text file
+// with exactly the codes shown, under the account's address; and a hint
+// that printing the page prints the codes (the print stylesheet hides the
+// rest).
+func TestRecoveryCodesDownload(t *testing.T) {
+	t.Parallel()
+	srv := portaltest.NewServer(t)
+	const email = "codes.owner@example.com"
+	c := srv.SignedUp(t, email, tfPassword)
+	_, key := tfEnablePage(t, c)
+	portaltest.WantRedirect(t, c.Submit(tfEnablePath, "form#send-code", map[string]string{"code": tfCode(t, srv, key, 0)}), tfShowPath)
+
+	p := c.Get(tfShowPath)
+	portaltest.WantStatus(t, p, http.StatusOK)
+	doc := p.Doc(t)
+	var shown []string
+	doc.Find(".recovery-code").Each(func(_ int, s *goquery.Selection) { shown = append(shown, strings.TrimSpace(s.Text())) })
+	if len(shown) != 10 {
+		t.Fatalf("%d codes shown, want 10", len(shown))
+	}
+	link := doc.Find("a#download-codes")
+	if got, want := link.AttrOr("download", ""), "recovery-codes.txt"; got != want {
+		t.Errorf("download=%q, want %q", got, want)
+	}
+	href := link.AttrOr("href", "")
+	data, ok := strings.CutPrefix(href, "data:text/plain;charset=utf-8,")
+	if !ok {
+		t.Fatalf("download href=%q, want a data:text/plain URL", href)
+	}
+	text, err := url.PathUnescape(data)
+	if err != nil {
+		t.Fatalf("download href: %v", err)
+	}
+	lines := strings.Split(strings.TrimSuffix(text, "\n"), "\n")
+	if want := "Portal recovery codes for " + email + ". Each code signs you in once."; lines[0] != want {
+		t.Errorf("file starts %q, want %q", lines[0], want)
+	}
+	if got, want := strings.Join(lines[2:], " "), strings.Join(shown, " "); got != want {
+		t.Errorf("file codes %q, want the codes shown %q", got, want)
+	}
+	if !p.Has(t, "#print-hint") {
+		t.Error("no print hint")
+	}
+
+	// Shown once: the reload has neither the codes nor the file.
+	again := c.Get(tfShowPath)
+	if again.Status == http.StatusOK && strings.Contains(again.Body, "download-codes") {
+		t.Errorf("the reload still offers the download")
+	}
+}
