@@ -76,7 +76,6 @@ func (s *Service) decoyMail(ctx context.Context, to, purpose, tmpl, linkPath str
 	return s.queue.enqueueJob(ctx, jobDiscard, to, "")
 }
 
-
 // jobPayload carries the requester into the job, for the security event.
 type jobPayload struct {
 	IP        string `json:"ip"`
