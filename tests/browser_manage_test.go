@@ -16,7 +16,7 @@ type mgLayout struct {
 	ClientWidth int      `json:"clientWidth"`
 	Nav         mgRect   `json:"nav"`
 	Content     mgRect   `json:"content"`
-	Wide        []string `json:"wide"` // elements that stick out on the right
+	Wide        []string `json:"wide"`    // elements that stick out on the right
 	NavRows     int      `json:"navRows"` // distinct rows the navigation's entries sit on
 }
 
