@@ -361,4 +361,3 @@ func (s *Store) ListOIDCKeys(ctx context.Context, retiredAfter time.Time) ([]*st
 		return &k, nil
 	}, `SELECT id, algorithm, public_jwk, sealed, created_at, retired_at FROM oidc_keys WHERE retired_at IS NULL OR retired_at > ? ORDER BY created_at DESC, id DESC`, utc(retiredAfter))
 }
-
