@@ -156,12 +156,18 @@ func (s *Service) ChangePassword(ctx context.Context, c Client, u *User, keepSID
 	if u.PasswordHash == "" {
 		return ErrNoPassword
 	}
-	if m := s.checkPassword(in.NewPassword, u.Email); !m.ok() {
-		return msgErr("new_password", m)
-	}
+	policy := s.checkPassword(in.NewPassword, u.Email)
 	if err := s.checkCurrentPassword(ctx, c, u, in.OldPassword, "old_password"); err != nil {
 		s.RecordEvent(ctx, u.ID, EventReauthFailed, c, "password change")
+		var e *Error
+		if !policy.ok() && errors.As(err, &e) && e.Code == EINVALID && e.Key != "" && e.Fields["old_password"] != "" {
+			// Both fields' errors in one round (issue 18 item 2).
+			return fieldsErr(map[string]message{"old_password": {Key: e.Key, Args: e.Args}, "new_password": policy})
+		}
 		return err
+	}
+	if !policy.ok() {
+		return msgErr("new_password", policy)
 	}
 	if NormalizePassword(in.NewPassword) == NormalizePassword(in.OldPassword) {
 		return fieldErr("new_password", "errors.password_unchanged")

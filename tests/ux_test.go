@@ -12,6 +12,10 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/PuerkitoBio/goquery"
+
+	"github.com/accountportal/portal"
+	"github.com/accountportal/portal/identity"
 	"github.com/accountportal/portal/internal/portaltest"
 )
 
@@ -149,4 +153,88 @@ func TestTooManyRequestsSaysHowLong(t *testing.T) {
 	if got := p.Text(t, "[data-testid=error-message]"); !strings.HasSuffix(got, want) {
 		t.Errorf("429 message=%q, want it to end %q (Retry-After %d)", got, want, secs)
 	}
+}
+
+// TestAllErrorsInOneRound (issue 18 item 2): register, reset, change and
+// set password show every field's error at once — format, length, common
+// password, mismatch — with a summary at the top linking to each field,
+// the first invalid field focused, what was typed kept (except passwords)
+// and each password field described by its hint and its error.
+func TestAllErrorsInOneRound(t *testing.T) {
+	t.Parallel()
+	srv := portaltest.NewServer(t, func(cfg *portal.Config) {
+		cfg.RegisterFields = identity.ExtraFields{{Name: "nickname", Label: "Nickname", Type: "text", Required: true}}
+	})
+	wantDescribed := func(t *testing.T, p *portaltest.Page, field string) {
+		t.Helper()
+		if got, want := p.Doc(t).Find("#f-"+field).AttrOr("aria-describedby", ""), "f-"+field+"-hint f-"+field+"-error"; got != want {
+			t.Errorf("#f-%s aria-describedby=%q, want %q", field, got, want)
+		}
+	}
+	wantNoPasswordValues := func(t *testing.T, p *portaltest.Page) {
+		t.Helper()
+		p.Doc(t).Find("input[type=password]").Each(func(_ int, s *goquery.Selection) {
+			if v, ok := s.Attr("value"); ok {
+				t.Errorf("password input %s keeps a value %q", s.AttrOr("name", ""), v)
+			}
+		})
+	}
+
+	t.Run("register", func(t *testing.T) {
+		c := portaltest.NewClient(t, srv)
+		f := c.Get("/account/register").Form(t, "#register-form")
+		f.Set("email", "alice@").Set("password", "short").Set("confirm_password", "shorter")
+		p := c.Post(f.Action, f.Values)
+		msgs := portaltest.WantErrorSummary(t, p, "email", "password", "confirm_password", "nickname")
+		if got, want := msgs["password"], "Use at least 8 characters."; got != want {
+			t.Errorf("password error=%q, want %q", got, want)
+		}
+		if got := p.Doc(t).Find("#f-email").AttrOr("value", ""); got != "alice@" {
+			t.Errorf("email value=%q, want what was typed", got)
+		}
+		wantDescribed(t, p, "password")
+		wantNoPasswordValues(t, p)
+
+		// A common password and a mismatch, the address and nickname fine.
+		f.Set("email", "alice@example.com").Set("password", "password1234").Set("confirm_password", "password12345").Set("nickname", "Ali")
+		p = c.Post(f.Action, f.Values)
+		msgs = portaltest.WantErrorSummary(t, p, "password", "confirm_password")
+		if !strings.Contains(msgs["password"], "common") {
+			t.Errorf("password error=%q, want the common-password message", msgs["password"])
+		}
+		if got := p.Doc(t).Find("#f-nickname").AttrOr("value", ""); got != "Ali" {
+			t.Errorf("nickname value=%q, want what was typed", got)
+		}
+		if srv.CountUsers(t, "") != 0 {
+			t.Error("an account was created from a form with errors")
+		}
+	})
+
+	t.Run("reset", func(t *testing.T) {
+		c := portaltest.NewClient(t, srv)
+		f := c.Get("/account/reset-password?code=abc").Form(t, "#reset-form")
+		f.Set("email", "bob@").Set("password", "short").Set("confirm_password", "")
+		p := c.Post(f.Action, f.Values)
+		portaltest.WantErrorSummary(t, p, "email", "password", "confirm_password")
+		wantDescribed(t, p, "password")
+		wantNoPasswordValues(t, p)
+	})
+
+	t.Run("change", func(t *testing.T) {
+		c := portaltest.NewServer(t).SignedUp(t, "carol@example.com", uxPassword)
+		f := c.Get("/account/manage/change-password").Form(t, "#change-password-form")
+		f.Set("old_password", "").Set("new_password", "short").Set("confirm_password", "other")
+		p := c.Post(f.Action, f.Values)
+		portaltest.WantErrorSummary(t, p, "old_password", "new_password", "confirm_password")
+		wantDescribed(t, p, "new_password")
+		wantNoPasswordValues(t, p)
+
+		// A wrong current password and a weak new one: both at once.
+		f.Set("old_password", "wrong horse battery").Set("new_password", "short").Set("confirm_password", "short")
+		p = c.Post(f.Action, f.Values)
+		msgs := portaltest.WantErrorSummary(t, p, "old_password", "new_password")
+		if got, want := msgs["old_password"], "Incorrect password."; got != want {
+			t.Errorf("old_password error=%q, want %q", got, want)
+		}
+	})
 }
