@@ -238,3 +238,70 @@ func TestAllErrorsInOneRound(t *testing.T) {
 		}
 	})
 }
+
+// uxMailText is the text part of the newest mail to addr whose subject
+// contains subject, its lines joined (the text part wraps at 72).
+func uxMailText(t testing.TB, srv *portaltest.Server, addr, subject string) string {
+	t.Helper()
+	ms := srv.MailsWith(t, addr, subject)
+	if len(ms) == 0 {
+		t.Fatalf("no mail to %s with %q; mails: %q", addr, subject, portaltest.Subjects(srv.Mails(t)))
+	}
+	return strings.Join(strings.Fields(ms[len(ms)-1].Text), " ")
+}
+
+// TestTwoFactorOnSaysOthersSignedOut (issue 18 items 5 and 11, SES-03):
+// turning 2FA on ends the other sessions, and both the page and the mail
+// say so; the mail names the device as the pages do, not its User-Agent.
+func TestTwoFactorOnSaysOthersSignedOut(t *testing.T) {
+	t.Parallel()
+	srv := portaltest.NewServer(t)
+	const email = "dora@example.com"
+	srv.SignedUp(t, email, uxPassword)
+	a := mgSignInAs(t, srv, mgUAChromeWin, email, uxPassword)
+	b := mgSignInAs(t, srv, mgUAFirefoxLinux, email, uxPassword)
+
+	_, key := tfEnablePage(t, a)
+	portaltest.WantRedirect(t, a.Submit(tfEnablePath, "form#send-code", map[string]string{"code": tfCode(t, srv, key, 0)}), tfShowPath)
+	if got := portaltest.WantStatusMessage(t, a.Get(tfShowPath)); !strings.Contains(got, "Every other device has been signed out.") {
+		t.Errorf("status after turning 2FA on=%q, want it to say the other devices were signed out", got)
+	}
+	if b.SignedIn() {
+		t.Error("the other browser is still signed in after 2FA was turned on")
+	}
+	text := uxMailText(t, srv, email, "Two-factor authentication was turned on")
+	for _, want := range []string{"Every other device signed in to your account has been signed out.", "Browser: Chrome on Windows"} {
+		if !strings.Contains(text, want) {
+			t.Errorf("mail does not say %q:\n%s", want, text)
+		}
+	}
+	if strings.Contains(text, "Mozilla/5.0") {
+		t.Errorf("mail shows the raw User-Agent:\n%s", text)
+	}
+}
+
+// TestFirstPasswordSetMail (issue 18 items 11 and 2): an account made
+// through a provider that sets its first password is told a password was
+// set, not "your password was changed"; the set-password form shows every
+// error in one round.
+func TestFirstPasswordSetMail(t *testing.T) {
+	t.Parallel()
+	op := newOxOP(t)
+	srv := oxServer(t, op)
+	c := oxNewExternalUser(t, srv, op)
+	email := op.User().Email
+
+	f := c.Get("/account/manage/set-password").Form(t, "#set-password-form")
+	f.Set("new_password", "short").Set("confirm_password", "")
+	portaltest.WantErrorSummary(t, c.Post(f.Action, f.Values), "new_password", "confirm_password")
+
+	f.Set("new_password", uxPassword).Set("confirm_password", uxPassword)
+	portaltest.WantRedirect(t, c.Post(f.Action, f.Values), "/account/manage/change-password")
+	if n := len(srv.MailsWith(t, email, "password was changed")); n != 0 {
+		t.Errorf("%d \"password was changed\" mails for a first password, want 0", n)
+	}
+	text := uxMailText(t, srv, email, "A password was set")
+	if !strings.Contains(text, "now has a password") {
+		t.Errorf("password-set mail:\n%s", text)
+	}
+}
