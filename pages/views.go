@@ -5,6 +5,9 @@
 package pages
 
 import (
+	"html/template"
+	"net/url"
+	"strings"
 	"time"
 
 	"github.com/accountportal/portal/messages"
@@ -38,6 +41,10 @@ type Common struct {
 	// RegistrationOpen: anyone may register (the header shows "Create
 	// account"); false when registration is closed or by invitation.
 	RegistrationOpen bool
+	// Page is the registry name of the page being rendered ("login",
+	// "manage-profile", …). The renderer sets it; a handler need not. The
+	// header leaves out its link to the page itself.
+	Page string
 	// Messages is the message catalogue the page's text comes from (the
 	// theme's messages.toml over the built-in wording); nil means the
 	// built-in one. Templates call {{t "key"}}, templ pages v.T("key").
@@ -114,6 +121,11 @@ type RegisterView struct {
 	MinPasswordLength int
 	// ExtraFields are the operator's extra registration fields.
 	ExtraFields []ExtraFieldInput
+	// Providers are the external login buttons, to sign up with a
+	// provider instead (none when none is configured, or when
+	// registration is by invitation: an uninvited external sign-up is
+	// refused).
+	Providers []ProviderButton
 }
 
 // RegisterClosedView is shown instead of the register form when
@@ -234,6 +246,36 @@ type LockoutView struct {
 	Common
 	// LockoutMinutes is how long a lockout lasts.
 	LockoutMinutes int
+}
+
+// ConsentView is the OpenID Connect consent page ("consent"): an
+// application asks to sign the person in and to see some of the account.
+// The form posts decision=allow or decision=deny.
+type ConsentView struct {
+	Common
+	// RequestID names the pending authorization (a hidden field).
+	RequestID string
+	// ClientName is the application's registered name.
+	ClientName string
+	// Scopes are what it asks for: "openid", "profile", "email",
+	// "offline_access" (each shown with the catalogue's consent.scope_*).
+	Scopes []string
+}
+
+// ScopeText is what an OpenID Connect scope lets an application see, in
+// the catalogue's words.
+func ScopeText(c Common, scope string) string {
+	switch scope {
+	case "openid":
+		return c.T("consent.scope_openid")
+	case "profile":
+		return c.T("consent.scope_profile")
+	case "email":
+		return c.T("consent.scope_email")
+	case "offline_access":
+		return c.T("consent.scope_offline_access")
+	}
+	return scope
 }
 
 // AccessDeniedView is the access-denied page ("access-denied").
@@ -404,6 +446,23 @@ type DisableTwoFactorView struct {
 type ShowRecoveryCodesView struct {
 	Common
 	Codes []string
+}
+
+// DownloadURL is the codes as a text file in a data: URL, for a link with
+// a download attribute: the download works without JavaScript and without
+// a second request, since the codes are shown only once (MFA-04).
+func (v ShowRecoveryCodesView) DownloadURL() template.URL {
+	var b strings.Builder
+	email := ""
+	if v.User != nil {
+		email = v.User.Email
+	}
+	b.WriteString(v.T("show-recovery-codes.file_intro", "site", v.SiteName, "email", email))
+	b.WriteString("\n\n")
+	for _, c := range v.Codes {
+		b.WriteString(c + "\n")
+	}
+	return template.URL("data:text/plain;charset=utf-8," + url.PathEscape(b.String()))
 }
 
 // LoginTwoFactorView asks for the authenticator code after the password
