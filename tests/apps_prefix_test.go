@@ -9,6 +9,7 @@ import (
 	"github.com/PuerkitoBio/goquery"
 
 	"github.com/accountportal/portal"
+	"github.com/accountportal/portal/identity"
 	"github.com/accountportal/portal/internal/portaltest"
 	"github.com/accountportal/portal/pages"
 )
@@ -256,5 +257,40 @@ func TestCookieDomain(t *testing.T) {
 	}
 	if ck := portaltest.NewClient(t, srv).Get("/account/login").SetCookie(t, portaltest.CSRFCookie); ck == nil || ck.Path != bpBase || ck.Domain != "" {
 		t.Errorf("CSRF cookie %v, want Path=%s and no Domain", ck, bpBase)
+	}
+}
+
+// TestOpenIDProviderUnderBasePath (issue 20 under issue 19 §1): the issuer
+// is the base URL with its path, discovery is at
+// /auth/.well-known/openid-configuration and names endpoints under /auth,
+// and a stock relying party signs a person in through the login and
+// consent pages under /auth.
+func TestOpenIDProviderUnderBasePath(t *testing.T) {
+	t.Parallel()
+	srv := bpServer(t)
+	const email, pw = "rp-user@example.com", "correct horse battery"
+	srv.ConfirmedUser(t, email, pw)
+	rp := srv.RegisterRP(t, identity.OIDCClientSpec{Name: "Acme Wiki"})
+	var meta map[string]any
+	if err := rp.Provider.Claims(&meta); err != nil {
+		t.Fatal(err)
+	}
+	if got, want := meta["issuer"], srv.URL+bpBase; got != want {
+		t.Fatalf("issuer %v, want %s", got, want)
+	}
+	for k, v := range meta {
+		if s, ok := v.(string); ok && strings.HasSuffix(k, "_endpoint") {
+			bpWantUnder(t, srv, "discovery "+k, s)
+		}
+	}
+	browser := portaltest.NewClient(t, srv)
+	a := rp.Start()
+	code := rp.SignIn(browser, a, email, pw)
+	tok, err := rp.Exchange(code, a)
+	if err != nil {
+		t.Fatalf("exchange: %v", err)
+	}
+	if id := rp.IDToken(tok, a); id.Subject != srv.UserID(t, email) || id.Issuer != srv.URL+bpBase {
+		t.Fatalf("id token: sub %q iss %q", id.Subject, id.Issuer)
 	}
 }
