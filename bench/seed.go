@@ -205,12 +205,13 @@ func bnSeedSessions(ctx context.Context, dbPath string, n int) (time.Duration, e
 		if _, err := tx.ExecContext(ctx, `INSERT INTO user_sessions
 			(id, user_id, stamp, remember, ip, user_agent, created_at, auth_at, last_seen_at, expires_at)
 			SELECT lower(hex(randomblob(16))), id, security_stamp, 1, '127.0.0.1', 'bench', ?, ?, ?, ?
-			FROM users ORDER BY rowid LIMIT ? OFFSET ?`, created, created, created, expires, k, done%users); err != nil {
+			FROM users ORDER BY id LIMIT ? OFFSET ?`, created, created, created, expires, k, done%users); err != nil {
 			tx.Rollback()
 			return 0, err
 		}
-		if _, err := tx.ExecContext(ctx, `INSERT INTO sessions (token, data, expiry)
-			SELECT lower(hex(randomblob(32))), randomblob(96), julianday(?) FROM users ORDER BY rowid LIMIT ?`, expires, k); err != nil {
+		if _, err := tx.ExecContext(ctx, `WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < ?)
+			INSERT INTO sessions (token, data, expiry)
+			SELECT lower(hex(randomblob(32))), randomblob(96), julianday(?) FROM c`, k, expires); err != nil {
 			tx.Rollback()
 			return 0, err
 		}
