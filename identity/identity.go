@@ -52,6 +52,9 @@ type Options struct {
 	// Both are shared by every instance (the secrets table).
 	AuthenticatorKeyKey []byte
 	RememberKey         []byte
+	// OIDCKey (32 bytes) keys the OpenID Provider: its opaque tokens and
+	// the encryption of its signing keys at rest. Shared by every instance.
+	OIDCKey []byte
 	// DevLinks: the mailer only logs, so pages may show the links a mail
 	// would carry (a development aid; never with a real mailer).
 	DevLinks bool
@@ -78,6 +81,7 @@ type Service struct {
 	obs        Observer
 	opts       Options
 	now        func() time.Time
+	oidc       *oidcKeys // nil without Options.OIDCKey
 	contributorSet
 
 	// When the hourly cleanups last ran (unix seconds), per service.
@@ -148,6 +152,11 @@ func New(o Options) (*Service, error) {
 		obs:        o.Observer,
 		opts:       o,
 		now:        now,
+	}
+	if len(o.OIDCKey) > 0 {
+		if s.oidc, err = newOIDCKeys(o.OIDCKey); err != nil {
+			return nil, err
+		}
 	}
 	s.templates.Store(t)
 	s.queue.obs = o.Observer
