@@ -1,7 +1,6 @@
 package handlers
 
 import (
-	"net/http"
 	"strings"
 	"time"
 
@@ -25,12 +24,7 @@ const ctxCatalog = "portal.catalog"
 // languageCookieLifetime: a choice of language is kept for a year.
 const languageCookieLifetime = 365 * 24 * time.Hour
 
-func (h *Handler) languageCookieName() string {
-	if h.secure {
-		return "__Host-portal_lang"
-	}
-	return "portal_lang"
-}
+func (h *Handler) languageCookieName() string { return h.cookieName("portal_lang", false) }
 
 // cat returns the message catalogue of the request's language.
 func (h *Handler) cat(c echo.Context) *messages.Catalog {
@@ -73,11 +67,9 @@ func (h *Handler) language(next echo.HandlerFunc) echo.HandlerFunc {
 
 // setLanguageCookie keeps the choice of lang in this browser.
 func (h *Handler) setLanguageCookie(c echo.Context, lang string) {
-	c.SetCookie(&http.Cookie{
-		Name: h.languageCookieName(), Value: lang, Path: "/",
-		MaxAge: int(languageCookieLifetime / time.Second), Expires: h.now().Add(languageCookieLifetime),
-		HttpOnly: true, Secure: h.secure, SameSite: http.SameSiteLaxMode,
-	})
+	ck := h.newCookie("portal_lang", lang)
+	ck.MaxAge, ck.Expires = int(languageCookieLifetime/time.Second), h.now().Add(languageCookieLifetime)
+	c.SetCookie(ck)
 }
 
 // handleLanguagePost is the footer's language picker: it stores the
