@@ -63,6 +63,7 @@ var Funcs = [][3]string{
 	{"asset", "the content-hashed URL of a static file, built-in or the theme's", `<img src="{{asset "logo.svg"}}" alt="">`},
 	{"withReturn", "a path with ?returnUrl= added when the return URL is not empty", `action="{{withReturn "/account/login" .ReturnURL}}"`},
 	{"qrCode", "an inline SVG QR code of a URI (enable-authenticator)", `{{qrCode .URI}}`},
+	{"address", "an email address with line-break opportunities after the @ and before each dot, so that it wraps there on a phone", `{{address .Email}}`},
 	{"otpauthURI", "an otpauth:// URI as a URL that html/template lets through (it blocks unknown schemes)", `data-uri="{{otpauthURI .URI}}"`},
 }
 
@@ -90,6 +91,7 @@ func (th *Theme) funcs(in *instance) template.FuncMap {
 			return th.Messages().T(key, args...)
 		},
 		"asset":      th.assetURL,
+		"address":    func(s string) template.HTML { return template.HTML(pages.AddressHTML(s)) },
 		"withReturn": WithReturn,
 		"qrCode": func(uri string) (template.HTML, error) {
 			svg, err := pages.QRCodeSVG(uri)
