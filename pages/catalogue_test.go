@@ -64,6 +64,9 @@ func sampleData(v any, c *messages.Catalog) []string {
 			}
 		}
 	}, nil)
+	if vw, ok := v.(View); ok && vw.PageCommon().User != nil {
+		seen[vw.PageCommon().User.Name()] = true // what the header and the greeting call the user
+	}
 	for _, s := range formattedTimes(v, c) {
 		seen[s] = true
 	}
