@@ -3,6 +3,7 @@ package pages
 import (
 	"context"
 	"io"
+	"strings"
 	"time"
 
 	"github.com/a-h/templ"
@@ -35,3 +36,30 @@ func (c Common) Plural(key string, n int, args ...any) Text { return Text(c.N(ke
 // Time formats t with the Go time layout of the message layoutKey in the
 // page's language (month names and digits; see messages.Catalog.Time).
 func (c Common) Time(t time.Time, layoutKey string) string { return c.Messages.Time(t, layoutKey) }
+
+// Address is an email address as a component: escaped, with line-break
+// opportunities (<wbr>) after the "@" and before each ".", so that a long
+// address on a phone wraps there and not in the middle of a word.
+type Address string
+
+// Render writes the address.
+func (a Address) Render(_ context.Context, w io.Writer) error {
+	_, err := io.WriteString(w, AddressHTML(string(a)))
+	return err
+}
+
+// AddressHTML is the HTML of Address: s escaped, with <wbr> after "@" and
+// before ".".
+func AddressHTML(s string) string {
+	var b strings.Builder
+	for i, r := range s {
+		if r == '.' && i > 0 {
+			b.WriteString("<wbr>")
+		}
+		b.WriteString(templ.EscapeString(string(r)))
+		if r == '@' {
+			b.WriteString("<wbr>")
+		}
+	}
+	return b.String()
+}
