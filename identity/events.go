@@ -44,6 +44,9 @@ const (
 	EventExternalLoginLinked  = "external_login_linked"
 	EventExternalLoginRemoved = "external_login_removed"
 	EventAccountDeleted       = "account_deleted" // logged only: the timeline goes with the account
+	EventPasskeyAdded         = "passkey_added"
+	EventPasskeyRemoved       = "passkey_removed"
+	EventPasskeyCloned        = "passkey_clone_warning" // a sign-in refused: the counter went backwards
 )
 
 // RecordEvent appends a security event to the user's timeline and writes
