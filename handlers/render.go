@@ -44,6 +44,7 @@ func (h *Handler) common(c echo.Context, title string) pages.Common {
 		ThemeCSSURL: lk.themeCSSURL(),
 		IconURL:     lk.assets.URL("favicon.svg"),
 
+		PasskeyScriptURL: lk.assets.URL("passkeys.js"),
 		ExternalLogins:   len(h.providers.list) > 0,
 		RegistrationOpen: h.id.RegistrationOpen(),
 		Messages:         lk.msgs,

@@ -380,10 +380,14 @@ func (s *Service) RemovePasskey(ctx context.Context, c Client, u *User, keepSID,
 
 // BeginPasskeySignIn starts a sign-in with a passkey the browser offers
 // (a discoverable credential: no username first), user verification
-// required.
-func (s *Service) BeginPasskeySignIn(ctx context.Context) (*PasskeyCeremony, error) {
+// required. Anyone may begin one, so each costs a stored row: they count
+// against the per-IP sign-in limit.
+func (s *Service) BeginPasskeySignIn(ctx context.Context, c Client) (*PasskeyCeremony, error) {
 	if s.wa == nil {
 		return nil, ErrPasskeysOff
+	}
+	if err := s.limit(ctx, "passkey-begin-ip", ipKey(c.IP), s.opts.RateLimits.LoginPerIP); err != nil {
+		return nil, err
 	}
 	assertion, data, err := s.wa.BeginDiscoverableLogin(webauthn.WithUserVerification(protocol.VerificationRequired))
 	if err != nil {

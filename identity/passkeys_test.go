@@ -52,7 +52,7 @@ func (f *fixture) withPasskey(t *testing.T, email string) (*User, *softauthn.Aut
 // passkeySignIn runs a sign-in ceremony answered by answer.
 func (f *fixture) passkeySignIn(t *testing.T, answer func(opts []byte) []byte) (*SignIn, error) {
 	t.Helper()
-	cr, err := f.svc.BeginPasskeySignIn(context.Background())
+	cr, err := f.svc.BeginPasskeySignIn(context.Background(), Client{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -145,7 +145,7 @@ func TestPasskeyAttacks(t *testing.T) {
 		})
 	}
 	t.Run("replayed challenge", func(t *testing.T) {
-		cr, _ := f.svc.BeginPasskeySignIn(context.Background())
+		cr, _ := f.svc.BeginPasskeySignIn(context.Background(), Client{})
 		resp, _ := a.Get(cr.Options, nil)
 		if _, err := f.svc.PasskeySignIn(context.Background(), Client{}, cr.ID, resp); err != nil {
 			t.Fatalf("first use: %v", err)
@@ -154,13 +154,13 @@ func TestPasskeyAttacks(t *testing.T) {
 			t.Fatalf("replay: %v, want ErrPasskeyCeremony", err)
 		}
 		// The same answer under a fresh ceremony: its challenge is not this one's.
-		cr2, _ := f.svc.BeginPasskeySignIn(context.Background())
+		cr2, _ := f.svc.BeginPasskeySignIn(context.Background(), Client{})
 		if _, err := f.svc.PasskeySignIn(context.Background(), Client{}, cr2.ID, resp); !errors.Is(err, ErrPasskeyRejected) {
 			t.Fatalf("replay under another ceremony: %v, want ErrPasskeyRejected", err)
 		}
 	})
 	t.Run("expired ceremony", func(t *testing.T) {
-		cr, _ := f.svc.BeginPasskeySignIn(context.Background())
+		cr, _ := f.svc.BeginPasskeySignIn(context.Background(), Client{})
 		resp, _ := a.Get(cr.Options, nil)
 		f.clock.Advance(PasskeyCeremonyLifetime)
 		if _, err := f.svc.PasskeySignIn(context.Background(), Client{}, cr.ID, resp); !errors.Is(err, ErrPasskeyCeremony) {

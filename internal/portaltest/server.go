@@ -15,6 +15,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"log/slog"
+	"net"
 	"net/http/httptest"
 	"net/url"
 	"os"
@@ -53,6 +54,11 @@ func (c *Clock) Advance(d time.Duration) {
 	defer c.mu.Unlock()
 	c.now = c.now.Add(d)
 }
+
+// LocalhostBaseURL as the configured base URL is the listener's port on
+// the name localhost: an IP address cannot be a WebAuthn relying party
+// id, so tests of passkeys use it (see PasskeyServer).
+const LocalhostBaseURL = "http://localhost"
 
 // Server is a running Portal.
 type Server struct {
@@ -113,6 +119,9 @@ func Start(t testing.TB, cfg portal.Config, clock *Clock) *Server {
 	ts := httptest.NewUnstartedServer(nil)
 	if cfg.BaseURL == "" {
 		cfg.BaseURL = "http://" + ts.Listener.Addr().String()
+	} else if cfg.BaseURL == LocalhostBaseURL {
+		_, port, _ := net.SplitHostPort(ts.Listener.Addr().String())
+		cfg.BaseURL = "http://localhost:" + port
 	}
 	p, err := portal.New(cfg)
 	if err != nil {
@@ -130,8 +139,12 @@ func Start(t testing.TB, cfg portal.Config, clock *Clock) *Server {
 			t.Logf("server log (tail):\n%s", Tail(logBuf.String(), 64<<10))
 		}
 	})
+	url := ts.URL
+	if strings.HasPrefix(cfg.BaseURL, LocalhostBaseURL+":") {
+		url = cfg.BaseURL // the browser uses the name, as links in mail do
+	}
 	return &Server{
-		URL: ts.URL, Portal: p, Config: p.Config(), Clock: clock,
+		URL: url, Portal: p, Config: p.Config(), Clock: clock,
 		Outbox: strings.TrimPrefix(cfg.Mail, "dir:"), DBPath: sqlitePath(cfg.DB), Log: logBuf,
 	}
 }
