@@ -160,6 +160,7 @@ func (h *Handler) handleResetPost(c echo.Context) error {
 	c.Response().Header().Set("Referrer-Policy", "no-referrer")
 	f := bindResetForm(c)
 	if errs, msg := f.Validate(h); len(errs) > 0 || msg != "" {
+		errs = h.addFieldErrors(errs, h.id.CheckReset(f.Email, f.Password))
 		return h.renderPage(c, http.StatusUnprocessableEntity, "reset-password", h.resetView(c, f, errs, msg))
 	}
 	err := h.id.ResetPassword(c.Request().Context(), clientOf(c), identity.ResetInput{Email: f.Email, Code: f.Code, Password: f.Password})

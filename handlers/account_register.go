@@ -124,6 +124,7 @@ func (h *Handler) handleRegisterPost(c echo.Context) error {
 	f := bindRegisterForm(c)
 	f.Attributes = h.bindExtraFields(c)
 	if errs := f.Validate(h); len(errs) > 0 {
+		errs = h.addFieldErrors(errs, h.id.CheckRegistration(identity.RegisterInput{Email: f.Email, Password: f.Password, Attributes: f.Attributes}))
 		return h.renderPage(c, http.StatusUnprocessableEntity, "register", h.registerView(c, f, errs, ""))
 	}
 	res, err := h.id.Register(c.Request().Context(), clientOf(c), identity.RegisterInput{

@@ -69,6 +69,7 @@ func (h *Handler) handleChangePasswordPost(c echo.Context) error {
 	}
 	f := bindPasswordForm(c)
 	if errs := f.Validate(h, true); len(errs) > 0 {
+		errs = h.addFieldErrors(errs, h.id.CheckNewPassword("new_password", f.NewPassword, u.Email))
 		return h.renderPage(c, http.StatusUnprocessableEntity, "change-password", h.changePasswordView(c, errs))
 	}
 	err := h.id.ChangePassword(c.Request().Context(), clientOf(c), u, currentSessionID(c),
@@ -99,6 +100,7 @@ func (h *Handler) handleSetPasswordPost(c echo.Context) error {
 	u := currentUser(c)
 	f := bindPasswordForm(c)
 	if errs := f.Validate(h, false); len(errs) > 0 {
+		errs = h.addFieldErrors(errs, h.id.CheckNewPassword("new_password", f.NewPassword, u.Email))
 		return h.renderPage(c, http.StatusUnprocessableEntity, "set-password", h.setPasswordView(c, errs))
 	}
 	err := h.id.SetPassword(c.Request().Context(), clientOf(c), u, currentSessionID(c), f.NewPassword)

@@ -197,5 +197,21 @@ func (h *Handler) fieldErrors(err error) (pages.FieldErrors, string, bool) {
 	return fe, msg, true
 }
 
+// addFieldErrors adds the field errors of err (an identity precheck) to
+// errs for the fields that have none yet: a form whose own checks failed
+// still shows every field's error in one round (issue 18 item 2).
+func (h *Handler) addFieldErrors(errs pages.FieldErrors, err error) pages.FieldErrors {
+	more, _, ok := h.fieldErrors(err)
+	if !ok {
+		return errs
+	}
+	for k, v := range more {
+		if errs.Get(k) == "" {
+			errs[k] = v
+		}
+	}
+	return errs
+}
+
 // errorText is the user-safe message of err, in the catalogue's wording.
 func (h *Handler) errorText(err error) string { return identity.ErrorText(err, h.look().msgs) }

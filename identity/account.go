@@ -156,17 +156,23 @@ func (s *Service) ChangePassword(ctx context.Context, c Client, u *User, keepSID
 	if u.PasswordHash == "" {
 		return ErrNoPassword
 	}
-	if m := s.checkPassword(in.NewPassword, u.Email); !m.ok() {
-		return msgErr("new_password", m)
-	}
+	policy := s.checkPassword(in.NewPassword, u.Email)
 	if err := s.checkCurrentPassword(ctx, c, u, in.OldPassword, "old_password"); err != nil {
 		s.RecordEvent(ctx, u.ID, EventReauthFailed, c, "password change")
+		var e *Error
+		if !policy.ok() && errors.As(err, &e) && e.Code == EINVALID && e.Key != "" && e.Fields["old_password"] != "" {
+			// Both fields' errors in one round (issue 18 item 2).
+			return fieldsErr(map[string]message{"old_password": {Key: e.Key, Args: e.Args}, "new_password": policy})
+		}
 		return err
+	}
+	if !policy.ok() {
+		return msgErr("new_password", policy)
 	}
 	if NormalizePassword(in.NewPassword) == NormalizePassword(in.OldPassword) {
 		return fieldErr("new_password", "errors.password_unchanged")
 	}
-	if err := s.setPassword(ctx, c, u, keepSID, in.NewPassword); err != nil {
+	if err := s.setPassword(ctx, c, u, keepSID, in.NewPassword, mail.PasswordChanged); err != nil {
 		return err
 	}
 	s.RecordEvent(ctx, u.ID, EventPasswordChanged, c, "")
@@ -185,14 +191,16 @@ func (s *Service) SetPassword(ctx context.Context, c Client, u *User, keepSID, p
 	if m := s.checkPassword(password, u.Email); !m.ok() {
 		return msgErr("new_password", m)
 	}
-	if err := s.setPassword(ctx, c, u, keepSID, password); err != nil {
+	if err := s.setPassword(ctx, c, u, keepSID, password, mail.PasswordSet); err != nil {
 		return err
 	}
 	s.RecordEvent(ctx, u.ID, EventPasswordSet, c, "")
 	return nil
 }
 
-func (s *Service) setPassword(ctx context.Context, c Client, u *User, keepSID, password string) error {
+// setPassword stores password and mails the owner the message notice
+// (a change, or a first password: issue 18 item 11).
+func (s *Service) setPassword(ctx context.Context, c Client, u *User, keepSID, password, notice string) error {
 	hash, err := s.hasher.Hash(ctx, NormalizePassword(password))
 	if err != nil {
 		return err
@@ -208,6 +216,6 @@ func (s *Service) setPassword(ctx context.Context, c Client, u *User, keepSID, p
 	u.PasswordHash, u.SecurityStamp = hash, stamp
 	d := s.eventData(u.Email, c)
 	d.Link = s.link("/account/forgot-password", nil)
-	s.sendMail(ctx, mail.PasswordChanged, d)
+	s.sendMail(ctx, notice, d)
 	return nil
 }

@@ -368,13 +368,13 @@ func (s *Service) sendMail(ctx context.Context, name string, d mail.Data) {
 
 // eventData is the "when, from where" of a notification mail.
 func (s *Service) eventData(to string, c Client) mail.Data {
-	ip, browser := c.IP, c.UserAgent
+	ip := c.IP
 	if ip == "" {
 		ip = "unknown"
 	}
-	if browser == "" {
-		browser = "unknown"
-	}
+	// The device as the pages name it, not the raw User-Agent (issue 18
+	// item 11).
+	browser := DescribeUserAgent(c.UserAgent)
 	return mail.Data{To: to, Time: s.now().Format("2 Jan 2006 15:04 MST"), IP: ip, Browser: browser}
 }
 

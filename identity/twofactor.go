@@ -230,7 +230,7 @@ func (s *Service) EnableAuthenticator(ctx context.Context, c Client, u *User, ke
 	}
 	u.TwoFactorEnabled, u.AuthenticatorKey, u.SecurityStamp = true, sealed, stamp
 	s.RecordEvent(ctx, u.ID, Event2FAEnabled, c, "")
-	s.notify(ctx, u, c, "Two-factor authentication was turned on")
+	s.notifySignedOut(ctx, u, c, "Two-factor authentication was turned on")
 	return s.replaceRecoveryCodes(ctx, u)
 }
 
@@ -257,7 +257,7 @@ func (s *Service) DisableTwoFactor(ctx context.Context, c Client, u *User, keepS
 		return err
 	}
 	s.RecordEvent(ctx, u.ID, Event2FADisabled, c, "")
-	s.notify(ctx, u, c, "Two-factor authentication was turned off")
+	s.notifySignedOut(ctx, u, c, "Two-factor authentication was turned off")
 	return nil
 }
 
@@ -268,7 +268,7 @@ func (s *Service) ResetAuthenticator(ctx context.Context, c Client, u *User, kee
 		return err
 	}
 	s.RecordEvent(ctx, u.ID, Event2FAReset, c, "")
-	s.notify(ctx, u, c, "Your authenticator app key was reset")
+	s.notifySignedOut(ctx, u, c, "Your authenticator app key was reset")
 	return nil
 }
 
@@ -528,8 +528,20 @@ func (s *Service) RememberBrowserLifetime() time.Duration { return s.opts.Rememb
 
 // notify mails u a security notice with when, where and which browser.
 func (s *Service) notify(ctx context.Context, u *User, c Client, notice string) {
+	s.notifyMail(ctx, u, c, notice, false)
+}
+
+// notifySignedOut is notify for a change that also ended every other
+// session of the account: the mail says so, as the page does (issue 18
+// item 5).
+func (s *Service) notifySignedOut(ctx context.Context, u *User, c Client, notice string) {
+	s.notifyMail(ctx, u, c, notice, true)
+}
+
+func (s *Service) notifyMail(ctx context.Context, u *User, c Client, notice string, signedOut bool) {
 	d := s.eventData(u.Email, c)
 	d.Notice = notice
+	d.SignedOut = signedOut
 	d.Link = s.link("/account/manage/security", nil)
 	s.sendMail(ctx, mail.SecurityNotice, d)
 }

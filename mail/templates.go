@@ -29,10 +29,13 @@ type Data struct {
 	OldEmail string // email change: the old address
 	Time     string // when the event happened, e.g. "22 Nov 2026 08:00 UTC"
 	IP       string // from where (notifications)
-	Browser  string // the User-Agent (notifications)
+	Browser  string // the device as the pages name it, "Chrome on macOS" (notifications)
 	Notice   string // security-notice: what happened, one sentence
-	Code     string // external-signup: the code to type on the page
-	Provider string // external-signup: the provider's name ("Google")
+	// SignedOut: the change ended every other session of the account
+	// (security-notice says so).
+	SignedOut bool
+	Code      string // external-signup: the code to type on the page
+	Provider  string // external-signup: the provider's name ("Google")
 }
 
 // Names of the built-in messages. Each NAME has templates/NAME.txt, whose
@@ -43,6 +46,7 @@ const (
 	RegisterExisting     = "register-existing"      // someone tried to register with an address that has an account
 	ResetPassword        = "reset-password"         // the reset link
 	PasswordChanged      = "password-changed"       // notification: the password was changed or reset
+	PasswordSet          = "password-set"           // notification: a first password was set on an account that had none
 	ChangeEmail          = "change-email"           // to the new address: confirm the change
 	EmailChangeRequested = "email-change-requested" // to the old address: a change was asked for
 	EmailChanged         = "email-changed"          // to the old address: the change is done
@@ -53,14 +57,14 @@ const (
 )
 
 // Names lists every message.
-var Names = []string{ConfirmEmail, RegisterExisting, ResetPassword, PasswordChanged, ChangeEmail, EmailChangeRequested, EmailChanged, AccountDeleted, SecurityNotice, Invite, ExternalSignup}
+var Names = []string{ConfirmEmail, RegisterExisting, ResetPassword, PasswordChanged, PasswordSet, ChangeEmail, EmailChangeRequested, EmailChanged, AccountDeleted, SecurityNotice, Invite, ExternalSignup}
 
 // SampleData is what theme overrides are checked against at start.
 var SampleData = Data{
 	SiteName: "Example", BaseURL: "https://portal.example/", To: "someone@example.com",
 	Link: "https://portal.example/account/confirm-email?userId=1&code=abc", Expires: "24 hours",
 	NewEmail: "new@example.com", OldEmail: "old@example.com", Time: "22 Nov 2026 08:00 UTC",
-	IP: "203.0.113.7", Browser: "Mozilla/5.0 (X11; Linux x86_64) Firefox/140.0",
+	IP: "203.0.113.7", Browser: "Firefox on Linux", SignedOut: true,
 	Notice: "Two-factor authentication was turned on", Code: "K7QM-3XPD", Provider: "Google",
 }
 

@@ -25,10 +25,12 @@ func Input(f Field) InputComponent { return InputComponent(f) }
 // InputComponent is the component of Input.
 type InputComponent Field
 
-// describedBy is the id of the element that explains the field: its
-// error, else its hint, else "".
+// describedBy is the ids of the elements that explain the field: its hint
+// and its error, both when both show (issue 18 item 2), or "".
 func (f InputComponent) describedBy() string {
 	switch {
+	case f.Error != "" && f.Hint != "":
+		return "f-" + f.Name + "-hint f-" + f.Name + "-error"
 	case f.Error != "":
 		return "f-" + f.Name + "-error"
 	case f.Hint != "":

@@ -56,54 +56,124 @@ func findChromium() string {
 	return ""
 }
 
-// newBrowser starts a headless chromium for t with a fresh profile and opens
-// one tab. Without a browser on PATH it skips the test, except under CI
-// (CI set), where a missing browser is a failure. The browser and its
-// profile go away when the test ends.
-func newBrowser(t *testing.T) *browser {
+// chromium is the one headless chromium the package's browser tests share,
+// started by the first test that needs it and stopped by TestMain. Each test
+// works in tabs of its own (newBrowser, newTab), each tab in a fresh browser
+// context (its own cookies and storage), so tests run in parallel tabs
+// instead of each paying for a browser start.
+var chromium struct {
+	once   sync.Once
+	exe    string
+	ctx    context.Context // the browser; children of it are tabs
+	cancel func()
+	out    *portaltest.SyncBuffer // chromium's stdout and stderr, and chromedp's errors
+	err    error
+}
+
+// sharedChromium returns the shared browser's context, starting chromium
+// on first use. Without a browser on PATH it skips the test, except under
+// CI (CI set), where a missing browser is a failure.
+func sharedChromium(t *testing.T) context.Context {
 	t.Helper()
-	exe := findChromium()
-	if exe == "" {
+	chromium.once.Do(func() {
+		chromium.exe = findChromium()
+		if chromium.exe == "" {
+			return
+		}
+		chromium.out = &portaltest.SyncBuffer{}
+		dir, err := os.MkdirTemp("", "portal-chromium-")
+		if err != nil {
+			chromium.err = err
+			return
+		}
+		opts := append(chromedp.DefaultExecAllocatorOptions[:],
+			chromedp.ExecPath(chromium.exe),
+			chromedp.Headless,
+			chromedp.NoSandbox,
+			chromedp.DisableGPU,
+			// Without these, chromium dials out, and this closed network
+			// refuses its connections.
+			chromedp.Flag("disable-background-networking", true),
+			chromedp.Flag("disable-component-update", true),
+			chromedp.Flag("disable-quic", true),
+			chromedp.Flag("disable-sync", true),
+			chromedp.UserDataDir(dir),
+			chromedp.CombinedOutput(chromium.out),
+		)
+		allocCtx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
+		ctx, cancelCtx := chromedp.NewContext(allocCtx,
+			chromedp.WithErrorf(func(format string, args ...any) { fmt.Fprintf(chromium.out, "chromedp: "+format+"\n", args...) }),
+		)
+		chromium.ctx = ctx
+		chromium.cancel = func() {
+			// Close chromium gracefully, then free everything; the
+			// allocator's cancel waits for the process to exit, so the
+			// profile directory is no longer in use when it is removed.
+			cctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+			chromedp.Cancel(cctx)
+			cancel()
+			cancelCtx()
+			cancelAlloc()
+			os.RemoveAll(dir)
+		}
+		start := time.Now()
+		startCtx, cancelStart := context.WithTimeout(context.Background(), browserTimeout)
+		defer cancelStart()
+		stop := context.AfterFunc(startCtx, cancelCtx) // a start that hangs fails instead of blocking
+		defer stop()
+		if err := chromedp.Do(ctx); err != nil { // starts chromium and opens its first tab
+			chromium.err = fmt.Errorf("start %s: %v\nbrowser output:\n%s", chromium.exe, err, chromium.out.String())
+			chromium.cancel()
+			chromium.ctx = nil
+			return
+		}
+		fmt.Fprintf(chromium.out, "browser %s started in %v\n", chromium.exe, time.Since(start).Round(time.Millisecond))
+	})
+	if chromium.exe == "" {
 		const msg = "chromium not installed; apt-get install chromium (looked for chromium, chromium-browser and google-chrome on PATH)"
 		if os.Getenv("CI") != "" {
 			t.Fatal("CI must have a browser for the browser tests: " + msg)
 		}
 		t.Skip(msg)
 	}
-
-	out := &portaltest.SyncBuffer{}
-	opts := append(chromedp.DefaultExecAllocatorOptions[:],
-		chromedp.ExecPath(exe),
-		chromedp.Headless,
-		chromedp.NoSandbox,
-		chromedp.DisableGPU,
-		// Without these, chromium dials out, and this closed network
-		// refuses its connections.
-		chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-quic", true),
-		chromedp.Flag("disable-sync", true),
-		chromedp.UserDataDir(t.TempDir()), // removed after the browser stops: cleanups run last-in first-out
-		chromedp.CombinedOutput(out),
-	)
-
-	// One deadline for the whole browser: when it passes, chromium is
-	// stopped and every pending action returns an error.
-	timeoutCtx, cancelTimeout := context.WithTimeout(context.Background(), browserTimeout)
-	allocCtx, cancelAlloc := chromedp.NewExecAllocator(timeoutCtx, opts...)
-	ctx, cancelCtx := chromedp.NewContext(allocCtx,
-		chromedp.WithErrorf(func(format string, args ...any) { fmt.Fprintf(out, "chromedp: "+format+"\n", args...) }),
-	)
-	b := &browser{t: t, ctx: ctx, out: out}
-
-	start := time.Now()
-	if err := chromedp.Do(ctx); err != nil { // starts chromium and opens the tab
-		cancelCtx()
-		cancelAlloc()
-		cancelTimeout()
-		t.Fatalf("start %s: %v\nbrowser output:\n%s", exe, err, out.String())
+	if chromium.err != nil {
+		t.Fatal(chromium.err)
 	}
-	t.Logf("browser %s started in %v", exe, time.Since(start).Round(time.Millisecond))
+	return chromium.ctx
+}
+
+// stopChromium stops the shared browser if a test started it.
+func stopChromium() {
+	if chromium.cancel != nil && chromium.ctx != nil {
+		chromium.cancel()
+	}
+}
+
+// newBrowser opens a tab for t in the shared chromium, in a fresh browser
+// context (no cookies, no storage). The tab closes when the test ends; the
+// whole test must be done within browserTimeout.
+func newBrowser(t *testing.T) *browser {
+	t.Helper()
+	return newTab(t, browserTimeout)
+}
+
+// newTab is newBrowser with a time limit of its own, for tests that visit
+// many pages in one tab.
+func newTab(t *testing.T, limit time.Duration) *browser {
+	t.Helper()
+	parent := sharedChromium(t)
+	out := chromium.out
+
+	// One deadline for the whole tab: when it passes, the tab is closed
+	// and every pending action returns an error.
+	timeoutCtx, cancelTimeout := context.WithTimeout(parent, limit)
+	ctx, cancelCtx := chromedp.NewContext(timeoutCtx, chromedp.WithNewBrowserContext())
+	b := &browser{t: t, ctx: ctx, out: out}
+	if err := chromedp.Do(ctx); err != nil { // opens the tab
+		cancelCtx()
+		cancelTimeout()
+		t.Fatalf("open a tab: %v\nbrowser output:\n%s", err, out.String())
+	}
 
 	// Record what the pages write to the console, for the asserts and for
 	// the log of a failed test.
@@ -122,14 +192,12 @@ func newBrowser(t *testing.T) *browser {
 	}()
 
 	t.Cleanup(func() {
-		// Close chromium gracefully, then free everything; the allocator's
-		// cancel waits for the process to exit, so the profile directory
-		// is no longer in use when t.TempDir removes it.
+		// Close the tab and its browser context; chromium stays for the
+		// other tests.
 		if err := chromedp.Cancel(ctx); err != nil && !errors.Is(err, context.Canceled) && !errors.Is(err, context.DeadlineExceeded) {
-			t.Logf("closing the browser: %v", err)
+			t.Logf("closing the tab: %v", err)
 		}
 		cancelCtx()
-		cancelAlloc()
 		cancelTimeout()
 		<-consoleDone
 		if t.Failed() {

@@ -13,7 +13,10 @@ import (
 )
 
 // TestMain runs the flow tests on SQLite and then, when
-// PORTAL_TEST_POSTGRES_URL is set, once more on PostgreSQL.
+// PORTAL_TEST_POSTGRES_URL is set, once more on PostgreSQL. The browser
+// tests share one chromium, stopped here.
 func TestMain(m *testing.M) {
-	os.Exit(portaltest.RunOnBothBackends(m))
+	code := portaltest.RunOnBothBackends(m)
+	stopChromium()
+	os.Exit(code)
 }

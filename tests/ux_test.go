@@ -12,6 +12,10 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/PuerkitoBio/goquery"
+
+	"github.com/accountportal/portal"
+	"github.com/accountportal/portal/identity"
 	"github.com/accountportal/portal/internal/portaltest"
 )
 
@@ -148,5 +152,156 @@ func TestTooManyRequestsSaysHowLong(t *testing.T) {
 	}
 	if got := p.Text(t, "[data-testid=error-message]"); !strings.HasSuffix(got, want) {
 		t.Errorf("429 message=%q, want it to end %q (Retry-After %d)", got, want, secs)
+	}
+}
+
+// TestAllErrorsInOneRound (issue 18 item 2): register, reset, change and
+// set password show every field's error at once — format, length, common
+// password, mismatch — with a summary at the top linking to each field,
+// the first invalid field focused, what was typed kept (except passwords)
+// and each password field described by its hint and its error.
+func TestAllErrorsInOneRound(t *testing.T) {
+	t.Parallel()
+	srv := portaltest.NewServer(t, func(cfg *portal.Config) {
+		cfg.RegisterFields = identity.ExtraFields{{Name: "nickname", Label: "Nickname", Type: "text", Required: true}}
+	})
+	wantDescribed := func(t *testing.T, p *portaltest.Page, field string) {
+		t.Helper()
+		if got, want := p.Doc(t).Find("#f-"+field).AttrOr("aria-describedby", ""), "f-"+field+"-hint f-"+field+"-error"; got != want {
+			t.Errorf("#f-%s aria-describedby=%q, want %q", field, got, want)
+		}
+	}
+	wantNoPasswordValues := func(t *testing.T, p *portaltest.Page) {
+		t.Helper()
+		p.Doc(t).Find("input[type=password]").Each(func(_ int, s *goquery.Selection) {
+			if v, ok := s.Attr("value"); ok {
+				t.Errorf("password input %s keeps a value %q", s.AttrOr("name", ""), v)
+			}
+		})
+	}
+
+	t.Run("register", func(t *testing.T) {
+		c := portaltest.NewClient(t, srv)
+		f := c.Get("/account/register").Form(t, "#register-form")
+		f.Set("email", "alice@").Set("password", "short").Set("confirm_password", "shorter")
+		p := c.Post(f.Action, f.Values)
+		msgs := portaltest.WantErrorSummary(t, p, "email", "password", "confirm_password", "nickname")
+		if got, want := msgs["password"], "Use at least 8 characters."; got != want {
+			t.Errorf("password error=%q, want %q", got, want)
+		}
+		if got := p.Doc(t).Find("#f-email").AttrOr("value", ""); got != "alice@" {
+			t.Errorf("email value=%q, want what was typed", got)
+		}
+		wantDescribed(t, p, "password")
+		wantNoPasswordValues(t, p)
+
+		// A common password and a mismatch, the address and nickname fine.
+		f.Set("email", "alice@example.com").Set("password", "password1234").Set("confirm_password", "password12345").Set("nickname", "Ali")
+		p = c.Post(f.Action, f.Values)
+		msgs = portaltest.WantErrorSummary(t, p, "password", "confirm_password")
+		if !strings.Contains(msgs["password"], "common") {
+			t.Errorf("password error=%q, want the common-password message", msgs["password"])
+		}
+		if got := p.Doc(t).Find("#f-nickname").AttrOr("value", ""); got != "Ali" {
+			t.Errorf("nickname value=%q, want what was typed", got)
+		}
+		if srv.CountUsers(t, "") != 0 {
+			t.Error("an account was created from a form with errors")
+		}
+	})
+
+	t.Run("reset", func(t *testing.T) {
+		c := portaltest.NewClient(t, srv)
+		f := c.Get("/account/reset-password?code=abc").Form(t, "#reset-form")
+		f.Set("email", "bob@").Set("password", "short").Set("confirm_password", "")
+		p := c.Post(f.Action, f.Values)
+		portaltest.WantErrorSummary(t, p, "email", "password", "confirm_password")
+		wantDescribed(t, p, "password")
+		wantNoPasswordValues(t, p)
+	})
+
+	t.Run("change", func(t *testing.T) {
+		c := portaltest.NewServer(t).SignedUp(t, "carol@example.com", uxPassword)
+		f := c.Get("/account/manage/change-password").Form(t, "#change-password-form")
+		f.Set("old_password", "").Set("new_password", "short").Set("confirm_password", "other")
+		p := c.Post(f.Action, f.Values)
+		portaltest.WantErrorSummary(t, p, "old_password", "new_password", "confirm_password")
+		wantDescribed(t, p, "new_password")
+		wantNoPasswordValues(t, p)
+
+		// A wrong current password and a weak new one: both at once.
+		f.Set("old_password", "wrong horse battery").Set("new_password", "short").Set("confirm_password", "short")
+		p = c.Post(f.Action, f.Values)
+		msgs := portaltest.WantErrorSummary(t, p, "old_password", "new_password")
+		if got, want := msgs["old_password"], "Incorrect password."; got != want {
+			t.Errorf("old_password error=%q, want %q", got, want)
+		}
+	})
+}
+
+// uxMailText is the text part of the newest mail to addr whose subject
+// contains subject, its lines joined (the text part wraps at 72).
+func uxMailText(t testing.TB, srv *portaltest.Server, addr, subject string) string {
+	t.Helper()
+	ms := srv.MailsWith(t, addr, subject)
+	if len(ms) == 0 {
+		t.Fatalf("no mail to %s with %q; mails: %q", addr, subject, portaltest.Subjects(srv.Mails(t)))
+	}
+	return strings.Join(strings.Fields(ms[len(ms)-1].Text), " ")
+}
+
+// TestTwoFactorOnSaysOthersSignedOut (issue 18 items 5 and 11, SES-03):
+// turning 2FA on ends the other sessions, and both the page and the mail
+// say so; the mail names the device as the pages do, not its User-Agent.
+func TestTwoFactorOnSaysOthersSignedOut(t *testing.T) {
+	t.Parallel()
+	srv := portaltest.NewServer(t)
+	const email = "dora@example.com"
+	srv.SignedUp(t, email, uxPassword)
+	a := mgSignInAs(t, srv, mgUAChromeWin, email, uxPassword)
+	b := mgSignInAs(t, srv, mgUAFirefoxLinux, email, uxPassword)
+
+	_, key := tfEnablePage(t, a)
+	portaltest.WantRedirect(t, a.Submit(tfEnablePath, "form#send-code", map[string]string{"code": tfCode(t, srv, key, 0)}), tfShowPath)
+	if got := portaltest.WantStatusMessage(t, a.Get(tfShowPath)); !strings.Contains(got, "Every other device has been signed out.") {
+		t.Errorf("status after turning 2FA on=%q, want it to say the other devices were signed out", got)
+	}
+	if b.SignedIn() {
+		t.Error("the other browser is still signed in after 2FA was turned on")
+	}
+	text := uxMailText(t, srv, email, "Two-factor authentication was turned on")
+	for _, want := range []string{"Every other device signed in to your account has been signed out.", "Browser: Chrome on Windows"} {
+		if !strings.Contains(text, want) {
+			t.Errorf("mail does not say %q:\n%s", want, text)
+		}
+	}
+	if strings.Contains(text, "Mozilla/5.0") {
+		t.Errorf("mail shows the raw User-Agent:\n%s", text)
+	}
+}
+
+// TestFirstPasswordSetMail (issue 18 items 11 and 2): an account made
+// through a provider that sets its first password is told a password was
+// set, not "your password was changed"; the set-password form shows every
+// error in one round.
+func TestFirstPasswordSetMail(t *testing.T) {
+	t.Parallel()
+	op := newOxOP(t)
+	srv := oxServer(t, op)
+	c := oxNewExternalUser(t, srv, op)
+	email := op.User().Email
+
+	f := c.Get("/account/manage/set-password").Form(t, "#set-password-form")
+	f.Set("new_password", "short").Set("confirm_password", "")
+	portaltest.WantErrorSummary(t, c.Post(f.Action, f.Values), "new_password", "confirm_password")
+
+	f.Set("new_password", uxPassword).Set("confirm_password", uxPassword)
+	portaltest.WantRedirect(t, c.Post(f.Action, f.Values), "/account/manage/change-password")
+	if n := len(srv.MailsWith(t, email, "password was changed")); n != 0 {
+		t.Errorf("%d \"password was changed\" mails for a first password, want 0", n)
+	}
+	text := uxMailText(t, srv, email, "A password was set")
+	if !strings.Contains(text, "now has a password") {
+		t.Errorf("password-set mail:\n%s", text)
 	}
 }

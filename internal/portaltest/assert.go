@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"net/url"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -130,4 +131,38 @@ func WithQuery(raw, k, v string) string {
 	q.Set(k, v)
 	u.RawQuery = q.Encode()
 	return u.String()
+}
+
+// WantErrorSummary fails the test unless p is a 422 whose error summary
+// (issue 18 item 2) links to exactly fields, in that order, each with its
+// message under the field, and the first of them has autofocus (the only
+// element that has). It returns the messages by field.
+func WantErrorSummary(t testing.TB, p *Page, fields ...string) map[string]string {
+	t.Helper()
+	WantStatus(t, p, http.StatusUnprocessableEntity)
+	doc := p.Doc(t)
+	var hrefs, want []string
+	msgs := map[string]string{}
+	doc.Find("[data-testid=error-summary] a").Each(func(_ int, a *goquery.Selection) {
+		hrefs = append(hrefs, a.AttrOr("href", ""))
+	})
+	for _, f := range fields {
+		want = append(want, "#f-"+f)
+		msgs[f] = FieldError(t, p, f)
+		if msgs[f] == "" {
+			t.Errorf("%s: no .field-error under %s", p.URL, f)
+		}
+		if got := doc.Find("[data-testid=error-summary] a[href='#f-" + f + "']").Text(); got != msgs[f] {
+			t.Errorf("%s: summary entry for %s=%q, want the field's message %q", p.URL, f, got, msgs[f])
+		}
+	}
+	if !slices.Equal(hrefs, want) {
+		t.Errorf("%s: error summary links=%q, want %q", p.URL, hrefs, want)
+	}
+	var focus []string
+	doc.Find("[autofocus]").Each(func(_ int, s *goquery.Selection) { focus = append(focus, s.AttrOr("id", "?")) })
+	if len(fields) > 0 && !slices.Equal(focus, []string{"f-" + fields[0]}) {
+		t.Errorf("%s: autofocus on %q, want only the first invalid field f-%s", p.URL, focus, fields[0])
+	}
+	return msgs
 }

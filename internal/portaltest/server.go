@@ -16,6 +16,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"net/http"
 	"net/http/httptest"
 	"net/url"
 	"os"
@@ -110,6 +111,15 @@ func NewServer(t testing.TB, opts ...func(*portal.Config)) *Server {
 // to the listener's when cfg has none.
 func Start(t testing.TB, cfg portal.Config, clock *Clock) *Server {
 	t.Helper()
+	return StartHost(t, cfg, clock, nil)
+}
+
+// StartHost is Start for a Go program that embeds Portal (DESIGN.md "Apps
+// around Portal" 3): host builds the handler the listener serves — its
+// own routes beside p.Handler() — from the started Portal. A nil host
+// serves p.Handler() alone.
+func StartHost(t testing.TB, cfg portal.Config, clock *Clock, host func(p *portal.Portal) http.Handler) *Server {
+	t.Helper()
 	logBuf := &SyncBuffer{}
 	if cfg.Logger == nil { // an option may bring its own (then Log stays empty)
 		cfg.Logger = slog.New(slog.NewTextHandler(logBuf, &slog.HandlerOptions{Level: slog.LevelInfo}))
@@ -129,6 +139,9 @@ func Start(t testing.TB, cfg portal.Config, clock *Clock) *Server {
 		t.Fatalf("portal.New: %v", err)
 	}
 	ts.Config.Handler = p.Handler()
+	if host != nil {
+		ts.Config.Handler = host(p)
+	}
 	ts.Start()
 	t.Cleanup(func() {
 		ts.Close()
