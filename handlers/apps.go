@@ -152,7 +152,7 @@ func isNavigation(r *http.Request) bool {
 // X-Forwarded-Proto/-Host/-Uri, as a returnUrl Portal may follow: a path
 // when it is on Portal's own origin, the absolute URL when its origin is
 // in --allowed-return-origins, else "" (BRW-08). Oversized values, control
-// characters and other schemes give "".
+// characters, spaces and other schemes give "".
 func (h *Handler) originalURL(c echo.Context) string {
 	hd := c.Request().Header
 	raw := hd.Get("X-Original-URL")
@@ -167,7 +167,10 @@ func (h *Handler) originalURL(c echo.Context) string {
 		return ""
 	}
 	for _, r := range raw {
-		if r < 0x20 || r == 0x7f {
+		// Control characters, and spaces: a proxy sends the URI as the
+		// browser sent it, percent-encoded; a space is a folded header
+		// line or a forged one, not a URL.
+		if r <= 0x20 || r == 0x7f {
 			return ""
 		}
 	}

@@ -2,6 +2,8 @@ package identity
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"net/url"
@@ -30,7 +32,49 @@ const (
 	jobForgotPassword = "forgot-password"
 	jobResendConfirm  = "resend-confirmation"
 	jobEmailChange    = "email-change"
+	// jobDiscard is the decoy of a mail nobody gets (decoyMail): the
+	// worker claims it and removes it without sending anything.
+	jobDiscard = "discard"
 )
+
+// decoyMail is, for a job whose address gets no mail (no account, already
+// confirmed, taken by someone else), the worker's work of issuing a link
+// and queueing its mail — so that the work right after the request, which
+// shares the database's one writer and the CPUs with the next request,
+// does not tell whether the address has an account (issue 17 item 8;
+// RST-01, ACC-01, AUTH-02). Store writes are the same in number: a token
+// needs a user, so the decoy deletes the tokens of no user, and counts in
+// the rate-limit table where a token row would be written (and, with
+// event, where the security event would be, after the same log line
+// hashed as for unknown accounts). The mail is rendered like the real one
+// and queued as a jobDiscard entry, which the next pass claims and removes
+// like a sent mail — only the hand-off to the mail server is missing.
+func (s *Service) decoyMail(ctx context.Context, to, purpose, tmpl, linkPath string, lifetime time.Duration, event string, c Client) error {
+	raw := make([]byte, tokenBytes)
+	if _, err := rand.Read(raw); err != nil {
+		return internal(err)
+	}
+	secret := base64.RawURLEncoding.EncodeToString(raw)
+	now := s.now()
+	if err := s.store.DeleteTokens(ctx, "", purpose); err != nil {
+		return internal(err)
+	}
+	if _, _, err := s.store.HitRateLimit(ctx, rateLimitKey("decoy-token", string(hashToken(secret, ""))), lifetime, now); err != nil {
+		return internal(err)
+	}
+	if event != "" {
+		s.logAnonymous(ctx, event, to, c)
+		if _, _, err := s.store.HitRateLimit(ctx, rateLimitKey("decoy-event", to), lifetime, now); err != nil {
+			return internal(err)
+		}
+	}
+	d := mail.Data{To: to, Link: s.link(linkPath, url.Values{"code": {secret}}), Expires: humanDuration(lifetime)}
+	d.SiteName, d.BaseURL = s.opts.SiteName, s.opts.BaseURL+"/"
+	if _, err := s.templates.Load().Render(tmpl, d); err != nil {
+		return internal(err)
+	}
+	return s.queue.enqueueJob(ctx, jobDiscard, to, "")
+}
 
 // jobPayload carries the requester into the job, for the security event.
 type jobPayload struct {
@@ -81,7 +125,7 @@ func (s *Service) ResendConfirmation(ctx context.Context, c Client, email string
 func (s *Service) runResendConfirmation(ctx context.Context, m *store.OutboxMessage) error {
 	u, err := s.store.FindUserByEmail(ctx, m.To)
 	if errors.Is(err, store.ErrNotFound) || (err == nil && u.EmailConfirmed) {
-		return nil
+		return s.decoyMail(ctx, m.To, PurposeConfirmEmail, mail.ConfirmEmail, "/account/confirm-email", s.opts.ConfirmEmailLifetime, "", Client{})
 	}
 	if err != nil {
 		return err
@@ -102,7 +146,8 @@ func (s *Service) ForgotPassword(ctx context.Context, c Client, email string) er
 func (s *Service) runForgotPassword(ctx context.Context, m *store.OutboxMessage) error {
 	u, err := s.store.FindUserByEmail(ctx, m.To)
 	if errors.Is(err, store.ErrNotFound) {
-		return nil
+		return s.decoyMail(ctx, m.To, PurposeResetPassword, mail.ResetPassword, "/account/reset-password", s.opts.ResetPasswordLifetime,
+			EventPasswordResetRequest, parsePayload(m).client())
 	}
 	if err != nil {
 		return err
@@ -229,9 +274,9 @@ func (s *Service) RequestEmailChange(ctx context.Context, c Client, u *User, new
 // account is gone.
 func (s *Service) runEmailChange(ctx context.Context, m *store.OutboxMessage) error {
 	newEmail, norm := m.To, NormalizeEmail(m.To)
-	if _, err := s.store.FindUserByEmail(ctx, norm); err == nil {
-		return nil
-	} else if !errors.Is(err, store.ErrNotFound) {
+	_, err := s.store.FindUserByEmail(ctx, norm)
+	taken := err == nil
+	if err != nil && !errors.Is(err, store.ErrNotFound) {
 		return err
 	}
 	u, err := s.store.FindUserByID(ctx, parsePayload(m).UserID)
@@ -240,6 +285,10 @@ func (s *Service) runEmailChange(ctx context.Context, m *store.OutboxMessage) er
 	}
 	if err != nil {
 		return err
+	}
+	if taken {
+		// Someone else's address: no link, the same work (decoyMail).
+		return s.decoyMail(ctx, newEmail, PurposeChangeEmail, mail.ChangeEmail, "/account/confirm-email-change", s.opts.ChangeEmailLifetime, "", Client{})
 	}
 	secret, err := s.issueToken(ctx, u, PurposeChangeEmail, newEmail, norm, s.opts.ChangeEmailLifetime)
 	if err != nil {

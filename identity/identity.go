@@ -168,6 +168,7 @@ func New(o Options) (*Service, error) {
 	s.queue.jobs[jobForgotPassword] = s.runForgotPassword
 	s.queue.jobs[jobResendConfirm] = s.runResendConfirmation
 	s.queue.jobs[jobEmailChange] = s.runEmailChange
+	s.queue.jobs[jobDiscard] = func(context.Context, *store.OutboxMessage) error { return nil }
 	return s, nil
 }
 
