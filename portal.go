@@ -146,6 +146,7 @@ func New(cfg Config) (*Portal, error) {
 		LogKey:              keys["log-key"],
 		AuthenticatorKeyKey: keys["authenticator-key-key"],
 		RememberKey:         keys["remember-browser-key"],
+		OIDCKey:             keys[identity.KeyOIDC],
 		Now:                 cfg.Now,
 		Observer:            observer,
 	})

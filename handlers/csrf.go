@@ -102,6 +102,9 @@ func (h *Handler) checkCSRF(next echo.HandlerFunc) echo.HandlerFunc {
 		if c.Path() == forwardAuthPath {
 			return next(c) // changes nothing, for any method a proxy uses
 		}
+		if isOIDCClientPath(c.Path()) {
+			return next(c) // OpenID Connect clients authenticate themselves (oidc.go)
+		}
 		if c.Get(echo.ContextKeyHeaderAllow) != nil {
 			return next(c) // no route takes this method here: 405, nothing changes
 		}

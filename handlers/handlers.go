@@ -17,6 +17,7 @@ import (
 
 	"github.com/alexedwards/scs/v2"
 	"github.com/labstack/echo/v4"
+	"github.com/zitadel/oidc/v3/pkg/op"
 
 	"github.com/accountportal/portal/identity"
 	"github.com/accountportal/portal/messages"
@@ -87,6 +88,11 @@ type Handler struct {
 	served atomic.Uint64
 
 	// overrides are the Go page overrides (OverridePage), copied on write.
+	// oidc is the OpenID Provider (issue 20); nil without identity's
+	// OIDC key.
+	oidc        *op.Provider
+	oidcStorage *identity.OIDCStorage
+
 	overrides   atomic.Pointer[map[string]PageFunc]
 	overridesMu sync.Mutex
 }
@@ -118,6 +124,11 @@ func New(o Options) (*Handler, error) {
 	}
 	h.cop = http.NewCrossOriginProtection()
 	if err := h.cop.AddTrustedOrigin(o.BaseURL.Scheme + "://" + o.BaseURL.Host); err != nil {
+		return nil, err
+	}
+	if p, st, err := h.newProvider(); err == nil {
+		h.oidc, h.oidcStorage = p, st
+	} else if !errors.Is(err, identity.ErrOIDCOff) {
 		return nil, err
 	}
 	h.echo = h.routes()

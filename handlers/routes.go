@@ -88,6 +88,7 @@ func (h *Handler) routes() *echo.Echo {
 	add(http.MethodGet, sessionPath, h.handleSession, h.cors)
 	e.Add(http.MethodOptions, sessionPath, echo.NotFoundHandler, h.cors)               // the preflight, answered by cors
 	e.Any(forwardAuthPath, h.overridable("ANY "+forwardAuthPath, h.handleForwardAuth)) // every method; no CSRF (checkCSRF)
+	h.oidcRoutes(add)                                                                  // OpenID Connect (oidc.go)
 
 	// Signed-in pages
 	add(http.MethodGet, "/account/reauthenticate", h.handleReauthShow, h.requireUser)

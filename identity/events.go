@@ -43,7 +43,9 @@ const (
 	EventRecoveryCodesRenewed = "recovery_codes_regenerated"
 	EventExternalLoginLinked  = "external_login_linked"
 	EventExternalLoginRemoved = "external_login_removed"
-	EventAccountDeleted       = "account_deleted" // logged only: the timeline goes with the account
+	EventAccountDeleted       = "account_deleted"    // logged only: the timeline goes with the account
+	EventAppAllowed           = "app_allowed"        // consent to an OpenID Connect client (detail: its name)
+	EventAppAccessRemoved     = "app_access_removed" // the person removed a connected app
 	EventPasskeyAdded         = "passkey_added"
 	EventPasskeyRemoved       = "passkey_removed"
 	EventPasskeyCloned        = "passkey_clone_warning" // a sign-in refused: the counter went backwards

@@ -59,6 +59,9 @@ type Options struct {
 	// Both are shared by every instance (the secrets table).
 	AuthenticatorKeyKey []byte
 	RememberKey         []byte
+	// OIDCKey (32 bytes) keys the OpenID Provider: its opaque tokens and
+	// the encryption of its signing keys at rest. Shared by every instance.
+	OIDCKey []byte
 	// DevLinks: the mailer only logs, so pages may show the links a mail
 	// would carry (a development aid; never with a real mailer).
 	DevLinks bool
@@ -85,6 +88,7 @@ type Service struct {
 	obs        Observer
 	opts       Options
 	now        func() time.Time
+	oidc       *oidcKeys // nil without Options.OIDCKey
 	contributorSet
 
 	// When the hourly cleanups last ran (unix seconds), per service.
@@ -162,6 +166,11 @@ func New(o Options) (*Service, error) {
 	}
 	if s.wa, err = passkeyConfig(o.BaseURL, o.PasskeyRPID, o.SiteName); err != nil {
 		return nil, err
+	}
+	if len(o.OIDCKey) > 0 {
+		if s.oidc, err = newOIDCKeys(o.OIDCKey); err != nil {
+			return nil, err
+		}
 	}
 	s.templates.Store(t)
 	s.queue.obs = o.Observer

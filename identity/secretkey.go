@@ -24,6 +24,9 @@ const (
 	KeyLog              = "log-key"
 	KeyAuthenticatorKey = "authenticator-key-key"
 	KeyRememberBrowser  = "remember-browser-key"
+	// KeyOIDC keys the OpenID Provider (issue 20): its opaque access
+	// tokens and codes, and the sealing of its signing keys.
+	KeyOIDC = "oidc-key"
 	// keyCheckSecret is the secrets-table entry that says the server keys
 	// come from a key file, and which: an HKDF output of its own (it
 	// reveals nothing of the other keys), compared at start.
@@ -31,7 +34,7 @@ const (
 )
 
 // ServerKeyNames are the server keys, by their secrets-table names.
-var ServerKeyNames = []string{KeyCSRF, KeyLog, KeyAuthenticatorKey, KeyRememberBrowser}
+var ServerKeyNames = []string{KeyCSRF, KeyLog, KeyAuthenticatorKey, KeyRememberBrowser, KeyOIDC}
 
 // MinSecretKeyBytes is the least a secret key file holds: 256 bits.
 const MinSecretKeyBytes = 32

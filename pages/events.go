@@ -78,6 +78,10 @@ func EventText(c *messages.Catalog, kind, detail, device, ip string) string {
 		return c.T("events.passkey_clone_warning", args...)
 	case "imported":
 		return c.T("events.imported", args...)
+	case "app_allowed":
+		return c.T("events.app_allowed", args...)
+	case "app_access_removed":
+		return c.T("events.app_access_removed", args...)
 	}
 	return c.T("events.other", append(args, "kind", strings.ReplaceAll(kind, "_", " "))...)
 }

@@ -112,6 +112,7 @@ var registry = []Page{
 	def("logout", "/account/logout", LogoutBody, sampleLogout),
 	def("lockout", "GET /account/lockout", LockoutBody, sampleLockout),
 	def("access-denied", "GET /account/access-denied", AccessDeniedBody, sampleAccessDenied),
+	def("consent", "/account/authorize?id= (OpenID Connect)", ConsentBody, sampleConsent),
 	def("forgot-password", "/account/forgot-password", ForgotPasswordBody, sampleForgot),
 	def("forgot-password-confirmation", "GET /account/forgot-password-confirmation", ForgotPasswordConfirmationBody, sampleForgotConfirmation),
 	def("reset-password", "/account/reset-password?code=", ResetPasswordBody, sampleResetPassword),
@@ -330,6 +331,14 @@ func sampleLogout() []LogoutView {
 
 func sampleLockout() []LockoutView {
 	return []LockoutView{{Common: anon("Locked out"), LockoutMinutes: 5}}
+}
+
+func sampleConsent() []ConsentView {
+	return []ConsentView{
+		{Common: user("Allow access"), RequestID: "b2Y0c2FtcGxlcmVxdWVzdA", ClientName: "Acme Wiki", Scopes: []string{"openid", "profile", "email"}},
+		{Common: user("Allow access"), RequestID: "b2Y0c2FtcGxlcmVxdWVzdA", ClientName: "Acme Mobile", Scopes: []string{"openid", "email", "offline_access"}},
+		{Common: user("Allow access"), RequestID: "b2Y0c2FtcGxlcmVxdWVzdA", ClientName: "Acme Status", Scopes: []string{"openid"}},
+	}
 }
 
 func sampleAccessDenied() []AccessDeniedView {

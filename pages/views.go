@@ -229,6 +229,36 @@ type LockoutView struct {
 	LockoutMinutes int
 }
 
+// ConsentView is the OpenID Connect consent page ("consent"): an
+// application asks to sign the person in and to see some of the account.
+// The form posts decision=allow or decision=deny.
+type ConsentView struct {
+	Common
+	// RequestID names the pending authorization (a hidden field).
+	RequestID string
+	// ClientName is the application's registered name.
+	ClientName string
+	// Scopes are what it asks for: "openid", "profile", "email",
+	// "offline_access" (each shown with the catalogue's consent.scope_*).
+	Scopes []string
+}
+
+// ScopeText is what an OpenID Connect scope lets an application see, in
+// the catalogue's words.
+func ScopeText(c Common, scope string) string {
+	switch scope {
+	case "openid":
+		return c.T("consent.scope_openid")
+	case "profile":
+		return c.T("consent.scope_profile")
+	case "email":
+		return c.T("consent.scope_email")
+	case "offline_access":
+		return c.T("consent.scope_offline_access")
+	}
+	return scope
+}
+
 // AccessDeniedView is the access-denied page ("access-denied").
 type AccessDeniedView struct {
 	Common

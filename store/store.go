@@ -85,6 +85,7 @@ type Store interface {
 	RememberedBrowsers
 	Importer
 	Passkeys
+	OIDC
 
 	// Ping checks that the database answers.
 	Ping(ctx context.Context) error
@@ -534,4 +535,166 @@ type Passkeys interface {
 	ConsumeCeremony(ctx context.Context, id, kind, userID string, now time.Time) (*Ceremony, error)
 	// DeleteExpiredCeremonies forgets ceremonies that expired before t.
 	DeleteExpiredCeremonies(ctx context.Context, t time.Time) error
+}
+
+// OIDCClient is an application registered to sign people in with Portal
+// (OpenID Connect, issue 20).
+type OIDCClient struct {
+	ID   string
+	Name string
+	// SecretHash is the SHA-256 of the client secret (a 256-bit random
+	// value shown once); nil for a public client.
+	SecretHash             []byte
+	RedirectURIs           []string // matched exactly
+	PostLogoutRedirectURIs []string
+	Public                 bool // no secret; PKCE required
+	SkipConsent            bool // first-party: no consent page
+	CreatedAt              time.Time
+}
+
+// OIDCAuthRequest is one authorization request, from the authorize
+// endpoint until its code is exchanged (and kept, used, until it expires:
+// a second exchange of the code is recognised as reuse).
+type OIDCAuthRequest struct {
+	ID                  string
+	ClientID            string
+	RedirectURI         string
+	State               string
+	Nonce               string
+	Scopes              []string
+	ResponseType        string
+	ResponseMode        string
+	Prompt              []string
+	MaxAge              int // seconds; -1 when not asked
+	LoginHint           string
+	CodeChallenge       string
+	CodeChallengeMethod string
+	UserID              string // set when the sign-in is done
+	AuthTime            time.Time
+	AMR                 []string
+	Done                bool
+	CreatedAt           time.Time
+	ExpiresAt           time.Time
+}
+
+// OIDCAccessToken is an issued access token (its id is inside the opaque
+// token the client holds). Family is the authorization it descends from
+// (the auth request's id): revoking the family revokes every token of it.
+type OIDCAccessToken struct {
+	ID        string
+	Family    string
+	ClientID  string
+	UserID    string
+	Scopes    []string
+	ExpiresAt time.Time
+	CreatedAt time.Time
+}
+
+// OIDCRefreshToken is an issued refresh token, stored as the SHA-256 of
+// its value. A used one stays (UsedAt set) so that its reuse is seen.
+type OIDCRefreshToken struct {
+	Hash      []byte
+	Family    string
+	ClientID  string
+	UserID    string
+	Scopes    []string
+	AMR       []string
+	AuthTime  time.Time
+	ExpiresAt time.Time
+	UsedAt    time.Time // zero while unused
+	CreatedAt time.Time
+}
+
+// OIDCGrant is a person's consent to an application: the scopes allowed.
+type OIDCGrant struct {
+	UserID    string
+	ClientID  string
+	Scopes    []string
+	CreatedAt time.Time
+	UpdatedAt time.Time
+}
+
+// OIDCKey is a token-signing key. The private half is sealed by identity.
+type OIDCKey struct {
+	ID        string
+	Algorithm string
+	PublicJWK []byte // JSON
+	Sealed    []byte // the private key, encrypted
+	CreatedAt time.Time
+	RetiredAt time.Time // zero for a current key
+}
+
+// OIDC persists the OpenID Provider: clients, authorization requests and
+// codes, tokens, grants and signing keys — shared by every instance.
+type OIDC interface {
+	// CreateOIDCClient stores c; ErrConflict when the id is taken.
+	CreateOIDCClient(ctx context.Context, c *OIDCClient) error
+	// FindOIDCClient returns ErrNotFound for an unknown id.
+	FindOIDCClient(ctx context.Context, id string) (*OIDCClient, error)
+	// ListOIDCClients returns every client, oldest first.
+	ListOIDCClients(ctx context.Context) ([]*OIDCClient, error)
+	// UpdateOIDCClient replaces the client's name, secret hash, URIs and
+	// flags; ErrNotFound for an unknown id.
+	UpdateOIDCClient(ctx context.Context, c *OIDCClient) error
+	// DeleteOIDCClient removes the client and everything issued to it;
+	// ErrNotFound for an unknown id.
+	DeleteOIDCClient(ctx context.Context, id string) error
+
+	// CreateOIDCAuthRequest stores r and drops requests that expired
+	// before now.
+	CreateOIDCAuthRequest(ctx context.Context, r *OIDCAuthRequest, now time.Time) error
+	// FindOIDCAuthRequest returns the unexpired request id; ErrNotFound
+	// otherwise.
+	FindOIDCAuthRequest(ctx context.Context, id string, now time.Time) (*OIDCAuthRequest, error)
+	// CompleteOIDCAuthRequest records who signed in, when and how, and
+	// marks the request done; ErrNotFound for an unknown or expired one.
+	CompleteOIDCAuthRequest(ctx context.Context, id, userID string, authTime time.Time, amr []string, now time.Time) error
+	// SetOIDCAuthCode attaches the code (its hash) to the done request id,
+	// valid until expiresAt; ErrNotFound when the request is not done or a
+	// code was attached already.
+	SetOIDCAuthCode(ctx context.Context, id string, codeHash []byte, expiresAt time.Time) error
+	// ConsumeOIDCAuthCode marks the code used and returns its request, in
+	// one atomic step: of two concurrent calls (on any instance) one gets
+	// used=false. A code used before returns its request with used=true
+	// (reuse: the caller revokes the family); an unknown or expired code
+	// gives ErrNotFound.
+	ConsumeOIDCAuthCode(ctx context.Context, codeHash []byte, now time.Time) (r *OIDCAuthRequest, used bool, err error)
+
+	// CreateOIDCTokens stores an access token and, when refresh is not nil,
+	// a refresh token, together.
+	CreateOIDCTokens(ctx context.Context, access *OIDCAccessToken, refresh *OIDCRefreshToken) error
+	// FindOIDCAccessToken returns the unexpired access token id;
+	// ErrNotFound otherwise.
+	FindOIDCAccessToken(ctx context.Context, id string, now time.Time) (*OIDCAccessToken, error)
+	// FindOIDCRefreshToken returns the refresh token with this hash, used
+	// or not; ErrNotFound when there is none.
+	FindOIDCRefreshToken(ctx context.Context, hash []byte) (*OIDCRefreshToken, error)
+	// RotateOIDCRefreshToken marks the unused, unexpired refresh token
+	// oldHash used and stores its successors, in one transaction: of two
+	// concurrent rotations one succeeds, the other gets ErrNotFound.
+	RotateOIDCRefreshToken(ctx context.Context, oldHash []byte, access *OIDCAccessToken, refresh *OIDCRefreshToken, now time.Time) error
+	// DeleteOIDCAccessToken revokes one access token.
+	DeleteOIDCAccessToken(ctx context.Context, id string) error
+	// DeleteOIDCFamily revokes every access and refresh token of the
+	// family.
+	DeleteOIDCFamily(ctx context.Context, family string) error
+	// DeleteOIDCUserTokens revokes every token of the user for the client.
+	DeleteOIDCUserTokens(ctx context.Context, userID, clientID string) error
+
+	// SetOIDCGrant stores (or replaces) the user's grant to the client.
+	SetOIDCGrant(ctx context.Context, g *OIDCGrant) error
+	// FindOIDCGrant returns ErrNotFound when the user granted nothing.
+	FindOIDCGrant(ctx context.Context, userID, clientID string) (*OIDCGrant, error)
+	// ListOIDCGrants returns the user's grants, oldest first.
+	ListOIDCGrants(ctx context.Context, userID string) ([]*OIDCGrant, error)
+	// DeleteOIDCGrant removes the grant and every token of the user for
+	// the client, in one transaction; ErrNotFound when there was no grant.
+	DeleteOIDCGrant(ctx context.Context, userID, clientID string) error
+
+	// AddOIDCKey stores k; with retireOthers, every other current key is
+	// retired at k.CreatedAt in the same transaction (a rotation).
+	AddOIDCKey(ctx context.Context, k *OIDCKey, retireOthers bool) error
+	// ListOIDCKeys returns the keys not retired before retiredAfter, newest
+	// first.
+	ListOIDCKeys(ctx context.Context, retiredAfter time.Time) ([]*OIDCKey, error)
 }

@@ -46,6 +46,9 @@ const usage = `Usage:
                            move an installation to PostgreSQL
   portal users ACTION …    list, create, invite, lock, unlock, delete,
                            confirm-email, reset-2fa (see portal users)
+  portal clients ACTION …  add, list, remove, rotate-secret: the applications
+                           that sign people in with Portal (OpenID Connect)
+  portal oidc rotate-key   make a new OpenID Connect token-signing key current
   portal theme init|check|eject|preview …
                            start, check, extend or preview a theme directory
   portal version           print the version
@@ -68,6 +71,10 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return runTheme(ctx, args, stdout, stderr)
 	case "users":
 		return runUsers(ctx, args, getenv, os.Stdin, stdout, stderr)
+	case "clients":
+		return runClients(ctx, args, getenv, stdout, stderr)
+	case "oidc":
+		return runOIDC(ctx, args, getenv, stdout, stderr)
 	case "version":
 		fmt.Fprintln(stdout, "portal", portal.VersionString())
 		return nil

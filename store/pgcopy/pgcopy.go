@@ -24,6 +24,7 @@ import (
 var Tables = []string{
 	"users", "external_logins", "user_tokens", "recovery_codes", "user_sessions", "remembered_browsers",
 	"security_events", "kept_events", "user_attributes", "invites", "secrets", "mail_outbox", "rate_limits",
+	"oidc_clients", "oidc_auth_requests", "oidc_access_tokens", "oidc_refresh_tokens", "oidc_grants", "oidc_keys",
 }
 
 // SessionsTable is scs's table of cookie sessions, copied only when asked.

@@ -49,6 +49,11 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 	t.Run("Attributes", func(t *testing.T) { testAttributes(t, open(t)) })
 	t.Run("Import", func(t *testing.T) { testImport(t, open(t)) })
 	t.Run("ImportAllOrNothing", func(t *testing.T) { testImportAllOrNothing(t, open(t)) })
+	t.Run("OIDCClients", func(t *testing.T) { testOIDCClients(t, open(t)) })
+	t.Run("OIDCCodeConsumedOnce", func(t *testing.T) { testOIDCCodeOnce(t, open(t)) })
+	t.Run("OIDCRefreshRotation", func(t *testing.T) { testOIDCRefresh(t, open(t)) })
+	t.Run("OIDCGrants", func(t *testing.T) { testOIDCGrants(t, open(t)) })
+	t.Run("OIDCKeys", func(t *testing.T) { testOIDCKeys(t, open(t)) })
 }
 
 var base = time.Date(2026, 11, 22, 8, 0, 0, 123456000, time.UTC)
