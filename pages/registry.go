@@ -46,7 +46,9 @@ func (p Page) Render(view any) templ.Component {
 	if !ok {
 		return errorComponent(fmt.Errorf("page %s: view model is %T, want %v", p.Name, view, p.View))
 	}
-	return WithLayout(v.PageCommon(), p.Body(view))
+	c := v.PageCommon()
+	c.Page = p.Name
+	return WithLayout(c, p.Body(view))
 }
 
 // WithLayout wraps a page's content in the built-in layout (Base).
@@ -235,11 +237,11 @@ func sampleHome() []HomeView {
 
 func sampleRegister() []RegisterView {
 	return []RegisterView{
-		{Common: anon("Create an account"), MinPasswordLength: 8},
-		{Common: anon("Create an account"), ReturnURL: "/account/manage", Email: "alice@example", MinPasswordLength: 8,
+		{Common: anon("Create account"), MinPasswordLength: 8, Providers: sampleProviders},
+		{Common: anon("Create account"), ReturnURL: "/account/manage", Email: "alice@example", MinPasswordLength: 8,
 			Errors: FieldErrors{"email": "Enter a valid email address.", "password": "Use at least 8 characters.", "confirm_password": "The passwords do not match."}},
-		{Common: anon("Create an account"), Email: "alice@example.com", MinPasswordLength: 8, Message: "Too many attempts. Try again in a minute."},
-		{Common: anon("Create an account"), MinPasswordLength: 8, ExtraFields: sampleExtraFields},
+		{Common: anon("Create account"), Email: "alice@example.com", MinPasswordLength: 8, Message: "Too many attempts. Try again in a minute."},
+		{Common: anon("Create account"), MinPasswordLength: 8, ExtraFields: sampleExtraFields},
 	}
 }
 
@@ -347,12 +349,12 @@ func sampleAccessDenied() []AccessDeniedView {
 
 func sampleExternalConfirm() []ExternalConfirmView {
 	return []ExternalConfirmView{
-		{Common: anon("Create your account"), ProviderName: "GitHub", DisplayName: "Alice Liddell", Email: "alice@example.com"},
-		{Common: anon("Create your account"), ProviderName: "Google", Email: "alice@", Message: "Registration is closed.",
+		{Common: anon("Create account"), ProviderName: "GitHub", DisplayName: "Alice Liddell", Email: "alice@example.com"},
+		{Common: anon("Create account"), ProviderName: "Google", Email: "alice@", Message: "Registration is closed.",
 			Errors: FieldErrors{"email": "Enter a valid email address."}},
-		{Common: anon("Create your account"), ProviderName: "GitHub", DisplayName: "Alice Liddell", Email: "alice@example.com",
+		{Common: anon("Create account"), ProviderName: "GitHub", DisplayName: "Alice Liddell", Email: "alice@example.com",
 			SentTo: "alice@example.com", Code: "K7QM-3XPD", CodeMinutes: 30},
-		{Common: anon("Create your account"), ProviderName: "GitHub", Email: "alice@example.com", SentTo: "alice@example.com", CodeMinutes: 30,
+		{Common: anon("Create account"), ProviderName: "GitHub", Email: "alice@example.com", SentTo: "alice@example.com", CodeMinutes: 30,
 			Errors: FieldErrors{"code": "That code is not right."}},
 	}
 }
