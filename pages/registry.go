@@ -117,6 +117,9 @@ var registry = []Page{
 	def("consent", "/account/authorize?id= (OpenID Connect)", ConsentBody, sampleConsent),
 	def("forgot-password", "/account/forgot-password", ForgotPasswordBody, sampleForgot),
 	def("forgot-password-confirmation", "GET /account/forgot-password-confirmation", ForgotPasswordConfirmationBody, sampleForgotConfirmation),
+	def("resend-email-confirmation-sent", "GET /account/resend-email-confirmation-sent", ResendConfirmationSentBody, func() []ResendConfirmationSentView {
+		return []ResendConfirmationSentView{{Common: anon("Check your email")}}
+	}),
 	def("reset-password", "/account/reset-password?code=", ResetPasswordBody, sampleResetPassword),
 	def("reset-password-confirmation", "GET /account/reset-password-confirmation", ResetPasswordConfirmationBody, sampleResetConfirmation),
 	def("external-login-confirm", "/account/external-login/confirm", ExternalConfirmBody, sampleExternalConfirm),
@@ -295,6 +298,8 @@ func sampleResetPassword() []ResetPasswordView {
 			Errors:  FieldErrors{"email": "Enter your email address.", "password": "Use at least 8 characters.", "confirm_password": "The passwords do not match."}},
 		{Common: anon("Choose a new password"), MinPasswordLength: 8, NoCode: true,
 			Message: "A reset link must carry a code. Copy the whole link from the mail, or ask for a new one."},
+		{Common: anon("Choose a new password"), MinPasswordLength: 8, LinkDead: true,
+			Message: "This link was used or has expired. Request a new one."},
 	}
 }
 

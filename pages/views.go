@@ -152,6 +152,12 @@ type ForgotPasswordConfirmationView struct {
 	LinkMinutes int
 }
 
+// ResendConfirmationSentView follows a resend-confirmation request: check
+// your email ("resend-email-confirmation-sent").
+type ResendConfirmationSentView struct {
+	Common
+}
+
 // ResetPasswordView is the reset form ("reset-password"): the code comes
 // from the link, the user types their address and a new password.
 type ResetPasswordView struct {
@@ -165,6 +171,9 @@ type ResetPasswordView struct {
 	// NoCode: the page was opened without a link's code; it shows Message
 	// and a way to ask for a new link instead of a form that cannot work.
 	NoCode bool
+	// LinkDead: the link was used, has expired or was replaced by a newer
+	// one; like NoCode, the page shows Message and a way to a new link.
+	LinkDead bool
 }
 
 // ResetPasswordConfirmationView follows a successful reset
