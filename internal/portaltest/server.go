@@ -63,7 +63,8 @@ const LocalhostBaseURL = "http://localhost"
 
 // Server is a running Portal.
 type Server struct {
-	URL    string
+	URL    string // the origin, http://127.0.0.1:port
+	Base   string // the path Portal serves under ("" at the root; BasePath)
 	Portal *portal.Portal
 	Config portal.Config
 	Clock  *Clock
@@ -91,6 +92,14 @@ func Config(t testing.TB) (portal.Config, *Clock) {
 	cfg.Argon2Iterations = 1
 	cfg.Now = clock.Now
 	return cfg, clock
+}
+
+// BasePath serves Portal under the path base ("/auth": --base-url
+// http://127.0.0.1:port/auth). Clients of the server put Portal paths
+// under it (Client.URL), and the assertions compare Locations with them
+// (Page.Under).
+func BasePath(base string) func(*portal.Config) {
+	return func(c *portal.Config) { c.BaseURL = base }
 }
 
 // NewServer boots Portal through portal.New with Config. Options adjust
@@ -127,11 +136,15 @@ func StartHost(t testing.TB, cfg portal.Config, clock *Clock, host func(p *porta
 
 	// The base URL must be known before New; reserve the listener first.
 	ts := httptest.NewUnstartedServer(nil)
-	if cfg.BaseURL == "" {
-		cfg.BaseURL = "http://" + ts.Listener.Addr().String()
+	if cfg.BaseURL == "" || strings.HasPrefix(cfg.BaseURL, "/") {
+		cfg.BaseURL = "http://" + ts.Listener.Addr().String() + strings.TrimSuffix(cfg.BaseURL, "/")
 	} else if cfg.BaseURL == LocalhostBaseURL {
 		_, port, _ := net.SplitHostPort(ts.Listener.Addr().String())
 		cfg.BaseURL = "http://localhost:" + port
+	}
+	base := ""
+	if u, err := url.Parse(cfg.BaseURL); err == nil {
+		base = strings.TrimSuffix(u.Path, "/")
 	}
 	p, err := portal.New(cfg)
 	if err != nil {
@@ -152,12 +165,12 @@ func StartHost(t testing.TB, cfg portal.Config, clock *Clock, host func(p *porta
 			t.Logf("server log (tail):\n%s", Tail(logBuf.String(), 64<<10))
 		}
 	})
-	url := ts.URL
+	origin := ts.URL
 	if strings.HasPrefix(cfg.BaseURL, LocalhostBaseURL+":") {
-		url = cfg.BaseURL // the browser uses the name, as links in mail do
+		origin = cfg.BaseURL // the browser uses the name, as links in mail do
 	}
 	return &Server{
-		URL: url, Portal: p, Config: p.Config(), Clock: clock,
+		URL: origin, Base: base, Portal: p, Config: p.Config(), Clock: clock,
 		Outbox: strings.TrimPrefix(cfg.Mail, "dir:"), DBPath: sqlitePath(cfg.DB), Log: logBuf,
 	}
 }
