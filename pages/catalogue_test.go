@@ -57,6 +57,11 @@ func withMessages(v any, c *messages.Catalog) any {
 func sampleData(v any, c *messages.Catalog) []string {
 	seen := map[string]bool{}
 	walkView(v, func(s string) { seen[s] = true }, nil)
+	if kg, ok := v.(interface{ KeyGroups() []string }); ok { // FormattedKey, shown group by group
+		for _, g := range kg.KeyGroups() {
+			seen[g] = true
+		}
+	}
 	for _, s := range formattedTimes(v, c) {
 		seen[s] = true
 	}
