@@ -212,8 +212,10 @@ func TestAllErrorsInOneRound(t *testing.T) {
 	})
 
 	t.Run("reset", func(t *testing.T) {
+		srv := portaltest.NewServer(t)
+		srv.SignedUp(t, "bob@example.com", uxPassword)
 		c := portaltest.NewClient(t, srv)
-		f := c.Get("/account/reset-password?code=abc").Form(t, "#reset-form")
+		f := c.Get(efResetLink(t, srv, "bob@example.com")).Form(t, "#reset-form")
 		f.Set("email", "bob@").Set("password", "short").Set("confirm_password", "")
 		p := c.Post(f.Action, f.Values)
 		portaltest.WantErrorSummary(t, p, "email", "password", "confirm_password")
