@@ -26,8 +26,8 @@ func (h *Handler) handleDownloadPersonalData(c echo.Context) error {
 		// the next is possible (issue 18 item 10), with Retry-After.
 		d := identity.RetryAfter(err)
 		c.Response().Header().Set("Retry-After", strconv.Itoa(int((d+time.Second-1)/time.Second)))
-		v := pages.PersonalDataView{Common: h.common(c, h.T("personal-data.title"))}
-		v.Status, v.StatusIsError = h.T("personal-data.download_wait")+" "+h.waitText(d), true
+		v := pages.PersonalDataView{Common: h.common(c, h.T(c, "personal-data.title"))}
+		v.Status, v.StatusIsError = h.T(c, "personal-data.download_wait")+" "+h.waitText(c, d), true
 		return h.renderPage(c, http.StatusTooManyRequests, "personal-data", v)
 	}
 	if err != nil {
