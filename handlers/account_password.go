@@ -62,8 +62,13 @@ func (h *Handler) handleResendPost(c echo.Context) error {
 		v := h.emailFormView(c, h.T("resend-email-confirmation.title"), f, errs)
 		return h.renderPage(c, http.StatusUnprocessableEntity, "resend-email-confirmation", v)
 	}
-	h.setFlash(c, h.T("status.confirmation_resent"), false)
-	return h.redirect(c, "/account/resend-email-confirmation")
+	// A "check your email" page, as forgot-password has (issue 18 item 6).
+	return h.redirect(c, "/account/resend-email-confirmation-sent")
+}
+
+func (h *Handler) handleResendSent(c echo.Context) error {
+	v := pages.ResendConfirmationSentView{Common: h.common(c, h.T("resend-email-confirmation-sent.title"))}
+	return h.renderPage(c, http.StatusOK, "resend-email-confirmation-sent", v)
 }
 
 // --- Forgot password ---
@@ -152,6 +157,17 @@ func (h *Handler) handleResetShow(c echo.Context) error {
 		v := h.resetView(c, resetForm{}, nil, h.T("validation.reset_link_no_code"))
 		v.NoCode = true
 		return h.renderPage(c, http.StatusBadRequest, "reset-password", v)
+	}
+	live, err := h.id.ResetLinkLive(c.Request().Context(), code)
+	if err != nil {
+		return err
+	}
+	if !live {
+		// Used, expired or replaced: say so and offer a new link instead
+		// of a form that cannot work (issue 18 item 6).
+		v := h.resetView(c, resetForm{}, nil, h.T("validation.reset_link_dead"))
+		v.LinkDead = true
+		return h.renderPage(c, http.StatusGone, "reset-password", v)
 	}
 	return h.renderPage(c, http.StatusOK, "reset-password", h.resetView(c, resetForm{Code: code}, nil, ""))
 }

@@ -58,7 +58,18 @@ func (h *Handler) registerView(c echo.Context, f registerForm, errs pages.FieldE
 		Message:           msg,
 		MinPasswordLength: h.id.Settings().PasswordMinLength,
 		ExtraFields:       h.extraInputs(f.Attributes, errs),
+		Providers:         h.signUpProviders(),
 	}
+}
+
+// signUpProviders are the external login buttons of the register page:
+// every provider while registration is open to anyone, none by
+// invitation (the callback refuses an uninvited external sign-up).
+func (h *Handler) signUpProviders() []pages.ProviderButton {
+	if !h.id.RegistrationOpen() {
+		return nil
+	}
+	return h.providerButtons()
 }
 
 // extraInputs are the operator's extra fields with their values and errors.

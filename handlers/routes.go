@@ -58,6 +58,7 @@ func (h *Handler) routes() *echo.Echo {
 	add(http.MethodPost, "/account/confirm-email", h.handleConfirmEmailPost)
 	add(http.MethodGet, "/account/resend-email-confirmation", h.handleResendShow)
 	add(http.MethodPost, "/account/resend-email-confirmation", h.handleResendPost)
+	add(http.MethodGet, "/account/resend-email-confirmation-sent", h.handleResendSent)
 	add(http.MethodGet, "/account/forgot-password", h.handleForgotShow)
 	add(http.MethodPost, "/account/forgot-password", h.handleForgotPost)
 	add(http.MethodGet, "/account/forgot-password-confirmation", h.handleForgotConfirmation)

@@ -162,3 +162,29 @@ func humanDuration(d time.Duration) string {
 		return pluralf(int(d/time.Second), "%d second", "%d seconds")
 	}
 }
+
+// ResetLinkLive reports whether a reset link's code can still be used:
+// unused, unexpired and issued under the account's current stamp. It spends
+// nothing, so the reset page can say "this link was used or has expired"
+// before anyone fills in the form (issue 18 item 6); only the form's POST
+// spends the link (REL-15).
+func (s *Service) ResetLinkLive(ctx context.Context, secret string) (bool, error) {
+	if b, err := base64.RawURLEncoding.DecodeString(secret); err != nil || len(b) != tokenBytes {
+		return false, nil
+	}
+	t, err := s.store.LiveToken(ctx, hashToken(secret, ""), PurposeResetPassword, s.now())
+	if errors.Is(err, store.ErrNotFound) {
+		return false, nil
+	}
+	if err != nil {
+		return false, internal(err)
+	}
+	u, err := s.store.FindUserByID(ctx, t.UserID)
+	if errors.Is(err, store.ErrNotFound) {
+		return false, nil
+	}
+	if err != nil {
+		return false, internal(err)
+	}
+	return u.SecurityStamp == t.Stamp, nil
+}

@@ -46,7 +46,9 @@ func (p Page) Render(view any) templ.Component {
 	if !ok {
 		return errorComponent(fmt.Errorf("page %s: view model is %T, want %v", p.Name, view, p.View))
 	}
-	return WithLayout(v.PageCommon(), p.Body(view))
+	c := v.PageCommon()
+	c.Page = p.Name
+	return WithLayout(c, p.Body(view))
 }
 
 // WithLayout wraps a page's content in the built-in layout (Base).
@@ -115,6 +117,9 @@ var registry = []Page{
 	def("consent", "/account/authorize?id= (OpenID Connect)", ConsentBody, sampleConsent),
 	def("forgot-password", "/account/forgot-password", ForgotPasswordBody, sampleForgot),
 	def("forgot-password-confirmation", "GET /account/forgot-password-confirmation", ForgotPasswordConfirmationBody, sampleForgotConfirmation),
+	def("resend-email-confirmation-sent", "GET /account/resend-email-confirmation-sent", ResendConfirmationSentBody, func() []ResendConfirmationSentView {
+		return []ResendConfirmationSentView{{Common: anon("Check your email")}}
+	}),
 	def("reset-password", "/account/reset-password?code=", ResetPasswordBody, sampleResetPassword),
 	def("reset-password-confirmation", "GET /account/reset-password-confirmation", ResetPasswordConfirmationBody, sampleResetConfirmation),
 	def("external-login-confirm", "/account/external-login/confirm", ExternalConfirmBody, sampleExternalConfirm),
@@ -233,11 +238,11 @@ func sampleHome() []HomeView {
 
 func sampleRegister() []RegisterView {
 	return []RegisterView{
-		{Common: anon("Create an account"), MinPasswordLength: 8},
-		{Common: anon("Create an account"), ReturnURL: "/account/manage", Email: "alice@example", MinPasswordLength: 8,
+		{Common: anon("Create account"), MinPasswordLength: 8, Providers: sampleProviders},
+		{Common: anon("Create account"), ReturnURL: "/account/manage", Email: "alice@example", MinPasswordLength: 8,
 			Errors: FieldErrors{"email": "Enter a valid email address.", "password": "Use at least 8 characters.", "confirm_password": "The passwords do not match."}},
-		{Common: anon("Create an account"), Email: "alice@example.com", MinPasswordLength: 8, Message: "Too many attempts. Try again in a minute."},
-		{Common: anon("Create an account"), MinPasswordLength: 8, ExtraFields: sampleExtraFields},
+		{Common: anon("Create account"), Email: "alice@example.com", MinPasswordLength: 8, Message: "Too many attempts. Try again in a minute."},
+		{Common: anon("Create account"), MinPasswordLength: 8, ExtraFields: sampleExtraFields},
 	}
 }
 
@@ -291,6 +296,8 @@ func sampleResetPassword() []ResetPasswordView {
 			Errors:  FieldErrors{"email": "Enter your email address.", "password": "Use at least 8 characters.", "confirm_password": "The passwords do not match."}},
 		{Common: anon("Choose a new password"), MinPasswordLength: 8, NoCode: true,
 			Message: "A reset link must carry a code. Copy the whole link from the mail, or ask for a new one."},
+		{Common: anon("Choose a new password"), MinPasswordLength: 8, LinkDead: true,
+			Message: "This link was used or has expired. Request a new one."},
 	}
 }
 
@@ -355,12 +362,12 @@ func sampleAccessDenied() []AccessDeniedView {
 
 func sampleExternalConfirm() []ExternalConfirmView {
 	return []ExternalConfirmView{
-		{Common: anon("Create your account"), ProviderName: "GitHub", DisplayName: "Alice Liddell", Email: "alice@example.com"},
-		{Common: anon("Create your account"), ProviderName: "Google", Email: "alice@", Message: "Registration is closed.",
+		{Common: anon("Create account"), ProviderName: "GitHub", DisplayName: "Alice Liddell", Email: "alice@example.com"},
+		{Common: anon("Create account"), ProviderName: "Google", Email: "alice@", Message: "Registration is closed.",
 			Errors: FieldErrors{"email": "Enter a valid email address."}},
-		{Common: anon("Create your account"), ProviderName: "GitHub", DisplayName: "Alice Liddell", Email: "alice@example.com",
+		{Common: anon("Create account"), ProviderName: "GitHub", DisplayName: "Alice Liddell", Email: "alice@example.com",
 			SentTo: "alice@example.com", Code: "K7QM-3XPD", CodeMinutes: 30},
-		{Common: anon("Create your account"), ProviderName: "GitHub", Email: "alice@example.com", SentTo: "alice@example.com", CodeMinutes: 30,
+		{Common: anon("Create account"), ProviderName: "GitHub", Email: "alice@example.com", SentTo: "alice@example.com", CodeMinutes: 30,
 			Errors: FieldErrors{"code": "That code is not right."}},
 	}
 }

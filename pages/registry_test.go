@@ -13,7 +13,7 @@ import (
 // Common and samples of that type that render.
 func TestRegistry(t *testing.T) {
 	want := []string{"login", "register", "register-closed", "register-confirmation", "confirm-email",
-		"resend-email-confirmation", "forgot-password", "forgot-password-confirmation", "reset-password",
+		"resend-email-confirmation", "resend-email-confirmation-sent", "forgot-password", "forgot-password-confirmation", "reset-password",
 		"reset-password-confirmation", "logout", "lockout", "access-denied", "home", "manage-profile", "manage-email",
 		"change-password", "set-password", "manage-sessions", "manage-security", "personal-data", "delete-personal-data",
 		"account-deleted", "two-factor", "enable-authenticator", "reset-authenticator", "disable-2fa",

@@ -105,7 +105,7 @@ func bnPages() []struct {
 		{"show-recovery-codes", bnPage(ShowRecoveryCodesBody, ShowRecoveryCodesView{Common: user("Recovery codes"), Codes: codes})},
 		{"login-2fa", bnPage(LoginTwoFactorBody, LoginTwoFactorView{Common: anon("Two-factor authentication")})},
 		{"login-recovery-code", bnPage(LoginRecoveryCodeBody, LoginRecoveryCodeView{Common: anon("Recovery code")})},
-		{"external-login-confirm", bnPage(ExternalConfirmBody, ExternalConfirmView{Common: anon("Create your account"), ProviderName: "GitHub", DisplayName: "Alice", Email: "alice@example.com"})},
+		{"external-login-confirm", bnPage(ExternalConfirmBody, ExternalConfirmView{Common: anon("Create account"), ProviderName: "GitHub", DisplayName: "Alice", Email: "alice@example.com"})},
 		{"external-logins", bnPage(ExternalLoginsBody, ExternalLoginsView{Common: user("External logins"),
 			Linked:    []LinkedLogin{{Provider: "github", ProviderName: "GitHub", ProviderKey: "12345", DisplayName: "alice", Email: "alice@example.com"}},
 			Available: providers[:1], CanRemove: true, HasPassword: true})},

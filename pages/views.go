@@ -5,6 +5,9 @@
 package pages
 
 import (
+	"html/template"
+	"net/url"
+	"strings"
 	"time"
 
 	"github.com/accountportal/portal/messages"
@@ -38,6 +41,10 @@ type Common struct {
 	// RegistrationOpen: anyone may register (the header shows "Create
 	// account"); false when registration is closed or by invitation.
 	RegistrationOpen bool
+	// Page is the registry name of the page being rendered ("login",
+	// "manage-profile", …). The renderer sets it; a handler need not. The
+	// header leaves out its link to the page itself.
+	Page string
 	// Messages is the message catalogue the page's text comes from (the
 	// theme's messages.toml over the built-in wording); nil means the
 	// built-in one. Templates call {{t "key"}}, templ pages v.T("key").
@@ -100,6 +107,11 @@ type RegisterView struct {
 	MinPasswordLength int
 	// ExtraFields are the operator's extra registration fields.
 	ExtraFields []ExtraFieldInput
+	// Providers are the external login buttons, to sign up with a
+	// provider instead (none when none is configured, or when
+	// registration is by invitation: an uninvited external sign-up is
+	// refused).
+	Providers []ProviderButton
 }
 
 // RegisterClosedView is shown instead of the register form when
@@ -136,6 +148,12 @@ type ForgotPasswordConfirmationView struct {
 	LinkMinutes int
 }
 
+// ResendConfirmationSentView follows a resend-confirmation request: check
+// your email ("resend-email-confirmation-sent").
+type ResendConfirmationSentView struct {
+	Common
+}
+
 // ResetPasswordView is the reset form ("reset-password"): the code comes
 // from the link, the user types their address and a new password.
 type ResetPasswordView struct {
@@ -149,6 +167,9 @@ type ResetPasswordView struct {
 	// NoCode: the page was opened without a link's code; it shows Message
 	// and a way to ask for a new link instead of a form that cannot work.
 	NoCode bool
+	// LinkDead: the link was used, has expired or was replaced by a newer
+	// one; like NoCode, the page shows Message and a way to a new link.
+	LinkDead bool
 }
 
 // ResetPasswordConfirmationView follows a successful reset
@@ -434,6 +455,23 @@ type DisableTwoFactorView struct {
 type ShowRecoveryCodesView struct {
 	Common
 	Codes []string
+}
+
+// DownloadURL is the codes as a text file in a data: URL, for a link with
+// a download attribute: the download works without JavaScript and without
+// a second request, since the codes are shown only once (MFA-04).
+func (v ShowRecoveryCodesView) DownloadURL() template.URL {
+	var b strings.Builder
+	email := ""
+	if v.User != nil {
+		email = v.User.Email
+	}
+	b.WriteString(v.T("show-recovery-codes.file_intro", "site", v.SiteName, "email", email))
+	b.WriteString("\n\n")
+	for _, c := range v.Codes {
+		b.WriteString(c + "\n")
+	}
+	return template.URL("data:text/plain;charset=utf-8," + url.PathEscape(b.String()))
 }
 
 // LoginTwoFactorView asks for the authenticator code after the password

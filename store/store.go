@@ -175,6 +175,10 @@ type Tokens interface {
 	// one succeeds. A used, expired or unknown token, or one of another
 	// user, gives ErrNotFound and stays as it was.
 	ConsumeToken(ctx context.Context, hash []byte, purpose, userID string, now time.Time) (*Token, error)
+	// LiveToken returns the unused, unexpired token with this hash and
+	// purpose without spending it (ErrNotFound otherwise): a link's page
+	// tells a dead link before a form is filled in (issue 18 item 6).
+	LiveToken(ctx context.Context, hash []byte, purpose string, now time.Time) (*Token, error)
 	// DeleteTokens removes every token of the user for the purpose, used or
 	// not (a newer token replaces older ones).
 	DeleteTokens(ctx context.Context, userID, purpose string) error

@@ -16,7 +16,8 @@ type mgLayout struct {
 	ClientWidth int      `json:"clientWidth"`
 	Nav         mgRect   `json:"nav"`
 	Content     mgRect   `json:"content"`
-	Wide        []string `json:"wide"` // elements that stick out on the right
+	Wide        []string `json:"wide"`    // elements that stick out on the right
+	NavRows     int      `json:"navRows"` // distinct rows the navigation's entries sit on
 }
 
 type mgRect struct {
@@ -45,7 +46,8 @@ const mgLayoutJS = `(() => {
 		}
 	}
 	return {scrollWidth: de.scrollWidth, innerWidth: window.innerWidth, clientWidth: de.clientWidth,
-		nav: rect("nav.manage-nav"), content: rect("section.manage-content"), wide: wide.slice(0, 10)};
+		nav: rect("nav.manage-nav"), content: rect("section.manage-content"), wide: wide.slice(0, 10),
+		navRows: new Set([...document.querySelectorAll("nav.manage-nav li")].map(li => Math.round(li.getBoundingClientRect().top))).size};
 })()`
 
 // TestBrowserManageLayout registers with a long address in chromium, then
@@ -95,6 +97,14 @@ func TestBrowserManageLayout(t *testing.T) {
 			if w < 640 {
 				if m.Nav.Bottom > m.Content.Top+0.5 {
 					t.Errorf("%s at %d: the navigation is not above the content: nav bottom %.1f > content top %.1f", pg.name, w, m.Nav.Bottom, m.Content.Top)
+				}
+				// Issue 18 item 14: one row of tabs, the content on the
+				// first screen.
+				if m.NavRows != 1 {
+					t.Errorf("%s at %d: the navigation takes %d rows, want 1 (scrolling sideways)", pg.name, w, m.NavRows)
+				}
+				if m.Content.Top > 400 {
+					t.Errorf("%s at %d: the content starts at %.0f px, want it high on the first screen", pg.name, w, m.Content.Top)
 				}
 			} else if m.Nav.Right > m.Content.Left+0.5 || m.Nav.Top > m.Content.Bottom {
 				t.Errorf("%s at %d: the navigation is not beside the content: nav right %.1f > content left %.1f", pg.name, w, m.Nav.Right, m.Content.Left)

@@ -107,7 +107,7 @@ func TestEnumerationKnownUnknownAlike(t *testing.T) {
 		}, "/account/register-confirmation"},
 		{"resend", "/account/resend-email-confirmation", "#resend-form", func(e string) map[string]string {
 			return map[string]string{"email": e}
-		}, "/account/resend-email-confirmation"},
+		}, "/account/resend-email-confirmation-sent"},
 		{"forgot", "/account/forgot-password", "#forgot-form", func(e string) map[string]string {
 			return map[string]string{"email": e}
 		}, "/account/forgot-password-confirmation"},

@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/PuerkitoBio/goquery"
 
@@ -303,5 +304,68 @@ func TestFirstPasswordSetMail(t *testing.T) {
 	text := uxMailText(t, srv, email, "A password was set")
 	if !strings.Contains(text, "now has a password") {
 		t.Errorf("password-set mail:\n%s", text)
+	}
+}
+
+// TestDeadResetLinkSaysSo (issue 18 item 6, REL-15): a reset link that was
+// used, replaced by a newer one or has expired says so and offers a new
+// link, instead of a form that cannot work; opening a live link spends
+// nothing.
+func TestDeadResetLinkSaysSo(t *testing.T) {
+	t.Parallel()
+	srv := portaltest.NewServer(t)
+	const email = "erin@example.com"
+	srv.SignedUp(t, email, uxPassword)
+	wantDead := func(t *testing.T, link string) {
+		t.Helper()
+		p := portaltest.NewClient(t, srv).Get(link)
+		portaltest.WantStatus(t, p, http.StatusGone)
+		if got, want := p.Text(t, ".form-error"), "This link was used or has expired. Request a new one."; got != want {
+			t.Errorf(".form-error=%q, want %q", got, want)
+		}
+		if p.Has(t, "#reset-form") {
+			t.Error("a dead link still shows the reset form")
+		}
+		if got := p.Doc(t).Find("a#request-new-link").AttrOr("href", ""); got != "/account/forgot-password" {
+			t.Errorf("request-new-link href=%q, want /account/forgot-password", got)
+		}
+	}
+
+	first := efResetLink(t, srv, email)
+	for range 2 { // opening it (a mail scanner, twice) spends nothing
+		portaltest.WantStatus(t, portaltest.NewClient(t, srv).Get(first), http.StatusOK)
+	}
+	second := efResetLink(t, srv, email)
+	wantDead(t, first) // replaced by the newer link
+	portaltest.WantRedirect(t, efSubmitReset(portaltest.NewClient(t, srv), second, email, "a brand new passphrase"), "/account/reset-password-confirmation")
+	wantDead(t, second) // used
+
+	third := efResetLink(t, srv, email)
+	srv.Clock.Advance(srv.Config.ResetPasswordLifetime + time.Minute)
+	wantDead(t, third) // expired
+	wantDead(t, "/account/reset-password?code=not-a-code")
+}
+
+// TestResendConfirmationEndsOnCheckYourEmail (issue 18 item 6): resending
+// the confirmation ends on a "check your email" page, as forgot-password
+// does, the same for every address (no enumeration).
+func TestResendConfirmationEndsOnCheckYourEmail(t *testing.T) {
+	t.Parallel()
+	srv := portaltest.NewServer(t)
+	portaltest.NewClient(t, srv).Register("fay@example.com", uxPassword)
+	var bodies []string
+	for _, addr := range []string{"fay@example.com", "nobody@example.com"} {
+		c := portaltest.NewClient(t, srv)
+		p := c.Submit("/account/resend-email-confirmation", "#resend-form", map[string]string{"email": addr})
+		portaltest.WantRedirect(t, p, "/account/resend-email-confirmation-sent")
+		sent := c.Get(p.Location())
+		portaltest.WantStatus(t, sent, http.StatusOK)
+		if got := sent.Text(t, "h1"); got != "Check your email" {
+			t.Errorf("heading=%q, want \"Check your email\"", got)
+		}
+		bodies = append(bodies, portaltest.MaskedBody(t, sent))
+	}
+	if bodies[0] != bodies[1] {
+		t.Error("the page after resending differs between an unconfirmed account and no account")
 	}
 }

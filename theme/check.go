@@ -50,11 +50,15 @@ func LayoutSamples() []LayoutData {
 	c1.Status = "Your profile has been updated."
 	c2 := pages.SampleCommon("Sign in", false)
 	c2.Status, c2.StatusIsError = "Your session has expired. Please sign in again.", true
-	return []LayoutData{
+	out := []LayoutData{
 		{Common: c1, Body: body, Page: "manage-profile"},
 		{Common: c2, Body: body, Page: "login"},
 		{Common: pages.SampleCommon("Home", false), Body: body, Page: "home"},
 	}
+	for i := range out {
+		out[i].Common.Page = out[i].Page // as RenderPage sets it
+	}
+	return out
 }
 
 // checkLayout runs layout.html against LayoutSamples and returns what is

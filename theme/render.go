@@ -57,6 +57,7 @@ func (t *Theme) RenderPage(ctx context.Context, w io.Writer, page pages.Page, vi
 		}
 	}
 	cm := view.PageCommon()
+	cm.Page = page.Name
 	if layout != nil {
 		var out bytes.Buffer
 		err := layout.Execute(&out, LayoutData{Common: cm, Body: template.HTML(body.String()), Page: page.Name}, vars)

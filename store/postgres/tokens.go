@@ -40,6 +40,20 @@ func (s *Store) ConsumeToken(ctx context.Context, hash []byte, purpose, userID s
 	return &t, nil
 }
 
+// LiveToken returns the unused, unexpired token without spending it.
+func (s *Store) LiveToken(ctx context.Context, hash []byte, purpose string, now time.Time) (*store.Token, error) {
+	var t store.Token
+	err := s.pool.QueryRow(ctx, `SELECT `+tokenColumns+` FROM user_tokens
+		WHERE token_hash = $1 AND purpose = $2 AND used_at IS NULL AND expires_at > $3`,
+		hash, purpose, utc(now)).
+		Scan(&t.Hash, &t.UserID, &t.Purpose, &t.Stamp, &t.Data, &t.ExpiresAt, &t.CreatedAt)
+	if err != nil {
+		return nil, translate(err)
+	}
+	t.ExpiresAt, t.CreatedAt = t.ExpiresAt.UTC(), t.CreatedAt.UTC()
+	return &t, nil
+}
+
 // DeleteTokens removes the user's tokens for purpose.
 func (s *Store) DeleteTokens(ctx context.Context, userID, purpose string) error {
 	_, err := s.pool.Exec(ctx, `DELETE FROM user_tokens WHERE user_id = $1 AND purpose = $2`, userID, purpose)

@@ -45,6 +45,23 @@ func (s *Store) ConsumeToken(ctx context.Context, hash []byte, purpose, userID s
 	return &t, nil
 }
 
+// LiveToken returns the unused, unexpired token without spending it.
+func (s *Store) LiveToken(ctx context.Context, hash []byte, purpose string, now time.Time) (*store.Token, error) {
+	var t store.Token
+	err := s.db.QueryRowContext(ctx, `SELECT `+tokenColumns+` FROM user_tokens
+		WHERE token_hash = ? AND purpose = ? AND used_at IS NULL AND expires_at > ?`,
+		hash, purpose, utc(now)).
+		Scan(&t.Hash, &t.UserID, &t.Purpose, &t.Stamp, &t.Data, &t.ExpiresAt, &t.CreatedAt)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, store.ErrNotFound
+	}
+	if err != nil {
+		return nil, translate(err)
+	}
+	t.ExpiresAt, t.CreatedAt = t.ExpiresAt.UTC(), t.CreatedAt.UTC()
+	return &t, nil
+}
+
 // DeleteTokens removes the user's tokens for purpose.
 func (s *Store) DeleteTokens(ctx context.Context, userID, purpose string) error {
 	_, err := s.exec(ctx,

@@ -311,6 +311,15 @@ func testTokens(t *testing.T, s store.Store) {
 	if err := s.CreateToken(ctx, tok); err != nil {
 		t.Fatal(err)
 	}
+	if got, err := s.LiveToken(ctx, tok.Hash, "confirm-email", base); err != nil || got.UserID != "u1" {
+		t.Fatalf("LiveToken=%+v, %v; want the token", got, err)
+	}
+	if _, err := s.LiveToken(ctx, tok.Hash, "reset-password", base); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("LiveToken of another purpose err=%v, want ErrNotFound", err)
+	}
+	if _, err := s.LiveToken(ctx, tok.Hash, "confirm-email", base.Add(time.Hour)); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("LiveToken of an expired token err=%v, want ErrNotFound", err)
+	}
 	if _, err := s.ConsumeToken(ctx, tok.Hash, "reset-password", "u1", base); !errors.Is(err, store.ErrNotFound) {
 		t.Fatalf("wrong purpose err=%v, want ErrNotFound", err)
 	}
@@ -329,6 +338,9 @@ func testTokens(t *testing.T, s store.Store) {
 	}
 	if _, err := s.ConsumeToken(ctx, tok.Hash, "confirm-email", "u1", base); !errors.Is(err, store.ErrNotFound) {
 		t.Fatalf("second use err=%v, want ErrNotFound", err)
+	}
+	if _, err := s.LiveToken(ctx, tok.Hash, "confirm-email", base); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("LiveToken of a used token err=%v, want ErrNotFound", err)
 	}
 	tok2 := *tok
 	tok2.Hash = bytes.Repeat([]byte{2}, 32)
