@@ -3,6 +3,7 @@
 //	go run ./bench                       # 10,000 users, every scenario
 //	go run ./bench -runs 3               # medians of 3 runs per scenario
 //	go run ./bench -users 1000000 -scenario login-page,manage,login-post -compare 10k.json
+//	go run ./bench -users 1000000 -sessions 1000000 -scenario baseline,session,forward-auth -compare 10k.json
 //
 // It builds cmd/portal and bench/baseline with `go build`, seeds a temp
 // SQLite database straight through the driver, starts each server as a
@@ -33,10 +34,11 @@ import (
 )
 
 // bnScenarios are the scenario names, in the order they run.
-var bnScenarios = []string{"baseline", "login-page", "manage", "login-post", "static", "cold-start"}
+var bnScenarios = []string{"baseline", "login-page", "manage", "session", "forward-auth", "login-post", "static", "cold-start"}
 
 type bnOptions struct {
 	users     int
+	sessions  int // live sessions seeded besides the signed-in browsers
 	conns     int
 	duration  time.Duration
 	warmup    time.Duration
@@ -78,7 +80,11 @@ type bnReport struct {
 	IdleRSSManage int64              `json:"idle_rss_after_manage,omitempty"`
 	IdleRSSFile   int64              `json:"idle_rss_file_backed,omitempty"`
 	AnonWrites    *bnWriteCheck      `json:"anonymous_get_writes,omitempty"`
-	Checks        []bnCheck          `json:"checks"`
+	// AppWrites is, per session-check scenario (session, forward-auth),
+	// what the database looked like before and after it.
+	AppWrites map[string]*bnTouchCheck `json:"session_check_writes,omitempty"`
+	Sessions  int                      `json:"seeded_sessions,omitempty"`
+	Checks    []bnCheck                `json:"checks"`
 }
 
 // bnWriteCheck is the database before and after the login-page scenario.
@@ -91,6 +97,24 @@ func (w *bnWriteCheck) Same() bool {
 	b, a := w.Before, w.After
 	return a.DataVersion == b.DataVersion && a.Sessions == b.Sessions && a.UserSessions == b.UserSessions &&
 		a.Events == b.Events && a.DBSize == b.DBSize && a.WALSize == b.WALSize && a.WALModTime.Equal(b.WALModTime)
+}
+
+// bnTouchCheck is the database around a session-check scenario: the
+// rows, and how many registry rows had their last-seen time written
+// meanwhile (at most once a minute each, so at most one per connection's
+// session in a run shorter than a minute).
+type bnTouchCheck struct {
+	Before, After bnDBState
+	Touched       int `json:"touched"`
+	Conns         int `json:"conns"`
+	Requests      int `json:"requests"`
+}
+
+// OnlyTouches reports whether the scenario wrote nothing but last-seen
+// touches, at most one per session.
+func (w *bnTouchCheck) OnlyTouches() bool {
+	b, a := w.Before, w.After
+	return a.Sessions == b.Sessions && a.UserSessions == b.UserSessions && a.Events == b.Events && w.Touched <= w.Conns
 }
 
 // bnCheck is one budget.
@@ -118,6 +142,7 @@ func bnMain(ctx context.Context, args []string, out io.Writer) error {
 	fs := flag.NewFlagSet("bench", flag.ContinueOnError)
 	fs.IntVar(&o.users, "users", 10000, "users to seed")
 	fs.IntVar(&o.conns, "conns", 32, "keep-alive connections per scenario")
+	fs.IntVar(&o.sessions, "sessions", 0, "live sessions to seed besides the signed-in browsers (the scale check: 1000000)")
 	fs.DurationVar(&o.duration, "duration", 5*time.Second, "measured time per scenario")
 	fs.DurationVar(&o.warmup, "warmup", time.Second, "unmeasured load before each scenario")
 	fs.IntVar(&o.runs, "runs", 1, "measure each scenario this many times and report the medians")
@@ -225,6 +250,16 @@ func bnExecute(ctx context.Context, o bnOptions) (*bnReport, error) {
 		return nil, fmt.Errorf("seed: %w", err)
 	}
 	bnLog("seeded in %v", rep.SeedTime.Round(time.Millisecond))
+	if o.sessions > 0 {
+		bnLog("seeding %d live sessions", o.sessions)
+		d, err := bnSeedSessions(ctx, dbPath, o.sessions)
+		if err != nil {
+			return nil, fmt.Errorf("seed sessions: %w", err)
+		}
+		rep.Sessions = o.sessions
+		rep.SeedTime += d
+		bnLog("seeded the sessions in %v", d.Round(time.Millisecond))
+	}
 
 	// Both servers run side by side (an idle one costs nothing) and the
 	// scenarios run in rounds, so that the baseline and the portal are
@@ -239,7 +274,7 @@ func bnExecute(ctx context.Context, o bnOptions) (*bnReport, error) {
 	}
 	portalArgs := []string{"serve", "--addr", "{addr}", "--db", dbPath,
 		"--mail", "dir:" + filepath.Join(tmp, "mail"), "--require-confirmed-email=false"}
-	if o.scenarios["login-page"] || o.scenarios["manage"] || o.scenarios["login-post"] || o.scenarios["static"] {
+	if o.scenarios["login-page"] || o.scenarios["manage"] || o.scenarios["session"] || o.scenarios["forward-auth"] || o.scenarios["login-post"] || o.scenarios["static"] {
 		if port, err = bnStart(ctx, "portal", portalBin, portalArgs, tmp, "/healthz"); err != nil {
 			return nil, err
 		}
@@ -327,15 +362,55 @@ func bnExecute(ctx context.Context, o bnOptions) (*bnReport, error) {
 		// 3. GET /account/manage, signed in (the browsers sign in before
 		// the first round's measurement); then 7. idle RSS after it.
 		if o.scenarios["manage"] {
-			if plan.manage == nil {
-				if plan.manage, err = bnSignInAll(ctx, o, port, special); err != nil {
-					return nil, err
-				}
+			if err := plan.signIn(ctx, o, port, special); err != nil {
+				return nil, err
 			}
 			measure("manage", port, plan.manage, round)
 			time.Sleep(o.settle)
 			idleManage = append(idleManage, port.RSS())
 			bnLog("portal idle RSS after manage: %s", bnMB(idleManage[len(idleManage)-1]))
+		}
+		// 3b. GET /account/session and GET /account/forward-auth with the
+		// same signed-in browsers: the session check of every application
+		// call (issue 19). Nothing but the once-a-minute last-seen touch
+		// may be written meanwhile.
+		for _, sc := range bnAppScenarios {
+			if !o.scenarios[sc.name] {
+				continue
+			}
+			if err := plan.signIn(ctx, o, port, special); err != nil {
+				return nil, err
+			}
+			w, err := bnOpenDBWatch(ctx, dbPath)
+			if err != nil {
+				return nil, err
+			}
+			since := time.Now().UTC().Add(-time.Second)
+			before, err := w.State(ctx)
+			if err == nil {
+				measure(sc.name, port, plan.app[sc.name], round)
+				var after bnDBState
+				after, err = w.State(ctx)
+				var touched int
+				if err == nil {
+					touched, err = w.TouchedSince(ctx, since)
+				}
+				res := runs[sc.name]
+				chk := &bnTouchCheck{Before: before, After: after, Touched: touched, Conns: o.conns}
+				if len(res) > 0 {
+					chk.Requests = res[len(res)-1].Requests
+				}
+				if rep.AppWrites == nil {
+					rep.AppWrites = map[string]*bnTouchCheck{}
+				}
+				if old := rep.AppWrites[sc.name]; old == nil || old.OnlyTouches() { // keep the first round that wrote more
+					rep.AppWrites[sc.name] = chk
+				}
+			}
+			w.Close()
+			if err != nil {
+				return nil, err
+			}
 		}
 		// 4. POST /account/login with the right password, against the raw
 		// argon2id rate at the server's parameters: measured in alternating
@@ -406,12 +481,59 @@ func bnExecute(ctx context.Context, o bnOptions) (*bnReport, error) {
 	return rep, nil
 }
 
+// bnAppScenarios are the session checks of the applications around
+// Portal: the route each connection asks, with its signed-in cookie.
+var bnAppScenarios = []struct{ name, path string }{
+	{"session", "/account/session"},
+	{"forward-auth", "/account/forward-auth"},
+}
+
+// signIn signs the browsers in once (bnSignInAll) and plans the signed-in
+// scenarios' requests.
+func (pl *bnPlanned) signIn(ctx context.Context, o bnOptions, p *bnProc, special []int) error {
+	if pl.cookies != nil {
+		return nil
+	}
+	cookies, err := bnSignInAll(ctx, o, p, special)
+	if err != nil {
+		return err
+	}
+	pl.cookies = cookies
+	pl.manage = make([]bnRequest, len(cookies))
+	pl.app = map[string][]bnRequest{}
+	for _, sc := range bnAppScenarios {
+		pl.app[sc.name] = make([]bnRequest, len(cookies))
+	}
+	for i, cookie := range cookies {
+		pl.manage[i] = bnRawRequest(http.MethodGet, p.addr, "/account/manage", http.Header{"Cookie": {cookie}}, "", http.StatusOK)
+		pl.manage[i].src = bnSrcIP(i)
+		for _, sc := range bnAppScenarios {
+			rq := bnRawRequest(http.MethodGet, p.addr, sc.path, http.Header{"Cookie": {cookie}, "Accept": {"application/json"}}, "", http.StatusOK)
+			rq.src = bnSrcIP(i)
+			pl.app[sc.name][i] = rq
+		}
+	}
+	for _, sc := range bnAppScenarios {
+		if !o.scenarios[sc.name] {
+			continue
+		}
+		status, h, _, err := bnCheckGet(ctx, p, bnSrcIP(0), sc.path, cookies[0])
+		if err != nil {
+			return err
+		}
+		if status != http.StatusOK || h.Get("X-Portal-User-Id") == "" {
+			return fmt.Errorf("GET %s signed in: %d, X-Portal-User-Id %q; want 200 with the user", sc.path, status, h.Get("X-Portal-User-Id"))
+		}
+	}
+	return nil
+}
+
 // bnSignInAll signs one browser per connection in through the real login
-// form, each from its own address, and returns each one's GET
-// /account/manage with its cookies.
-func bnSignInAll(ctx context.Context, o bnOptions, p *bnProc, special []int) ([]bnRequest, error) {
+// form, each from its own address, checks the first one's GET
+// /account/manage, and returns each one's cookies.
+func bnSignInAll(ctx context.Context, o bnOptions, p *bnProc, special []int) ([]string, error) {
 	bnLog("signing in %d browsers", o.conns)
-	reqs := make([]bnRequest, o.conns)
+	reqs := make([]string, o.conns)
 	for i := range reqs {
 		cookie, err := bnSignIn(ctx, p, bnSrcIP(i), bnEmail(special[i]))
 		if err != nil {
@@ -426,8 +548,7 @@ func bnSignInAll(ctx context.Context, o bnOptions, p *bnProc, special []int) ([]
 				return nil, fmt.Errorf("GET /account/manage signed in: %d, want 200 with the user's address", status)
 			}
 		}
-		reqs[i] = bnRawRequest(http.MethodGet, p.addr, "/account/manage", http.Header{"Cookie": {cookie}}, "", http.StatusOK)
-		reqs[i].src = bnSrcIP(i)
+		reqs[i] = cookie
 	}
 	return reqs, nil
 }
@@ -435,6 +556,8 @@ func bnSignInAll(ctx context.Context, o bnOptions, p *bnProc, special []int) ([]
 // bnPlanned are the requests of each scenario, one per connection.
 type bnPlanned struct {
 	baseline, loginPage, manage, loginPost, static []bnRequest
+	cookies                                        []string               // the signed-in browsers (signIn)
+	app                                            map[string][]bnRequest // bnAppScenarios, by name
 }
 
 // bnPlan prepares every connection's request and checks each once.

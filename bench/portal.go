@@ -216,6 +216,14 @@ func (w *bnDBWatch) State(ctx context.Context) (bnDBState, error) {
 	return s, err
 }
 
+// TouchedSince counts the registry rows whose last-seen time was written
+// at or after since (the server stores UTC).
+func (w *bnDBWatch) TouchedSince(ctx context.Context, since time.Time) (int, error) {
+	var n int
+	err := w.conn.QueryRowContext(ctx, "SELECT count(*) FROM user_sessions WHERE last_seen_at >= ?", since.UTC()).Scan(&n)
+	return n, err
+}
+
 func (w *bnDBWatch) Close() {
 	w.conn.Close()
 	w.db.Close()

@@ -15,6 +15,7 @@ import (
 const (
 	bnLoginPageRatio = 0.40 // GET /account/login vs the baseline's throughput
 	bnManageRatio    = 0.25 // signed-in GET /account/manage vs the baseline
+	bnSessionRatio   = 0.50 // signed-in GET /account/session and /account/forward-auth vs the baseline (issue 19)
 	bnP99Budget      = 10 * time.Millisecond
 	bnLoginPostRatio = 0.85 // login POST vs the raw argon2id rate
 	bnColdStart      = 300 * time.Millisecond
@@ -51,7 +52,7 @@ func bnBudgets(r *bnReport, o bnOptions) {
 	for _, b := range []struct {
 		name  string
 		ratio float64
-	}{{"login-page", bnLoginPageRatio}, {"manage", bnManageRatio}} {
+	}{{"login-page", bnLoginPageRatio}, {"manage", bnManageRatio}, {"session", bnSessionRatio}, {"forward-auth", bnSessionRatio}} {
 		res := r.Results[b.name]
 		if res == nil {
 			continue
@@ -75,6 +76,16 @@ func bnBudgets(r *bnReport, o bnOptions) {
 		if res.Errors > 0 {
 			r.add("login-post answers every request with 303", fmt.Sprintf("%d errors %v", res.Errors, res.Statuses), false)
 		}
+	}
+	for _, sc := range bnAppScenarios {
+		w := r.AppWrites[sc.name]
+		if w == nil {
+			continue
+		}
+		b, a := w.Before, w.After
+		r.add(sc.name+": no database write per call beyond the last-seen touch",
+			fmt.Sprintf("%d requests; %d sessions' last-seen touched (<= %d); rows sessions %d->%d, registry %d->%d, events %d->%d",
+				w.Requests, w.Touched, w.Conns, b.Sessions, a.Sessions, b.UserSessions, a.UserSessions, b.Events, a.Events), w.OnlyTouches())
 	}
 	if w := r.AnonWrites; w != nil {
 		b, a := w.Before, w.After
@@ -104,7 +115,7 @@ func bnCompare(r *bnReport, path string) error {
 	if err := json.Unmarshal(b, &ref); err != nil {
 		return fmt.Errorf("%s: %w", path, err)
 	}
-	for _, name := range []string{"login-page", "manage", "login-post"} {
+	for _, name := range []string{"login-page", "manage", "session", "forward-auth", "login-post"} {
 		cur, old := r.Results[name], ref.Results[name]
 		if cur == nil || old == nil || cur.RPS == 0 {
 			continue
@@ -122,13 +133,16 @@ func bnCompare(r *bnReport, path string) error {
 // bnPrint writes the table.
 func bnPrint(out io.Writer, r *bnReport) {
 	fmt.Fprintf(out, "Portal benchmark  %s  commit %s  %s  %d CPUs\n", r.Date.Format("2006-01-02 15:04 MST"), r.Commit, r.GoVersion, r.CPUs)
+	if r.Sessions > 0 {
+		fmt.Fprintf(out, "%d live sessions seeded besides the signed-in browsers\n", r.Sessions)
+	}
 	fmt.Fprintf(out, "%d users (seeded in %v), %d keep-alive connections, %v per scenario, median of %d run(s); load average at start %s\n\n",
 		r.Users, r.SeedTime.Round(time.Millisecond), r.Conns, r.Duration, r.Runs, r.LoadAvg)
 	tw := tabwriter.NewWriter(out, 0, 0, 2, ' ', tabwriter.AlignRight)
 	if len(r.Results) > 0 || r.HashRate > 0 {
 		fmt.Fprintln(tw, "scenario\treq/s\tp50\tp99\tmax\tpeak RSS\terrors\tserver CPU/req\tCPU server/client/other\tvs baseline\t")
 	}
-	for _, name := range []string{"baseline", "login-page", "manage", "login-post", "static"} {
+	for _, name := range []string{"baseline", "login-page", "manage", "session", "forward-auth", "login-post", "static"} {
 		res := r.Results[name]
 		if res == nil {
 			continue

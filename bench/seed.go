@@ -170,3 +170,65 @@ func bnSpecialUsers(n, k int) []int {
 	}
 	return out
 }
+
+// bnSeedSessions adds n live signed-in sessions, as if n browsers were
+// signed in, spread over the seeded users: n registry rows (user_sessions)
+// and n scs rows (sessions) with random tokens, all unexpired. Their
+// cookies are never sent: they are the rows every session lookup's index
+// has to be searched among (the scale check at 1,000,000 live sessions).
+func bnSeedSessions(ctx context.Context, dbPath string, n int) (time.Duration, error) {
+	start := time.Now()
+	db, err := sql.Open("sqlite3", "file:"+dbPath+"?_journal_mode=WAL&_synchronous=OFF&_busy_timeout=5000")
+	if err != nil {
+		return 0, err
+	}
+	defer db.Close()
+	db.SetMaxOpenConns(1)
+	var users int
+	if err := db.QueryRowContext(ctx, "SELECT count(*) FROM users").Scan(&users); err != nil {
+		return 0, err
+	}
+	if users == 0 {
+		return 0, fmt.Errorf("no users to sign in")
+	}
+	now := time.Now().UTC()
+	created, expires := now.Add(-time.Hour), now.Add(30*24*time.Hour)
+	const perTx = 100000
+	for done := 0; done < n; {
+		k := min(perTx, n-done, users)
+		tx, err := db.BeginTx(ctx, nil)
+		if err != nil {
+			return 0, err
+		}
+		// Remembered sessions (no idle timeout), like a browser that
+		// ticked "remember me" an hour ago.
+		if _, err := tx.ExecContext(ctx, `INSERT INTO user_sessions
+			(id, user_id, stamp, remember, ip, user_agent, created_at, auth_at, last_seen_at, expires_at)
+			SELECT lower(hex(randomblob(16))), id, security_stamp, 1, '127.0.0.1', 'bench', ?, ?, ?, ?
+			FROM users ORDER BY id LIMIT ? OFFSET ?`, created, created, created, expires, k, done%users); err != nil {
+			tx.Rollback()
+			return 0, err
+		}
+		if _, err := tx.ExecContext(ctx, `WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < ?)
+			INSERT INTO sessions (token, data, expiry)
+			SELECT lower(hex(randomblob(32))), randomblob(96), julianday(?) FROM c`, k, expires); err != nil {
+			tx.Rollback()
+			return 0, err
+		}
+		if err := tx.Commit(); err != nil {
+			return 0, err
+		}
+		done += k
+	}
+	if _, err := db.ExecContext(ctx, "PRAGMA wal_checkpoint(TRUNCATE)"); err != nil {
+		return 0, err
+	}
+	var got int
+	if err := db.QueryRowContext(ctx, "SELECT count(*) FROM user_sessions").Scan(&got); err != nil {
+		return 0, err
+	}
+	if got != n {
+		return 0, fmt.Errorf("seeded %d sessions, want %d", got, n)
+	}
+	return time.Since(start), nil
+}

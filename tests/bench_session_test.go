@@ -148,6 +148,23 @@ func BenchmarkSessionManage(b *testing.B) {
 	b.Run("parallel", func(b *testing.B) { app.bnGet(b, "/account/manage", app.cookies, http.StatusOK, true) })
 }
 
+// BenchmarkSessionJSON is a signed-in GET /account/session: the same
+// session load and registry lookup as a page, and a small JSON answer
+// (issue 19: every API call of the application around Portal).
+func BenchmarkSessionJSON(b *testing.B) {
+	app := bnNewSessionApp(b)
+	b.Run("serial", func(b *testing.B) { app.bnGet(b, "/account/session", app.cookies, http.StatusOK, false) })
+	b.Run("parallel", func(b *testing.B) { app.bnGet(b, "/account/session", app.cookies, http.StatusOK, true) })
+}
+
+// BenchmarkSessionForwardAuth is a signed-in GET /account/forward-auth
+// (a reverse proxy's check of every request it passes on, issue 19).
+func BenchmarkSessionForwardAuth(b *testing.B) {
+	app := bnNewSessionApp(b)
+	b.Run("serial", func(b *testing.B) { app.bnGet(b, "/account/forward-auth", app.cookies, http.StatusOK, false) })
+	b.Run("parallel", func(b *testing.B) { app.bnGet(b, "/account/forward-auth", app.cookies, http.StatusOK, true) })
+}
+
 // BenchmarkSessionLoginPage is an anonymous GET /account/login (no
 // session cookie: nothing is loaded from the database).
 func BenchmarkSessionLoginPage(b *testing.B) {
