@@ -85,6 +85,13 @@ type Config struct {
 	// to after sign-in (the applications behind forward auth);
 	// otherwise only paths on Portal's own origin are followed.
 	AllowedReturnOrigins string // --allowed-return-origins
+	// CookieDomain shares the session cookie with the sibling hosts of
+	// this domain (Domain=example.com, Path=/, __Secure- instead of
+	// __Host- on https): the applications on app.example.com behind
+	// forward auth, or beside Portal under a --base-url path. The base
+	// URL's host must be the domain or inside it. Empty: the session
+	// cookie is Portal's host's (and path's) alone.
+	CookieDomain string // --cookie-domain
 
 	// Set from Go only.
 
@@ -119,7 +126,7 @@ func DefaultConfig() Config {
 // BindFlags registers every setting on fs, with c's values as defaults.
 func (c *Config) BindFlags(fs *flag.FlagSet) {
 	fs.StringVar(&c.Addr, "addr", c.Addr, "listen address")
-	fs.StringVar(&c.BaseURL, "base-url", c.BaseURL, "public URL for links in mail; https makes cookies Secure (default http:// + addr)")
+	fs.StringVar(&c.BaseURL, "base-url", c.BaseURL, "public URL of Portal, with an optional path it serves under (https://example.com/auth); links in mail; https makes cookies Secure (default http:// + addr)")
 	fs.StringVar(&c.DB, "db", c.DB, "SQLite database file, or a postgres:// URL")
 	fs.StringVar(&c.Sessions, "sessions", c.Sessions, "session store: the database (default) or a redis:// URL (?prefix=… sets the start of Portal's keys there; default portal:)")
 	fs.StringVar(&c.Mail, "mail", c.Mail, "mail delivery: log, dir:PATH, smtp://user:pass@host:port (STARTTLS when offered) or smtps://user:pass@host:port")
@@ -129,6 +136,7 @@ func (c *Config) BindFlags(fs *flag.FlagSet) {
 	fs.BoolVar(&c.ThemeReload, "theme-reload", c.ThemeReload, "development: read the theme directory again when a file in it changes (refused with an https base URL)")
 	c.Settings.BindFlags(fs)
 	fs.StringVar(&c.RegisterFieldsFile, "register-fields-file", c.RegisterFieldsFile, "TOML file of extra registration fields ([[field]] name, type, required, label)")
+	fs.StringVar(&c.CookieDomain, "cookie-domain", c.CookieDomain, "share the session cookie with the hosts of this domain, e.g. example.com (Domain=, Path=/, __Secure- on https); the base URL's host must be within it (default: Portal's host only)")
 	fs.StringVar(&c.SiteName, "site-name", c.SiteName, "site name shown on pages and in mail")
 	fs.StringVar(&c.MetricsAddr, "metrics-addr", c.MetricsAddr, "serve Prometheus metrics at /metrics on this address, e.g. 127.0.0.1:9464 (default: off; never on the public --addr)")
 	fs.StringVar(&c.GoogleClientID, "google-client-id", c.GoogleClientID, "Google OAuth client id")
@@ -195,10 +203,19 @@ func (c *Config) Validate() error {
 	c.baseURL = nil
 	if u, err := url.Parse(c.BaseURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		bad("base-url", "%q is not an absolute http:// or https:// URL", c.BaseURL)
-	} else if (u.Path != "" && u.Path != "/") || u.RawQuery != "" || u.Fragment != "" || u.User != nil {
-		bad("base-url", "%q: give only scheme, host and port (Portal serves at the root of its origin)", c.BaseURL)
+	} else if u.RawQuery != "" || u.ForceQuery || u.Fragment != "" || u.User != nil || u.Opaque != "" {
+		bad("base-url", "%q: give scheme, host, port and an optional path only (no query, fragment or user)", c.BaseURL)
+	} else if base, ok := handlers.CleanBasePath(u.Path); !ok || u.RawPath != "" {
+		bad("base-url", "%q: the path must be plain segments like /auth (no //, . or .., no escapes)", c.BaseURL)
 	} else {
+		u.Path, u.RawPath = base, ""
+		c.BaseURL = strings.TrimSuffix(c.BaseURL, "/")
 		c.baseURL = u
+	}
+	if c.CookieDomain != "" && c.baseURL != nil {
+		if err := handlers.CheckCookieDomain(c.CookieDomain, c.baseURL.Hostname()); err != nil {
+			bad("cookie-domain", "%v", err)
+		}
 	}
 
 	switch {

@@ -40,6 +40,33 @@ func TestBaseURLFromAddr(t *testing.T) {
 	}
 }
 
+// --base-url may carry the path Portal serves under (issue 19 §1), kept
+// without a trailing slash; --cookie-domain must hold the base URL's host.
+func TestBaseURLPathAndCookieDomain(t *testing.T) {
+	for in, want := range map[string]string{
+		"https://example.com/auth":     "https://example.com/auth",
+		"https://example.com/auth/":    "https://example.com/auth",
+		"https://example.com/":         "https://example.com",
+		"http://localhost:8080/a/b-c/": "http://localhost:8080/a/b-c",
+	} {
+		c := DefaultConfig()
+		c.BaseURL = in
+		if err := c.Validate(); err != nil {
+			t.Fatalf("%s: %v", in, err)
+		}
+		if c.BaseURL != want {
+			t.Errorf("BaseURL %q became %q, want %q", in, c.BaseURL, want)
+		}
+	}
+	for _, tc := range [][2]string{{"https://example.com/auth", "example.com"}, {"https://auth.example.com", "example.com"}, {"https://auth.example.com", ".Example.com"}} {
+		c := DefaultConfig()
+		c.BaseURL, c.CookieDomain = tc[0], tc[1]
+		if err := c.Validate(); err != nil {
+			t.Errorf("base %s, cookie domain %s: %v", tc[0], tc[1], err)
+		}
+	}
+}
+
 func parse(t *testing.T, args []string, env map[string]string) (Config, error) {
 	t.Helper()
 	c := DefaultConfig()
@@ -106,7 +133,14 @@ func TestValidateRefuses(t *testing.T) {
 		{"bad addr", func(c *Config) { c.Addr = "nope" }, "--addr"},
 		{"relative base", func(c *Config) { c.BaseURL = "/x" }, "--base-url"},
 		{"ftp base", func(c *Config) { c.BaseURL = "ftp://x" }, "--base-url"},
-		{"base with path", func(c *Config) { c.BaseURL = "https://x.example/portal" }, "--base-url"},
+		{"base with query", func(c *Config) { c.BaseURL = "https://x.example/portal?x=1" }, "--base-url"},
+		{"base with dot segments", func(c *Config) { c.BaseURL = "https://x.example/a/../portal" }, "--base-url"},
+		{"base with empty segment", func(c *Config) { c.BaseURL = "https://x.example//portal" }, "--base-url"},
+		{"base with escapes", func(c *Config) { c.BaseURL = "https://x.example/p%20q" }, "--base-url"},
+		{"cookie domain elsewhere", func(c *Config) { c.BaseURL, c.CookieDomain = "https://auth.example.com", "example.org" }, "--cookie-domain"},
+		{"cookie domain a subdomain", func(c *Config) { c.BaseURL, c.CookieDomain = "https://example.com", "auth.example.com" }, "--cookie-domain"},
+		{"cookie domain public suffix", func(c *Config) { c.BaseURL, c.CookieDomain = "https://auth.example.co.uk", "co.uk" }, "--cookie-domain"},
+		{"cookie domain on an address", func(c *Config) { c.BaseURL, c.CookieDomain = "https://192.0.2.1", "192.0.2.1" }, "--cookie-domain"},
 		{"empty db", func(c *Config) { c.DB = "" }, "--db"},
 		{"other database", func(c *Config) { c.DB = "mysql://localhost/test" }, "--db"},
 		{"other session store", func(c *Config) { c.Sessions = "memcached://localhost" }, "--sessions"},

@@ -169,6 +169,7 @@ func New(cfg Config) (*Portal, error) {
 		TrustedProxies: cfg.proxies,
 		CORSOrigins:    cfg.cors,
 		ReturnOrigins:  cfg.returns,
+		CookieDomain:   cfg.CookieDomain,
 		Theme:          th,
 		ObserveRequest: observeRequest,
 	})

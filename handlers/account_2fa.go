@@ -23,12 +23,7 @@ const (
 	keyTFAReturn   = "tfa_return"  // where to go afterwards
 )
 
-func (h *Handler) rememberCookieName() string {
-	if h.secure {
-		return "__Host-portal_2fa_remember"
-	}
-	return "portal_2fa_remember"
-}
+func (h *Handler) rememberCookieName() string { return h.cookieName("portal_2fa_remember", false) }
 
 // browserRemembered reports whether this browser carries a valid "remember
 // this browser" cookie for u.
@@ -42,18 +37,16 @@ func (h *Handler) setRememberCookie(c echo.Context, u *identity.User) error {
 	if err != nil {
 		return err
 	}
-	c.SetCookie(&http.Cookie{
-		Name: h.rememberCookieName(), Value: v, Path: "/", Expires: exp, MaxAge: int(time.Until(exp).Seconds()),
-		HttpOnly: true, Secure: h.secure, SameSite: http.SameSiteLaxMode,
-	})
+	ck := h.newCookie("portal_2fa_remember", v)
+	ck.Expires, ck.MaxAge = exp, int(time.Until(exp).Seconds())
+	c.SetCookie(ck)
 	return nil
 }
 
 func (h *Handler) clearRememberCookie(c echo.Context) {
-	c.SetCookie(&http.Cookie{
-		Name: h.rememberCookieName(), Value: "", Path: "/", MaxAge: -1,
-		HttpOnly: true, Secure: h.secure, SameSite: http.SameSiteLaxMode,
-	})
+	ck := h.newCookie("portal_2fa_remember", "")
+	ck.MaxAge = -1
+	c.SetCookie(ck)
 }
 
 // finishFirstStep ends a first sign-in step (password, external login):
@@ -68,7 +61,7 @@ func (h *Handler) finishFirstStep(c echo.Context, r *identity.SignIn, remember b
 		if err := h.signIn(c, r.User, o); err != nil {
 			return err
 		}
-		return h.redirect(c, h.returnTo(returnURL))
+		return h.redirectBack(c, h.returnTo(returnURL))
 	}
 	raw, err := json.Marshal(r.Pending)
 	if err != nil {
@@ -176,7 +169,7 @@ func (h *Handler) completeSecondFactor(c echo.Context, r *identity.SignIn) error
 	if err := h.signIn(c, r.User, o); err != nil {
 		return err
 	}
-	return h.redirect(c, to)
+	return h.redirectBack(c, to)
 }
 
 func (h *Handler) recoveryView(c echo.Context, errs pages.FieldErrors) pages.LoginRecoveryCodeView {

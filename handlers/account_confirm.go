@@ -63,7 +63,7 @@ const creatorCookie = "portal_created"
 func (h *Handler) setCreatorCookie(c echo.Context, userID string) {
 	life := h.id.ConfirmEmailLifetime()
 	c.SetCookie(&http.Cookie{
-		Name: creatorCookie, Value: h.id.CreatorMark(userID), Path: "/account/confirm-email",
+		Name: creatorCookie, Value: h.id.CreatorMark(userID), Path: h.url("/account/confirm-email"),
 		Expires: h.now().Add(life), MaxAge: int(life / time.Second),
 		HttpOnly: true, Secure: h.secure, SameSite: http.SameSiteLaxMode,
 	})

@@ -95,7 +95,9 @@ func (h *Handler) handleLoginPost(c echo.Context) error {
 // which signing out must keep (ASP.NET keeps it too).
 func (h *Handler) clearBrowser(c echo.Context) {
 	c.Response().Header().Set("Clear-Site-Data", `"cache", "storage"`)
-	c.SetCookie(&http.Cookie{Name: h.csrfCookieName(), Value: "", Path: "/", MaxAge: -1, HttpOnly: true, Secure: h.secure, SameSite: http.SameSiteLaxMode})
+	ck := h.newCookie("portal_csrf", "")
+	ck.MaxAge = -1
+	c.SetCookie(ck)
 }
 
 func (h *Handler) handleLogoutShow(c echo.Context) error {
@@ -110,7 +112,7 @@ func (h *Handler) handleLogoutPost(c echo.Context) error {
 	}
 	h.clearBrowser(c)
 	if to := h.returnURL(c.QueryParam("returnUrl")); to != "" {
-		return h.redirect(c, to)
+		return h.redirectBack(c, to)
 	}
 	return h.redirect(c, "/account/logout")
 }

@@ -66,7 +66,7 @@ func (h *Handler) handleReauthPost(c echo.Context) error {
 	h.putAMR(c, identity.ReauthAMR(currentUser(c)))
 	to := h.returnURL(c.QueryParam("returnUrl"))
 	if to == "" {
-		to = "/account/manage"
+		to = h.url("/account/manage")
 	}
-	return h.redirect(c, to)
+	return h.redirectBack(c, to)
 }

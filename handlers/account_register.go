@@ -165,7 +165,7 @@ func (h *Handler) handleRegisterPost(c echo.Context) error {
 		if err := h.signIn(c, res.User, identity.SessionOptions{}); err != nil {
 			return err
 		}
-		return h.redirect(c, h.returnTo(c.QueryParam("returnUrl")))
+		return h.redirectBack(c, h.returnTo(c.QueryParam("returnUrl")))
 	}
 	if res.DevLink != "" {
 		h.sessions.Put(c.Request().Context(), keyDevLink, res.DevLink)

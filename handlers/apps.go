@@ -108,7 +108,7 @@ func (h *Handler) handleForwardAuth(c echo.Context) error {
 	u, x := currentUser(c), currentSession(c)
 	if u == nil || x == nil {
 		if redirect {
-			return c.Redirect(http.StatusFound, withReturn("/account/login", h.originalURL(c)))
+			return c.Redirect(http.StatusFound, withReturn(h.url("/account/login"), h.originalURL(c)))
 		}
 		return c.JSON(http.StatusUnauthorized, errUnauthenticated)
 	}
@@ -116,9 +116,9 @@ func (h *Handler) handleForwardAuth(c echo.Context) error {
 	if require == "2fa" && !identity.HasSecondFactor(amr) {
 		if redirect {
 			if !u.TwoFactorEnabled {
-				return c.Redirect(http.StatusFound, "/account/manage/two-factor")
+				return c.Redirect(http.StatusFound, h.url("/account/manage/two-factor"))
 			}
-			return c.Redirect(http.StatusFound, withReturn("/account/reauthenticate", h.originalURL(c)))
+			return c.Redirect(http.StatusFound, withReturn(h.url("/account/reauthenticate"), h.originalURL(c)))
 		}
 		return c.JSON(http.StatusForbidden, map[string]string{"error": "second_factor_required"})
 	}
@@ -130,7 +130,8 @@ func (h *Handler) handleForwardAuth(c echo.Context) error {
 	return c.NoContent(http.StatusOK)
 }
 
-// withReturn is page with returnUrl=to, or page alone when to is "".
+// withReturn is page with returnUrl=to, or page alone when to is "" (or
+// the root; handlers compare with h.home() themselves).
 func withReturn(page, to string) string {
 	if to == "" || to == "/" {
 		return page
@@ -183,7 +184,11 @@ func (h *Handler) originalURL(c echo.Context) string {
 		if err != nil {
 			return ""
 		}
-		return safeReturnURL(u.RequestURI())
+		if s := h.localReturnURL(u.RequestURI()); s != "" {
+			return s
+		}
+		// Beside Portal on its origin, outside its base path: an absolute
+		// returnUrl, followed when the origin is listed.
 	}
 	return h.absoluteReturnURL(raw)
 }

@@ -27,12 +27,7 @@ const csrfField = "_csrf"
 // ctxCSRFCookie holds a CSRF cookie value created during this request.
 const ctxCSRFCookie = "portal.csrfcookie"
 
-func (h *Handler) csrfCookieName() string {
-	if h.secure {
-		return "__Host-portal_csrf"
-	}
-	return "portal_csrf"
-}
+func (h *Handler) csrfCookieName() string { return h.cookieName("portal_csrf", false) }
 
 // csrfCookieValue returns the browser's CSRF cookie value, or "".
 func (h *Handler) csrfCookieValue(c echo.Context) string {
@@ -53,10 +48,7 @@ func (h *Handler) csrfToken(c echo.Context) string {
 	if v == "" {
 		v = randomString(32)
 		c.Set(ctxCSRFCookie, v)
-		c.SetCookie(&http.Cookie{
-			Name: h.csrfCookieName(), Value: v, Path: "/",
-			HttpOnly: true, Secure: h.secure, SameSite: http.SameSiteLaxMode,
-		})
+		c.SetCookie(h.newCookie("portal_csrf", v))
 	}
 	return h.csrfTokenFor(v, h.sessionCSRFSecret(c))
 }
@@ -99,10 +91,13 @@ func (h *Handler) checkCSRF(next echo.HandlerFunc) echo.HandlerFunc {
 		default:
 			return next(c) // safe, or unknown to every route (405)
 		}
-		if c.Path() == forwardAuthPath {
+		if !h.inBase(r.URL.Path) {
+			return next(c) // outside the base path no route answers: 404, nothing changes
+		}
+		if c.Path() == h.base+forwardAuthPath {
 			return next(c) // changes nothing, for any method a proxy uses
 		}
-		if isOIDCClientPath(c.Path()) {
+		if isOIDCClientPath(h.portalPath(c.Path())) {
 			return next(c) // OpenID Connect clients authenticate themselves (oidc.go)
 		}
 		if c.Get(echo.ContextKeyHeaderAllow) != nil {

@@ -117,7 +117,7 @@ func (h *Handler) RequireUser(next http.Handler) http.Handler {
 				return
 			}
 			w.Header().Set("Cache-Control", "no-store")
-			http.Redirect(w, r, loginURL(r.URL.RequestURI()), http.StatusSeeOther)
+			http.Redirect(w, r, h.url(h.loginURL(r.URL.RequestURI())), http.StatusSeeOther)
 			return
 		}
 		writeJSONError(w, http.StatusUnauthorized, "unauthenticated")

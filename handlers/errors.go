@@ -128,7 +128,7 @@ func (h *Handler) commonSafe(c echo.Context, title string) (cm pages.Common) {
 	defer func() {
 		if recover() != nil {
 			lk := h.look()
-			cm = pages.Common{Title: title, SiteName: h.opts.SiteName, CSSURL: lk.assets.URL("portal.css"), ThemeCSSURL: lk.themeCSSURL(), IconURL: lk.assets.URL("favicon.svg"), Messages: lk.msgs}
+			cm = pages.Common{Title: title, SiteName: h.opts.SiteName, CSSURL: h.url(lk.assets.URL("portal.css")), ThemeCSSURL: h.url(lk.themeCSSURL()), IconURL: h.url(lk.assets.URL("favicon.svg")), Messages: lk.msgs}
 		}
 	}()
 	return h.common(c, title)

@@ -62,7 +62,7 @@ func (h *Handler) providerButtons() []pages.ProviderButton {
 // handleExternalLogin starts a flow from the login page: POST provider.
 func (h *Handler) handleExternalLogin(c echo.Context) error {
 	if currentUser(c) != nil {
-		return h.redirect(c, h.returnTo(c.QueryParam("returnUrl")))
+		return h.redirectBack(c, h.returnTo(c.QueryParam("returnUrl")))
 	}
 	return h.startExternal(c, c.FormValue("provider"), extLogin, h.returnURL(c.FormValue("returnUrl")))
 }
@@ -385,7 +385,7 @@ func (h *Handler) handleExternalConfirmPost(c echo.Context) error {
 	if err := h.signIn(c, res.User, identity.SessionOptions{Method: ext.ProviderName}); err != nil {
 		return err
 	}
-	return h.redirect(c, h.returnTo(returnURL))
+	return h.redirectBack(c, h.returnTo(returnURL))
 }
 
 // clearExternalSignup forgets the pending identity and sign-up.
@@ -503,7 +503,7 @@ func (h *Handler) finishExternalReauth(c echo.Context, ext identity.ExternalIden
 	}
 	h.putAMR(c, []string{identity.AMRFed})
 	if returnURL == "" {
-		returnURL = "/account/manage"
+		returnURL = h.url("/account/manage")
 	}
-	return h.redirect(c, returnURL)
+	return h.redirectBack(c, returnURL)
 }

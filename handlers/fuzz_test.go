@@ -18,6 +18,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"path"
 	"path/filepath"
 	"strings"
 	"sync/atomic"
@@ -35,6 +36,7 @@ import (
 var returnURLSeeds = []string{
 	"",
 	"/",
+	"/auth/account/manage", "/auth/../account", "/auth/%2e%2e/x", "/authx/y", "/auth", "/auth/",
 	"/account/manage",
 	"/account/manage?tab=2#x",
 	"/a/b/../c",
@@ -119,8 +121,20 @@ func FuzzSafeReturnURL(f *testing.F) {
 		if err := isLocalPath(returnTo(raw)); err != nil {
 			t.Fatalf("returnTo(%q) = %q: %v", raw, returnTo(raw), err)
 		}
-		if l := loginURL(raw); !strings.HasPrefix(l, "/account/login") {
+		root, under := &Handler{}, &Handler{base: "/auth"}
+		if l := root.loginURL(raw); !strings.HasPrefix(l, "/account/login") {
 			t.Fatalf("loginURL(%q) = %q", raw, l)
+		}
+		// Under a base path a local returnUrl stays under it, also once
+		// the browser has decoded it and resolved its dot segments.
+		if got := under.localReturnURL(raw); got != "" {
+			p := decodeAll(got)
+			if i := strings.IndexAny(p, "?#"); i >= 0 {
+				p = p[:i]
+			}
+			if c := path.Clean(p); c != "/auth" && !strings.HasPrefix(c, "/auth/") {
+				t.Fatalf("under /auth, localReturnURL accepted %q, which leads to %q", raw, c)
+			}
 		}
 	})
 }

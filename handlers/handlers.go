@@ -7,6 +7,7 @@ package handlers
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net"
 	"net/http"
@@ -35,9 +36,14 @@ type Options struct {
 	Assets       *static.Assets
 	Log          *slog.Logger
 	SiteName     string
-	// BaseURL is the public origin; https turns on Secure cookies, the
-	// __Host- cookie prefix and HSTS.
+	// BaseURL is the public origin and the path Portal serves under ("" or
+	// "/" for the root, else e.g. "/auth": every route, asset, cookie and
+	// link lives under it); https turns on Secure cookies, the __Host-
+	// cookie prefix (__Secure- under a path) and HSTS.
 	BaseURL *url.URL
+	// CookieDomain, when set, is the Domain of the session cookie
+	// (--cookie-domain), shared with the sibling hosts; its Path is then /.
+	CookieDomain string
 	// CSRFKey signs CSRF tokens (32 bytes, shared by every instance).
 	CSRFKey []byte
 	// Ping checks the store (and Redis) for /healthz; Ready also that the
@@ -66,15 +72,19 @@ type Options struct {
 
 // Handler holds the dependencies of every page handler.
 type Handler struct {
-	id        *identity.Service
-	sessions  *scs.SessionManager
-	log       *slog.Logger
-	opts      Options
-	secure    bool
-	echo      *echo.Echo
-	cop       *http.CrossOriginProtection
-	providers *providerSet
-	over      overrides // OverrideHandler
+	id       *identity.Service
+	sessions *scs.SessionManager
+	log      *slog.Logger
+	opts     Options
+	secure   bool
+	// base is the path Portal serves under: "" (the root) or "/auth"
+	// (basepath.go).
+	base         string
+	cookieDomain string
+	echo         *echo.Echo
+	cop          *http.CrossOriginProtection
+	providers    *providerSet
+	over         overrides // OverrideHandler
 	// look is the theme, the static files over the built-in ones and the
 	// message catalogue, in one pointer so that SetTheme
 	// (--theme-reload) swaps all three at once.
@@ -111,8 +121,19 @@ func New(o Options) (*Handler, error) {
 		opts:   o,
 		secure: o.BaseURL.Scheme == "https",
 	}
+	base, ok := CleanBasePath(o.BaseURL.Path)
+	if !ok {
+		return nil, fmt.Errorf("handlers: the base URL's path %q is not plain segments like /auth", o.BaseURL.Path)
+	}
+	h.base = base
+	if o.CookieDomain != "" {
+		if err := CheckCookieDomain(o.CookieDomain, o.BaseURL.Hostname()); err != nil {
+			return nil, fmt.Errorf("handlers: cookie domain: %w", err)
+		}
+		h.cookieDomain = normalCookieDomain(o.CookieDomain)
+	}
 	h.SetTheme(o.Theme, o.Assets)
-	h.sessions = newSessionManager(o.SessionStore, h.secure, o.Identity.Settings().RememberMeLifetime)
+	h.sessions = h.newSessionManager(o.SessionStore, o.Identity.Settings().RememberMeLifetime)
 	ps, err := newProviderSet(o.Providers)
 	if err != nil {
 		return nil, err

@@ -25,7 +25,8 @@ func (h *Handler) Helpers() Helpers { return Helpers{h} }
 const Unprocessable = http.StatusUnprocessableEntity
 
 // ReturnTo is the safe place to go after an action: raw when it is a local
-// path (BRW-08), "/" otherwise.
+// path (BRW-08), "/" otherwise. It knows no base path: under --base-url's
+// path use Helpers.RedirectBack.
 func ReturnTo(raw string) string { return returnTo(raw) }
 
 // Identity is the domain service (Register, PasswordSignIn, …).
@@ -53,8 +54,22 @@ func (x Helpers) Render(c echo.Context, status int, name string, view pages.View
 	return x.h.renderPage(c, status, name, view)
 }
 
-// Redirect answers 303 See Other (after committing the session).
+// Redirect answers 303 See Other (after committing the session) to the
+// Portal path to ("/account/manage"; under --base-url's path it is put
+// under it) or to an absolute URL.
 func (x Helpers) Redirect(c echo.Context, to string) error { return x.h.redirect(c, to) }
+
+// RedirectBack answers 303 See Other to the request's returnUrl when it is
+// allowed (a path under Portal's base path, or an absolute URL on an
+// allowed return origin), else to the home page.
+func (x Helpers) RedirectBack(c echo.Context) error {
+	return x.h.redirectBack(c, x.h.returnTo(c.QueryParam("returnUrl")))
+}
+
+// URL is the browser's URL of the Portal path p: p under --base-url's path
+// ("/account/login" → "/auth/account/login"); for links a replacement
+// handler writes itself (pages use pages.URL).
+func (x Helpers) URL(p string) string { return x.h.url(p) }
 
 // SignIn starts a signed-in session for u, with a persistent cookie when
 // remember is set. It signs u in as is: call it once every factor of u's

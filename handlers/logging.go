@@ -84,6 +84,9 @@ func (h *Handler) accessLog(next echo.HandlerFunc) echo.HandlerFunc {
 		status := c.Response().Status
 		d := time.Since(start)
 		route := c.Path()
+		if h.base != "" && route != "" {
+			route = h.portalPath(route) // the same route names under a base path
+		}
 		unmatched := route == "" || err == echo.ErrNotFound //nolint:errorlint // the router's own value
 		if unmatched {
 			route = routeUnmatched

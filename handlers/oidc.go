@@ -161,13 +161,13 @@ func (h *Handler) handleAuthorizeContinue(c echo.Context) error {
 	if a.Request.Done {
 		return h.redirect(c, h.callbackURLFor(ctx, a))
 	}
-	here := oidcContinuePath + "?" + url.Values{"id": {a.Request.ID}}.Encode()
+	here := h.url(oidcContinuePath) + "?" + url.Values{"id": {a.Request.ID}}.Encode() // a returnUrl
 	u, x := currentUser(c), currentSession(c)
 	if u == nil || x == nil {
 		if a.PromptNone() {
 			return h.toClient(c, a, oidc.ErrLoginRequired())
 		}
-		to := loginURL(here)
+		to := h.loginURL(here)
 		if hint := a.Request.LoginHint; hint != "" && strings.Contains(hint, "@") {
 			to += "&" + url.Values{"email": {hint}}.Encode()
 		}

@@ -40,9 +40,9 @@ func (h *Handler) common(c echo.Context, title string) pages.Common {
 	cm := pages.Common{
 		Title:       title,
 		SiteName:    h.opts.SiteName,
-		CSSURL:      lk.assets.URL("portal.css"),
-		ThemeCSSURL: lk.themeCSSURL(),
-		IconURL:     lk.assets.URL("favicon.svg"),
+		CSSURL:      h.url(lk.assets.URL("portal.css")),
+		ThemeCSSURL: h.url(lk.themeCSSURL()),
+		IconURL:     h.url(lk.assets.URL("favicon.svg")),
 
 		ExternalLogins:   len(h.providers.list) > 0,
 		RegistrationOpen: h.id.RegistrationOpen(),
@@ -136,7 +136,7 @@ func (h *Handler) renderPage(c echo.Context, status int, name string, view pages
 	if !ok {
 		return fmt.Errorf("render: no page %q in the registry", name)
 	}
-	ctx := c.Request().Context()
+	ctx := pages.WithBasePath(c.Request().Context(), h.base)
 	nonce, _ := c.Get(ctxNonce).(string)
 	if nonce != "" {
 		ctx = templ.WithNonce(ctx, nonce)
@@ -154,7 +154,7 @@ func (h *Handler) renderPage(c echo.Context, status int, name string, view pages
 	}
 
 	cm := view.PageCommon()
-	vars := theme.Vars{CSRFToken: cm.CSRFToken, Nonce: nonce, Messages: cm.Messages}
+	vars := theme.Vars{CSRFToken: cm.CSRFToken, Nonce: nonce, Messages: cm.Messages, BasePath: h.base}
 	var override func(io.Writer) error
 	if goOverride != nil {
 		override = func(w io.Writer) error { return renderSafe(ctx, goOverride, view, w) }
@@ -173,8 +173,17 @@ func (h *Handler) renderPage(c echo.Context, status int, name string, view pages
 	return c.HTMLBlob(status, out.Bytes())
 }
 
-// redirect commits the session and answers 303 See Other.
+// redirect commits the session and answers 303 See Other to the Portal
+// path to ("/account/manage"; the base path is added) or to an absolute
+// URL. A returnUrl — already the browser's URL — goes through
+// redirectBack instead.
 func (h *Handler) redirect(c echo.Context, to string) error {
+	return h.redirectBack(c, h.url(to))
+}
+
+// redirectBack commits the session and answers 303 See Other to to as it
+// is: a returnUrl (h.returnTo) or another URL the browser already sees.
+func (h *Handler) redirectBack(c echo.Context, to string) error {
 	if err := h.commitSession(c); err != nil {
 		return err
 	}

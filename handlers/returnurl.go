@@ -2,6 +2,7 @@ package handlers
 
 import (
 	"net/url"
+	"path"
 	"slices"
 	"strings"
 )
@@ -48,7 +49,8 @@ func decodeAll(s string) string {
 }
 
 // returnTo is where to go after an action: the return URL when it is
-// safe, otherwise the home page.
+// safe, otherwise the home page (of a Portal at the root of its origin;
+// handlers use the Handler's returnTo).
 func returnTo(raw string) string {
 	if s := safeReturnURL(raw); s != "" {
 		return s
@@ -56,12 +58,32 @@ func returnTo(raw string) string {
 	return "/"
 }
 
-// loginURL is the login page with returnUrl set to path.
-func loginURL(path string) string {
-	if safeReturnURL(path) == "" || path == "/" {
+// loginURL is the login page (a Portal path, for redirect) with returnUrl
+// set to to, the browser's URL of the page to come back to.
+func (h *Handler) loginURL(to string) string {
+	if h.localReturnURL(to) == "" || to == h.home() {
 		return "/account/login"
 	}
-	return "/account/login?" + url.Values{"returnUrl": {path}}.Encode()
+	return "/account/login?" + url.Values{"returnUrl": {to}}.Encode()
+}
+
+// localReturnURL is safeReturnURL, and under a base path also a path that
+// stays under it once the browser has resolved its dot segments (a
+// returnUrl never leads to the application beside Portal by a local path:
+// that takes an absolute URL on an allowed origin).
+func (h *Handler) localReturnURL(raw string) string {
+	s := safeReturnURL(raw)
+	if s == "" || h.base == "" {
+		return s
+	}
+	p := decodeAll(s)
+	if i := strings.IndexAny(p, "?#"); i >= 0 {
+		p = p[:i]
+	}
+	if c := path.Clean(p); !h.inBase(c) || !h.inBase(p) {
+		return ""
+	}
+	return s
 }
 
 // returnURL is safeReturnURL, and also an absolute http(s) URL whose
@@ -69,7 +91,7 @@ func loginURL(path string) string {
 // auth), normalised; "" for anything else (BRW-08). Every returnUrl Portal
 // reads goes through it.
 func (h *Handler) returnURL(raw string) string {
-	if s := safeReturnURL(raw); s != "" {
+	if s := h.localReturnURL(raw); s != "" {
 		return s
 	}
 	return h.absoluteReturnURL(raw)
@@ -102,10 +124,10 @@ func (h *Handler) absoluteReturnURL(raw string) string {
 }
 
 // returnTo is where to go after an action: the return URL when it is
-// allowed, otherwise the home page.
+// allowed, otherwise the home page; the browser's URL, for redirectBack.
 func (h *Handler) returnTo(raw string) string {
 	if s := h.returnURL(raw); s != "" {
 		return s
 	}
-	return "/"
+	return h.home()
 }

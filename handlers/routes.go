@@ -36,9 +36,16 @@ func (h *Handler) routes() *echo.Echo {
 	e.Use(h.checkCSRF) // every POST: same origin and a valid _csrf (BRW-06)
 
 	// add registers a route whose handler Portal.OverrideHandler can
-	// replace, by "METHOD /path".
+	// replace, by "METHOD /path". Every path here is a Portal path: the
+	// route is registered under the base path (--base-url
+	// https://example.com/auth serves /auth/account/login); a request
+	// outside it matches no route and is a 404.
 	add := func(method, path string, hf echo.HandlerFunc, mw ...echo.MiddlewareFunc) {
-		e.Add(method, path, h.overridable(method+" "+path, hf), mw...)
+		e.Add(method, h.base+path, h.overridable(method+" "+path, hf), mw...)
+	}
+	if h.base != "" {
+		// The base path itself is the home page's directory: on to it.
+		e.GET(h.base, func(c echo.Context) error { return c.Redirect(http.StatusMovedPermanently, h.home()) })
 	}
 
 	// Infrastructure
@@ -85,9 +92,9 @@ func (h *Handler) routes() *echo.Echo {
 
 	// For the applications around Portal (DESIGN.md "Apps around Portal")
 	add(http.MethodGet, sessionPath, h.handleSession, h.cors)
-	e.Add(http.MethodOptions, sessionPath, echo.NotFoundHandler, h.cors)               // the preflight, answered by cors
-	e.Any(forwardAuthPath, h.overridable("ANY "+forwardAuthPath, h.handleForwardAuth)) // every method; no CSRF (checkCSRF)
-	h.oidcRoutes(add)                                                                  // OpenID Connect (oidc.go)
+	e.Add(http.MethodOptions, h.base+sessionPath, echo.NotFoundHandler, h.cors)               // the preflight, answered by cors
+	e.Any(h.base+forwardAuthPath, h.overridable("ANY "+forwardAuthPath, h.handleForwardAuth)) // every method; no CSRF (checkCSRF)
+	h.oidcRoutes(add)                                                                         // OpenID Connect (oidc.go)
 
 	// Signed-in pages
 	add(http.MethodGet, "/account/reauthenticate", h.handleReauthShow, h.requireUser)

@@ -34,7 +34,9 @@ const (
 	ctxRegistry = "portal.registry" // *identity.Session when signed in
 )
 
-func newSessionManager(store scs.Store, secure bool, lifetime time.Duration) *scs.SessionManager {
+// newSessionManager is the scs manager of Portal's session cookie: on the
+// base path, or, with --cookie-domain, on Path=/ of the shared domain.
+func (h *Handler) newSessionManager(store scs.Store, lifetime time.Duration) *scs.SessionManager {
 	sm := scs.New()
 	sm.Store = store
 	sm.HashTokenInStore = true // the sessions table holds SHA-256 of the token (AUTH-06)
@@ -44,15 +46,15 @@ func newSessionManager(store scs.Store, secure bool, lifetime time.Duration) *sc
 	// enforced by the registry (identity.SessionUser).
 	sm.Lifetime = lifetime
 	sm.IdleTimeout = 0
-	sm.Cookie.Name = "portal_session"
-	if secure {
-		sm.Cookie.Name = "__Host-portal_session"
-	}
+	sm.Cookie.Name = h.cookieName("portal_session", true)
 	sm.Cookie.HttpOnly = true
 	sm.Cookie.SameSite = http.SameSiteLaxMode
-	sm.Cookie.Secure = secure
-	sm.Cookie.Path = "/"
+	sm.Cookie.Secure = h.secure
+	sm.Cookie.Path = h.cookiePath()
 	sm.Cookie.Domain = ""
+	if h.cookieDomain != "" {
+		sm.Cookie.Path, sm.Cookie.Domain = "/", h.cookieDomain
+	}
 	sm.Cookie.Persist = false // only "remember me" makes the cookie persistent
 	return sm
 }
@@ -62,6 +64,8 @@ type sessionState struct {
 	committed bool
 }
 
+// skipSession reports the routes without a session (health, static
+// files), by Portal path.
 func skipSession(path string) bool {
 	return path == "/healthz" || path == "/readyz" || strings.HasPrefix(path, "/static/")
 }
@@ -73,7 +77,7 @@ func skipSession(path string) bool {
 // also when echo's error handler renders the response.
 func (h *Handler) loadSession(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
-		if skipSession(c.Path()) || skipSession(c.Request().URL.Path) {
+		if skipSession(h.portalPath(c.Path())) || skipSession(h.portalPath(c.Request().URL.Path)) {
 			return next(c)
 		}
 		var token string
@@ -250,7 +254,7 @@ func (h *Handler) popFlash(c echo.Context) (string, bool) {
 func (h *Handler) requireUser(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		if currentUser(c) == nil {
-			return h.redirect(c, loginURL(c.Request().URL.RequestURI()))
+			return h.redirect(c, h.loginURL(here(c)))
 		}
 		return next(c)
 	}
@@ -286,7 +290,7 @@ func (h *Handler) requireRecentAuthBack(back string) echo.MiddlewareFunc {
 	return func(next echo.HandlerFunc) echo.HandlerFunc {
 		return func(c echo.Context) error {
 			if h.id.NeedsReauth(currentSession(c)) {
-				to := back
+				to := h.url(back) // a returnUrl: the browser's URL
 				if to == "" {
 					to = c.Request().URL.Path
 					if c.Request().Method == http.MethodGet {
@@ -305,7 +309,7 @@ func (h *Handler) requireRecentAuthBack(back string) echo.MiddlewareFunc {
 func (h *Handler) guestOnly(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		if currentUser(c) != nil {
-			return h.redirect(c, h.returnTo(c.QueryParam("returnUrl")))
+			return h.redirectBack(c, h.returnTo(c.QueryParam("returnUrl")))
 		}
 		return next(c)
 	}
@@ -334,12 +338,7 @@ func (h *Handler) signInClient(c echo.Context) identity.Client {
 // trusts a device for 90 days after its last sign-in.
 const deviceCookieLifetime = 400 * 24 * time.Hour
 
-func (h *Handler) deviceCookieName() string {
-	if h.secure {
-		return "__Host-portal_device"
-	}
-	return "portal_device"
-}
+func (h *Handler) deviceCookieName() string { return h.cookieName("portal_device", false) }
 
 // ensureDeviceCookie returns this browser's device handle — a random
 // value that lets the lockout rules tell the owner's browsers from
@@ -351,10 +350,9 @@ func (h *Handler) ensureDeviceCookie(c echo.Context) string {
 		return ck.Value
 	}
 	v := randomString(32)
-	c.SetCookie(&http.Cookie{
-		Name: h.deviceCookieName(), Value: v, Path: "/", MaxAge: int(deviceCookieLifetime / time.Second),
-		Expires: h.now().Add(deviceCookieLifetime), HttpOnly: true, Secure: h.secure, SameSite: http.SameSiteLaxMode,
-	})
+	ck := h.newCookie("portal_device", v)
+	ck.MaxAge, ck.Expires = int(deviceCookieLifetime/time.Second), h.now().Add(deviceCookieLifetime)
+	c.SetCookie(ck)
 	return v
 }
 

@@ -20,28 +20,32 @@ type manageNavList struct {
 	active string
 }
 
-// navOpen are the opening tags of each entry, plain and active.
+// navOpen are the opening tags of each entry, plain and active, after
+// `<li><a href="` and the base path.
 var navOpen = func() map[string][2]string {
 	m := map[string][2]string{}
 	for _, it := range manageNav {
 		href, id := templ.EscapeString(it.Href), templ.EscapeString(it.ID)
 		m[it.Nav] = [2]string{
-			`<li><a href="` + href + `" id="` + id + `">`,
-			`<li><a href="` + href + `" aria-current="page" class="active" id="` + id + `">`,
+			href + `" id="` + id + `">`,
+			href + `" aria-current="page" class="active" id="` + id + `">`,
 		}
 	}
 	return m
 }()
 
 // Render writes the list.
-func (n manageNavList) Render(_ context.Context, w io.Writer) error {
+func (n manageNavList) Render(ctx context.Context, w io.Writer) error {
 	hw := newHTMLWriter(w)
+	base := templ.EscapeString(BasePath(ctx))
 	hw.put("<ul>")
 	for _, it := range manageNav {
 		if it.Nav == NavExternal && !n.c.ExternalLogins {
 			continue
 		}
 		open := navOpen[it.Nav]
+		hw.put(`<li><a href="`)
+		hw.put(base)
 		if it.Nav == n.active {
 			hw.put(open[1])
 		} else {

@@ -85,8 +85,14 @@ func endsSpace(s string) bool   { return s != "" && strings.ContainsAny(s[len(s)
 // thRenderTempl renders a templ component.
 func thRenderTempl(t testing.TB, c templ.Component) string {
 	t.Helper()
+	return thRenderTemplAt(t, c, "")
+}
+
+// thRenderTemplAt renders c for a Portal under the base path base.
+func thRenderTemplAt(t testing.TB, c templ.Component, base string) string {
+	t.Helper()
 	var buf bytes.Buffer
-	if err := c.Render(templ.WithNonce(context.Background(), "bm9uY2U"), &buf); err != nil {
+	if err := c.Render(pages.WithBasePath(templ.WithNonce(context.Background(), "bm9uY2U"), base), &buf); err != nil {
 		t.Fatalf("render: %v", err)
 	}
 	return buf.String()
@@ -156,6 +162,13 @@ func TestEjectMatchesBuiltinPages(t *testing.T) {
 						t.Errorf("sample #%d (pseudo-translated: %t): the ejected page differs from the templ page at %s", i+1, cat != nil, thDiff(got, want))
 					}
 				}
+				// Under a base path ({{url}}, {{withReturn}} as pages.URL).
+				cm := v.(pages.View).PageCommon()
+				want := thNormalize(t, thRenderTemplAt(t, p.Body(v), "/auth"))
+				got := thNormalize(t, thExecuteWith(t, "pages/"+p.Name+".html", src, v, Vars{CSRFToken: cm.CSRFToken, Nonce: "bm9uY2U", BasePath: "/auth"}))
+				if got != want {
+					t.Errorf("sample #%d (under /auth): the ejected page differs from the templ page at %s", i+1, thDiff(got, want))
+				}
 			}
 		})
 	}
@@ -183,6 +196,11 @@ func TestLayoutMatchesBuiltinLayout(t *testing.T) {
 			if got != want {
 				t.Errorf("sample #%d (pseudo-translated: %t): layout.html differs from pages.Base at %s", i+1, cat != nil, thDiff(got, want))
 			}
+		}
+		want := thNormalize(t, thRenderTemplAt(t, pages.WithLayout(d.Common, templ.Raw(string(d.Body))), "/auth"))
+		got := thNormalize(t, thExecuteWith(t, "layout.html", Layout(), d, Vars{CSRFToken: d.CSRFToken, Nonce: "bm9uY2U", BasePath: "/auth"}))
+		if got != want {
+			t.Errorf("sample #%d (under /auth): layout.html differs from pages.Base at %s", i+1, thDiff(got, want))
 		}
 	}
 }

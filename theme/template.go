@@ -34,6 +34,10 @@ type Vars struct {
 	Nonce string
 	// Messages is the catalogue {{t "key"}} reads; nil means the theme's.
 	Messages *messages.Catalog
+	// BasePath is the path Portal serves under ("" for the root, or
+	// "/auth"): {{url}}, {{withReturn}} and {{asset}} put their paths
+	// under it.
+	BasePath string
 }
 
 // LayoutData is what layout.html gets: the page's Common (so .Title,
@@ -61,7 +65,8 @@ var Funcs = [][3]string{
 	{"t", "a message of the catalogue by key (messages.toml overrides it), with name/value pairs for its {placeholders}", `{{t "login.title"}}, {{t "register.password_hint" "min" .MinPasswordLength}}`},
 	{"cspNonce", "the response's Content-Security-Policy nonce, for an inline script", `<script nonce="{{cspNonce}}">`},
 	{"asset", "the content-hashed URL of a static file, built-in or the theme's", `<img src="{{asset "logo.svg"}}" alt="">`},
-	{"withReturn", "a path with ?returnUrl= added when the return URL is not empty", `action="{{withReturn "/account/login" .ReturnURL}}"`},
+	{"url", "a Portal path under the base path Portal serves at (--base-url https://example.com/auth: /auth/account/login); every link and form action", `href="{{url "/account/login"}}"`},
+	{"withReturn", "url of a path with ?returnUrl= added when the return URL is not empty", `action="{{withReturn "/account/login" .ReturnURL}}"`},
 	{"qrCode", "an inline SVG QR code of a URI (enable-authenticator)", `{{qrCode .URI}}`},
 	{"otpauthURI", "an otpauth:// URI as a URL that html/template lets through (it blocks unknown schemes)", `data-uri="{{otpauthURI .URI}}"`},
 }
@@ -89,8 +94,11 @@ func (th *Theme) funcs(in *instance) template.FuncMap {
 			}
 			return th.Messages().T(key, args...)
 		},
-		"asset":      th.assetURL,
-		"withReturn": WithReturn,
+		"asset": func(name string) string { return in.url(th.assetURL(name)) },
+		"url":   in.url,
+		"withReturn": func(path, returnURL string) string {
+			return WithReturn(in.url(path), returnURL)
+		},
 		"qrCode": func(uri string) (template.HTML, error) {
 			svg, err := pages.QRCodeSVG(uri)
 			return template.HTML(svg), err
@@ -102,6 +110,14 @@ func (th *Theme) funcs(in *instance) template.FuncMap {
 			return template.URL(uri)
 		},
 	}
+}
+
+// url is the Portal path p under the instance's base path.
+func (in *instance) url(p string) string {
+	if in == nil || in.vars.BasePath == "" || !strings.HasPrefix(p, "/") || strings.HasPrefix(p, "//") {
+		return p
+	}
+	return in.vars.BasePath + p
 }
 
 // WithReturn adds ?returnUrl= to path when returnURL is not empty, as the

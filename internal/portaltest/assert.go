@@ -24,7 +24,7 @@ func WantStatus(t testing.TB, p *Page, want int) {
 func WantRedirect(t testing.TB, p *Page, location string) {
 	t.Helper()
 	WantStatus(t, p, http.StatusSeeOther)
-	if got, want := p.Location(), location; got != want {
+	if got, want := p.Location(), p.Under(location); got != want {
 		t.Fatalf("%s: Location=%q, want %q", p.URL, got, want)
 	}
 }
@@ -33,7 +33,7 @@ func WantRedirect(t testing.TB, p *Page, location string) {
 // starts with prefix.
 func WantRedirectPrefix(t testing.TB, p *Page, prefix string) {
 	t.Helper()
-	if p.Status != http.StatusSeeOther || !strings.HasPrefix(p.Location(), prefix) {
+	if p.Status != http.StatusSeeOther || !strings.HasPrefix(p.Location(), p.Under(prefix)) {
 		t.Fatalf("%v, want 303 to %s; body:\n%.2000s", p, prefix, p.Body)
 	}
 }
@@ -42,7 +42,7 @@ func WantRedirectPrefix(t testing.TB, p *Page, prefix string) {
 // login page, to come back to returnPath.
 func WantLoginRedirect(t testing.TB, p *Page, returnPath string) {
 	t.Helper()
-	WantRedirect(t, p, "/account/login?"+url.Values{"returnUrl": {returnPath}}.Encode())
+	WantRedirect(t, p, p.Under("/account/login?"+url.Values{"returnUrl": {p.Under(returnPath)}}.Encode()))
 }
 
 // FieldError is the error shown under the form field (or "").

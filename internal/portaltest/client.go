@@ -86,12 +86,32 @@ func (c *Client) T() testing.TB { return c.t }
 // Server is the server c was made for (nil from NewClientAt).
 func (c *Client) Server() *Server { return c.srv }
 
-// URL is path on c's server; absolute URLs are returned as they are.
+// URL is path on c's server; absolute URLs are returned as they are. On
+// a server under a base path (BasePath) a Portal path ("/account/login")
+// is put under it, and a path already under it (a Location, a form's
+// action) is left alone: ask for the absolute URL to reach outside it.
 func (c *Client) URL(path string) string {
 	if strings.HasPrefix(path, "http://") || strings.HasPrefix(path, "https://") {
 		return path
 	}
-	return c.base + path
+	return c.base + under(c.basePath(), path)
+}
+
+// basePath is the base path of c's server ("" at the root).
+func (c *Client) basePath() string {
+	if c.srv == nil {
+		return ""
+	}
+	return c.srv.Base
+}
+
+// under is the browser's path of the Portal path p on a server under base
+// (p itself when it is already under base, or not a path).
+func under(base, p string) string {
+	if base == "" || !strings.HasPrefix(p, "/") || strings.HasPrefix(p, "//") || p == base || strings.HasPrefix(p, base+"/") {
+		return p
+	}
+	return base + p
 }
 
 // Page is one response, read whole.
@@ -101,7 +121,14 @@ type Page struct {
 	Body   string
 	URL    string
 	doc    *goquery.Document
+	// base is the server's base path: assertions compare Locations with
+	// Portal paths under it.
+	base string
 }
+
+// Under is the browser's path of the Portal path p on the server p came
+// from ("/account/manage" → "/auth/account/manage" under /auth).
+func (p *Page) Under(path string) string { return under(p.base, path) }
 
 func (p *Page) parse() (*goquery.Document, error) {
 	if p.doc == nil {
@@ -194,7 +221,7 @@ func (c *Client) TryDo(req *http.Request) (*Page, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%s %s: read body: %w", req.Method, req.URL, err)
 	}
-	return &Page{Status: resp.StatusCode, Header: resp.Header, Body: string(body), URL: req.URL.String()}, nil
+	return &Page{Status: resp.StatusCode, Header: resp.Header, Body: string(body), URL: req.URL.String(), base: c.basePath()}, nil
 }
 
 // Do is TryDo failing the test on a transport error.
@@ -384,7 +411,7 @@ func (c *Client) Submit(path, sel string, fields map[string]string) *Page {
 
 // Cookie returns the value of the named cookie for the server, or "".
 func (c *Client) Cookie(name string) string {
-	u, _ := url.Parse(c.base)
+	u, _ := url.Parse(c.URL("/"))
 	for _, ck := range c.Jar.Cookies(u) {
 		if ck.Name == name {
 			return ck.Value
@@ -395,6 +422,6 @@ func (c *Client) Cookie(name string) string {
 
 // SetCookie puts a cookie in the jar (to replay an old one).
 func (c *Client) SetCookie(name, value string) {
-	u, _ := url.Parse(c.base)
+	u, _ := url.Parse(c.URL("/"))
 	c.Jar.SetCookies(u, []*http.Cookie{{Name: name, Value: value, Path: "/"}})
 }

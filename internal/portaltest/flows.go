@@ -137,7 +137,7 @@ func (c *Client) manage() (*Page, bool) {
 	switch {
 	case p.Status == http.StatusOK:
 		return p, true
-	case p.Status == http.StatusSeeOther && strings.HasPrefix(p.Location(), "/account/login"):
+	case p.Status == http.StatusSeeOther && strings.HasPrefix(p.Location(), p.Under("/account/login")):
 		return p, false
 	}
 	c.t.Fatalf("GET /account/manage: status=%d Location=%q, want 200 or a redirect to the login page", p.Status, p.Location())

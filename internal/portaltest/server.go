@@ -57,7 +57,8 @@ func (c *Clock) Advance(d time.Duration) {
 
 // Server is a running Portal.
 type Server struct {
-	URL    string
+	URL    string // the origin, http://127.0.0.1:port
+	Base   string // the path Portal serves under ("" at the root; BasePath)
 	Portal *portal.Portal
 	Config portal.Config
 	Clock  *Clock
@@ -85,6 +86,14 @@ func Config(t testing.TB) (portal.Config, *Clock) {
 	cfg.Argon2Iterations = 1
 	cfg.Now = clock.Now
 	return cfg, clock
+}
+
+// BasePath serves Portal under the path base ("/auth": --base-url
+// http://127.0.0.1:port/auth). Clients of the server put Portal paths
+// under it (Client.URL), and the assertions compare Locations with them
+// (Page.Under).
+func BasePath(base string) func(*portal.Config) {
+	return func(c *portal.Config) { c.BaseURL = base }
 }
 
 // NewServer boots Portal through portal.New with Config. Options adjust
@@ -121,8 +130,12 @@ func StartHost(t testing.TB, cfg portal.Config, clock *Clock, host func(p *porta
 
 	// The base URL must be known before New; reserve the listener first.
 	ts := httptest.NewUnstartedServer(nil)
-	if cfg.BaseURL == "" {
-		cfg.BaseURL = "http://" + ts.Listener.Addr().String()
+	if cfg.BaseURL == "" || strings.HasPrefix(cfg.BaseURL, "/") {
+		cfg.BaseURL = "http://" + ts.Listener.Addr().String() + strings.TrimSuffix(cfg.BaseURL, "/")
+	}
+	base := ""
+	if u, err := url.Parse(cfg.BaseURL); err == nil {
+		base = strings.TrimSuffix(u.Path, "/")
 	}
 	p, err := portal.New(cfg)
 	if err != nil {
@@ -144,7 +157,7 @@ func StartHost(t testing.TB, cfg portal.Config, clock *Clock, host func(p *porta
 		}
 	})
 	return &Server{
-		URL: ts.URL, Portal: p, Config: p.Config(), Clock: clock,
+		URL: ts.URL, Base: base, Portal: p, Config: p.Config(), Clock: clock,
 		Outbox: strings.TrimPrefix(cfg.Mail, "dir:"), DBPath: sqlitePath(cfg.DB), Log: logBuf,
 	}
 }
