@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/url"
+	"os"
 	"strings"
 	"testing"
 
@@ -218,4 +219,52 @@ func mustReq(t *testing.T, method, u string, hd map[string]string) *http.Request
 		req.Header.Set(k, v)
 	}
 	return req
+}
+
+// TestEmbeddedTwoInstances (REL-04, SES-01): two host programs embedding
+// Portal on one PostgreSQL database (sessions there or in Redis) trust
+// the same session: signed in through A, B's host routes know the user
+// and take its CSRF token; signed out on A, B's very next call is
+// refused.
+func TestEmbeddedTwoInstances(t *testing.T) {
+	if os.Getenv("PORTAL_TEST_POSTGRES_URL") == "" {
+		if os.Getenv("CI") != "" {
+			t.Fatal("CI must set PORTAL_TEST_POSTGRES_URL")
+		}
+		t.Skip("PORTAL_TEST_POSTGRES_URL is not set")
+	}
+	if portaltest.OnPostgres() {
+		t.Skip("runs once, in the first pass")
+	}
+	variants := map[string]string{"sessions in PostgreSQL": ""}
+	if r := os.Getenv("PORTAL_TEST_REDIS_URL"); r != "" {
+		variants["sessions in Redis"] = portaltest.WithQuery(r, "prefix", "portal-test:"+portaltest.RandomHex(6)+":")
+	} else if os.Getenv("CI") != "" {
+		t.Fatal("CI must set PORTAL_TEST_REDIS_URL")
+	}
+	for name, sessions := range variants {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			cfg, clock := portaltest.Config(t)
+			cfg.DB = portaltest.FreshPostgres(t)
+			cfg.Sessions = sessions
+			a, b := portaltest.StartHost(t, cfg, clock, emHost), portaltest.StartHost(t, cfg, clock, emHost)
+			ca := a.SignedUp(t, "twice@example.com", mgPassword)
+			cb := ca.On(b)
+			p := emJSON(cb, http.MethodGet, "/api/me", nil)
+			portaltest.WantStatus(t, p, http.StatusOK)
+			var m map[string]any
+			if err := json.Unmarshal([]byte(p.Body), &m); err != nil || m["email"] != "twice@example.com" {
+				t.Fatalf("B's /api/me: %s", p.Body)
+			}
+			tok, _ := m["csrf_token"].(string)
+			if p := emJSON(cb, http.MethodPost, "/api/notes", map[string]string{portal.CSRFHeader: tok, "Origin": b.URL, "Sec-Fetch-Site": "same-origin"}); p.Status != http.StatusCreated {
+				t.Fatalf("B's POST with the token: %d %s", p.Status, p.Body)
+			}
+			portaltest.WantStatus(t, ca.Logout(), http.StatusSeeOther)
+			emWantJSONError(t, emJSON(cb, http.MethodGet, "/api/me", nil), http.StatusUnauthorized, "unauthenticated")
+			emWantJSONError(t, emJSON(cb, http.MethodPost, "/api/notes", map[string]string{portal.CSRFHeader: tok, "Origin": b.URL, "Sec-Fetch-Site": "same-origin"}),
+				http.StatusUnauthorized, "unauthenticated")
+		})
+	}
 }

@@ -21,22 +21,8 @@ import (
 // is stopped by its PID when the test ends.
 func apNginx(t *testing.T, portalURL, upstreamURL string) string {
 	t.Helper()
-	bin, err := exec.LookPath("nginx")
-	if err != nil {
-		if _, serr := os.Stat("/usr/sbin/nginx"); serr != nil {
-			if os.Getenv("CI") != "" {
-				t.Fatal("nginx is not installed, and CI must run this test (.ci/run installs it)")
-			}
-			t.Skip("nginx is not installed (apt-get install nginx)")
-		}
-		bin = "/usr/sbin/nginx"
-	}
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := l.Addr().String()
-	l.Close()
+	bin := apNginxBin(t)
+	addr := apFreeAddr(t)
 	dir := t.TempDir()
 	portal := strings.TrimPrefix(portalURL, "http://")
 	upstream := strings.TrimPrefix(upstreamURL, "http://")
@@ -88,6 +74,41 @@ http {
   }
 }
 `, dir, addr, portal, upstream)
+	return apStartNginx(t, bin, dir, addr, conf)
+}
+
+// apFreeAddr is a free 127.0.0.1 address for nginx to listen on.
+func apFreeAddr(t testing.TB) string {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().String()
+}
+
+// apNginxBin is Debian's nginx, or the test is skipped (failed on CI).
+func apNginxBin(t testing.TB) string {
+	t.Helper()
+	bin, err := exec.LookPath("nginx")
+	if err != nil {
+		if _, serr := os.Stat("/usr/sbin/nginx"); serr != nil {
+			if os.Getenv("CI") != "" {
+				t.Fatal("nginx is not installed, and CI must run this test (.ci/run installs it)")
+			}
+			t.Skip("nginx is not installed (apt-get install nginx)")
+		}
+		bin = "/usr/sbin/nginx"
+	}
+	return bin
+}
+
+// apStartNginx runs bin with conf (which listens on addr and keeps its
+// files in dir) until the test ends, stopped by its PID, and returns its
+// URL.
+func apStartNginx(t testing.TB, bin, dir, addr, conf string) string {
+	t.Helper()
 	path := filepath.Join(dir, "nginx.conf")
 	if err := os.WriteFile(path, []byte(conf), 0o600); err != nil {
 		t.Fatal(err)

@@ -1,7 +1,10 @@
 package tests
 
 import (
+	"fmt"
+	"net"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"strings"
 	"testing"
@@ -292,5 +295,85 @@ func TestOpenIDProviderUnderBasePath(t *testing.T) {
 	}
 	if id := rp.IDToken(tok, a); id.Subject != srv.UserID(t, email) || id.Issuer != srv.URL+bpBase {
 		t.Fatalf("id token: sub %q iss %q", id.Subject, id.Issuer)
+	}
+}
+
+// TestForwardAuthNginxUnderBasePath (issue 19 §1 + §3): Portal under /auth
+// and the app under /app/ on one nginx origin. The session cookie must
+// reach /app/ for auth_request to see it, so Portal runs with
+// --cookie-domain set to the host (Path=/); the browser signs up and in
+// through nginx under /auth, the app gets the user id, a client-sent
+// X-Portal-User-Id never passes, and after signing out the app refuses.
+func TestForwardAuthNginxUnderBasePath(t *testing.T) {
+	t.Parallel()
+	bin := apNginxBin(t)
+	addr := apFreeAddr(t)
+	_, port, _ := net.SplitHostPort(addr)
+	front := "http://localhost:" + port // a name: cookies are not shared by address
+	srv := portaltest.NewServer(t, func(cfg *portal.Config) {
+		cfg.BaseURL, cfg.CookieDomain = front+bpBase, "localhost"
+		cfg.RequireConfirmedEmail = false
+	})
+	app := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		fmt.Fprintf(w, "user=%s", r.Header.Get("X-Portal-User-Id"))
+	}))
+	t.Cleanup(app.Close)
+	dir := t.TempDir()
+	portalAddr, appAddr := strings.TrimPrefix(srv.URL, "http://"), strings.TrimPrefix(app.URL, "http://")
+	conf := fmt.Sprintf(`daemon off;
+master_process off;
+pid %[1]s/nginx.pid;
+error_log %[1]s/error.log warn;
+events { worker_connections 64; }
+http {
+  access_log off;
+  client_body_temp_path %[1]s/body; proxy_temp_path %[1]s/proxy; fastcgi_temp_path %[1]s/fcgi;
+  uwsgi_temp_path %[1]s/uwsgi; scgi_temp_path %[1]s/scgi;
+  server {
+    listen %[2]s;
+    # Portal under /auth, passed on unchanged.
+    location /auth/ { proxy_pass http://%[3]s; proxy_set_header Host $http_host; }
+    location = /_portal_auth {
+      internal;
+      proxy_pass http://%[3]s/auth/account/forward-auth;
+      proxy_pass_request_body off;
+      proxy_set_header Content-Length "";
+      proxy_set_header X-Original-URL $scheme://$http_host$request_uri;
+    }
+    location /app/ {
+      auth_request /_portal_auth;
+      auth_request_set $portal_user $upstream_http_x_portal_user_id;
+      proxy_set_header X-Portal-User-Id $portal_user;
+      proxy_pass http://%[4]s;
+    }
+  }
+}
+`, dir, addr, portalAddr, appAddr)
+	apStartNginx(t, bin, dir, addr, conf)
+
+	c := portaltest.NewClientAt(t, front)
+	forged := map[string]string{"X-Portal-User-Id": "someone-else"}
+	if p := apDo(t, c, http.MethodGet, "/app/", forged); p.Status != http.StatusUnauthorized || strings.Contains(p.Body, "user=") {
+		t.Fatalf("anonymous through nginx: %d %q", p.Status, p.Body)
+	}
+	const email = "ada@example.com"
+	p := c.Submit(bpBase+"/account/register", "#register-form", map[string]string{"email": email, "password": mgPassword, "confirm_password": mgPassword})
+	portaltest.WantStatus(t, p, http.StatusSeeOther) // signed in (no confirmation asked here)
+	if ck := p.SetCookie(t, portaltest.SessionCookie); ck == nil || ck.Domain != "localhost" || ck.Path != "/" {
+		t.Fatalf("session cookie %v, want Domain=localhost Path=/", ck)
+	}
+	if p := apDo(t, c, http.MethodGet, bpBase+"/account/session", nil); p.Status != http.StatusOK {
+		t.Fatalf("%s/account/session through nginx: %d %s", bpBase, p.Status, p.Body)
+	}
+	id := srv.UserID(t, email)
+	if p := apDo(t, c, http.MethodGet, "/app/orders", forged); p.Status != http.StatusOK || p.Body != "user="+id {
+		t.Fatalf("signed in through nginx: %d %q, want user=%s", p.Status, p.Body, id)
+	}
+	p = c.Submit(bpBase+"/account/logout", "#logout-form", nil)
+	if p.Status != http.StatusSeeOther || p.Location() != bpBase+"/account/logout" {
+		t.Fatalf("sign-out through nginx: %v", p)
+	}
+	if p := apDo(t, c, http.MethodGet, "/app/", forged); p.Status != http.StatusUnauthorized || strings.Contains(p.Body, "user=") {
+		t.Errorf("after sign-out through nginx: %d %q", p.Status, p.Body)
 	}
 }
