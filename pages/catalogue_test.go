@@ -56,7 +56,17 @@ func withMessages(v any, c *messages.Catalog) any {
 // layouts give it.
 func sampleData(v any, c *messages.Catalog) []string {
 	seen := map[string]bool{}
-	walkView(v, func(s string) { seen[s] = true }, nil)
+	walkView(v, func(s string) {
+		seen[s] = true
+		if strings.Contains(s, "@") { // Address splits it into text nodes at its <wbr>s
+			for _, part := range strings.Split(AddressHTML(s), "<wbr>") {
+				seen[html.UnescapeString(part)] = true
+			}
+		}
+	}, nil)
+	if vw, ok := v.(View); ok && vw.PageCommon().User != nil {
+		seen[vw.PageCommon().User.Name()] = true // what the header and the greeting call the user
+	}
 	for _, s := range formattedTimes(v, c) {
 		seen[s] = true
 	}

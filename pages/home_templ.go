@@ -39,7 +39,7 @@ func HomeBody(v HomeView) templ.Component {
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = v.Msg("home.hello", "name", v.User.UserName).Render(ctx, templ_7745c5c3_Buffer)
+			templ_7745c5c3_Err = v.Msg("home.hello", "name", v.User.Name()).Render(ctx, templ_7745c5c3_Buffer)
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
@@ -60,7 +60,7 @@ func HomeBody(v HomeView) templ.Component {
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = Text(v.User.Email).Render(ctx, templ_7745c5c3_Buffer)
+			templ_7745c5c3_Err = Address(v.User.Email).Render(ctx, templ_7745c5c3_Buffer)
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}

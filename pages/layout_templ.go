@@ -189,7 +189,7 @@ func Base(c Common) templ.Component {
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = Text(c.User.UserName).Render(ctx, templ_7745c5c3_Buffer)
+			templ_7745c5c3_Err = Text(c.User.Name()).Render(ctx, templ_7745c5c3_Buffer)
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}

@@ -233,6 +233,12 @@ func sampleHome() []HomeView {
 		{Common: openRegistration(anon("Home")), RegistrationOpen: true},
 		{Common: withStatus(user("Home"), "You are signed in.", false)},
 		{Common: anon("Home")},
+		// A new account's username is its address, and a long one.
+		{Common: func() Common {
+			c := user("Home")
+			c.User = &UserInfo{ID: sampleUserID, Email: "alexandra.konstantinopoulou@example-company.com", UserName: "alexandra.konstantinopoulou@example-company.com"}
+			return c
+		}()},
 	}
 }
 

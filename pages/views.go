@@ -82,6 +82,17 @@ type UserInfo struct {
 	EmailConfirmed bool
 }
 
+// Name is what the pages call the user (the header, the greeting): the
+// username, or, when the username is an email address (as it is until the
+// user picks one), the part before the "@" — so that one screen does not
+// show the whole address three times.
+func (u UserInfo) Name() string {
+	if local, _, ok := strings.Cut(u.UserName, "@"); ok && local != "" {
+		return local
+	}
+	return u.UserName
+}
+
 // FieldErrors maps a form field's name to its validation message.
 type FieldErrors map[string]string
 

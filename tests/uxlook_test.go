@@ -176,3 +176,35 @@ func TestRecoveryCodesDownload(t *testing.T) {
 		t.Errorf("the reload still offers the download")
 	}
 }
+
+// TestGreetingShowsTheAddressOnce (issue 18 item 16): a new account's
+// username is its address; the header and the greeting call the user by
+// the part before the "@", the address is shown once, and it may wrap only
+// after the "@" and before a dot (<wbr>).
+func TestGreetingShowsTheAddressOnce(t *testing.T) {
+	t.Parallel()
+	srv := portaltest.NewServer(t)
+	const email = "ada.lovelace@example.com"
+	c := srv.SignedUp(t, email, tfPassword)
+	p := c.Get("/")
+	portaltest.WantStatus(t, p, http.StatusOK)
+	if got, want := p.Text(t, "[data-testid=manage-link]"), "ada.lovelace"; got != want {
+		t.Errorf("header name=%q, want %q", got, want)
+	}
+	if got, want := p.Text(t, "main h1"), "Hello, ada.lovelace"; got != want {
+		t.Errorf("greeting=%q, want %q", got, want)
+	}
+	if got := strings.Count(p.Doc(t).Find("body").Text(), email); got != 1 {
+		t.Errorf("the address is on the page %d times, want once", got)
+	}
+	html, _ := p.Doc(t).Find("[data-testid=signed-in-as]").Html()
+	if want := "ada<wbr/>.lovelace@<wbr/>example<wbr/>.com"; html != want {
+		t.Errorf("signed-in-as HTML=%q, want %q", html, want)
+	}
+
+	// A username that is not an address is shown as it is.
+	portaltest.WantRedirect(t, c.Submit("/account/manage", "#profile-form", map[string]string{"username": "ada_l"}), "/account/manage")
+	if got, want := c.Get("/").Text(t, "main h1"), "Hello, ada_l"; got != want {
+		t.Errorf("greeting=%q, want %q", got, want)
+	}
+}

@@ -68,6 +68,7 @@ var Funcs = [][3]string{
 	{"url", "a Portal path under the base path Portal serves at (--base-url https://example.com/auth: /auth/account/login); every link and form action", `href="{{url "/account/login"}}"`},
 	{"withReturn", "url of a path with ?returnUrl= added when the return URL is not empty", `action="{{withReturn "/account/login" .ReturnURL}}"`},
 	{"qrCode", "an inline SVG QR code of a URI (enable-authenticator)", `{{qrCode .URI}}`},
+	{"address", "an email address with line-break opportunities after the @ and before each dot, so that it wraps there on a phone", `{{address .Email}}`},
 	{"otpauthURI", "an otpauth:// URI as a URL that html/template lets through (it blocks unknown schemes)", `data-uri="{{otpauthURI .URI}}"`},
 }
 
@@ -94,8 +95,9 @@ func (th *Theme) funcs(in *instance) template.FuncMap {
 			}
 			return th.Messages().T(key, args...)
 		},
-		"asset": func(name string) string { return in.url(th.assetURL(name)) },
-		"url":   in.url,
+		"asset":   func(name string) string { return in.url(th.assetURL(name)) },
+		"url":     in.url,
+		"address": func(s string) template.HTML { return template.HTML(pages.AddressHTML(s)) },
 		"withReturn": func(path, returnURL string) string {
 			return WithReturn(in.url(path), returnURL)
 		},
