@@ -51,6 +51,7 @@ func (h *Handler) loginView(c echo.Context, f loginForm, errs pages.FieldErrors,
 		Message:          msg,
 		RegistrationOpen: h.id.RegistrationOpen(),
 		Providers:        h.providerButtons(),
+		Passkeys:         h.id.PasskeysEnabled(),
 	}
 }
 

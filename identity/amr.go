@@ -15,7 +15,8 @@ const (
 	AMROTP      = "otp" // a one-time code: the authenticator app (RFC 6238) or a single-use recovery code
 	AMRMFA      = "mfa" // more than one factor
 	AMRFed      = "fed" // an external provider
-	AMRHardware = "hwk" // a passkey (proof of possession of a key)
+	AMRHardware = "hwk" // a device-bound passkey (proof of possession of a hardware-secured key)
+	AMRSoftware = "swk" // a synced passkey (a key its provider copies between devices)
 )
 
 // AMR is the authentication methods of a sign-in described by o, in a fixed
@@ -36,8 +37,12 @@ func AMR(o SessionOptions) []string {
 	switch {
 	case first == "":
 		out = append(out, AMRPassword)
-	case strings.HasPrefix(first, "passkey"):
-		out = append(out, AMRHardware)
+	case first == MethodSyncedPasskey:
+		// A passkey sign-in requires user verification: the key and the
+		// PIN or biometric that unlocked it are two factors (issue 21).
+		return []string{AMRSoftware, AMRMFA}
+	case first == MethodPasskey:
+		return []string{AMRHardware, AMRMFA}
 	default:
 		out = append(out, AMRFed)
 	}

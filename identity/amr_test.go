@@ -19,7 +19,9 @@ func TestAMR(t *testing.T) {
 		{SessionOptions{Method: "GitHub", Remembered2FA: true}, []string{"fed"}},
 		{SessionOptions{Method: joinMethod("GitHub", "authenticator app")}, []string{"fed", "otp", "mfa"}},
 		{SessionOptions{Method: joinMethod("My IdP, Inc", "recovery code")}, []string{"fed", "otp", "mfa"}},
-		{SessionOptions{Method: "passkey"}, []string{"hwk"}},
+		{SessionOptions{Method: MethodPasskey}, []string{"hwk", "mfa"}},
+		{SessionOptions{Method: MethodSyncedPasskey}, []string{"swk", "mfa"}},
+		{SessionOptions{Method: MethodPasskey, Remember: true}, []string{"hwk", "mfa"}},
 	} {
 		if got := AMR(tc.o); !slices.Equal(got, tc.want) {
 			t.Errorf("AMR(%+v) = %v, want %v", tc.o, got, tc.want)

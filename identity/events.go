@@ -46,6 +46,9 @@ const (
 	EventAccountDeleted       = "account_deleted"    // logged only: the timeline goes with the account
 	EventAppAllowed           = "app_allowed"        // consent to an OpenID Connect client (detail: its name)
 	EventAppAccessRemoved     = "app_access_removed" // the person removed a connected app
+	EventPasskeyAdded         = "passkey_added"
+	EventPasskeyRemoved       = "passkey_removed"
+	EventPasskeyCloned        = "passkey_clone_warning" // a sign-in refused: the counter went backwards
 )
 
 // RecordEvent appends a security event to the user's timeline and writes

@@ -320,7 +320,13 @@ func (s *Service) UnlinkExternal(ctx context.Context, c Client, u *User, keepSID
 		return errKey(ENOTFOUND, "errors.external_login_not_yours")
 	}
 	if u.PasswordHash == "" && len(ls) < 2 {
-		return ErrLastLogin
+		ps, err := s.store.ListPasskeys(ctx, u.ID)
+		if err != nil {
+			return internal(err)
+		}
+		if len(ps) == 0 { // a passkey is a way in too (issue 21)
+			return ErrLastLogin
+		}
 	}
 	if err := s.store.DeleteExternalLogin(ctx, u.ID, provider, subject); errors.Is(err, store.ErrNotFound) {
 		return errKey(ENOTFOUND, "errors.external_login_not_yours")

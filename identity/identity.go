@@ -14,6 +14,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/go-webauthn/webauthn/webauthn"
 	"github.com/google/uuid"
 
 	"github.com/accountportal/portal/mail"
@@ -34,7 +35,13 @@ type Options struct {
 	SiteName string
 	// BaseURL is the absolute origin (and path prefix) of links in mail. It
 	// comes from configuration, never from a request's Host (RST-03).
+	// Passkeys are bound to its origin, and its host is their relying
+	// party id (none when it is an IP address: passkeys are off).
 	BaseURL string
+	// PasskeyRPID, when set, is the passkeys' relying party id instead of
+	// BaseURL's host: a parent domain of it (with a cookie shared by
+	// sibling hosts).
+	PasskeyRPID string
 	// InviteLifetime is how long an invitation works; default 7 days.
 	InviteLifetime time.Duration
 	HashWait       time.Duration // queue time before EUNAVAILABLE; default 2 s
@@ -87,6 +94,10 @@ type Service struct {
 	// When the hourly cleanups last ran (unix seconds), per service.
 	lastRateLimitCleanup atomic.Int64
 	lastSessionCleanup   atomic.Int64
+	lastCeremonyCleanup  atomic.Int64
+
+	// wa is the passkeys' relying party; nil when passkeys are off.
+	wa *webauthn.WebAuthn
 }
 
 // New returns a Service.
@@ -152,6 +163,9 @@ func New(o Options) (*Service, error) {
 		obs:        o.Observer,
 		opts:       o,
 		now:        now,
+	}
+	if s.wa, err = passkeyConfig(o.BaseURL, o.PasskeyRPID, o.SiteName); err != nil {
+		return nil, err
 	}
 	if len(o.OIDCKey) > 0 {
 		if s.oidc, err = newOIDCKeys(o.OIDCKey); err != nil {

@@ -35,6 +35,7 @@ type PersonalData struct {
 	ExportedAt     time.Time                  `json:"exportedAt"`
 	Account        PersonalAccount            `json:"account"`
 	ExternalLogins []PersonalExternalLogin    `json:"externalLogins"`
+	Passkeys       []PersonalPasskey          `json:"passkeys"`
 	Sessions       []PersonalSession          `json:"sessions"`
 	SecurityEvents []PersonalEvent            `json:"securityEvents"`
 	Application    map[string]json.RawMessage `json:"application,omitempty"`
@@ -53,6 +54,17 @@ type PersonalAccount struct {
 	// Attributes are the extra registration fields' values (only when the
 	// operator declared some).
 	Attributes map[string]string `json:"attributes,omitempty"`
+}
+
+// PersonalPasskey is one passkey: what the account shows of it. The
+// public key is not personal data of interest, and no secret exists on
+// the server.
+type PersonalPasskey struct {
+	Name       string     `json:"name"`
+	CreatedAt  time.Time  `json:"createdAt"`
+	LastUsedAt *time.Time `json:"lastUsedAt"`
+	AAGUID     string     `json:"aaguid"`
+	Synced     bool       `json:"synced"`
 }
 
 // PersonalExternalLogin is a linked external account.
@@ -104,6 +116,10 @@ func (s *Service) ExportPersonalData(ctx context.Context, c Client, u *User) ([]
 	if err != nil {
 		return nil, err
 	}
+	passkeys, err := s.ListPasskeys(ctx, u.ID)
+	if err != nil {
+		return nil, err
+	}
 	s.RecordEvent(ctx, u.ID, EventPersonalDataDownload, c, "")
 	var events []*Event
 	for offset := 0; ; offset += 500 {
@@ -125,6 +141,7 @@ func (s *Service) ExportPersonalData(ctx context.Context, c Client, u *User) ([]
 			CreatedAt: u.CreatedAt, UpdatedAt: u.UpdatedAt,
 		},
 		ExternalLogins: []PersonalExternalLogin{},
+		Passkeys:       []PersonalPasskey{},
 		Sessions:       []PersonalSession{},
 		SecurityEvents: []PersonalEvent{},
 	}
@@ -133,6 +150,14 @@ func (s *Service) ExportPersonalData(ctx context.Context, c Client, u *User) ([]
 	}
 	for _, l := range links {
 		d.ExternalLogins = append(d.ExternalLogins, PersonalExternalLogin{Provider: l.Provider, Subject: l.Subject, DisplayName: l.DisplayName})
+	}
+	for _, p := range passkeys {
+		pp := PersonalPasskey{Name: p.Name, CreatedAt: p.CreatedAt, AAGUID: p.AAGUID, Synced: p.BackupEligible}
+		if !p.LastUsedAt.IsZero() {
+			used := p.LastUsedAt
+			pp.LastUsedAt = &used
+		}
+		d.Passkeys = append(d.Passkeys, pp)
 	}
 	for _, x := range sessions {
 		d.Sessions = append(d.Sessions, PersonalSession{

@@ -83,7 +83,7 @@ func withAssetsUnder(v any, base string) any {
 	rv := reflect.New(reflect.TypeOf(v)).Elem()
 	rv.Set(reflect.ValueOf(v))
 	cm := rv.FieldByName("Common")
-	for _, f := range []string{"CSSURL", "ThemeCSSURL", "IconURL"} {
+	for _, f := range []string{"CSSURL", "ThemeCSSURL", "IconURL", "PasskeyScriptURL"} {
 		if s := cm.FieldByName(f).String(); s != "" {
 			cm.FieldByName(f).SetString(base + s)
 		}

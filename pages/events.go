@@ -70,6 +70,12 @@ func EventText(c *messages.Catalog, kind, detail, device, ip string) string {
 		return c.T("events.external_login_linked", args...)
 	case "external_login_removed":
 		return c.T("events.external_login_removed", args...)
+	case "passkey_added":
+		return c.T("events.passkey_added", args...)
+	case "passkey_removed":
+		return c.T("events.passkey_removed", args...)
+	case "passkey_clone_warning":
+		return c.T("events.passkey_clone_warning", args...)
 	case "imported":
 		return c.T("events.imported", args...)
 	case "app_allowed":

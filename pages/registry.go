@@ -130,6 +130,7 @@ var registry = []Page{
 	def("change-password", "/account/manage/change-password", ChangePasswordBody, sampleChangePassword),
 	def("set-password", "/account/manage/set-password", SetPasswordBody, sampleSetPassword),
 	def("external-logins", "/account/manage/external-logins", ExternalLoginsBody, sampleExternalLogins),
+	def("passkeys", "/account/manage/passkeys", PasskeysBody, samplePasskeys),
 	def("two-factor", "/account/manage/two-factor", TwoFactorBody, sampleTwoFactor),
 	def("enable-authenticator", "/account/manage/enable-authenticator", EnableAuthenticatorBody, sampleEnableAuthenticator),
 	def("reset-authenticator", "/account/manage/reset-authenticator", ResetAuthenticatorBody, sampleConfirmAction("Reset authenticator app")),
@@ -203,6 +204,8 @@ func SampleCommon(title string, signedIn bool) Common {
 		CSRFToken: sampleCSRF,
 		CSSURL:    "/static/portal.3f2a9c1d7e4b.css",
 		IconURL:   "/static/favicon.a1b2c3d4e5f6.svg",
+
+		PasskeyScriptURL: "/static/passkeys.0a1b2c3d4e5f.js",
 	}
 	if signedIn {
 		c.User = &UserInfo{ID: sampleUserID, Email: "alice@example.com", UserName: "alice", EmailConfirmed: true}
@@ -313,7 +316,7 @@ func sampleResetConfirmation() []ResetPasswordConfirmationView {
 
 func sampleLogin() []LoginView {
 	return []LoginView{
-		{Common: anon("Sign in"), RegistrationOpen: true},
+		{Common: anon("Sign in"), RegistrationOpen: true, Passkeys: true},
 		{Common: withStatus(anon("Sign in"), "Your session has expired. Please sign in again.", true), ReturnURL: "/account/manage", Email: "alice@example.com", RememberMe: true,
 			Message: "Invalid login attempt.", Providers: sampleProviders, Errors: FieldErrors{"password": "Enter your password."}},
 		{Common: anon("Sign in"), Email: "alice@", Errors: FieldErrors{"email": "Enter a valid email address."}},
@@ -435,6 +438,23 @@ func sampleExternalLogins() []ExternalLoginsView {
 		{Common: user("External logins"), Linked: linked, Available: sampleProviders[:1], CanRemove: true, HasPassword: true},
 		{Common: user("External logins"), Linked: []LinkedLogin{{Provider: "google", ProviderName: "Google", ProviderKey: "1098"}}},
 		{Common: user("External logins"), Available: sampleProviders, HasPassword: true},
+	}
+}
+
+func samplePasskeys() []PasskeysView {
+	c := user("Passkeys")
+	when := time.Date(2026, 11, 2, 9, 30, 0, 0, time.UTC)
+	items := []PasskeyItem{
+		{ID: "pk-1", Name: "iCloud Keychain", Model: "iCloud Keychain", CreatedAt: when, LastUsedAt: when.Add(72 * time.Hour), Synced: true},
+		{ID: "pk-2", Name: "Office key", Model: "YubiKey 5", CreatedAt: when.Add(24 * time.Hour)},
+	}
+	return []PasskeysView{
+		{Common: c, Passkeys: items, Available: true, CanRemove: true, NameMax: 64},
+		{Common: c, Available: true, CanRemove: true, NameMax: 64},
+		{Common: c, Passkeys: items[:1], Available: true, NameMax: 64},
+		{Common: c, Passkeys: []PasskeyItem{{ID: "pk-3", Name: "Old phone", CreatedAt: when, CloneWarning: true}}, Available: true, CanRemove: true,
+			Errors: FieldErrors{"name": "Give the passkey a name of at most 64 characters."}, Message: "The passkey could not be verified. Please try again.", NameMax: 64},
+		{Common: c, Passkeys: items, NameMax: 64},
 	}
 }
 

@@ -35,6 +35,10 @@ type Common struct {
 	ThemeCSSURL string
 	// IconURL is the content-hashed URL of the favicon.
 	IconURL string
+	// PasskeyScriptURL is the content-hashed URL of passkeys.js, the
+	// script behind the passkey buttons (pages that offer passkeys load
+	// it; without it they work as plain forms).
+	PasskeyScriptURL string
 	// ExternalLogins: at least one external login provider is configured
 	// (the manage navigation shows "External logins").
 	ExternalLogins bool
@@ -239,6 +243,9 @@ type LoginView struct {
 	// Providers are the external login buttons (none when none is
 	// configured).
 	Providers []ProviderButton
+	// Passkeys: passkey sign-in is offered (the button id="passkey-login"
+	// shows only where the browser supports passkeys).
+	Passkeys bool
 }
 
 // LogoutView is the GET of /account/logout ("logout"): a confirm button when
@@ -535,4 +542,38 @@ type ExternalLoginsView struct {
 	// another login); the server checks it again on POST.
 	CanRemove   bool
 	HasPassword bool
+}
+
+// PasskeyItem is one passkey on the passkeys page.
+type PasskeyItem struct {
+	ID   string // the credential id, posted as passkey_id
+	Name string
+	// Model is the authenticator's model when known ("YubiKey 5"), or "".
+	Model      string
+	CreatedAt  time.Time
+	LastUsedAt time.Time // zero: never used to sign in
+	// Synced: a passkey its provider copies between devices (backup
+	// eligible); otherwise bound to one device or security key.
+	Synced bool
+	// CloneWarning: a sign-in was refused because the passkey looked
+	// copied; it no longer signs in.
+	CloneWarning bool
+}
+
+// PasskeysView lists the account's passkeys and adds new ones
+// ("passkeys").
+type PasskeysView struct {
+	Common
+	Passkeys []PasskeyItem
+	// Available: passkeys can be added on this site (the add form, with
+	// id="passkey-add", shows only where the browser supports them).
+	Available bool
+	// CanRemove: removing a passkey leaves another way in (a password,
+	// an external login or another passkey); the server checks it again.
+	CanRemove bool
+	Errors    FieldErrors
+	// Message is a form-level error, or "".
+	Message string
+	// NameMax is the longest name, in characters.
+	NameMax int
 }

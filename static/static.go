@@ -19,7 +19,7 @@ import (
 	"time"
 )
 
-//go:embed *.css *.svg
+//go:embed *.css *.svg *.js
 var embedded embed.FS
 
 // Embedded is the built-in file set.

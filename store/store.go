@@ -84,6 +84,7 @@ type Store interface {
 	Attributes
 	RememberedBrowsers
 	Importer
+	Passkeys
 	OIDC
 
 	// Ping checks that the database answers.
@@ -466,6 +467,78 @@ type RememberedBrowsers interface {
 	// DeleteRememberedBrowsers forgets browser id of the user, or all of the
 	// user's when id is "", and returns how many were forgotten.
 	DeleteRememberedBrowsers(ctx context.Context, userID, id string) (int, error)
+}
+
+// Passkey is one WebAuthn credential of an account (issue 21). Only public
+// material is stored: the authenticator keeps the private key.
+type Passkey struct {
+	ID     string // the credential id, base64url without padding; unique
+	UserID string
+	RPID   string // the relying party id it was registered for
+	Name   string // what the owner calls it
+	AAGUID string // the authenticator model (UUID text), "" when unknown
+	// Credential is the verification library's whole credential record
+	// (public key, flags, attestation), serialised by identity.
+	Credential []byte
+	SignCount  uint32
+	// BackupEligible / BackupState: the credential may be / is synced
+	// between devices (a synced passkey), as the authenticator last said.
+	BackupEligible bool
+	BackupState    bool
+	// CloneWarning: an assertion came with a signature counter that did
+	// not go up; the credential may have been copied.
+	CloneWarning bool
+	CreatedAt    time.Time
+	LastUsedAt   time.Time // zero until first used to sign in
+}
+
+// PasskeyUse is what a successful assertion changes on a passkey.
+type PasskeyUse struct {
+	Credential   []byte
+	SignCount    uint32
+	BackupState  bool
+	CloneWarning bool
+	UsedAt       time.Time
+}
+
+// Ceremony is a WebAuthn ceremony in progress: the challenge and options
+// the server sent (Data, serialised by identity), until the browser's
+// answer comes back, once, before ExpiresAt.
+type Ceremony struct {
+	ID        string // random; the browser's session holds it
+	Kind      string // "register", "login", "second-factor", …
+	UserID    string // whose ceremony ("" for a sign-in that names no user yet)
+	Data      []byte
+	ExpiresAt time.Time
+}
+
+// Passkeys persists passkeys and the ceremonies that create and use them.
+type Passkeys interface {
+	// AddPasskey stores p; ErrConflict when its credential id is taken.
+	AddPasskey(ctx context.Context, p *Passkey) error
+	// FindPasskey returns the passkey with this credential id (anyone's),
+	// or ErrNotFound.
+	FindPasskey(ctx context.Context, id string) (*Passkey, error)
+	// ListPasskeys returns the user's passkeys, oldest first.
+	ListPasskeys(ctx context.Context, userID string) ([]*Passkey, error)
+	// UsePasskey records an assertion of the user's passkey id;
+	// ErrNotFound when the user has no such passkey.
+	UsePasskey(ctx context.Context, userID, id string, u PasskeyUse) error
+	// RenamePasskey renames the user's passkey id; ErrNotFound when the
+	// user has no such passkey (another user's included).
+	RenamePasskey(ctx context.Context, userID, id, name string) error
+	// DeletePasskey removes the user's passkey id; ErrNotFound when the
+	// user has no such passkey (another user's included).
+	DeletePasskey(ctx context.Context, userID, id string) error
+	// SaveCeremony stores c.
+	SaveCeremony(ctx context.Context, c *Ceremony) error
+	// ConsumeCeremony removes ceremony id of this kind and user and returns
+	// it, in one atomic step: of concurrent calls (on any instance) at
+	// most one gets it. An expired (at now), unknown or used ceremony, or
+	// one of another kind or user, is ErrNotFound.
+	ConsumeCeremony(ctx context.Context, id, kind, userID string, now time.Time) (*Ceremony, error)
+	// DeleteExpiredCeremonies forgets ceremonies that expired before t.
+	DeleteExpiredCeremonies(ctx context.Context, t time.Time) error
 }
 
 // OIDCClient is an application registered to sign people in with Portal

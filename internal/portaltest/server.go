@@ -15,6 +15,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -54,6 +55,11 @@ func (c *Clock) Advance(d time.Duration) {
 	defer c.mu.Unlock()
 	c.now = c.now.Add(d)
 }
+
+// LocalhostBaseURL as the configured base URL is the listener's port on
+// the name localhost: an IP address cannot be a WebAuthn relying party
+// id, so tests of passkeys use it (see PasskeyServer).
+const LocalhostBaseURL = "http://localhost"
 
 // Server is a running Portal.
 type Server struct {
@@ -132,6 +138,9 @@ func StartHost(t testing.TB, cfg portal.Config, clock *Clock, host func(p *porta
 	ts := httptest.NewUnstartedServer(nil)
 	if cfg.BaseURL == "" || strings.HasPrefix(cfg.BaseURL, "/") {
 		cfg.BaseURL = "http://" + ts.Listener.Addr().String() + strings.TrimSuffix(cfg.BaseURL, "/")
+	} else if cfg.BaseURL == LocalhostBaseURL {
+		_, port, _ := net.SplitHostPort(ts.Listener.Addr().String())
+		cfg.BaseURL = "http://localhost:" + port
 	}
 	base := ""
 	if u, err := url.Parse(cfg.BaseURL); err == nil {
@@ -156,8 +165,12 @@ func StartHost(t testing.TB, cfg portal.Config, clock *Clock, host func(p *porta
 			t.Logf("server log (tail):\n%s", Tail(logBuf.String(), 64<<10))
 		}
 	})
+	origin := ts.URL
+	if strings.HasPrefix(cfg.BaseURL, LocalhostBaseURL+":") {
+		origin = cfg.BaseURL // the browser uses the name, as links in mail do
+	}
 	return &Server{
-		URL: ts.URL, Base: base, Portal: p, Config: p.Config(), Clock: clock,
+		URL: origin, Base: base, Portal: p, Config: p.Config(), Clock: clock,
 		Outbox: strings.TrimPrefix(cfg.Mail, "dir:"), DBPath: sqlitePath(cfg.DB), Log: logBuf,
 	}
 }

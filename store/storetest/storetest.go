@@ -41,6 +41,8 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 	t.Run("TOTPStep", func(t *testing.T) { testTOTPStep(t, open(t)) })
 	t.Run("RecoveryCodes", func(t *testing.T) { testRecoveryCodes(t, open(t)) })
 	t.Run("RememberedBrowsers", func(t *testing.T) { testRememberedBrowsers(t, open(t)) })
+	t.Run("Passkeys", func(t *testing.T) { testPasskeys(t, open(t)) })
+	t.Run("CeremonyConsumedOnce", func(t *testing.T) { testCeremonyOnce(t, open(t)) })
 	t.Run("ExternalLogins", func(t *testing.T) { testExternalLogins(t, open(t)) })
 	t.Run("Invites", func(t *testing.T) { testInvites(t, open(t)) })
 	t.Run("ListUsers", func(t *testing.T) { testListUsers(t, open(t)) })
@@ -1262,5 +1264,144 @@ func testRekeySecrets(t *testing.T, s store.Store) {
 	}
 	if v, _ := s.Secret(ctx, "old-key", func() ([]byte, error) { return []byte("regenerated"), nil }); string(v) != "regenerated" {
 		t.Fatalf("old-key=%q, want it dropped", v)
+	}
+}
+
+// testPasskeys: a passkey belongs to its user: another user can neither
+// rename, use nor remove it (ACC-03); a credential id is unique; deleting
+// the account removes its passkeys.
+func testPasskeys(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	now := time.Date(2026, 12, 2, 8, 0, 0, 0, time.UTC)
+	MustCreateUser(t, s, "pk-a", "pk-a@example.com")
+	MustCreateUser(t, s, "pk-b", "pk-b@example.com")
+	add := func(id, user string, at time.Time) {
+		t.Helper()
+		p := &store.Passkey{ID: id, UserID: user, RPID: "example.com", Name: "Key " + id, AAGUID: "ee882879-721c-4913-9775-3dfcce97072a",
+			Credential: []byte(`{"id":"` + id + `"}`), SignCount: 7, BackupEligible: true, CreatedAt: at}
+		if err := s.AddPasskey(ctx, p); err != nil {
+			t.Fatal(err)
+		}
+	}
+	add("cred-2", "pk-a", now.Add(time.Minute))
+	add("cred-1", "pk-a", now)
+	add("cred-3", "pk-b", now)
+	if err := s.AddPasskey(ctx, &store.Passkey{ID: "cred-1", UserID: "pk-b", RPID: "example.com", Name: "x", Credential: []byte("{}"), CreatedAt: now}); !errors.Is(err, store.ErrConflict) {
+		t.Errorf("the same credential id twice: %v, want ErrConflict", err)
+	}
+	ps, err := s.ListPasskeys(ctx, "pk-a")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(ps) != 2 || ps[0].ID != "cred-1" || ps[1].ID != "cred-2" {
+		t.Fatalf("ListPasskeys(pk-a) = %v, want cred-1, cred-2", ps)
+	}
+	p := ps[0]
+	if p.Name != "Key cred-1" || p.SignCount != 7 || !p.BackupEligible || p.BackupState || p.CloneWarning ||
+		!p.CreatedAt.Equal(now) || !p.LastUsedAt.IsZero() || string(p.Credential) != `{"id":"cred-1"}` || p.RPID != "example.com" ||
+		p.AAGUID != "ee882879-721c-4913-9775-3dfcce97072a" {
+		t.Errorf("passkey read back as %+v", p)
+	}
+	if got, err := s.FindPasskey(ctx, "cred-3"); err != nil || got.UserID != "pk-b" {
+		t.Errorf("FindPasskey(cred-3) = %v, %v", got, err)
+	}
+	if _, err := s.FindPasskey(ctx, "nope"); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("FindPasskey(unknown) = %v, want ErrNotFound", err)
+	}
+	// Another user's passkey: not found, unchanged.
+	use := store.PasskeyUse{Credential: []byte(`{"n":2}`), SignCount: 9, BackupState: true, CloneWarning: true, UsedAt: now.Add(time.Hour)}
+	for name, err := range map[string]error{
+		"rename": s.RenamePasskey(ctx, "pk-b", "cred-1", "mine now"),
+		"use":    s.UsePasskey(ctx, "pk-b", "cred-1", use),
+		"delete": s.DeletePasskey(ctx, "pk-b", "cred-1"),
+	} {
+		if !errors.Is(err, store.ErrNotFound) {
+			t.Errorf("%s of another user's passkey: %v, want ErrNotFound", name, err)
+		}
+	}
+	if got, _ := s.FindPasskey(ctx, "cred-1"); got == nil || got.Name != "Key cred-1" || got.SignCount != 7 {
+		t.Errorf("another user's attempts changed the passkey: %+v", got)
+	}
+	if err := s.RenamePasskey(ctx, "pk-a", "cred-1", "Laptop"); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.UsePasskey(ctx, "pk-a", "cred-1", use); err != nil {
+		t.Fatal(err)
+	}
+	got, _ := s.FindPasskey(ctx, "cred-1")
+	if got.Name != "Laptop" || got.SignCount != 9 || !got.BackupState || !got.CloneWarning || !got.LastUsedAt.Equal(now.Add(time.Hour)) || string(got.Credential) != `{"n":2}` {
+		t.Errorf("after rename and use: %+v", got)
+	}
+	if err := s.DeletePasskey(ctx, "pk-a", "cred-2"); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.DeletePasskey(ctx, "pk-a", "cred-2"); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("deleting twice: %v, want ErrNotFound", err)
+	}
+	if err := s.DeleteUser(ctx, "pk-a", "pk-a@example.com", nil); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.FindPasskey(ctx, "cred-1"); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("a deleted account's passkey: %v, want ErrNotFound", err)
+	}
+	if ps, _ := s.ListPasskeys(ctx, "pk-b"); len(ps) != 1 {
+		t.Errorf("pk-b's passkeys after deleting pk-a: %d, want 1", len(ps))
+	}
+}
+
+// testCeremonyOnce: a ceremony is consumed once, by one of 20 concurrent
+// callers; never after it expired, nor as another kind or for another
+// user (MFA-06).
+func testCeremonyOnce(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	now := time.Date(2026, 12, 2, 8, 0, 0, 0, time.UTC)
+	save := func(id, kind, user string, exp time.Time) {
+		t.Helper()
+		if err := s.SaveCeremony(ctx, &store.Ceremony{ID: id, Kind: kind, UserID: user, Data: []byte(`{"challenge":"` + id + `"}`), ExpiresAt: exp}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	save("c1", "login", "", now.Add(5*time.Minute))
+	var wins atomic.Int32
+	var wg sync.WaitGroup
+	for range 20 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			c, err := s.ConsumeCeremony(ctx, "c1", "login", "", now)
+			if err == nil {
+				if string(c.Data) != `{"challenge":"c1"}` || !c.ExpiresAt.Equal(now.Add(5*time.Minute)) {
+					t.Errorf("consumed %+v", c)
+				}
+				wins.Add(1)
+			} else if !errors.Is(err, store.ErrNotFound) {
+				t.Error(err)
+			}
+		}()
+	}
+	wg.Wait()
+	if wins.Load() != 1 {
+		t.Errorf("%d of 20 concurrent consumers got the ceremony, want 1", wins.Load())
+	}
+	save("c2", "register", "u1", now.Add(5*time.Minute))
+	for _, tc := range []struct {
+		kind, user string
+		at         time.Time
+	}{
+		{"login", "u1", now}, {"register", "u2", now}, {"register", "u1", now.Add(5 * time.Minute)},
+	} {
+		if _, err := s.ConsumeCeremony(ctx, "c2", tc.kind, tc.user, tc.at); !errors.Is(err, store.ErrNotFound) {
+			t.Errorf("consume c2 as %+v: %v, want ErrNotFound", tc, err)
+		}
+	}
+	if err := s.DeleteExpiredCeremonies(ctx, now.Add(6*time.Minute)); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.ConsumeCeremony(ctx, "c2", "register", "u1", now); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("an expired ceremony survived DeleteExpiredCeremonies: %v", err)
+	}
+	save("c3", "register", "u1", now.Add(5*time.Minute))
+	if _, err := s.ConsumeCeremony(ctx, "c3", "register", "u1", now.Add(4*time.Minute)); err != nil {
+		t.Errorf("a fresh ceremony: %v", err)
 	}
 }
