@@ -17,7 +17,7 @@ func (h *Handler) handleAppsShow(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	v := pages.ConnectedAppsView{Common: h.common(c, h.T("connected-apps.title"))}
+	v := pages.ConnectedAppsView{Common: h.common(c, h.T(c, "connected-apps.title"))}
 	for _, a := range apps {
 		v.Apps = append(v.Apps, pages.ConnectedApp{ClientID: a.ClientID, Name: a.Name, Scopes: a.Scopes, AllowedAt: a.AllowedAt})
 	}
@@ -36,6 +36,6 @@ func (h *Handler) handleAppsRemove(c echo.Context) error {
 	if err := h.id.RemoveConnectedApp(ctx, clientOf(c), currentUser(c), id); err != nil {
 		return err
 	}
-	h.setFlash(c, h.T("connected-apps.removed", "app", cl.Name), false)
+	h.setFlash(c, h.T(c, "connected-apps.removed", "app", cl.Name), false)
 	return h.redirect(c, appsPath)
 }
