@@ -3,6 +3,7 @@ package handlers
 import (
 	"net/http"
 	"strconv"
+	"time"
 
 	"github.com/labstack/echo/v4"
 
@@ -20,6 +21,15 @@ func (h *Handler) handlePersonalDataShow(c echo.Context) error {
 // 405, so no link or prefetch can trigger an export).
 func (h *Handler) handleDownloadPersonalData(c echo.Context) error {
 	data, err := h.id.ExportPersonalData(c.Request().Context(), clientOf(c), currentUser(c))
+	if identity.ErrorCode(err) == identity.ERATELIMIT {
+		// A second download within the limit: the page again, saying when
+		// the next is possible (issue 18 item 10), with Retry-After.
+		d := identity.RetryAfter(err)
+		c.Response().Header().Set("Retry-After", strconv.Itoa(int((d+time.Second-1)/time.Second)))
+		v := pages.PersonalDataView{Common: h.common(c, h.T("personal-data.title"))}
+		v.Status, v.StatusIsError = h.T("personal-data.download_wait")+" "+h.waitText(d), true
+		return h.renderPage(c, http.StatusTooManyRequests, "personal-data", v)
+	}
 	if err != nil {
 		return err
 	}

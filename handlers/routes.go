@@ -140,6 +140,8 @@ func (h *Handler) routes() *echo.Echo {
 	manage(get, "/sessions", h.handleSessionsShow)
 	manage(post, "/sessions/end", h.handleSessionEnd)
 	manage(post, "/sessions/end-others", h.handleSessionEndOthers, h.requireRecentAuthBack(sessionsPath))
+	manage(get, "/apps", h.handleAppsShow)
+	manage(post, "/apps", h.handleAppsRemove)
 	manage(get, "/security", h.handleSecurityShow)
 	manage(post, "/security/not-me", h.handleNotMe, h.requireRecentAuthBack(securityPath))
 	manage(get, "/personal-data", h.handlePersonalDataShow)

@@ -287,7 +287,10 @@ func (st *OIDCStorage) AuthorizeClientIDSecret(ctx context.Context, id, secret s
 
 // --- Authorization requests and codes ---
 
-type authRequest struct{ r *store.OIDCAuthRequest }
+type authRequest struct {
+	r    *store.OIDCAuthRequest
+	code []byte // the hash of the code it was found by, for an exchange
+}
 
 func (a *authRequest) GetID() string         { return a.r.ID }
 func (a *authRequest) GetACR() string        { return "" }
@@ -343,7 +346,7 @@ func (st *OIDCStorage) CreateAuthRequest(ctx context.Context, req *oidc.AuthRequ
 	if err := st.s.store.CreateOIDCAuthRequest(ctx, r, now); err != nil {
 		return nil, err
 	}
-	return &authRequest{r}, nil
+	return &authRequest{r: r}, nil
 }
 
 func truncate(s string, n int) string {
@@ -359,7 +362,7 @@ func (st *OIDCStorage) AuthRequestByID(ctx context.Context, id string) (op.AuthR
 	if err != nil {
 		return nil, fmt.Errorf("authorization request: %w", err)
 	}
-	return &authRequest{r}, nil
+	return &authRequest{r: r}, nil
 }
 
 // SaveAuthCode attaches the code to the request (its hash only).
@@ -367,22 +370,44 @@ func (st *OIDCStorage) SaveAuthCode(ctx context.Context, id, code string) error 
 	return st.s.store.SetOIDCAuthCode(ctx, id, sha(code), st.s.now().Add(OIDCCodeLifetime))
 }
 
-// AuthRequestByCode exchanges the code, once on any instance. A code used
+// AuthRequestByCode looks the code up for an exchange. A code used
 // before is an attack or a replay: every token issued from it is revoked
-// (RFC 6749 §4.1.2).
+// (RFC 6749 §4.1.2). The code is spent only once the client and its PKCE
+// verifier are checked (issueFor), so that a wrong guess does not burn it.
 func (st *OIDCStorage) AuthRequestByCode(ctx context.Context, code string) (op.AuthRequest, error) {
-	r, used, err := st.s.store.ConsumeOIDCAuthCode(ctx, sha(code), st.s.now())
+	r, used, err := st.s.store.ConsumeOIDCAuthCode(ctx, sha(code), st.s.now(), false)
 	if err != nil {
 		return nil, fmt.Errorf("code: %w", err)
 	}
 	if used {
-		if err := st.s.store.DeleteOIDCFamily(ctx, r.ID); err != nil {
-			return nil, err
-		}
-		st.s.log.WarnContext(ctx, "an authorization code was used twice; its tokens are revoked", "client_id", r.ClientID)
-		return nil, errors.New("code used already")
+		return nil, st.codeReused(ctx, r)
 	}
-	return &authRequest{r}, nil
+	return &authRequest{r: r, code: sha(code)}, nil
+}
+
+func (st *OIDCStorage) codeReused(ctx context.Context, r *store.OIDCAuthRequest) error {
+	if err := st.s.store.DeleteOIDCFamily(ctx, r.ID); err != nil {
+		return err
+	}
+	st.s.log.WarnContext(ctx, "an authorization code was used twice; its tokens are revoked", "client_id", r.ClientID)
+	return errors.New("code used already")
+}
+
+// spendCode spends the code of an exchange, once on any instance: of two
+// concurrent exchanges one gets the tokens and the other revokes them.
+func (st *OIDCStorage) spendCode(ctx context.Context, req op.TokenRequest) error {
+	a, ok := req.(*authRequest)
+	if !ok || a.code == nil {
+		return nil
+	}
+	r, used, err := st.s.store.ConsumeOIDCAuthCode(ctx, a.code, st.s.now(), true)
+	if err != nil {
+		return oidc.ErrInvalidGrant().WithDescription("invalid code").WithParent(err)
+	}
+	if used {
+		return oidc.ErrInvalidGrant().WithDescription("invalid code").WithParent(st.codeReused(ctx, r))
+	}
+	return nil
 }
 
 // DeleteAuthRequest is called after the exchange. The used request stays
@@ -424,6 +449,9 @@ func (st *OIDCStorage) CreateAccessToken(ctx context.Context, req op.TokenReques
 	if err != nil {
 		return "", time.Time{}, err
 	}
+	if err := st.spendCode(ctx, req); err != nil {
+		return "", time.Time{}, err
+	}
 	a := st.newAccess(req, family, clientID)
 	if err := st.s.store.CreateOIDCTokens(ctx, a, nil); err != nil {
 		return "", time.Time{}, err
@@ -445,6 +473,9 @@ func (st *OIDCStorage) CreateAccessAndRefreshTokens(ctx context.Context, req op.
 	r := &store.OIDCRefreshToken{Hash: sha(value), Family: family, ClientID: clientID, UserID: req.GetSubject(), Scopes: req.GetScopes(),
 		AMR: amr, AuthTime: authTime, ExpiresAt: now.Add(OIDCRefreshLifetime), CreatedAt: now}
 	if current == "" {
+		if err := st.spendCode(ctx, req); err != nil {
+			return "", "", time.Time{}, err
+		}
 		err = st.s.store.CreateOIDCTokens(ctx, a, r)
 	} else {
 		err = st.s.store.RotateOIDCRefreshToken(ctx, sha(current), a, r, now)

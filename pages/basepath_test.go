@@ -65,8 +65,8 @@ func linksOutside(t testing.TB, page, base string) []string {
 		doc.Find("[" + attr + "]").Each(func(_ int, s *goquery.Selection) {
 			v, _ := s.Attr(attr)
 			switch {
-			case strings.HasPrefix(v, "#"), strings.HasPrefix(v, "https://"), strings.HasPrefix(v, "http://"), strings.HasPrefix(v, "data:"):
-				return // a fragment; an absolute URL (a mailed link, the dev link); a data: URL (the recovery codes download)
+			case strings.HasPrefix(v, "#"), strings.HasPrefix(v, "https://"), strings.HasPrefix(v, "http://"), strings.HasPrefix(v, "data:"), strings.HasPrefix(v, "otpauth://"):
+				return // a fragment; an absolute URL (a mailed link, the dev link); a data: URL (the recovery codes download); the authenticator app's otpauth:// link
 			case v == base, strings.HasPrefix(v, base+"/"):
 				return
 			}

@@ -64,6 +64,11 @@ func sampleData(v any, c *messages.Catalog) []string {
 			}
 		}
 	}, nil)
+	if kg, ok := v.(interface{ KeyGroups() []string }); ok { // FormattedKey, shown group by group
+		for _, g := range kg.KeyGroups() {
+			seen[g] = true
+		}
+	}
 	if vw, ok := v.(View); ok && vw.PageCommon().User != nil {
 		seen[vw.PageCommon().User.Name()] = true // what the header and the greeting call the user
 	}

@@ -144,6 +144,7 @@ var registry = []Page{
 	def("generate-recovery-codes", "/account/manage/generate-recovery-codes", GenerateRecoveryCodesBody, sampleConfirmAction("Generate new recovery codes")),
 	def("show-recovery-codes", "GET /account/manage/show-recovery-codes", ShowRecoveryCodesBody, sampleShowRecoveryCodes),
 	def("manage-sessions", "/account/manage/sessions", SessionsBody, sampleSessions),
+	def("connected-apps", "/account/manage/apps", ConnectedAppsBody, sampleConnectedApps),
 	def("manage-security", "/account/manage/security?page=", SecurityBody, sampleSecurity),
 	def("personal-data", "GET /account/manage/personal-data", PersonalDataBody, samplePersonalData),
 	def("delete-personal-data", "/account/manage/delete-personal-data", DeletePersonalDataBody, sampleDeletePersonalData),
@@ -344,6 +345,16 @@ func sampleLogout() []LogoutView {
 
 func sampleLockout() []LockoutView {
 	return []LockoutView{{Common: anon("Locked out"), LockoutMinutes: 5}}
+}
+
+func sampleConnectedApps() []ConnectedAppsView {
+	return []ConnectedAppsView{
+		{Common: user("Connected apps"), Apps: []ConnectedApp{
+			{ClientID: "wiki", Name: "Acme Wiki", Scopes: []string{"openid", "profile", "email"}, AllowedAt: sampleTime},
+			{ClientID: "mobile", Name: "Acme Mobile", Scopes: []string{"openid", "offline_access"}, AllowedAt: sampleTime},
+		}},
+		{Common: withStatus(user("Connected apps"), "Acme Wiki can no longer sign you in.", false)},
+	}
 }
 
 func sampleConsent() []ConsentView {

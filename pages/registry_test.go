@@ -18,7 +18,7 @@ func TestRegistry(t *testing.T) {
 		"change-password", "set-password", "manage-sessions", "manage-security", "personal-data", "delete-personal-data",
 		"account-deleted", "two-factor", "enable-authenticator", "reset-authenticator", "disable-2fa",
 		"generate-recovery-codes", "show-recovery-codes", "login-2fa", "login-recovery-code", "reauthenticate",
-		"external-login-confirm", "external-logins", "passkeys", "confirm-email-change", "consent", "error"}
+		"external-login-confirm", "external-logins", "passkeys", "confirm-email-change", "consent", "connected-apps", "error"}
 	got := Names()
 	if a, b := slices.Sorted(slices.Values(got)), slices.Sorted(slices.Values(want)); !slices.Equal(a, b) {
 		t.Fatalf("page names=%v, want %v", a, b)

@@ -275,6 +275,20 @@ type ConsentView struct {
 	Scopes []string
 }
 
+// ConnectedAppsView is the connected apps page ("connected-apps").
+type ConnectedAppsView struct {
+	Common
+	Apps []ConnectedApp
+}
+
+// ConnectedApp is one application the person allowed.
+type ConnectedApp struct {
+	ClientID  string
+	Name      string
+	Scopes    []string
+	AllowedAt time.Time
+}
+
 // ScopeText is what an OpenID Connect scope lets an application see, in
 // the catalogue's words.
 func ScopeText(c Common, scope string) string {

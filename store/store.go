@@ -657,12 +657,12 @@ type OIDC interface {
 	// valid until expiresAt; ErrNotFound when the request is not done or a
 	// code was attached already.
 	SetOIDCAuthCode(ctx context.Context, id string, codeHash []byte, expiresAt time.Time) error
-	// ConsumeOIDCAuthCode marks the code used and returns its request, in
-	// one atomic step: of two concurrent calls (on any instance) one gets
-	// used=false. A code used before returns its request with used=true
-	// (reuse: the caller revokes the family); an unknown or expired code
-	// gives ErrNotFound.
-	ConsumeOIDCAuthCode(ctx context.Context, codeHash []byte, now time.Time) (r *OIDCAuthRequest, used bool, err error)
+	// ConsumeOIDCAuthCode marks the code used (only looks, without
+	// consume) and returns its request, in one atomic step: of two
+	// concurrent calls (on any instance) one gets used=false. A code used
+	// before returns its request with used=true (reuse: the caller revokes
+	// the family); an unknown or expired code gives ErrNotFound.
+	ConsumeOIDCAuthCode(ctx context.Context, codeHash []byte, now time.Time, consume bool) (r *OIDCAuthRequest, used bool, err error)
 
 	// CreateOIDCTokens stores an access token and, when refresh is not nil,
 	// a refresh token, together.

@@ -212,8 +212,10 @@ func TestAllErrorsInOneRound(t *testing.T) {
 	})
 
 	t.Run("reset", func(t *testing.T) {
+		srv := portaltest.NewServer(t)
+		srv.SignedUp(t, "bob@example.com", uxPassword)
 		c := portaltest.NewClient(t, srv)
-		f := c.Get("/account/reset-password?code=abc").Form(t, "#reset-form")
+		f := c.Get(efResetLink(t, srv, "bob@example.com")).Form(t, "#reset-form")
 		f.Set("email", "bob@").Set("password", "short").Set("confirm_password", "")
 		p := c.Post(f.Action, f.Values)
 		portaltest.WantErrorSummary(t, p, "email", "password", "confirm_password")
@@ -367,5 +369,54 @@ func TestResendConfirmationEndsOnCheckYourEmail(t *testing.T) {
 	}
 	if bodies[0] != bodies[1] {
 		t.Error("the page after resending differs between an unconfirmed account and no account")
+	}
+}
+
+// TestAuthenticatorSetupOnAPhone (issue 18 item 8): the enable page links
+// the otpauth:// URI ("Open in your authenticator app": a phone cannot
+// scan its own screen) and shows the key group by group, each unbroken.
+func TestAuthenticatorSetupOnAPhone(t *testing.T) {
+	t.Parallel()
+	srv := portaltest.NewServer(t)
+	c := srv.SignedUp(t, "gil@example.com", uxPassword)
+	p, key := tfEnablePage(t, c)
+	doc := p.Doc(t)
+	link := doc.Find("a#open-authenticator")
+	if got, want := link.AttrOr("href", ""), doc.Find("#shared-key").AttrOr("data-uri", ""); got != want || !strings.HasPrefix(got, "otpauth://totp/") {
+		t.Errorf("open-authenticator href=%q, want the otpauth URI %q", got, want)
+	}
+	if got, want := strings.TrimSpace(link.Text()), "Open in your authenticator app"; got != want {
+		t.Errorf("link text=%q, want %q", got, want)
+	}
+	var groups []string
+	doc.Find("#shared-key .key-group").Each(func(_ int, s *goquery.Selection) { groups = append(groups, s.Text()) })
+	if got := strings.ToUpper(strings.Join(groups, "")); got != key || len(groups) < 2 {
+		t.Errorf("key groups=%q, want the key %q in groups", groups, key)
+	}
+	for _, g := range groups {
+		if len(g) > 4 || strings.Contains(g, " ") {
+			t.Errorf("key group %q, want at most four characters", g)
+		}
+	}
+}
+
+// TestSecondDownloadSaysWhen (issue 18 item 10, PRIV-01): a second
+// personal-data download within the limit shows the page again, saying
+// when the next is possible, in step with Retry-After.
+func TestSecondDownloadSaysWhen(t *testing.T) {
+	t.Parallel()
+	srv := portaltest.NewServer(t)
+	c := srv.SignedUp(t, "hal@example.com", uxPassword)
+	portaltest.WantStatus(t, pdDownload(t, c), http.StatusOK)
+	p := pdDownload(t, c)
+	portaltest.WantStatus(t, p, http.StatusTooManyRequests)
+	secs, _ := strconv.Atoi(p.Header.Get("Retry-After"))
+	mins := (secs + 59) / 60
+	want := fmt.Sprintf("You downloaded your data a short while ago. Try again in %d minutes.", mins)
+	if got, isErr := portaltest.StatusMessage(t, p); got != want || !isErr {
+		t.Errorf("status=%q (error %t), want %q", got, isErr, want)
+	}
+	if !p.Has(t, "form[action='/account/manage/download-personal-data']") {
+		t.Error("the page after a refused download does not show the personal-data page")
 	}
 }

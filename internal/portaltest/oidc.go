@@ -24,6 +24,17 @@ type RP struct {
 	Provider *gooidc.Provider
 	OAuth    oauth2.Config
 	Verifier *gooidc.IDTokenVerifier
+	// HTTP, when set, carries the RP's own requests (token, userinfo):
+	// e.g. to another instance behind the same base URL.
+	HTTP *http.Client
+}
+
+// Ctx is the context of the RP's requests (with HTTP as oauth2's client).
+func (rp *RP) Ctx() context.Context {
+	if rp.HTTP != nil {
+		return context.WithValue(context.Background(), oauth2.HTTPClient, rp.HTTP)
+	}
+	return context.Background()
 }
 
 // RPRedirect is the redirect URI RegisterRP registers by default (a
@@ -144,7 +155,7 @@ func (c *Client) Consent(p *Page, decision string) *Page {
 
 // Exchange redeems code with a's PKCE verifier.
 func (rp *RP) Exchange(code string, a AuthRequest) (*oauth2.Token, error) {
-	return rp.OAuth.Exchange(context.Background(), code, oauth2.VerifierOption(a.Verifier))
+	return rp.OAuth.Exchange(rp.Ctx(), code, oauth2.VerifierOption(a.Verifier))
 }
 
 // IDToken verifies the token response's ID token with go-oidc (signature
@@ -155,7 +166,7 @@ func (rp *RP) IDToken(tok *oauth2.Token, a AuthRequest) *gooidc.IDToken {
 	if raw == "" {
 		rp.t.Fatal("no id_token in the token response")
 	}
-	id, err := rp.Verifier.Verify(context.Background(), raw)
+	id, err := rp.Verifier.Verify(rp.Ctx(), raw)
 	if err != nil {
 		rp.t.Fatalf("verify id_token: %v", err)
 	}
@@ -167,5 +178,17 @@ func (rp *RP) IDToken(tok *oauth2.Token, a AuthRequest) *gooidc.IDToken {
 
 // Refresh uses a refresh token once.
 func (rp *RP) Refresh(refresh string) (*oauth2.Token, error) {
-	return rp.OAuth.TokenSource(context.Background(), &oauth2.Token{RefreshToken: refresh}).Token()
+	return rp.OAuth.TokenSource(rp.Ctx(), &oauth2.Token{RefreshToken: refresh}).Token()
+}
+
+// UserInfo asks the userinfo endpoint with the access token of tok.
+func (rp *RP) UserInfo(tok *oauth2.Token) (*gooidc.UserInfo, error) {
+	return rp.Provider.UserInfo(rp.Ctx(), oauth2.StaticTokenSource(tok))
+}
+
+// AuthError runs the browser part of a until the redirect back to the RP
+// and returns its error parameter ("" when a code came back).
+func (rp *RP) AuthError(c *Client, url string) string {
+	rp.t.Helper()
+	return rp.Callback(c.Browse(c.Get(url))).Get("error")
 }

@@ -126,7 +126,7 @@ func (s *Store) SetOIDCAuthCode(ctx context.Context, id string, codeHash []byte,
 
 // ConsumeOIDCAuthCode marks the code used, once (the row lock orders two
 // concurrent exchanges).
-func (s *Store) ConsumeOIDCAuthCode(ctx context.Context, codeHash []byte, now time.Time) (r *store.OIDCAuthRequest, used bool, err error) {
+func (s *Store) ConsumeOIDCAuthCode(ctx context.Context, codeHash []byte, now time.Time, consume bool) (r *store.OIDCAuthRequest, used bool, err error) {
 	err = s.inTx(ctx, func(tx pgx.Tx) error {
 		var usedAt, expires *time.Time
 		if err := tx.QueryRow(ctx, `SELECT code_used_at, code_expires_at FROM oidc_auth_requests WHERE code_hash = $1 FOR UPDATE`, codeHash).Scan(&usedAt, &expires); err != nil {
@@ -142,6 +142,10 @@ func (s *Store) ConsumeOIDCAuthCode(ctx context.Context, codeHash []byte, now ti
 		}
 		if expires == nil || !expires.After(now) {
 			return store.ErrNotFound
+		}
+		if !consume {
+			r = req
+			return nil
 		}
 		if _, err := tx.Exec(ctx, `UPDATE oidc_auth_requests SET code_used_at = $1 WHERE code_hash = $2`, utc(now), codeHash); err != nil {
 			return translate(err)

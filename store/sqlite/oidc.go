@@ -134,7 +134,7 @@ func (s *Store) SetOIDCAuthCode(ctx context.Context, id string, codeHash []byte,
 }
 
 // ConsumeOIDCAuthCode marks the code used, once.
-func (s *Store) ConsumeOIDCAuthCode(ctx context.Context, codeHash []byte, now time.Time) (*store.OIDCAuthRequest, bool, error) {
+func (s *Store) ConsumeOIDCAuthCode(ctx context.Context, codeHash []byte, now time.Time, consume bool) (*store.OIDCAuthRequest, bool, error) {
 	tx, err := s.begin(ctx)
 	if err != nil {
 		return nil, false, err
@@ -154,6 +154,9 @@ func (s *Store) ConsumeOIDCAuthCode(ctx context.Context, codeHash []byte, now ti
 	}
 	if !expires.After(now) {
 		return nil, false, store.ErrNotFound
+	}
+	if !consume {
+		return r, false, nil
 	}
 	if _, err := tx.ExecContext(ctx, `UPDATE oidc_auth_requests SET code_used_at = ? WHERE code_hash = ?`, utc(now), codeHash); err != nil {
 		return nil, false, translate(err)

@@ -107,14 +107,17 @@ func testOIDCCodeOnce(t *testing.T, s store.Store) {
 	if err := s.SetOIDCAuthCode(ctx, "r1", []byte("code2"), base.Add(time.Minute)); !errors.Is(err, store.ErrNotFound) {
 		t.Fatalf("second code: %v", err)
 	}
-	if _, _, err := s.ConsumeOIDCAuthCode(ctx, []byte("nope"), base); !errors.Is(err, store.ErrNotFound) {
+	if _, _, err := s.ConsumeOIDCAuthCode(ctx, []byte("nope"), base, true); !errors.Is(err, store.ErrNotFound) {
 		t.Fatalf("unknown code: %v", err)
+	}
+	if req, used, err := s.ConsumeOIDCAuthCode(ctx, []byte("code"), base, false); err != nil || used || req.ID != "r1" {
+		t.Fatalf("look at the code: %+v, %v, %v", req, used, err)
 	}
 	var wg sync.WaitGroup
 	var fresh, reused atomic.Int32
 	for range 8 {
 		wg.Go(func() {
-			req, used, err := s.ConsumeOIDCAuthCode(ctx, []byte("code"), base)
+			req, used, err := s.ConsumeOIDCAuthCode(ctx, []byte("code"), base, true)
 			switch {
 			case err != nil:
 				t.Errorf("consume: %v", err)
@@ -136,7 +139,7 @@ func testOIDCCodeOnce(t *testing.T, s store.Store) {
 	s.CreateOIDCAuthRequest(ctx, r2, base)
 	s.CompleteOIDCAuthRequest(ctx, "r2", "u1", base, nil, base)
 	s.SetOIDCAuthCode(ctx, "r2", []byte("code-2"), base.Add(time.Minute))
-	if _, _, err := s.ConsumeOIDCAuthCode(ctx, []byte("code-2"), base.Add(2*time.Minute)); !errors.Is(err, store.ErrNotFound) {
+	if _, _, err := s.ConsumeOIDCAuthCode(ctx, []byte("code-2"), base.Add(2*time.Minute), true); !errors.Is(err, store.ErrNotFound) {
 		t.Fatalf("expired code: %v", err)
 	}
 }
