@@ -140,6 +140,7 @@ func New(cfg Config) (*Portal, error) {
 		Log:                 log,
 		SiteName:            cfg.SiteName,
 		BaseURL:             cfg.BaseURL,
+		PasskeyRPID:         cfg.CookieDomain, // passkeys shared by the sibling hosts too (issue 21)
 		HashingBusy:         cfg.HashingBusy,
 		MailTemplates:       th.Mail,
 		DevLinks:            devLinks,

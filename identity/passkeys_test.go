@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -264,5 +265,37 @@ func TestRemovePasskeyNeverLastWayIn(t *testing.T) {
 	ps, _ := f.svc.ListPasskeys(ctx, u.ID)
 	if ps[0].Name != "Laptop" {
 		t.Errorf("name %q, want Laptop", ps[0].Name)
+	}
+}
+
+// TestPasskeyRPID: the RP id is the base URL's host, or the parent domain
+// given (--cookie-domain); another domain is refused, an IP address turns
+// passkeys off.
+func TestPasskeyRPID(t *testing.T) {
+	for _, tc := range []struct {
+		base, rp, want string
+		err            bool
+	}{
+		{"https://auth.example.com", "", "auth.example.com", false},
+		{"https://auth.example.com/portal", "example.com", "example.com", false},
+		{"https://auth.example.com", ".Example.com", "example.com", false},
+		{"https://auth.example.com", "evil.com", "", true},
+		{"http://127.0.0.1:8080", "", "", false},
+	} {
+		wa, err := passkeyConfig(tc.base, tc.rp, "Portal")
+		if (err != nil) != tc.err {
+			t.Errorf("%s, %q: err %v", tc.base, tc.rp, err)
+			continue
+		}
+		got := ""
+		if wa != nil {
+			got = wa.Config.RPID
+			if o := wa.Config.RPOrigins; len(o) != 1 || !strings.HasPrefix(tc.base, o[0]) {
+				t.Errorf("%s: origins %v", tc.base, o)
+			}
+		}
+		if got != tc.want {
+			t.Errorf("%s, %q: RP id %q, want %q", tc.base, tc.rp, got, tc.want)
+		}
 	}
 }
