@@ -17,6 +17,7 @@ import (
 	"github.com/pquerna/otp/totp"
 
 	"github.com/accountportal/portal/identity"
+	"github.com/accountportal/portal/store"
 	"github.com/accountportal/portal/store/pgcopy"
 	"github.com/accountportal/portal/store/sqlite"
 )
@@ -130,6 +131,43 @@ func TestCopyRoundTrip(t *testing.T) {
 	if err := st.AddRememberedBrowser(ctx, alice.ID, "browser-1", clock.Add(30*24*time.Hour), clock); err != nil {
 		t.Fatal(err)
 	}
+	// The OpenID Provider's rows (store-level, as the provider writes them
+	// in the middle of a flow): an application, a finished authorization
+	// request with its code, tokens, a consent and a signing key.
+	client := &store.OIDCClient{ID: "app-1", Name: "App", SecretHash: []byte("0123456789abcdef0123456789abcdef"),
+		RedirectURIs: []string{"https://app.example/cb"}, PostLogoutRedirectURIs: []string{"https://app.example/"}, CreatedAt: clock}
+	if err := st.CreateOIDCClient(ctx, client); err != nil {
+		t.Fatal(err)
+	}
+	ar := &store.OIDCAuthRequest{ID: "ar-1", ClientID: "app-1", RedirectURI: "https://app.example/cb", State: "s", Nonce: "n",
+		Scopes: []string{"openid", "email"}, ResponseType: "code", MaxAge: -1, CodeChallenge: "c", CodeChallengeMethod: "S256",
+		CreatedAt: clock, ExpiresAt: clock.Add(time.Hour)}
+	if err := st.CreateOIDCAuthRequest(ctx, ar, clock); err != nil {
+		t.Fatal(err)
+	}
+	if err := st.CompleteOIDCAuthRequest(ctx, "ar-1", alice.ID, clock, []string{"pwd", "otp"}, clock); err != nil {
+		t.Fatal(err)
+	}
+	if err := st.SetOIDCAuthCode(ctx, "ar-1", []byte("code-hash-1"), clock.Add(time.Minute)); err != nil {
+		t.Fatal(err)
+	}
+	if err := st.CreateOIDCTokens(ctx,
+		&store.OIDCAccessToken{ID: "at-1", Family: "ar-1", ClientID: "app-1", UserID: alice.ID, Scopes: []string{"openid"}, ExpiresAt: clock.Add(time.Hour), CreatedAt: clock},
+		&store.OIDCRefreshToken{Hash: []byte("refresh-hash-1"), Family: "ar-1", ClientID: "app-1", UserID: alice.ID, Scopes: []string{"openid"},
+			AMR: []string{"pwd"}, AuthTime: clock, ExpiresAt: clock.Add(24 * time.Hour), CreatedAt: clock}); err != nil {
+		t.Fatal(err)
+	}
+	if err := st.SetOIDCGrant(ctx, &store.OIDCGrant{UserID: alice.ID, ClientID: "app-1", Scopes: []string{"openid", "email"}, CreatedAt: clock, UpdatedAt: clock}); err != nil {
+		t.Fatal(err)
+	}
+	if err := st.AddOIDCKey(ctx, &store.OIDCKey{ID: "key-1", Algorithm: "ES256", PublicJWK: []byte(`{"kty":"EC"}`), Sealed: []byte("sealed"), CreatedAt: clock}, true); err != nil {
+		t.Fatal(err)
+	}
+	// A passkey (public material only).
+	if err := st.AddPasskey(ctx, &store.Passkey{ID: "cred-1", UserID: alice.ID, RPID: "localhost", Name: "Laptop",
+		Credential: []byte(`{"id":"cred-1"}`), SignCount: 3, BackupEligible: true, CreatedAt: clock}); err != nil {
+		t.Fatal(err)
+	}
 	// An scs session row (Julian-day expiry in SQLite).
 	if _, err := src.Exec(`INSERT INTO sessions (token, data, expiry) VALUES ('tok-1', x'0102', julianday('now', '+1 day'))`); err != nil {
 		t.Fatal(err)
@@ -198,6 +236,21 @@ func TestCopyRoundTrip(t *testing.T) {
 	}
 	if l, err := pst.FindExternalLogin(ctx, "acme", "sub-9"); err != nil || l.Email != "dave@example.com" {
 		t.Errorf("external login: %+v, %v", l, err)
+	}
+	pkBefore, _ := st.ListPasskeys(ctx, alice.ID)
+	pkAfter, err := pst.ListPasskeys(ctx, alice.ID)
+	if err != nil || len(pkAfter) != 1 || len(pkBefore) != 1 || pkAfter[0].ID != pkBefore[0].ID ||
+		!bytes.Equal(pkAfter[0].Credential, pkBefore[0].Credential) || pkAfter[0].SignCount != 3 || !pkAfter[0].BackupEligible {
+		t.Errorf("passkeys differ: %+v vs %+v (%v)", pkBefore, pkAfter, err)
+	}
+	if cl, err := pst.FindOIDCClient(ctx, "app-1"); err != nil || cl.Name != "App" || !reflect.DeepEqual(cl.RedirectURIs, client.RedirectURIs) {
+		t.Errorf("OIDC client: %+v, %v", cl, err)
+	}
+	if rt, err := pst.FindOIDCRefreshToken(ctx, []byte("refresh-hash-1")); err != nil || rt.UserID != alice.ID || !reflect.DeepEqual(rt.AMR, []string{"pwd"}) {
+		t.Errorf("OIDC refresh token: %+v, %v", rt, err)
+	}
+	if g, err := pst.FindOIDCGrant(ctx, alice.ID, "app-1"); err != nil || !reflect.DeepEqual(g.Scopes, []string{"openid", "email"}) {
+		t.Errorf("OIDC grant: %+v, %v", g, err)
 	}
 	st.Close()
 

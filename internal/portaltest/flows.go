@@ -152,17 +152,21 @@ func (c *Client) SignedIn() bool {
 	return in
 }
 
-// WhoAmI is the name the signed-in header shows (the manage link), or ""
-// when c is not signed in.
+// WhoAmI is the signed-in user's username, as the profile page's username
+// field holds it, or "" when c is not signed in. (The header's manage link
+// shows only the part before the "@" of an address username.)
 func (c *Client) WhoAmI() string {
 	c.t.Helper()
 	p, in := c.manage()
 	if !in {
 		return ""
 	}
-	name := p.Text(c.t, `[data-testid="manage-link"]`)
-	if name == "" {
+	if p.Text(c.t, `[data-testid="manage-link"]`) == "" {
 		c.t.Fatalf("/account/manage: 200 without a manage-link:\n%s", p.Body)
+	}
+	name, _ := p.Doc(c.t).Find(`input[name="username"]`).First().Attr("value")
+	if name == "" {
+		c.t.Fatalf("/account/manage: 200 without a username field:\n%s", p.Body)
 	}
 	return name
 }
