@@ -264,7 +264,6 @@ func checkPasskeysPageLook(t *testing.T, b *browser, base string) {
 	}
 }
 
-
 // signOut presses the header's Sign out button and waits for the page
 // that says so.
 func signOut(b *browser) {
