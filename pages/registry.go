@@ -378,6 +378,8 @@ func sampleExternalConfirm() []ExternalConfirmView {
 			SentTo: "alice@example.com", Code: "K7QM-3XPD", CodeMinutes: 30},
 		{Common: anon("Create account"), ProviderName: "GitHub", Email: "alice@example.com", SentTo: "alice@example.com", CodeMinutes: 30,
 			Errors: FieldErrors{"code": "That code is not right."}},
+		{Common: anon("Create account"), ProviderName: "GitHub", DisplayName: "Alice Liddell", Email: "alice@", ExtraFields: sampleExtraFields,
+			Errors: FieldErrors{"email": "Enter a valid email address.", "nickname": "Enter your nickname."}},
 	}
 }
 

@@ -529,6 +529,9 @@ type ExternalConfirmView struct {
 	Email        string // prefilled from the provider
 	Errors       FieldErrors
 	Message      string
+	// ExtraFields are the operator's extra registration fields, asked
+	// here as on the register page (the required ones must be filled).
+	ExtraFields []ExtraFieldInput
 	// SentTo: a code was mailed to this address (the address was not
 	// proven); the page asks for it. Code prefills it (from the mail's
 	// link); CodeMinutes is how long it works.
