@@ -39,9 +39,9 @@ const (
 // base path, or, with --cookie-domain, on Path=/ of the shared domain.
 func (h *Handler) newSessionManager(store scs.Store, lifetime time.Duration) *scs.SessionManager {
 	sm := scs.New()
-	sm.Store = store
-	sm.HashTokenInStore = true // the sessions table holds SHA-256 of the token (AUTH-06)
-	sm.Codec = sessionCodec{}  // typed, not gob: gob compiles a decoder per request
+	sm.Store = newReadCache(store, h.now) // the API routes' reads (sessioncache.go)
+	sm.HashTokenInStore = true            // the sessions table holds SHA-256 of the token (AUTH-06)
+	sm.Codec = sessionCodec{}             // typed, not gob: gob compiles a decoder per request
 	// scs's Lifetime is the longest a session row can live (a remembered
 	// one); the shorter absolute and idle limits of ordinary sessions are
 	// enforced by the registry (identity.SessionUser).
@@ -85,7 +85,11 @@ func (h *Handler) loadSession(next echo.HandlerFunc) echo.HandlerFunc {
 		if ck, err := c.Cookie(h.sessions.Cookie.Name); err == nil {
 			token = ck.Value
 		}
-		ctx, err := h.sessions.Load(c.Request().Context(), token)
+		ctx := c.Request().Context()
+		if p := h.portalPath(c.Path()); p == sessionPath || p == forwardAuthPath {
+			ctx = withReadOnlySession(ctx) // may reuse this instance's read of the row (sessioncache.go)
+		}
+		ctx, err := h.sessions.Load(ctx, token)
 		if err != nil {
 			return err
 		}
