@@ -19,12 +19,13 @@ import (
 // (identity.Session), which is the authority for who is signed in, the
 // timeouts and the security stamp.
 const (
-	keySessionID = "sid"   // the registry id of the signed-in session
-	keyCSRF      = "csrf"  // per-session secret the CSRF token is bound to
-	keyFlash     = "flash" // one-shot status message
-	keyFlashErr  = "flash_err"
-	keyDevLink   = "dev_link"     // the confirmation link, shown once with --mail=log
-	keyRemember  = "__rememberMe" // scs's own key behind RememberMe
+	keySessionID   = "sid"           // the registry id of the signed-in session
+	keySignInEvent = "sign_in_event" // the id of this session's sign-in event (its history entry)
+	keyCSRF        = "csrf"          // per-session secret the CSRF token is bound to
+	keyFlash       = "flash"         // one-shot status message
+	keyFlashErr    = "flash_err"
+	keyDevLink     = "dev_link"     // the confirmation link, shown once with --mail=log
+	keyRemember    = "__rememberMe" // scs's own key behind RememberMe
 )
 
 // Echo context keys.
@@ -200,6 +201,7 @@ func (h *Handler) signIn(c echo.Context, u *identity.User, o identity.SessionOpt
 		return err
 	}
 	h.sessions.Put(ctx, keySessionID, x.ID)
+	h.sessions.Put(ctx, keySignInEvent, x.SignInEvent)
 	h.sessions.Put(ctx, keyCSRF, randomString(32))
 	h.putAMR(c, identity.AMR(o))
 	h.sessions.RememberMe(ctx, remember)
