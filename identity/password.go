@@ -184,4 +184,3 @@ func IsCommonPassword(lower string) bool {
 	_, ok := commonPasswords[lower]
 	return ok
 }
-
