@@ -105,7 +105,7 @@ func TestCopyRoundTrip(t *testing.T) {
 	if err != nil || len(codes) != 10 {
 		t.Fatalf("enable: %v, %d codes", err, len(codes))
 	}
-	if _, err := id.StartExternalSignup(ctx, c, identity.ExternalIdentity{Provider: "acme", ProviderName: "Acme", Subject: "sub-9", Email: "dave@example.com", EmailVerified: true}, "dave@example.com", ""); err != nil {
+	if _, err := id.StartExternalSignup(ctx, c, identity.ExternalIdentity{Provider: "acme", ProviderName: "Acme", Subject: "sub-9", Email: "dave@example.com", EmailVerified: true}, "dave@example.com", "", nil); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := id.Register(ctx, c, identity.RegisterInput{Email: "frank@example.com", Password: "correct horse battery"}); err != nil {

@@ -299,17 +299,17 @@ func (h *Handler) pendingExternal(c echo.Context) (identity.ExternalIdentity, *i
 	return ext, nil, true
 }
 
-func (h *Handler) externalConfirmView(c echo.Context, ext identity.ExternalIdentity, email string, errs pages.FieldErrors, msg string) pages.ExternalConfirmView {
+func (h *Handler) externalConfirmView(c echo.Context, ext identity.ExternalIdentity, email string, attrs map[string]string, errs pages.FieldErrors, msg string) pages.ExternalConfirmView {
 	return pages.ExternalConfirmView{
 		Common: h.common(c, h.T(c, "external-login-confirm.title")), ProviderName: ext.ProviderName, DisplayName: ext.DisplayName,
-		Email: email, Errors: errs, Message: msg,
+		Email: email, Errors: errs, Message: msg, ExtraFields: h.extraInputs(attrs, errs),
 	}
 }
 
 // externalCodeView is the confirm page waiting for the code mailed to p's
 // address.
 func (h *Handler) externalCodeView(c echo.Context, p *identity.PendingExternalSignup, code string, errs pages.FieldErrors) pages.ExternalConfirmView {
-	v := h.externalConfirmView(c, p.Ext, p.Email, errs, "")
+	v := h.externalConfirmView(c, p.Ext, p.Email, p.Attributes, errs, "")
 	v.SentTo, v.Code = p.Email, code
 	v.CodeMinutes = int(identity.ExternalSignupCodeLifetime() / time.Minute)
 	return v
@@ -332,7 +332,7 @@ func (h *Handler) handleExternalConfirmShow(c echo.Context) error {
 		c.Response().Header().Set("Referrer-Policy", "no-referrer") // the URL may hold the code
 		return h.renderPage(c, http.StatusOK, "external-login-confirm", h.externalCodeView(c, p, code, nil))
 	}
-	return h.renderPage(c, http.StatusOK, "external-login-confirm", h.externalConfirmView(c, ext, ext.Email, nil, ""))
+	return h.renderPage(c, http.StatusOK, "external-login-confirm", h.externalConfirmView(c, ext, ext.Email, nil, nil, ""))
 }
 
 // handleExternalConfirmPost creates the account for a new external
@@ -356,13 +356,18 @@ func (h *Handler) handleExternalConfirmPost(c echo.Context) error {
 			return h.renderPage(c, http.StatusUnprocessableEntity, "external-login-confirm", h.externalCodeView(c, res.Pending, code, errs))
 		}
 	} else {
+		// The address and the operator's extra fields, checked together:
+		// every error in one round (issue 18 item 1).
 		email := strings.TrimSpace(c.FormValue("email"))
-		if email == "" {
-			return h.renderPage(c, http.StatusUnprocessableEntity, "external-login-confirm", h.externalConfirmView(c, ext, email, pages.FieldErrors{"email": h.T(c, "errors.email_required")}, ""))
-		}
-		res, err = h.id.StartExternalSignup(ctx, clientOf(c), ext, email, h.inviteCode(c))
+		attrs := h.bindExtraFields(c)
+		res, err = h.id.StartExternalSignup(ctx, clientOf(c), ext, email, h.inviteCode(c), attrs)
 		if errs, msg, ok := h.fieldErrors(c, err); ok {
-			return h.renderPage(c, http.StatusUnprocessableEntity, "external-login-confirm", h.externalConfirmView(c, ext, email, errs, msg))
+			v := h.externalConfirmView(c, ext, email, attrs, errs, msg)
+			if p != nil { // still waiting for a code: keep that form
+				v = h.externalCodeView(c, p, "", errs)
+				v.Email, v.Message, v.ExtraFields = email, msg, h.extraInputs(attrs, errs)
+			}
+			return h.renderPage(c, http.StatusUnprocessableEntity, "external-login-confirm", v)
 		}
 	}
 	switch code := identity.ErrorCode(err); {

@@ -95,19 +95,27 @@ func (h *Handler) oidcRoutes(add func(method, path string, hf echo.HandlerFunc, 
 		}
 	}
 	on := h.requireOIDCClients
-	add(http.MethodGet, oidcDiscoveryPath, wrap(func(w http.ResponseWriter, r *http.Request) {
+	// CORS for browser applications (oidc_cors.go): the preflights, and
+	// the middleware on the answers.
+	get, post := http.MethodGet, http.MethodPost
+	corsGet, corsPost, corsBoth := h.oidcCORS(get), h.oidcCORS(post), h.oidcCORS(get, post)
+	for p, mw := range map[string]echo.MiddlewareFunc{oidcDiscoveryPath: corsGet, oidcKeysPath: corsGet,
+		oidcTokenPath: corsPost, oidcUserinfoPath: corsBoth, oidcRevokePath: corsPost} {
+		add(http.MethodOptions, p, echo.NotFoundHandler, on, mw)
+	}
+	add(get, oidcDiscoveryPath, wrap(func(w http.ResponseWriter, r *http.Request) {
 		op.Discover(w, op.CreateDiscoveryConfig(r.Context(), p, h.oidcStorage))
-	}), on)
-	for _, m := range []string{http.MethodGet, http.MethodPost} {
+	}), on, corsGet)
+	for _, m := range []string{get, post} {
 		add(m, oidcAuthorizePath, wrap(func(w http.ResponseWriter, r *http.Request) { op.Authorize(w, r, p) }), on)
-		add(m, oidcUserinfoPath, wrap(func(w http.ResponseWriter, r *http.Request) { op.Userinfo(w, r, p) }))
+		add(m, oidcUserinfoPath, wrap(func(w http.ResponseWriter, r *http.Request) { op.Userinfo(w, r, p) }), corsBoth)
 		add(m, oidcEndSession, h.handleEndSession)
 	}
-	add(http.MethodGet, oidcCallbackPath, wrap(func(w http.ResponseWriter, r *http.Request) { op.AuthorizeCallback(w, r, p) }))
-	add(http.MethodPost, oidcTokenPath, wrap(func(w http.ResponseWriter, r *http.Request) { op.Exchange(w, r, p) }))
-	add(http.MethodPost, oidcRevokePath, wrap(func(w http.ResponseWriter, r *http.Request) { op.Revoke(w, r, p) }))
-	add(http.MethodPost, oidcIntrospect, wrap(func(w http.ResponseWriter, r *http.Request) { op.Introspect(w, r, p) }))
-	add(http.MethodGet, oidcKeysPath, wrap(func(w http.ResponseWriter, r *http.Request) { op.Keys(w, r, h.oidcStorage) }))
+	add(get, oidcCallbackPath, wrap(func(w http.ResponseWriter, r *http.Request) { op.AuthorizeCallback(w, r, p) }))
+	add(post, oidcTokenPath, wrap(func(w http.ResponseWriter, r *http.Request) { op.Exchange(w, r, p) }), corsPost)
+	add(post, oidcRevokePath, wrap(func(w http.ResponseWriter, r *http.Request) { op.Revoke(w, r, p) }), corsPost)
+	add(post, oidcIntrospect, wrap(func(w http.ResponseWriter, r *http.Request) { op.Introspect(w, r, p) }))
+	add(get, oidcKeysPath, wrap(func(w http.ResponseWriter, r *http.Request) { op.Keys(w, r, h.oidcStorage) }), corsGet)
 	add(http.MethodGet, oidcContinuePath, h.handleAuthorizeContinue)
 	add(http.MethodPost, oidcContinuePath, h.handleConsentPost, h.requireUser)
 }

@@ -145,6 +145,7 @@ func (h *Handler) routes() *echo.Echo {
 	manage(get, "/apps", h.handleAppsShow)
 	manage(post, "/apps", h.handleAppsRemove)
 	manage(get, "/security", h.handleSecurityShow)
+	manage(get, "/security/not-me", h.handleNotMeShow, h.requireRecentAuth)
 	manage(post, "/security/not-me", h.handleNotMe, h.requireRecentAuthBack(securityPath))
 	manage(get, "/personal-data", h.handlePersonalDataShow)
 	manage(post, "/download-personal-data", h.handleDownloadPersonalData, h.requireRecentAuthBack(personalDataPath))

@@ -106,6 +106,9 @@ type PendingExternalSignup struct {
 	Ext        ExternalIdentity
 	Email      string
 	InviteCode string
+	// Attributes are the checked values of the operator's extra fields
+	// (issue 18 item 1), stored on the account when it is created.
+	Attributes map[string]string
 	CodeHash   []byte
 	Expires    time.Time
 	Tries      int
@@ -139,10 +142,22 @@ var ErrExternalCodeExpired = errKey(EUNAUTHORIZED, "errors.external_code_expired
 // is Pending. An address that has an account gets the "someone tried to
 // register" mail instead — the answer is the same, so it reveals nothing
 // (REG-01) — and both mails count against the per-address mail cap.
-func (s *Service) StartExternalSignup(ctx context.Context, c Client, ext ExternalIdentity, email, inviteCode string) (ExternalSignup, error) {
+//
+// attrs are the values of the operator's extra fields: they are checked
+// as Register checks them, every field's error in one answer together with
+// the address's (issue 18 item 1), and stored on the new account.
+func (s *Service) StartExternalSignup(ctx context.Context, c Client, ext ExternalIdentity, email, inviteCode string, attrs map[string]string) (ExternalSignup, error) {
 	email = strings.TrimSpace(email)
-	if err := validAddress("email", email); err != nil {
-		return ExternalSignup{}, err
+	fields := map[string]message{}
+	if m := validateEmail(email); !m.ok() {
+		fields["email"] = m
+	}
+	clean, attrErrs := s.checkAttributes(attrs)
+	for k, v := range attrErrs {
+		fields[k] = v
+	}
+	if len(fields) > 0 {
+		return ExternalSignup{}, fieldsErr(fields)
 	}
 	email = CanonicalEmail(email)
 	invited, err := s.checkSignup(ctx, email, inviteCode)
@@ -158,13 +173,13 @@ func (s *Service) StartExternalSignup(ctx context.Context, c Client, ext Externa
 	}
 	norm := NormalizeEmail(email)
 	if invited || (ext.EmailVerified && NormalizeEmail(ext.Email) == norm) {
-		return s.createExternalAccount(ctx, c, ext, email, inviteCode)
+		return s.createExternalAccount(ctx, c, ext, email, inviteCode, clean)
 	}
 	if err := s.limit(ctx, "register-ip", ipKey(c.IP), s.opts.RateLimits.RegistrationsPerIP); err != nil {
 		return ExternalSignup{}, err
 	}
 	code := newExternalCode()
-	p := &PendingExternalSignup{Ext: ext, Email: email, InviteCode: inviteCode, CodeHash: hashToken(code, "external-signup"), Expires: s.now().Add(externalCodeLifetime)}
+	p := &PendingExternalSignup{Ext: ext, Email: email, InviteCode: inviteCode, Attributes: clean, CodeHash: hashToken(code, "external-signup"), Expires: s.now().Add(externalCodeLifetime)}
 	if owner, err := s.store.FindUserByEmail(ctx, norm); err == nil {
 		// Taken (or the identity is linked already): nobody learns the
 		// code, so the sign-up can never complete; the owner hears of it.
@@ -205,7 +220,7 @@ func (s *Service) CompleteExternalSignup(ctx context.Context, c Client, p *Pendi
 	if _, err := s.checkSignup(ctx, p.Email, p.InviteCode); err != nil {
 		return ExternalSignup{}, err
 	}
-	return s.createExternalAccount(ctx, c, p.Ext, p.Email, p.InviteCode)
+	return s.createExternalAccount(ctx, c, p.Ext, p.Email, p.InviteCode, p.Attributes)
 }
 
 // Live reports whether the pending sign-up may still complete at now.
@@ -216,7 +231,7 @@ func (p *PendingExternalSignup) Live(now time.Time) bool {
 // createExternalAccount creates the account for ext with its address
 // confirmed (the caller established that the person proved it) and links
 // the identity, in one transaction.
-func (s *Service) createExternalAccount(ctx context.Context, c Client, ext ExternalIdentity, email, inviteCode string) (ExternalSignup, error) {
+func (s *Service) createExternalAccount(ctx context.Context, c Client, ext ExternalIdentity, email, inviteCode string, attrs map[string]string) (ExternalSignup, error) {
 	norm, now := NormalizeEmail(email), s.now()
 	u := &User{
 		ID: uuid.Must(uuid.NewV7()).String(), Email: email, NormalizedEmail: norm,
@@ -240,6 +255,11 @@ func (s *Service) createExternalAccount(ctx context.Context, c Client, ext Exter
 	s.obs.Registered()
 	s.RecordEvent(ctx, u.ID, EventExternalLoginLinked, c, ext.ProviderName)
 	s.useInvite(ctx, email, inviteCode)
+	if len(s.opts.RegisterFields) > 0 && len(attrs) > 0 {
+		if err := s.store.SetUserAttributes(ctx, u.ID, attrs); err != nil {
+			s.log.ErrorContext(ctx, "external sign-up: extra fields not stored", "user", u.ID, "err", err)
+		}
+	}
 	return ExternalSignup{User: u, SignIn: true}, nil
 }
 

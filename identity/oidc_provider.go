@@ -32,12 +32,13 @@ const (
 	OIDCAccessTokenLifetime = 15 * time.Minute
 	OIDCRefreshLifetime     = 30 * 24 * time.Hour
 	OIDCIDTokenLifetime     = time.Hour
-	// oidcKeyPublished: a retired signing key stays in the JWKS this long,
-	// past the life of every ID token it signed.
-	oidcKeyPublished = 2 * OIDCIDTokenLifetime
-	// oidcKeyRecheck: how often an instance looks for a key rotated by
-	// another process.
-	oidcKeyRecheck = time.Minute
+	// OIDCRetiredKeyPublished: a retired signing key stays in the JWKS
+	// this long, past the life of every ID token it signed (an instance
+	// may sign with it for up to OIDCKeyRecheck after the rotation).
+	OIDCRetiredKeyPublished = 2 * OIDCIDTokenLifetime
+	// OIDCKeyRecheck: how often an instance looks for a key rotated by
+	// another process (portal oidc rotate-key, another instance).
+	OIDCKeyRecheck = time.Minute
 )
 
 // Scopes Portal knows; openid is required.
@@ -141,10 +142,10 @@ func (s *Service) oidcKeySet(ctx context.Context) (*keyCache, error) {
 		return nil, ErrOIDCOff
 	}
 	now := s.now()
-	if c := s.oidc.cache.Load(); c != nil && now.Sub(c.loaded) < oidcKeyRecheck && !now.Before(c.loaded) {
+	if c := s.oidc.cache.Load(); c != nil && now.Sub(c.loaded) < OIDCKeyRecheck && !now.Before(c.loaded) {
 		return c, nil
 	}
-	keys, err := s.store.ListOIDCKeys(ctx, now.Add(-oidcKeyPublished))
+	keys, err := s.store.ListOIDCKeys(ctx, now.Add(-OIDCRetiredKeyPublished))
 	if err != nil {
 		return nil, err
 	}
@@ -574,7 +575,7 @@ func (st *OIDCStorage) SignatureAlgorithms(context.Context) ([]jose.SignatureAlg
 }
 
 // KeySet is the published keys: the current one and those retired less
-// than oidcKeyPublished ago.
+// than OIDCRetiredKeyPublished ago.
 func (st *OIDCStorage) KeySet(ctx context.Context) ([]op.Key, error) {
 	c, err := st.s.oidcKeySet(ctx)
 	if err != nil {

@@ -196,7 +196,7 @@ func TestLookalikeAddressEveryPath(t *testing.T) {
 		t.Error("RequestEmailChange took the Kelvin-sign address")
 	}
 	ext := ExternalIdentity{Provider: "acme", ProviderName: "Acme", Subject: "s9", Email: kelvin, EmailVerified: true}
-	if _, err := f.svc.StartExternalSignup(ctx, Client{}, ext, kelvin, ""); err == nil {
+	if _, err := f.svc.StartExternalSignup(ctx, Client{}, ext, kelvin, "", nil); err == nil {
 		t.Error("StartExternalSignup took the Kelvin-sign address")
 	}
 	if _, err := f.svc.AdminCreateUser(ctx, kelvin, "", true); err == nil {

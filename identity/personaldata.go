@@ -36,6 +36,7 @@ type PersonalData struct {
 	Account        PersonalAccount            `json:"account"`
 	ExternalLogins []PersonalExternalLogin    `json:"externalLogins"`
 	Passkeys       []PersonalPasskey          `json:"passkeys"`
+	ConnectedApps  []PersonalConnectedApp     `json:"connectedApps"`
 	Sessions       []PersonalSession          `json:"sessions"`
 	SecurityEvents []PersonalEvent            `json:"securityEvents"`
 	Application    map[string]json.RawMessage `json:"application,omitempty"`
@@ -65,6 +66,17 @@ type PersonalPasskey struct {
 	LastUsedAt *time.Time `json:"lastUsedAt"`
 	AAGUID     string     `json:"aaguid"`
 	Synced     bool       `json:"synced"`
+}
+
+// PersonalConnectedApp is an application the person allowed to sign
+// them in with Portal (OpenID Connect, issue 20): which, what it may
+// read, since when. No token is exported.
+type PersonalConnectedApp struct {
+	ClientID  string    `json:"clientId"`
+	Name      string    `json:"name"`
+	Scopes    []string  `json:"scopes"`
+	AllowedAt time.Time `json:"allowedAt"`
+	UpdatedAt time.Time `json:"updatedAt"`
 }
 
 // PersonalExternalLogin is a linked external account.
@@ -120,6 +132,10 @@ func (s *Service) ExportPersonalData(ctx context.Context, c Client, u *User) ([]
 	if err != nil {
 		return nil, err
 	}
+	apps, err := s.ConnectedApps(ctx, u.ID)
+	if err != nil {
+		return nil, err
+	}
 	s.RecordEvent(ctx, u.ID, EventPersonalDataDownload, c, "")
 	var events []*Event
 	for offset := 0; ; offset += 500 {
@@ -142,6 +158,7 @@ func (s *Service) ExportPersonalData(ctx context.Context, c Client, u *User) ([]
 		},
 		ExternalLogins: []PersonalExternalLogin{},
 		Passkeys:       []PersonalPasskey{},
+		ConnectedApps:  []PersonalConnectedApp{},
 		Sessions:       []PersonalSession{},
 		SecurityEvents: []PersonalEvent{},
 	}
@@ -158,6 +175,11 @@ func (s *Service) ExportPersonalData(ctx context.Context, c Client, u *User) ([]
 			pp.LastUsedAt = &used
 		}
 		d.Passkeys = append(d.Passkeys, pp)
+	}
+	for _, a := range apps {
+		d.ConnectedApps = append(d.ConnectedApps, PersonalConnectedApp{
+			ClientID: a.ClientID, Name: a.Name, Scopes: append([]string{}, a.Scopes...), AllowedAt: a.AllowedAt, UpdatedAt: a.UpdatedAt,
+		})
 	}
 	for _, x := range sessions {
 		d.Sessions = append(d.Sessions, PersonalSession{

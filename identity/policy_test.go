@@ -17,7 +17,7 @@ func TestRegistrationClosedRefusesEveryPath(t *testing.T) {
 		t.Fatalf("form err=%v, want ErrRegistrationClosed", err)
 	}
 	ext := ExternalIdentity{Provider: "acme", ProviderName: "Acme", Subject: "s1", Email: "a@example.com", EmailVerified: true}
-	if _, err := f.svc.StartExternalSignup(ctx, Client{}, ext, "a@example.com", ""); !errors.Is(err, ErrRegistrationClosed) {
+	if _, err := f.svc.StartExternalSignup(ctx, Client{}, ext, "a@example.com", "", nil); !errors.Is(err, ErrRegistrationClosed) {
 		t.Fatalf("external err=%v, want ErrRegistrationClosed", err)
 	}
 	// An identity linked to nothing is refused by the gate too, not sent on
@@ -38,7 +38,7 @@ func TestExternalSignInSteps(t *testing.T) {
 		if _, err := f.svc.ExternalSignIn(ctx, Client{}, ext, ""); !errors.Is(err, ErrExternalNotLinked) {
 			t.Fatalf("unlinked identity with registration open: err=%v, want ErrExternalNotLinked", err)
 		}
-		res, err := f.svc.StartExternalSignup(ctx, Client{}, ext, "x@example.com", "")
+		res, err := f.svc.StartExternalSignup(ctx, Client{}, ext, "x@example.com", "", nil)
 		if err != nil || res.User == nil {
 			t.Fatalf("verified external sign-up: %+v, %v", res, err)
 		}
@@ -96,12 +96,12 @@ func TestInviteOnly(t *testing.T) {
 	}
 	// External sign-up needs the invitation too.
 	ext := ExternalIdentity{Provider: "acme", ProviderName: "Acme", Subject: "s2", Email: "ext@example.com", EmailVerified: true}
-	if _, err := f.svc.StartExternalSignup(ctx, Client{}, ext, "ext@example.com", ""); !errors.Is(err, ErrNotInvited) {
+	if _, err := f.svc.StartExternalSignup(ctx, Client{}, ext, "ext@example.com", "", nil); !errors.Is(err, ErrNotInvited) {
 		t.Fatalf("uninvited external err=%v", err)
 	}
 	link2, _ := f.svc.Invite(ctx, "ext@example.com")
 	u2, _ := url.Parse(link2)
-	if res, err := f.svc.StartExternalSignup(ctx, Client{}, ext, "ext@example.com", u2.Query().Get("invite")); err != nil || res.User == nil {
+	if res, err := f.svc.StartExternalSignup(ctx, Client{}, ext, "ext@example.com", u2.Query().Get("invite"), nil); err != nil || res.User == nil {
 		t.Fatalf("invited external sign-up: %+v, %v", res, err)
 	}
 }

@@ -73,3 +73,26 @@ func (v SetPasswordView) ErrorSummary() []FieldMessage { return v.Errors.Summary
 
 // Focus is the field that gets autofocus: the first invalid one, or none.
 func (v SetPasswordView) Focus() string { return v.Errors.Focus("", setOrder...) }
+
+func (v ExternalConfirmView) fieldOrder() []string {
+	order := []string{"code", "email"}
+	for _, x := range v.ExtraFields {
+		order = append(order, x.Name)
+	}
+	return order
+}
+
+// ErrorSummary is the confirm page's fields with an error, in page order.
+func (v ExternalConfirmView) ErrorSummary() []FieldMessage {
+	return v.Errors.Summary(v.fieldOrder()...)
+}
+
+// Focus is the field that gets autofocus: the first invalid one, else the
+// code while one is awaited, else the address.
+func (v ExternalConfirmView) Focus() string {
+	def := "email"
+	if v.SentTo != "" {
+		def = "code"
+	}
+	return v.Errors.Focus(def, v.fieldOrder()...)
+}

@@ -430,8 +430,20 @@ type SecurityEventItem struct {
 	Time   time.Time
 	Device string
 	IP     string
-	// SignIn: the entry offers "This wasn't me".
+	// SignIn: the entry offers "This wasn't me" (a link to its
+	// confirmation page, security-not-me).
 	SignIn bool
+	// ThisSession: the entry is the sign-in of the session looking at the
+	// page, which offers no "This wasn't me".
+	ThisSession bool
+}
+
+// NotMeView asks to confirm "This wasn't me" for one sign-in
+// ("security-not-me"): it posts event_id to
+// /account/manage/security/not-me; Cancel goes back to the history.
+type NotMeView struct {
+	Common
+	Event SecurityEventItem
 }
 
 // SecurityView is the security timeline ("manage-security"), newest first,
@@ -529,6 +541,9 @@ type ExternalConfirmView struct {
 	Email        string // prefilled from the provider
 	Errors       FieldErrors
 	Message      string
+	// ExtraFields are the operator's extra registration fields, asked
+	// here as on the register page (the required ones must be filled).
+	ExtraFields []ExtraFieldInput
 	// SentTo: a code was mailed to this address (the address was not
 	// proven); the page asks for it. Code prefills it (from the mail's
 	// link); CodeMinutes is how long it works.

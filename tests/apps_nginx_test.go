@@ -119,6 +119,10 @@ func apStartNginx(t testing.TB, bin, dir, addr, conf string) string {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() {
+		if t.Failed() {
+			log, _ := os.ReadFile(filepath.Join(dir, "error.log"))
+			t.Logf("nginx error.log:\n%s", log)
+		}
 		_ = cmd.Process.Signal(syscall.SIGQUIT)
 		done := make(chan struct{})
 		go func() { _ = cmd.Wait(); close(done) }()

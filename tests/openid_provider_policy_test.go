@@ -1,8 +1,12 @@
 package tests
 
 import (
+	"context"
+	"encoding/json"
 	"net/http"
 	"net/url"
+	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -234,5 +238,110 @@ func TestOpenIDProviderSignInPolicy(t *testing.T) {
 				t.Fatalf("auth_time %d (want ≥ %d), amr %v", c.AuthTime, before.Unix(), c.AMR)
 			}
 		})
+	}
+}
+
+// TestOpenIDProviderPersonalData (issue 20; PRIV-01, PRIV-02): the
+// personal-data download lists the apps the person allowed (name,
+// scopes, when; no token), and deleting the account revokes everything:
+// the grants and tokens are gone, the refresh token and the access token
+// issued before are refused.
+func TestOpenIDProviderPersonalData(t *testing.T) {
+	const email, pw = "op-user@example.com", "correct horse battery"
+	srv, rp, browser := signedInRP(t, identity.OIDCClientSpec{Name: "Acme Wiki"})
+	userID := srv.UserID(t, email)
+	allowedAt := srv.Clock.Now()
+	a := rp.Start()
+	tok, err := rp.Exchange(rp.SignIn(browser, a, "", ""), a)
+	if err != nil {
+		t.Fatal(err)
+	}
+	first := srv.RegisterRP(t, identity.OIDCClientSpec{Name: "Acme Intranet", SkipConsent: true})
+	a2 := first.Start(oauth2.SetAuthURLParam("scope", "openid email"))
+	tok2, err := first.Exchange(first.SignIn(browser, a2, "", ""), a2)
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	p := pdDownload(t, browser)
+	pdWantExport(t, p)
+	var export struct {
+		ConnectedApps []json.RawMessage `json:"connectedApps"`
+	}
+	if err := json.Unmarshal([]byte(p.Body), &export); err != nil {
+		t.Fatal(err)
+	}
+	if len(export.ConnectedApps) != 2 {
+		t.Fatalf("connectedApps has %d entries, want 2 (both apps):\n%s", len(export.ConnectedApps), p.Body)
+	}
+	got := map[string]struct {
+		ClientID  string    `json:"clientId"`
+		Name      string    `json:"name"`
+		Scopes    []string  `json:"scopes"`
+		AllowedAt time.Time `json:"allowedAt"`
+	}{}
+	for i, raw := range export.ConnectedApps {
+		pdWantKeys(t, "connectedApps["+strconv.Itoa(i)+"]", raw, "clientId", "name", "scopes", "allowedAt", "updatedAt")
+		v := got[""]
+		if err := json.Unmarshal(raw, &v); err != nil {
+			t.Fatal(err)
+		}
+		got[v.Name] = v
+	}
+	wiki, intranet := got["Acme Wiki"], got["Acme Intranet"]
+	if wiki.ClientID != rp.Client.ID || !slices.Equal(wiki.Scopes, []string{"email", "offline_access", "openid", "profile"}) ||
+		!wiki.AllowedAt.Equal(allowedAt) {
+		t.Errorf("Acme Wiki in the export: %+v; want client %s, every scope, allowed at %v", wiki, rp.Client.ID, allowedAt)
+	}
+	if intranet.ClientID != first.Client.ID || !slices.Equal(intranet.Scopes, []string{"email", "openid"}) {
+		t.Errorf("Acme Intranet in the export: %+v; want client %s, scopes email openid", intranet, first.Client.ID)
+	}
+	for what, secret := range map[string]string{"access token": tok.AccessToken, "refresh token": tok.RefreshToken,
+		"ID token": tok.Extra("id_token").(string), "client secret": rp.Secret} {
+		if strings.Contains(p.Body, secret) {
+			t.Errorf("the export contains the %s", what)
+		}
+	}
+
+	oidcRows := func() map[string]int {
+		out := map[string]int{}
+		if srv.DBPath == "" {
+			return out // gray box on SQLite; the store suite covers PostgreSQL
+		}
+		db := portaltest.OpenSQLite(t, srv.DBPath, true)
+		for _, table := range []string{"oidc_grants", "oidc_access_tokens", "oidc_refresh_tokens", "oidc_auth_requests"} {
+			out[table] = pdScalar[int](t, db, `SELECT count(*) FROM `+table+` WHERE user_id = ?`, userID)
+		}
+		return out
+	}
+	for table, n := range oidcRows() {
+		if n == 0 {
+			t.Fatalf("setup: no %s row of the account; the deletion check would prove nothing", table)
+		}
+	}
+
+	// Delete the account: every app's access ends with it.
+	portaltest.WantRedirect(t, pdSubmitDelete(t, browser, pw), "/account/deleted")
+	for _, x := range []struct {
+		rp  *portaltest.RP
+		tok *oauth2.Token
+	}{{rp, tok}, {first, tok2}} {
+		if _, err := x.rp.UserInfo(x.tok); err == nil {
+			t.Errorf("%s: userinfo answers an access token of a deleted account", x.rp.Client.Name)
+		}
+		if x.tok.RefreshToken != "" {
+			if _, err := x.rp.Refresh(x.tok.RefreshToken); err == nil || !strings.Contains(err.Error(), "invalid_grant") {
+				t.Errorf("%s: refresh of a deleted account: %v, want invalid_grant", x.rp.Client.Name, err)
+			}
+		}
+	}
+	if apps, err := srv.Portal.Identity().ConnectedApps(context.Background(), userID); err != nil || len(apps) != 0 {
+		t.Errorf("grants of the deleted account: %v %v, want none", apps, err)
+	}
+	// Gray box (SQLite): no OpenID Connect row of the account is left.
+	for table, n := range oidcRows() {
+		if n != 0 {
+			t.Errorf("%s: %d rows of the deleted account, want 0", table, n)
+		}
 	}
 }

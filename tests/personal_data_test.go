@@ -276,7 +276,7 @@ func TestPersonalDataDownload(t *testing.T) {
 	e := pdWantExport(t, p)
 
 	pdWantKeys(t, "top level", []byte(p.Body),
-		"format", "exportedAt", "account", "externalLogins", "passkeys", "sessions", "securityEvents")
+		"format", "exportedAt", "account", "externalLogins", "passkeys", "connectedApps", "sessions", "securityEvents")
 	pdWantKeys(t, "account", e.Account,
 		"id", "email", "emailConfirmed", "userName", "phoneNumber", "twoFactorEnabled", "createdAt", "updatedAt")
 	if got, want := e.Format, pdExportFormat; got != want {
@@ -376,7 +376,7 @@ func TestPersonalDataDownloadContributor(t *testing.T) {
 	p := pdDownload(t, c)
 	e := pdWantExport(t, p)
 	pdWantKeys(t, "top level", []byte(p.Body),
-		"format", "exportedAt", "account", "externalLogins", "passkeys", "sessions", "securityEvents", "application")
+		"format", "exportedAt", "account", "externalLogins", "passkeys", "connectedApps", "sessions", "securityEvents", "application")
 	raw, ok := e.Application["shop"]
 	if !ok {
 		t.Fatalf("application=%s, want a \"shop\" section", e.Application)

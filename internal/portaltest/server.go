@@ -138,7 +138,9 @@ func StartHost(t testing.TB, cfg portal.Config, clock *Clock, host func(p *porta
 	ts := httptest.NewUnstartedServer(nil)
 	if cfg.BaseURL == "" || strings.HasPrefix(cfg.BaseURL, "/") {
 		cfg.BaseURL = "http://" + ts.Listener.Addr().String() + strings.TrimSuffix(cfg.BaseURL, "/")
-	} else if cfg.BaseURL == LocalhostBaseURL {
+	}
+	named := cfg.BaseURL == LocalhostBaseURL
+	if named {
 		_, port, _ := net.SplitHostPort(ts.Listener.Addr().String())
 		cfg.BaseURL = "http://localhost:" + port
 	}
@@ -166,7 +168,7 @@ func StartHost(t testing.TB, cfg portal.Config, clock *Clock, host func(p *porta
 		}
 	})
 	origin := ts.URL
-	if strings.HasPrefix(cfg.BaseURL, LocalhostBaseURL+":") {
+	if named {
 		origin = cfg.BaseURL // the browser uses the name, as links in mail do
 	}
 	return &Server{

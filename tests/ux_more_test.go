@@ -1,0 +1,218 @@
+package tests
+
+// More flow tests for issue 18: extra fields on the external sign-up
+// (item 1), Cancel links and "This wasn't me" (item 7), the behaviour parts
+// of the copy (item 17) and times in the person's zone (item 9). Helpers
+// start with "ux".
+
+import (
+	"net/http"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/accountportal/portal"
+	"github.com/accountportal/portal/identity"
+	"github.com/accountportal/portal/internal/portaltest"
+)
+
+// uxExtraFields are the operator's fields of the external sign-up tests.
+func uxExtraFields(cfg *portal.Config) {
+	cfg.RegisterFields = identity.ExtraFields{
+		{Name: "nickname", Label: "Nickname", Type: "text", Required: true},
+		{Name: "website", Label: "Website", Type: "url"},
+	}
+}
+
+// uxProfileValue is the value of the profile form's field name.
+func uxProfileValue(t testing.TB, c *portaltest.Client, name string) string {
+	t.Helper()
+	p := c.Get("/account/manage")
+	portaltest.WantStatus(t, p, http.StatusOK)
+	return p.Doc(t).Find("#profile-form [name="+name+"]").AttrOr("value", "")
+}
+
+// TestExternalSignupAsksExtraFields (issue 18 item 1, ACC-02): with a
+// required extra field, the external sign-up's confirm page asks for it;
+// every error (address and fields) comes in one round with the error
+// summary, nothing is created until the fields are valid, and the account
+// gets the values — also when the address is proven by a mailed code.
+func TestExternalSignupAsksExtraFields(t *testing.T) {
+	t.Parallel()
+	t.Run("provider vouches", func(t *testing.T) {
+		t.Parallel()
+		op := newOxOP(t)
+		srv := oxServer(t, op, uxExtraFields)
+		c := portaltest.NewClient(t, srv)
+		portaltest.WantRedirect(t, oxLogin(t, c, op), oxConfirmPath)
+		page := c.Get(oxConfirmPath)
+		portaltest.WantStatus(t, page, http.StatusOK)
+		nick := page.Doc(t).Find("#external-confirm-form input[name=nickname]")
+		if nick.Length() != 1 {
+			t.Fatalf("the confirm page does not ask for the nickname:\n%s", page.Body)
+		}
+		if _, ok := nick.Attr("required"); !ok {
+			t.Error("the nickname input is not marked required")
+		}
+
+		// Everything wrong at once: one round shows every error.
+		bad := c.Submit(oxConfirmPath, "#external-confirm-form", map[string]string{"email": "ada@", "nickname": "", "website": "nope"})
+		msgs := portaltest.WantErrorSummary(t, bad, "email", "nickname", "website")
+		if !strings.Contains(strings.ToLower(msgs["nickname"]), "nickname") {
+			t.Errorf("nickname error=%q, want it to name the field", msgs["nickname"])
+		}
+		if got := bad.Doc(t).Find("#f-website").AttrOr("value", ""); got != "nope" {
+			t.Errorf("website kept as %q, want what was typed", got)
+		}
+		// The field left out of the form entirely is missing too.
+		f := bad.Form(t, "#external-confirm-form")
+		f.Set("email", op.User().Email)
+		f.Values.Del("nickname")
+		f.Set("website", "")
+		portaltest.WantErrorSummary(t, c.Post(f.Action, f.Values), "nickname")
+		if n := srv.CountUsers(t, ""); n != 0 {
+			t.Fatalf("%d accounts after invalid fields, want none", n)
+		}
+
+		ok := c.Submit(oxConfirmPath, "#external-confirm-form", map[string]string{"email": op.User().Email, "nickname": "Ada", "website": "https://ada.example"})
+		portaltest.WantRedirect(t, ok, "/")
+		if got := uxProfileValue(t, c, "nickname"); got != "Ada" {
+			t.Errorf("profile nickname=%q, want Ada", got)
+		}
+		if got := uxProfileValue(t, c, "website"); got != "https://ada.example" {
+			t.Errorf("profile website=%q, want https://ada.example", got)
+		}
+	})
+	t.Run("code mailed", func(t *testing.T) {
+		t.Parallel()
+		op := newOxOP(t)
+		op.SetKnobs(oxKnobs{EmailUnverified: true})
+		srv := oxServer(t, op, uxExtraFields)
+		c := portaltest.NewClient(t, srv)
+		addr := op.User().Email
+		portaltest.WantRedirect(t, oxLogin(t, c, op), oxConfirmPath)
+		portaltest.WantErrorSummary(t, c.Submit(oxConfirmPath, "#external-confirm-form", map[string]string{"email": addr}), "nickname")
+		if n := len(srv.MailsTo(t, addr)); n != 0 {
+			t.Fatalf("%d mails before the fields were valid, want none", n)
+		}
+		p := c.Submit(oxConfirmPath, "#external-confirm-form", map[string]string{"email": addr, "nickname": "Countess"})
+		portaltest.WantRedirect(t, p, oxConfirmPath)
+		waiting := c.Follow(p)
+		// The other-address form keeps the values typed.
+		if got := waiting.Doc(t).Find("#external-confirm-form input[name=nickname]").AttrOr("value", ""); got != "Countess" {
+			t.Errorf("waiting for the code, nickname shows %q, want Countess", got)
+		}
+		mails := srv.MailsWith(t, addr, "code")
+		if len(mails) != 1 {
+			t.Fatalf("%d code mails, want 1", len(mails))
+		}
+		_, code, _ := strings.Cut(mails[0].Link(t, oxConfirmPath+"?code="), "code=")
+		portaltest.WantRedirect(t, c.Submit(oxConfirmPath, "#external-code-form", map[string]string{"code": code}), "/")
+		if got := uxProfileValue(t, c, "nickname"); got != "Countess" {
+			t.Errorf("profile nickname=%q, want Countess", got)
+		}
+	})
+}
+
+// TestDestructivePagesCancel (issue 18 item 7): the pages that delete or
+// turn something off offer a Cancel link back to the manage page the
+// person came from, and following it changes nothing.
+func TestDestructivePagesCancel(t *testing.T) {
+	t.Parallel()
+	srv := portaltest.NewServer(t)
+	const email = "cancel@example.com"
+	c := srv.SignedUp(t, email, uxPassword)
+	tfEnable(t, srv, c)
+	for path, back := range map[string]string{
+		"/account/manage/delete-personal-data":    "/account/manage/personal-data",
+		"/account/manage/reset-authenticator":     tfOverviewPath,
+		"/account/manage/disable-2fa":             tfOverviewPath,
+		"/account/manage/generate-recovery-codes": tfOverviewPath,
+	} {
+		p := c.Get(path)
+		portaltest.WantStatus(t, p, http.StatusOK)
+		a := p.Doc(t).Find("main a#cancel")
+		if a.Length() != 1 {
+			t.Errorf("%s: no Cancel link (a#cancel):\n%s", path, p.Body)
+			continue
+		}
+		if got := a.AttrOr("href", ""); got != back {
+			t.Errorf("%s: Cancel goes to %q, want %q", path, got, back)
+		}
+		if strings.TrimSpace(a.Text()) != "Cancel" {
+			t.Errorf("%s: Cancel link reads %q", path, a.Text())
+		}
+		portaltest.WantStatus(t, c.Get(back), http.StatusOK)
+	}
+	if n := srv.CountUsers(t, ""); n != 1 {
+		t.Errorf("%d accounts after cancelling, want 1", n)
+	}
+	if !strings.Contains(c.Get(tfOverviewPath).Body, "disable-2fa") {
+		t.Error("two-factor looks off after cancelling")
+	}
+}
+
+// TestNotMeAsksFirst (issue 18 item 7, SES-03, ACC-03): "This wasn't me"
+// is a link to a confirmation page (no JavaScript needed) that names the
+// sign-in; Cancel ends nothing, confirming ends the other sessions. The
+// current session's own sign-in is not offered, and asking for it
+// directly (page or POST) is a 404 that ends nothing.
+func TestNotMeAsksFirst(t *testing.T) {
+	t.Parallel()
+	srv := portaltest.NewServer(t)
+	const email = "notme@example.com"
+	a, b := pdTwoBrowsers(t, srv, email)
+	db := srv.GrayDB(t, true)
+	own := pdScalar[int64](t, db, `SELECT id FROM security_events WHERE kind = 'login' ORDER BY id LIMIT 1`)
+
+	hist := pdSecurity(t, a, 0)
+	var bSignIn string
+	for _, e := range pdEvents(t, hist) {
+		if e.Kind == "login" && strings.Contains(e.Text, "Chrome on Windows") {
+			bSignIn = e.EventID
+		}
+		if e.EventID == strconv.FormatInt(own, 10) {
+			t.Errorf("A's own sign-in offers \"This wasn't me\"")
+		}
+	}
+	if bSignIn == "" {
+		t.Fatalf("no \"This wasn't me\" on B's sign-in:\n%s", hist.Body)
+	}
+	if got := hist.Doc(t).Find("[data-testid=this-session]").Length(); got != 1 {
+		t.Errorf("%d entries marked as this sign-in, want 1", got)
+	}
+	if hist.Has(t, `form[action="`+pdNotMePath+`"]`) {
+		t.Error("the history page posts \"This wasn't me\" without asking")
+	}
+
+	confirm := a.Get(pdNotMePath + "?event_id=" + bSignIn)
+	portaltest.WantStatus(t, confirm, http.StatusOK)
+	if got := confirm.Text(t, "[data-testid=not-me-event]"); !strings.Contains(got, "Chrome on Windows") {
+		t.Errorf("confirmation names %q, want B's sign-in (Chrome on Windows)", got)
+	}
+	if got := confirm.Doc(t).Find("a#cancel").AttrOr("href", ""); got != pdSecurityPath {
+		t.Errorf("Cancel goes to %q, want %s", got, pdSecurityPath)
+	}
+	portaltest.WantStatus(t, a.Get(pdSecurityPath), http.StatusOK) // Cancel
+	if !b.SignedIn() {
+		t.Fatal("opening the confirmation (or Cancel) signed B out")
+	}
+
+	// This session's own sign-in: not on offer, and refused when asked.
+	ownID := strconv.FormatInt(own, 10)
+	portaltest.WantStatus(t, a.Get(pdNotMePath+"?event_id="+ownID), http.StatusNotFound)
+	portaltest.WantStatus(t, pdNotMe(t, a, ownID), http.StatusNotFound)
+	portaltest.WantStatus(t, a.Get(pdNotMePath+"?event_id=abc"), http.StatusNotFound)
+	if !b.SignedIn() || !a.SignedIn() {
+		t.Fatal("a refused \"This wasn't me\" ended a session")
+	}
+
+	f := confirm.Form(t, "#not-me-form")
+	portaltest.WantRedirect(t, a.Post(f.Action, f.Values), "/account/manage/change-password")
+	if b.SignedIn() {
+		t.Error("B is still signed in after the confirmed \"This wasn't me\"")
+	}
+	if !a.SignedIn() {
+		t.Error("A was signed out by its own \"This wasn't me\"")
+	}
+}
