@@ -99,24 +99,66 @@ func (h *Handler) handleSecurityShow(c echo.Context) error {
 		v.NextPage = page + 1
 	}
 	for _, e := range events {
-		device := identity.DescribeUserAgentText(e.UserAgent, h.cat(c))
-		v.Events = append(v.Events, pages.SecurityEventItem{
-			ID: e.ID, Kind: e.Kind, Text: pages.EventText(h.cat(c), e.Kind, e.Detail, device, e.IP),
-			Time: e.CreatedAt, Device: device, IP: e.IP, SignIn: identity.IsSignInEvent(e.Kind),
-		})
+		v.Events = append(v.Events, h.securityItem(c, e))
 	}
 	return h.renderPage(c, http.StatusOK, "manage-security", v)
 }
 
-// handleNotMe: "This wasn't me" on a sign-in ends every other session and
-// sends the user to change the password. Another user's event is a 404.
-func (h *Handler) handleNotMe(c echo.Context) error {
-	id, err := strconv.ParseInt(c.FormValue("event_id"), 10, 64)
+// securityItem is one entry of the security timeline. A sign-in offers
+// "This wasn't me", except this session's own (issue 18 item 7), which
+// says so instead.
+func (h *Handler) securityItem(c echo.Context, e *identity.Event) pages.SecurityEventItem {
+	device := identity.DescribeUserAgentText(e.UserAgent, h.cat(c))
+	own := identity.IsSignInEvent(e.Kind) && e.ID == h.signInEvent(c)
+	return pages.SecurityEventItem{
+		ID: e.ID, Kind: e.Kind, Text: pages.EventText(h.cat(c), e.Kind, e.Detail, device, e.IP),
+		Time: e.CreatedAt, Device: device, IP: e.IP, SignIn: identity.IsSignInEvent(e.Kind) && !own, ThisSession: own,
+	}
+}
+
+// signInEvent is the id of the sign-in event of this browser's session (0
+// when unknown).
+func (h *Handler) signInEvent(c echo.Context) int64 {
+	return h.sessions.GetInt64(c.Request().Context(), keySignInEvent)
+}
+
+// notMeEventID reads event_id; a malformed one is a 404 like an unknown one.
+func notMeEventID(v string) (int64, error) {
+	id, err := strconv.ParseInt(v, 10, 64)
 	if err != nil {
-		return echo.ErrNotFound
+		return 0, echo.ErrNotFound
+	}
+	return id, nil
+}
+
+// handleNotMeShow asks to confirm "This wasn't me" (issue 18 item 7): a
+// page naming the sign-in and what will happen, with a Cancel link back
+// to the history. It works without JavaScript. Another user's event,
+// another kind of event and this session's own sign-in are 404.
+func (h *Handler) handleNotMeShow(c echo.Context) error {
+	id, err := notMeEventID(c.QueryParam("event_id"))
+	if err != nil {
+		return err
+	}
+	e, err := h.id.NotMeEvent(c.Request().Context(), currentUser(c).ID, h.signInEvent(c), id)
+	if err != nil {
+		return err
+	}
+	return h.renderPage(c, http.StatusOK, "security-not-me", pages.NotMeView{
+		Common: h.common(c, h.T(c, "security-not-me.title")), Event: h.securityItem(c, e),
+	})
+}
+
+// handleNotMe: "This wasn't me" on a sign-in ends every other session and
+// sends the user to change the password. Another user's event is a 404,
+// and so is this session's own sign-in.
+func (h *Handler) handleNotMe(c echo.Context) error {
+	id, err := notMeEventID(c.FormValue("event_id"))
+	if err != nil {
+		return err
 	}
 	u := currentUser(c)
-	if err := h.id.ThisWasntMe(c.Request().Context(), clientOf(c), u, currentSessionID(c), id); err != nil {
+	if err := h.id.ThisWasntMe(c.Request().Context(), clientOf(c), u, currentSessionID(c), h.signInEvent(c), id); err != nil {
 		return err
 	}
 	if err := h.refreshSignIn(c, u); err != nil {

@@ -19,12 +19,13 @@ import (
 // (identity.Session), which is the authority for who is signed in, the
 // timeouts and the security stamp.
 const (
-	keySessionID = "sid"   // the registry id of the signed-in session
-	keyCSRF      = "csrf"  // per-session secret the CSRF token is bound to
-	keyFlash     = "flash" // one-shot status message
-	keyFlashErr  = "flash_err"
-	keyDevLink   = "dev_link"     // the confirmation link, shown once with --mail=log
-	keyRemember  = "__rememberMe" // scs's own key behind RememberMe
+	keySessionID   = "sid"           // the registry id of the signed-in session
+	keySignInEvent = "sign_in_event" // the id of this session's sign-in event (its history entry)
+	keyCSRF        = "csrf"          // per-session secret the CSRF token is bound to
+	keyFlash       = "flash"         // one-shot status message
+	keyFlashErr    = "flash_err"
+	keyDevLink     = "dev_link"     // the confirmation link, shown once with --mail=log
+	keyRemember    = "__rememberMe" // scs's own key behind RememberMe
 )
 
 // Echo context keys.
@@ -38,9 +39,9 @@ const (
 // base path, or, with --cookie-domain, on Path=/ of the shared domain.
 func (h *Handler) newSessionManager(store scs.Store, lifetime time.Duration) *scs.SessionManager {
 	sm := scs.New()
-	sm.Store = store
-	sm.HashTokenInStore = true // the sessions table holds SHA-256 of the token (AUTH-06)
-	sm.Codec = sessionCodec{}  // typed, not gob: gob compiles a decoder per request
+	sm.Store = newReadCache(store, h.now) // the API routes' reads (sessioncache.go)
+	sm.HashTokenInStore = true            // the sessions table holds SHA-256 of the token (AUTH-06)
+	sm.Codec = sessionCodec{}             // typed, not gob: gob compiles a decoder per request
 	// scs's Lifetime is the longest a session row can live (a remembered
 	// one); the shorter absolute and idle limits of ordinary sessions are
 	// enforced by the registry (identity.SessionUser).
@@ -84,7 +85,11 @@ func (h *Handler) loadSession(next echo.HandlerFunc) echo.HandlerFunc {
 		if ck, err := c.Cookie(h.sessions.Cookie.Name); err == nil {
 			token = ck.Value
 		}
-		ctx, err := h.sessions.Load(c.Request().Context(), token)
+		ctx := c.Request().Context()
+		if p := h.portalPath(c.Path()); p == sessionPath || p == forwardAuthPath {
+			ctx = withReadOnlySession(ctx) // may reuse this instance's read of the row (sessioncache.go)
+		}
+		ctx, err := h.sessions.Load(ctx, token)
 		if err != nil {
 			return err
 		}
@@ -196,6 +201,7 @@ func (h *Handler) signIn(c echo.Context, u *identity.User, o identity.SessionOpt
 		return err
 	}
 	h.sessions.Put(ctx, keySessionID, x.ID)
+	h.sessions.Put(ctx, keySignInEvent, x.SignInEvent)
 	h.sessions.Put(ctx, keyCSRF, randomString(32))
 	h.putAMR(c, identity.AMR(o))
 	h.sessions.RememberMe(ctx, remember)

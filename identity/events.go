@@ -54,14 +54,17 @@ const (
 // RecordEvent appends a security event to the user's timeline and writes
 // one structured log line for it (LOG-01: who, what, when, where; never a
 // secret). A failure to record is logged, not returned: the action it
-// describes has already happened.
-func (s *Service) RecordEvent(ctx context.Context, userID, kind string, c Client, detail string) {
+// describes has already happened. It returns the event's id (0 when it
+// was not recorded).
+func (s *Service) RecordEvent(ctx context.Context, userID, kind string, c Client, detail string) int64 {
 	e := &Event{UserID: userID, Kind: kind, IP: c.IP, UserAgent: c.UserAgent, Detail: detail, CreatedAt: s.now()}
 	s.log.InfoContext(ctx, "security event", "event", kind, "user", userID, "ip", c.IP, "user_agent", c.UserAgent)
 	s.observeEvent(kind)
 	if err := s.store.AddEvent(ctx, e); err != nil {
 		s.log.ErrorContext(ctx, "security event not recorded", "event", kind, "user", userID, "err", err)
+		return 0
 	}
+	return e.ID
 }
 
 // logAnonymous logs an event about no known account, with the address
@@ -90,6 +93,20 @@ func (s *Service) ListEvents(ctx context.Context, userID string, page int) ([]*E
 	return evs, more, nil
 }
 
+// NotMeEvent returns the user's sign-in event that "This wasn't me" may
+// disown: the user's own (ACC-03), a sign-in, and not ownEvent, the
+// sign-in of the session that asks. Anything else is ENOTFOUND.
+func (s *Service) NotMeEvent(ctx context.Context, userID string, ownEvent, eventID int64) (*Event, error) {
+	e, err := s.store.FindEvent(ctx, userID, eventID)
+	if errors.Is(err, store.ErrNotFound) || (err == nil && (!IsSignInEvent(e.Kind) || (ownEvent != 0 && e.ID == ownEvent))) {
+		return nil, errKey(ENOTFOUND, "errors.event_not_found")
+	}
+	if err != nil {
+		return nil, internal(err)
+	}
+	return e, nil
+}
+
 // IsSignInEvent reports whether kind is a sign-in (which gets a "This
 // wasn't me" button).
 func IsSignInEvent(kind string) bool { return kind == EventLogin }
@@ -97,15 +114,13 @@ func IsSignInEvent(kind string) bool { return kind == EventLogin }
 // ThisWasntMe is the answer to a sign-in the user does not recognise: the
 // security stamp rotates, which ends every other session and forgets every
 // remembered browser, and only this session (keepSID) stays. The event must
-// be the user's own sign-in (ACC-03: another user's id is ENOTFOUND). The
-// caller then sends the user to change their password.
-func (s *Service) ThisWasntMe(ctx context.Context, c Client, u *User, keepSID string, eventID int64) error {
-	e, err := s.store.FindEvent(ctx, u.ID, eventID)
-	if errors.Is(err, store.ErrNotFound) || (err == nil && !IsSignInEvent(e.Kind)) {
-		return errKey(ENOTFOUND, "errors.event_not_found")
-	}
-	if err != nil {
-		return internal(err)
+// be the user's own sign-in (ACC-03: another user's id is ENOTFOUND), and
+// not the sign-in of the session that asks (ownEvent, its SignInEvent):
+// disowning one's own sign-in would keep the disowned session. The caller
+// then sends the user to change their password.
+func (s *Service) ThisWasntMe(ctx context.Context, c Client, u *User, keepSID string, ownEvent, eventID int64) error {
+	if _, err := s.NotMeEvent(ctx, u.ID, ownEvent, eventID); err != nil {
+		return err
 	}
 	if _, err := s.RotateSecurityStamp(ctx, u.ID, keepSID); err != nil {
 		return err

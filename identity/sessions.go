@@ -57,7 +57,7 @@ func (s *Service) StartSession(ctx context.Context, u *User, c Client, o Session
 	if remember {
 		detail = strings.TrimPrefix(detail+", remember me", ", ")
 	}
-	s.RecordEvent(ctx, u.ID, EventLogin, c, detail)
+	x.SignInEvent = s.RecordEvent(ctx, u.ID, EventLogin, c, detail)
 	s.maybeCleanSessions(ctx, now)
 	return x, nil
 }

@@ -146,6 +146,7 @@ var registry = []Page{
 	def("manage-sessions", "/account/manage/sessions", SessionsBody, sampleSessions),
 	def("connected-apps", "/account/manage/apps", ConnectedAppsBody, sampleConnectedApps),
 	def("manage-security", "/account/manage/security?page=", SecurityBody, sampleSecurity),
+	def("security-not-me", "/account/manage/security/not-me?event_id=", NotMeBody, sampleNotMe),
 	def("personal-data", "GET /account/manage/personal-data", PersonalDataBody, samplePersonalData),
 	def("delete-personal-data", "/account/manage/delete-personal-data", DeletePersonalDataBody, sampleDeletePersonalData),
 	def("account-deleted", "GET /account/deleted", GoodbyeBody, sampleGoodbye),
@@ -329,6 +330,7 @@ func sampleLogin2FA() []LoginTwoFactorView {
 	return []LoginTwoFactorView{
 		{Common: anon("Two-factor authentication")},
 		{Common: anon("Two-factor authentication"), Errors: FieldErrors{"code": "The code is not valid."}},
+		{Common: anon("Two-factor authentication"), Passkey: true, Message: "The passkey could not be verified. Please try again."},
 	}
 }
 
@@ -398,6 +400,9 @@ func sampleReauthenticate() []ReauthenticateView {
 		{Common: user("Confirm it is you"), WindowMinutes: 10, Providers: sampleProviders},
 		{Common: user("Confirm it is you"), WindowMinutes: 10},
 		{Common: user("Confirm it is you"), ReturnURL: "/account/manage/email", WindowMinutes: 10, NeedsCode: true}, // no password, 2FA on
+		{Common: user("Confirm it is you"), ReturnURL: "/account/manage/passkeys", WindowMinutes: 10, HasPassword: true, Passkey: true,
+			Message: "The passkey could not be verified. Please try again."},
+		{Common: user("Confirm it is you"), ReturnURL: "/account/manage/passkeys", WindowMinutes: 10, Passkey: true}, // passwordless
 	}
 }
 
@@ -515,12 +520,20 @@ func sampleSecurity() []SecurityView {
 		return SecurityEventItem{ID: id, Kind: kind, Text: EventText(nil, kind, "", "Firefox on Linux", "203.0.113.7"),
 			Time: sampleTime.Add(-ago), Device: "Firefox on Linux", IP: "203.0.113.7", SignIn: signIn}
 	}
+	current := ev(43, "login", 0, false)
+	current.ThisSession = true
 	return []SecurityView{
 		{Common: user("Security history"), Page: 2, PrevPage: 1, NextPage: 3, Events: []SecurityEventItem{
-			ev(42, "login", time.Hour, true), ev(41, "password_changed", 26*time.Hour, false), ev(40, "register", 72*time.Hour, false),
+			current, ev(42, "login", time.Hour, true), ev(41, "password_changed", 26*time.Hour, false), ev(40, "register", 72*time.Hour, false),
 		}},
 		{Common: user("Security history"), Page: 1},
 	}
+}
+
+func sampleNotMe() []NotMeView {
+	return []NotMeView{{Common: user("Was this not you?"), Event: SecurityEventItem{ID: 42, Kind: "login",
+		Text: EventText(nil, "login", "", "Chrome on Windows", "198.51.100.23"), Time: sampleTime.Add(-3 * time.Hour),
+		Device: "Chrome on Windows", IP: "198.51.100.23", SignIn: true}}}
 }
 
 func samplePersonalData() []PersonalDataView {

@@ -15,7 +15,7 @@ func TestRegistry(t *testing.T) {
 	want := []string{"login", "register", "register-closed", "register-confirmation", "confirm-email",
 		"resend-email-confirmation", "resend-email-confirmation-sent", "forgot-password", "forgot-password-confirmation", "reset-password",
 		"reset-password-confirmation", "logout", "lockout", "access-denied", "home", "manage-profile", "manage-email",
-		"change-password", "set-password", "manage-sessions", "manage-security", "personal-data", "delete-personal-data",
+		"change-password", "set-password", "manage-sessions", "manage-security", "security-not-me", "personal-data", "delete-personal-data",
 		"account-deleted", "two-factor", "enable-authenticator", "reset-authenticator", "disable-2fa",
 		"generate-recovery-codes", "show-recovery-codes", "login-2fa", "login-recovery-code", "reauthenticate",
 		"external-login-confirm", "external-logins", "passkeys", "confirm-email-change", "consent", "connected-apps", "error"}

@@ -387,6 +387,13 @@ type ReauthenticateView struct {
 	// Providers are the user's linked external logins, through which they
 	// may confirm instead.
 	Providers []ProviderButton
+	// Passkey: the account has a passkey, so "Confirm with a passkey" is
+	// offered (#passkey-reauth, issue 21); for an account without a
+	// password it is the way to confirm.
+	Passkey bool
+	// Message is an error not about a field: a passkey answer that did
+	// not verify.
+	Message string
 }
 
 // ErrorView is the error page ("error"): 403, 404, 405, 413, 429, 500, 503.
@@ -430,8 +437,20 @@ type SecurityEventItem struct {
 	Time   time.Time
 	Device string
 	IP     string
-	// SignIn: the entry offers "This wasn't me".
+	// SignIn: the entry offers "This wasn't me" (a link to its
+	// confirmation page, security-not-me).
 	SignIn bool
+	// ThisSession: the entry is the sign-in of the session looking at the
+	// page, which offers no "This wasn't me".
+	ThisSession bool
+}
+
+// NotMeView asks to confirm "This wasn't me" for one sign-in
+// ("security-not-me"): it posts event_id to
+// /account/manage/security/not-me; Cancel goes back to the history.
+type NotMeView struct {
+	Common
+	Event SecurityEventItem
 }
 
 // SecurityView is the security timeline ("manage-security"), newest first,
@@ -511,6 +530,12 @@ func (v ShowRecoveryCodesView) DownloadURL() template.URL {
 type LoginTwoFactorView struct {
 	Common
 	Errors FieldErrors
+	// Message is an error not about the code field: a passkey answer that
+	// did not verify.
+	Message string
+	// Passkey: the account has a passkey, so "Use a passkey" is offered
+	// instead of the code (#passkey-2fa, issue 21).
+	Passkey bool
 }
 
 // LoginRecoveryCodeView asks for a recovery code instead

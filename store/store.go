@@ -262,6 +262,10 @@ type Session struct {
 	AuthAt        time.Time // last full authentication (sign-in or re-authentication)
 	LastSeenAt    time.Time
 	ExpiresAt     time.Time // absolute end
+	// SignInEvent is the id of the sign-in event StartSession recorded
+	// for this session; not stored (0 for a session read back): the
+	// handlers keep it with the browser's session.
+	SignInEvent int64
 }
 
 // Sessions is the registry of signed-in sessions.

@@ -7,6 +7,7 @@ package tests
 
 import (
 	"net/http"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -111,4 +112,107 @@ func TestExternalSignupAsksExtraFields(t *testing.T) {
 			t.Errorf("profile nickname=%q, want Countess", got)
 		}
 	})
+}
+
+// TestDestructivePagesCancel (issue 18 item 7): the pages that delete or
+// turn something off offer a Cancel link back to the manage page the
+// person came from, and following it changes nothing.
+func TestDestructivePagesCancel(t *testing.T) {
+	t.Parallel()
+	srv := portaltest.NewServer(t)
+	const email = "cancel@example.com"
+	c := srv.SignedUp(t, email, uxPassword)
+	tfEnable(t, srv, c)
+	for path, back := range map[string]string{
+		"/account/manage/delete-personal-data":    "/account/manage/personal-data",
+		"/account/manage/reset-authenticator":     tfOverviewPath,
+		"/account/manage/disable-2fa":             tfOverviewPath,
+		"/account/manage/generate-recovery-codes": tfOverviewPath,
+	} {
+		p := c.Get(path)
+		portaltest.WantStatus(t, p, http.StatusOK)
+		a := p.Doc(t).Find("main a#cancel")
+		if a.Length() != 1 {
+			t.Errorf("%s: no Cancel link (a#cancel):\n%s", path, p.Body)
+			continue
+		}
+		if got := a.AttrOr("href", ""); got != back {
+			t.Errorf("%s: Cancel goes to %q, want %q", path, got, back)
+		}
+		if strings.TrimSpace(a.Text()) != "Cancel" {
+			t.Errorf("%s: Cancel link reads %q", path, a.Text())
+		}
+		portaltest.WantStatus(t, c.Get(back), http.StatusOK)
+	}
+	if n := srv.CountUsers(t, ""); n != 1 {
+		t.Errorf("%d accounts after cancelling, want 1", n)
+	}
+	if !strings.Contains(c.Get(tfOverviewPath).Body, "disable-2fa") {
+		t.Error("two-factor looks off after cancelling")
+	}
+}
+
+// TestNotMeAsksFirst (issue 18 item 7, SES-03, ACC-03): "This wasn't me"
+// is a link to a confirmation page (no JavaScript needed) that names the
+// sign-in; Cancel ends nothing, confirming ends the other sessions. The
+// current session's own sign-in is not offered, and asking for it
+// directly (page or POST) is a 404 that ends nothing.
+func TestNotMeAsksFirst(t *testing.T) {
+	t.Parallel()
+	srv := portaltest.NewServer(t)
+	const email = "notme@example.com"
+	a, b := pdTwoBrowsers(t, srv, email)
+	db := srv.GrayDB(t, true)
+	own := pdScalar[int64](t, db, `SELECT id FROM security_events WHERE kind = 'login' ORDER BY id LIMIT 1`)
+
+	hist := pdSecurity(t, a, 0)
+	var bSignIn string
+	for _, e := range pdEvents(t, hist) {
+		if e.Kind == "login" && strings.Contains(e.Text, "Chrome on Windows") {
+			bSignIn = e.EventID
+		}
+		if e.EventID == strconv.FormatInt(own, 10) {
+			t.Errorf("A's own sign-in offers \"This wasn't me\"")
+		}
+	}
+	if bSignIn == "" {
+		t.Fatalf("no \"This wasn't me\" on B's sign-in:\n%s", hist.Body)
+	}
+	if got := hist.Doc(t).Find("[data-testid=this-session]").Length(); got != 1 {
+		t.Errorf("%d entries marked as this sign-in, want 1", got)
+	}
+	if hist.Has(t, `form[action="`+pdNotMePath+`"]`) {
+		t.Error("the history page posts \"This wasn't me\" without asking")
+	}
+
+	confirm := a.Get(pdNotMePath + "?event_id=" + bSignIn)
+	portaltest.WantStatus(t, confirm, http.StatusOK)
+	if got := confirm.Text(t, "[data-testid=not-me-event]"); !strings.Contains(got, "Chrome on Windows") {
+		t.Errorf("confirmation names %q, want B's sign-in (Chrome on Windows)", got)
+	}
+	if got := confirm.Doc(t).Find("a#cancel").AttrOr("href", ""); got != pdSecurityPath {
+		t.Errorf("Cancel goes to %q, want %s", got, pdSecurityPath)
+	}
+	portaltest.WantStatus(t, a.Get(pdSecurityPath), http.StatusOK) // Cancel
+	if !b.SignedIn() {
+		t.Fatal("opening the confirmation (or Cancel) signed B out")
+	}
+
+	// This session's own sign-in: not on offer, and refused when asked.
+	ownID := strconv.FormatInt(own, 10)
+	portaltest.WantStatus(t, a.Get(pdNotMePath+"?event_id="+ownID), http.StatusNotFound)
+	portaltest.WantStatus(t, pdNotMe(t, a, ownID), http.StatusNotFound)
+	portaltest.WantStatus(t, a.Get(pdNotMePath+"?event_id=abc"), http.StatusNotFound)
+	if !b.SignedIn() || !a.SignedIn() {
+		t.Fatal("a refused \"This wasn't me\" ended a session")
+	}
+
+	f := confirm.Form(t, "#not-me-form")
+	portaltest.WantRedirect(t, a.Post(f.Action, f.Values), "/account/manage/change-password")
+	if b.SignedIn() {
+		t.Error("B is still signed in after the confirmed \"This wasn't me\"")
+	}
+	if !a.SignedIn() {
+		t.Error("A was signed out by its own \"This wasn't me\"")
+	}
 }

@@ -1,0 +1,127 @@
+package handlers
+
+import (
+	"context"
+	"sync"
+	"time"
+
+	"github.com/alexedwards/scs/v2"
+)
+
+// readCacheTTL is how long the read-only API routes (/account/session,
+// /account/forward-auth) may reuse a session's scs row read on this
+// instance. The registry row and the user are still read on every call,
+// so a sign-out, a revocation or a security-stamp change is seen by the
+// very next call on every instance (issue 19 §2); what may lag, on an
+// instance other than the one that changed it, is only what the scs row
+// holds besides the registry id — the session's `amr` after a
+// re-authentication elsewhere, for at most this long. On the instance that
+// writes the row the entry is dropped at once.
+const readCacheTTL = 5 * time.Second
+
+// readCacheMax bounds the cache; when full it starts again empty (a
+// burst of distinct cookies costs one store read each, as without it).
+const readCacheMax = 100_000
+
+// readOnlyKey marks a request context whose session is only read (the API
+// routes): only such loads are answered from the cache.
+type readOnlyKey struct{}
+
+func withReadOnlySession(ctx context.Context) context.Context {
+	return context.WithValue(ctx, readOnlyKey{}, true)
+}
+
+// readCache is an scs store that remembers, for readCacheTTL, the rows the
+// read-only routes load, so that the application's check of every API
+// call costs one database query (the registry row with the user) instead
+// of two. Every write and delete through this instance drops the entry
+// first. Tokens arrive hashed (HashTokenInStore): the cache holds no token.
+type readCache struct {
+	next scs.Store
+	now  func() time.Time
+
+	mu sync.Mutex
+	m  map[string]cachedRow
+}
+
+type cachedRow struct {
+	b     []byte
+	until time.Time
+}
+
+func newReadCache(next scs.Store, now func() time.Time) *readCache {
+	return &readCache{next: next, now: now, m: make(map[string]cachedRow)}
+}
+
+func (c *readCache) drop(token string) {
+	c.mu.Lock()
+	delete(c.m, token)
+	c.mu.Unlock()
+}
+
+// FindCtx answers a read-only request from the cache when it can.
+func (c *readCache) FindCtx(ctx context.Context, token string) ([]byte, bool, error) {
+	ro, _ := ctx.Value(readOnlyKey{}).(bool)
+	now := c.now()
+	if ro {
+		c.mu.Lock()
+		r, ok := c.m[token]
+		c.mu.Unlock()
+		if ok && now.Before(r.until) {
+			return r.b, true, nil
+		}
+	}
+	b, found, err := c.findNext(ctx, token)
+	if err != nil || !ro {
+		return b, found, err
+	}
+	c.mu.Lock()
+	if !found {
+		delete(c.m, token)
+	} else {
+		if len(c.m) >= readCacheMax {
+			clear(c.m)
+		}
+		c.m[token] = cachedRow{b: b, until: now.Add(readCacheTTL)}
+	}
+	c.mu.Unlock()
+	return b, found, nil
+}
+
+func (c *readCache) findNext(ctx context.Context, token string) ([]byte, bool, error) {
+	if s, ok := c.next.(scs.CtxStore); ok {
+		return s.FindCtx(ctx, token)
+	}
+	return c.next.Find(token)
+}
+
+// CommitCtx drops the entry and writes through.
+func (c *readCache) CommitCtx(ctx context.Context, token string, b []byte, expiry time.Time) error {
+	c.drop(token)
+	if s, ok := c.next.(scs.CtxStore); ok {
+		return s.CommitCtx(ctx, token, b, expiry)
+	}
+	return c.next.Commit(token, b, expiry)
+}
+
+// DeleteCtx drops the entry and deletes through.
+func (c *readCache) DeleteCtx(ctx context.Context, token string) error {
+	c.drop(token)
+	if s, ok := c.next.(scs.CtxStore); ok {
+		return s.DeleteCtx(ctx, token)
+	}
+	return c.next.Delete(token)
+}
+
+// Find, Commit and Delete complete scs.Store; scs calls the Ctx forms.
+func (c *readCache) Find(token string) ([]byte, bool, error) {
+	return c.FindCtx(context.Background(), token)
+}
+
+func (c *readCache) Commit(token string, b []byte, expiry time.Time) error {
+	return c.CommitCtx(context.Background(), token, b, expiry)
+}
+
+func (c *readCache) Delete(token string) error {
+	return c.DeleteCtx(context.Background(), token)
+}
