@@ -122,9 +122,9 @@ type Config struct {
 	// Filled in by Validate: what the strings above say, parsed once.
 	baseURL *url.URL
 	proxies []*net.IPNet
-	cors    []string             // CORSOrigins, normalised
-	returns []string             // AllowedReturnOrigins, normalised
-	extra   identity.ExtraFields // RegisterFields, then RegisterFieldsFile's
+	cors    []string                  // CORSOrigins, normalised
+	returns []string                  // AllowedReturnOrigins, normalised
+	extra   identity.ExtraFields      // RegisterFields, then RegisterFieldsFile's
 	clients []identity.OIDCClientSpec // ClientsFile's
 }
 
