@@ -240,4 +240,3 @@ func methodSig(m reflect.Method) string {
 	}
 	return sig
 }
-
