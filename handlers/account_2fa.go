@@ -110,7 +110,11 @@ func (h *Handler) restartSignIn(c echo.Context, msg string) error {
 }
 
 func (h *Handler) twoFactorView(c echo.Context, errs pages.FieldErrors) pages.LoginTwoFactorView {
-	return pages.LoginTwoFactorView{Common: h.common(c, h.T(c, "login-2fa.title")), Errors: errs}
+	v := pages.LoginTwoFactorView{Common: h.common(c, h.T(c, "login-2fa.title")), Errors: errs}
+	if p := h.pendingSignIn(c); p != nil {
+		v.Passkey, _ = h.id.HasPasskeys(c.Request().Context(), p.UserID) // on an error: the code only
+	}
+	return v
 }
 
 func (h *Handler) handleLogin2FAShow(c echo.Context) error {

@@ -20,6 +20,7 @@ func (h *Handler) reauthView(c echo.Context, errs pages.FieldErrors) pages.Reaut
 		NeedsCode:     currentUser(c).TwoFactorEnabled,
 		Providers:     h.linkedProviders(c),
 	}
+	v.Passkey, _ = h.id.HasPasskeys(c.Request().Context(), currentUser(c).ID) // on an error: no passkey button
 	if v.NeedsCode {
 		v.Providers = nil // with 2FA on, only password and code will do (MFA-05)
 	}
@@ -60,10 +61,16 @@ func (h *Handler) handleReauthPost(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	return h.reauthenticated(c, identity.ReauthAMR(currentUser(c)))
+}
+
+// reauthenticated ends a successful re-authentication: a new session
+// token (AUTH-05), the session's amr, and back to where the user was.
+func (h *Handler) reauthenticated(c echo.Context, amr []string) error {
 	if err := h.sessions.RenewToken(c.Request().Context()); err != nil {
 		return err
 	}
-	h.putAMR(c, identity.ReauthAMR(currentUser(c)))
+	h.putAMR(c, amr)
 	to := h.returnURL(c.QueryParam("returnUrl"))
 	if to == "" {
 		to = h.url("/account/manage")

@@ -93,6 +93,8 @@ func (h *Handler) routes() *echo.Echo {
 	add(http.MethodPost, "/account/login-recovery-code", h.handleLoginRecoveryPost, h.guestOnly)
 	add(http.MethodPost, "/account/login/passkey/begin", h.handlePasskeyLoginBegin, h.guestOnly)
 	add(http.MethodPost, "/account/login/passkey", h.handlePasskeyLoginPost, h.guestOnly)
+	add(http.MethodPost, "/account/login-2fa/passkey/begin", h.handlePasskey2FABegin, h.guestOnly)
+	add(http.MethodPost, "/account/login-2fa/passkey", h.handlePasskey2FAPost, h.guestOnly)
 
 	// For the applications around Portal (DESIGN.md "Apps around Portal")
 	add(http.MethodGet, sessionPath, h.handleSession, h.cors)
@@ -104,6 +106,8 @@ func (h *Handler) routes() *echo.Echo {
 	add(http.MethodGet, "/account/reauthenticate", h.handleReauthShow, h.requireUser)
 	add(http.MethodPost, "/account/reauthenticate", h.handleReauthPost, h.requireUser)
 	add(http.MethodPost, "/account/reauthenticate/external", h.handleReauthExternal, h.requireUser)
+	add(http.MethodPost, "/account/reauthenticate/passkey/begin", h.handlePasskeyReauthBegin, h.requireUser)
+	add(http.MethodPost, "/account/reauthenticate/passkey", h.handlePasskeyReauthPost, h.requireUser)
 
 	// Manage pages need a user; the sensitive ones also a recent
 	// authentication (SES-05). Per-route middleware, not a group: a group's

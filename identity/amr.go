@@ -26,8 +26,8 @@ const (
 // in this session.
 func AMR(o SessionOptions) []string {
 	first, second := o.Method, ""
-	for _, f := range []string{"authenticator app", "recovery code"} {
-		if first == f { // the password, then a second factor
+	for _, f := range []string{"authenticator app", "recovery code", MethodPasskey, MethodSyncedPasskey} {
+		if first == f && f != MethodPasskey && f != MethodSyncedPasskey { // the password, then a code
 			first, second = "", f
 		} else if s, ok := strings.CutSuffix(first, ", "+f); ok {
 			first, second = s, f
@@ -35,7 +35,7 @@ func AMR(o SessionOptions) []string {
 	}
 	var out []string
 	switch {
-	case first == "":
+	case first == "" || first == methodPassword:
 		out = append(out, AMRPassword)
 	case first == MethodSyncedPasskey:
 		// A passkey sign-in requires user verification: the key and the
@@ -46,8 +46,13 @@ func AMR(o SessionOptions) []string {
 	default:
 		out = append(out, AMRFed)
 	}
-	if second == "authenticator app" || second == "recovery code" {
+	switch second {
+	case "authenticator app", "recovery code":
 		out = append(out, AMROTP, AMRMFA)
+	case MethodPasskey: // a passkey as the second factor (issue 21)
+		out = append(out, AMRHardware, AMRMFA)
+	case MethodSyncedPasskey:
+		out = append(out, AMRSoftware, AMRMFA)
 	}
 	return out
 }

@@ -22,6 +22,10 @@ func TestAMR(t *testing.T) {
 		{SessionOptions{Method: MethodPasskey}, []string{"hwk", "mfa"}},
 		{SessionOptions{Method: MethodSyncedPasskey}, []string{"swk", "mfa"}},
 		{SessionOptions{Method: MethodPasskey, Remember: true}, []string{"hwk", "mfa"}},
+		// A passkey as the second factor after a password or a provider.
+		{SessionOptions{Method: joinMethod(methodPassword, MethodPasskey)}, []string{"pwd", "hwk", "mfa"}},
+		{SessionOptions{Method: joinMethod(methodPassword, MethodSyncedPasskey)}, []string{"pwd", "swk", "mfa"}},
+		{SessionOptions{Method: joinMethod("GitHub", MethodPasskey)}, []string{"fed", "hwk", "mfa"}},
 	} {
 		if got := AMR(tc.o); !slices.Equal(got, tc.want) {
 			t.Errorf("AMR(%+v) = %v, want %v", tc.o, got, tc.want)

@@ -85,7 +85,7 @@ func (nopObserver) HashWaited(time.Duration, bool) {}
 // second factor: "Google, authenticator app", "recovery code").
 func sessionMethod(m string) string {
 	switch {
-	case m == "" || strings.HasPrefix(m, "authenticator app"):
+	case m == "" || strings.HasPrefix(m, "authenticator app") || strings.HasPrefix(m, methodPassword+", "):
 		return SignInPassword
 	case strings.Contains(m, "recovery code"):
 		return SignInRecoveryCode

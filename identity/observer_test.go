@@ -10,8 +10,12 @@ func TestSessionMethod(t *testing.T) {
 		joinMethod("", "authenticator app"): SignInPassword,
 		joinMethod("", "recovery code"):     SignInRecoveryCode,
 		"Google":                            SignInExternal,
-		joinMethod("GitHub", "authenticator app"): SignInExternal,
-		joinMethod("GitHub", "recovery code"):     SignInRecoveryCode,
+		joinMethod("GitHub", "authenticator app"):       SignInExternal,
+		joinMethod("GitHub", "recovery code"):           SignInRecoveryCode,
+		MethodPasskey:                                   SignInPasskey,
+		joinMethod(methodPassword, MethodPasskey):       SignInPassword,
+		joinMethod(methodPassword, MethodSyncedPasskey): SignInPassword,
+		joinMethod("GitHub", MethodPasskey):             SignInExternal,
 	} {
 		if got := sessionMethod(in); got != want {
 			t.Errorf("sessionMethod(%q)=%q, want %q", in, got, want)

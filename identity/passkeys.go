@@ -463,9 +463,26 @@ func (s *Service) PasskeySignIn(ctx context.Context, c Client, ceremony string, 
 	if !bytes.Equal(cred.ID, parsed.RawID) || !parsed.Response.AuthenticatorData.Flags.HasUserVerified() {
 		return nil, ErrPasskeyRejected
 	}
+	if err := s.passkeyUsed(ctx, c, owner, stored, cred); err != nil {
+		if errors.Is(err, ErrPasskeyCloned) {
+			s.obs.SignIn(SignInPasskey, OutcomeWrongPassword)
+		}
+		return nil, err
+	}
+	if err := s.passkeyMayEnter(ctx, c, owner); err != nil {
+		return nil, err
+	}
+	return &SignIn{User: owner, Session: SessionOptions{Method: passkeyMethod(stored)}}, nil
+}
+
+// passkeyUsed records a verified assertion of stored, u's passkey: its new
+// signature counter, backup state and last use. A counter that went
+// backwards means the credential may have been copied: the passkey is
+// marked, the owner told, and the use refused (ErrPasskeyCloned).
+func (s *Service) passkeyUsed(ctx context.Context, c Client, u *User, stored *Passkey, cred *webauthn.Credential) error {
 	raw, err := json.Marshal(cred)
 	if err != nil {
-		return nil, internal(err)
+		return internal(err)
 	}
 	use := store.PasskeyUse{Credential: raw, SignCount: cred.Authenticator.SignCount, BackupState: cred.Flags.BackupState,
 		CloneWarning: cred.Authenticator.CloneWarning || stored.CloneWarning, UsedAt: s.now()}
@@ -474,19 +491,15 @@ func (s *Service) PasskeySignIn(ctx context.Context, c Client, ceremony string, 
 		// assertion is still judged against what was seen.
 		use.SignCount = max(stored.SignCount, use.SignCount)
 	}
-	if err := s.store.UsePasskey(ctx, owner.ID, stored.ID, use); err != nil {
-		return nil, internal(err)
+	if err := s.store.UsePasskey(ctx, u.ID, stored.ID, use); err != nil {
+		return internal(err)
 	}
 	if cred.Authenticator.CloneWarning {
-		s.RecordEvent(ctx, owner.ID, EventPasskeyCloned, c, stored.Name)
-		s.notify(ctx, owner, c, "A sign-in with your passkey "+stored.Name+" was refused: the passkey may have been copied")
-		s.obs.SignIn(SignInPasskey, OutcomeWrongPassword)
-		return nil, ErrPasskeyCloned
+		s.RecordEvent(ctx, u.ID, EventPasskeyCloned, c, stored.Name)
+		s.notify(ctx, u, c, "A sign-in with your passkey "+stored.Name+" was refused: the passkey may have been copied")
+		return ErrPasskeyCloned
 	}
-	if err := s.passkeyMayEnter(ctx, c, owner); err != nil {
-		return nil, err
-	}
-	return &SignIn{User: owner, Session: SessionOptions{Method: passkeyMethod(stored)}}, nil
+	return nil
 }
 
 // passkeyMayEnter applies the rules every first step applies to the

@@ -330,6 +330,7 @@ func sampleLogin2FA() []LoginTwoFactorView {
 	return []LoginTwoFactorView{
 		{Common: anon("Two-factor authentication")},
 		{Common: anon("Two-factor authentication"), Errors: FieldErrors{"code": "The code is not valid."}},
+		{Common: anon("Two-factor authentication"), Passkey: true, Message: "The passkey could not be verified. Please try again."},
 	}
 }
 
@@ -399,6 +400,9 @@ func sampleReauthenticate() []ReauthenticateView {
 		{Common: user("Confirm it is you"), WindowMinutes: 10, Providers: sampleProviders},
 		{Common: user("Confirm it is you"), WindowMinutes: 10},
 		{Common: user("Confirm it is you"), ReturnURL: "/account/manage/email", WindowMinutes: 10, NeedsCode: true}, // no password, 2FA on
+		{Common: user("Confirm it is you"), ReturnURL: "/account/manage/passkeys", WindowMinutes: 10, HasPassword: true, Passkey: true,
+			Message: "The passkey could not be verified. Please try again."},
+		{Common: user("Confirm it is you"), ReturnURL: "/account/manage/passkeys", WindowMinutes: 10, Passkey: true}, // passwordless
 	}
 }
 

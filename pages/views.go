@@ -400,6 +400,13 @@ type ReauthenticateView struct {
 	// Providers are the user's linked external logins, through which they
 	// may confirm instead.
 	Providers []ProviderButton
+	// Passkey: the account has a passkey, so "Confirm with a passkey" is
+	// offered (#passkey-reauth, issue 21); for an account without a
+	// password it is the way to confirm.
+	Passkey bool
+	// Message is an error not about a field: a passkey answer that did
+	// not verify.
+	Message string
 }
 
 // Intro is the sentence above the form: it asks for what the form asks,
@@ -548,6 +555,12 @@ func (v ShowRecoveryCodesView) DownloadURL() template.URL {
 type LoginTwoFactorView struct {
 	Common
 	Errors FieldErrors
+	// Message is an error not about the code field: a passkey answer that
+	// did not verify.
+	Message string
+	// Passkey: the account has a passkey, so "Use a passkey" is offered
+	// instead of the code (#passkey-2fa, issue 21).
+	Passkey bool
 }
 
 // LoginRecoveryCodeView asks for a recovery code instead

@@ -74,3 +74,32 @@ func (c *Client) PasskeyLogin(a *softauthn.Authenticator, answer func(opts []byt
 	f.Set("credential", string(resp))
 	return c.Post(f.Action, f.Values)
 }
+
+// PasskeyForm runs the passkey ceremony of the form sel on page as
+// /static/passkeys.js does: it begins at the form's data-passkey-begin,
+// has answer make the authenticator's answer from the options, and
+// returns the answer to the form's post.
+func (c *Client) PasskeyForm(page *Page, sel string, answer func(opts []byte) []byte) *Page {
+	c.t.Helper()
+	begin, ok := page.Doc(c.t).Find(sel).Attr("data-passkey-begin")
+	if !ok {
+		c.t.Fatalf("%s: no %s with data-passkey-begin:\n%s", page.URL, sel, page.Body)
+	}
+	opts := c.PasskeyBegin(page, sel, begin)
+	f := page.Form(c.t, sel)
+	f.Set("credential", string(answer(opts)))
+	return c.Post(f.Action, f.Values)
+}
+
+// Answer is an answer func for PasskeyForm: a's assertion by its first
+// credential for the options' RP id.
+func Answer(t testing.TB, a *softauthn.Authenticator) func(opts []byte) []byte {
+	return func(opts []byte) []byte {
+		t.Helper()
+		b, err := a.Get(opts, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return b
+	}
+}

@@ -1,0 +1,223 @@
+package tests
+
+import (
+	"net/http"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/accountportal/portal/internal/portaltest"
+	"github.com/accountportal/portal/internal/softauthn"
+)
+
+// A passkey where the account is known (issue 21, MFA-06): as the second
+// factor after the password, instead of the authenticator code, and to
+// re-authenticate (SES-05).
+
+// pkPending gives a fresh browser the password step of email (2FA on) and
+// returns it with the code page it lands on.
+func pkPending(t testing.TB, srv *portaltest.Server, email string) (*portaltest.Client, *portaltest.Page) {
+	t.Helper()
+	c := tfPending(t, srv, email)
+	p := c.Get(tf2FAPath)
+	portaltest.WantStatus(t, p, http.StatusOK)
+	return c, p
+}
+
+// pkAssertAs is an answer by a's first credential that names userHandle.
+func pkAssertAs(t testing.TB, a *softauthn.Authenticator, userHandle []byte) func([]byte) []byte {
+	return func(opts []byte) []byte {
+		t.Helper()
+		cred := a.Credentials[0]
+		cred.SignCount++
+		b, err := a.Assert(cred, challengeOf(t, opts), "localhost", userHandle)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return b
+	}
+}
+
+// TestPasskeySecondFactor: with a password and 2FA on, the code page
+// offers "Use a passkey" when the account has one; the right passkey
+// completes the sign-in (amr pwd hwk mfa); another user's passkey, an
+// answer replayed into another sign-in, an answer posted twice and a
+// ceremony of an earlier pending sign-in are refused (MFA-06, MFA-03).
+func TestPasskeySecondFactor(t *testing.T) {
+	t.Parallel()
+	srv := portaltest.PasskeyServer(t)
+	const email = "both@example.com"
+	owner, _, _ := tfUser(t, srv, email)
+
+	// Without a passkey: the code only.
+	_, p := pkPending(t, srv, email)
+	if p.Has(t, "#passkey-2fa-form") {
+		t.Fatal("the code page offers a passkey to an account without one")
+	}
+
+	a := srv.Authenticator()
+	portaltest.WantRedirect(t, owner.AddPasskey(a, "Laptop"), pkPage)
+	mallory := srv.SignedUp(t, "mallory@example.com", tfPassword)
+	m := srv.Authenticator()
+	portaltest.WantRedirect(t, mallory.AddPasskey(m, ""), pkPage)
+	_, ms := apWhoAmI(t, mallory)
+
+	t.Run("right passkey", func(t *testing.T) {
+		c, p := pkPending(t, srv, email)
+		if got := p.Text(t, "#passkey-2fa"); got != "Use a passkey instead" {
+			t.Errorf("#passkey-2fa=%q", got)
+		}
+		if p.Doc(t).Find("#passkey-2fa-form").AttrOr("hidden", "absent") == "absent" {
+			t.Error("the passkey form is not hidden until the script finds WebAuthn")
+		}
+		portaltest.WantRedirect(t, c.PasskeyForm(p, "#passkey-2fa-form", portaltest.Answer(t, a)), "/")
+		_, s := apWhoAmI(t, c)
+		if s == nil || s.User.Email != email {
+			t.Fatalf("after password and passkey: %+v, want signed in as %s", s, email)
+		}
+		if !slices.Equal(s.Session.AMR, []string{"pwd", "hwk", "mfa"}) {
+			t.Errorf("amr %v, want [pwd hwk mfa]", s.Session.AMR)
+		}
+	})
+
+	t.Run("another user's passkey", func(t *testing.T) {
+		c, p := pkPending(t, srv, email)
+		// Mallory's own passkey, as itself and claiming the victim.
+		for _, answer := range []func([]byte) []byte{pkAssertAs(t, m, []byte(ms.User.ID)), portaltest.Answer(t, m)} {
+			r := c.PasskeyForm(p, "#passkey-2fa-form", answer)
+			portaltest.WantStatus(t, r, http.StatusUnprocessableEntity)
+			if got := r.Text(t, ".card > .form-error"); !strings.Contains(got, "passkey could not be verified") {
+				t.Errorf("message %q", got)
+			}
+			if c.SignedIn() {
+				t.Fatal("another user's passkey completed the sign-in")
+			}
+		}
+		// The pending sign-in survives a wrong answer: the right one works.
+		portaltest.WantRedirect(t, c.PasskeyForm(p, "#passkey-2fa-form", portaltest.Answer(t, a)), "/")
+	})
+
+	t.Run("replayed answer", func(t *testing.T) {
+		c, p := pkPending(t, srv, email)
+		var captured []byte
+		portaltest.WantRedirect(t, c.PasskeyForm(p, "#passkey-2fa-form", func(opts []byte) []byte {
+			captured = portaltest.Answer(t, a)(opts)
+			return captured
+		}), "/")
+		// Into another pending sign-in, which begins its own ceremony.
+		thief, tp := pkPending(t, srv, email)
+		r := thief.PasskeyForm(tp, "#passkey-2fa-form", func([]byte) []byte { return captured })
+		portaltest.WantStatus(t, r, http.StatusUnprocessableEntity)
+		// Posted twice in one browser: the ceremony is spent.
+		f := tp.Form(t, "#passkey-2fa-form")
+		f.Set("credential", string(captured))
+		portaltest.WantStatus(t, thief.Post(f.Action, f.Values), http.StatusUnprocessableEntity)
+		if thief.SignedIn() {
+			t.Fatal("a replayed answer signed in")
+		}
+	})
+
+	t.Run("ceremony of an earlier pending sign-in", func(t *testing.T) {
+		c, p := pkPending(t, srv, email)
+		opts := c.PasskeyBegin(p, "#passkey-2fa-form", "/account/login-2fa/passkey/begin")
+		// The password step again in the same browser: a new pending
+		// sign-in; the ceremony begun for the first cannot complete it.
+		portaltest.WantRedirect(t, tfPasswordStep(c, email, tfPassword, false, ""), tf2FAPath)
+		resp, err := a.Get(opts, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		f := c.Get(tf2FAPath).Form(t, "#passkey-2fa-form")
+		f.Set("credential", string(resp))
+		portaltest.WantStatus(t, c.Post(f.Action, f.Values), http.StatusUnprocessableEntity)
+		if c.SignedIn() {
+			t.Fatal("a ceremony of another pending sign-in completed this one")
+		}
+	})
+
+	t.Run("no pending sign-in", func(t *testing.T) {
+		c := portaltest.NewClient(t, srv)
+		lp := c.Get("/account/login")
+		r := c.Post("/account/login-2fa/passkey/begin", map[string][]string{"_csrf": {lp.CSRF(t)}})
+		portaltest.WantRedirect(t, r, "/account/login")
+	})
+}
+
+// TestPasskeyReauth: the re-authentication page offers "Confirm with a
+// passkey" to an account with one; the right passkey re-authenticates
+// (back to the page, amr hwk mfa); another user's passkey and a spent
+// ceremony are refused and leave the session unconfirmed (SES-05,
+// MFA-06).
+func TestPasskeyReauth(t *testing.T) {
+	t.Parallel()
+	srv := portaltest.PasskeyServer(t)
+	c := srv.SignedUp(t, "reauth@example.com", tfPassword)
+	reauth := portaltest.ReauthURL(pkPage)
+
+	srv.Clock.Advance(mgPastWindow)
+	p := c.Get(reauth)
+	portaltest.WantStatus(t, p, http.StatusOK)
+	if p.Has(t, "#passkey-reauth-form") {
+		t.Fatal("a passkey is offered to an account without one")
+	}
+	portaltest.WantRedirect(t, c.Reauth(reauth, tfPassword, ""), pkPage)
+	a := srv.Authenticator()
+	portaltest.WantRedirect(t, c.AddPasskey(a, "Phone"), pkPage)
+	mallory := srv.SignedUp(t, "mallory@example.com", tfPassword)
+	m := srv.Authenticator()
+	portaltest.WantRedirect(t, mallory.AddPasskey(m, ""), pkPage)
+
+	srv.Clock.Advance(mgPastWindow)
+	portaltest.WantRedirect(t, c.Get(pkPage), reauth)
+	p = c.Get(reauth)
+	if got := p.Text(t, "#passkey-reauth"); got != "Confirm with a passkey" {
+		t.Errorf("#passkey-reauth=%q", got)
+	}
+	if got, want := p.Doc(t).Find("#passkey-reauth-form").AttrOr("action", ""), "/account/reauthenticate/passkey?returnUrl=%2Faccount%2Fmanage%2Fpasskeys"; got != want {
+		t.Errorf("#passkey-reauth-form action=%q, want %q", got, want)
+	}
+
+	// Mallory's passkey: refused, still not confirmed.
+	r := c.PasskeyForm(p, "#passkey-reauth-form", portaltest.Answer(t, m))
+	portaltest.WantStatus(t, r, http.StatusUnprocessableEntity)
+	if got := r.Text(t, ".card > .form-error"); !strings.Contains(got, "passkey could not be verified") {
+		t.Errorf("message %q", got)
+	}
+	portaltest.WantRedirect(t, c.Get(pkPage), reauth)
+
+	// The right one: back to the page, confirmed with two factors.
+	var captured []byte
+	r = c.PasskeyForm(p, "#passkey-reauth-form", func(opts []byte) []byte {
+		captured = portaltest.Answer(t, a)(opts)
+		return captured
+	})
+	portaltest.WantRedirect(t, r, pkPage)
+	portaltest.WantStatus(t, c.Get(pkPage), http.StatusOK)
+	if _, s := apWhoAmI(t, c); s == nil || !slices.Equal(s.Session.AMR, []string{"hwk", "mfa"}) {
+		t.Errorf("session after a passkey re-authentication: %+v, want amr [hwk mfa]", s)
+	}
+
+	// The same answer again, later: the ceremony is spent.
+	srv.Clock.Advance(mgPastWindow)
+	f := p.Form(t, "#passkey-reauth-form")
+	f.Set("credential", string(captured))
+	portaltest.WantStatus(t, c.Post(f.Action, f.Values), http.StatusUnprocessableEntity)
+	portaltest.WantRedirect(t, c.Get(pkPage), reauth)
+
+	// An answer to this session's ceremony, taken to another browser of
+	// the same account, does not confirm that one.
+	other := portaltest.NewClient(t, srv)
+	portaltest.WantRedirect(t, other.PasskeyLogin(a, nil), "/")
+	srv.Clock.Advance(mgPastWindow)
+	op := other.Get(reauth)
+	opts := c.PasskeyBegin(c.Get(reauth), "#passkey-reauth-form", "/account/reauthenticate/passkey/begin")
+	other.PasskeyBegin(op, "#passkey-reauth-form", "/account/reauthenticate/passkey/begin")
+	resp, err := a.Get(opts, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	of := op.Form(t, "#passkey-reauth-form")
+	of.Set("credential", string(resp))
+	portaltest.WantStatus(t, other.Post(of.Action, of.Values), http.StatusUnprocessableEntity)
+	portaltest.WantRedirect(t, other.Get(pkPage), reauth)
+}
