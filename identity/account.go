@@ -214,8 +214,9 @@ func (s *Service) setPassword(ctx context.Context, c Client, u *User, keepSID, p
 		return internal(err)
 	}
 	u.PasswordHash, u.SecurityStamp = hash, stamp
-	d := s.eventData(u.Email, c)
+	cat := s.catalogFor(ctx, u)
+	d := s.eventData(cat, u.Email, c)
 	d.Link = s.link("/account/forgot-password", nil)
-	s.sendMail(ctx, notice, d)
+	s.sendMail(ctx, cat, notice, d)
 	return nil
 }

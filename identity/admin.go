@@ -136,6 +136,6 @@ func (s *Service) AdminResetTwoFactor(ctx context.Context, email string) error {
 		return internal(err)
 	}
 	s.RecordEvent(ctx, u.ID, Event2FADisabled, Operator, "reset by the operator")
-	s.notify(ctx, u, Operator, "Two-factor authentication was reset by the site's operator")
+	s.notify(ctx, u, Operator, "mail-notice.2fa_reset_by_operator")
 	return nil
 }

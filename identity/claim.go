@@ -29,7 +29,11 @@ const EventUnconfirmedCredentialsRemoved = "unconfirmed_credentials_removed"
 // owner is told what was removed. It returns the names of what was
 // removed (empty when nothing was).
 func (s *Service) removeCreatorCredentials(ctx context.Context, c Client, u *User, withPassword bool, keepSID string) ([]string, error) {
+	// removed names them for the security history; told, for the mail
+	// (in the owner's language).
 	var removed []string
+	cat := s.catalogFor(ctx, u)
+	var told []string
 	ls, err := s.store.ListExternalLogins(ctx, u.ID)
 	if err != nil {
 		return nil, internal(err)
@@ -39,6 +43,7 @@ func (s *Service) removeCreatorCredentials(ctx context.Context, c Client, u *Use
 			return nil, internal(err)
 		}
 		removed = append(removed, "the "+l.Provider+" login")
+		told = append(told, cat.T("mail-notice.removed_login", "provider", l.Provider))
 		s.RecordEvent(ctx, u.ID, EventExternalLoginRemoved, c, l.Provider)
 	}
 	stamp, no, none := newStamp(), false, []byte{}
@@ -47,6 +52,7 @@ func (s *Service) removeCreatorCredentials(ctx context.Context, c Client, u *Use
 		upd.TwoFactorEnabled, upd.AuthenticatorKey = &no, &none
 		if u.TwoFactorEnabled {
 			removed = append(removed, "two-factor authentication")
+			told = append(told, cat.T("mail-notice.removed_2fa"))
 		}
 	}
 	if err := s.store.ReplaceRecoveryCodes(ctx, u.ID, nil, s.now()); err != nil {
@@ -56,6 +62,7 @@ func (s *Service) removeCreatorCredentials(ctx context.Context, c Client, u *Use
 		empty := ""
 		upd.PasswordHash = &empty
 		removed = append(removed, "the password")
+		told = append(told, cat.T("mail-notice.removed_password"))
 	}
 	if err := s.store.UpdateUser(ctx, u.ID, upd); err != nil {
 		return nil, internal(err)
@@ -69,9 +76,7 @@ func (s *Service) removeCreatorCredentials(ctx context.Context, c Client, u *Use
 	}
 	if len(removed) > 0 {
 		s.RecordEvent(ctx, u.ID, EventUnconfirmedCredentialsRemoved, c, strings.Join(removed, ", "))
-		s.notify(ctx, u, c, "Your address was confirmed. In case someone else created the account with your address, "+
-			"what was set up before that was removed: "+strings.Join(removed, ", ")+
-			". If you need a password, choose one with “Forgot your password?” on the sign-in page.")
+		s.notify(ctx, u, c, "mail-notice.credentials_removed", "removed", strings.Join(told, cat.T("mail-notice.list_separator")))
 	}
 	return removed, nil
 }

@@ -49,7 +49,12 @@ const (
 // hashed as for unknown accounts). The mail is rendered like the real one
 // and queued as a jobDiscard entry, which the next pass claims and removes
 // like a sent mail — only the hand-off to the mail server is missing.
-func (s *Service) decoyMail(ctx context.Context, to, purpose, tmpl, linkPath string, lifetime time.Duration, event string, c Client) error {
+//
+// The mail is written in the language the real one would be in: that of
+// u, the account whose language it would follow (nil: none, then the
+// request's), read as for a real recipient (catalogFor reads the saved
+// language; for no account, the attributes of no account are read).
+func (s *Service) decoyMail(ctx context.Context, u *User, to, purpose, tmpl, linkPath string, lifetime time.Duration, event string, c Client) error {
 	raw := make([]byte, tokenBytes)
 	if _, err := rand.Read(raw); err != nil {
 		return internal(err)
@@ -68,9 +73,15 @@ func (s *Service) decoyMail(ctx context.Context, to, purpose, tmpl, linkPath str
 			return internal(err)
 		}
 	}
-	d := mail.Data{To: to, Link: s.link(linkPath, url.Values{"code": {secret}}), Expires: humanDuration(lifetime)}
+	if u == nil {
+		if _, err := s.store.UserAttributes(ctx, ""); err != nil {
+			return internal(err)
+		}
+	}
+	cat := s.catalogFor(ctx, u)
+	d := mail.Data{To: to, Link: s.link(linkPath, url.Values{"code": {secret}}), Expires: duration(cat, lifetime)}
 	d.SiteName, d.BaseURL = s.opts.SiteName, s.opts.BaseURL+"/"
-	if _, err := s.templates.Load().Render(tmpl, d); err != nil {
+	if _, err := s.templates.Load().Render(cat, tmpl, d); err != nil {
 		return internal(err)
 	}
 	return s.queue.enqueueJob(ctx, jobDiscard, to, "")
@@ -82,6 +93,10 @@ type jobPayload struct {
 	UserAgent string `json:"ua"`
 	// UserID is the requester's account (email change).
 	UserID string `json:"user,omitempty"`
+	// Lang is the language of the request (its catalogue's tag): the
+	// mail of a recipient without a saved language is written in it, by
+	// the worker, after a restart too.
+	Lang string `json:"lang,omitempty"`
 }
 
 // queueMailRequest is the request half of ForgotPassword and
@@ -102,7 +117,7 @@ func (s *Service) queueMailRequest(ctx context.Context, c Client, job, limitKey,
 		// Over the per-address cap: answer as usual, send nothing (RST-05).
 		return err
 	}
-	payload, _ := json.Marshal(jobPayload{IP: c.IP, UserAgent: c.UserAgent})
+	payload, _ := json.Marshal(jobPayload{IP: c.IP, UserAgent: c.UserAgent, Lang: requestLang(ctx)})
 	return s.queue.enqueueJob(ctx, job, norm, string(payload))
 }
 
@@ -123,9 +138,10 @@ func (s *Service) ResendConfirmation(ctx context.Context, c Client, email string
 }
 
 func (s *Service) runResendConfirmation(ctx context.Context, m *store.OutboxMessage) error {
+	ctx = s.jobContext(ctx, m)
 	u, err := s.store.FindUserByEmail(ctx, m.To)
 	if errors.Is(err, store.ErrNotFound) || (err == nil && u.EmailConfirmed) {
-		return s.decoyMail(ctx, m.To, PurposeConfirmEmail, mail.ConfirmEmail, "/account/confirm-email", s.opts.ConfirmEmailLifetime, "", Client{})
+		return s.decoyMail(ctx, nil, m.To, PurposeConfirmEmail, mail.ConfirmEmail, "/account/confirm-email", s.opts.ConfirmEmailLifetime, "", Client{})
 	}
 	if err != nil {
 		return err
@@ -144,9 +160,10 @@ func (s *Service) ForgotPassword(ctx context.Context, c Client, email string) er
 }
 
 func (s *Service) runForgotPassword(ctx context.Context, m *store.OutboxMessage) error {
+	ctx = s.jobContext(ctx, m)
 	u, err := s.store.FindUserByEmail(ctx, m.To)
 	if errors.Is(err, store.ErrNotFound) {
-		return s.decoyMail(ctx, m.To, PurposeResetPassword, mail.ResetPassword, "/account/reset-password", s.opts.ResetPasswordLifetime,
+		return s.decoyMail(ctx, nil, m.To, PurposeResetPassword, mail.ResetPassword, "/account/reset-password", s.opts.ResetPasswordLifetime,
 			EventPasswordResetRequest, parsePayload(m).client())
 	}
 	if err != nil {
@@ -158,7 +175,8 @@ func (s *Service) runForgotPassword(ctx context.Context, m *store.OutboxMessage)
 	}
 	s.RecordEvent(ctx, u.ID, EventPasswordResetRequest, parsePayload(m).client(), "")
 	link := s.link("/account/reset-password", url.Values{"code": {secret}})
-	return s.queueMail(ctx, mail.ResetPassword, mail.Data{To: u.Email, Link: link, Expires: humanDuration(s.opts.ResetPasswordLifetime)})
+	cat := s.catalogFor(ctx, u)
+	return s.queueMail(ctx, cat, mail.ResetPassword, mail.Data{To: u.Email, Link: link, Expires: duration(cat, s.opts.ResetPasswordLifetime)})
 }
 
 // ResetInput is what the reset form submits.
@@ -225,9 +243,10 @@ func (s *Service) ResetPassword(ctx context.Context, c Client, in ResetInput) er
 	if err := s.store.ResetRateLimit(ctx, rateLimitKey("login-fail-ip-account", u.NormalizedEmail+"|"+ipKey(c.IP))); err != nil {
 		s.log.ErrorContext(ctx, "reset: the sign-in failures of this IP were not forgotten", "err", err)
 	}
-	d := s.eventData(u.Email, c)
+	cat := s.catalogFor(ctx, u)
+	d := s.eventData(cat, u.Email, c)
 	d.Link = s.link("/account/forgot-password", nil)
-	s.sendMail(ctx, mail.PasswordChanged, d)
+	s.sendMail(ctx, cat, mail.PasswordChanged, d)
 	return nil
 }
 
@@ -255,16 +274,17 @@ func (s *Service) RequestEmailChange(ctx context.Context, c Client, u *User, new
 	// The old address hears of every request, whether or not the new
 	// address is free: the notice must not tell which addresses have
 	// accounts.
-	d := s.eventData(u.Email, c)
+	cat := s.catalogFor(ctx, u)
+	d := s.eventData(cat, u.Email, c)
 	d.NewEmail = newEmail
 	d.Link = s.link("/account/manage/change-password", nil)
-	s.sendMail(ctx, mail.EmailChangeRequested, d)
+	s.sendMail(ctx, cat, mail.EmailChangeRequested, d)
 	// Whether the new address has an account is looked up by the outbox
 	// worker, not here: the request does the same work — the notice and one
 	// job row — for a free and a taken address, so its time tells nothing
 	// (ACC-01, AUTH-02; it answered ~25 % faster for a taken one when the
 	// token and mail were made only for a free one).
-	payload, _ := json.Marshal(jobPayload{IP: c.IP, UserAgent: c.UserAgent, UserID: u.ID})
+	payload, _ := json.Marshal(jobPayload{IP: c.IP, UserAgent: c.UserAgent, UserID: u.ID, Lang: requestLang(ctx)})
 	return s.queue.enqueueJob(ctx, jobEmailChange, newEmail, string(payload))
 }
 
@@ -273,6 +293,7 @@ func (s *Service) RequestEmailChange(ctx context.Context, c Client, u *User, new
 // has one (that confirmation could never complete) or the requester's
 // account is gone.
 func (s *Service) runEmailChange(ctx context.Context, m *store.OutboxMessage) error {
+	ctx = s.jobContext(ctx, m)
 	newEmail, norm := m.To, NormalizeEmail(m.To)
 	_, err := s.store.FindUserByEmail(ctx, norm)
 	taken := err == nil
@@ -288,14 +309,16 @@ func (s *Service) runEmailChange(ctx context.Context, m *store.OutboxMessage) er
 	}
 	if taken {
 		// Someone else's address: no link, the same work (decoyMail).
-		return s.decoyMail(ctx, newEmail, PurposeChangeEmail, mail.ChangeEmail, "/account/confirm-email-change", s.opts.ChangeEmailLifetime, "", Client{})
+		return s.decoyMail(ctx, u, newEmail, PurposeChangeEmail, mail.ChangeEmail, "/account/confirm-email-change", s.opts.ChangeEmailLifetime, "", Client{})
 	}
 	secret, err := s.issueToken(ctx, u, PurposeChangeEmail, newEmail, norm, s.opts.ChangeEmailLifetime)
 	if err != nil {
 		return err
 	}
 	link := s.link("/account/confirm-email-change", url.Values{"userId": {u.ID}, "email": {newEmail}, "code": {secret}})
-	return s.queueMail(ctx, mail.ChangeEmail, mail.Data{To: newEmail, Link: link, Expires: humanDuration(s.opts.ChangeEmailLifetime)})
+	// The new address is the requester's: their language.
+	cat := s.catalogFor(ctx, u)
+	return s.queueMail(ctx, cat, mail.ChangeEmail, mail.Data{To: newEmail, Link: link, Expires: duration(cat, s.opts.ChangeEmailLifetime)})
 }
 
 // ConfirmEmailChange spends an email-change link: the account's address
@@ -332,9 +355,10 @@ func (s *Service) ConfirmEmailChange(ctx context.Context, c Client, userID, emai
 		s.log.ErrorContext(ctx, "email change: old tokens not deleted (they are dead: the stamp changed)", "err", err)
 	}
 	s.RecordEvent(ctx, u.ID, EventEmailChanged, c, u.Email+" → "+newEmail)
-	d := s.eventData(u.Email, c)
+	cat := s.catalogFor(ctx, u)
+	d := s.eventData(cat, u.Email, c)
 	d.NewEmail, d.OldEmail = newEmail, u.Email
-	s.sendMail(ctx, mail.EmailChanged, d)
+	s.sendMail(ctx, cat, mail.EmailChanged, d)
 	return s.store.FindUserByID(ctx, u.ID)
 }
 

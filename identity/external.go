@@ -11,6 +11,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/accountportal/portal/mail"
+	"github.com/accountportal/portal/messages"
 	"github.com/accountportal/portal/store"
 )
 
@@ -179,18 +180,19 @@ func (s *Service) StartExternalSignup(ctx context.Context, c Client, ext Externa
 	}
 	code := newExternalCode()
 	p := &PendingExternalSignup{Ext: ext, Email: email, InviteCode: inviteCode, Attributes: clean, CodeHash: hashToken(code, "external-signup"), Expires: s.now().Add(externalCodeLifetime)}
-	if _, err := s.store.FindUserByEmail(ctx, norm); err == nil {
+	if owner, err := s.store.FindUserByEmail(ctx, norm); err == nil {
 		// Taken (or the identity is linked already): nobody learns the
 		// code, so the sign-up can never complete; the owner hears of it.
 		p.CodeHash = hashToken(newExternalCode(), "external-signup")
-		s.sendCapped(ctx, norm, mail.RegisterExisting, mail.Data{To: email, Link: s.link("/account/login", nil)})
+		s.sendCapped(ctx, s.catalogFor(ctx, owner), norm, mail.RegisterExisting, mail.Data{To: email, Link: s.link("/account/login", nil)})
 		return ExternalSignup{Pending: p}, nil
 	} else if !errors.Is(err, store.ErrNotFound) {
 		return ExternalSignup{}, internal(err)
 	}
-	d := mail.Data{To: email, Code: code, Provider: ext.ProviderName, Expires: humanDuration(externalCodeLifetime),
+	cat := s.catalogFor(ctx, nil)
+	d := mail.Data{To: email, Code: code, Provider: ext.ProviderName, Expires: duration(cat, externalCodeLifetime),
 		Link: s.link("/account/external-login/confirm", url.Values{"code": {code}})}
-	s.sendCapped(ctx, norm, mail.ExternalSignup, d)
+	s.sendCapped(ctx, cat, norm, mail.ExternalSignup, d)
 	return ExternalSignup{Pending: p}, nil
 }
 
@@ -265,14 +267,14 @@ func (s *Service) createExternalAccount(ctx context.Context, c Client, ext Exter
 // MailsPerAccount mails of the registration kind (confirmations, "someone
 // tried to register", external sign-up codes) this window: over the cap
 // nothing is sent and nothing changes in the answer (RST-05).
-func (s *Service) sendCapped(ctx context.Context, norm, name string, d mail.Data) {
+func (s *Service) sendCapped(ctx context.Context, cat *messages.Catalog, norm, name string, d mail.Data) {
 	ok, _, err := s.hit(ctx, "confirm-mail", norm, s.opts.RateLimits.MailsPerAccount)
 	if err != nil {
 		s.log.ErrorContext(ctx, "mail cap not counted; mail not sent", "message", name, "err", err)
 		return
 	}
 	if ok {
-		s.sendMail(ctx, name, d)
+		s.sendMail(ctx, cat, name, d)
 	}
 }
 
@@ -310,7 +312,7 @@ func (s *Service) LinkExternal(ctx context.Context, c Client, u *User, ext Exter
 		return internal(err)
 	}
 	s.RecordEvent(ctx, u.ID, EventExternalLoginLinked, c, ext.ProviderName)
-	s.notify(ctx, u, c, "A "+ext.ProviderName+" login was linked to your account")
+	s.notify(ctx, u, c, "mail-notice.external_login_linked", "provider", ext.ProviderName)
 	return nil
 }
 
@@ -357,7 +359,7 @@ func (s *Service) UnlinkExternal(ctx context.Context, c Client, u *User, keepSID
 		return err
 	}
 	s.RecordEvent(ctx, u.ID, EventExternalLoginRemoved, c, providerName)
-	s.notify(ctx, u, c, "A "+providerName+" login was removed from your account")
+	s.notify(ctx, u, c, "mail-notice.external_login_removed", "provider", providerName)
 	return nil
 }
 

@@ -328,7 +328,7 @@ func (s *Service) Register(ctx context.Context, c Client, in RegisterInput) (Reg
 		// Counted against the per-address mail cap like every mail a
 		// stranger can trigger (RST-05): registering an address over and
 		// over does not flood its owner.
-		s.sendCapped(ctx, existing.NormalizedEmail, mail.RegisterExisting, mail.Data{To: existing.Email, Link: s.link("/account/login", nil)})
+		s.sendCapped(ctx, s.catalogFor(ctx, existing), existing.NormalizedEmail, mail.RegisterExisting, mail.Data{To: existing.Email, Link: s.link("/account/login", nil)})
 		// The owner's history says what happened, not "Account created"
 		// (issue 18 item 3); the stranger's page stays the same.
 		s.RecordEvent(ctx, existing.ID, EventRegisterAttempt, c, "")
@@ -359,11 +359,14 @@ func (s *Service) Register(ctx context.Context, c Client, in RegisterInput) (Reg
 	return res, nil
 }
 
-// queueMail renders message name and puts it in the outbox; the mail
-// queue delivers it. Site name and base URL are filled in.
-func (s *Service) queueMail(ctx context.Context, name string, d mail.Data) error {
+// queueMail renders message name in the language of cat (catalogFor: the
+// recipient's) and puts it in the outbox; the mail queue delivers it. Site
+// name and base URL are filled in. The outbox holds the rendered message,
+// so a mail queued before a restart goes out in the language it was
+// written in.
+func (s *Service) queueMail(ctx context.Context, cat *messages.Catalog, name string, d mail.Data) error {
 	d.SiteName, d.BaseURL = s.opts.SiteName, s.opts.BaseURL+"/"
-	m, err := s.templates.Load().Render(name, d)
+	m, err := s.templates.Load().Render(cat, name, d)
 	if err != nil {
 		return internal(err)
 	}
@@ -372,22 +375,23 @@ func (s *Service) queueMail(ctx context.Context, name string, d mail.Data) error
 
 // sendMail is queueMail for messages whose loss the user can recover from
 // (they can ask again): a failure is logged, not returned.
-func (s *Service) sendMail(ctx context.Context, name string, d mail.Data) {
-	if err := s.queueMail(ctx, name, d); err != nil {
+func (s *Service) sendMail(ctx context.Context, cat *messages.Catalog, name string, d mail.Data) {
+	if err := s.queueMail(ctx, cat, name, d); err != nil {
 		s.log.ErrorContext(ctx, "mail not queued", "message", name, "err", err)
 	}
 }
 
-// eventData is the "when, from where" of a notification mail.
-func (s *Service) eventData(to string, c Client) mail.Data {
+// eventData is the "when, from where" of a notification mail, in the
+// language of cat.
+func (s *Service) eventData(cat *messages.Catalog, to string, c Client) mail.Data {
 	ip := c.IP
 	if ip == "" {
-		ip = "unknown"
+		ip = cat.T("events.unknown_address")
 	}
 	// The device as the pages name it, not the raw User-Agent (issue 18
 	// item 11).
-	browser := DescribeUserAgent(c.UserAgent)
-	return mail.Data{To: to, Time: s.now().Format("2 Jan 2006 15:04 MST"), IP: ip, Browser: browser}
+	browser := DescribeUserAgentText(c.UserAgent, cat)
+	return mail.Data{To: to, Time: cat.Time(s.now(), "mail.time_format"), IP: ip, Browser: browser}
 }
 
 // ErrInvalidLogin is the one answer to every failed sign-in: unknown
@@ -519,7 +523,7 @@ func (s *Service) PasswordSignIn(ctx context.Context, c Client, email, password 
 		s.RecordEvent(ctx, u.ID, EventLoginFailed, c, "wrong password")
 		s.obs.SignIn(SignInPassword, OutcomeWrongPassword)
 		if src.device {
-			s.attemptFailed(ctx, c, u, "password")
+			s.attemptFailed(ctx, c, u, factorPassword)
 		}
 		return nil, s.loginFailedFromIP(ctx, ip)
 	case s.opts.RequireConfirmedEmail && !u.EmailConfirmed:

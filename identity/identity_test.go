@@ -327,7 +327,7 @@ func TestAttackerCannotLockOwnerOut(t *testing.T) {
 	}
 	notices := 0
 	for _, m := range f.mail.all() {
-		if strings.Contains(m.Text, "never signed in from") {
+		if strings.Contains(m.Subject, "never signed in from") {
 			notices++
 		}
 	}

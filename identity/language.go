@@ -2,8 +2,10 @@ package identity
 
 import (
 	"context"
+	"time"
 
 	"github.com/accountportal/portal/messages"
+	"github.com/accountportal/portal/store"
 )
 
 // LanguageAttribute is the user attribute that holds the language a person
@@ -56,4 +58,61 @@ func (s *Service) catalogFor(ctx context.Context, u *User) *messages.Catalog {
 		return c
 	}
 	return set.Default()
+}
+
+// requestLang is the language of the request behind ctx (its catalogue's
+// tag), or "" outside a request: what an outbox job carries, so that the
+// worker writes the mail as the request would have.
+func requestLang(ctx context.Context) string {
+	if c := messages.FromContext(ctx); c != nil {
+		return c.Lang()
+	}
+	return ""
+}
+
+// jobContext is ctx with the language of the request that queued the job
+// m (see jobPayload.Lang), for catalogFor.
+func (s *Service) jobContext(ctx context.Context, m *store.OutboxMessage) context.Context {
+	if c := s.messageSet().Get(parsePayload(m).Lang); c != nil {
+		return messages.NewContext(ctx, c)
+	}
+	return ctx
+}
+
+// duration writes d in words in the language of c: "24 hours", "30
+// minutes" (the mail's {expires}).
+func duration(c *messages.Catalog, d time.Duration) string {
+	switch {
+	case d >= time.Hour && d%time.Hour == 0:
+		n := int(d / time.Hour)
+		return c.N("mail.hours", n, "n", n)
+	case d >= time.Minute:
+		n := int(d / time.Minute)
+		return c.N("mail.minutes", n, "n", n)
+	default:
+		n := int(d / time.Second)
+		return c.N("mail.seconds", n, "n", n)
+	}
+}
+
+// noticeText is the sentence of a security notice in the language of c:
+// the message key with args' name/value pairs, a time.Duration value in
+// words (duration); a plural message (key_other exists) takes the form of
+// the value named "n".
+func noticeText(c *messages.Catalog, key string, args ...any) string {
+	n, plural := 0, messages.Has(key+"_other")
+	for i := 0; i+1 < len(args); i += 2 {
+		switch v := args[i+1].(type) {
+		case time.Duration:
+			args[i+1] = duration(c, v)
+		case int:
+			if args[i] == "n" {
+				n = v
+			}
+		}
+	}
+	if plural {
+		return c.N(key, n, args...)
+	}
+	return c.T(key, args...)
 }

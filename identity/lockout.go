@@ -3,7 +3,6 @@ package identity
 import (
 	"context"
 	"errors"
-	"fmt"
 	"net/url"
 	"time"
 
@@ -100,20 +99,35 @@ func (s *Service) reserveAttempt(ctx context.Context, c Client, u *User, factor 
 	return after, nil
 }
 
+// lockFactor is what was typed wrong when an account locks: the
+// security event's detail says it, and the mail to the owner.
+type lockFactor string
+
+const (
+	factorPassword lockFactor = "password"
+	factor2FA      lockFactor = "two-factor codes"
+)
+
 // attemptFailed records a wrong factor whose attempt was reserved: when
 // this attempt locked the account, the owner is told by mail — with a
 // link to reset the password when the lock lasts until a reset (MFA-03,
 // AUTH-03). Those mails are not under the per-address mail cap: whoever
 // fails cannot spend them (one per lock).
-func (s *Service) attemptFailed(ctx context.Context, c Client, after *User, factor string) {
+func (s *Service) attemptFailed(ctx context.Context, c Client, after *User, factor lockFactor) {
 	now := s.now()
 	if !IsLockedOut(after, now) || after.AccessFailedCount%max(s.opts.lockout().Threshold, 1) != 0 {
 		return
 	}
-	s.RecordEvent(ctx, after.ID, EventLockout, c, factor)
-	d := s.eventData(after.Email, c)
+	s.RecordEvent(ctx, after.ID, EventLockout, c, string(factor))
+	cat := s.catalogFor(ctx, after)
+	d := s.eventData(cat, after.Email, c)
 	d.Link = s.link("/account/manage/security", nil)
-	d.Notice = fmt.Sprintf("Your account was locked after %d wrong attempts in a row at your %s. If this was not you, change your password.", after.AccessFailedCount, factor)
+	n := after.AccessFailedCount
+	if factor == factor2FA {
+		d.Notice = noticeText(cat, "mail-notice.locked_2fa", "n", n)
+	} else {
+		d.Notice = noticeText(cat, "mail-notice.locked_password", "n", n)
+	}
 	if isHardLocked(after, now) {
 		secret, err := s.issueToken(ctx, after, PurposeResetPassword, "", "", s.opts.ResetPasswordLifetime)
 		if err != nil {
@@ -121,9 +135,13 @@ func (s *Service) attemptFailed(ctx context.Context, c Client, after *User, fact
 		} else {
 			d.Link = s.link("/account/reset-password", url.Values{"code": {secret}})
 		}
-		d.Notice = fmt.Sprintf("Your account is locked after %d wrong attempts in a row at your %s. To unlock it, reset your password with the link below (it works for %s; the forgot-password page sends another).", after.AccessFailedCount, factor, humanDuration(s.opts.ResetPasswordLifetime))
+		if factor == factor2FA {
+			d.Notice = noticeText(cat, "mail-notice.hard_locked_2fa", "n", n, "expires", s.opts.ResetPasswordLifetime)
+		} else {
+			d.Notice = noticeText(cat, "mail-notice.hard_locked_password", "n", n, "expires", s.opts.ResetPasswordLifetime)
+		}
 	}
-	s.sendMail(ctx, mail.SecurityNotice, d)
+	s.sendMail(ctx, cat, mail.SecurityNotice, d)
 }
 
 // attemptSucceeded ends a run of attempts: the count (and a lock the
@@ -237,10 +255,11 @@ func (s *Service) reserveSourceAttempt(ctx context.Context, c Client, u *User, n
 		if n > l.Max {
 			if n == l.Max+1 && u != nil {
 				s.RecordEvent(ctx, u.ID, EventLockout, c, "many failures from unknown addresses")
-				d := s.eventData(u.Email, c)
+				cat := s.catalogFor(ctx, u)
+				d := s.eventData(cat, u.Email, c)
 				d.Link = s.link("/account/forgot-password", nil)
-				d.Notice = fmt.Sprintf("Many wrong passwords for your account came from addresses you never signed in from; sign-ins from new places are held for %s. Your own browsers still sign in. If you fear your password is known, reset it.", humanDuration(end.Sub(now)))
-				s.sendMail(ctx, mail.SecurityNotice, d)
+				d.Notice = noticeText(cat, "mail-notice.unknown_ips", "expires", end.Sub(now))
+				s.sendMail(ctx, cat, mail.SecurityNotice, d)
 			}
 			return "", lockedOut(max(end.Sub(now), time.Second))
 		}

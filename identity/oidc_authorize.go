@@ -105,7 +105,7 @@ func (s *Service) AllowOIDC(ctx context.Context, c Client, u *User, a *OIDCAutho
 		return nil // first-party: part of Portal, no news
 	}
 	s.RecordEvent(ctx, u.ID, EventAppAllowed, c, a.Client.Name)
-	s.notify(ctx, u, c, a.Client.Name+" was allowed to sign you in")
+	s.notify(ctx, u, c, "mail-notice.app_allowed", "app", a.Client.Name)
 	return nil
 }
 
@@ -163,6 +163,6 @@ func (s *Service) RemoveConnectedApp(ctx context.Context, c Client, u *User, cli
 		return internal(err)
 	}
 	s.RecordEvent(ctx, u.ID, EventAppAccessRemoved, c, cl.Name)
-	s.notify(ctx, u, c, cl.Name+" can no longer sign you in or read your account")
+	s.notify(ctx, u, c, "mail-notice.app_access_removed", "app", cl.Name)
 	return nil
 }

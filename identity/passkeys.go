@@ -295,7 +295,7 @@ func (s *Service) AddPasskey(ctx context.Context, c Client, u *User, in AddPassk
 		return nil, internal(err)
 	}
 	s.RecordEvent(ctx, u.ID, EventPasskeyAdded, c, p.Name)
-	s.notify(ctx, u, c, "A passkey was added to your account: "+p.Name)
+	s.notify(ctx, u, c, "mail-notice.passkey_added", "name", p.Name)
 	return p, nil
 }
 
@@ -374,7 +374,7 @@ func (s *Service) RemovePasskey(ctx context.Context, c Client, u *User, keepSID,
 		return err
 	}
 	s.RecordEvent(ctx, u.ID, EventPasskeyRemoved, c, p.Name)
-	s.notify(ctx, u, c, "A passkey was removed from your account: "+p.Name)
+	s.notify(ctx, u, c, "mail-notice.passkey_removed", "name", p.Name)
 	return nil
 }
 
@@ -496,7 +496,7 @@ func (s *Service) passkeyUsed(ctx context.Context, c Client, u *User, stored *Pa
 	}
 	if cred.Authenticator.CloneWarning {
 		s.RecordEvent(ctx, u.ID, EventPasskeyCloned, c, stored.Name)
-		s.notify(ctx, u, c, "A sign-in with your passkey "+stored.Name+" was refused: the passkey may have been copied")
+		s.notify(ctx, u, c, "mail-notice.passkey_clone_warning", "name", stored.Name)
 		return ErrPasskeyCloned
 	}
 	return nil

@@ -3,7 +3,6 @@ package identity
 import (
 	"bufio"
 	_ "embed"
-	"strconv"
 	"strings"
 	"sync"
 	"unicode"
@@ -184,11 +183,4 @@ func IsCommonPassword(lower string) bool {
 	})
 	_, ok := commonPasswords[lower]
 	return ok
-}
-
-func pluralf(n int, one, many string) string {
-	if n == 1 {
-		return strings.Replace(one, "%d", "1", 1)
-	}
-	return strings.Replace(many, "%d", strconv.Itoa(n), 1)
 }

@@ -230,6 +230,9 @@ func (s *Service) DeleteAccount(ctx context.Context, c Client, u *User, password
 			return err
 		}
 	}
+	// The language is read before the account (and its saved language)
+	// goes.
+	cat := s.catalogFor(ctx, u)
 	err := s.store.DeleteUser(ctx, u.ID, u.Email, s.keptEvents())
 	if errors.Is(err, store.ErrNotFound) {
 		return errKey(ENOTFOUND, "errors.account_gone")
@@ -238,8 +241,8 @@ func (s *Service) DeleteAccount(ctx context.Context, c Client, u *User, password
 		return internal(err)
 	}
 	s.log.InfoContext(ctx, "security event", "event", EventAccountDeleted, "user", u.ID, "ip", c.IP, "user_agent", c.UserAgent)
-	d := s.eventData(u.Email, c)
-	s.sendMail(ctx, mail.AccountDeleted, d)
+	d := s.eventData(cat, u.Email, c)
+	s.sendMail(ctx, cat, mail.AccountDeleted, d)
 	return nil
 }
 

@@ -108,7 +108,8 @@ func (s *Service) Invite(ctx context.Context, email string) (string, error) {
 		return "", internal(err)
 	}
 	link := s.link("/account/register", url.Values{"invite": {code}, "email": {email}})
-	if err := s.queueMail(ctx, mail.Invite, mail.Data{To: email, Link: link, Expires: humanDuration(s.opts.InviteLifetime)}); err != nil {
+	cat := s.catalogFor(ctx, nil)
+	if err := s.queueMail(ctx, cat, mail.Invite, mail.Data{To: email, Link: link, Expires: duration(cat, s.opts.InviteLifetime)}); err != nil {
 		return "", err
 	}
 	s.log.InfoContext(ctx, "security event", "event", "invite_sent", "invited", hashToken(norm, "")[:8])

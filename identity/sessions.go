@@ -244,7 +244,7 @@ func (s *Service) checkCurrentPassword(ctx context.Context, c Client, u *User, p
 		return err
 	}
 	if !ok {
-		s.attemptFailed(ctx, c, after, "password")
+		s.attemptFailed(ctx, c, after, factorPassword)
 		if IsLockedOut(after, s.now()) {
 			return fieldErr(field, "errors.too_many_passwords")
 		}

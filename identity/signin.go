@@ -3,7 +3,6 @@ package identity
 import (
 	"context"
 	"errors"
-	"fmt"
 	"time"
 
 	"github.com/accountportal/portal/store"
@@ -109,7 +108,7 @@ func (s *Service) RecoveryCodeSignIn(ctx context.Context, c Client, p *PendingSi
 	if err != nil {
 		return nil, internal(err)
 	}
-	s.notify(ctx, u, c, fmt.Sprintf("A recovery code was used to sign in; %d left", len(left)))
+	s.notify(ctx, u, c, "mail-notice.recovery_code_used", "n", len(left))
 	return &SignIn{User: u, Session: SessionOptions{Method: joinMethod(p.Method, "recovery code")}, RecoveryCodesLeft: len(left)}, nil
 }
 
@@ -198,7 +197,7 @@ func (s *Service) checkCode(ctx context.Context, c Client, u *User, check func(*
 			return nil, err
 		}
 		s.RecordEvent(ctx, u.ID, EventLoginFailed, c, "wrong second factor")
-		s.attemptFailed(ctx, c, after, "two-factor codes")
+		s.attemptFailed(ctx, c, after, factor2FA)
 		if IsLockedOut(after, s.now()) {
 			return nil, lockedOutUser(after, s.now())
 		}

@@ -265,7 +265,7 @@ func TestSecondFactorHardCap(t *testing.T) {
 	}
 	var locks []string
 	for _, m := range f.mail.all() {
-		if strings.Contains(m.Text, "wrong attempts in a row") {
+		if strings.Contains(m.Subject, "wrong two-factor codes in a row") {
 			locks = append(locks, m.Text)
 		}
 	}

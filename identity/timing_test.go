@@ -40,6 +40,12 @@ func (c *countingStore) FindUserByEmail(ctx context.Context, e string) (*store.U
 	return c.Store.FindUserByEmail(ctx, e)
 }
 
+// UserAttributes is where the recipient's language is read (issue 22).
+func (c *countingStore) UserAttributes(ctx context.Context, id string) (map[string]string, error) {
+	c.add(true)
+	return c.Store.UserAttributes(ctx, id)
+}
+
 func (c *countingStore) FindUserByID(ctx context.Context, id string) (*store.User, error) {
 	c.add(true)
 	return c.Store.FindUserByID(ctx, id)

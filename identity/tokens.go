@@ -101,8 +101,9 @@ func (s *Service) sendConfirmation(ctx context.Context, u *User) (string, error)
 		return "", err
 	}
 	link := s.link("/account/confirm-email", url.Values{"userId": {u.ID}, "code": {secret}})
-	d := mail.Data{To: u.Email, Link: link, Expires: humanDuration(s.opts.ConfirmEmailLifetime)}
-	return link, s.queueMail(ctx, mail.ConfirmEmail, d)
+	cat := s.catalogFor(ctx, u)
+	d := mail.Data{To: u.Email, Link: link, Expires: duration(cat, s.opts.ConfirmEmailLifetime)}
+	return link, s.queueMail(ctx, cat, mail.ConfirmEmail, d)
 }
 
 // ConfirmEmail spends a confirmation link. The token is bound to the address
@@ -149,18 +150,6 @@ func (s *Service) ConfirmEmail(ctx context.Context, c Client, userID, secret str
 		}
 	}
 	return res, nil
-}
-
-// humanDuration writes d as a person would: "24 hours", "30 minutes".
-func humanDuration(d time.Duration) string {
-	switch {
-	case d >= time.Hour && d%time.Hour == 0:
-		return pluralf(int(d/time.Hour), "%d hour", "%d hours")
-	case d >= time.Minute:
-		return pluralf(int(d/time.Minute), "%d minute", "%d minutes")
-	default:
-		return pluralf(int(d/time.Second), "%d second", "%d seconds")
-	}
 }
 
 // ResetLinkLive reports whether a reset link's code can still be used:

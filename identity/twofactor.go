@@ -230,7 +230,7 @@ func (s *Service) EnableAuthenticator(ctx context.Context, c Client, u *User, ke
 	}
 	u.TwoFactorEnabled, u.AuthenticatorKey, u.SecurityStamp = true, sealed, stamp
 	s.RecordEvent(ctx, u.ID, Event2FAEnabled, c, "")
-	s.notifySignedOut(ctx, u, c, "Two-factor authentication was turned on")
+	s.notifySignedOut(ctx, u, c, "mail-notice.2fa_enabled")
 	return s.replaceRecoveryCodes(ctx, u)
 }
 
@@ -257,7 +257,7 @@ func (s *Service) DisableTwoFactor(ctx context.Context, c Client, u *User, keepS
 		return err
 	}
 	s.RecordEvent(ctx, u.ID, Event2FADisabled, c, "")
-	s.notifySignedOut(ctx, u, c, "Two-factor authentication was turned off")
+	s.notifySignedOut(ctx, u, c, "mail-notice.2fa_disabled")
 	return nil
 }
 
@@ -268,7 +268,7 @@ func (s *Service) ResetAuthenticator(ctx context.Context, c Client, u *User, kee
 		return err
 	}
 	s.RecordEvent(ctx, u.ID, Event2FAReset, c, "")
-	s.notifySignedOut(ctx, u, c, "Your authenticator app key was reset")
+	s.notifySignedOut(ctx, u, c, "mail-notice.2fa_reset")
 	return nil
 }
 
@@ -392,7 +392,7 @@ func (s *Service) GenerateRecoveryCodes(ctx context.Context, c Client, u *User, 
 	}
 	u.SecurityStamp = stamp
 	s.RecordEvent(ctx, u.ID, EventRecoveryCodesRenewed, c, "")
-	s.notify(ctx, u, c, "New recovery codes were generated; the old ones no longer work")
+	s.notify(ctx, u, c, "mail-notice.recovery_codes_regenerated")
 	return codes, nil
 }
 
@@ -519,29 +519,32 @@ func (s *Service) ForgetAllBrowsers(ctx context.Context, c Client, u *User) (int
 	if err != nil {
 		return 0, internal(err)
 	}
-	s.notify(ctx, u, c, "Every browser remembered for two-factor authentication was forgotten")
+	s.notify(ctx, u, c, "mail-notice.browsers_forgotten")
 	return n, nil
 }
 
 // RememberBrowserLifetime is how long a remembered browser skips 2FA.
 func (s *Service) RememberBrowserLifetime() time.Duration { return s.opts.RememberBrowserLifetime }
 
-// notify mails u a security notice with when, where and which browser.
-func (s *Service) notify(ctx context.Context, u *User, c Client, notice string) {
-	s.notifyMail(ctx, u, c, notice, false)
+// notify mails u a security notice with when, where and which browser,
+// in u's language: key is the notice's sentence (mail-notice.*, a plural
+// message when args name "n"), args its placeholders' name/value pairs.
+func (s *Service) notify(ctx context.Context, u *User, c Client, key string, args ...any) {
+	s.notifyMail(ctx, u, c, false, key, args...)
 }
 
 // notifySignedOut is notify for a change that also ended every other
 // session of the account: the mail says so, as the page does (issue 18
 // item 5).
-func (s *Service) notifySignedOut(ctx context.Context, u *User, c Client, notice string) {
-	s.notifyMail(ctx, u, c, notice, true)
+func (s *Service) notifySignedOut(ctx context.Context, u *User, c Client, key string, args ...any) {
+	s.notifyMail(ctx, u, c, true, key, args...)
 }
 
-func (s *Service) notifyMail(ctx context.Context, u *User, c Client, notice string, signedOut bool) {
-	d := s.eventData(u.Email, c)
-	d.Notice = notice
+func (s *Service) notifyMail(ctx context.Context, u *User, c Client, signedOut bool, key string, args ...any) {
+	cat := s.catalogFor(ctx, u)
+	d := s.eventData(cat, u.Email, c)
+	d.Notice = noticeText(cat, key, args...)
 	d.SignedOut = signedOut
 	d.Link = s.link("/account/manage/security", nil)
-	s.sendMail(ctx, mail.SecurityNotice, d)
+	s.sendMail(ctx, cat, mail.SecurityNotice, d)
 }

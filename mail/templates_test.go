@@ -6,9 +6,12 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"testing/fstest"
+
+	"github.com/accountportal/portal/messages"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
@@ -18,7 +21,7 @@ func golden(t *testing.T, name, got string) {
 	t.Helper()
 	path := filepath.Join("testdata", name)
 	if *update {
-		if err := os.MkdirAll("testdata", 0o755); err != nil {
+		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 			t.Fatal(err)
 		}
 		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
@@ -43,7 +46,7 @@ func TestMessagesGolden(t *testing.T) {
 	}
 	for _, name := range Names {
 		t.Run(name, func(t *testing.T) {
-			m, err := ts.Render(name, SampleData)
+			m, err := ts.Render(nil, name, SampleData)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -68,7 +71,7 @@ func TestHTMLEscapesData(t *testing.T) {
 	}
 	d := SampleData
 	d.NewEmail = `<script>alert(1)</script>@example.com`
-	m, err := ts.Render(EmailChanged, d)
+	m, err := ts.Render(nil, EmailChanged, d)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -87,7 +90,7 @@ func TestThemeOverrides(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	m, err := ts.Render(ConfirmEmail, SampleData)
+	m, err := ts.Render(nil, ConfirmEmail, SampleData)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -95,13 +98,13 @@ func TestThemeOverrides(t *testing.T) {
 		t.Fatalf("override not used: %+v", m)
 	}
 	// Messages the theme does not override stay built-in.
-	if m, _ := ts.Render(ResetPassword, SampleData); !strings.Contains(m.Subject, "Reset your") {
+	if m, _ := ts.Render(nil, ResetPassword, SampleData); !strings.Contains(m.Subject, "Reset your") {
 		t.Fatalf("un-overridden message changed: %q", m.Subject)
 	}
 	// An override that fails at send time falls back to the built-in one.
 	d := SampleData
 	d.To = "boom@example.com"
-	m, err = ts.Render(ConfirmEmail, d)
+	m, err = ts.Render(nil, ConfirmEmail, d)
 	if err != nil || strings.Contains(m.HTML, "Themed") || !strings.Contains(logBuf.String(), "override failed") {
 		t.Fatalf("fallback: m=%+v err=%v log=%q", m, err, logBuf.String())
 	}
@@ -124,5 +127,85 @@ func TestThemeOverrides(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// Every message goes out in every built-in language (issue 22): subject
+// and both bodies from that language's catalogue, <html lang dir> naming
+// it, no message key left unresolved, and no sentence of the English
+// message left in it. testdata/LANG/NAME.txt.golden pins the wording.
+func TestMessagesInEveryLanguage(t *testing.T) {
+	ts, err := LoadTemplates(nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	leftKey := regexp.MustCompile(`\bmail(?:-[a-z-]+)?\.[a-z0-9_]+\b`)
+	langs := messages.Languages()
+	if len(langs) < 5 {
+		t.Fatalf("built-in languages %v, want en, ar, de, es, fr", langs)
+	}
+	for _, lang := range langs {
+		c := messages.Builtin(lang)
+		for _, name := range Names {
+			t.Run(lang+"/"+name, func(t *testing.T) {
+				m, err := ts.Render(c, name, Sample(c))
+				if err != nil {
+					t.Fatal(err)
+				}
+				for part, body := range map[string]string{"subject": m.Subject, "text": m.Text, "html": m.HTML} {
+					if k := leftKey.FindString(body); k != "" {
+						t.Errorf("%s: message key %q left in it", part, k)
+					}
+				}
+				wantHTML := `<html lang="` + lang + `" dir="` + c.Dir() + `">`
+				if !strings.Contains(m.HTML, wantHTML) {
+					t.Errorf("HTML body does not start with %s:\n%.200s", wantHTML, m.HTML)
+				}
+				if lang == "en" {
+					return
+				}
+				en, err := ts.Render(nil, name, SampleData)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if m.Subject == en.Subject {
+					t.Errorf("subject %q is the English one", m.Subject)
+				}
+				// No English paragraph survives (the lines of the text
+				// body that are words, not links, codes or addresses).
+				for _, line := range strings.Split(en.Text, "\n") {
+					if len(strings.Fields(line)) >= 3 && strings.Contains(m.Text, line) {
+						t.Errorf("English line %q in the %s text", line, lang)
+					}
+				}
+				golden(t, filepath.Join(lang, name+".txt.golden"), "Subject: "+m.Subject+"\n\n"+m.Text)
+			})
+		}
+	}
+}
+
+// Words in the recipient's language stay whole: a French no-break space
+// before a colon is not a place to break a line or to drop.
+func TestWrapKeepsNoBreakSpace(t *testing.T) {
+	got := wrap(strings.Repeat("mot ", 20) + "adresse\u00a0:")
+	if !strings.HasSuffix(got, "adresse\u00a0:") {
+		t.Fatalf("wrap lost the no-break space: %q", got)
+	}
+	for _, line := range strings.Split(got, "\n") {
+		if n := len([]rune(line)); n > wrapWidth {
+			t.Errorf("line of %d characters: %q", n, line)
+		}
+	}
+}
+
+// An override in a theme is checked in every language it can go out in.
+func TestThemeOverrideCheckedInEveryLanguage(t *testing.T) {
+	fsys := fstest.MapFS{
+		// Fails only when the language is right-to-left.
+		"invite.html": {Data: []byte(`<p dir="{{dir}}">{{t "mail-invite.intro" "site" .SiteName "to" .To}}{{if eq dir "rtl"}}{{.Nope}}{{end}}</p>`)},
+	}
+	_, err := LoadTemplates(fsys, nil)
+	if err == nil || !strings.Contains(err.Error(), "invite") || !strings.Contains(err.Error(), "ar") {
+		t.Fatalf("err = %v, want the override refused naming invite and ar", err)
 	}
 }

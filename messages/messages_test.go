@@ -127,8 +127,9 @@ func TestTemplateRoundTrip(t *testing.T) {
 }
 
 // keyUse finds message keys in source: v.T("key", …), h.T("key"),
-// {{t "key" …}} and the identity package's fieldErr/errKey("key").
-var keyUse = regexp.MustCompile(`(?:\bT\((?:c,\s*)?|\bt\s+|\.[TP]\s+|\bfieldErr\([^,]+,\s*|\berrKey\([^,"]+,\s*|\bKey:\s*|\bnotify\([^")]*|\bTime\([^,()]+,\s*|\bdate\s+\S+\s+)"([a-z0-9-]+\.[a-z0-9_]+)"`)
+// {{t "key" …}}, the identity package's fieldErr/errKey("key") and its
+// security notices, notify(…, "key") and noticeText(c, "key").
+var keyUse = regexp.MustCompile(`(?:\bT\((?:c,\s*)?|\bt\s+|\.[TP]\s+|\bfieldErr\([^,]+,\s*|\berrKey\([^,"]+,\s*|\bKey:\s*|\bnotify(?:SignedOut)?\([^")]*|\bnoticeText\([^,"]+,\s*|\bTime\([^,]+,\s*|\bdate\s+\S+\s+)"([a-z0-9-]+\.[a-z0-9_]+)"`)
 
 // pluralUse finds plural messages by their base key: v.N("key", n, …),
 // v.Plural("key", …), {{tn "key" …}}, errPlural(code, "key", …).
@@ -137,7 +138,7 @@ var pluralUse = regexp.MustCompile(`(?:\bN\(|\bPlural\(|\btn\s+|\.N\s+|\berrPlur
 // sources are the files whose text goes through the catalogue.
 var sources = []string{"pages/*.templ", "theme/builtin/*.html", "theme/builtin/pages/*.html", "theme/example/*.html",
 	"theme/example/pages/*.html", "pages/*.go", "handlers/*.go", "identity/*.go", "*.go", "examples/custom/*.go",
-	"mail/templates/*", "messages/*.go"}
+	"mail/templates/*", "mail/*.go", "messages/*.go"}
 
 // Every key the pages and the Go code use is in the built-in catalogue,
 // and every key of the catalogue is used somewhere.

@@ -318,7 +318,7 @@ func (l *loaded) mail(docPath, file string) (Document, error) {
 	if !known || (ext != ".html" && ext != ".txt") || (raw && ext != ".html") {
 		return Document{}, ErrNotFound
 	}
-	m, err := l.mails.Render(base, mail.SampleData)
+	m, err := l.mails.Render(l.th.Messages(), base, mail.Sample(l.th.Messages()))
 	if err != nil {
 		return Document{}, &themeError{err}
 	}
