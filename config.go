@@ -100,8 +100,17 @@ type Config struct {
 	// cookie is Portal's host's (and path's) alone.
 	CookieDomain string // --cookie-domain
 
+	// ClientsFile is a TOML file of OpenID Connect clients, for operators
+	// who keep configuration in git ([[client]] id, name, redirect_uris,
+	// …; clientsfile.go and README "Sign in with Portal"). Applied at
+	// start, after the same checks as portal clients add.
+	ClientsFile string // --clients-file
+
 	// Set from Go only.
 
+	// Getenv reads the environment variables the clients file names
+	// (secret_env); default os.Getenv.
+	Getenv func(string) string
 	// Logger receives the log; default: text to stderr.
 	Logger *slog.Logger
 	// Now is the clock; tests inject one. Default time.Now.
@@ -113,9 +122,10 @@ type Config struct {
 	// Filled in by Validate: what the strings above say, parsed once.
 	baseURL *url.URL
 	proxies []*net.IPNet
-	cors    []string             // CORSOrigins, normalised
-	returns []string             // AllowedReturnOrigins, normalised
-	extra   identity.ExtraFields // RegisterFields, then RegisterFieldsFile's
+	cors    []string                  // CORSOrigins, normalised
+	returns []string                  // AllowedReturnOrigins, normalised
+	extra   identity.ExtraFields      // RegisterFields, then RegisterFieldsFile's
+	clients []identity.OIDCClientSpec // ClientsFile's
 }
 
 // DefaultConfig returns the defaults of README's configuration table.
@@ -144,6 +154,7 @@ func (c *Config) BindFlags(fs *flag.FlagSet) {
 	fs.BoolVar(&c.ThemeReload, "theme-reload", c.ThemeReload, "development: read the theme directory again when a file in it changes (refused with an https base URL)")
 	c.Settings.BindFlags(fs)
 	fs.StringVar(&c.RegisterFieldsFile, "register-fields-file", c.RegisterFieldsFile, "TOML file of extra registration fields ([[field]] name, type, required, label)")
+	fs.StringVar(&c.ClientsFile, "clients-file", c.ClientsFile, "TOML file of OpenID Connect clients ([[client]] id, name, redirect_uris, post_logout_redirect_uris, public, skip_consent, secret_env or secret_sha256), applied at start; never a plaintext secret")
 	fs.StringVar(&c.CookieDomain, "cookie-domain", c.CookieDomain, "share the session cookie with the hosts of this domain, e.g. example.com (Domain=, Path=/, __Secure- on https); the base URL's host must be within it (default: Portal's host only)")
 	fs.StringVar(&c.SiteName, "site-name", c.SiteName, "site name shown on pages and in mail")
 	fs.StringVar(&c.Languages, "languages", c.Languages, "languages offered, comma-separated BCP 47 tags, e.g. en,de,fr (default: every built-in language and every one the theme adds)")
@@ -267,6 +278,9 @@ func (c *Config) Validate() error {
 		if c.extra, err = c.readFieldsFile(); err != nil {
 			bad("register-fields-file", "%v", err)
 		}
+	}
+	if c.clients, err = c.readClientsFile(); err != nil {
+		bad("clients-file", "%v", err)
 	}
 	if strings.TrimSpace(c.SiteName) == "" {
 		bad("site-name", "empty")

@@ -156,6 +156,20 @@ func New(cfg Config) (*Portal, error) {
 		return nil, err
 	}
 
+	if cfg.ClientsFile != "" {
+		// The clients file (issue 20): checked in full by Validate, so
+		// this writes a valid set or nothing.
+		unlisted, err := id.ApplyOIDCClients(ctx, cfg.clients)
+		if err != nil {
+			b.close()
+			return nil, fmt.Errorf("--clients-file %s: %w", cfg.ClientsFile, err)
+		}
+		log.Info("OpenID Connect clients applied from the clients file", "file", cfg.ClientsFile, "clients", len(cfg.clients))
+		for _, cid := range unlisted {
+			log.Warn("an OpenID Connect client is registered but not in the clients file; it stays until portal clients remove", "client_id", cid, "file", cfg.ClientsFile)
+		}
+	}
+
 	h, err := handlers.New(handlers.Options{
 		Identity:        id,
 		SessionStore:    b.sessions,

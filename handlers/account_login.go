@@ -56,7 +56,7 @@ func (h *Handler) loginView(c echo.Context, f loginForm, errs pages.FieldErrors,
 }
 
 func (h *Handler) handleLoginShow(c echo.Context) error {
-	return h.renderPage(c, http.StatusOK, "login", h.loginView(c, loginForm{}, nil, ""))
+	return h.renderPage(c, http.StatusOK, "login", h.loginView(c, loginForm{Email: h.oidcLoginHint(c)}, nil, ""))
 }
 
 func (h *Handler) handleLoginPost(c echo.Context) error {

@@ -104,7 +104,7 @@ func (h *Handler) oidcRoutes(add func(method, path string, hf echo.HandlerFunc, 
 		add(http.MethodOptions, p, echo.NotFoundHandler, on, mw)
 	}
 	add(get, oidcDiscoveryPath, wrap(func(w http.ResponseWriter, r *http.Request) {
-		op.Discover(w, op.CreateDiscoveryConfig(r.Context(), p, h.oidcStorage))
+		op.Discover(w, discovery(op.CreateDiscoveryConfig(r.Context(), p, h.oidcStorage)))
 	}), on, corsGet)
 	for _, m := range []string{get, post} {
 		add(m, oidcAuthorizePath, wrap(func(w http.ResponseWriter, r *http.Request) { op.Authorize(w, r, p) }), on)
@@ -118,6 +118,20 @@ func (h *Handler) oidcRoutes(add func(method, path string, hf echo.HandlerFunc, 
 	add(get, oidcKeysPath, wrap(func(w http.ResponseWriter, r *http.Request) { op.Keys(w, r, h.oidcStorage) }), corsGet)
 	add(http.MethodGet, oidcContinuePath, h.handleAuthorizeContinue)
 	add(http.MethodPost, oidcContinuePath, h.handleConsentPost, h.requireUser)
+}
+
+// discovery is the op package's discovery document, told only what
+// Portal serves: the code flow and refresh (no implicit flow, no device
+// authorization, no JWT bearer grant, no signed client assertions).
+func discovery(d *oidc.DiscoveryConfiguration) *oidc.DiscoveryConfiguration {
+	d.DeviceAuthorizationEndpoint = ""
+	d.ResponseTypesSupported = []string{string(oidc.ResponseTypeCode)}
+	d.GrantTypesSupported = []oidc.GrantType{oidc.GrantTypeCode, oidc.GrantTypeRefreshToken}
+	d.RequestObjectSigningAlgValuesSupported = nil
+	d.TokenEndpointAuthSigningAlgValuesSupported = nil
+	d.RevocationEndpointAuthSigningAlgValuesSupported = nil
+	d.IntrospectionEndpointAuthSigningAlgValuesSupported = nil
+	return d
 }
 
 // requireOIDCClients: the provider is off (404) until the operator
@@ -175,11 +189,7 @@ func (h *Handler) handleAuthorizeContinue(c echo.Context) error {
 		if a.PromptNone() {
 			return h.toClient(c, a, oidc.ErrLoginRequired())
 		}
-		to := h.loginURL(here)
-		if hint := a.Request.LoginHint; hint != "" && strings.Contains(hint, "@") {
-			to += "&" + url.Values{"email": {hint}}.Encode()
-		}
-		return h.redirect(c, to)
+		return h.redirect(c, h.loginURL(here)) // the login page reads login_hint (oidcLoginHint)
 	}
 	if a.NeedsLogin(x.AuthAt, h.now()) {
 		if a.PromptNone() {
@@ -276,4 +286,23 @@ func (h *Handler) handleEndSession(c echo.Context) error {
 		return err
 	}
 	return c.Redirect(http.StatusFound, s.RedirectURI)
+}
+
+// oidcLoginHint is the login_hint of the authorization request the login
+// page's returnUrl continues, when it is an address: the login form
+// starts with it. It is read from the stored request, so that the address
+// never stands in Portal's own URLs (PRIV-03).
+func (h *Handler) oidcLoginHint(c echo.Context) string {
+	if h.oidc == nil {
+		return ""
+	}
+	to, err := url.Parse(h.returnURL(c.QueryParam("returnUrl")))
+	if err != nil || to.Path != h.url(oidcContinuePath) {
+		return ""
+	}
+	a, err := h.id.OIDCAuthorization(c.Request().Context(), to.Query().Get("id"))
+	if err != nil || !strings.Contains(a.Request.LoginHint, "@") {
+		return ""
+	}
+	return a.Request.LoginHint
 }

@@ -29,7 +29,19 @@ type OIDCClientSpec struct {
 	PostLogoutRedirectURIs []string
 	Public                 bool
 	SkipConsent            bool
+	// SecretSHA256 is the SHA-256 of a secret the operator chose (the
+	// clients file); nil makes a random secret for a confidential client.
+	SecretSHA256 []byte
 }
+
+// clientFieldNames are what an OIDCClientSpec's checks call its fields:
+// the flags of portal clients add, or the keys of the clients file.
+type clientFieldNames struct{ name, redirect, logout string }
+
+var (
+	clientFlags   = clientFieldNames{"--name", "--redirect-uri", "--post-logout-redirect-uri"}
+	clientFileKey = clientFieldNames{"name", "redirect_uris", "post_logout_redirect_uris"}
+)
 
 // ErrUnknownClient: no client has this id.
 var ErrUnknownClient = errors.New("no such client")
@@ -77,23 +89,31 @@ func CheckRedirectURI(raw string, public bool) error {
 	return nil
 }
 
-func (spec *OIDCClientSpec) check() error {
+func (spec *OIDCClientSpec) check() error { return spec.checkAs(clientFlags) }
+
+func (spec *OIDCClientSpec) checkAs(n clientFieldNames) error {
 	spec.Name = strings.TrimSpace(spec.Name)
 	if spec.Name == "" || len(spec.Name) > 100 {
-		return errors.New("a client needs a --name (at most 100 characters)")
+		return fmt.Errorf("a client needs a %s (at most 100 characters)", n.name)
 	}
 	if len(spec.RedirectURIs) == 0 {
-		return errors.New("a client needs at least one --redirect-uri")
+		return fmt.Errorf("a client needs at least one %s", n.redirect)
 	}
 	for _, u := range spec.RedirectURIs {
 		if err := CheckRedirectURI(u, spec.Public); err != nil {
-			return fmt.Errorf("--redirect-uri %w", err)
+			return fmt.Errorf("%s %w", n.redirect, err)
 		}
 	}
 	for _, u := range spec.PostLogoutRedirectURIs {
 		if err := CheckRedirectURI(u, spec.Public); err != nil {
-			return fmt.Errorf("--post-logout-redirect-uri %w", err)
+			return fmt.Errorf("%s %w", n.logout, err)
 		}
+	}
+	if spec.Public && spec.SecretSHA256 != nil {
+		return errors.New("a public client has no secret")
+	}
+	if spec.SecretSHA256 != nil && len(spec.SecretSHA256) != sha256.Size {
+		return errors.New("the secret's SHA-256 must be 32 bytes")
 	}
 	if spec.ID != "" && (len(spec.ID) > 100 || strings.ContainsAny(spec.ID, " :\t\r\n")) {
 		return fmt.Errorf("client id %q: no spaces or colons, at most 100 characters", spec.ID)
@@ -127,30 +147,61 @@ func (s *Service) RegisterOIDCClient(ctx context.Context, spec OIDCClientSpec) (
 	return c, secret, nil
 }
 
-// UpdateOIDCClient makes the registered client id match spec (the clients
-// file), keeping its secret; a client that turns confidential gets a new
-// secret, returned.
-func (s *Service) UpdateOIDCClient(ctx context.Context, spec OIDCClientSpec) (string, error) {
-	if err := spec.check(); err != nil {
-		return "", err
+// CheckOIDCClientFile checks a client of the clients file
+// (--clients-file) as portal clients add checks its flags; the file
+// names every client (ID is required).
+func CheckOIDCClientFile(spec *OIDCClientSpec) error {
+	if spec.ID == "" {
+		return errors.New("a client needs an id")
 	}
-	c, err := s.store.FindOIDCClient(ctx, spec.ID)
-	if errors.Is(err, store.ErrNotFound) {
-		return "", ErrUnknownClient
-	} else if err != nil {
-		return "", err
+	if !spec.Public && spec.SecretSHA256 == nil {
+		return errors.New("a confidential client needs its secret (secret_env or secret_sha256); a public one says public = true")
 	}
-	c.Name, c.RedirectURIs, c.PostLogoutRedirectURIs, c.SkipConsent = spec.Name, spec.RedirectURIs, spec.PostLogoutRedirectURIs, spec.SkipConsent
-	secret := ""
-	switch {
-	case spec.Public:
-		c.SecretHash = nil
-	case c.Public || c.SecretHash == nil:
-		secret = randomToken(32)
-		c.SecretHash = sha(secret)
+	return spec.checkAs(clientFileKey)
+}
+
+// ApplyOIDCClients makes the registered clients of specs' ids match them
+// (the clients file, at every start of every instance): a new id is
+// registered, a known one updated — name, URIs, public, consent and the
+// secret's hash. Nothing is written unless every spec is valid. It
+// returns the ids of registered clients that specs do not name: they stay
+// (portal clients remove removes them).
+func (s *Service) ApplyOIDCClients(ctx context.Context, specs []OIDCClientSpec) (unlisted []string, err error) {
+	seen := map[string]bool{}
+	for i := range specs {
+		if err := CheckOIDCClientFile(&specs[i]); err != nil {
+			return nil, fmt.Errorf("client %q: %w", specs[i].ID, err)
+		}
+		if seen[specs[i].ID] {
+			return nil, fmt.Errorf("client %q is listed twice", specs[i].ID)
+		}
+		seen[specs[i].ID] = true
 	}
-	c.Public = spec.Public
-	return secret, s.store.UpdateOIDCClient(ctx, c)
+	for _, spec := range specs {
+		c := &OIDCClient{ID: spec.ID, Name: spec.Name, RedirectURIs: spec.RedirectURIs, PostLogoutRedirectURIs: spec.PostLogoutRedirectURIs,
+			Public: spec.Public, SkipConsent: spec.SkipConsent, SecretHash: spec.SecretSHA256, CreatedAt: s.now()}
+		err := s.store.UpdateOIDCClient(ctx, c)
+		if errors.Is(err, store.ErrNotFound) {
+			// New; another instance starting at the same moment may
+			// register it first: then update it.
+			if err = s.store.CreateOIDCClient(ctx, c); errors.Is(err, store.ErrConflict) {
+				err = s.store.UpdateOIDCClient(ctx, c)
+			}
+		}
+		if err != nil {
+			return nil, fmt.Errorf("client %q: %w", spec.ID, err)
+		}
+	}
+	all, err := s.store.ListOIDCClients(ctx)
+	if err != nil {
+		return nil, err
+	}
+	for _, c := range all {
+		if !seen[c.ID] {
+			unlisted = append(unlisted, c.ID)
+		}
+	}
+	return unlisted, nil
 }
 
 // OIDCClients lists the registered applications.
@@ -200,3 +251,8 @@ func checkClientSecret(c *OIDCClient, secret string) bool {
 	}
 	return subtle.ConstantTimeCompare(sha(secret), c.SecretHash) == 1
 }
+
+// HashClientSecret is how a client secret is kept (store.OIDCClient's
+// SecretHash): its SHA-256. Client secrets are 256-bit random values, so
+// a fast hash is enough (no password hashing).
+func HashClientSecret(secret string) []byte { return sha(secret) }

@@ -344,6 +344,9 @@ type ChangePasswordView struct {
 	Common
 	Errors            FieldErrors
 	MinPasswordLength int
+	// CanRemove: the account has a passkey, so the password may be
+	// removed (#remove-password-form; issue 21).
+	CanRemove bool
 }
 
 // SetPasswordView is the set-password page for accounts without a
@@ -352,6 +355,9 @@ type SetPasswordView struct {
 	Common
 	Errors            FieldErrors
 	MinPasswordLength int
+	// Passkey: the account signs in with a passkey (the intro says so,
+	// instead of "through another service").
+	Passkey bool
 }
 
 // SessionItem is one signed-in browser on the sessions page.

@@ -1,11 +1,13 @@
 package tests
 
 import (
+	"encoding/json"
 	"net/http"
 	"strings"
 	"testing"
 
 	"github.com/accountportal/portal/identity"
+	"github.com/accountportal/portal/internal/portaltest"
 )
 
 // withOrigin sends every request with the Origin header of a page on
@@ -172,4 +174,55 @@ func TestOpenIDProviderCORS(t *testing.T) {
 		t.Fatal(err)
 	}
 	wantNoCORS(evil.last, evil.origin, "userinfo")
+}
+
+// TestOpenIDProviderDiscovery (issue 20): the discovery document names
+// only what Portal serves — every endpoint it names answers, the code
+// flow and refresh only (no implicit flow, no device authorization), ES256
+// and S256 — so that a client library picks nothing Portal refuses.
+func TestOpenIDProviderDiscovery(t *testing.T) {
+	srv := portaltest.NewServer(t)
+	rp := srv.RegisterRP(t, identity.OIDCClientSpec{})
+	var d map[string]any
+	if err := rp.Provider.Claims(&d); err != nil {
+		t.Fatal(err)
+	}
+	if d["issuer"] != srv.Config.BaseURL {
+		t.Errorf("issuer %v, want the base URL %s", d["issuer"], srv.Config.BaseURL)
+	}
+	for k, v := range d {
+		u, ok := v.(string)
+		if !ok || !strings.HasSuffix(k, "_endpoint") && k != "jwks_uri" {
+			continue
+		}
+		if !strings.HasPrefix(u, srv.Config.BaseURL+"/") {
+			t.Errorf("%s %q is not under the issuer", k, u)
+			continue
+		}
+		resp, err := http.Get(u)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode == http.StatusNotFound {
+			t.Errorf("%s %s: 404 — discovery names an endpoint Portal does not serve", k, u)
+		}
+	}
+	for k, want := range map[string]string{
+		"response_types_supported":              `["code"]`,
+		"grant_types_supported":                 `["authorization_code","refresh_token"]`,
+		"id_token_signing_alg_values_supported": `["ES256"]`,
+		"code_challenge_methods_supported":      `["S256"]`,
+		"scopes_supported":                      `["openid","profile","email","offline_access"]`,
+	} {
+		got, _ := json.Marshal(d[k])
+		if string(got) != want {
+			t.Errorf("%s = %s, want %s", k, got, want)
+		}
+	}
+	for _, k := range []string{"device_authorization_endpoint", "check_session_iframe"} {
+		if _, ok := d[k]; ok {
+			t.Errorf("discovery names %s, which Portal does not serve", k)
+		}
+	}
 }

@@ -345,3 +345,28 @@ func TestOpenIDProviderPersonalData(t *testing.T) {
 		}
 	}
 }
+
+// TestOpenIDProviderLoginHint (issue 20; PRIV-03): login_hint with an
+// address fills in the login form's email field; the address is read
+// from the stored request and never put into Portal's own URLs.
+func TestOpenIDProviderLoginHint(t *testing.T) {
+	srv := portaltest.NewServer(t)
+	rp := srv.RegisterRP(t, identity.OIDCClientSpec{SkipConsent: true})
+	browser := portaltest.NewClient(t, srv)
+	const hint = "hinted@example.com"
+	p := browser.Get(rp.Start(oauth2.SetAuthURLParam("login_hint", hint)).URL)
+	for p.Status == http.StatusFound || p.Status == http.StatusSeeOther {
+		if strings.Contains(p.Location(), "hinted") {
+			t.Fatalf("the address is in a Portal URL: %s", p.Location())
+		}
+		p = browser.Get(p.Location())
+	}
+	if got, _ := p.Doc(t).Find(`#login-form input[name="email"]`).Attr("value"); got != hint {
+		t.Fatalf("login form email = %q, want the login_hint %q", got, hint)
+	}
+	// Without a hint the field is empty.
+	p = browser.Browse(browser.Get(rp.Start().URL))
+	if got, _ := p.Doc(t).Find(`#login-form input[name="email"]`).Attr("value"); got != "" {
+		t.Fatalf("login form email = %q without a login_hint", got)
+	}
+}

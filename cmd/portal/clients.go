@@ -46,6 +46,7 @@ func runClients(ctx context.Context, args []string, getenv func(string) string, 
 	}
 	action, args := args[0], args[1:]
 	cfg := portal.DefaultConfig()
+	cfg.Getenv = getenv
 	all := flag.NewFlagSet("portal clients "+action, flag.ContinueOnError)
 	cfg.BindFlags(all)
 	var lf logFlags
@@ -163,6 +164,7 @@ func runOIDC(ctx context.Context, args []string, getenv func(string) string, std
 		return errors.New("oidc: give an action (rotate-key)")
 	}
 	cfg := portal.DefaultConfig()
+	cfg.Getenv = getenv
 	all := flag.NewFlagSet("portal oidc rotate-key", flag.ContinueOnError)
 	cfg.BindFlags(all)
 	var lf logFlags

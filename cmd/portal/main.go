@@ -87,6 +87,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	}
 
 	cfg := portal.DefaultConfig()
+	cfg.Getenv = getenv
 	all := flag.NewFlagSet("portal "+cmd, flag.ContinueOnError)
 	cfg.BindFlags(all)
 	var oldKeyFile string

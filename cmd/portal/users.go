@@ -45,6 +45,7 @@ func runUsers(ctx context.Context, args []string, getenv func(string) string, st
 	}
 	action, args := args[0], args[1:]
 	cfg := portal.DefaultConfig()
+	cfg.Getenv = getenv
 	all := flag.NewFlagSet("portal users "+action, flag.ContinueOnError)
 	cfg.BindFlags(all)
 	var lf logFlags
