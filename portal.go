@@ -270,8 +270,21 @@ func (p *Portal) Helpers() handlers.Helpers { return p.handler.Helpers() }
 // without starting anything: `portal theme check`. The error names every
 // file that is wrong and why.
 func CheckTheme(dir string) error {
-	_, _, _, err := loadTheme(dir, slog.New(slog.DiscardHandler))
+	_, err := CheckThemeWarnings(dir)
 	return err
+}
+
+// CheckThemeWarnings is CheckTheme that also returns what does not stop
+// the server but a reader of some language would notice: messages a
+// theme's language lacks (shown in English), plural forms missing,
+// placeholders left out, English rewordings a built-in language does not
+// follow (theme.Theme.LanguageWarnings).
+func CheckThemeWarnings(dir string) ([]string, error) {
+	th, _, _, err := loadTheme(dir, slog.New(slog.DiscardHandler))
+	if err != nil {
+		return nil, err
+	}
+	return th.LanguageWarnings(), nil
 }
 
 // Config is the validated configuration (with derived defaults filled in).

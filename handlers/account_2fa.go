@@ -205,5 +205,22 @@ func (h *Handler) handleLoginRecoveryPost(c echo.Context) error {
 	if err != nil {
 		return h.secondFactorFailed(c, err)
 	}
+	h.recoveryCodesLeftFlash(c, r.RecoveryCodesLeft)
 	return h.completeSecondFactor(c, r)
+}
+
+// recoveryCodesLeftFlash says, on the page after a sign-in with a
+// recovery code, how many codes are left — as a warning when 3 or fewer
+// are, the threshold of the two-factor page (issue 18 item 17).
+func (h *Handler) recoveryCodesLeftFlash(c echo.Context, left int) {
+	switch {
+	case left < 0:
+		return
+	case left == 0:
+		h.setFlash(c, h.T(c, "status.recovery_codes_none"), true)
+	case left <= 3:
+		h.setFlash(c, h.cat(c).N("status.recovery_codes_low", left, "count", left), true)
+	default:
+		h.setFlash(c, h.cat(c).N("status.recovery_codes_left", left, "count", left), false)
+	}
 }

@@ -44,11 +44,38 @@ func (f passwordForm) Validate(h *Handler, c echo.Context, needOld bool) pages.F
 }
 
 func (h *Handler) changePasswordView(c echo.Context, errs pages.FieldErrors) pages.ChangePasswordView {
-	return pages.ChangePasswordView{Common: h.common(c, h.T(c, "change-password.title")), Errors: errs, MinPasswordLength: h.id.Settings().PasswordMinLength}
+	v := pages.ChangePasswordView{Common: h.common(c, h.T(c, "change-password.title")), Errors: errs, MinPasswordLength: h.id.Settings().PasswordMinLength}
+	v.CanRemove, _ = h.id.HasPasskeys(c.Request().Context(), currentUser(c).ID) // on an error: not offered
+	return v
 }
 
 func (h *Handler) setPasswordView(c echo.Context, errs pages.FieldErrors) pages.SetPasswordView {
-	return pages.SetPasswordView{Common: h.common(c, h.T(c, "set-password.title")), Errors: errs, MinPasswordLength: h.id.Settings().PasswordMinLength}
+	v := pages.SetPasswordView{Common: h.common(c, h.T(c, "set-password.title")), Errors: errs, MinPasswordLength: h.id.Settings().PasswordMinLength}
+	v.Passkey, _ = h.id.HasPasskeys(c.Request().Context(), currentUser(c).ID)
+	return v
+}
+
+// handleRemovePasswordPost makes the account passwordless once it has a
+// passkey (recent authentication required, SES-05; issue 21). Every other
+// session ends (SES-03); this one continues with a new token.
+func (h *Handler) handleRemovePasswordPost(c echo.Context) error {
+	u := currentUser(c)
+	err := h.id.RemovePassword(c.Request().Context(), clientOf(c), u, currentSessionID(c))
+	if errors.Is(err, identity.ErrNoPassword) {
+		return h.redirect(c, "/account/manage/set-password")
+	}
+	if errors.Is(err, identity.ErrPasswordNeedsPasskey) {
+		h.setFlash(c, h.errorText(c, err), true)
+		return h.redirect(c, "/account/manage/change-password")
+	}
+	if err != nil {
+		return err
+	}
+	if err := h.refreshSignIn(c, u); err != nil {
+		return err
+	}
+	h.setFlash(c, h.T(c, "status.password_removed"), false)
+	return h.redirect(c, passkeysPath)
 }
 
 // handleChangePasswordShow: an account without a password is sent to

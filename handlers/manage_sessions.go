@@ -2,6 +2,7 @@ package handlers
 
 import (
 	"net/http"
+	"slices"
 
 	"github.com/labstack/echo/v4"
 
@@ -27,6 +28,17 @@ func (h *Handler) handleSessionsShow(c echo.Context) error {
 			Remember: x.Remember, Remembered2FA: x.Remembered2FA,
 		})
 	}
+	// This device first, the others as the registry lists them (issue
+	// 18 item 17).
+	slices.SortStableFunc(v.Sessions, func(a, b pages.SessionItem) int {
+		switch {
+		case a.Current == b.Current:
+			return 0
+		case a.Current:
+			return -1
+		}
+		return 1
+	})
 	return h.renderPage(c, http.StatusOK, "manage-sessions", v)
 }
 

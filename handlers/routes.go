@@ -125,6 +125,7 @@ func (h *Handler) routes() *echo.Echo {
 	manage(post, "/change-password", h.handleChangePasswordPost, h.requireRecentAuth)
 	manage(get, "/set-password", h.handleSetPasswordShow, h.requireRecentAuth)
 	manage(post, "/set-password", h.handleSetPasswordPost, h.requireRecentAuth)
+	manage(post, "/remove-password", h.handleRemovePasswordPost, h.requireRecentAuthBack("/account/manage/change-password"))
 	manage(get, "/external-logins", h.handleExternalLoginsShow)
 	manage(post, "/external-logins", h.handleExternalLoginsPost, h.requireRecentAuthBack(externalLoginsPath))
 	manage(get, "/passkeys", h.handlePasskeysShow, h.requireRecentAuth)

@@ -27,6 +27,7 @@ const (
 	EventReauthFailed         = "reauth_failed"
 	EventPasswordChanged      = "password_changed"
 	EventPasswordSet          = "password_set"
+	EventPasswordRemoved      = "password_removed" // the account signs in with passkeys only (issue 21)
 	EventPasswordResetRequest = "password_reset_requested"
 	EventPasswordReset        = "password_reset"
 	EventEmailChangeRequested = "email_change_requested"

@@ -209,3 +209,37 @@ func (s *Service) ReauthenticateWithPasskey(ctx context.Context, c Client, u *Us
 	s.RecordEvent(ctx, u.ID, EventReauthenticated, c, method+": "+used.Name)
 	return AMR(SessionOptions{Method: method}), nil
 }
+
+// ErrPasswordNeedsPasskey: the password is the way in until the account
+// has a passkey.
+var ErrPasswordNeedsPasskey = errKey(EINVALID, "errors.password_remove_needs_passkey")
+
+// RemovePassword makes u passwordless once u has a passkey usable here
+// (issue 21): nothing left to steal or phish. The password is never the
+// last way in that disappears. Like every credential change it rotates
+// the security stamp (every other session ends, SES-03; a pending sign-in
+// with the old password dies), and the owner is told (ACC-04). A
+// password can be set again later (SetPassword).
+func (s *Service) RemovePassword(ctx context.Context, c Client, u *User, keepSID string) error {
+	if u.PasswordHash == "" {
+		return ErrNoPassword
+	}
+	ok, err := s.HasPasskeys(ctx, u.ID)
+	if err != nil {
+		return err
+	}
+	if !ok {
+		return ErrPasswordNeedsPasskey
+	}
+	none, stamp, zero := "", newStamp(), 0
+	if err := s.store.UpdateUser(ctx, u.ID, store.UserUpdate{
+		PasswordHash: &none, SecurityStamp: &stamp, AccessFailedCount: &zero,
+		KeepSessionID: keepSID, UpdatedAt: s.now(),
+	}); err != nil {
+		return internal(err)
+	}
+	u.PasswordHash, u.SecurityStamp = "", stamp
+	s.RecordEvent(ctx, u.ID, EventPasswordRemoved, c, "")
+	s.notifySignedOut(ctx, u, c, "The password of your account was removed: you sign in with a passkey")
+	return nil
+}

@@ -44,6 +44,9 @@ type SignIn struct {
 	User    *User
 	Pending *PendingSignIn
 	Session SessionOptions
+	// RecoveryCodesLeft: set by RecoveryCodeSignIn, how many recovery
+	// codes are left (the page says so, issue 18 item 17).
+	RecoveryCodesLeft int
 }
 
 // Complete reports whether the sign-in needs no further step.
@@ -101,9 +104,12 @@ func (s *Service) RecoveryCodeSignIn(ctx context.Context, c Client, p *PendingSi
 	if err != nil {
 		return nil, err
 	}
-	left, _ := s.store.ListRecoveryCodes(ctx, u.ID)
+	left, err := s.store.ListRecoveryCodes(ctx, u.ID)
+	if err != nil {
+		return nil, internal(err)
+	}
 	s.notify(ctx, u, c, "mail-notice.recovery_code_used", "n", len(left))
-	return &SignIn{User: u, Session: SessionOptions{Method: joinMethod(p.Method, "recovery code")}}, nil
+	return &SignIn{User: u, Session: SessionOptions{Method: joinMethod(p.Method, "recovery code")}, RecoveryCodesLeft: len(left)}, nil
 }
 
 // joinMethod names a two-step sign-in for the timeline: the second step,

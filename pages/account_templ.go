@@ -1454,11 +1454,11 @@ func ReauthenticateBody(v ReauthenticateView) templ.Component {
 				return templ_7745c5c3_Err
 			}
 			if v.HasPassword || v.NeedsCode {
-				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 105, "<p>")
+				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 105, "<p id=\"reauth-intro\">")
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}
-				templ_7745c5c3_Err = v.Plural("reauthenticate.intro", v.WindowMinutes, "minutes", v.WindowMinutes).Render(ctx, templ_7745c5c3_Buffer)
+				templ_7745c5c3_Err = Text(v.Intro()).Render(ctx, templ_7745c5c3_Buffer)
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}

@@ -38,6 +38,8 @@ func EventText(c *messages.Catalog, kind, detail, device, ip string) string {
 		return c.T("events.password_changed", args...)
 	case "password_set":
 		return c.T("events.password_set", args...)
+	case "password_removed":
+		return c.T("events.password_removed", args...)
 	case "password_reset_requested":
 		return c.T("events.password_reset_requested", args...)
 	case "password_reset":

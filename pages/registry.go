@@ -426,6 +426,7 @@ func sampleManageEmail() []ManageEmailView {
 func sampleChangePassword() []ChangePasswordView {
 	return []ChangePasswordView{
 		{Common: user("Change password"), MinPasswordLength: 8},
+		{Common: user("Change password"), MinPasswordLength: 8, CanRemove: true},
 		{Common: user("Change password"), MinPasswordLength: 8, Errors: FieldErrors{"old_password": "The password is not correct.",
 			"new_password": "Use at least 8 characters.", "confirm_password": "The passwords do not match."}},
 	}
@@ -434,6 +435,7 @@ func sampleChangePassword() []ChangePasswordView {
 func sampleSetPassword() []SetPasswordView {
 	return []SetPasswordView{
 		{Common: user("Set a password"), MinPasswordLength: 8},
+		{Common: user("Set a password"), MinPasswordLength: 8, Passkey: true},
 		{Common: user("Set a password"), MinPasswordLength: 8, Errors: FieldErrors{"new_password": "Use at least 8 characters.",
 			"confirm_password": "The passwords do not match."}},
 	}

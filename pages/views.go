@@ -7,6 +7,7 @@ package pages
 import (
 	"html/template"
 	"net/url"
+	"slices"
 	"strings"
 	"time"
 
@@ -343,6 +344,9 @@ type ChangePasswordView struct {
 	Common
 	Errors            FieldErrors
 	MinPasswordLength int
+	// CanRemove: the account has a passkey, so the password may be
+	// removed (#remove-password-form; issue 21).
+	CanRemove bool
 }
 
 // SetPasswordView is the set-password page for accounts without a
@@ -351,6 +355,9 @@ type SetPasswordView struct {
 	Common
 	Errors            FieldErrors
 	MinPasswordLength int
+	// Passkey: the account signs in with a passkey (the intro says so,
+	// instead of "through another service").
+	Passkey bool
 }
 
 // SessionItem is one signed-in browser on the sessions page.
@@ -368,7 +375,19 @@ type SessionItem struct {
 // SessionsView lists the user's sessions ("manage-sessions").
 type SessionsView struct {
 	Common
-	Sessions []SessionItem
+	Sessions []SessionItem // this device first
+}
+
+// AnyRemembered: a session carries the "remembered" badge, which the page
+// explains below the list.
+func (v SessionsView) AnyRemembered() bool {
+	return slices.ContainsFunc(v.Sessions, func(s SessionItem) bool { return s.Remember })
+}
+
+// AnySkipsTwoFactor: a session carries the "skips two-factor" badge, which
+// the page explains below the list.
+func (v SessionsView) AnySkipsTwoFactor() bool {
+	return slices.ContainsFunc(v.Sessions, func(s SessionItem) bool { return s.Remembered2FA })
 }
 
 // ReauthenticateView asks for the password again before a sensitive action
@@ -394,6 +413,18 @@ type ReauthenticateView struct {
 	// Message is an error not about a field: a passkey answer that did
 	// not verify.
 	Message string
+}
+
+// Intro is the sentence above the form: it asks for what the form asks,
+// the password, the code, or both (issue 18 item 17).
+func (v ReauthenticateView) Intro() string {
+	switch {
+	case v.NeedsCode && v.HasPassword:
+		return v.N("reauthenticate.intro_code", v.WindowMinutes, "minutes", v.WindowMinutes)
+	case v.NeedsCode:
+		return v.N("reauthenticate.intro_code_only", v.WindowMinutes, "minutes", v.WindowMinutes)
+	}
+	return v.N("reauthenticate.intro", v.WindowMinutes, "minutes", v.WindowMinutes)
 }
 
 // ErrorView is the error page ("error"): 403, 404, 405, 413, 429, 500, 503.

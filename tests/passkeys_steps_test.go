@@ -221,3 +221,104 @@ func TestPasskeyReauth(t *testing.T) {
 	portaltest.WantStatus(t, other.Post(of.Action, of.Values), http.StatusUnprocessableEntity)
 	portaltest.WantRedirect(t, other.Get(pkPage), reauth)
 }
+
+// TestPasskeyPasswordless: once an account has a passkey, its owner may
+// remove the password (re-authentication required, every other session
+// ends, history and mail; issue 21, SES-05, SES-03, ACC-04): then the
+// password no longer signs in, the passkey does, the last passkey cannot
+// be removed, re-authentication is by passkey; a password can be set
+// again later.
+func TestPasskeyPasswordless(t *testing.T) {
+	t.Parallel()
+	srv := portaltest.PasskeyServer(t)
+	const email = "nopw@example.com"
+	const cpPath, rmPath = "/account/manage/change-password", "/account/manage/remove-password"
+	c := srv.SignedUp(t, email, tfPassword)
+
+	// No passkey yet: not offered, and refused.
+	p := c.Get(cpPath)
+	portaltest.WantStatus(t, p, http.StatusOK)
+	if p.Has(t, "#remove-password-form") {
+		t.Fatal("removing the password is offered to an account without a passkey")
+	}
+	r := c.PostFrom(cpPath, rmPath, nil)
+	portaltest.WantRedirect(t, r, cpPath)
+	if msg, isErr := portaltest.StatusMessage(t, c.Follow(r)); !isErr || !strings.Contains(msg, "Add a passkey") {
+		t.Errorf("status after removing without a passkey: %q (error %v)", msg, isErr)
+	}
+	if ms := srv.MailsWith(t, email, "password of your account was removed"); len(ms) != 0 {
+		t.Fatal("a password was removed without a passkey")
+	}
+
+	a := srv.Authenticator()
+	portaltest.WantRedirect(t, c.AddPasskey(a, "Phone"), pkPage)
+	other := portaltest.NewClient(t, srv)
+	portaltest.WantRedirect(t, other.Login(email, tfPassword, false), "/")
+
+	p = c.Get(cpPath)
+	if got := p.Text(t, "#remove-password-button"); got != "Remove password" {
+		t.Fatalf("#remove-password-button=%q", got)
+	}
+	// Re-authentication first.
+	srv.Clock.Advance(mgPastWindow)
+	r = c.PostFrom("/account/manage", rmPath, nil)
+	portaltest.WantRedirect(t, r, portaltest.ReauthURL(cpPath))
+	portaltest.WantRedirect(t, c.Reauth(portaltest.ReauthURL(cpPath), tfPassword, ""), cpPath)
+
+	r = c.PostFrom(cpPath, rmPath, nil)
+	portaltest.WantRedirect(t, r, pkPage)
+	if got := portaltest.WantStatusMessage(t, c.Follow(r)); !strings.Contains(got, "password was removed") {
+		t.Errorf("status after removing the password: %q", got)
+	}
+	if ms := srv.MailsWith(t, email, "password of your account was removed"); len(ms) != 1 {
+		t.Errorf("%d mails about the removed password, want 1", len(ms))
+	}
+	if got := c.Get("/account/manage/security").Text(t, "main"); !strings.Contains(got, "Password removed") {
+		t.Errorf("the security history does not show the removal:\n%s", got)
+	}
+	if other.SignedIn() {
+		t.Error("another session survived the password's removal (SES-03)")
+	}
+	if !c.SignedIn() {
+		t.Fatal("the session that removed the password was signed out")
+	}
+
+	// The password no longer signs in; the passkey does.
+	portaltest.WantStatus(t, portaltest.NewClient(t, srv).Login(email, tfPassword, false), http.StatusUnprocessableEntity)
+	b := portaltest.NewClient(t, srv)
+	portaltest.WantRedirect(t, b.PasskeyLogin(a, nil), "/")
+
+	// The only passkey is the only way in: not removable.
+	p = b.Get(pkPage)
+	if !p.Has(t, "#passkey-only-way-in") || p.Has(t, "[data-testid=passkey-remove]") {
+		t.Error("the passkeys page offers to remove the only way in")
+	}
+	id, _ := p.Doc(t).Find(".passkey").Attr("data-passkey-id")
+	portaltest.WantRedirect(t, b.PostFrom(pkPage, "/account/manage/passkeys/remove", map[string][]string{"passkey_id": {id}}), pkPage)
+	if got := pkNames(t, b); len(got) != 1 {
+		t.Fatalf("the last passkey of a passwordless account was removed: %v", got)
+	}
+
+	// Re-authentication is by passkey: no password form.
+	srv.Clock.Advance(mgPastWindow)
+	reauth := portaltest.ReauthURL("/account/manage/set-password")
+	portaltest.WantRedirect(t, b.Get("/account/manage/set-password"), reauth)
+	p = b.Get(reauth)
+	if p.Has(t, "#reauth-form") || !p.Has(t, "#passkey-reauth-form") {
+		t.Fatalf("re-authentication of a passwordless account: want the passkey only:\n%s", p.Body)
+	}
+	if got := p.Text(t, ".card > p"); !strings.Contains(got, "with your passkey") {
+		t.Errorf("re-authentication text %q", got)
+	}
+	portaltest.WantRedirect(t, b.PasskeyForm(p, "#passkey-reauth-form", portaltest.Answer(t, a)), "/account/manage/set-password")
+
+	// A password again, later.
+	p = b.Get("/account/manage/set-password")
+	if got := p.Text(t, "main p"); !strings.Contains(got, "you sign in with a passkey") {
+		t.Errorf("set-password intro %q", got)
+	}
+	const again = "a brand new password"
+	r = b.Submit("/account/manage/set-password", "#set-password-form", map[string]string{"new_password": again, "confirm_password": again})
+	portaltest.WantRedirect(t, r, cpPath)
+	portaltest.WantRedirect(t, portaltest.NewClient(t, srv).Login(email, again, false), "/")
+}

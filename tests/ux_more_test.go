@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/accountportal/portal"
 	"github.com/accountportal/portal/identity"
@@ -214,5 +215,99 @@ func TestNotMeAsksFirst(t *testing.T) {
 	}
 	if !a.SignedIn() {
 		t.Error("A was signed out by its own \"This wasn't me\"")
+	}
+}
+
+// TestReauthIntroNamesTheCode (issue 18 item 17): the sentence above the
+// re-authentication form asks for what the form asks — the password, and
+// the authenticator code when two-factor authentication is on.
+func TestReauthIntroNamesTheCode(t *testing.T) {
+	t.Parallel()
+	srv := portaltest.NewServer(t)
+	plain := srv.SignedUp(t, "plain@example.com", uxPassword)
+	twoFA, _, _ := tfUser(t, srv, "twofa@example.com")
+	for _, tc := range []struct {
+		name     string
+		c        *portaltest.Client
+		wantCode bool
+	}{{"password only", plain, false}, {"password and code", twoFA, true}} {
+		p := tc.c.Get(portaltest.ReauthURL("/account/manage/email"))
+		portaltest.WantStatus(t, p, http.StatusOK)
+		intro := p.Text(t, "#reauth-intro")
+		if got := strings.Contains(intro, "code from your authenticator app"); got != tc.wantCode {
+			t.Errorf("%s: intro %q mentions the code=%v, want %v", tc.name, intro, got, tc.wantCode)
+		}
+		if got := p.Has(t, "#reauth-form input[name=code]"); got != tc.wantCode {
+			t.Errorf("%s: code field=%v, want %v", tc.name, got, tc.wantCode)
+		}
+		if !strings.Contains(intro, "password") {
+			t.Errorf("%s: intro %q does not ask for the password", tc.name, intro)
+		}
+	}
+}
+
+// TestSessionsCurrentFirstAndExplained (issue 18 item 17): the sessions
+// page lists this device first, whatever the order of sign-in, and
+// explains the "remembered" badge when one shows.
+func TestSessionsCurrentFirstAndExplained(t *testing.T) {
+	t.Parallel()
+	srv := portaltest.NewServer(t)
+	const email = "sessions@example.com"
+	first := srv.SignedUp(t, email, uxPassword)
+	second := portaltest.NewClient(t, srv).WithHeader("User-Agent", mgUAChromeWin)
+	portaltest.WantRedirect(t, second.Login(email, uxPassword, true), "/")
+	srv.Clock.Advance(2 * time.Minute)
+
+	for name, c := range map[string]*portaltest.Client{"first": first, "second": second} {
+		p := c.Get("/account/manage/sessions")
+		portaltest.WantStatus(t, p, http.StatusOK)
+		items := p.Doc(t).Find("[data-testid=session]")
+		if items.Length() != 2 {
+			t.Fatalf("%s: %d sessions listed, want 2", name, items.Length())
+		}
+		if !items.First().Find("[data-testid=current-session]").Is("*") {
+			t.Errorf("%s: the first session listed is not this device", name)
+		}
+		legend := p.Text(t, "#session-legend")
+		if !strings.Contains(legend, "Remember me on this device") {
+			t.Errorf("%s: the remembered session is not explained (legend %q)", name, legend)
+		}
+	}
+	// Without a remembered session there is nothing to explain.
+	second.Logout()
+	if p := first.Get("/account/manage/sessions"); p.Has(t, "#session-legend") {
+		t.Errorf("a legend without a remembered session:\n%s", p.Text(t, "#session-legend"))
+	}
+}
+
+// TestRecoverySignInSaysCodesLeft (issue 18 item 17, MFA-04): the page
+// after a sign-in with a recovery code says how many are left, warns when
+// three or fewer are, and says when it was the last one.
+func TestRecoverySignInSaysCodesLeft(t *testing.T) {
+	t.Parallel()
+	srv := portaltest.NewServer(t, tfHighLockout)
+	const email = "codes@example.com"
+	_, _, codes := tfUser(t, srv, email)
+	for i, code := range codes {
+		left := len(codes) - i - 1
+		c := tfPending(t, srv, email)
+		p := tfSubmitRecovery(c, code)
+		portaltest.WantRedirect(t, p, "/")
+		next := c.Follow(p)
+		msg, isErr := portaltest.StatusMessage(t, next)
+		switch {
+		case left == 0:
+			if !strings.Contains(msg, "last recovery code") || !isErr {
+				t.Errorf("last code: status %q (warning=%v), want a warning about the last code", msg, isErr)
+			}
+		case left <= 3:
+			if !strings.Contains(msg, strconv.Itoa(left)) || !strings.Contains(msg, "Only") || !isErr {
+				t.Errorf("%d left: status %q (warning=%v), want a warning naming %d", left, msg, isErr, left)
+			}
+		default:
+			if !strings.Contains(msg, strconv.Itoa(left)+" recovery codes left") || isErr {
+				t.Errorf("%d left: status %q (warning=%v), want a plain note of %d left", left, msg, isErr, left)
+			}
+		}
 	}
 }

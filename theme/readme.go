@@ -142,7 +142,8 @@ const readmeIntro = "# A Portal theme\n\n" +
 	"  layout.html        html/template wrapping every page: {{.Body}}, {{.Title}}, {{.User}}, {{.Status}}, {{csrfField}}\n" +
 	"  pages/<name>.html  html/template replacing one page's content; it gets the page's own view model\n" +
 	"  mail/<name>.html   mail templates (mail/<name>.txt for the text part)\n" +
-	"  messages.toml      the wording of every page, overridable by key\n" +
+	"  messages.toml      the wording of every page and mail, overridable by key\n" +
+	"  messages.<lang>.toml  the same in another language (de, fr, es, ar are built in; any other adds it)\n" +
 	"  README.md          this file\n" +
 	"```\n\n" +
 	"Anything else is refused at start, with the file named.\n\n" +
@@ -158,6 +159,19 @@ const readmeIntro = "# A Portal theme\n\n" +
 	"ones you need and add no others. An unknown key or placeholder stops the server at start, with the key\n" +
 	"named. Page overrides and `layout.html` use the same catalogue: `{{t \"login.title\"}}`, with name/value\n" +
 	"pairs for placeholders: `{{t \"register.password_hint\" \"min\" .MinPasswordLength}}`.\n\n" +
+	"### Languages\n\n" +
+	"Pages and mail are shown in the reader's language. `messages.<lang>.toml` (`messages.de.toml`, …)\n" +
+	"rewords a built-in language the same way, or adds a language Portal does not have\n" +
+	"(`messages.pt-BR.toml`; offer it with `--languages`). `portal theme init` writes one for every built-in\n" +
+	"language, every key with Portal's text in it, commented out. A plural message has one line per plural\n" +
+	"form of the language (`_one`, `_other`; Arabic also `_zero`, `_two`, `_few`, `_many`). When\n" +
+	"`messages.toml` rewords a message, reword it in each language too: `portal theme check DIR` warns of a\n" +
+	"rewording a language does not follow, of messages an added language lacks (shown in English), of\n" +
+	"missing plural forms and of placeholders left out; an unknown key or placeholder is an error.\n\n" +
+	"Mail overrides (`mail/<name>.txt`, `mail/<name>.html`) go out in every language: write their words with\n" +
+	"`t`, `tn`, `lang` and `dir`, as pages do, and in the text part `wrap` (a paragraph in lines of at most 72\n" +
+	"characters): `{{wrap (t \"mail-invite.intro\" \"site\" .SiteName \"to\" .To)}}`. The messages of the built-in\n" +
+	"mail are under `mail.*`, `mail-<name>.*` and `mail-notice.*`; rewording those keeps every language.\n\n" +
 	"`static/portal.css` is a copy of the default stylesheet. Its custom properties at the top (`--portal-accent`,\n" +
 	"`--portal-radius`, … and their dark-mode values) restyle every page; change those first. To change only a\n" +
 	"few of them, delete `static/portal.css` and write just those in `static/theme.css` instead: every page links\n" +

@@ -103,8 +103,9 @@ func writeNew(path string, data []byte) error {
 
 // Init writes a starter theme into dir: layout.html (the built-in layout),
 // static/portal.css (the default stylesheet, every custom property at the
-// top), messages.toml (every message key with its text, commented out) and
-// README.md (every page and its view model). It refuses to
+// top), messages.toml (every message key with its text, commented out),
+// messages.<lang>.toml for every other built-in language (the same, in
+// that language) and README.md (every page and its view model). It refuses to
 // overwrite a file. It returns the files written.
 func Init(dir string) ([]string, error) {
 	css, err := fs.ReadFile(static.Embedded(), "portal.css")
@@ -119,6 +120,16 @@ func Init(dir string) ([]string, error) {
 		{filepath.Join("static", "portal.css"), css},
 		{"messages.toml", messages.Template()},
 		{"README.md", []byte(Readme())},
+	}
+	for _, lang := range messages.Languages()[1:] {
+		src, err := messages.Translation(lang)
+		if err != nil {
+			return nil, err
+		}
+		files = append(files, struct {
+			name string
+			data []byte
+		}{"messages." + lang + ".toml", src})
 	}
 	for _, f := range files {
 		if _, err := os.Stat(filepath.Join(dir, f.name)); err == nil {

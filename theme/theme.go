@@ -48,6 +48,9 @@ type Theme struct {
 	// language (or English, for one Portal does not have) with the
 	// theme's messages over it.
 	langs map[string]*messages.Catalog
+	// defined are the messages each messages file defines itself, by
+	// language ("en": messages.toml), for LanguageWarnings.
+	defined map[string]map[string]string
 
 	mu    sync.RWMutex
 	asset func(name string) string
@@ -182,6 +185,19 @@ func (t *Theme) loadMessages(fail func(file, format string, args ...any)) {
 		return
 	}
 	t.messages = c
+	t.define("en", src)
+}
+
+// define keeps what a messages file defines itself.
+func (t *Theme) define(lang string, src []byte) {
+	flat, err := messages.Decode(src)
+	if err != nil {
+		return // reported by the check that read it
+	}
+	if t.defined == nil {
+		t.defined = map[string]map[string]string{}
+	}
+	t.defined[lang] = flat
 }
 
 func (t *Theme) loadLayout(fail func(file, format string, args ...any)) {
@@ -308,6 +324,7 @@ func (t *Theme) loadLanguage(file string, fail func(file, format string, args ..
 		t.langs = map[string]*messages.Catalog{}
 	}
 	t.langs[lang] = c
+	t.define(lang, src)
 }
 
 // Languages returns the languages the theme can show: English, the other

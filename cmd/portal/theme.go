@@ -16,8 +16,10 @@ import (
 )
 
 const themeUsage = `Usage:
-  portal theme init DIR         write a starter theme: layout.html, static/portal.css, README.md
-  portal theme check DIR        run the checks the server runs at start on a theme
+  portal theme init DIR         write a starter theme: layout.html, static/portal.css, README.md,
+                                messages.toml and messages.<lang>.toml for every built-in language
+  portal theme check DIR        run the checks the server runs at start on a theme; warn of
+                                messages a language lacks or words it does not follow
   portal theme eject PAGE DIR   write DIR/pages/PAGE.html, an html/template copy of a built-in page
   portal theme preview [DIR] [--addr 127.0.0.1:8090] [--snapshot OUT]
                                 every page in every sample state, and every mail, at phone and
@@ -51,8 +53,16 @@ func runTheme(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 			fmt.Fprint(stderr, themeUsage)
 			return errors.New("theme check: give the directory")
 		}
-		if err := portal.CheckTheme(args[0]); err != nil {
+		warnings, err := portal.CheckThemeWarnings(args[0])
+		if err != nil {
 			return err
+		}
+		for _, w := range warnings {
+			fmt.Fprintln(stderr, "warning:", w)
+		}
+		if len(warnings) > 0 {
+			fmt.Fprintf(stdout, "theme %s is fine, with %d warnings (readers of some languages see another language or lose information)\n", args[0], len(warnings))
+			return nil
 		}
 		fmt.Fprintf(stdout, "theme %s is fine\n", args[0])
 		return nil

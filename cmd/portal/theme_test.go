@@ -124,3 +124,33 @@ func TestThemePreviewCommand(t *testing.T) {
 		t.Fatal("preview accepted two directories")
 	}
 }
+
+// `theme check` and languages (issue 22): a theme that rewords English
+// but not German passes with a warning naming the key and the file; an
+// unknown key or placeholder in a language's file fails, naming it. The
+// reference theme has no warning.
+func TestThemeCheckLanguages(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "messages.toml"), []byte("[login]\ntitle = \"Welcome back\"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out, err := thRun(t, "check", dir)
+	if err != nil || !strings.Contains(out, "is fine, with") || !strings.Contains(out, "warning: messages.toml rewords login.title; messages.de.toml does not") {
+		t.Fatalf("theme check, English reworded only: err=%v\n%s", err, out)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "messages.de.toml"), []byte("[login]\ntitle = \"Willkommen {name}\"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := thRun(t, "check", dir); err == nil || !strings.Contains(err.Error(), "messages.de.toml") || !strings.Contains(err.Error(), "{name}") {
+		t.Fatalf("theme check, a placeholder English lacks: err=%v, want one naming messages.de.toml and {name}", err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "messages.de.toml"), []byte("[login]\ntitel = \"Willkommen\"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := thRun(t, "check", dir); err == nil || !strings.Contains(err.Error(), "login.titel") {
+		t.Fatalf("theme check, an unknown key: err=%v, want one naming login.titel", err)
+	}
+	if out, err := thRun(t, "check", filepath.Join("..", "..", "theme", "example")); err != nil || strings.Contains(out, "warning") {
+		t.Fatalf("theme check theme/example: %v\n%s", err, out)
+	}
+}
