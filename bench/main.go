@@ -596,7 +596,7 @@ func bnSignInAll(ctx context.Context, o bnOptions, p *bnProc, special []int) ([]
 // bnPlanned are the requests of each scenario, one per connection.
 type bnPlanned struct {
 	baseline, loginPage, manage, loginPost, static []bnRequest
-	token, userinfo                                []bnRequest // the OpenID Provider (oidc.go)
+	token, userinfo                                []bnRequest            // the OpenID Provider (oidc.go)
 	cookies                                        []string               // the signed-in browsers (signIn)
 	app                                            map[string][]bnRequest // bnAppScenarios, by name
 }
