@@ -78,3 +78,43 @@ func TestSecurityCitationsResolve(t *testing.T) {
 		}
 	}
 }
+
+// TestReadmeAnchorsResolve: every in-page link of README.md ("[…](#x)")
+// leads to a heading of it (GitHub's anchors: lower case, punctuation
+// dropped, spaces as hyphens).
+func TestReadmeAnchorsResolve(t *testing.T) {
+	doc, err := os.ReadFile("README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	anchors := map[string]bool{}
+	inCode := false
+	for _, line := range strings.Split(string(doc), "\n") {
+		if strings.HasPrefix(line, "```") {
+			inCode = !inCode
+		}
+		if inCode || !strings.HasPrefix(line, "#") {
+			continue
+		}
+		title := strings.ToLower(strings.TrimSpace(strings.TrimLeft(line, "#")))
+		var b strings.Builder
+		for _, r := range title {
+			switch {
+			case r == ' ':
+				b.WriteRune('-')
+			case r == '-' || r == '_' || r >= 'a' && r <= 'z' || r >= '0' && r <= '9':
+				b.WriteRune(r)
+			}
+		}
+		anchors[b.String()] = true
+	}
+	links := regexp.MustCompile(`\]\(#([^)]+)\)`).FindAllStringSubmatch(string(doc), -1)
+	if len(links) == 0 {
+		t.Fatal("README.md has no in-page link: the pattern is wrong")
+	}
+	for _, m := range links {
+		if !anchors[m[1]] {
+			t.Errorf("README.md links to #%s, which no heading makes", m[1])
+		}
+	}
+}
