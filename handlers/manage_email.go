@@ -12,9 +12,10 @@ import (
 
 func (h *Handler) manageEmailView(c echo.Context, newEmail string, errs pages.FieldErrors) pages.ManageEmailView {
 	u := currentUser(c)
+	pending, _ := h.id.PendingEmailChange(c.Request().Context(), u)
 	return pages.ManageEmailView{
 		Common: h.common(c, h.T(c, "manage-email.title")), Email: u.Email, EmailConfirmed: u.EmailConfirmed,
-		NewEmail: newEmail, Errors: errs,
+		NewEmail: newEmail, Errors: errs, PendingEmail: pending,
 	}
 }
 

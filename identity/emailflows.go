@@ -288,6 +288,32 @@ func (s *Service) RequestEmailChange(ctx context.Context, c Client, u *User, new
 	return s.queue.enqueueJob(ctx, jobEmailChange, newEmail, string(payload))
 }
 
+// PendingEmailChange is the address u last asked to change to, while the
+// link mailed for it may still work: the newest email-change request of
+// the timeline that no change followed, within the link's lifetime (issue
+// 18 item 17: the email page shows it until it is confirmed). It is read
+// from what the person asked, not from the token, so it shows the same
+// whether or not the address was free (ACC-01).
+func (s *Service) PendingEmailChange(ctx context.Context, u *User) (string, bool) {
+	evs, err := s.store.ListEvents(ctx, u.ID, 0, EventsPageSize)
+	if err != nil {
+		s.log.ErrorContext(ctx, "pending email change not read", "user", u.ID, "err", err)
+		return "", false
+	}
+	for _, e := range evs {
+		switch e.Kind {
+		case EventEmailChanged:
+			return "", false
+		case EventEmailChangeRequested:
+			if !s.now().Before(e.CreatedAt.Add(s.opts.ChangeEmailLifetime)) || NormalizeEmail(e.Detail) == u.NormalizedEmail {
+				return "", false
+			}
+			return e.Detail, true
+		}
+	}
+	return "", false
+}
+
 // runEmailChange is the worker half of RequestEmailChange: a confirmation
 // link to the new address (m.To) when it has no account; nothing when it
 // has one (that confirmation could never complete) or the requester's

@@ -420,6 +420,7 @@ func sampleManageEmail() []ManageEmailView {
 	return []ManageEmailView{
 		{Common: user("Email"), Email: "alice@example.com", EmailConfirmed: true},
 		{Common: user("Email"), Email: "alice@example.com", NewEmail: "alice@", Errors: FieldErrors{"new_email": "Enter a valid email address."}},
+		{Common: user("Email"), Email: "alice@example.com", EmailConfirmed: true, PendingEmail: "alice.liddell@example.org"},
 	}
 }
 

@@ -215,6 +215,9 @@ type ManageEmailView struct {
 	EmailConfirmed bool
 	NewEmail       string // what the user typed
 	Errors         FieldErrors
+	// PendingEmail is the address a change was requested to, waiting for
+	// its link to be followed ("" when none is).
+	PendingEmail string
 }
 
 // ConfirmEmailChangeView is the landing page of an email-change link

@@ -311,3 +311,45 @@ func TestRecoverySignInSaysCodesLeft(t *testing.T) {
 		}
 	}
 }
+
+// TestPendingEmailChangeShown (issue 18 item 17, ACC-01): after asking to
+// change the address, the email page shows the new one as waiting for
+// confirmation until the link is followed or expires — the same for an
+// address that belongs to another account (it reveals nothing).
+func TestPendingEmailChangeShown(t *testing.T) {
+	t.Parallel()
+	srv := portaltest.NewServer(t)
+	c := srv.SignedUp(t, "pending@example.com", uxPassword)
+	srv.SignedUp(t, "taken@example.com", uxPassword)
+	pending := func() string {
+		p := c.Get("/account/manage/email")
+		portaltest.WantStatus(t, p, http.StatusOK)
+		if !p.Has(t, "[data-testid=pending-email]") {
+			return ""
+		}
+		return efFirstWord(p.Text(t, "[data-testid=pending-email]"))
+	}
+	if got := pending(); got != "" {
+		t.Fatalf("pending change %q before any request", got)
+	}
+	portaltest.WantRedirect(t, c.Submit("/account/manage/email", "#change-email-form", map[string]string{"new_email": "taken@example.com"}), "/account/manage/email")
+	if got := pending(); got != "taken@example.com" {
+		t.Errorf("after asking for a taken address: pending=%q, want it shown like any other", got)
+	}
+	link := efRequestChange(t, srv, c, "new@example.com")
+	if got := pending(); got != "new@example.com" {
+		t.Errorf("pending=%q, want the newest request new@example.com", got)
+	}
+	portaltest.WantRedirect(t, c.Submit(link, "#confirm-email-change-form", nil), "/account/manage/email")
+	if got := pending(); got != "" {
+		t.Errorf("still pending %q after the change was confirmed", got)
+	}
+	// A request whose link expired is no longer pending.
+	efRequestChange(t, srv, c, "later@example.com")
+	srv.Clock.Advance(25 * time.Hour)
+	c = portaltest.NewClient(t, srv) // the old session has ended by now
+	portaltest.WantRedirect(t, c.Login("new@example.com", uxPassword, false), "/")
+	if got := pending(); got != "" {
+		t.Errorf("pending=%q after the link expired, want none", got)
+	}
+}
