@@ -28,6 +28,10 @@ type bnRequest struct {
 	// rotate > 0: after this many requests, reconnect from a fresh source
 	// address (for sign-ins, which are limited per IP).
 	rotate int
+	// next, when set, makes each request instead of raw (a single-use
+	// code per exchange); nil from it ends the connection's load (counted
+	// as an error inside the measured window).
+	next func() []byte
 }
 
 // bnFreshIPs hands out source addresses no connection has used yet.
@@ -138,7 +142,17 @@ func bnRun(ctx context.Context, addr string, serverPID int, reqs []bnRequest, wa
 					}
 					conn, br = c, bufio.NewReaderSize(c, 32<<10)
 				}
-				status, keep, err := bnRoundTrip(conn, br, rq.raw)
+				raw := rq.raw
+				if rq.next != nil {
+					if raw = rq.next(); raw == nil {
+						if t0.After(measureFrom) {
+							o.errs++
+							o.statuses[-1]++ // the pool ran out
+						}
+						return
+					}
+				}
+				status, keep, err := bnRoundTrip(conn, br, raw)
 				t1 := time.Now()
 				inWindow := !t1.Before(measureFrom) && t1.Before(measureTo)
 				if err != nil {

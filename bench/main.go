@@ -34,7 +34,7 @@ import (
 )
 
 // bnScenarios are the scenario names, in the order they run.
-var bnScenarios = []string{"baseline", "login-page", "manage", "session", "forward-auth", "login-post", "static", "cold-start"}
+var bnScenarios = []string{"baseline", "login-page", "manage", "session", "forward-auth", "token", "userinfo", "login-post", "static", "cold-start"}
 
 type bnOptions struct {
 	users     int
@@ -261,6 +261,21 @@ func bnExecute(ctx context.Context, o bnOptions) (*bnReport, error) {
 		bnLog("seeded the sessions in %v", d.Round(time.Millisecond))
 	}
 
+	var oidcPool *bnOIDC
+	if o.scenarios["token"] || o.scenarios["userinfo"] {
+		n := o.conns + 1
+		if o.scenarios["token"] {
+			n += bnCodesPerRd * o.runs
+		}
+		bnLog("seeding an OpenID Connect client and %d signed-in authorization codes", n)
+		var d time.Duration
+		if oidcPool, d, err = bnSeedOIDC(ctx, dbPath, special, n); err != nil {
+			return nil, fmt.Errorf("seed codes: %w", err)
+		}
+		rep.SeedTime += d
+		bnLog("seeded the codes in %v", d.Round(time.Millisecond))
+	}
+
 	// Both servers run side by side (an idle one costs nothing) and the
 	// scenarios run in rounds, so that the baseline and the portal are
 	// measured close together in time: the medians then compare like with
@@ -274,7 +289,8 @@ func bnExecute(ctx context.Context, o bnOptions) (*bnReport, error) {
 	}
 	portalArgs := []string{"serve", "--addr", "{addr}", "--db", dbPath,
 		"--mail", "dir:" + filepath.Join(tmp, "mail"), "--require-confirmed-email=false"}
-	if o.scenarios["login-page"] || o.scenarios["manage"] || o.scenarios["session"] || o.scenarios["forward-auth"] || o.scenarios["login-post"] || o.scenarios["static"] {
+	if o.scenarios["login-page"] || o.scenarios["manage"] || o.scenarios["session"] || o.scenarios["forward-auth"] ||
+		o.scenarios["token"] || o.scenarios["userinfo"] || o.scenarios["login-post"] || o.scenarios["static"] {
 		if port, err = bnStart(ctx, "portal", portalBin, portalArgs, tmp, "/healthz"); err != nil {
 			return nil, err
 		}
@@ -286,6 +302,21 @@ func bnExecute(ctx context.Context, o bnOptions) (*bnReport, error) {
 	plan, err := bnPlan(ctx, o, base, port, special)
 	if err != nil {
 		return nil, err
+	}
+	if oidcPool != nil && port != nil {
+		// The first exchange also makes the signing key; userinfo's
+		// access tokens (one per connection) come from exchanges too.
+		if _, err := oidcPool.exchange(ctx, port); err != nil {
+			return nil, err
+		}
+		if o.scenarios["userinfo"] {
+			if plan.userinfo, err = oidcPool.userinfoRequests(ctx, port, o.conns); err != nil {
+				return nil, err
+			}
+		}
+		if o.scenarios["token"] {
+			plan.token = oidcPool.tokenRequests(port.addr, o.conns)
+		}
 	}
 
 	runs := map[string][]bnResult{}
@@ -411,6 +442,15 @@ func bnExecute(ctx context.Context, o bnOptions) (*bnReport, error) {
 			if err != nil {
 				return nil, err
 			}
+		}
+		// 3c. The OpenID Provider (issue 20): the code exchange (each
+		// request redeems a code of the seeded pool: an ID token signed,
+		// tokens stored) and userinfo with a bearer access token.
+		if o.scenarios["token"] {
+			measure("token", port, plan.token, round)
+		}
+		if o.scenarios["userinfo"] {
+			measure("userinfo", port, plan.userinfo, round)
 		}
 		// 4. POST /account/login with the right password, against the raw
 		// argon2id rate at the server's parameters: measured in alternating
@@ -556,6 +596,7 @@ func bnSignInAll(ctx context.Context, o bnOptions, p *bnProc, special []int) ([]
 // bnPlanned are the requests of each scenario, one per connection.
 type bnPlanned struct {
 	baseline, loginPage, manage, loginPost, static []bnRequest
+	token, userinfo                                []bnRequest            // the OpenID Provider (oidc.go)
 	cookies                                        []string               // the signed-in browsers (signIn)
 	app                                            map[string][]bnRequest // bnAppScenarios, by name
 }

@@ -374,7 +374,7 @@ func (st *OIDCStorage) SaveAuthCode(ctx context.Context, id, code string) error 
 // AuthRequestByCode looks the code up for an exchange. A code used
 // before is an attack or a replay: every token issued from it is revoked
 // (RFC 6749 §4.1.2). The code is spent only once the client and its PKCE
-// verifier are checked (issueFor), so that a wrong guess does not burn it.
+// verifier are checked (storeTokens), so that a wrong guess does not burn it.
 func (st *OIDCStorage) AuthRequestByCode(ctx context.Context, code string) (op.AuthRequest, error) {
 	r, used, err := st.s.store.ConsumeOIDCAuthCode(ctx, sha(code), st.s.now(), false)
 	if err != nil {
@@ -394,19 +394,23 @@ func (st *OIDCStorage) codeReused(ctx context.Context, r *store.OIDCAuthRequest)
 	return errors.New("code used already")
 }
 
-// spendCode spends the code of an exchange, once on any instance: of two
-// concurrent exchanges one gets the tokens and the other revokes them.
-func (st *OIDCStorage) spendCode(ctx context.Context, req op.TokenRequest) error {
-	a, ok := req.(*authRequest)
-	if !ok || a.code == nil {
-		return nil
+// storeTokens stores the tokens of an exchange. For a code it spends the
+// code in the same step, once on any instance (RedeemOIDCAuthCode): of two
+// concurrent exchanges one gets the tokens, and the other, finding the
+// code used, revokes them (RFC 6749 §4.1.2). The code is spent only here,
+// once the client and its PKCE verifier were checked, so that a wrong
+// guess does not burn it.
+func (st *OIDCStorage) storeTokens(ctx context.Context, req op.TokenRequest, a *store.OIDCAccessToken, r *store.OIDCRefreshToken) error {
+	ar, ok := req.(*authRequest)
+	if !ok || ar.code == nil {
+		return st.s.store.CreateOIDCTokens(ctx, a, r)
 	}
-	r, used, err := st.s.store.ConsumeOIDCAuthCode(ctx, a.code, st.s.now(), true)
+	got, used, err := st.s.store.RedeemOIDCAuthCode(ctx, ar.code, st.s.now(), a, r)
 	if err != nil {
 		return oidc.ErrInvalidGrant().WithDescription("invalid code").WithParent(err)
 	}
 	if used {
-		return oidc.ErrInvalidGrant().WithDescription("invalid code").WithParent(st.codeReused(ctx, r))
+		return oidc.ErrInvalidGrant().WithDescription("invalid code").WithParent(st.codeReused(ctx, got))
 	}
 	return nil
 }
@@ -450,11 +454,8 @@ func (st *OIDCStorage) CreateAccessToken(ctx context.Context, req op.TokenReques
 	if err != nil {
 		return "", time.Time{}, err
 	}
-	if err := st.spendCode(ctx, req); err != nil {
-		return "", time.Time{}, err
-	}
 	a := st.newAccess(req, family, clientID)
-	if err := st.s.store.CreateOIDCTokens(ctx, a, nil); err != nil {
+	if err := st.storeTokens(ctx, req, a, nil); err != nil {
 		return "", time.Time{}, err
 	}
 	return a.ID, a.ExpiresAt, nil
@@ -474,10 +475,7 @@ func (st *OIDCStorage) CreateAccessAndRefreshTokens(ctx context.Context, req op.
 	r := &store.OIDCRefreshToken{Hash: sha(value), Family: family, ClientID: clientID, UserID: req.GetSubject(), Scopes: req.GetScopes(),
 		AMR: amr, AuthTime: authTime, ExpiresAt: now.Add(OIDCRefreshLifetime), CreatedAt: now}
 	if current == "" {
-		if err := st.spendCode(ctx, req); err != nil {
-			return "", "", time.Time{}, err
-		}
-		err = st.s.store.CreateOIDCTokens(ctx, a, r)
+		err = st.storeTokens(ctx, req, a, r)
 	} else {
 		err = st.s.store.RotateOIDCRefreshToken(ctx, sha(current), a, r, now)
 		if errors.Is(err, store.ErrNotFound) {

@@ -667,6 +667,12 @@ type OIDC interface {
 	// before returns its request with used=true (reuse: the caller revokes
 	// the family); an unknown or expired code gives ErrNotFound.
 	ConsumeOIDCAuthCode(ctx context.Context, codeHash []byte, now time.Time, consume bool) (r *OIDCAuthRequest, used bool, err error)
+	// RedeemOIDCAuthCode is ConsumeOIDCAuthCode with consume, storing the
+	// tokens issued for the code (refresh may be nil) in the same
+	// transaction: one write per exchange, and a replay that finds the
+	// code used finds its tokens stored too (and revokes them). Nothing is
+	// stored when the code was used or is unknown.
+	RedeemOIDCAuthCode(ctx context.Context, codeHash []byte, now time.Time, access *OIDCAccessToken, refresh *OIDCRefreshToken) (r *OIDCAuthRequest, used bool, err error)
 
 	// CreateOIDCTokens stores an access token and, when refresh is not nil,
 	// a refresh token, together.

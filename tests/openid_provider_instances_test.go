@@ -8,6 +8,8 @@ import (
 	"sync"
 	"testing"
 
+	"golang.org/x/oauth2"
+
 	"github.com/accountportal/portal/identity"
 	"github.com/accountportal/portal/internal/portaltest"
 )
@@ -136,8 +138,9 @@ func TestOpenIDProviderOnTwoInstances(t *testing.T) {
 			code := rp.SignIn(browser, auth, "", "")
 			var wg sync.WaitGroup
 			errs := make([]error, 2)
+			toks := make([]*oauth2.Token, 2)
 			for i, x := range []*portaltest.RP{&onA, &onB} {
-				wg.Go(func() { _, errs[i] = x.Exchange(code, auth) })
+				wg.Go(func() { toks[i], errs[i] = x.Exchange(code, auth) })
 			}
 			wg.Wait()
 			wins := 0
@@ -148,11 +151,22 @@ func TestOpenIDProviderOnTwoInstances(t *testing.T) {
 					t.Fatalf("exchange %d: %v, want invalid_grant", i, errs[i])
 				}
 			}
-			// Both instances saw the code unspent; the store let one
-			// spend it. (The loser's replay also revokes the winner's
-			// tokens when it comes after them; concurrently it may not.)
+			// Both instances may see the code unspent; the store lets one
+			// spend it, with its tokens in the same step, so the other's
+			// replay finds them and revokes them.
 			if wins != 1 {
 				t.Fatalf("one code on two instances at once was exchanged %d times, want 1 (REL-04)", wins)
+			}
+			for _, tok := range toks {
+				if tok == nil {
+					continue
+				}
+				if _, err := onA.UserInfo(tok); err == nil {
+					t.Fatal("the tokens of a code exchanged twice at once survived the second exchange")
+				}
+				if _, err := onB.Refresh(tok.RefreshToken); err == nil {
+					t.Fatal("the refresh token of a code exchanged twice at once survived")
+				}
 			}
 		}
 	})

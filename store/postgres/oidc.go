@@ -125,8 +125,31 @@ func (s *Store) SetOIDCAuthCode(ctx context.Context, id string, codeHash []byte,
 }
 
 // ConsumeOIDCAuthCode marks the code used, once (the row lock orders two
-// concurrent exchanges).
+// concurrent exchanges); without consume it only looks.
 func (s *Store) ConsumeOIDCAuthCode(ctx context.Context, codeHash []byte, now time.Time, consume bool) (r *store.OIDCAuthRequest, used bool, err error) {
+	if consume {
+		return s.RedeemOIDCAuthCode(ctx, codeHash, now, nil, nil)
+	}
+	var usedAt, expires *time.Time
+	if err := s.pool.QueryRow(ctx, `SELECT code_used_at, code_expires_at FROM oidc_auth_requests WHERE code_hash = $1`, codeHash).Scan(&usedAt, &expires); err != nil {
+		return nil, false, translate(err)
+	}
+	req, err := scanOIDCRequest(s.pool.QueryRow(ctx, `SELECT `+oidcRequestColumns+` FROM oidc_auth_requests WHERE code_hash = $1`, codeHash))
+	if err != nil {
+		return nil, false, err
+	}
+	if usedAt != nil {
+		return req, true, nil
+	}
+	if expires == nil || !expires.After(now) {
+		return nil, false, store.ErrNotFound
+	}
+	return req, false, nil
+}
+
+// RedeemOIDCAuthCode marks the code used and stores its tokens, in one
+// transaction (the row lock orders two concurrent exchanges).
+func (s *Store) RedeemOIDCAuthCode(ctx context.Context, codeHash []byte, now time.Time, access *store.OIDCAccessToken, refresh *store.OIDCRefreshToken) (r *store.OIDCAuthRequest, used bool, err error) {
 	err = s.inTx(ctx, func(tx pgx.Tx) error {
 		var usedAt, expires *time.Time
 		if err := tx.QueryRow(ctx, `SELECT code_used_at, code_expires_at FROM oidc_auth_requests WHERE code_hash = $1 FOR UPDATE`, codeHash).Scan(&usedAt, &expires); err != nil {
@@ -143,12 +166,11 @@ func (s *Store) ConsumeOIDCAuthCode(ctx context.Context, codeHash []byte, now ti
 		if expires == nil || !expires.After(now) {
 			return store.ErrNotFound
 		}
-		if !consume {
-			r = req
-			return nil
-		}
 		if _, err := tx.Exec(ctx, `UPDATE oidc_auth_requests SET code_used_at = $1 WHERE code_hash = $2`, utc(now), codeHash); err != nil {
 			return translate(err)
+		}
+		if err := insertOIDCTokens(ctx, tx, access, refresh); err != nil {
+			return err
 		}
 		r = req
 		return nil

@@ -133,8 +133,34 @@ func (s *Store) SetOIDCAuthCode(ctx context.Context, id string, codeHash []byte,
 	return affectedOne(res, err)
 }
 
-// ConsumeOIDCAuthCode marks the code used, once.
+// ConsumeOIDCAuthCode marks the code used, once; without consume it
+// only looks, outside the write gate (the exchange looks before the client
+// and its PKCE verifier are checked).
 func (s *Store) ConsumeOIDCAuthCode(ctx context.Context, codeHash []byte, now time.Time, consume bool) (*store.OIDCAuthRequest, bool, error) {
+	if consume {
+		return s.RedeemOIDCAuthCode(ctx, codeHash, now, nil, nil)
+	}
+	var usedAt sql.NullTime
+	var expires time.Time
+	if err := s.db.QueryRowContext(ctx, `SELECT code_used_at, code_expires_at FROM oidc_auth_requests WHERE code_hash = ?`, codeHash).Scan(&usedAt, &expires); err != nil {
+		return nil, false, translate(err)
+	}
+	r, err := scanOIDCRequest(s.db.QueryRowContext(ctx, `SELECT `+oidcRequestColumns+` FROM oidc_auth_requests WHERE code_hash = ?`, codeHash))
+	if err != nil {
+		return nil, false, err
+	}
+	if usedAt.Valid {
+		return r, true, nil
+	}
+	if !expires.After(now) {
+		return nil, false, store.ErrNotFound
+	}
+	return r, false, nil
+}
+
+// RedeemOIDCAuthCode marks the code used and stores its tokens, in one
+// write transaction.
+func (s *Store) RedeemOIDCAuthCode(ctx context.Context, codeHash []byte, now time.Time, access *store.OIDCAccessToken, refresh *store.OIDCRefreshToken) (*store.OIDCAuthRequest, bool, error) {
 	tx, err := s.begin(ctx)
 	if err != nil {
 		return nil, false, err
@@ -150,16 +176,16 @@ func (s *Store) ConsumeOIDCAuthCode(ctx context.Context, codeHash []byte, now ti
 		return nil, false, err
 	}
 	if usedAt.Valid {
-		return r, true, tx.Commit()
+		return r, true, nil
 	}
 	if !expires.After(now) {
 		return nil, false, store.ErrNotFound
 	}
-	if !consume {
-		return r, false, nil
-	}
 	if _, err := tx.ExecContext(ctx, `UPDATE oidc_auth_requests SET code_used_at = ? WHERE code_hash = ?`, utc(now), codeHash); err != nil {
 		return nil, false, translate(err)
+	}
+	if err := insertOIDCTokens(ctx, tx, access, refresh); err != nil {
+		return nil, false, err
 	}
 	return r, false, tx.Commit()
 }

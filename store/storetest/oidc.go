@@ -290,3 +290,68 @@ func testOIDCKeys(t *testing.T, s store.Store) {
 		t.Fatalf("keys after the old one's retirement window: %+v, %v", keys, err)
 	}
 }
+
+// testOIDCCodeRedeem: redeeming a code spends it and stores its tokens in
+// one step; of concurrent redeems exactly one stores tokens, and a used or
+// expired code stores nothing.
+func testOIDCCodeRedeem(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	MustCreateUser(t, s, "u1", "u1@example.com")
+	mustOIDCClient(t, s, "c1")
+	for _, id := range []string{"r1", "r2"} {
+		if err := s.CreateOIDCAuthRequest(ctx, newAuthRequest(id, "c1"), base); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.CompleteOIDCAuthRequest(ctx, id, "u1", base, []string{"pwd"}, base); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.SetOIDCAuthCode(ctx, id, []byte("code-"+id), base.Add(time.Minute)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var wg sync.WaitGroup
+	var won atomic.Int32
+	for i := range 6 {
+		wg.Go(func() {
+			a, r := tokens("r1", "u1", "c1", "a-"+string(rune('a'+i)), []byte("rt-"+string(rune('a'+i))))
+			req, used, err := s.RedeemOIDCAuthCode(ctx, []byte("code-r1"), base, a, r)
+			switch {
+			case err != nil:
+				t.Errorf("redeem: %v", err)
+			case req.ID != "r1":
+				t.Errorf("redeem: request %q", req.ID)
+			case !used:
+				won.Add(1)
+			}
+		})
+	}
+	wg.Wait()
+	if won.Load() != 1 {
+		t.Fatalf("%d redeems won, want 1", won.Load())
+	}
+	stored := 0
+	for i := range 6 {
+		id := "a-" + string(rune('a'+i))
+		if _, err := s.FindOIDCAccessToken(ctx, id, base); err == nil {
+			stored++
+			if _, err := s.FindOIDCRefreshToken(ctx, []byte("rt-"+string(rune('a'+i)))); err != nil {
+				t.Errorf("the winner's refresh token: %v", err)
+			}
+		}
+	}
+	if stored != 1 {
+		t.Fatalf("%d redeems stored tokens, want 1", stored)
+	}
+	// The code is spent for the plain look too.
+	if _, used, err := s.ConsumeOIDCAuthCode(ctx, []byte("code-r1"), base, false); err != nil || !used {
+		t.Fatalf("look at a redeemed code: used %v, %v", used, err)
+	}
+	// An expired code: nothing stored.
+	a, r := tokens("r2", "u1", "c1", "a-late", []byte("rt-late"))
+	if _, _, err := s.RedeemOIDCAuthCode(ctx, []byte("code-r2"), base.Add(2*time.Minute), a, r); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("expired code: %v", err)
+	}
+	if _, err := s.FindOIDCAccessToken(ctx, "a-late", base); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("an expired code's tokens were stored: %v", err)
+	}
+}

@@ -51,6 +51,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 	t.Run("ImportAllOrNothing", func(t *testing.T) { testImportAllOrNothing(t, open(t)) })
 	t.Run("OIDCClients", func(t *testing.T) { testOIDCClients(t, open(t)) })
 	t.Run("OIDCCodeConsumedOnce", func(t *testing.T) { testOIDCCodeOnce(t, open(t)) })
+	t.Run("OIDCCodeRedeemed", func(t *testing.T) { testOIDCCodeRedeem(t, open(t)) })
 	t.Run("OIDCRefreshRotation", func(t *testing.T) { testOIDCRefresh(t, open(t)) })
 	t.Run("OIDCGrants", func(t *testing.T) { testOIDCGrants(t, open(t)) })
 	t.Run("OIDCKeys", func(t *testing.T) { testOIDCKeys(t, open(t)) })
