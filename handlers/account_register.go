@@ -59,6 +59,7 @@ func (h *Handler) registerView(c echo.Context, f registerForm, errs pages.FieldE
 		MinPasswordLength: h.id.Settings().PasswordMinLength,
 		ExtraFields:       h.extraInputs(f.Attributes, errs),
 		Providers:         h.signUpProviders(),
+		PasskeySignup:     h.id.PasskeySignupEnabled(),
 	}
 }
 
@@ -150,6 +151,13 @@ func (h *Handler) handleRegisterPost(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	return h.registered(c, res, invite)
+}
+
+// registered ends a sign-up (password or passkey): the new account is
+// signed in when no confirmation is needed; otherwise the page says to
+// check the mail — the same page for a taken address (REG-01).
+func (h *Handler) registered(c echo.Context, res identity.RegisterResult, invite string) error {
 	if res.User != nil && invite != "" {
 		h.sessions.Remove(c.Request().Context(), keyInvite)
 	}
@@ -162,7 +170,7 @@ func (h *Handler) handleRegisterPost(c echo.Context) error {
 	}
 	h.setCreatorCookie(c, uid)
 	if res.SignIn {
-		if err := h.signIn(c, res.User, identity.SessionOptions{}); err != nil {
+		if err := h.signIn(c, res.User, identity.SessionOptions{Method: res.Method}); err != nil {
 			return err
 		}
 		return h.redirectBack(c, h.returnTo(c.QueryParam("returnUrl")))

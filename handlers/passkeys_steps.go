@@ -3,6 +3,8 @@ package handlers
 import (
 	"errors"
 	"net/http"
+	"slices"
+	"strings"
 
 	"github.com/labstack/echo/v4"
 
@@ -86,4 +88,81 @@ func (h *Handler) handlePasskeyReauthPost(c echo.Context) error {
 		return err
 	}
 	return h.reauthenticated(c, amr)
+}
+
+// keyPasskeySignup holds the sign-up ceremony's id (--passkey-signup).
+const keyPasskeySignup = "pk_signup"
+
+// handlePasskeySignupBegin checks the register form's address and extra
+// fields (no password) and starts the new account's passkey. A problem
+// with the fields is 422 JSON with their messages, which the script
+// shows; registration closed is 403.
+func (h *Handler) handlePasskeySignupBegin(c echo.Context) error {
+	invite := h.inviteCode(c)
+	if !h.id.RegistrationOpenTo(invite) {
+		return c.JSON(http.StatusForbidden, map[string]string{"error": h.T(c, "register-closed.title")})
+	}
+	f := bindRegisterForm(c)
+	if f.Email == "" {
+		return c.JSON(http.StatusUnprocessableEntity, map[string]string{"error": h.T(c, "errors.email_required")})
+	}
+	cr, err := h.id.BeginPasskeySignup(c.Request().Context(), clientOf(c), identity.RegisterInput{
+		Email: f.Email, InviteCode: invite, Attributes: h.bindExtraFields(c),
+	})
+	if errs, msg, ok := h.fieldErrors(c, err); ok {
+		return c.JSON(http.StatusUnprocessableEntity, map[string]string{"error": joinFieldErrors(errs, msg)})
+	}
+	if errors.Is(err, identity.ErrRegistrationClosed) {
+		return c.JSON(http.StatusForbidden, map[string]string{"error": h.T(c, "register-closed.title")})
+	}
+	if err != nil {
+		return h.passkeyBeginFailed(c, err)
+	}
+	return h.passkeyOptions(c, keyPasskeySignup, cr)
+}
+
+// joinFieldErrors is the messages of errs (the address's first) and msg,
+// as one text.
+func joinFieldErrors(errs map[string]string, msg string) string {
+	var out []string
+	if m := errs["email"]; m != "" {
+		out = append(out, m)
+	}
+	keys := make([]string, 0, len(errs))
+	for k := range errs {
+		if k != "email" {
+			keys = append(keys, k)
+		}
+	}
+	slices.Sort(keys)
+	for _, k := range keys {
+		out = append(out, errs[k])
+	}
+	if msg != "" {
+		out = append(out, msg)
+	}
+	return strings.Join(out, " ")
+}
+
+// handlePasskeySignupPost creates the account with its passkey and no
+// password, then answers as the register form does.
+func (h *Handler) handlePasskeySignupPost(c echo.Context) error {
+	invite := h.inviteCode(c)
+	ctx := c.Request().Context()
+	ceremony := h.sessions.PopString(ctx, keyPasskeySignup)
+	res, err := h.id.PasskeySignup(ctx, clientOf(c), ceremony, []byte(c.FormValue("credential")), h.T(c, "passkeys.default_name"))
+	if errors.Is(err, identity.ErrPasskeysOff) {
+		return err
+	}
+	if code := identity.ErrorCode(err); code == identity.EINVALID || code == identity.EUNAUTHORIZED {
+		msg := h.errorText(c, err)
+		if errs, fmsg, ok := h.fieldErrors(c, err); ok && len(errs) > 0 {
+			msg = joinFieldErrors(errs, fmsg)
+		}
+		return h.renderPage(c, http.StatusUnprocessableEntity, "register", h.registerView(c, registerForm{}, nil, msg))
+	}
+	if err != nil {
+		return err
+	}
+	return h.registered(c, res, invite)
 }

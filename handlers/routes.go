@@ -81,6 +81,8 @@ func (h *Handler) routes() *echo.Echo {
 	// Guest pages: a signed-in visitor is sent on to returnUrl
 	add(http.MethodGet, "/account/register", h.handleRegisterShow, h.guestOnly)
 	add(http.MethodPost, "/account/register", h.handleRegisterPost, h.guestOnly)
+	add(http.MethodPost, "/account/register/passkey/begin", h.handlePasskeySignupBegin, h.guestOnly)
+	add(http.MethodPost, "/account/register/passkey", h.handlePasskeySignupPost, h.guestOnly)
 	add(http.MethodGet, "/account/login", h.handleLoginShow, h.guestOnly)
 	add(http.MethodPost, "/account/login", h.handleLoginPost, h.guestOnly)
 	add(http.MethodPost, "/account/external-login", h.handleExternalLogin)

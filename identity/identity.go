@@ -247,38 +247,21 @@ type RegisterResult struct {
 	// DevLink is the confirmation link, only when Options.DevLinks is set
 	// (the log mailer): the page may show it as a development aid.
 	DevLink string
+	// Method is how the new account signed up, for its first session
+	// ("" = password; a passkey sign-up's passkey method).
+	Method string
 }
 
 // Register creates an account, or — when confirmation is required and the
 // address already has one — tells its owner by mail and pretends to have
 // created it, so the page reveals nothing (REG-01, docs/security.md decision 2).
 func (s *Service) Register(ctx context.Context, c Client, in RegisterInput) (RegisterResult, error) {
-	email := strings.TrimSpace(in.Email)
-	fields := map[string]message{}
-	if m := validateEmail(email); !m.ok() {
-		fields["email"] = m
-	} else {
-		// Stored and mailed as it is unique: the domain in IDNA form (REG-02).
-		email = CanonicalEmail(email)
-	}
-	if len(fields) == 0 {
-		if err := s.limit(ctx, "register-ip", ipKey(c.IP), s.opts.RateLimits.RegistrationsPerIP); err != nil {
-			return RegisterResult{}, err
-		}
-	}
-	invited := false
-	if len(fields) == 0 {
-		var err error
-		if invited, err = s.checkSignup(ctx, email, in.InviteCode); err != nil {
-			return RegisterResult{}, err
-		}
+	email, invited, attrs, fields, err := s.checkNewAccount(ctx, c, in)
+	if err != nil {
+		return RegisterResult{}, err
 	}
 	if m := s.checkPassword(in.Password, email); !m.ok() {
 		fields["password"] = m
-	}
-	attrs, attrErrs := s.checkAttributes(in.Attributes)
-	for k, v := range attrErrs {
-		fields[k] = v
 	}
 	if len(fields) > 0 {
 		return RegisterResult{}, fieldsErr(fields)
@@ -289,9 +272,44 @@ func (s *Service) Register(ctx context.Context, c Client, in RegisterInput) (Reg
 	if err != nil {
 		return RegisterResult{}, err
 	}
-	now := s.now()
+	return s.createAccount(ctx, c, newAccount(email, hash, invited), in.InviteCode, attrs)
+}
+
+// checkNewAccount checks what every sign-up checks but the password: the
+// address (canonical form returned), the per-IP limit, the registration
+// policy and invitation, the extra fields. Field errors are returned to
+// be reported with the caller's own.
+func (s *Service) checkNewAccount(ctx context.Context, c Client, in RegisterInput) (email string, invited bool, attrs map[string]string, fields map[string]message, err error) {
+	email = strings.TrimSpace(in.Email)
+	fields = map[string]message{}
+	if m := validateEmail(email); !m.ok() {
+		fields["email"] = m
+	} else {
+		// Stored and mailed as it is unique: the domain in IDNA form (REG-02).
+		email = CanonicalEmail(email)
+	}
+	if len(fields) == 0 {
+		if err := s.limit(ctx, "register-ip", ipKey(c.IP), s.opts.RateLimits.RegistrationsPerIP); err != nil {
+			return "", false, nil, nil, err
+		}
+	}
+	if len(fields) == 0 {
+		if invited, err = s.checkSignup(ctx, email, in.InviteCode); err != nil {
+			return "", false, nil, nil, err
+		}
+	}
+	attrs, attrErrs := s.checkAttributes(in.Attributes)
+	for k, v := range attrErrs {
+		fields[k] = v
+	}
+	return email, invited, attrs, fields, nil
+}
+
+// newAccount is the user a sign-up creates (hash "" for an account that
+// signs in with a passkey).
+func newAccount(email, hash string, invited bool) *User {
 	norm := NormalizeEmail(email)
-	u := &User{
+	return &User{
 		ID:                 uuid.Must(uuid.NewV7()).String(),
 		Email:              email,
 		NormalizedEmail:    norm,
@@ -300,10 +318,17 @@ func (s *Service) Register(ctx context.Context, c Client, in RegisterInput) (Reg
 		PasswordHash:       hash,
 		SecurityStamp:      newStamp(),
 		EmailConfirmed:     invited, // the invitation went to this mailbox
-		CreatedAt:          now,
-		UpdatedAt:          now,
 	}
-	err = s.store.CreateUser(ctx, u)
+}
+
+// createAccount stores u, a new account (or, with confirmation required,
+// tells the owner of a taken address and answers as for a new one:
+// REG-01), records it, and mails the confirmation link.
+func (s *Service) createAccount(ctx context.Context, c Client, u *User, inviteCode string, attrs map[string]string) (RegisterResult, error) {
+	now := s.now()
+	u.CreatedAt, u.UpdatedAt = now, now
+	email, norm, invited := u.Email, u.NormalizedEmail, u.EmailConfirmed
+	err := s.store.CreateUser(ctx, u)
 	if errors.Is(err, store.ErrConflict) {
 		if _, ferr := s.store.FindUserByEmail(ctx, norm); errors.Is(ferr, store.ErrNotFound) {
 			// The address is free but someone's username equals it (a
@@ -339,7 +364,7 @@ func (s *Service) Register(ctx context.Context, c Client, in RegisterInput) (Reg
 	}
 	s.RecordEvent(ctx, u.ID, EventRegister, c, "")
 	s.obs.Registered()
-	s.useInvite(ctx, email, in.InviteCode)
+	s.useInvite(ctx, email, inviteCode)
 	if len(s.opts.RegisterFields) > 0 {
 		if err := s.store.SetUserAttributes(ctx, u.ID, attrs); err != nil {
 			s.log.ErrorContext(ctx, "registration: extra fields not stored", "user", u.ID, "err", err)

@@ -151,8 +151,9 @@ type PasskeyCeremony struct {
 	Options json.RawMessage
 }
 
-// saveCeremony stores the library's session data under a fresh id.
-func (s *Service) saveCeremony(ctx context.Context, kind, userID string, data *webauthn.SessionData, options any) (*PasskeyCeremony, error) {
+// saveCeremony stores the library's session data (or a struct around
+// it) under a fresh id.
+func (s *Service) saveCeremony(ctx context.Context, kind, userID string, data any, options any) (*PasskeyCeremony, error) {
 	raw, err := json.Marshal(data)
 	if err != nil {
 		return nil, internal(err)

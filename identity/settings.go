@@ -45,6 +45,10 @@ type Settings struct {
 	// ExternalLoginBypasses2FA: an external sign-in skips the second
 	// factor (default false: stricter than ASP.NET, OIDC-04).
 	ExternalLoginBypasses2FA bool // --external-login-bypasses-2fa
+	// PasskeySignup: the register page also offers to create an account
+	// with a passkey and no password (the address is still confirmed).
+	// Off by default (issue 21).
+	PasskeySignup bool // --passkey-signup
 
 	PasswordMinLength int  // --password-min-length: code points, 8..128
 	Argon2Memory      uint // --argon2-memory: KiB
@@ -198,6 +202,7 @@ func (s *Settings) BindFlags(fs *flag.FlagSet) {
 	fs.BoolVar(&s.RequireConfirmedEmail, "require-confirmed-email", s.RequireConfirmedEmail, "sign-in needs a confirmed email address")
 	fs.BoolVar(&s.KeepSecurityEvents, "keep-security-events", s.KeepSecurityEvents, "when an account is deleted, keep its security events anonymised (kind and time only) instead of deleting them")
 	fs.BoolVar(&s.ExternalLoginBypasses2FA, "external-login-bypasses-2fa", s.ExternalLoginBypasses2FA, "an external sign-in skips two-factor authentication")
+	fs.BoolVar(&s.PasskeySignup, "passkey-signup", s.PasskeySignup, "the register page also offers an account with a passkey and no password (the address is still confirmed)")
 	fs.IntVar(&s.PasswordMinLength, "password-min-length", s.PasswordMinLength, "minimum password length in characters (8..128)")
 	fs.UintVar(&s.Argon2Memory, "argon2-memory", s.Argon2Memory, "argon2id memory in KiB")
 	fs.UintVar(&s.Argon2Iterations, "argon2-iterations", s.Argon2Iterations, "argon2id iterations")

@@ -253,6 +253,7 @@ func sampleRegister() []RegisterView {
 			Errors: FieldErrors{"email": "Enter a valid email address.", "password": "Use at least 8 characters.", "confirm_password": "The passwords do not match."}},
 		{Common: anon("Create account"), Email: "alice@example.com", MinPasswordLength: 8, Message: "Too many attempts. Try again in a minute."},
 		{Common: anon("Create account"), MinPasswordLength: 8, ExtraFields: sampleExtraFields},
+		{Common: anon("Create account"), MinPasswordLength: 8, PasskeySignup: true, Providers: sampleProviders},
 	}
 }
 

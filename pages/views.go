@@ -142,6 +142,10 @@ type RegisterView struct {
 	// registration is by invitation: an uninvited external sign-up is
 	// refused).
 	Providers []ProviderButton
+	// PasskeySignup: --passkey-signup is on, so an account may also be
+	// created with a passkey and no password (#passkey-register-form,
+	// which takes the address and extra fields of #register-form).
+	PasskeySignup bool
 }
 
 // RegisterClosedView is shown instead of the register form when

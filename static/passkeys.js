@@ -4,8 +4,9 @@
 // It finds its elements by data- attributes, so a theme may restyle or
 // move them freely:
 //   form[data-passkey-ceremony="create"|"get"]  hidden until the browser
-//       supports passkeys; on submit the script POSTs the form's _csrf to
-//       data-passkey-begin, runs navigator.credentials.create/get with the
+//       supports passkeys; on submit the script POSTs the form's _csrf
+//       (and the fields of the form data-passkey-fields names, passwords
+//       left out) to data-passkey-begin, runs navigator.credentials.create/get with the
 //       options it gets back, puts the answer (JSON) into the form's
 //       [data-passkey-credential] field and submits the form for real;
 //   [data-passkey-error]        inside the form: where a failure is told;
@@ -96,6 +97,16 @@
     var body = new URLSearchParams();
     var csrf = form.querySelector('input[name="_csrf"]');
     if (csrf) { body.set("_csrf", csrf.value); }
+    // data-passkey-fields names another form whose fields the server
+    // needs first (the register form's address): all but passwords.
+    var from = document.getElementById(form.getAttribute("data-passkey-fields") || "");
+    if (from) {
+      new FormData(from).forEach(function (v, k) {
+        var el = from.elements.namedItem(k);
+        if (k === "_csrf" || typeof v !== "string" || (el && el.type === "password")) { return; }
+        body.append(k, v);
+      });
+    }
     return fetch(form.getAttribute("data-passkey-begin"), {
       method: "POST",
       body: body,

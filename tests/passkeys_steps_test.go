@@ -2,10 +2,12 @@ package tests
 
 import (
 	"net/http"
+	"net/url"
 	"slices"
 	"strings"
 	"testing"
 
+	"github.com/accountportal/portal"
 	"github.com/accountportal/portal/internal/portaltest"
 	"github.com/accountportal/portal/internal/softauthn"
 )
@@ -321,4 +323,95 @@ func TestPasskeyPasswordless(t *testing.T) {
 	r = b.Submit("/account/manage/set-password", "#set-password-form", map[string]string{"new_password": again, "confirm_password": again})
 	portaltest.WantRedirect(t, r, cpPath)
 	portaltest.WantRedirect(t, portaltest.NewClient(t, srv).Login(email, again, false), "/")
+}
+
+// pkSignupBegin posts the register page's address (and extra fields) to
+// the passkey sign-up's begin, as /static/passkeys.js does.
+func pkSignupBegin(c *portaltest.Client, page *portaltest.Page, email string) *portaltest.Page {
+	c.T().Helper()
+	return c.Post("/account/register/passkey/begin", url.Values{"_csrf": {page.CSRF(c.T())}, "email": {email}})
+}
+
+// TestPasskeySignup (--passkey-signup, issue 21, REG-01, MFA-06): the
+// register page offers an account with a passkey and no password; the
+// address is still confirmed (no sign-in before); then the passkey signs
+// in and there is no password. A taken address gets the same answer and
+// its owner a mail; a bad address is told at once. Without the flag
+// there is no such form and no such ceremony.
+func TestPasskeySignup(t *testing.T) {
+	t.Parallel()
+	off := portaltest.PasskeyServer(t)
+	oc := portaltest.NewClient(t, off)
+	op := oc.Get("/account/register")
+	if op.Has(t, "#passkey-register-form") {
+		t.Fatal("a passkey sign-up without --passkey-signup")
+	}
+	portaltest.WantStatus(t, pkSignupBegin(oc, op, "x@example.com"), http.StatusNotFound)
+
+	srv := portaltest.PasskeyServer(t, func(c *portal.Config) { c.PasskeySignup = true })
+	const email = "pk-only@example.com"
+	c := portaltest.NewClient(t, srv)
+	p := c.Get("/account/register")
+	f := p.Doc(t).Find("#passkey-register-form")
+	if f.Length() != 1 || f.AttrOr("data-passkey-fields", "") != "register-form" || f.AttrOr("data-passkey-ceremony", "") != "create" {
+		t.Fatalf("register page: want #passkey-register-form taking #register-form's fields:\n%s", p.Body)
+	}
+	for _, bad := range []string{"", "not-an-address"} {
+		r := pkSignupBegin(c, p, bad)
+		portaltest.WantStatus(t, r, http.StatusUnprocessableEntity)
+		if !strings.Contains(r.Body, `"error"`) {
+			t.Errorf("begin with %q: %s", bad, r.Body)
+		}
+	}
+
+	a := srv.Authenticator()
+	r := pkSignupBegin(c, p, email)
+	portaltest.WantStatus(t, r, http.StatusOK)
+	_, resp, err := a.Create([]byte(r.Body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	form := p.Form(t, "#passkey-register-form")
+	form.Set("credential", string(resp))
+	portaltest.WantRedirect(t, c.Post(form.Action, form.Values), "/account/register-confirmation")
+	if c.SignedIn() {
+		t.Fatal("signed in before the address was confirmed")
+	}
+
+	// Not before the address is confirmed.
+	b := portaltest.NewClient(t, srv)
+	portaltest.WantStatus(t, b.PasskeyLogin(a, nil), http.StatusForbidden)
+	if b.SignedIn() {
+		t.Fatal("an unconfirmed passkey account signed in")
+	}
+	c.ConfirmEmail(email)
+	b = portaltest.NewClient(t, srv)
+	portaltest.WantRedirect(t, b.PasskeyLogin(a, nil), "/")
+	if _, s := apWhoAmI(t, b); s == nil || s.User.Email != email {
+		t.Fatalf("after confirming: %+v, want signed in as %s", s, email)
+	}
+	portaltest.WantRedirect(t, b.Get("/account/manage/change-password"), "/account/manage/set-password")
+	if got := pkNames(t, b); len(got) != 1 {
+		t.Errorf("passkeys of the new account: %v", got)
+	}
+
+	// The same address again: the same answer, and a mail to its owner.
+	before := len(srv.MailsTo(t, email))
+	x := portaltest.NewClient(t, srv)
+	xp := x.Get("/account/register")
+	r = pkSignupBegin(x, xp, email)
+	portaltest.WantStatus(t, r, http.StatusOK)
+	_, resp, err = srv.Authenticator().Create([]byte(r.Body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	xf := xp.Form(t, "#passkey-register-form")
+	xf.Set("credential", string(resp))
+	portaltest.WantRedirect(t, x.Post(xf.Action, xf.Values), "/account/register-confirmation")
+	if got := len(srv.MailsTo(t, email)); got != before+1 {
+		t.Errorf("mails to the owner after a sign-up with their address: %d, want %d", got, before+1)
+	}
+
+	// A replayed answer: the ceremony is spent.
+	portaltest.WantStatus(t, x.Post(xf.Action, xf.Values), http.StatusUnprocessableEntity)
 }
