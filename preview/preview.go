@@ -36,6 +36,7 @@ import (
 	"sync"
 
 	"github.com/accountportal/portal/mail"
+	"github.com/accountportal/portal/messages"
 	"github.com/accountportal/portal/pages"
 	"github.com/accountportal/portal/static"
 	"github.com/accountportal/portal/theme"
@@ -44,7 +45,8 @@ import (
 // Preview serves (ServeHTTP) or writes (Snapshot) the gallery of one theme
 // directory; "" is the built-in look.
 type Preview struct {
-	dir string
+	dir  string
+	lang string // "" is English (the theme's messages.toml)
 
 	mu  sync.Mutex
 	sum [32]byte // of the theme's files when cur was loaded
@@ -54,6 +56,23 @@ type Preview struct {
 // New returns the preview of the theme directory dir ("" for none). It
 // reads nothing yet.
 func New(dir string) *Preview { return &Preview{dir: dir} }
+
+// NewIn is New showing every page and mail in the language lang (a BCP 47
+// tag: a built-in language or one the theme's messages.<lang>.toml adds;
+// "" is English), as a reader of that language sees them: its words,
+// <html lang dir> (right to left for Arabic), its plural forms and dates.
+func NewIn(dir, lang string) *Preview { return &Preview{dir: dir, lang: lang} }
+
+// catalog is the catalogue of the preview's language.
+func (p *Preview) catalog(l *loaded) (*messages.Catalog, error) {
+	if p.lang == "" || p.lang == "en" {
+		return l.th.Messages(), nil
+	}
+	if c := l.th.Catalog(p.lang); c != nil {
+		return c, nil
+	}
+	return nil, &themeError{fmt.Errorf("language %q: the languages are %s (a theme adds one with messages.<lang>.toml)", p.lang, strings.Join(l.th.Languages(), ", "))}
+}
 
 // loaded is the theme as read at one moment, or the error reading it.
 type loaded struct {
@@ -193,13 +212,21 @@ func (p *Preview) Render(ctx context.Context, docPath string) (Document, error) 
 		if !ok || !strings.HasSuffix(file, ".html") {
 			break
 		}
-		body, err := l.frame(ctx, name, n, dark)
+		cat, err := p.catalog(l)
+		if err != nil {
+			return Document{}, err
+		}
+		body, err := l.frame(ctx, name, n, dark, cat)
 		if err != nil {
 			return Document{}, err
 		}
 		return Document{Path: docPath, ContentType: "text/html; charset=utf-8", Body: body}, nil
 	case dir == "mail/":
-		return l.mail(docPath, file)
+		cat, err := p.catalog(l)
+		if err != nil {
+			return Document{}, err
+		}
+		return l.mail(docPath, file, cat)
 	}
 	return Document{}, ErrNotFound
 }
@@ -229,11 +256,11 @@ func sampleOf(s string) (pages.Page, int, bool) {
 // (theme page, layout, built-in fallbacks), with the preview's asset URLs
 // and the theme's catalogue; dark points the stylesheets at their
 // dark-forced copies.
-func (l *loaded) frame(ctx context.Context, page pages.Page, n int, dark bool) ([]byte, error) {
+func (l *loaded) frame(ctx context.Context, page pages.Page, n int, dark bool, cat *messages.Catalog) ([]byte, error) {
 	view := withCommon(page.Samples()[n-1], func(c *pages.Common) {
 		c.CSSURL = "../" + strings.TrimPrefix(l.assets.URL("portal.css"), "/")
 		c.IconURL = "../" + strings.TrimPrefix(l.assets.URL("favicon.svg"), "/")
-		c.Messages = l.th.Messages()
+		c.Messages = cat
 	})
 	cm := view.PageCommon()
 	var out bytes.Buffer
@@ -308,7 +335,7 @@ func forceScheme(css []byte, dark bool) []byte {
 
 // mail serves mail/NAME.html (the message with its subject and both
 // bodies), mail/NAME.msg.html (the HTML body) and mail/NAME.txt.
-func (l *loaded) mail(docPath, file string) (Document, error) {
+func (l *loaded) mail(docPath, file string, cat *messages.Catalog) (Document, error) {
 	base, ext := strings.TrimSuffix(file, path.Ext(file)), path.Ext(file)
 	base, raw := strings.CutSuffix(base, ".msg")
 	known := false
@@ -318,7 +345,7 @@ func (l *loaded) mail(docPath, file string) (Document, error) {
 	if !known || (ext != ".html" && ext != ".txt") || (raw && ext != ".html") {
 		return Document{}, ErrNotFound
 	}
-	m, err := l.mails.Render(l.th.Messages(), base, mail.Sample(l.th.Messages()))
+	m, err := l.mails.Render(cat, base, mail.Sample(cat))
 	if err != nil {
 		return Document{}, &themeError{err}
 	}
@@ -396,7 +423,7 @@ pre{white-space:pre-wrap;background:#fff;border:1px solid #8a94a3;padding:1rem;m
 </style></head><body>{{end}}
 
 {{define "index"}}{{template "head" "All pages"}}
-<h1>Portal theme preview{{if .Dir}}: {{.Dir}}{{else}}: the built-in look{{end}}</h1>
+<h1>Portal theme preview{{if .Dir}}: {{.Dir}}{{else}}: the built-in look{{end}}{{if .Lang}}, in {{.Lang}}{{end}}</h1>
 <p>Every page in every sample state, and every mail. Edits to the theme show on reload.</p>
 <h2>Pages</h2>
 <table><thead><tr><th>page</th><th>route</th><th>sample states</th></tr></thead><tbody>
@@ -453,7 +480,7 @@ func (p *Preview) index() ([]byte, error) {
 		}
 		rows = append(rows, r)
 	}
-	return exec("index", map[string]any{"Dir": p.dir, "Pages": rows, "Mails": mail.Names})
+	return exec("index", map[string]any{"Dir": p.dir, "Lang": p.lang, "Pages": rows, "Mails": mail.Names})
 }
 
 func sampleView(page pages.Page, n int) ([]byte, error) {

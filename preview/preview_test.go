@@ -14,6 +14,7 @@ import (
 
 	"github.com/accountportal/portal"
 	"github.com/accountportal/portal/mail"
+	"github.com/accountportal/portal/messages"
 	"github.com/accountportal/portal/pages"
 	"github.com/accountportal/portal/preview"
 	"github.com/accountportal/portal/theme"
@@ -268,5 +269,29 @@ func TestCheckAddr(t *testing.T) {
 		if err := preview.CheckAddr(bad); err == nil {
 			t.Errorf("CheckAddr(%q) accepted", bad)
 		}
+	}
+}
+
+// The preview in another language (`portal theme preview --lang ar`,
+// issue 22): every page and mail in that language, right to left for
+// Arabic, the theme's wording of the language included; a language
+// neither Portal nor the theme has is an error on every page.
+func TestPreviewInLanguage(t *testing.T) {
+	dir := t.TempDir()
+	write(t, dir, "messages.ar.toml", "[login]\ntitle = \"أهلًا بعودتك\"\n")
+	p := preview.NewIn(dir, "ar")
+	code, body := get(t, p, "/frames/login-1.html")
+	if code != http.StatusOK || !strings.Contains(body, `<html lang="ar" dir="rtl">`) || !strings.Contains(body, "أهلًا بعودتك") {
+		t.Fatalf("login in Arabic: %d\n%.600s", code, body)
+	}
+	code, body = get(t, p, "/mail/reset-password.msg.html")
+	if code != http.StatusOK || !strings.Contains(body, `<html lang="ar" dir="rtl">`) || !strings.Contains(body, messages.Builtin("ar").T("mail-reset-password.button")) {
+		t.Fatalf("reset mail in Arabic: %d\n%.600s", code, body)
+	}
+	if code, body := get(t, preview.NewIn("", "de"), "/mail/reset-password.txt"); code != http.StatusOK || !strings.Contains(body, messages.Builtin("de").T("mail.greeting")) {
+		t.Fatalf("reset mail in German: %d\n%s", code, body)
+	}
+	if code, body := get(t, preview.NewIn("", "tlh"), "/frames/login-1.html"); code == http.StatusOK || !strings.Contains(body, "tlh") {
+		t.Fatalf("a language nobody has: %d\n%.300s", code, body)
 	}
 }

@@ -3,6 +3,7 @@ package tests
 import (
 	"context"
 	"encoding/json"
+	"io"
 	"net/http"
 	"net/url"
 	"slices"
@@ -164,6 +165,51 @@ func TestOpenIDProviderRefusals(t *testing.T) {
 		}
 		if _, err := rp.UserInfo(tok2); err == nil {
 			t.Fatal("the access token of a revoked family still works")
+		}
+	})
+
+	t.Run("another client cannot revoke or introspect a token (ACC-03)", func(t *testing.T) {
+		srv, rp, browser := signedInRP(t, identity.OIDCClientSpec{SkipConsent: true})
+		other := srv.RegisterRP(t, identity.OIDCClientSpec{Name: "Other App", SkipConsent: true})
+		a := rp.Start()
+		tok, err := rp.Exchange(rp.SignIn(browser, a, "", ""), a)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var meta struct {
+			Revocation string `json:"revocation_endpoint"`
+			Introspect string `json:"introspection_endpoint"`
+		}
+		if err := rp.Provider.Claims(&meta); err != nil {
+			t.Fatal(err)
+		}
+		as := other
+		post := func(endpoint string, form url.Values) (int, string) {
+			req, _ := http.NewRequest(http.MethodPost, endpoint, strings.NewReader(form.Encode()))
+			req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+			req.SetBasicAuth(url.QueryEscape(as.Client.ID), url.QueryEscape(as.Secret))
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer resp.Body.Close()
+			b, _ := io.ReadAll(resp.Body)
+			return resp.StatusCode, string(b)
+		}
+		post(meta.Revocation, url.Values{"token": {tok.RefreshToken}, "token_type_hint": {"refresh_token"}})
+		post(meta.Revocation, url.Values{"token": {tok.AccessToken}, "token_type_hint": {"access_token"}})
+		if _, err := rp.UserInfo(tok); err != nil {
+			t.Fatalf("another client revoked the access token: %v", err)
+		}
+		if status, body := post(meta.Introspect, url.Values{"token": {tok.AccessToken}}); strings.Contains(body, `"active":true`) || strings.Contains(body, "op-user@example.com") {
+			t.Fatalf("another client's introspection: %d %s", status, body)
+		}
+		as = rp // the client the token was issued to sees it
+		if status, body := post(meta.Introspect, url.Values{"token": {tok.AccessToken}}); !strings.Contains(body, `"active":true`) {
+			t.Fatalf("the token's own client's introspection: %d %s", status, body)
+		}
+		if _, err := rp.Refresh(tok.RefreshToken); err != nil {
+			t.Fatalf("another client revoked the refresh token: %v", err)
 		}
 	})
 

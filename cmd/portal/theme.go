@@ -21,10 +21,11 @@ const themeUsage = `Usage:
   portal theme check DIR        run the checks the server runs at start on a theme; warn of
                                 messages a language lacks or words it does not follow
   portal theme eject PAGE DIR   write DIR/pages/PAGE.html, an html/template copy of a built-in page
-  portal theme preview [DIR] [--addr 127.0.0.1:8090] [--snapshot OUT]
+  portal theme preview [DIR] [--addr 127.0.0.1:8090] [--snapshot OUT] [--lang LANG]
                                 every page in every sample state, and every mail, at phone and
                                 desktop width, light and dark; edits under DIR show on reload
-                                (no DIR: the built-in look; --snapshot writes the gallery as files)
+                                (no DIR: the built-in look; --snapshot writes the gallery as files;
+                                --lang ar shows them in Arabic, right to left)
 `
 
 // runTheme is `portal theme`.
@@ -94,8 +95,9 @@ func runPreview(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	fs.SetOutput(stderr)
 	addr := fs.String("addr", "127.0.0.1:8090", "listen address (loopback only)")
 	snapshot := fs.String("snapshot", "", "write the whole gallery as static files into this directory and exit")
+	lang := fs.String("lang", "", "show every page and mail in this language (de, fr, es, ar or one the theme adds; default English)")
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "Usage: portal theme preview [DIR] [--addr 127.0.0.1:8090] [--snapshot OUT]")
+		fmt.Fprintln(stderr, "Usage: portal theme preview [DIR] [--addr 127.0.0.1:8090] [--snapshot OUT] [--lang LANG]")
 		fs.PrintDefaults()
 	}
 	// The directory may come before or after the flags.
@@ -118,7 +120,7 @@ func runPreview(ctx context.Context, args []string, stdout, stderr io.Writer) er
 			fmt.Fprintln(stderr, "warning:", err)
 		}
 	}
-	p := preview.New(dir)
+	p := preview.NewIn(dir, *lang)
 	if *snapshot != "" {
 		n, err := p.Snapshot(ctx, *snapshot)
 		if err != nil {
