@@ -239,7 +239,20 @@ func (s *Service) createExternalAccount(ctx context.Context, c Client, ext Exter
 		SecurityStamp: newStamp(), CreatedAt: now, UpdatedAt: now,
 	}
 	l := &ExternalLogin{Provider: ext.Provider, Subject: ext.Subject, DisplayName: ext.DisplayName, Email: ext.Email, CreatedAt: now}
+	// The provider's display name is the username where it makes a valid
+	// one and is free (issue 18 item 17); otherwise the address is, as
+	// for a registration.
+	name, ok := UserNameFromDisplayName(ext.DisplayName)
+	if ok {
+		u.UserName, u.NormalizedUserName = name, NormalizeUserName(name)
+	}
 	err := s.store.CreateUserWithLogin(ctx, u, l)
+	if ok && errors.Is(err, store.ErrConflict) {
+		// The name is taken (or the address, or the identity is linked:
+		// the second try tells those apart below).
+		u.UserName, u.NormalizedUserName = email, norm
+		err = s.store.CreateUserWithLogin(ctx, u, l)
+	}
 	if errors.Is(err, store.ErrConflict) {
 		if _, ferr := s.store.FindExternalLogin(ctx, ext.Provider, ext.Subject); ferr == nil {
 			return ExternalSignup{}, errKey(ECONFLICT, "errors.external_linked_sign_in")
@@ -261,6 +274,18 @@ func (s *Service) createExternalAccount(ctx context.Context, c Client, ext Exter
 		}
 	}
 	return ExternalSignup{User: u, SignIn: true}, nil
+}
+
+// UserNameFromDisplayName makes a username of a provider's display name:
+// white space between words becomes "_" ("Ada Lovelace" → "Ada_Lovelace");
+// the result must be a valid username and hold no "@" (a username with
+// one could pass for someone's address). ok is false when it is not.
+func UserNameFromDisplayName(display string) (string, bool) {
+	name := strings.Join(strings.Fields(display), "_")
+	if name == "" || strings.Contains(name, "@") || !validateUserName(name).ok() {
+		return "", false
+	}
+	return name, true
 }
 
 // sendCapped mails name to an address unless the address had

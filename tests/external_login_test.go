@@ -128,11 +128,16 @@ func oxWantAnonymous(t testing.TB, c *portaltest.Client) {
 	}
 }
 
-// oxWantSignedIn fails the test unless c is signed in as name.
-func oxWantSignedIn(t testing.TB, c *portaltest.Client, name string) {
+// oxWantSignedIn fails the test unless c is signed in to the account of
+// the address email (its profile page's address: the username of an
+// external sign-up is the provider's display name where it is free).
+func oxWantSignedIn(t testing.TB, c *portaltest.Client, email string) {
 	t.Helper()
-	if got := c.WhoAmI(); got != name {
-		t.Fatalf("signed in as %q, want %q", got, name)
+	if c.WhoAmI() == "" {
+		t.Fatalf("anonymous, want signed in as %q", email)
+	}
+	if got := efFirstWord(c.Get("/account/manage").Text(t, "[data-testid=email]")); got != email {
+		t.Fatalf("signed in as %q, want %q", got, email)
 	}
 }
 

@@ -353,3 +353,29 @@ func TestPendingEmailChangeShown(t *testing.T) {
 		t.Errorf("pending=%q after the link expired, want none", got)
 	}
 }
+
+// TestExternalSignupUsernameFromProvider (issue 18 item 17): an account
+// created through a provider takes the provider's display name as its
+// username ("Ada Lovelace" → "Ada_Lovelace") where that is free and valid;
+// a second person of the same name, or a name that is no valid username
+// (or could pass for an address), gets the address, as a registration
+// does.
+func TestExternalSignupUsernameFromProvider(t *testing.T) {
+	t.Parallel()
+	op := newOxOP(t)
+	srv := oxServer(t, op)
+	for _, tc := range []struct{ name, email, want string }{
+		{"Ada Lovelace", "ada@example.com", "Ada_Lovelace"},
+		{"Ada  Lovelace", "ada2@example.com", "ada2@example.com"}, // the same name, taken
+		{"Grace Hopper <grace@example.org>", "grace@example.com", "grace@example.com"},
+		{"!", "bang@example.com", "bang@example.com"},
+		{"Łukasz Żółw", "lukasz@example.com", "Łukasz_Żółw"},
+	} {
+		op.SetUser(oxOPUser{Sub: "sub-" + oxRandom(6), Email: tc.email, Name: tc.name})
+		c := oxNewExternalUser(t, srv, op)
+		if got := c.WhoAmI(); got != tc.want {
+			t.Errorf("display name %q: username %q, want %q", tc.name, got, tc.want)
+		}
+		oxWantSignedIn(t, c, tc.email)
+	}
+}
