@@ -2,6 +2,10 @@ package identity
 
 import (
 	"context"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -123,5 +127,40 @@ func TestMailJobLanguageSurvivesRestart(t *testing.T) {
 	}
 	if want := messages.Default().T("mail-reset-password.subject", "site", "Portal"); got["emil@example.com"] != want {
 		t.Errorf("Arabic no longer offered: subject %q, want the default's %q", got["emil@example.com"], want)
+	}
+}
+
+// Every security notice is a message key (mail-notice.*), so that it goes
+// out in the recipient's language: a sentence written into a notify call
+// would reach every reader in English.
+func TestNoticesAreKeys(t *testing.T) {
+	files, err := filepath.Glob("*.go")
+	if err != nil {
+		t.Fatal(err)
+	}
+	call := regexp.MustCompile(`\bnotify(?:SignedOut|Mail)?\(ctx, [^,]+, [^,]+, (?:false, |true, )?([^,)]+)`)
+	found := 0
+	for _, f := range files {
+		if strings.HasSuffix(f, "_test.go") {
+			continue
+		}
+		src, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, m := range call.FindAllStringSubmatch(string(src), -1) {
+			arg := strings.TrimSpace(m[1])
+			if arg == "key" { // notify's own forwarding
+				continue
+			}
+			found++
+			key, err := strconv.Unquote(arg)
+			if err != nil || !strings.HasPrefix(key, "mail-notice.") || !(messages.Has(key) || messages.Has(key+"_other")) {
+				t.Errorf("%s: a notice that is not a mail-notice.* key: %s", f, arg)
+			}
+		}
+	}
+	if found < 10 {
+		t.Fatalf("found %d notify calls: the pattern is wrong", found)
 	}
 }

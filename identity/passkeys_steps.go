@@ -240,6 +240,6 @@ func (s *Service) RemovePassword(ctx context.Context, c Client, u *User, keepSID
 	}
 	u.PasswordHash, u.SecurityStamp = "", stamp
 	s.RecordEvent(ctx, u.ID, EventPasswordRemoved, c, "")
-	s.notifySignedOut(ctx, u, c, "The password of your account was removed: you sign in with a passkey")
+	s.notifySignedOut(ctx, u, c, "mail-notice.password_removed")
 	return nil
 }
