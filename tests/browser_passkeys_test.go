@@ -15,6 +15,7 @@ import (
 	"github.com/chromedp/cdproto/webauthn"
 	"github.com/chromedp/chromedp"
 
+	"github.com/accountportal/portal"
 	"github.com/accountportal/portal/internal/portaltest"
 )
 
@@ -82,7 +83,8 @@ func colorScheme(scheme string) chromedp.Action[chromedp.Void] {
 // TestBrowserPasskeys: in chromium with a virtual authenticator, a person
 // registers, turns on 2FA, adds a passkey on the passkeys page, signs out,
 // signs in with #passkey-login — no code is asked although 2FA is on —
-// removes the passkey, and it no longer signs in. On the way the passkeys
+// signs in with the password and the passkey instead of the code
+// (#passkey-2fa), removes the passkey, and it no longer signs in. On the way the passkeys
 // page is checked at 390 px, light and dark: no sideways scrolling, no
 // axe-core WCAG 2.2 A/AA violation, screenshots in
 // tests/artifacts/passkeys-*.png.
@@ -181,6 +183,25 @@ func TestBrowserPasskeys(t *testing.T) {
 		t.Fatalf("after the passkey sign-in with the button: %q, want %q (no code step)", got, want)
 	}
 
+	// The password, then the passkey instead of the code.
+	signOut(b)
+	b.Navigate(srv.URL + "/account/login")
+	b.WaitVisible("#passkey-login")
+	b.Do("fill and submit the login form",
+		chromedp.SendKeys(chromedp.CSS("#f-email"), email),
+		chromedp.SendKeys(chromedp.CSS("#f-password"), password),
+		chromedp.Click(chromedp.CSS("button#login-submit")),
+	)
+	b.WaitVisible("#passkey-2fa")
+	if got := b.Path(); got != tf2FAPath {
+		t.Fatalf("after the password, the browser is on %q, want %s", got, tf2FAPath)
+	}
+	b.Do("click Use a passkey instead", chromedp.Click(chromedp.CSS("#passkey-2fa")))
+	b.WaitVisible("[data-testid=signed-in-as]")
+	if got, want := b.Path()+" "+b.Text("[data-testid=signed-in-as]"), "/ "+email; got != want {
+		t.Fatalf("after the password and the passkey: %q, want %q", got, want)
+	}
+
 	// The passkey is shown as used; remove it (the passkey sign-in is a
 	// recent authentication).
 	b.Navigate(srv.URL + pkPage)
@@ -270,4 +291,36 @@ func signOut(b *browser) {
 	b.t.Helper()
 	b.Do("click Sign out", chromedp.Click(chromedp.CSS("header button[data-testid=logout-button]")))
 	b.WaitVisible("[data-testid=signed-out]")
+}
+
+// TestBrowserPasskeySignup (--passkey-signup): in chromium with a
+// virtual authenticator, a person types only an address into the
+// register form and presses #passkey-register: the script sends the
+// register form's fields (no password) to begin, the account is created
+// with the passkey, and it signs in with no password set.
+func TestBrowserPasskeySignup(t *testing.T) {
+	t.Parallel()
+	b := newBrowser(t) // first: skips before the server starts
+	srv := portaltest.PasskeyServer(t, noConfirmation, func(c *portal.Config) { c.PasskeySignup = true })
+	const email = "passkey.only@example.com"
+	auth := addVirtualAuthenticator(b)
+
+	b.Navigate(srv.URL + "/account/register")
+	b.WaitVisible("#passkey-register")
+	b.Do("type the address and create the account with a passkey",
+		chromedp.SendKeys(chromedp.CSS("#f-email"), email),
+		chromedp.Click(chromedp.CSS("#passkey-register")),
+	)
+	b.WaitVisible("[data-testid=signed-in-as]")
+	if got := b.Text("[data-testid=signed-in-as]"); got != email {
+		t.Fatalf("signed in as %q, want %s", got, email)
+	}
+	if cs := virtualCredentials(b, auth); len(cs) != 1 || !cs[0].IsResidentCredential {
+		t.Fatalf("the virtual authenticator holds %d credentials, want one passkey", len(cs))
+	}
+	b.Navigate(srv.URL + "/account/manage/change-password")
+	b.WaitVisible("form#set-password-form")
+	if errs := b.ConsoleErrors(); len(errs) > 0 {
+		t.Errorf("the pages wrote %d errors to the console:\n%s", len(errs), b.consoleText())
+	}
 }
