@@ -3,6 +3,7 @@ package handlers
 import (
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -158,11 +159,18 @@ func (h *Handler) handleNotMe(c echo.Context) error {
 		return err
 	}
 	u := currentUser(c)
-	if err := h.id.ThisWasntMe(c.Request().Context(), clientOf(c), u, currentSessionID(c), h.signInEvent(c), id); err != nil {
+	added, err := h.id.ThisWasntMe(c.Request().Context(), clientOf(c), u, currentSessionID(c), h.signInEvent(c), id)
+	if err != nil {
 		return err
 	}
 	if err := h.refreshSignIn(c, u); err != nil {
 		return err
+	}
+	if len(added) > 0 {
+		// Passkeys added since that sign-in still sign in: the passkeys
+		// page, where they can go, comes first (issue 21).
+		h.setFlash(c, h.T(c, "status.not_me_passkeys", "names", strings.Join(added, ", ")), true)
+		return h.redirect(c, passkeysPath)
 	}
 	h.setFlash(c, h.T(c, "status.not_me"), false)
 	return h.redirect(c, "/account/manage/change-password")

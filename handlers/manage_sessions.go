@@ -21,6 +21,13 @@ func (h *Handler) handleSessionsShow(c echo.Context) error {
 		return err
 	}
 	v := pages.SessionsView{Common: h.common(c, h.T(c, "manage-sessions.title"))}
+	ps, err := h.id.ListPasskeys(c.Request().Context(), u.ID)
+	if err != nil {
+		return err
+	}
+	for _, p := range ps {
+		v.Passkeys = append(v.Passkeys, p.Name)
+	}
 	for _, x := range list {
 		v.Sessions = append(v.Sessions, pages.SessionItem{
 			ID: x.ID, Device: identity.DescribeUserAgentText(x.UserAgent, h.cat(c)), IP: x.IP,

@@ -247,6 +247,18 @@ func (s *Service) ResetPassword(ctx context.Context, c Client, in ResetInput) er
 	d := s.eventData(cat, u.Email, c)
 	d.Link = s.link("/account/forgot-password", nil)
 	s.sendMail(ctx, cat, mail.PasswordChanged, d)
+	// A reset is what an owner does who lost control of the account: a
+	// passkey someone else added would still sign in, so the owner is
+	// told which passkeys can (issue 21).
+	if ps, err := s.store.ListPasskeys(ctx, u.ID); err != nil {
+		s.log.ErrorContext(ctx, "reset: passkeys not listed for the owner", "err", err)
+	} else if len(ps) > 0 {
+		names := make([]string, len(ps))
+		for i, p := range ps {
+			names[i] = p.Name
+		}
+		s.notify(ctx, u, c, "mail-notice.reset_passkeys", "names", strings.Join(names, cat.T("mail-notice.list_separator")))
+	}
 	return nil
 }
 

@@ -6,6 +6,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
+	"strings"
 
 	"github.com/accountportal/portal/store"
 )
@@ -119,13 +120,32 @@ func IsSignInEvent(kind string) bool { return kind == EventLogin }
 // not the sign-in of the session that asks (ownEvent, its SignInEvent):
 // disowning one's own sign-in would keep the disowned session. The caller
 // then sends the user to change their password.
-func (s *Service) ThisWasntMe(ctx context.Context, c Client, u *User, keepSID string, ownEvent, eventID int64) error {
-	if _, err := s.NotMeEvent(ctx, u.ID, ownEvent, eventID); err != nil {
-		return err
+//
+// A passkey is not a session: one added since the disowned sign-in (by
+// whoever signed in then) would still sign in. ThisWasntMe does not keep
+// it silently (issue 21): it returns the names of the passkeys added
+// since, for the page to name, and mails them to the owner.
+func (s *Service) ThisWasntMe(ctx context.Context, c Client, u *User, keepSID string, ownEvent, eventID int64) ([]string, error) {
+	e, err := s.NotMeEvent(ctx, u.ID, ownEvent, eventID)
+	if err != nil {
+		return nil, err
 	}
 	if _, err := s.RotateSecurityStamp(ctx, u.ID, keepSID); err != nil {
-		return err
+		return nil, err
 	}
 	s.RecordEvent(ctx, u.ID, EventNotMe, c, "")
-	return nil
+	ps, err := s.store.ListPasskeys(ctx, u.ID)
+	if err != nil {
+		return nil, internal(err)
+	}
+	var since []string
+	for _, p := range ps {
+		if !p.CreatedAt.Before(e.CreatedAt) {
+			since = append(since, p.Name)
+		}
+	}
+	if len(since) > 0 {
+		s.notifySignedOut(ctx, u, c, "mail-notice.not_me_passkeys", "names", strings.Join(since, s.catalogFor(ctx, u).T("mail-notice.list_separator")))
+	}
+	return since, nil
 }

@@ -512,7 +512,7 @@ func sampleSessions() []SessionsView {
 		{Common: user("Sessions"), Sessions: []SessionItem{
 			{ID: "c2Vzcy0x", Device: "Firefox on Linux", IP: "203.0.113.7", CreatedAt: sampleTime.Add(-2 * time.Hour), LastSeenAt: sampleTime, Current: true, Remember: true},
 			{ID: "c2Vzcy0y", Device: "Safari on iPhone", IP: "198.51.100.23", CreatedAt: sampleTime.Add(-72 * time.Hour), LastSeenAt: sampleTime.Add(-5 * time.Hour), Remembered2FA: true},
-		}},
+		}, Passkeys: []string{"iCloud Keychain", "YubiKey 5"}},
 		{Common: user("Sessions"), Sessions: []SessionItem{
 			{ID: "c2Vzcy0x", Device: "Firefox on Linux", IP: "203.0.113.7", CreatedAt: sampleTime, LastSeenAt: sampleTime, Current: true},
 		}},

@@ -383,7 +383,14 @@ type SessionItem struct {
 type SessionsView struct {
 	Common
 	Sessions []SessionItem // this device first
+	// Passkeys are the names of the account's passkeys: signing sessions
+	// out does not remove them, so the page names them (#session-passkeys,
+	// issue 21).
+	Passkeys []string
 }
+
+// PasskeyNames are the passkeys' names, comma-separated.
+func (v SessionsView) PasskeyNames() string { return strings.Join(v.Passkeys, ", ") }
 
 // AnyRemembered: a session carries the "remembered" badge, which the page
 // explains below the list.

@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/accountportal/portal"
 	"github.com/accountportal/portal/internal/portaltest"
@@ -414,4 +415,67 @@ func TestPasskeySignup(t *testing.T) {
 
 	// A replayed answer: the ceremony is spent.
 	portaltest.WantStatus(t, x.Post(xf.Action, xf.Values), http.StatusUnprocessableEntity)
+}
+
+// TestPasskeyNotSilentlyKept (issue 21, SES-03, ACC-04): someone who got
+// the password adds a passkey. "This wasn't me" on their sign-in ends
+// their sessions and does not keep that passkey silently: the page and a
+// mail name it, and the owner is sent to the passkeys page; a password
+// reset mails the passkeys that can still sign in; the sessions page
+// names the account's passkeys (signing sessions out does not remove
+// them) and the security history shows who added it.
+func TestPasskeyNotSilentlyKept(t *testing.T) {
+	t.Parallel()
+	srv := portaltest.PasskeyServer(t)
+	const email = "victim@example.com"
+	owner := srv.SignedUp(t, email, tfPassword)
+	portaltest.WantRedirect(t, owner.AddPasskey(srv.Authenticator(), "My laptop"), pkPage)
+
+	srv.Clock.Advance(time.Minute)
+	thief := portaltest.NewClient(t, srv).WithHeader("User-Agent", mgUAChromeWin)
+	portaltest.WantRedirect(t, thief.Login(email, tfPassword, false), "/")
+	ta := srv.Authenticator()
+	portaltest.WantRedirect(t, thief.AddPasskey(ta, "Evil key"), pkPage)
+
+	// The sessions page names both passkeys.
+	p := owner.Get("/account/manage/sessions")
+	if got := p.Text(t, "#session-passkeys"); !strings.Contains(got, "My laptop, Evil key") {
+		t.Errorf("#session-passkeys=%q, want both passkeys named", got)
+	}
+	// The security history shows the thief's passkey, from the thief's
+	// browser.
+	var signIn string
+	for _, e := range pdEvents(t, pdSecurity(t, owner, 0)) {
+		if e.Kind == "login" && strings.Contains(e.Text, "Chrome on Windows") && signIn == "" {
+			signIn = e.EventID
+		}
+	}
+	if h := pdSecurity(t, owner, 0).Text(t, "main"); !strings.Contains(h, "Evil key") {
+		t.Errorf("the security history does not show the added passkey:\n%s", h)
+	}
+	if signIn == "" {
+		t.Fatal("no \"This wasn't me\" on the thief's sign-in")
+	}
+
+	r := pdNotMe(t, owner, signIn)
+	portaltest.WantRedirect(t, r, pkPage)
+	if msg, _ := portaltest.StatusMessage(t, owner.Follow(r)); !strings.Contains(msg, "Evil key") || strings.Contains(msg, "My laptop") {
+		t.Errorf("after \"This wasn't me\": %q, want the passkey added since named (only it)", msg)
+	}
+	if ms := srv.MailsWith(t, email, "Evil key"); len(ms) < 2 { // added, and not me
+		t.Errorf("%d mails name the thief's passkey, want the added and the not-me notices", len(ms))
+	} else if !strings.Contains(ms[len(ms)-1].Text, "added since") {
+		t.Errorf("the not-me mail does not say the passkey was added since: %q", ms[len(ms)-1].Text)
+	}
+	if thief.SignedIn() {
+		t.Error("the thief's session survived \"This wasn't me\"")
+	}
+
+	// A reset names the passkeys that can still sign in.
+	link := efResetLink(t, srv, email)
+	portaltest.WantRedirect(t, efSubmitReset(portaltest.NewClient(t, srv), link, email, "a fresh new password"), "/account/reset-password-confirmation")
+	ms := srv.MailsWith(t, email, "password was reset")
+	if len(ms) != 1 || !strings.Contains(ms[0].Text, "My laptop") || !strings.Contains(ms[0].Text, "Evil key") {
+		t.Errorf("mails after the reset naming the passkeys: %d, want 1 naming both", len(ms))
+	}
 }
