@@ -212,4 +212,3 @@ func monthToken(layout string) (int, string, bool) {
 	}
 	return i, "Jan", true
 }
-
