@@ -53,7 +53,13 @@ func (h *Handler) handleManageProfile(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	f := profileForm{UserName: u.UserName, PhoneNumber: u.PhoneNumber, Attributes: attrs}
+	// Numbers are stored in E.164 and shown grouped (issue 18 item 17).
+	f := profileForm{UserName: u.UserName, PhoneNumber: identity.FormatPhone(u.PhoneNumber), Attributes: attrs}
+	for _, x := range h.id.ExtraFields() {
+		if x.Type == "tel" {
+			attrs[x.Name] = identity.FormatPhone(attrs[x.Name])
+		}
+	}
 	return h.renderPage(c, http.StatusOK, "manage-profile", h.profileView(c, f, nil))
 }
 

@@ -104,7 +104,9 @@ func (h *Handler) oidcRoutes(add func(method, path string, hf echo.HandlerFunc, 
 		add(http.MethodOptions, p, echo.NotFoundHandler, on, mw)
 	}
 	add(get, oidcDiscoveryPath, wrap(func(w http.ResponseWriter, r *http.Request) {
-		op.Discover(w, discovery(op.CreateDiscoveryConfig(r.Context(), p, h.oidcStorage)))
+		d := discovery(op.CreateDiscoveryConfig(r.Context(), p, h.oidcStorage))
+		d.UILocalesSupported = h.uiLocales()
+		op.Discover(w, d)
 	}), on, corsGet)
 	for _, m := range []string{get, post} {
 		add(m, oidcAuthorizePath, wrap(func(w http.ResponseWriter, r *http.Request) { op.Authorize(w, r, p) }), on)
@@ -132,6 +134,18 @@ func discovery(d *oidc.DiscoveryConfiguration) *oidc.DiscoveryConfiguration {
 	d.RevocationEndpointAuthSigningAlgValuesSupported = nil
 	d.IntrospectionEndpointAuthSigningAlgValuesSupported = nil
 	return d
+}
+
+// uiLocales are the languages Portal's pages are offered in (the sign-in
+// and consent pages follow the browser's Accept-Language among them).
+func (h *Handler) uiLocales() []language.Tag {
+	var out []language.Tag
+	for _, c := range h.look().msgs.Catalogs() {
+		if t, err := language.Parse(c.Lang()); err == nil {
+			out = append(out, t)
+		}
+	}
+	return out
 }
 
 // requireOIDCClients: the provider is off (404) until the operator

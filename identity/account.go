@@ -7,6 +7,7 @@ import (
 	"unicode"
 	"unicode/utf8"
 
+	"github.com/nyaruka/phonenumbers"
 	"golang.org/x/text/unicode/norm"
 
 	"github.com/accountportal/portal/mail"
@@ -76,14 +77,39 @@ func normalizePhone(phone string) (string, message) {
 		}
 	}
 	out := b.String()
+	if strings.HasPrefix(out, "00") {
+		out = "+" + out[2:] // the international prefix of most countries
+	}
 	if !strings.HasPrefix(out, "+") {
+		// No default region: Portal cannot know which country a number
+		// without its code belongs to (issue 18 item 17).
 		return "", message{Key: "errors.phone_plus"}
 	}
 	digits := out[1:]
 	if len(digits) < 7 || len(digits) > 15 || digits[0] == '0' {
 		return "", message{Key: "errors.phone_invalid"}
 	}
-	return out, message{}
+	// libphonenumber knows each country's number lengths: a number that
+	// cannot exist there is refused, and the E.164 form is its own.
+	num, err := phonenumbers.Parse(out, "")
+	if err != nil || !phonenumbers.IsPossibleNumber(num) {
+		return "", message{Key: "errors.phone_invalid"}
+	}
+	return phonenumbers.Format(num, phonenumbers.E164), message{}
+}
+
+// FormatPhone shows a stored E.164 number grouped the way its country
+// writes it ("+41791234567" → "+41 79 123 45 67", issue 18 item 17);
+// anything it cannot read comes back as it is.
+func FormatPhone(e164 string) string {
+	if e164 == "" {
+		return ""
+	}
+	num, err := phonenumbers.Parse(e164, "")
+	if err != nil {
+		return e164
+	}
+	return phonenumbers.Format(num, phonenumbers.INTERNATIONAL)
 }
 
 // ProfileInput is what the profile form submits.

@@ -220,6 +220,13 @@ func TestOpenIDProviderDiscovery(t *testing.T) {
 			t.Errorf("%s = %s, want %s", k, got, want)
 		}
 	}
+	// The pages' languages: English and at least de, fr, es, ar.
+	locales, _ := json.Marshal(d["ui_locales_supported"])
+	for _, l := range []string{`"en"`, `"de"`, `"fr"`, `"es"`, `"ar"`} {
+		if !strings.Contains(string(locales), l) {
+			t.Errorf("ui_locales_supported = %s, want %s among them", locales, l)
+		}
+	}
 	for _, k := range []string{"device_authorization_endpoint", "check_session_iframe"} {
 		if _, ok := d[k]; ok {
 			t.Errorf("discovery names %s, which Portal does not serve", k)

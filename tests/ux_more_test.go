@@ -379,3 +379,42 @@ func TestExternalSignupUsernameFromProvider(t *testing.T) {
 		oxWantSignedIn(t, c, tc.email)
 	}
 }
+
+// TestPhoneStoredE164ShownGrouped (issue 18 item 17): a phone number is
+// stored in E.164 and shown grouped the way its country writes it, on the
+// profile and in a tel extra field; "00" counts as "+", a number without
+// its country code or of a length the country does not have is refused.
+func TestPhoneStoredE164ShownGrouped(t *testing.T) {
+	t.Parallel()
+	srv := portaltest.NewServer(t, func(cfg *portal.Config) {
+		cfg.RegisterFields = identity.ExtraFields{{Name: "mobile", Label: "Mobile", Type: "tel"}}
+	})
+	const email = "phone@example.com"
+	c := srv.SignedUp(t, email, uxPassword)
+	db := srv.GrayDB(t, true)
+	for _, tc := range []struct{ typed, stored, shown string }{
+		{"+41 (0)79 123 45 67", "+41791234567", "+41 79 123 45 67"},
+		{"0041791234567", "+41791234567", "+41 79 123 45 67"},
+		{"+1 (415) 555-0100", "+14155550100", "+1 415-555-0100"},
+		{"+49 30 1234567", "+49301234567", "+49 30 1234567"},
+	} {
+		p := c.Submit("/account/manage", "#profile-form", map[string]string{"phone_number": tc.typed, "mobile": tc.typed})
+		portaltest.WantRedirect(t, p, "/account/manage")
+		if got := pdScalar[string](t, db, `SELECT phone_number FROM users WHERE normalized_email = ?`, email); got != tc.stored {
+			t.Errorf("%q stored as %q, want %q", tc.typed, got, tc.stored)
+		}
+		if got := uxProfileValue(t, c, "phone_number"); got != tc.shown {
+			t.Errorf("%q shown as %q, want %q", tc.typed, got, tc.shown)
+		}
+		if got := uxProfileValue(t, c, "mobile"); got != tc.shown {
+			t.Errorf("mobile %q shown as %q, want %q", tc.typed, got, tc.shown)
+		}
+	}
+	for _, bad := range []string{"079 123 45 67", "+41 79 123", "+1 415 555 01000"} {
+		p := c.Submit("/account/manage", "#profile-form", map[string]string{"phone_number": bad})
+		portaltest.WantStatus(t, p, http.StatusUnprocessableEntity)
+		if portaltest.FieldError(t, p, "phone_number") == "" {
+			t.Errorf("%q: no error on the phone field", bad)
+		}
+	}
+}
