@@ -146,25 +146,49 @@ func (c *Catalog) FormatTime(t time.Time, layout string) string {
 	if c.loc.lang == "en" && c == Default() {
 		return t.Format(layout)
 	}
-	var b strings.Builder
+	// One allocation, as t.Format: the pieces are formatted into buffers
+	// on the stack and the result is made once, at its size.
+	var buf [160]byte
+	var tmp [64]byte
+	out := buf[:0]
 	for layout != "" {
 		i, name, short := monthToken(layout)
-		if i < 0 {
-			c.writeDigits(&b, t.Format(layout))
-			break
+		part := layout
+		if i >= 0 {
+			part = layout[:i]
 		}
-		if i > 0 {
-			c.writeDigits(&b, t.Format(layout[:i]))
+		if part != "" {
+			out = c.appendDigits(out, t.AppendFormat(tmp[:0], part))
+		}
+		if i < 0 {
+			break
 		}
 		m := int(t.Month())
 		if short {
-			b.WriteString(c.T(monthShortKeys[m]))
+			out = append(out, c.T(monthShortKeys[m])...)
 		} else {
-			b.WriteString(c.T(monthKeys[m]))
+			out = append(out, c.T(monthKeys[m])...)
 		}
 		layout = layout[i+len(name):]
 	}
-	return b.String()
+	return string(out)
+}
+
+// appendDigits appends s with its ASCII digits in the language's. ASCII
+// digits are single bytes that no other UTF-8 sequence contains, so the
+// rest is copied byte by byte.
+func (c *Catalog) appendDigits(out, s []byte) []byte {
+	if c.loc.ascii {
+		return append(out, s...)
+	}
+	for _, ch := range s {
+		if ch >= '0' && ch <= '9' {
+			out = append(out, c.loc.digits[ch-'0']...)
+		} else {
+			out = append(out, ch)
+		}
+	}
+	return out
 }
 
 var monthKeys, monthShortKeys [13]string
@@ -187,19 +211,4 @@ func monthToken(layout string) (int, string, bool) {
 		return i, "January", false
 	}
 	return i, "Jan", true
-}
-
-// writeDigits writes s with its ASCII digits in the language's.
-func (c *Catalog) writeDigits(b *strings.Builder, s string) {
-	if c.loc.ascii {
-		b.WriteString(s)
-		return
-	}
-	for _, r := range s {
-		if r >= '0' && r <= '9' {
-			b.WriteString(c.loc.digits[r-'0'])
-		} else {
-			b.WriteRune(r)
-		}
-	}
 }

@@ -174,8 +174,17 @@ func (c *Catalog) T(key string, args ...any) string {
 // fill replaces {name} in s with the value that follows name in args
 // (numbers written the catalogue's language's way).
 func (c *Catalog) fill(s string, args []any) string {
+	// Room for the text and every value at once: one allocation.
+	n := len(s)
+	for k := 1; k < len(args); k += 2 {
+		if v, ok := args[k].(string); ok {
+			n += len(v)
+		} else {
+			n += 24 // a number in any script
+		}
+	}
 	var b strings.Builder
-	b.Grow(len(s) + 16)
+	b.Grow(n)
 	for {
 		i := strings.IndexByte(s, '{')
 		if i < 0 {
