@@ -15,6 +15,7 @@ import (
 type profileForm struct {
 	UserName    string
 	PhoneNumber string
+	TimeZone    string            // an IANA name, "" for automatic (issue 18 item 9)
 	Attributes  map[string]string // the operator's extra fields
 }
 
@@ -22,15 +23,23 @@ func bindProfileForm(c echo.Context) profileForm {
 	return profileForm{
 		UserName:    strings.TrimSpace(c.FormValue("username")),
 		PhoneNumber: strings.TrimSpace(c.FormValue("phone_number")),
+		TimeZone:    strings.TrimSpace(c.FormValue("time_zone")),
 	}
 }
 
 // Validate checks what the form alone can tell; identity checks the rest.
 func (f profileForm) Validate(h *Handler, c echo.Context) pages.FieldErrors {
+	errs := pages.FieldErrors{}
 	if f.UserName == "" {
-		return pages.FieldErrors{"username": h.T(c, "errors.username_required")}
+		errs["username"] = h.T(c, "errors.username_required")
 	}
-	return nil
+	if _, ok := identity.LoadTimeZone(f.TimeZone); f.TimeZone != "" && !ok {
+		errs["time_zone"] = h.T(c, "errors.unknown_time_zone")
+	}
+	if len(errs) == 0 {
+		return nil
+	}
+	return errs
 }
 
 func (h *Handler) profileView(c echo.Context, f profileForm, errs pages.FieldErrors) pages.ManageProfileView {
@@ -41,6 +50,7 @@ func (h *Handler) profileView(c echo.Context, f profileForm, errs pages.FieldErr
 		Email:          u.Email,
 		EmailConfirmed: u.EmailConfirmed,
 		PhoneNumber:    f.PhoneNumber,
+		TimeZone:       f.TimeZone,
 		CreatedAt:      u.CreatedAt,
 		Errors:         errs,
 		ExtraFields:    h.extraInputs(f.Attributes, errs),
@@ -54,7 +64,11 @@ func (h *Handler) handleManageProfile(c echo.Context) error {
 		return err
 	}
 	// Numbers are stored in E.164 and shown grouped (issue 18 item 17).
-	f := profileForm{UserName: u.UserName, PhoneNumber: identity.FormatPhone(u.PhoneNumber), Attributes: attrs}
+	zone, err := h.id.TimeZone(c.Request().Context(), u.ID)
+	if err != nil {
+		return err
+	}
+	f := profileForm{UserName: u.UserName, PhoneNumber: identity.FormatPhone(u.PhoneNumber), TimeZone: zone, Attributes: attrs}
 	for _, x := range h.id.ExtraFields() {
 		if x.Type == "tel" {
 			attrs[x.Name] = identity.FormatPhone(attrs[x.Name])
@@ -96,6 +110,17 @@ func (h *Handler) handleManageProfilePost(c echo.Context) error {
 		for k, v := range f.Attributes {
 			changed = changed || before[k] != v
 		}
+	}
+	before, err := h.id.TimeZone(ctx, u.ID)
+	if err != nil {
+		return err
+	}
+	if f.TimeZone != before {
+		if err := h.id.SetTimeZone(ctx, u, f.TimeZone); err != nil {
+			return err
+		}
+		h.setTimeZoneCookie(c, f.TimeZone)
+		changed = true
 	}
 	if changed {
 		h.setFlash(c, h.T(c, "status.profile_updated"), false)

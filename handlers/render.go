@@ -45,10 +45,16 @@ func (h *Handler) common(c echo.Context, title string) pages.Common {
 		IconURL:     h.url(lk.assets.URL("favicon.svg")),
 
 		PasskeyScriptURL: h.url(lk.assets.URL("passkeys.js")),
-		ExternalLogins:   len(h.providers.list) > 0,
-		RegistrationOpen: h.id.RegistrationOpen(),
-		Messages:         h.cat(c),
-		Languages:        lk.languages,
+
+		Location:          h.location(c),
+		Now:               h.now(),
+		TimeZoneScriptURL: h.url(lk.assets.URL("timezone.js")),
+		TimeZoneCookie:    h.timeZoneCookieName(),
+		CookiePath:        h.cookiePath(),
+		ExternalLogins:    len(h.providers.list) > 0,
+		RegistrationOpen:  h.id.RegistrationOpen(),
+		Messages:          h.cat(c),
+		Languages:         lk.languages,
 	}
 	if cm.Languages != nil {
 		cm.CurrentURL = here(c)
@@ -159,7 +165,7 @@ func (h *Handler) renderPage(c echo.Context, status int, name string, view pages
 	}
 
 	cm := view.PageCommon()
-	vars := theme.Vars{CSRFToken: cm.CSRFToken, Nonce: nonce, Messages: cm.Messages, BasePath: h.base}
+	vars := theme.Vars{CSRFToken: cm.CSRFToken, Nonce: nonce, Messages: cm.Messages, BasePath: h.base, Location: cm.Location, Now: cm.Now}
 	var override func(io.Writer) error
 	if goOverride != nil {
 		override = func(w io.Writer) error { return renderSafe(ctx, goOverride, view, w) }

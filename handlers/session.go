@@ -206,6 +206,7 @@ func (h *Handler) signIn(c echo.Context, u *identity.User, o identity.SessionOpt
 	h.putAMR(c, identity.AMR(o))
 	h.sessions.RememberMe(ctx, remember)
 	h.rememberLanguage(c, u.ID)
+	h.rememberTimeZone(c, u.ID)
 	c.Set(ctxUser, u)
 	c.Set(ctxRegistry, x)
 	return nil

@@ -241,7 +241,7 @@ func (s *Service) setPassword(ctx context.Context, c Client, u *User, keepSID, p
 	}
 	u.PasswordHash, u.SecurityStamp = hash, stamp
 	cat := s.catalogFor(ctx, u)
-	d := s.eventData(cat, u.Email, c)
+	d := s.eventData(ctx, cat, u, c)
 	d.Link = s.link("/account/forgot-password", nil)
 	s.sendMail(ctx, cat, notice, d)
 	return nil

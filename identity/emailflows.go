@@ -244,7 +244,7 @@ func (s *Service) ResetPassword(ctx context.Context, c Client, in ResetInput) er
 		s.log.ErrorContext(ctx, "reset: the sign-in failures of this IP were not forgotten", "err", err)
 	}
 	cat := s.catalogFor(ctx, u)
-	d := s.eventData(cat, u.Email, c)
+	d := s.eventData(ctx, cat, u, c)
 	d.Link = s.link("/account/forgot-password", nil)
 	s.sendMail(ctx, cat, mail.PasswordChanged, d)
 	// A reset is what an owner does who lost control of the account: a
@@ -287,7 +287,7 @@ func (s *Service) RequestEmailChange(ctx context.Context, c Client, u *User, new
 	// address is free: the notice must not tell which addresses have
 	// accounts.
 	cat := s.catalogFor(ctx, u)
-	d := s.eventData(cat, u.Email, c)
+	d := s.eventData(ctx, cat, u, c)
 	d.NewEmail = newEmail
 	d.Link = s.link("/account/manage/change-password", nil)
 	s.sendMail(ctx, cat, mail.EmailChangeRequested, d)
@@ -394,7 +394,7 @@ func (s *Service) ConfirmEmailChange(ctx context.Context, c Client, userID, emai
 	}
 	s.RecordEvent(ctx, u.ID, EventEmailChanged, c, u.Email+" → "+newEmail)
 	cat := s.catalogFor(ctx, u)
-	d := s.eventData(cat, u.Email, c)
+	d := s.eventData(ctx, cat, u, c)
 	d.NewEmail, d.OldEmail = newEmail, u.Email
 	s.sendMail(ctx, cat, mail.EmailChanged, d)
 	return s.store.FindUserByID(ctx, u.ID)

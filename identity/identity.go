@@ -406,9 +406,16 @@ func (s *Service) sendMail(ctx context.Context, cat *messages.Catalog, name stri
 	}
 }
 
-// eventData is the "when, from where" of a notification mail, in the
-// language of cat.
-func (s *Service) eventData(cat *messages.Catalog, to string, c Client) mail.Data {
+// eventData is the "when, from where" of a notification mail to u, in the
+// language of cat and u's chosen time zone (UTC when none: mail has no
+// browser to ask).
+func (s *Service) eventData(ctx context.Context, cat *messages.Catalog, u *User, c Client) mail.Data {
+	to, at := u.Email, s.now().UTC()
+	if zone, err := s.TimeZone(ctx, u.ID); err != nil {
+		s.log.WarnContext(ctx, "reading the saved time zone", "user", u.ID, "err", err)
+	} else if loc, ok := LoadTimeZone(zone); ok {
+		at = at.In(loc)
+	}
 	ip := c.IP
 	if ip == "" {
 		ip = cat.T("events.unknown_address")
@@ -416,7 +423,7 @@ func (s *Service) eventData(cat *messages.Catalog, to string, c Client) mail.Dat
 	// The device as the pages name it, not the raw User-Agent (issue 18
 	// item 11).
 	browser := DescribeUserAgentText(c.UserAgent, cat)
-	return mail.Data{To: to, Time: cat.Time(s.now(), "mail.time_format"), IP: ip, Browser: browser}
+	return mail.Data{To: to, Time: cat.Time(at, "mail.time_format"), IP: ip, Browser: browser}
 }
 
 // ErrInvalidLogin is the one answer to every failed sign-in: unknown

@@ -120,7 +120,7 @@ func (s *Service) attemptFailed(ctx context.Context, c Client, after *User, fact
 	}
 	s.RecordEvent(ctx, after.ID, EventLockout, c, string(factor))
 	cat := s.catalogFor(ctx, after)
-	d := s.eventData(cat, after.Email, c)
+	d := s.eventData(ctx, cat, after, c)
 	d.Link = s.link("/account/manage/security", nil)
 	n := after.AccessFailedCount
 	if factor == factor2FA {
@@ -256,7 +256,7 @@ func (s *Service) reserveSourceAttempt(ctx context.Context, c Client, u *User, n
 			if n == l.Max+1 && u != nil {
 				s.RecordEvent(ctx, u.ID, EventLockout, c, "many failures from unknown addresses")
 				cat := s.catalogFor(ctx, u)
-				d := s.eventData(cat, u.Email, c)
+				d := s.eventData(ctx, cat, u, c)
 				d.Link = s.link("/account/forgot-password", nil)
 				d.Notice = noticeText(cat, "mail-notice.unknown_ips", "expires", end.Sub(now))
 				s.sendMail(ctx, cat, mail.SecurityNotice, d)

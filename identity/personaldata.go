@@ -241,7 +241,7 @@ func (s *Service) DeleteAccount(ctx context.Context, c Client, u *User, password
 		return internal(err)
 	}
 	s.log.InfoContext(ctx, "security event", "event", EventAccountDeleted, "user", u.ID, "ip", c.IP, "user_agent", c.UserAgent)
-	d := s.eventData(cat, u.Email, c)
+	d := s.eventData(ctx, cat, u, c)
 	s.sendMail(ctx, cat, mail.AccountDeleted, d)
 	return nil
 }

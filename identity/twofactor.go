@@ -542,7 +542,7 @@ func (s *Service) notifySignedOut(ctx context.Context, u *User, c Client, key st
 
 func (s *Service) notifyMail(ctx context.Context, u *User, c Client, signedOut bool, key string, args ...any) {
 	cat := s.catalogFor(ctx, u)
-	d := s.eventData(cat, u.Email, c)
+	d := s.eventData(ctx, cat, u, c)
 	d.Notice = noticeText(cat, key, args...)
 	d.SignedOut = signedOut
 	d.Link = s.link("/account/manage/security", nil)

@@ -133,6 +133,10 @@ var keyUse = regexp.MustCompile(`(?:\bT\((?:c,\s*)?|\bt\s+|\.[TP]\s+|\bfieldErr\
 
 // pluralUse finds plural messages by their base key: v.N("key", n, …),
 // v.Plural("key", …), {{tn "key" …}}, errPlural(code, "key", …).
+// sinceUse finds Since's and {{since}}'s key (issue 18 item 9): it uses
+// the key, key_now and the plurals key_minutes and key_hours.
+var sinceUse = regexp.MustCompile(`(?:\bSince\([^,]+,\s*|\bsince\s+\S+\s+)"([a-z0-9-]+\.[a-z0-9_]+)"`)
+
 var pluralUse = regexp.MustCompile(`(?:\bN\(|\bPlural\(|\btn\s+|\.N\s+|\berrPlural\([^,"]+,\s*)"([a-z0-9-]+\.[a-z0-9_]+)"`)
 
 // sources are the files whose text goes through the catalogue.
@@ -168,6 +172,16 @@ func TestKeysUsedExist(t *testing.T) {
 					continue
 				}
 				used[k] = append(used[k], f)
+			}
+			for _, m := range sinceUse.FindAllSubmatch(src, -1) {
+				base := string(m[1])
+				used[base] = append(used[base], f)
+				used[base+"_now"] = append(used[base+"_now"], f)
+				for _, k := range Keys() {
+					if b, _, ok := splitPlural(k); ok && (b == base+"_minutes" || b == base+"_hours") {
+						used[k] = append(used[k], f)
+					}
+				}
 			}
 			for _, m := range pluralUse.FindAllSubmatch(src, -1) {
 				base := string(m[1])

@@ -410,9 +410,10 @@ func sampleReauthenticate() []ReauthenticateView {
 func sampleManageProfile() []ManageProfileView {
 	return []ManageProfileView{
 		{Common: withStatus(user("Profile"), "Your profile has been updated.", false), UserName: "alice", Email: "alice@example.com",
-			EmailConfirmed: true, PhoneNumber: "+41 79 123 45 67", CreatedAt: sampleTime},
-		{Common: user("Profile"), UserName: "alice smith", Email: "alice@example.com", PhoneNumber: "call me", CreatedAt: sampleTime,
-			Errors: FieldErrors{"username": "Use letters, digits and - . _ @ + only.", "phone_number": "Enter a phone number."}},
+			EmailConfirmed: true, PhoneNumber: "+41 79 123 45 67", TimeZone: "Europe/Zurich", CreatedAt: sampleTime},
+		{Common: user("Profile"), UserName: "alice smith", Email: "alice@example.com", PhoneNumber: "call me", TimeZone: "Mars/Olympus", CreatedAt: sampleTime,
+			Errors: FieldErrors{"username": "Use letters, digits and - . _ @ + only.", "phone_number": "Enter a phone number.",
+				"time_zone": "Enter a time zone such as Europe/Berlin, or leave the field empty."}},
 		{Common: user("Profile"), UserName: "alice", Email: "alice@example.com", CreatedAt: sampleTime, ExtraFields: sampleExtraFields},
 	}
 }

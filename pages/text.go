@@ -2,6 +2,7 @@ package pages
 
 import (
 	"context"
+	"github.com/accountportal/portal/messages"
 	"io"
 	"strings"
 	"time"
@@ -35,7 +36,44 @@ func (c Common) Plural(key string, n int, args ...any) Text { return Text(c.N(ke
 
 // Time formats t with the Go time layout of the message layoutKey in the
 // page's language (month names and digits; see messages.Catalog.Time).
-func (c Common) Time(t time.Time, layoutKey string) string { return c.Messages.Time(t, layoutKey) }
+// The time is shown in the reader's time zone (Location; UTC when nil).
+func (c Common) Time(t time.Time, layoutKey string) string {
+	return c.Messages.Time(InZone(t, c.Location), layoutKey)
+}
+
+// Since is how long ago t was, with the messages of key: within a minute
+// key_now, within an hour key_minutes (plural, {count}), within a day
+// key_hours; older (or with no Now) key with {time} as Time writes it with
+// layoutKey (issue 18 item 9: relative times where they read better).
+func (c Common) Since(t time.Time, key, layoutKey string) string {
+	return Since(c.Messages, c.Now, c.Location, t, key, layoutKey)
+}
+
+// Since is Common.Since for a catalogue, the time now and a time zone
+// (the theme's {{since}}).
+func Since(cat *messages.Catalog, now time.Time, loc *time.Location, t time.Time, key, layoutKey string) string {
+	d := now.Sub(t)
+	switch {
+	case now.IsZero() || d < 0 || d >= 24*time.Hour:
+		return cat.T(key, "time", cat.Time(InZone(t, loc), layoutKey))
+	case d < time.Minute:
+		return cat.T(key + "_now")
+	case d < time.Hour:
+		m := int(d / time.Minute)
+		return cat.N(key+"_minutes", m, "count", m)
+	default:
+		h := int(d / time.Hour)
+		return cat.N(key+"_hours", h, "count", h)
+	}
+}
+
+// InZone is t in loc, or in UTC when loc is nil.
+func InZone(t time.Time, loc *time.Location) time.Time {
+	if loc == nil {
+		return t.UTC()
+	}
+	return t.In(loc)
+}
 
 // Address is an email address as a component: escaped, with line-break
 // opportunities (<wbr>) after the "@" and before each ".", so that a long

@@ -50,6 +50,20 @@ type Common struct {
 	// "manage-profile", …). The renderer sets it; a handler need not. The
 	// header leaves out its link to the page itself.
 	Page string
+	// Location is the reader's time zone (their profile's, else their
+	// browser's, else nil: UTC). Times on pages are shown in it (Time,
+	// and {{date}} in theme templates).
+	Location *time.Location
+	// Now is the time the page is rendered at (relative times: Since);
+	// zero shows times as dates.
+	Now time.Time
+	// TimeZoneScriptURL is the content-hashed URL of timezone.js, which
+	// tells Portal the browser's time zone (a cookie) for people who did
+	// not choose one; TimeZoneCookie is that cookie's name and
+	// CookiePath its path.
+	TimeZoneScriptURL string
+	TimeZoneCookie    string
+	CookiePath        string
 	// Messages is the message catalogue the page's text comes from (the
 	// theme's messages.toml over the built-in wording); nil means the
 	// built-in one. Templates call {{t "key"}}, templ pages v.T("key").
@@ -340,8 +354,10 @@ type ManageProfileView struct {
 	Email          string
 	EmailConfirmed bool
 	PhoneNumber    string
-	CreatedAt      time.Time
-	Errors         FieldErrors
+	// TimeZone is the saved time zone (an IANA name), "" for automatic.
+	TimeZone  string
+	CreatedAt time.Time
+	Errors    FieldErrors
 	// ExtraFields are the operator's extra registration fields, editable.
 	ExtraFields []ExtraFieldInput
 }

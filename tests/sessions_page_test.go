@@ -1,6 +1,7 @@
 package tests
 
 import (
+	"fmt"
 	"net/http"
 	"net/url"
 	"strings"
@@ -163,10 +164,19 @@ func TestSessionsPageLists(t *testing.T) {
 			t.Errorf("%s: %q lacks %q", s.Device, s.Text, signedIn)
 		}
 	}
-	if want := "last active " + activeAt.UTC().Format("2 Jan 2006 15:04"); !strings.Contains(safari.Text, want) {
+	// Within the last day, how long ago (issue 18 item 9).
+	now := srv.Clock.Now()
+	ago := func(at time.Time) string {
+		m := int(now.Sub(at) / time.Minute)
+		if m == 1 {
+			return "last active 1 minute ago"
+		}
+		return fmt.Sprintf("last active %d minutes ago", m)
+	}
+	if want := ago(activeAt); !strings.Contains(safari.Text, want) {
 		t.Errorf("Safari entry %q lacks %q (its last request)", safari.Text, want)
 	}
-	if want := "last active " + signedInAt.UTC().Format("2 Jan 2006 15:04"); !strings.Contains(chrome.Text, want) {
+	if want := ago(signedInAt); !strings.Contains(chrome.Text, want) {
 		t.Errorf("Chrome entry %q lacks %q (idle since sign-in)", chrome.Text, want)
 	}
 	if !p.Has(t, "#end-others-form") {

@@ -39,6 +39,12 @@ type Vars struct {
 	// "/auth"): {{url}}, {{withReturn}} and {{asset}} put their paths
 	// under it.
 	BasePath string
+	// Location is the reader's time zone: {{date}} shows times in it (UTC
+	// when nil).
+	Location *time.Location
+	// Now is the time the page is rendered at: {{since}} says how long
+	// ago a time was within the last day (zero: always the date).
+	Now time.Time
 }
 
 // LayoutData is what layout.html gets: the page's Common (so .Title,
@@ -65,6 +71,7 @@ var Funcs = [][3]string{
 	{"csrfField", "the hidden _csrf input every POST form must carry", `{{csrfField}}`},
 	{"t", "a message of the catalogue by key (messages.toml overrides it), with name/value pairs for its {placeholders}", `{{t "login.title"}}, {{t "register.password_hint" "min" .MinPasswordLength}}`},
 	{"tn", "a plural message by its base key (lockout.explanation for _one, _other, …) in the form the count takes in the page's language, then name/value pairs", `{{tn "lockout.explanation" .LockoutMinutes "minutes" .LockoutMinutes}}`},
+	{"since", "how long ago a time was, within the last day, from a message key's _now, _minutes and _hours forms; older, the key with {time} as date writes it", `{{since .LastSeenAt "manage-sessions.last_active" "manage-sessions.time_format"}}`},
 	{"date", "a time formatted with the Go layout of a message key (the keys ending in _format) in the page's language: month names and digits", `{{date .CreatedAt "manage-profile.date_format"}}`},
 	{"lang", "the page's language (BCP 47), for <html lang>", `<html lang="{{lang}}" dir="{{dir}}">`},
 	{"dir", "the text direction of the page's language: rtl (Arabic, Hebrew, …) or ltr", `<html lang="{{lang}}" dir="{{dir}}">`},
@@ -104,7 +111,19 @@ func (th *Theme) funcs(in *instance) template.FuncMap {
 			return th.catalog(in).N(key, n, args...)
 		},
 		"date": func(t time.Time, layoutKey string) string {
-			return th.catalog(in).Time(t, layoutKey)
+			var loc *time.Location
+			if in != nil {
+				loc = in.vars.Location
+			}
+			return th.catalog(in).Time(pages.InZone(t, loc), layoutKey)
+		},
+		"since": func(t time.Time, key, layoutKey string) string {
+			var now time.Time
+			var loc *time.Location
+			if in != nil {
+				now, loc = in.vars.Now, in.vars.Location
+			}
+			return pages.Since(th.catalog(in), now, loc, t, key, layoutKey)
 		},
 		"lang":    func() string { return th.catalog(in).T("layout.lang") },
 		"dir":     func() string { return th.catalog(in).Dir() },
