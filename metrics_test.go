@@ -61,7 +61,7 @@ func TestServeMetricsOnTheirOwnListener(t *testing.T) {
 	if code, _ := get("http://" + cfg.MetricsAddr + "/account/login"); code != http.StatusNotFound {
 		t.Errorf("the metrics listener serves pages: %d", code)
 	}
-	if code, body := get("http://" + cfg.Addr + "/metrics"); code != http.StatusNotFound || strings.Contains(body, "portal_") {
+	if code, body := get("http://" + cfg.Addr + "/metrics"); code != http.StatusNotFound || strings.Contains(body, "# TYPE portal_") {
 		t.Errorf("the public listener answers /metrics: %d", code)
 	}
 	cancel()

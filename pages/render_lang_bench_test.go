@@ -107,7 +107,7 @@ func TestRenderLanguageCost(t *testing.T) {
 			// A number in Arabic digits is written into a new string; a
 			// message looked up, a date or a plural form allocates no more
 			// than in English.
-			if allocs[i+1] > allocs[0]+2 {
+			if allocs[i+1] > allocs[0]+2 && !raceDetector { // -race: pools drop at random
 				t.Errorf("%s in %s: %v allocations, English %v", name, lang, allocs[i+1], allocs[0])
 			}
 			if enforce && ratio > 1.10 {
