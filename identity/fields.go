@@ -190,3 +190,13 @@ func (s *Service) UpdateAttributes(ctx context.Context, c Client, u *User, value
 	}
 	return nil
 }
+
+// isExtraField reports whether name is one of the operator's extra fields.
+func (s *Service) isExtraField(name string) bool {
+	for _, f := range s.opts.RegisterFields {
+		if f.Name == name {
+			return true
+		}
+	}
+	return false
+}

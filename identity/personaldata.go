@@ -55,6 +55,10 @@ type PersonalAccount struct {
 	// Attributes are the extra registration fields' values (only when the
 	// operator declared some).
 	Attributes map[string]string `json:"attributes,omitempty"`
+	// Language and TimeZone are the person's settings (the language
+	// picker's choice, the profile's time zone), when they made them.
+	Language string `json:"language,omitempty"`
+	TimeZone string `json:"timeZone,omitempty"`
 }
 
 // PersonalPasskey is one passkey: what the account shows of it. The
@@ -161,6 +165,16 @@ func (s *Service) ExportPersonalData(ctx context.Context, c Client, u *User) ([]
 		ConnectedApps:  []PersonalConnectedApp{},
 		Sessions:       []PersonalSession{},
 		SecurityEvents: []PersonalEvent{},
+	}
+	settings, err := s.store.UserAttributes(ctx, u.ID)
+	if err != nil {
+		return nil, internal(err)
+	}
+	d.Account.Language, d.Account.TimeZone = settings[LanguageAttribute], settings[TimeZoneAttribute]
+	for _, k := range []string{LanguageAttribute, TimeZoneAttribute} {
+		if !s.isExtraField(k) {
+			delete(attrs, k) // settings, not the operator's fields
+		}
 	}
 	if len(attrs) > 0 {
 		d.Account.Attributes = attrs

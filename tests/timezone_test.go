@@ -1,6 +1,7 @@
 package tests
 
 import (
+	"encoding/json"
 	"github.com/PuerkitoBio/goquery"
 	"net/http"
 	"strings"
@@ -87,6 +88,21 @@ func TestTimesInTheReadersZone(t *testing.T) {
 	}
 	if v := mgInputValue(t, c.Get("/account/manage"), "time_zone"); v != "Europe/Berlin" {
 		t.Fatalf("the profile shows %q, want Europe/Berlin", v)
+	}
+
+	// The setting is in the personal data (and not among the operator's
+	// extra fields).
+	var pd struct {
+		Account struct {
+			TimeZone   string            `json:"timeZone"`
+			Attributes map[string]string `json:"attributes"`
+		} `json:"account"`
+	}
+	if err := json.Unmarshal([]byte(pdDownload(t, c).Body), &pd); err != nil {
+		t.Fatal(err)
+	}
+	if pd.Account.TimeZone != "Europe/Berlin" || pd.Account.Attributes["time_zone"] != "" {
+		t.Fatalf("PersonalData.json account: %+v, want timeZone Europe/Berlin", pd.Account)
 	}
 
 	// Security mail gives its time in the chosen zone too.
