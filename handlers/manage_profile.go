@@ -63,11 +63,11 @@ func (h *Handler) handleManageProfile(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	// Numbers are stored in E.164 and shown grouped (issue 18 item 17).
 	zone, err := h.id.TimeZone(c.Request().Context(), u.ID)
 	if err != nil {
 		return err
 	}
+	// Numbers are stored in E.164 and shown grouped (issue 18 item 17).
 	f := profileForm{UserName: u.UserName, PhoneNumber: identity.FormatPhone(u.PhoneNumber), TimeZone: zone, Attributes: attrs}
 	for _, x := range h.id.ExtraFields() {
 		if x.Type == "tel" {
