@@ -35,13 +35,14 @@ func withReadOnlySession(ctx context.Context) context.Context {
 // read-only routes load, so that the application's check of every API
 // call costs one database query (the registry row with the user) instead
 // of two. Every write and delete through this instance drops the entry
-// first. Tokens arrive hashed (HashTokenInStore): the cache holds no token.
+// when it is done, and a read that overlapped it is not kept. Tokens arrive hashed (HashTokenInStore): the cache holds no token.
 type readCache struct {
 	next scs.Store
 	now  func() time.Time
 
-	mu sync.Mutex
-	m  map[string]cachedRow
+	mu  sync.Mutex
+	m   map[string]cachedRow
+	gen uint64 // bumped after every write or delete: a read that began before one is not kept
 }
 
 type cachedRow struct {
@@ -53,9 +54,12 @@ func newReadCache(next scs.Store, now func() time.Time) *readCache {
 	return &readCache{next: next, now: now, m: make(map[string]cachedRow)}
 }
 
-func (c *readCache) drop(token string) {
+// wrote drops token's entry once its write or delete is done, and makes
+// any read that began before it not be kept (it may have read the old row).
+func (c *readCache) wrote(token string) {
 	c.mu.Lock()
 	delete(c.m, token)
+	c.gen++
 	c.mu.Unlock()
 }
 
@@ -63,9 +67,11 @@ func (c *readCache) drop(token string) {
 func (c *readCache) FindCtx(ctx context.Context, token string) ([]byte, bool, error) {
 	ro, _ := ctx.Value(readOnlyKey{}).(bool)
 	now := c.now()
+	var gen uint64
 	if ro {
 		c.mu.Lock()
 		r, ok := c.m[token]
+		gen = c.gen
 		c.mu.Unlock()
 		if ok && now.Before(r.until) {
 			return r.b, true, nil
@@ -78,7 +84,7 @@ func (c *readCache) FindCtx(ctx context.Context, token string) ([]byte, bool, er
 	c.mu.Lock()
 	if !found {
 		delete(c.m, token)
-	} else {
+	} else if c.gen == gen { // no write finished meanwhile
 		if len(c.m) >= readCacheMax {
 			clear(c.m)
 		}
@@ -95,18 +101,18 @@ func (c *readCache) findNext(ctx context.Context, token string) ([]byte, bool, e
 	return c.next.Find(token)
 }
 
-// CommitCtx drops the entry and writes through.
+// CommitCtx writes through, then drops the entry.
 func (c *readCache) CommitCtx(ctx context.Context, token string, b []byte, expiry time.Time) error {
-	c.drop(token)
+	defer c.wrote(token)
 	if s, ok := c.next.(scs.CtxStore); ok {
 		return s.CommitCtx(ctx, token, b, expiry)
 	}
 	return c.next.Commit(token, b, expiry)
 }
 
-// DeleteCtx drops the entry and deletes through.
+// DeleteCtx deletes through, then drops the entry.
 func (c *readCache) DeleteCtx(ctx context.Context, token string) error {
-	c.drop(token)
+	defer c.wrote(token)
 	if s, ok := c.next.(scs.CtxStore); ok {
 		return s.DeleteCtx(ctx, token)
 	}

@@ -117,3 +117,46 @@ func TestReadCacheBounded(t *testing.T) {
 		t.Fatalf("%d cached rows, want at most %d", n, readCacheMax)
 	}
 }
+
+// slowStore lets a test write while a read is in flight.
+type slowStore struct {
+	*countingStore
+	reading chan struct{} // closed when a Find has read its row
+	goOn    chan struct{} // the Find returns once this is closed
+}
+
+func (s *slowStore) Find(token string) ([]byte, bool, error) {
+	b, ok, err := s.countingStore.Find(token)
+	close(s.reading)
+	<-s.goOn
+	return b, ok, err
+}
+
+// TestReadCacheKeepsNoReadThatOverlappedAWrite: a read that began before
+// a write through this instance finished (it may hold the old row) is
+// answered but not kept: the next read sees the new row, not the old one
+// for readCacheTTL (a re-authentication's amr at once on this instance).
+func TestReadCacheKeepsNoReadThatOverlappedAWrite(t *testing.T) {
+	next := &slowStore{countingStore: &countingStore{rows: map[string][]byte{"t": []byte("old")}},
+		reading: make(chan struct{}), goOn: make(chan struct{})}
+	c := newReadCache(next, time.Now)
+	ro := withReadOnlySession(context.Background())
+	done := make(chan string)
+	go func() {
+		b, _, _ := c.FindCtx(ro, "t")
+		done <- string(b)
+	}()
+	<-next.reading // the read has the old row
+	if err := c.CommitCtx(context.Background(), "t", []byte("new"), time.Now().Add(time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	close(next.goOn)
+	if got := <-done; got != "old" {
+		t.Fatalf("the overlapping read: %q", got)
+	}
+	next.reading, next.goOn = make(chan struct{}), make(chan struct{})
+	close(next.goOn)
+	if b, _, _ := c.FindCtx(ro, "t"); string(b) != "new" {
+		t.Fatalf("after the write: %q, want new (the overlapping read was kept)", b)
+	}
+}
