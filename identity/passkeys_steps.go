@@ -124,15 +124,9 @@ func (s *Service) BeginPasskeySecondFactor(ctx context.Context, c Client, p *Pen
 	if err := s.CheckPending(p); err != nil {
 		return nil, err
 	}
-	u, err := s.store.FindUserByID(ctx, p.UserID)
-	if errors.Is(err, store.ErrNotFound) {
-		return nil, ErrSessionEnded
-	}
+	u, err := s.pendingUser(ctx, p)
 	if err != nil {
-		return nil, internal(err)
-	}
-	if !u.TwoFactorEnabled || u.SecurityStamp != p.Stamp {
-		return nil, ErrSessionEnded
+		return nil, err
 	}
 	return s.beginPasskeyOf(ctx, c, u, secondFactorKind(p))
 }

@@ -121,6 +121,23 @@ func joinMethod(first, second string) string {
 	return first + ", " + second
 }
 
+// pendingUser is the account of pending sign-in p, still with 2FA on and
+// the security stamp p was made with; ErrSessionEnded otherwise (the
+// account was deleted, or a change since ended the sign-in).
+func (s *Service) pendingUser(ctx context.Context, p *PendingSignIn) (*User, error) {
+	u, err := s.store.FindUserByID(ctx, p.UserID)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, ErrSessionEnded
+	}
+	if err != nil {
+		return nil, internal(err)
+	}
+	if !u.TwoFactorEnabled || u.SecurityStamp != p.Stamp {
+		return nil, ErrSessionEnded
+	}
+	return u, nil
+}
+
 // secondFactor is the second step of a pending sign-in: the pending state
 // must be fresh and belong to the account as it is now; its tries are
 // reserved in the store before the code is checked, so that no number of
@@ -131,15 +148,9 @@ func (s *Service) secondFactor(ctx context.Context, c Client, p *PendingSignIn, 
 		return nil, err
 	}
 	method := pendingMethod(p, okEvent == EventRecoveryCodeUsed) // for the metrics
-	u, err := s.store.FindUserByID(ctx, p.UserID)
-	if errors.Is(err, store.ErrNotFound) {
-		return nil, ErrSessionEnded
-	}
+	u, err := s.pendingUser(ctx, p)
 	if err != nil {
-		return nil, internal(err)
-	}
-	if !u.TwoFactorEnabled || u.SecurityStamp != p.Stamp {
-		return nil, ErrSessionEnded
+		return nil, err
 	}
 	now := s.now()
 	if IsLockedOut(u, now) {

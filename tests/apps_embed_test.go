@@ -227,12 +227,7 @@ func mustReq(t *testing.T, method, u string, hd map[string]string) *http.Request
 // and take its CSRF token; signed out on A, B's very next call is
 // refused.
 func TestEmbeddedTwoInstances(t *testing.T) {
-	if os.Getenv("PORTAL_TEST_POSTGRES_URL") == "" {
-		if os.Getenv("CI") != "" {
-			t.Fatal("CI must set PORTAL_TEST_POSTGRES_URL")
-		}
-		t.Skip("PORTAL_TEST_POSTGRES_URL is not set")
-	}
+	portaltest.NeedPostgres(t)
 	if portaltest.OnPostgres() {
 		t.Skip("runs once, in the first pass")
 	}

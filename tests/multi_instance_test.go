@@ -16,12 +16,7 @@ import (
 // configuration's).
 func twoInstances(t *testing.T, sessions string) (*portaltest.Server, *portaltest.Server) {
 	t.Helper()
-	if os.Getenv("PORTAL_TEST_POSTGRES_URL") == "" {
-		if os.Getenv("CI") != "" {
-			t.Fatal("CI must set PORTAL_TEST_POSTGRES_URL")
-		}
-		t.Skip("PORTAL_TEST_POSTGRES_URL is not set")
-	}
+	portaltest.NeedPostgres(t)
 	cfg, clock := portaltest.Config(t)
 	cfg.DB = portaltest.FreshPostgres(t)
 	cfg.Sessions = sessions

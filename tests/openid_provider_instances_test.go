@@ -3,7 +3,6 @@ package tests
 import (
 	"net/http"
 	"net/url"
-	"os"
 	"strings"
 	"sync"
 	"testing"
@@ -20,12 +19,7 @@ import (
 // carries a request for the base URL to the instance of srv instead.
 func twoProviders(t *testing.T) (a, b *portaltest.Server, to func(*portaltest.Server) *http.Client) {
 	t.Helper()
-	if os.Getenv("PORTAL_TEST_POSTGRES_URL") == "" {
-		if os.Getenv("CI") != "" {
-			t.Fatal("CI must set PORTAL_TEST_POSTGRES_URL")
-		}
-		t.Skip("PORTAL_TEST_POSTGRES_URL is not set")
-	}
+	portaltest.NeedPostgres(t)
 	cfg, clock := portaltest.Config(t)
 	cfg.DB = portaltest.FreshPostgres(t)
 	a = portaltest.Start(t, cfg, clock)

@@ -6,7 +6,6 @@ import (
 	"net/http/httptest"
 	"net/http/httputil"
 	"net/url"
-	"os"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -32,12 +31,7 @@ func (lb *pkBalancer) To(s *portaltest.Server) { lb.target.Store(s) }
 // there too) behind a pkBalancer.
 func pkTwoInstances(t *testing.T) *pkBalancer {
 	t.Helper()
-	if os.Getenv("PORTAL_TEST_POSTGRES_URL") == "" {
-		if os.Getenv("CI") != "" {
-			t.Fatal("CI must set PORTAL_TEST_POSTGRES_URL")
-		}
-		t.Skip("PORTAL_TEST_POSTGRES_URL is not set")
-	}
+	portaltest.NeedPostgres(t)
 	lb := &pkBalancer{}
 	front := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		srv := lb.target.Load()

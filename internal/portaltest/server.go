@@ -239,6 +239,19 @@ func RunOnBothBackends(m *testing.M) int {
 	return code
 }
 
+// NeedPostgres skips t when PORTAL_TEST_POSTGRES_URL is unset, and fails
+// it instead in CI (which must set it): for tests that only make sense on
+// PostgreSQL (several instances on one database).
+func NeedPostgres(t testing.TB) {
+	t.Helper()
+	if os.Getenv("PORTAL_TEST_POSTGRES_URL") == "" {
+		if os.Getenv("CI") != "" {
+			t.Fatal("CI must set PORTAL_TEST_POSTGRES_URL")
+		}
+		t.Skip("PORTAL_TEST_POSTGRES_URL is not set")
+	}
+}
+
 // FreshPostgres creates an empty database on PORTAL_TEST_POSTGRES_URL's
 // server, drops it when the test ends, and returns its URL.
 func FreshPostgres(t testing.TB) string {
