@@ -93,18 +93,25 @@ func (h *Handler) handleLanguagePost(c echo.Context) error {
 	return h.redirect(c, returnTo(c.FormValue("returnUrl")))
 }
 
-// rememberLanguage sets the language cookie from the account of a person
-// who just signed in, when they saved a language the site offers.
-func (h *Handler) rememberLanguage(c echo.Context, userID string) {
-	lang, err := h.id.Language(c.Request().Context(), userID)
-	if err != nil {
-		h.log.WarnContext(c.Request().Context(), "reading the saved language", "err", err)
-		return
-	}
+// rememberLanguage sets the language cookie to lang, the language saved
+// on the account of a person who just signed in, when the site offers it.
+func (h *Handler) rememberLanguage(c echo.Context, lang string) {
 	if cat := h.look().msgs.Get(lang); cat != nil && lang != "" {
 		h.setLanguageCookie(c, lang)
 		c.Set(ctxCatalog, cat)
 	}
+}
+
+// rememberPreferences brings the choices saved on the account of a person
+// who just signed in (language, time zone) to this browser.
+func (h *Handler) rememberPreferences(c echo.Context, userID string) {
+	p, err := h.id.Preferences(c.Request().Context(), userID)
+	if err != nil {
+		h.log.WarnContext(c.Request().Context(), "reading the saved language and time zone", "err", err)
+		return
+	}
+	h.rememberLanguage(c, p.Language)
+	h.rememberTimeZone(c, p.TimeZone)
 }
 
 // languageOptions are the picker's choices for set: nil when it offers

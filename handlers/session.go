@@ -205,8 +205,7 @@ func (h *Handler) signIn(c echo.Context, u *identity.User, o identity.SessionOpt
 	h.sessions.Put(ctx, keyCSRF, randomString(32))
 	h.putAMR(c, identity.AMR(o))
 	h.sessions.RememberMe(ctx, remember)
-	h.rememberLanguage(c, u.ID)
-	h.rememberTimeZone(c, u.ID)
+	h.rememberPreferences(c, u.ID)
 	c.Set(ctxUser, u)
 	c.Set(ctxRegistry, x)
 	return nil

@@ -50,14 +50,9 @@ func (h *Handler) setTimeZoneCookie(c echo.Context, zone string) {
 	c.SetCookie(ck)
 }
 
-// rememberTimeZone sets the time zone cookie from the account of a person
-// who just signed in, when they chose one.
-func (h *Handler) rememberTimeZone(c echo.Context, userID string) {
-	zone, err := h.id.TimeZone(c.Request().Context(), userID)
-	if err != nil {
-		h.log.WarnContext(c.Request().Context(), "reading the saved time zone", "err", err)
-		return
-	}
+// rememberTimeZone sets the time zone cookie to zone, the one saved on
+// the account of a person who just signed in, when they chose one.
+func (h *Handler) rememberTimeZone(c echo.Context, zone string) {
 	if _, ok := identity.LoadTimeZone(zone); ok {
 		h.setTimeZoneCookie(c, zone)
 	}

@@ -41,6 +41,23 @@ func (s *Service) Language(ctx context.Context, userID string) (string, error) {
 	return a[LanguageAttribute], nil
 }
 
+// Preferences are the choices a person saved on the account: the
+// language picker's and the profile's time zone ("" when not made).
+type Preferences struct {
+	Language string
+	TimeZone string
+}
+
+// Preferences returns the saved choices of the account with this id, in
+// one read (sign-in restores both).
+func (s *Service) Preferences(ctx context.Context, userID string) (Preferences, error) {
+	a, err := s.store.UserAttributes(ctx, userID)
+	if err != nil {
+		return Preferences{}, internal(err)
+	}
+	return Preferences{Language: a[LanguageAttribute], TimeZone: a[TimeZoneAttribute]}, nil
+}
+
 // catalogFor is the language of mail to u: the language saved on the
 // account when the site still offers it, else that of the request that
 // causes the mail (ctx, see messages.NewContext), else the default. u may

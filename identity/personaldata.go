@@ -128,9 +128,9 @@ func (s *Service) ExportPersonalData(ctx context.Context, c Client, u *User) ([]
 	if err != nil {
 		return nil, err
 	}
-	attrs, err := s.UserAttributes(ctx, u.ID)
+	attrs, err := s.store.UserAttributes(ctx, u.ID) // the operator's fields and the person's choices, one read
 	if err != nil {
-		return nil, err
+		return nil, internal(err)
 	}
 	passkeys, err := s.ListPasskeys(ctx, u.ID)
 	if err != nil {
@@ -166,17 +166,13 @@ func (s *Service) ExportPersonalData(ctx context.Context, c Client, u *User) ([]
 		Sessions:       []PersonalSession{},
 		SecurityEvents: []PersonalEvent{},
 	}
-	settings, err := s.store.UserAttributes(ctx, u.ID)
-	if err != nil {
-		return nil, internal(err)
-	}
-	d.Account.Language, d.Account.TimeZone = settings[LanguageAttribute], settings[TimeZoneAttribute]
+	d.Account.Language, d.Account.TimeZone = attrs[LanguageAttribute], attrs[TimeZoneAttribute]
 	for _, k := range []string{LanguageAttribute, TimeZoneAttribute} {
 		if !s.isExtraField(k) {
 			delete(attrs, k) // settings, not the operator's fields
 		}
 	}
-	if len(attrs) > 0 {
+	if len(attrs) > 0 && len(s.opts.RegisterFields) > 0 {
 		d.Account.Attributes = attrs
 	}
 	for _, l := range links {
