@@ -91,6 +91,7 @@ type Service struct {
 	opts       Options
 	now        func() time.Time
 	oidc       *oidcKeys // nil without Options.OIDCKey
+	sessions   *sessionCache
 	contributorSet
 
 	// When the hourly cleanups last ran (unix seconds), per service.
@@ -165,6 +166,7 @@ func New(o Options) (*Service, error) {
 		obs:        o.Observer,
 		opts:       o,
 		now:        now,
+		sessions:   newSessionCache(),
 	}
 	if s.wa, err = passkeyConfig(o.BaseURL, o.PasskeyRPID, o.SiteName); err != nil {
 		return nil, err

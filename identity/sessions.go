@@ -71,15 +71,26 @@ func (s *Service) SessionUser(ctx context.Context, sid string, c Client) (*User,
 	if sid == "" {
 		return nil, nil, ErrSessionEnded
 	}
-	x, u, err := s.store.FindSession(ctx, sid)
-	if errors.Is(err, store.ErrNotFound) {
-		return nil, nil, ErrSessionEnded
-	}
-	if err != nil {
-		return nil, nil, internal(err)
-	}
 	now := s.now()
+	// The epoch first, then the row: a row read after the epoch showed n
+	// is at least as new as n (sessionCache).
+	epoch, epochErr := s.store.AuthEpoch(ctx)
+	u, x, cached := (*User)(nil), (*Session)(nil), false
+	if epochErr == nil {
+		u, x, cached = s.sessions.get(sid, epoch, now)
+	}
+	if !cached {
+		var err error
+		x, u, err = s.store.FindSession(ctx, sid)
+		if errors.Is(err, store.ErrNotFound) {
+			return nil, nil, ErrSessionEnded
+		}
+		if err != nil {
+			return nil, nil, internal(err)
+		}
+	}
 	if s.sessionExpired(x, now) || x.Stamp != u.SecurityStamp {
+		s.sessions.drop(sid)
 		if err := s.store.DeleteSession(ctx, x.UserID, x.ID); err != nil && !errors.Is(err, store.ErrNotFound) {
 			return nil, nil, internal(err)
 		}
@@ -90,6 +101,12 @@ func (s *Service) SessionUser(ctx context.Context, sid string, c Client) (*User,
 			return nil, nil, internal(err)
 		}
 		x.LastSeenAt, x.IP, x.UserAgent = now, c.IP, c.UserAgent
+		if cached {
+			s.sessions.touched(x)
+		}
+	}
+	if !cached && epochErr == nil {
+		s.sessions.put(sid, epoch, u, x, now)
 	}
 	return u, x, nil
 }

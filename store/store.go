@@ -274,6 +274,11 @@ type Sessions interface {
 	// FindSession returns the session and its user; ErrNotFound when the
 	// session does not exist.
 	FindSession(ctx context.Context, id string) (*Session, *User, error)
+	// AuthEpoch is a counter the database moves, in the same transaction,
+	// with every change to a user and every end or change of a session
+	// other than an activity touch (TouchSession). A session and user
+	// read while it showed n are current for as long as it still shows n.
+	AuthEpoch(ctx context.Context) (int64, error)
 	// TouchSession records activity.
 	TouchSession(ctx context.Context, id string, lastSeen time.Time, ip, userAgent string) error
 	// SetSessionAuth records a re-authentication; withSecondFactor: it

@@ -35,6 +35,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 	t.Run("RateLimits", func(t *testing.T) { testRateLimits(t, open(t)) })
 	t.Run("Sessions", func(t *testing.T) { testSessions(t, open(t)) })
 	t.Run("StampRotationEndsOtherSessions", func(t *testing.T) { testStampEndsSessions(t, open(t)) })
+	t.Run("AuthEpoch", func(t *testing.T) { testAuthEpoch(t, open(t)) })
 	t.Run("Events", func(t *testing.T) { testEvents(t, open(t)) })
 	t.Run("DeleteUser", func(t *testing.T) { testDeleteUser(t, open(t)) })
 	t.Run("DeleteUserKeepsEvents", func(t *testing.T) { testDeleteUserKeepsEvents(t, open(t)) })
@@ -1404,5 +1405,71 @@ func testCeremonyOnce(t *testing.T, s store.Store) {
 	save("c3", "register", "u1", now.Add(5*time.Minute))
 	if _, err := s.ConsumeCeremony(ctx, "c3", "register", "u1", now.Add(4*time.Minute)); err != nil {
 		t.Errorf("a fresh ceremony: %v", err)
+	}
+}
+
+// testAuthEpoch: every change that can end a session or change its user
+// moves the epoch, so a session cached at the old one is read again
+// (identity's session cache, SES-03); an activity touch and a new session
+// do not, so the cache keeps working between sign-ins.
+func testAuthEpoch(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	MustCreateUser(t, s, "u1", "alice@example.com")
+	MustCreateUser(t, s, "u2", "bob@example.com")
+	epoch := func() int64 {
+		t.Helper()
+		n, err := s.AuthEpoch(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	str := func(v string) *string { return &v }
+	yes := true
+	stays := []struct {
+		name string
+		do   func() error
+	}{
+		{"a new session", func() error { return s.CreateSession(ctx, newSession("s-1", "u1")) }},
+		{"a second session", func() error { return s.CreateSession(ctx, newSession("s-2", "u1")) }},
+		{"a session of another user", func() error { return s.CreateSession(ctx, newSession("s-3", "u2")) }},
+		{"an activity touch", func() error { return s.TouchSession(ctx, "s-1", base.Add(time.Minute), "198.51.100.9", "UA2") }},
+	}
+	for _, c := range stays {
+		before := epoch()
+		if err := c.do(); err != nil {
+			t.Fatalf("%s: %v", c.name, err)
+		}
+		if after := epoch(); after != before {
+			t.Errorf("%s moved the auth epoch (%d -> %d)", c.name, before, after)
+		}
+	}
+	moves := []struct {
+		name string
+		do   func() error
+	}{
+		{"a re-authentication", func() error { return s.SetSessionAuth(ctx, "s-1", base.Add(2*time.Minute), true) }},
+		{"an email change", func() error {
+			return s.UpdateUser(ctx, "u1", store.UserUpdate{Email: str("a2@example.com"), NormalizedEmail: str("a2@example.com"), UpdatedAt: base})
+		}},
+		{"2FA turned on", func() error {
+			return s.UpdateUser(ctx, "u1", store.UserUpdate{TwoFactorEnabled: &yes, UpdatedAt: base})
+		}},
+		{"a sign-out", func() error { return s.DeleteSession(ctx, "u1", "s-2") }},
+		{"a new stamp keeping one session", func() error {
+			return s.UpdateUser(ctx, "u1", store.UserUpdate{SecurityStamp: str("NEW"), KeepSessionID: "s-1", UpdatedAt: base})
+		}},
+		{"ending the other sessions", func() error { return s.DeleteOtherSessions(ctx, "u1", "") }},
+		{"sessions past their end", func() error { return s.DeleteExpiredSessions(ctx, base.Add(24*time.Hour), base.Add(24*time.Hour)) }},
+		{"a deleted user", func() error { return s.DeleteUser(ctx, "u2", "bob@example.com", nil) }},
+	}
+	for _, c := range moves {
+		before := epoch()
+		if err := c.do(); err != nil {
+			t.Fatalf("%s: %v", c.name, err)
+		}
+		if after := epoch(); after <= before {
+			t.Errorf("%s did not move the auth epoch (%d -> %d)", c.name, before, after)
+		}
 	}
 }
