@@ -2,6 +2,7 @@ package messages
 
 import (
 	"fmt"
+	"html"
 	"io/fs"
 	"path"
 	"slices"
@@ -216,10 +217,13 @@ func PluralKeys() []string {
 	return out
 }
 
-// index builds the plural table of c from its text.
+// index builds the plural table of c from its text, and the escaped
+// copies of both (htmlText, htmlPlurals).
 func (c *Catalog) index() {
 	c.plurals = map[string]*forms{}
+	c.htmlText = make(map[string]string, len(c.text))
 	for k, v := range c.text {
+		c.htmlText[k] = html.EscapeString(v)
 		base, f, ok := splitPlural(k)
 		if !ok {
 			continue
@@ -233,6 +237,14 @@ func (c *Catalog) index() {
 			c.plurals[base] = fs
 		}
 		fs[f] = v
+	}
+	c.htmlPlurals = make(map[string]*forms, len(c.plurals))
+	for base, fs := range c.plurals {
+		var h forms
+		for i, v := range fs {
+			h[i] = html.EscapeString(v)
+		}
+		c.htmlPlurals[base] = &h
 	}
 }
 
@@ -252,8 +264,23 @@ func (c *Catalog) N(key string, n int, args ...any) string {
 	if c == nil {
 		c = Default()
 	}
-	fs := c.plurals[key]
+	return c.plural(c.plurals, key, n, args, false)
+}
+
+// NHTML is N HTML-escaped, as HTML is T.
+func (c *Catalog) NHTML(key string, n int, args ...any) string {
+	if c == nil {
+		c = Default()
+	}
+	return c.plural(c.htmlPlurals, key, n, args, true)
+}
+
+func (c *Catalog) plural(table map[string]*forms, key string, n int, args []any, escape bool) string {
+	fs := table[key]
 	if fs == nil {
+		if escape {
+			return html.EscapeString(key)
+		}
 		return key
 	}
 	abs := n
@@ -263,11 +290,14 @@ func (c *Catalog) N(key string, n int, args ...any) string {
 	s := fs[c.loc.pluralForm(abs)]
 	if s == "" {
 		if s = fs[plural.Other]; s == "" {
+			if escape {
+				return html.EscapeString(key)
+			}
 			return key
 		}
 	}
 	if len(args) == 0 || strings.IndexByte(s, '{') < 0 {
 		return s
 	}
-	return c.fill(s, args)
+	return c.fill(s, args, escape)
 }

@@ -158,6 +158,13 @@ func TestLookupAllocs(t *testing.T) {
 		if n := testing.AllocsPerRun(100, func() { _ = c.N("errors.min_length", 5) }); n != 0 {
 			t.Errorf("%s: N allocates %v times", c.Lang(), n)
 		}
+		// The escaped forms a page writes: escaped once, not per lookup.
+		if n := testing.AllocsPerRun(100, func() { _ = c.HTML("manage-sessions.remembered_explained") }); n != 0 {
+			t.Errorf("%s: HTML allocates %v times", c.Lang(), n)
+		}
+		if n := testing.AllocsPerRun(100, func() { _ = c.NHTML("errors.min_length", 5) }); n != 0 {
+			t.Errorf("%s: NHTML allocates %v times", c.Lang(), n)
+		}
 	}
 }
 

@@ -2,6 +2,7 @@ package messages
 
 import (
 	"bytes"
+	"html"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -32,10 +33,10 @@ func TestDefaultsLoad(t *testing.T) {
 var keyPattern = regexp.MustCompile(`^[a-z0-9-]+\.[a-z0-9_]+$`)
 
 func TestT(t *testing.T) {
-	if got, want := Default().fill("Log {who} on, {who}! {missing} {", []any{"who", "Ann", "n", 3}), "Log Ann on, Ann! {missing} {"; got != want {
+	if got, want := Default().fill("Log {who} on, {who}! {missing} {", []any{"who", "Ann", "n", 3}, false), "Log Ann on, Ann! {missing} {"; got != want {
 		t.Errorf("fill=%q, want %q", got, want)
 	}
-	if got, want := Default().fill("{n} left", []any{"n", 3}), "3 left"; got != want {
+	if got, want := Default().fill("{n} left", []any{"n", 3}, false), "3 left"; got != want {
 		t.Errorf("fill=%q, want %q", got, want)
 	}
 	c := mustParse(t, "[layout]\nsign_in = \"Log on\"\n")
@@ -224,4 +225,47 @@ func TestDefaultFiles(t *testing.T) {
 		t.Fatal("no defaults/*.toml")
 	}
 	Default() // panics on a duplicate key
+}
+
+// TestHTMLIsEscapedT: a page's text, escaped once per catalogue with its
+// values escaped as they are filled in, is exactly the message escaped at
+// render time — in every language, for every message and plural form,
+// with values that need escaping, and in a catalogue a theme rewords.
+func TestHTMLIsEscapedT(t *testing.T) {
+	evil := `<b onmouseover="x">Tom & 'Jerry'</b>`
+	var args []any
+	for _, k := range Keys() {
+		for _, name := range Placeholders(Default().T(k)) {
+			args = append(args, name, evil)
+		}
+	}
+	args = append(args, "count", 3)
+	themed, err := Default().Override([]byte("[login]\ntitle = 'Sign in <now> & \"fast\"'\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cats := map[string]*Catalog{"themed": themed}
+	for _, lang := range Languages() {
+		cats[lang] = Builtin(lang)
+	}
+	for name, c := range cats {
+		for _, k := range append(Keys(), "no.such.key<>") {
+			if got, want := c.HTML(k, args...), html.EscapeString(c.T(k, args...)); got != want {
+				t.Errorf("%s %s: HTML=%q, escaped T=%q", name, k, got, want)
+			}
+			if got, want := c.HTML(k), html.EscapeString(c.T(k)); got != want {
+				t.Errorf("%s %s without values: HTML=%q, escaped T=%q", name, k, got, want)
+			}
+		}
+		for _, k := range append(PluralKeys(), "no.such.plural") {
+			for _, n := range []int{0, 1, 2, 3, 11, 100, 101, -1} {
+				if got, want := c.NHTML(k, n, args...), html.EscapeString(c.N(k, n, args...)); got != want {
+					t.Errorf("%s %s n=%d: NHTML=%q, escaped N=%q", name, k, n, got, want)
+				}
+			}
+		}
+	}
+	if got := themed.HTML("login.title"); got != "Sign in &lt;now&gt; &amp; &#34;fast&#34;" {
+		t.Errorf("a theme's message escaped as %q", got)
+	}
 }

@@ -51,7 +51,7 @@ func (n manageNavList) Render(ctx context.Context, w io.Writer) error {
 		} else {
 			hw.put(open[0])
 		}
-		hw.put(templ.EscapeString(n.c.T(it.Key)))
+		hw.put(n.c.Messages.HTML(it.Key))
 		hw.put("</a></li>")
 	}
 	hw.put("</ul>")

@@ -65,7 +65,8 @@ func BenchmarkRenderLanguage(b *testing.B) {
 
 // TestRenderLanguageCost measures what BenchmarkRenderLanguage does, but
 // interleaved — every round renders each page in every language in turn —
-// and keeps each one's fastest round, so that a loaded machine (other
+// and keeps each one's fastest round (a page over budget gets up to three
+// times the rounds), so that a loaded machine (other
 // processes taking the CPU for a while) hits every language alike. It
 // logs the cost of each language against English, and with
 // PORTAL_LANG_BUDGET=1 fails over 10 %. It also fails when a language
@@ -78,31 +79,48 @@ func TestRenderLanguageCost(t *testing.T) {
 		t.Skip("measures for a few seconds")
 	}
 	ctx := templ.WithNonce(context.Background(), "bm9uY2Vub25jZW5vbmNl")
-	const rounds, batch = 60, 40
+	// Many short rounds: on a shared machine the fastest of 300 rounds of
+	// 10 renders is steadier (±2 %) than of 60 rounds of 40 (±8 % seen).
+	const rounds, batch, attempts = 300, 10, 3
 	enforce := os.Getenv("PORTAL_LANG_BUDGET") == "1"
 	for _, name := range langBenchPages {
 		comps := make([]templ.Component, len(langBenchLangs))
-		best := make([]time.Duration, len(langBenchLangs))
 		allocs := make([]float64, len(langBenchLangs))
 		for i, lang := range langBenchLangs {
 			comps[i] = langBenchPage(t, name, lang)
 			allocs[i] = testing.AllocsPerRun(20, func() { _ = comps[i].Render(ctx, io.Discard) })
 		}
-		for range rounds {
-			for i, c := range comps {
-				start := time.Now()
-				for range batch {
-					if err := c.Render(ctx, io.Discard); err != nil {
-						t.Fatal(err)
+		// A loaded machine only ever slows a render down, so a page over
+		// budget is measured for more rounds (up to attempts times as
+		// many), each language keeping its fastest: a real regression
+		// stays over.
+		ratios := make([]float64, len(langBenchLangs))
+		best := make([]time.Duration, len(langBenchLangs))
+		for attempt := 0; attempt < attempts; attempt++ {
+			for range rounds {
+				for i, c := range comps {
+					start := time.Now()
+					for range batch {
+						if err := c.Render(ctx, io.Discard); err != nil {
+							t.Fatal(err)
+						}
+					}
+					if d := time.Since(start) / batch; best[i] == 0 || d < best[i] {
+						best[i] = d
 					}
 				}
-				if d := time.Since(start) / batch; best[i] == 0 || d < best[i] {
-					best[i] = d
-				}
+			}
+			over := false
+			for i := 1; i < len(langBenchLangs); i++ {
+				ratios[i] = float64(best[i]) / float64(best[0])
+				over = over || ratios[i] > 1.10
+			}
+			if !over || !enforce {
+				break
 			}
 		}
 		for i, lang := range langBenchLangs[1:] {
-			ratio := float64(best[i+1]) / float64(best[0])
+			ratio := ratios[i+1]
 			t.Logf("%-16s %s %v vs en %v: %.2f×, %v allocs vs %v", name, lang, best[i+1], best[0], ratio, allocs[i+1], allocs[0])
 			// A number in Arabic digits is written into a new string; a
 			// message looked up, a date or a plural form allocates no more

@@ -22,9 +22,22 @@ func (t Text) Render(_ context.Context, w io.Writer) error {
 	return err
 }
 
+// Escaped is text already HTML-escaped, as a component: what Msg and
+// Plural return, the catalogue's messages escaped once when it was built
+// (messages.Catalog.HTML) with their values escaped as they are filled
+// in. Never convert anything else to Escaped: it is written as it is
+// (use Text).
+type Escaped string
+
+// Render writes the escaped text as it is.
+func (t Escaped) Render(_ context.Context, w io.Writer) error {
+	_, err := io.WriteString(w, string(t))
+	return err
+}
+
 // Msg is T as a component, for the text between tags:
 // <h1>@v.Msg("login.title")</h1>.
-func (c Common) Msg(key string, args ...any) Text { return Text(c.T(key, args...)) }
+func (c Common) Msg(key string, args ...any) Escaped { return Escaped(c.Messages.HTML(key, args...)) }
 
 // N returns the plural message key (its base: "lockout.explanation" for
 // lockout.explanation_one, _other, …) in the form the count n takes in the
@@ -32,7 +45,9 @@ func (c Common) Msg(key string, args ...any) Text { return Text(c.T(key, args...
 func (c Common) N(key string, n int, args ...any) string { return c.Messages.N(key, n, args...) }
 
 // Plural is N as a component, for the text between tags.
-func (c Common) Plural(key string, n int, args ...any) Text { return Text(c.N(key, n, args...)) }
+func (c Common) Plural(key string, n int, args ...any) Escaped {
+	return Escaped(c.Messages.NHTML(key, n, args...))
+}
 
 // Time formats t with the Go time layout of the message layoutKey in the
 // page's language (month names and digits; see messages.Catalog.Time).
