@@ -23,6 +23,14 @@ const (
 	headerAMR      = "X-Portal-AMR"
 )
 
+// isAppCheck reports the two routes the applications around Portal call
+// for every request of theirs (/account/session, /account/forward-auth):
+// read-only, answered in JSON and headers, never a page.
+func (h *Handler) isAppCheck(c echo.Context) bool {
+	p := h.portalPath(c.Path())
+	return p == sessionPath || p == forwardAuthPath
+}
+
 // keyAMR is the session's authentication methods (RFC 8176), space
 // separated, as recorded at sign-in and re-authentication.
 const keyAMR = "amr"

@@ -52,16 +52,32 @@ var staticHeaders = []struct {
 
 var hstsHeader = []string{"max-age=63072000; includeSubDomains"}
 
+// cspNonce is the request's CSP nonce, made (and put in the
+// Content-Security-Policy header) when the first page of the response
+// asks for it: fresh for every response that renders a page (BRW-03).
+func (h *Handler) cspNonce(c echo.Context) string {
+	if n, ok := c.Get(ctxNonce).(string); ok {
+		return n
+	}
+	n := randomString(16)
+	c.Set(ctxNonce, n)
+	c.Response().Header()["Content-Security-Policy"] = []string{h.cspHead + n + h.cspTail}
+	return n
+}
+
 // securityHeaders sets the headers of BRW-01..05 on every response, errors
-// included: a CSP with a fresh nonce per response, no framing, nosniff, a
+// included: a CSP (with a fresh nonce for every page), no framing, nosniff, a
 // strict referrer policy, COOP, HSTS on https, and no caching of anything
 // but static files (which set their own Cache-Control).
 func (h *Handler) securityHeaders(next echo.HandlerFunc) echo.HandlerFunc {
+	// Without a nonce until a page asks for one (cspNonce): a redirect, a
+	// JSON answer or a file runs no script of its own, and the policy is
+	// otherwise the same. len == cap, as staticHeaders.
+	noNonce := h.cspHead[:strings.LastIndex(h.cspHead, " 'nonce-")] + h.cspTail[1:]
+	static := []string{noNonce}[:1:1]
 	return func(c echo.Context) error {
-		nonce := randomString(16)
-		c.Set(ctxNonce, nonce)
 		hd := c.Response().Header()
-		hd["Content-Security-Policy"] = []string{h.cspHead + nonce + h.cspTail}
+		hd["Content-Security-Policy"] = static
 		for _, sh := range staticHeaders {
 			hd[sh.key] = sh.value[:1:1]
 		}

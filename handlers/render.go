@@ -148,10 +148,8 @@ func (h *Handler) renderPage(c echo.Context, status int, name string, view pages
 		return fmt.Errorf("render: no page %q in the registry", name)
 	}
 	ctx := pages.WithBasePath(c.Request().Context(), h.base)
-	nonce, _ := c.Get(ctxNonce).(string)
-	if nonce != "" {
-		ctx = templ.WithNonce(ctx, nonce)
-	}
+	nonce := h.cspNonce(c)
+	ctx = templ.WithNonce(ctx, nonce)
 	out := getBuf()
 	defer bufPool.Put(out)
 	lk := h.look()

@@ -86,7 +86,7 @@ func (h *Handler) loadSession(next echo.HandlerFunc) echo.HandlerFunc {
 			token = ck.Value
 		}
 		ctx := c.Request().Context()
-		if p := h.portalPath(c.Path()); p == sessionPath || p == forwardAuthPath {
+		if h.isAppCheck(c) {
 			ctx = withReadOnlySession(ctx) // may reuse this instance's read of the row (sessioncache.go)
 		}
 		ctx, err := h.sessions.Load(ctx, token)

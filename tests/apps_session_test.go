@@ -43,6 +43,14 @@ func apWhoAmI(t testing.TB, c *portaltest.Client) (*portaltest.Page, *apSession)
 	if cc := p.Header.Get("Cache-Control"); cc != "no-store" {
 		t.Errorf("Cache-Control=%q, want no-store", cc)
 	}
+	// The security headers of every response (BRW-03/04), with a CSP
+	// that has no nonce: no page, no script (the nonce is made for pages).
+	if csp := p.Header.Get("Content-Security-Policy"); !strings.Contains(csp, "frame-ancestors 'none'") || strings.Contains(csp, "nonce-") {
+		t.Errorf("Content-Security-Policy=%q, want frame-ancestors 'none' and no nonce", csp)
+	}
+	if got := p.Header.Get("X-Content-Type-Options"); got != "nosniff" {
+		t.Errorf("X-Content-Type-Options=%q, want nosniff", got)
+	}
 	// It writes nothing: no cookie, beyond expiring the cookie of a
 	// session found ended.
 	for _, ck := range (&http.Response{Header: p.Header}).Cookies() {
