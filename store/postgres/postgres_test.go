@@ -596,3 +596,38 @@ func TestDeleteExpiredSessionsClearsCookieSessions(t *testing.T) {
 		t.Fatalf("cookie sessions after cleanup: %v, want [live]", tokens)
 	}
 }
+
+// TestAuthEpochCoversSessionColumns: the trigger that moves the auth epoch
+// on a session's update names every column but the activity touch's (see
+// the SQLite store's test of the same name).
+func TestAuthEpochCoversSessionColumns(t *testing.T) {
+	s := MustOpenStore(t)
+	ctx := context.Background()
+	rows, err := s.Pool().Query(ctx, `SELECT c.column_name,
+		EXISTS (SELECT 1 FROM pg_trigger tg JOIN pg_attribute a ON a.attrelid = tg.tgrelid AND a.attnum = ANY (tg.tgattr)
+			WHERE tg.tgname = 'auth_epoch_sessions_update' AND a.attname = c.column_name)
+		FROM information_schema.columns c WHERE c.table_schema = current_schema() AND c.table_name = 'user_sessions'`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	touch := map[string]bool{"last_seen_at": true, "ip": true, "user_agent": true}
+	n := 0
+	for rows.Next() {
+		var col string
+		var named bool
+		if err := rows.Scan(&col, &named); err != nil {
+			t.Fatal(err)
+		}
+		n++
+		if !touch[col] && !named {
+			t.Errorf("user_sessions.%s is not in auth_epoch_sessions_update's UPDATE OF list", col)
+		}
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+	if n == 0 {
+		t.Fatal("no columns of user_sessions found")
+	}
+}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -139,5 +140,41 @@ func TestReleaseMemory(t *testing.T) {
 	}
 	for _, c := range busy {
 		c.Close()
+	}
+}
+
+// TestAuthEpochCoversSessionColumns: the trigger that moves the auth epoch
+// on a session's update names every column but the activity touch's, so a
+// column a later migration adds cannot change a session unseen by the
+// other instances' caches (SES-03; identity/sessioncache.go).
+func TestAuthEpochCoversSessionColumns(t *testing.T) {
+	s := MustOpenStore(t)
+	var trigger string
+	if err := s.DB().QueryRow(`SELECT sql FROM sqlite_master WHERE type = 'trigger' AND name = 'auth_epoch_sessions_update'`).Scan(&trigger); err != nil {
+		t.Fatal(err)
+	}
+	_, after, _ := strings.Cut(trigger, "UPDATE OF")
+	list, _, _ := strings.Cut(after, " ON ")
+	named := map[string]bool{}
+	for _, c := range strings.Split(list, ",") {
+		named[strings.TrimSpace(c)] = true
+	}
+	rows, err := s.DB().Query(`SELECT name FROM pragma_table_info('user_sessions')`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	touch := map[string]bool{"last_seen_at": true, "ip": true, "user_agent": true}
+	for rows.Next() {
+		var col string
+		if err := rows.Scan(&col); err != nil {
+			t.Fatal(err)
+		}
+		if !touch[col] && !named[col] {
+			t.Errorf("user_sessions.%s is not in auth_epoch_sessions_update's UPDATE OF list (%q)", col, list)
+		}
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
 	}
 }
