@@ -10,9 +10,10 @@ import (
 
 // readCacheTTL is how long the read-only API routes (/account/session,
 // /account/forward-auth) may reuse a session's scs row read on this
-// instance. The registry row and the user are still read on every call,
-// so a sign-out, a revocation or a security-stamp change is seen by the
-// very next call on every instance (issue 19 §2); what may lag, on an
+// instance. The registry row and the user are still checked on every call
+// (identity's session cache is good only while the auth epoch stands
+// still), so a sign-out, a revocation or a security-stamp change is seen
+// by the very next call on every instance (issue 19 §2); what may lag, on an
 // instance other than the one that changed it, is only what the scs row
 // holds besides the registry id — the session's `amr` after a
 // re-authentication elsewhere, for at most this long. On the instance that
@@ -33,8 +34,8 @@ func withReadOnlySession(ctx context.Context) context.Context {
 
 // readCache is an scs store that remembers, for readCacheTTL, the rows the
 // read-only routes load, so that the application's check of every API
-// call costs one database query (the registry row with the user) instead
-// of two. Every write and delete through this instance drops the entry
+// call costs one database query (the auth epoch, or the registry row with
+// the user when it moved) instead of two. Every write and delete through this instance drops the entry
 // when it is done, and a read that overlapped it is not kept. Tokens arrive hashed (HashTokenInStore): the cache holds no token.
 type readCache struct {
 	next scs.Store
