@@ -1,8 +1,10 @@
 package handlers
 
 import (
+	"encoding/json"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"time"
 
@@ -81,17 +83,54 @@ func (h *Handler) handleSession(c echo.Context) error {
 		return c.JSON(http.StatusUnauthorized, errUnauthenticated)
 	}
 	c.Response().Header().Set(headerUserID, u.ID)
-	return c.JSON(http.StatusOK, sessionJSON{
-		User: sessionUserJSON{
-			ID: u.ID, Email: u.Email, EmailVerified: u.EmailConfirmed,
-			Username: u.UserName, TwoFactorEnabled: u.TwoFactorEnabled,
-		},
-		Session: sessionInfoJSON{
-			AuthenticatedAt: x.AuthAt.UTC().Format(time.RFC3339),
-			ExpiresAt:       h.id.SessionEnds(x).UTC().Format(time.RFC3339),
-			AMR:             h.sessionAMR(c),
-		},
-	})
+	out := getBuf()
+	defer bufPool.Put(out)
+	out.Write(appendSessionJSON(out.AvailableBuffer(), u, x.AuthAt, h.id.SessionEnds(x), h.sessionAMR(c)))
+	return c.Blob(http.StatusOK, echo.MIMEApplicationJSON, out.Bytes())
+}
+
+// appendSessionJSON appends the answer of /account/session: what
+// encoding/json writes for sessionJSON (field for field, byte for byte,
+// with its final newline: TestSessionJSONBytes), without reflection — it
+// is the check of every API call of the application (issue 19's budget).
+func appendSessionJSON(b []byte, u *identity.User, authAt, expires time.Time, amr []string) []byte {
+	b = append(b, `{"user":{"id":`...)
+	b = appendJSONString(b, u.ID)
+	b = append(b, `,"email":`...)
+	b = appendJSONString(b, u.Email)
+	b = append(b, `,"email_verified":`...)
+	b = strconv.AppendBool(b, u.EmailConfirmed)
+	b = append(b, `,"username":`...)
+	b = appendJSONString(b, u.UserName)
+	b = append(b, `,"two_factor_enabled":`...)
+	b = strconv.AppendBool(b, u.TwoFactorEnabled)
+	b = append(b, `},"session":{"authenticated_at":"`...)
+	b = authAt.UTC().AppendFormat(b, time.RFC3339) // digits, '-', ':', 'T', 'Z': nothing to escape
+	b = append(b, `","expires_at":"`...)
+	b = expires.UTC().AppendFormat(b, time.RFC3339)
+	b = append(b, `","amr":[`...)
+	for i, m := range amr {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = appendJSONString(b, m)
+	}
+	return append(b, "]}}\n"...)
+}
+
+// appendJSONString appends s as a JSON string: between quotes as it is
+// when every byte is printable ASCII that encoding/json writes unescaped
+// (it escapes <, > and & too), otherwise as encoding/json writes it.
+func appendJSONString(b []byte, s string) []byte {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < 0x20 || c >= 0x7f || c == '"' || c == '\\' || c == '<' || c == '>' || c == '&' {
+			q, _ := json.Marshal(s) // a string always marshals
+			return append(b, q...)
+		}
+	}
+	b = append(b, '"')
+	b = append(b, s...)
+	return append(b, '"')
 }
 
 // maxOriginalURL bounds the original URL read from a proxy's headers; a
