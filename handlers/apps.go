@@ -52,25 +52,6 @@ func (h *Handler) sessionAMR(c echo.Context) []string {
 	return strings.Fields(s)
 }
 
-type sessionJSON struct {
-	User    sessionUserJSON `json:"user"`
-	Session sessionInfoJSON `json:"session"`
-}
-
-type sessionUserJSON struct {
-	ID               string `json:"id"`
-	Email            string `json:"email"`
-	EmailVerified    bool   `json:"email_verified"`
-	Username         string `json:"username"`
-	TwoFactorEnabled bool   `json:"two_factor_enabled"`
-}
-
-type sessionInfoJSON struct {
-	AuthenticatedAt string   `json:"authenticated_at"`
-	ExpiresAt       string   `json:"expires_at"`
-	AMR             []string `json:"amr"`
-}
-
 var errUnauthenticated = map[string]string{"error": "unauthenticated"}
 
 // handleSession answers "who is signed in?" for the applications around
@@ -89,9 +70,10 @@ func (h *Handler) handleSession(c echo.Context) error {
 	return c.Blob(http.StatusOK, echo.MIMEApplicationJSON, out.Bytes())
 }
 
-// appendSessionJSON appends the answer of /account/session: what
-// encoding/json writes for sessionJSON (field for field, byte for byte,
-// with its final newline: TestSessionJSONBytes), without reflection — it
+// appendSessionJSON appends the answer of /account/session (DESIGN.md
+// "Apps around Portal"): what encoding/json wrote for it before (field for
+// field, byte for byte, with its final newline: TestSessionJSONBytes
+// keeps the struct it was written from), without reflection — it
 // is the check of every API call of the application (issue 19's budget).
 func appendSessionJSON(b []byte, u *identity.User, authAt, expires time.Time, amr []string) []byte {
 	b = append(b, `{"user":{"id":`...)

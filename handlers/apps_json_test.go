@@ -9,6 +9,25 @@ import (
 	"github.com/accountportal/portal/identity"
 )
 
+type sessionJSON struct {
+	User    sessionUserJSON `json:"user"`
+	Session sessionInfoJSON `json:"session"`
+}
+
+type sessionUserJSON struct {
+	ID               string `json:"id"`
+	Email            string `json:"email"`
+	EmailVerified    bool   `json:"email_verified"`
+	Username         string `json:"username"`
+	TwoFactorEnabled bool   `json:"two_factor_enabled"`
+}
+
+type sessionInfoJSON struct {
+	AuthenticatedAt string   `json:"authenticated_at"`
+	ExpiresAt       string   `json:"expires_at"`
+	AMR             []string `json:"amr"`
+}
+
 // sessionJSONReference is what /account/session answered through
 // encoding/json (echo's c.JSON) before appendSessionJSON.
 func sessionJSONReference(t *testing.T, u *identity.User, authAt, expires time.Time, amr []string) []byte {

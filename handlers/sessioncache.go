@@ -35,8 +35,10 @@ func withReadOnlySession(ctx context.Context) context.Context {
 // readCache is an scs store that remembers, for readCacheTTL, the rows the
 // read-only routes load, so that the application's check of every API
 // call costs one database query (the auth epoch, or the registry row with
-// the user when it moved) instead of two. Every write and delete through this instance drops the entry
-// when it is done, and a read that overlapped it is not kept. Tokens arrive hashed (HashTokenInStore): the cache holds no token.
+// the user when it moved) instead of two. Every write and delete through
+// this instance drops the entry when it is done, and a read that
+// overlapped it is not kept. Tokens arrive hashed (HashTokenInStore): the
+// cache holds no token.
 type readCache struct {
 	next scs.Store
 	now  func() time.Time

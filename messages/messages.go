@@ -167,16 +167,7 @@ func (c *Catalog) T(key string, args ...any) string {
 	if c == nil {
 		c = Default()
 	}
-	s, ok := c.text[key]
-	if !ok {
-		if s, ok = Default().text[key]; !ok {
-			return key
-		}
-	}
-	if len(args) == 0 || strings.IndexByte(s, '{') < 0 {
-		return s
-	}
-	return c.fill(s, args, false)
+	return c.message(key, args, false)
 }
 
 // HTML is T HTML-escaped, for a page's text: the message as escaped when
@@ -188,16 +179,33 @@ func (c *Catalog) HTML(key string, args ...any) string {
 	if c == nil {
 		c = Default()
 	}
-	s, ok := c.htmlText[key]
+	return c.message(key, args, true)
+}
+
+// message is T or, with escape, HTML: the text of key in c, else in the
+// English catalogue, else the key itself.
+func (c *Catalog) message(key string, args []any, escape bool) string {
+	s, ok := c.texts(escape)[key]
 	if !ok {
-		if s, ok = Default().htmlText[key]; !ok {
-			return html.EscapeString(key)
+		if s, ok = Default().texts(escape)[key]; !ok {
+			if escape {
+				return html.EscapeString(key)
+			}
+			return key
 		}
 	}
 	if len(args) == 0 || strings.IndexByte(s, '{') < 0 {
 		return s
 	}
-	return c.fill(s, args, true)
+	return c.fill(s, args, escape)
+}
+
+// texts is text, or with escape its escaped copy.
+func (c *Catalog) texts(escape bool) map[string]string {
+	if escape {
+		return c.htmlText
+	}
+	return c.text
 }
 
 // fill replaces {name} in s with the value that follows name in args
