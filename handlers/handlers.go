@@ -12,6 +12,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -97,6 +98,9 @@ type Handler struct {
 	lookPtr atomic.Pointer[look]
 	// cspHead + nonce + cspTail is the Content-Security-Policy header.
 	cspHead, cspTail string
+	// cspNoNonce is the same policy without a nonce, for the responses
+	// that render no page (a redirect, a file); len == cap, shared.
+	cspNoNonce []string
 	// csrfMACs are HMAC-SHA256s keyed with CSRFKey (csrfTokenFor).
 	csrfMACs sync.Pool
 
@@ -149,6 +153,7 @@ func New(o Options) (*Handler, error) {
 	}
 	h.providers = ps
 	h.cspHead, h.cspTail = h.cspParts()
+	h.cspNoNonce = []string{h.cspHead[:strings.LastIndex(h.cspHead, " 'nonce-")] + h.cspTail[1:]}[:1:1] // the policy without its nonce
 	if len(ps.list) > 0 {
 		go ps.warm(context.Background(), h.callbackURL(), func(msg string, args ...any) { h.log.Warn(msg, args...) })
 	}

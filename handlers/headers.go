@@ -1,6 +1,7 @@
 package handlers
 
 import (
+	"net/http"
 	"strings"
 
 	"github.com/labstack/echo/v4"
@@ -32,25 +33,56 @@ func (h *Handler) cspParts() (head, tail string) {
 	return head, tail
 }
 
-// staticHeaders are the security headers whose value never changes, with
+// everyResponse are the security headers of every response, with
 // canonical keys, set by map assignment: http.Header.Set would check each
 // key and allocate a value slice per response. The slices are shared
 // between responses and have len == cap, so an Add elsewhere copies
 // rather than writes into them; nothing writes into a header's value slice
 // in place.
-var staticHeaders = []struct {
+var everyResponse = []struct {
 	key   string
 	value []string
 }{
 	{"X-Content-Type-Options", []string{"nosniff"}},
+	{"Cache-Control", []string{"no-store"}},
+}
+
+// documentHeaders are the headers that govern a document a browser
+// shows (framing, the referrer its links send, its browsing context group,
+// the features its scripts may use): on every page, error pages included,
+// and on every response of a route that may answer with one. The
+// applications' checks (isAppCheck) answer a program in JSON and headers,
+// never a page, so they leave these out unless one renders an error page
+// (cspNonce adds them then): they answer every API call of the
+// application, and four headers fewer are a tenth of their cost (issue
+// 19; docs/performance.md).
+var documentHeaders = []struct {
+	key   string
+	value []string
+}{
 	{"X-Frame-Options", []string{"DENY"}},
 	{"Referrer-Policy", []string{"strict-origin-when-cross-origin"}},
 	{"Cross-Origin-Opener-Policy", []string{"same-origin"}},
 	{"Permissions-Policy", []string{"camera=(), microphone=(), geolocation=(), payment=()"}},
-	{"Cache-Control", []string{"no-store"}},
 }
 
+// appCheckCSP is the policy of the applications' checks: their answers
+// are data, never a document, so nothing may load from or frame them
+// (OWASP's REST Security Cheat Sheet: default-src 'none' and
+// frame-ancestors 'none' for API responses).
+var appCheckCSP = []string{"default-src 'none'; frame-ancestors 'none'"}
+
 var hstsHeader = []string{"max-age=63072000; includeSubDomains"}
+
+// setHeaders assigns each header of hs (shared values, len == cap).
+func setHeaders(hd http.Header, hs []struct {
+	key   string
+	value []string
+}) {
+	for _, sh := range hs {
+		hd[sh.key] = sh.value[:1:1]
+	}
+}
 
 // cspNonce is the request's CSP nonce, made (and put in the
 // Content-Security-Policy header) when the first page of the response
@@ -61,25 +93,29 @@ func (h *Handler) cspNonce(c echo.Context) string {
 	}
 	n := randomString(16)
 	c.Set(ctxNonce, n)
-	c.Response().Header()["Content-Security-Policy"] = []string{h.cspHead + n + h.cspTail}
+	hd := c.Response().Header()
+	hd["Content-Security-Policy"] = []string{h.cspHead + n + h.cspTail}
+	if h.isAppCheck(c) {
+		setHeaders(hd, documentHeaders) // an error page on a check's route
+	}
 	return n
 }
 
 // securityHeaders sets the headers of BRW-01..05 on every response, errors
 // included: a CSP (with a fresh nonce for every page), no framing, nosniff, a
 // strict referrer policy, COOP, HSTS on https, and no caching of anything
-// but static files (which set their own Cache-Control).
+// but static files (which set their own Cache-Control). The applications'
+// checks get the headers of every response and a CSP of their own, but
+// not the document's (documentHeaders).
 func (h *Handler) securityHeaders(next echo.HandlerFunc) echo.HandlerFunc {
-	// Without a nonce until a page asks for one (cspNonce): a redirect, a
-	// JSON answer or a file runs no script of its own, and the policy is
-	// otherwise the same. len == cap, as staticHeaders.
-	noNonce := h.cspHead[:strings.LastIndex(h.cspHead, " 'nonce-")] + h.cspTail[1:]
-	static := []string{noNonce}[:1:1]
 	return func(c echo.Context) error {
 		hd := c.Response().Header()
-		hd["Content-Security-Policy"] = static
-		for _, sh := range staticHeaders {
-			hd[sh.key] = sh.value[:1:1]
+		setHeaders(hd, everyResponse)
+		if h.isAppCheck(c) {
+			hd["Content-Security-Policy"] = appCheckCSP[:1:1]
+		} else {
+			hd["Content-Security-Policy"] = h.cspNoNonce
+			setHeaders(hd, documentHeaders)
 		}
 		if h.secure {
 			hd["Strict-Transport-Security"] = hstsHeader[:1:1]

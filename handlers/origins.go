@@ -68,7 +68,11 @@ func originOf(raw string) (string, bool) {
 func (h *Handler) cors(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		hd := c.Response().Header()
-		hd.Add("Vary", "Origin")
+		if len(h.opts.CORSOrigins) > 0 {
+			// The answer depends on Origin only when some origin may
+			// read it.
+			hd["Vary"] = append(hd["Vary"], "Origin")
+		}
 		origin := c.Request().Header.Get("Origin")
 		allowed := origin != "" && slices.Contains(h.opts.CORSOrigins, origin)
 		if c.Request().Method == http.MethodOptions {

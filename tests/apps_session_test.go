@@ -3,6 +3,7 @@ package tests
 import (
 	"encoding/json"
 	"net/http"
+	"net/url"
 	"slices"
 	"strings"
 	"testing"
@@ -43,14 +44,7 @@ func apWhoAmI(t testing.TB, c *portaltest.Client) (*portaltest.Page, *apSession)
 	if cc := p.Header.Get("Cache-Control"); cc != "no-store" {
 		t.Errorf("Cache-Control=%q, want no-store", cc)
 	}
-	// The security headers of every response (BRW-03/04), with a CSP
-	// that has no nonce: no page, no script (the nonce is made for pages).
-	if csp := p.Header.Get("Content-Security-Policy"); !strings.Contains(csp, "frame-ancestors 'none'") || strings.Contains(csp, "nonce-") {
-		t.Errorf("Content-Security-Policy=%q, want frame-ancestors 'none' and no nonce", csp)
-	}
-	if got := p.Header.Get("X-Content-Type-Options"); got != "nosniff" {
-		t.Errorf("X-Content-Type-Options=%q, want nosniff", got)
-	}
+	apWantCheckHeaders(t, p)
 	// It writes nothing: no cookie, beyond expiring the cookie of a
 	// session found ended.
 	for _, ck := range (&http.Response{Header: p.Header}).Cookies() {
@@ -86,6 +80,58 @@ func apWantSignedOut(t testing.TB, c *portaltest.Client, why string) {
 	t.Helper()
 	if p, _ := apWhoAmI(t, c); p.Status != http.StatusUnauthorized {
 		t.Errorf("%s: /account/session answered %d, want 401", why, p.Status)
+	}
+}
+
+// apWantCheckHeaders checks the security headers of an application
+// check's answer (BRW-03/04, handlers/headers.go): those of every response
+// (nosniff, no-store), and a CSP of data, not of a document — nothing may
+// load from or frame it; no nonce, no script. The document's headers
+// (X-Frame-Options, Referrer-Policy, COOP, Permissions-Policy) are left
+// out: the answer is read by a program, never shown as a page.
+func apWantCheckHeaders(t testing.TB, p *portaltest.Page) {
+	t.Helper()
+	if got, want := p.Header.Get("Content-Security-Policy"), "default-src 'none'; frame-ancestors 'none'"; got != want {
+		t.Errorf("%s: Content-Security-Policy=%q, want %q", p.URL, got, want)
+	}
+	if got := p.Header.Get("X-Content-Type-Options"); got != "nosniff" {
+		t.Errorf("%s: X-Content-Type-Options=%q, want nosniff", p.URL, got)
+	}
+	if got := p.Header.Get("Cache-Control"); got != "no-store" {
+		t.Errorf("%s: Cache-Control=%q, want no-store", p.URL, got)
+	}
+	for _, k := range []string{"X-Frame-Options", "Referrer-Policy", "Cross-Origin-Opener-Policy", "Permissions-Policy", "Vary"} {
+		if got := p.Header.Get(k); got != "" {
+			t.Errorf("%s: %s=%q on a check's answer (without --cors-origins, for Vary)", p.URL, k, got)
+		}
+	}
+}
+
+// TestAppCheckErrorPageHeaders (BRW-03/04): when a check's route answers
+// with a page after all (an error page: a POST without a CSRF token, a
+// method it does not take), the page has every header of a page — the
+// nonce CSP and the document's headers — not the check's short set.
+func TestAppCheckErrorPageHeaders(t *testing.T) {
+	t.Parallel()
+	srv := portaltest.NewServer(t)
+	c := srv.SignedUp(t, "ada@example.com", mgPassword)
+	for _, p := range []*portaltest.Page{
+		c.Post(apSessionPath, url.Values{}),
+		apDo(t, c, http.MethodDelete, apSessionPath, nil),
+	} {
+		if p.Status < 400 || p.Status >= 500 {
+			t.Errorf("%s: status %d, want a 4xx error page", p.URL, p.Status)
+		}
+		checkSecurityHeaders(t, p)
+	}
+	// The checks' own answers, signed in and out, forward auth's too.
+	apWhoAmI(t, c)
+	for _, cl := range []*portaltest.Client{c, portaltest.NewClient(t, srv)} {
+		p := cl.Get(apForwardPath)
+		if p.Status != http.StatusOK && p.Status != http.StatusUnauthorized {
+			t.Errorf("forward auth: status %d", p.Status)
+		}
+		apWantCheckHeaders(t, p)
 	}
 }
 
