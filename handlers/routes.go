@@ -24,25 +24,37 @@ func (h *Handler) routes() *echo.Echo {
 	}
 	e.HTTPErrorHandler = h.handleError
 
-	e.Use(h.accessLog) // the request id first, so that every line and the 500 page carry it
-	e.Use(middleware.RecoverWithConfig(middleware.RecoverConfig{
-		LogErrorFunc: h.logPanic, DisableStackAll: true,
-	}))
-	e.Use(h.securityHeaders)
-	e.Use(middleware.BodyLimit("64K")) // REL-08: forms are small
-	e.Use(h.checkInput)                // REL-09/11: bad URLs and form values never reach a handler
-	e.Use(h.language)                  // the reader's language (DESIGN.md "Languages")
-	e.Use(h.loadSession)               // skips /static and /healthz
-	e.Use(h.loadUser)
-	e.Use(h.checkCSRF) // every POST: same origin and a valid _csrf (BRW-06)
+	// The middleware every request goes through, in order, composed once
+	// here: echo would compose it again for every request (Echo.ServeHTTP
+	// calls each constructor and allocates each closure), and the
+	// applications' checks of every API call pay for that (issue 19). The
+	// chain ends in the handler the router matched for the request
+	// (c.Handler(): the route's handler with its route-level middleware,
+	// or echo's 404 and 405), which is what echo would have passed to the
+	// first of them; this is the only e.Use.
+	chain := compose(func(c echo.Context) error { return c.Handler()(c) },
+		h.accessLog, // the request id first, so that every line and the 500 page carry it
+		middleware.RecoverWithConfig(middleware.RecoverConfig{
+			LogErrorFunc: h.logPanic, DisableStackAll: true,
+		}),
+		h.securityHeaders,
+		middleware.BodyLimit("64K"), // REL-08: forms are small
+		h.checkInput,                // REL-09/11: bad URLs and form values never reach a handler
+		h.language,                  // the reader's language (DESIGN.md "Languages")
+		h.loadSession,               // skips /static and /healthz
+		h.loadUser,
+		h.checkCSRF, // every POST: same origin and a valid _csrf (BRW-06)
+	)
+	e.Use(func(echo.HandlerFunc) echo.HandlerFunc { return chain })
 
 	// add registers a route whose handler Portal.OverrideHandler can
 	// replace, by "METHOD /path". Every path here is a Portal path: the
 	// route is registered under the base path (--base-url
 	// https://example.com/auth serves /auth/account/login); a request
-	// outside it matches no route and is a 404.
+	// outside it matches no route and is a 404. The route's own middleware
+	// is composed once, too.
 	add := func(method, path string, hf echo.HandlerFunc, mw ...echo.MiddlewareFunc) {
-		e.Add(method, h.base+path, h.overridable(method+" "+path, hf), mw...)
+		e.Add(method, h.base+path, compose(h.overridable(method+" "+path, hf), mw...))
 	}
 	if h.base != "" {
 		// The base path itself is the home page's directory: on to it.
@@ -160,4 +172,13 @@ func (h *Handler) routes() *echo.Echo {
 	manage(post, "/delete-personal-data", h.handleDeletePersonalDataPost, h.requireRecentAuth)
 
 	return e
+}
+
+// compose wraps h in mw, the first outermost (as echo's Use and route
+// middleware do).
+func compose(h echo.HandlerFunc, mw ...echo.MiddlewareFunc) echo.HandlerFunc {
+	for i := len(mw) - 1; i >= 0; i-- {
+		h = mw[i](h)
+	}
+	return h
 }
