@@ -149,6 +149,23 @@ func BenchmarkFindSession(b *testing.B) {
 	})
 }
 
+// BenchmarkAuthEpoch is the first read of every signed-in request
+// (identity's session cache), on the epoch's own connection (epoch.go);
+// "sql" is the same read through database/sql's pool, as it was before.
+func BenchmarkAuthEpoch(b *testing.B) {
+	ctx := requestContext(b)
+	bnEachFixture(b, nil, func(s *Store, i int) error {
+		_, err := s.AuthEpoch(ctx)
+		return err
+	})
+	b.Run("sql", func(b *testing.B) {
+		bnEachFixture(b, nil, func(s *Store, i int) error {
+			var n int64
+			return s.db.QueryRowContext(pointLookup(ctx), authEpochSQL).Scan(&n)
+		})
+	})
+}
+
 // BenchmarkHitRateLimit is the upsert every sign-in and mail request
 // makes: a write, so it pays for a commit (WAL, synchronous=FULL).
 func BenchmarkHitRateLimit(b *testing.B) {

@@ -56,13 +56,6 @@ func (s *Store) FindSession(ctx context.Context, id string) (*store.Session, *st
 	return x, u.user(), nil
 }
 
-// AuthEpoch reads the counter migration 00014's triggers move.
-func (s *Store) AuthEpoch(ctx context.Context) (int64, error) {
-	var n int64
-	err := s.db.QueryRowContext(pointLookup(ctx), `SELECT n FROM auth_epoch WHERE id = 1`).Scan(&n)
-	return n, translate(err)
-}
-
 // TouchSession records activity.
 func (s *Store) TouchSession(ctx context.Context, id string, lastSeen time.Time, ip, userAgent string) error {
 	_, err := s.exec(ctx, `UPDATE user_sessions SET last_seen_at = ?, ip = ?, user_agent = ? WHERE id = ?`,

@@ -30,6 +30,8 @@ var migrations embed.FS
 type Store struct {
 	db   *sql.DB
 	gate writeGate // every write goes through it (gate.go)
+	// epoch reads the auth epoch on connections of its own (epoch.go).
+	epoch epochReaders
 }
 
 var _ store.Store = (*Store)(nil)
@@ -56,7 +58,8 @@ func Open(path string) (*Store, error) {
 	}
 	// WAL lets readers run beside the one writer; SQLite serialises writers
 	// itself and busy_timeout makes them wait rather than fail.
-	n := max(4, 2*runtime.NumCPU())
+	// And the auth epoch's own connections (epoch.go).
+	n := max(4, 2*runtime.NumCPU()) + epochConns()
 	db.SetMaxOpenConns(n)
 	db.SetMaxIdleConns(n)
 	db.SetConnMaxIdleTime(5 * time.Minute)
@@ -105,7 +108,10 @@ func (s *Store) Ping(ctx context.Context) error {
 }
 
 // Close closes the database.
-func (s *Store) Close() error { return s.db.Close() }
+func (s *Store) Close() error {
+	s.epoch.close()
+	return s.db.Close()
+}
 
 // translate turns driver errors into the store's vocabulary.
 func translate(err error) error {

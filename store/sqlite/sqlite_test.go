@@ -178,3 +178,64 @@ func TestAuthEpochCoversSessionColumns(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// TestAuthEpochOwnConnections: the epoch is read on connections of the
+// reader's own (epoch.go), each holding its statement between reads. Each
+// read must still see every commit made before it — by another
+// connection of the same store and by another process's (here another
+// Store on the same file, as the CLI or a second instance is) — so no read
+// transaction may outlive its read; and a failed read (no table yet) must
+// not keep a broken connection: the same store reads once it exists.
+func TestAuthEpochOwnConnections(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "test.db")
+	a, err := sqlite.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Close()
+	if _, err := a.AuthEpoch(ctx); err == nil {
+		t.Fatal("AuthEpoch before the migrations: no error")
+	}
+	b, err := sqlite.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	if err := b.Migrate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	epoch := func(s *sqlite.Store) int64 {
+		t.Helper()
+		n, err := s.AuthEpoch(ctx)
+		if err != nil {
+			t.Fatalf("AuthEpoch: %v", err)
+		}
+		return n
+	}
+	before := epoch(a)
+	storetest.MustCreateUser(t, b, "u1", "a@example.com")
+	for i := range 3 {
+		// Several readers in turn (each call takes a free one), each
+		// must see b's latest change.
+		stamp := "stamp-" + string(rune('a'+i))
+		if err := b.UpdateUser(ctx, "u1", store.UserUpdate{SecurityStamp: &stamp, UpdatedAt: time.Now()}); err != nil {
+			t.Fatal(err)
+		}
+		for range 4 {
+			if got := epoch(a); got <= before {
+				t.Fatalf("change %d through another store: epoch %d, was %d", i, got, before)
+			}
+		}
+		before = epoch(a)
+		// The epoch connections hold no read transaction: a checkpoint
+		// can take the whole WAL back into the file.
+		var busy, logFrames, done int
+		if err := b.DB().QueryRowContext(ctx, `PRAGMA wal_checkpoint(TRUNCATE)`).Scan(&busy, &logFrames, &done); err != nil {
+			t.Fatal(err)
+		}
+		if busy != 0 {
+			t.Fatalf("wal_checkpoint(TRUNCATE) busy: a reader holds a snapshot")
+		}
+	}
+}
