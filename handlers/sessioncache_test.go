@@ -2,6 +2,7 @@ package handlers
 
 import (
 	"context"
+	"reflect"
 	"sync"
 	"testing"
 	"time"
@@ -158,5 +159,69 @@ func TestReadCacheKeepsNoReadThatOverlappedAWrite(t *testing.T) {
 	close(next.goOn)
 	if b, _, _ := c.FindCtx(ro, "t"); string(b) != "new" {
 		t.Fatalf("after the write: %q, want new (the overlapping read was kept)", b)
+	}
+}
+
+// TestDecodedCodec: a session's bytes decoded again come from the cache,
+// as a map of their own — a change scs makes in one request's map (Put,
+// Remove, a []byte changed in place) never reaches the next decode — and
+// other bytes never get another session's values.
+func TestDecodedCodec(t *testing.T) {
+	c := newDecodedCodec(sessionCodec{})
+	deadline := time.Date(2026, 12, 3, 12, 0, 0, 5, time.UTC)
+	enc, err := c.Encode(deadline, sampleSessionValues())
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := sampleSessionValues()
+	for i := range 3 {
+		d, v, err := c.Decode(enc)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !d.Equal(deadline) || !reflect.DeepEqual(v, want) {
+			t.Fatalf("decode %d: %v %v, want %v %v", i, d, v, deadline, want)
+		}
+		// What a request may do to its own map.
+		v[keySessionID] = "changed"
+		delete(v, keyCSRF)
+		v["raw"].([]byte)[0] = 9
+		v["new"] = true
+	}
+	if len(c.m) != 1 {
+		t.Errorf("%d cached sessions, want 1", len(c.m))
+	}
+	other := sampleSessionValues()
+	other[keySessionID] = "another-session"
+	enc2, err := c.Encode(deadline, other)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, v, err := c.Decode(enc2); err != nil || v[keySessionID] != "another-session" {
+		t.Errorf("other bytes: %v, %v", v[keySessionID], err)
+	}
+	// Malformed bytes stay an error, and are not kept.
+	if _, _, err := c.Decode(enc[:len(enc)-1]); err == nil {
+		t.Error("truncated session: no error")
+	}
+	if len(c.m) != 2 {
+		t.Errorf("%d cached sessions, want 2", len(c.m))
+	}
+}
+
+// TestDecodedCodecAllocs: a cached session costs the copy of its map, not
+// a decode (issue 19's budget; sessionCodec.Decode allocates per key and
+// per value).
+func TestDecodedCodecAllocs(t *testing.T) {
+	c := newDecodedCodec(sessionCodec{})
+	values := map[string]any{keySessionID: "q3v1Xw0bYy7m2lS9cXoP4k", keyCSRF: "V8nJ5hT6rA1dE0fG2hI3jq", keyAMR: "pwd mfa", keyRemember: true}
+	enc, err := c.Encode(time.Now(), values)
+	if err != nil {
+		t.Fatal(err)
+	}
+	uncached := testing.AllocsPerRun(100, func() { _, _, _ = sessionCodec{}.Decode(enc) })
+	cached := testing.AllocsPerRun(100, func() { _, _, _ = c.Decode(enc) })
+	if cached > 2 || cached >= uncached {
+		t.Errorf("cached decode: %.0f allocations, uncached %.0f; want at most 2", cached, uncached)
 	}
 }
