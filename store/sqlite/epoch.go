@@ -16,20 +16,20 @@ import (
 const authEpochSQL = `SELECT n FROM auth_epoch WHERE id = 1`
 
 // epochReader reads the auth epoch through the driver, on a connection of
-// its own (one of epochReaders) with the statement prepared once. Every signed-in request reads
-// it first (identity's session cache: the check of every API call of the
-// applications around Portal, issue 19), and through database/sql — the
-// pool, a Rows, a Scan — the read cost as much again as SQLite's own
-// work (docs/performance.md, "The epoch read"). The zero value is ready;
-// the connection is taken on the first read and given back after an error
-// (the next read takes a fresh one) or by close.
+// its own (one of epochReaders), with the statement prepared once. Every
+// signed-in request reads it first (identity's session cache: the check
+// of every API call of the applications around Portal, issue 19), and
+// through database/sql — the pool, a Rows, a Scan — the read cost as much
+// again as SQLite's own work (docs/performance.md, "Within the budget").
+// The zero value is ready: the connection is taken on the first read, and
+// given back after an error (the next read takes a fresh one) or by close.
 type epochReader struct {
 	mu   sync.Mutex
 	conn *sql.Conn
 	stmt driver.Stmt
 	dest []driver.Value
 	n    int64
-	// readFn is read as a method value made once: a closure per call
+	// readFn is r.read as a method value, made once: a closure per call
 	// would be an allocation per request.
 	readFn func(any) error
 }
