@@ -39,10 +39,7 @@ func (h *Handler) cspParts() (head, tail string) {
 // between responses and have len == cap, so an Add elsewhere copies
 // rather than writes into them; nothing writes into a header's value slice
 // in place.
-var everyResponse = []struct {
-	key   string
-	value []string
-}{
+var everyResponse = []headerValue{
 	{"X-Content-Type-Options", []string{"nosniff"}},
 	{"Cache-Control", []string{"no-store"}},
 }
@@ -56,10 +53,7 @@ var everyResponse = []struct {
 // (cspNonce adds them then): they answer every API call of the
 // application, and leaving these out took their throughput from 0.43x to
 // 0.46x of the bare-echo baseline (issue 19; docs/performance.md).
-var documentHeaders = []struct {
-	key   string
-	value []string
-}{
+var documentHeaders = []headerValue{
 	{"X-Frame-Options", []string{"DENY"}},
 	{"Referrer-Policy", []string{"strict-origin-when-cross-origin"}},
 	{"Cross-Origin-Opener-Policy", []string{"same-origin"}},
@@ -74,11 +68,14 @@ var appCheckCSP = []string{"default-src 'none'; frame-ancestors 'none'"}
 
 var hstsHeader = []string{"max-age=63072000; includeSubDomains"}
 
-// setHeaders assigns each header of hs (shared values, len == cap).
-func setHeaders(hd http.Header, hs []struct {
+// headerValue is a header with its canonical key and a shared value.
+type headerValue struct {
 	key   string
 	value []string
-}) {
+}
+
+// setHeaders assigns each header of hs (shared values, len == cap).
+func setHeaders(hd http.Header, hs []headerValue) {
 	for _, sh := range hs {
 		hd[sh.key] = sh.value[:1:1]
 	}

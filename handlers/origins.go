@@ -71,7 +71,7 @@ func (h *Handler) cors(next echo.HandlerFunc) echo.HandlerFunc {
 		if len(h.opts.CORSOrigins) > 0 {
 			// The answer depends on Origin only when some origin may
 			// read it.
-			hd["Vary"] = append(hd["Vary"], "Origin")
+			hd.Add("Vary", "Origin")
 		}
 		origin := c.Request().Header.Get("Origin")
 		allowed := origin != "" && slices.Contains(h.opts.CORSOrigins, origin)

@@ -112,7 +112,7 @@ func (h *Handler) routes() *echo.Echo {
 
 	// For the applications around Portal (DESIGN.md "Apps around Portal")
 	add(http.MethodGet, sessionPath, h.handleSession, h.cors)
-	e.Add(http.MethodOptions, h.base+sessionPath, echo.NotFoundHandler, h.cors)               // the preflight, answered by cors
+	e.Add(http.MethodOptions, h.base+sessionPath, compose(echo.NotFoundHandler, h.cors))      // the preflight, answered by cors
 	e.Any(h.base+forwardAuthPath, h.overridable("ANY "+forwardAuthPath, h.handleForwardAuth)) // every method; no CSRF (checkCSRF)
 	h.oidcRoutes(add)                                                                         // OpenID Connect (oidc.go)
 

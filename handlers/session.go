@@ -39,9 +39,9 @@ const (
 // base path, or, with --cookie-domain, on Path=/ of the shared domain.
 func (h *Handler) newSessionManager(store scs.Store, lifetime time.Duration) *scs.SessionManager {
 	sm := scs.New()
-	sm.Store = newReadCache(store, h.now)      // the API routes' reads (sessioncache.go)
-	sm.HashTokenInStore = true                 // the sessions table holds SHA-256 of the token (AUTH-06)
-	sm.Codec = newDecodedCodec(sessionCodec{}) // typed, not gob: gob compiles a decoder per request; each decoded once (sessioncache.go)
+	sm.Store = newReadCache(store, h.now) // the API routes' reads (sessioncache.go)
+	sm.HashTokenInStore = true            // the sessions table holds SHA-256 of the token (AUTH-06)
+	sm.Codec = newDecodedCodec()          // typed, not gob: gob compiles a decoder per request; each decoded once (sessioncache.go)
 	// scs's Lifetime is the longest a session row can live (a remembered
 	// one); the shorter absolute and idle limits of ordinary sessions are
 	// enforced by the registry (identity.SessionUser).

@@ -150,7 +150,7 @@ const decodedMax = 4096
 // session's map in place ([]byte values are copied too). Sessions written
 // by GobCodec (a Go override's own types) are decoded every time.
 type decodedCodec struct {
-	scs.Codec // encodes, and decodes on a miss
+	sessionCodec // encodes, and decodes on a miss
 
 	mu sync.Mutex
 	m  map[string]decodedSession
@@ -161,8 +161,8 @@ type decodedSession struct {
 	values   map[string]any
 }
 
-func newDecodedCodec(c scs.Codec) *decodedCodec {
-	return &decodedCodec{Codec: c, m: make(map[string]decodedSession)}
+func newDecodedCodec() *decodedCodec {
+	return &decodedCodec{m: make(map[string]decodedSession)}
 }
 
 // Decode answers from the cache when it can.
@@ -173,7 +173,7 @@ func (c *decodedCodec) Decode(b []byte) (time.Time, map[string]any, error) {
 	if ok {
 		return d.deadline, copyValues(d.values), nil
 	}
-	deadline, values, err := c.Codec.Decode(b)
+	deadline, values, err := c.sessionCodec.Decode(b)
 	if err != nil || len(b) == 0 || b[0] != sessionCodecV1 {
 		return deadline, values, err
 	}

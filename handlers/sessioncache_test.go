@@ -167,7 +167,7 @@ func TestReadCacheKeepsNoReadThatOverlappedAWrite(t *testing.T) {
 // Remove, a []byte changed in place) never reaches the next decode — and
 // other bytes never get another session's values.
 func TestDecodedCodec(t *testing.T) {
-	c := newDecodedCodec(sessionCodec{})
+	c := newDecodedCodec()
 	deadline := time.Date(2026, 12, 3, 12, 0, 0, 5, time.UTC)
 	enc, err := c.Encode(deadline, sampleSessionValues())
 	if err != nil {
@@ -213,7 +213,7 @@ func TestDecodedCodec(t *testing.T) {
 // a decode (issue 19's budget; sessionCodec.Decode allocates per key and
 // per value).
 func TestDecodedCodecAllocs(t *testing.T) {
-	c := newDecodedCodec(sessionCodec{})
+	c := newDecodedCodec()
 	values := map[string]any{keySessionID: "q3v1Xw0bYy7m2lS9cXoP4k", keyCSRF: "V8nJ5hT6rA1dE0fG2hI3jq", keyAMR: "pwd mfa", keyRemember: true}
 	enc, err := c.Encode(time.Now(), values)
 	if err != nil {
